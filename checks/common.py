@@ -1,0 +1,44 @@
+"""Helpers shared by check families: where a URL is linked from, fetch evidence."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from portal_audit.models import Outcome
+
+MAX_PAGES_LISTED = 10
+
+
+def linked_from(ctx, url: str) -> dict[str, Any]:
+    """The pages linking to ``url`` in this run: total count and the first few, with anchors."""
+    total = ctx.store.scalar(
+        "SELECT COUNT(DISTINCT source_url) FROM links WHERE run_id = ? AND target_url = ?", (ctx.run_id, url))
+    rows = ctx.store.query(
+        "SELECT source_url, MIN(anchor) AS anchor, MIN(line) AS line, MIN(tag) AS tag FROM links"
+        " WHERE run_id = ? AND target_url = ? GROUP BY source_url ORDER BY MIN(id) LIMIT ?",
+        (ctx.run_id, url, MAX_PAGES_LISTED))
+    return {"count": total or 0,
+            "pages": [{"page": r["source_url"], "anchor": r["anchor"], "line": r["line"], "tag": r["tag"]}
+                      for r in rows]}
+
+
+def fetch_evidence(row) -> dict[str, Any]:
+    """The evidence of one fetch row: outcome, status, error, attempts, timing and redirect chain."""
+    outcome = Outcome(row["outcome"])
+    return {
+        "outcome": outcome.value,
+        "outcome_label": outcome.label,
+        "status": row["status"],
+        "error": row["error"],
+        "attempts": row["attempts"],
+        "elapsed": row["elapsed"],
+        "method": row["method"],
+        "redirects": json.loads(row["redirects_json"] or "[]"),
+        "final_url": row["final_url"],
+    }
+
+
+def first_page(linked: dict[str, Any]) -> tuple[str | None, str | None]:
+    pages = linked["pages"]
+    return (pages[0]["page"], pages[0]["anchor"]) if pages else (None, None)

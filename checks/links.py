@@ -1,0 +1,271 @@
+"""Link family: broken, redirected, soft-404, wrong and hidden links, and unreachable sites.
+
+Each finding is about one target URL (a target linked from 500 pages is one
+finding, with the count and the first pages), except ``link.wrong``, which is
+about one link on one page.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import urlsplit
+
+from rapidfuzz import fuzz
+
+from checks.common import fetch_evidence, first_page, linked_from
+from checks.registry import check
+from portal_audit.models import BROKEN_OUTCOMES, INCONCLUSIVE_OUTCOMES, Outcome
+from portal_audit.text import cjk_count
+
+_BROKEN = tuple(o.value for o in BROKEN_OUTCOMES)
+_INCONCLUSIVE = tuple(o.value for o in INCONCLUSIVE_OUTCOMES)
+LINK_KINDS = ("page", "external", "resource", "invalid")
+CHECKED_KINDS = ("page", "external", "resource", "attachment")
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+def _broken_targets(ctx, kinds: tuple[str, ...], what: str):
+    sql = (f"SELECT * FROM fetches WHERE run_id = ? AND outcome IN {_in(_BROKEN)}"
+           f" AND kind IN {_in(kinds)} ORDER BY site, url")
+    for row in ctx.rows(sql, (ctx.run_id,)):
+        linked = linked_from(ctx, row["url"])
+        page, anchor = first_page(linked)
+        evidence = {**fetch_evidence(row), "linked_from": linked}
+        detail = row["error"] or Outcome(row["outcome"]).label
+        times = f"，共 {linked['count']} 个页面引用" if linked["count"] > 1 else ""
+        yield ctx.finding(site=row["site"], url=row["url"], page=page, anchor=anchor,
+                          message=f"{what}：{detail}（尝试 {row['attempts']} 次）{times}", evidence=evidence)
+
+
+@check("link.broken", title="链接无法访问（断链）", severity="error",
+       fix="修正链接地址，或恢复被链接的页面；已撤稿的内容应同时删除各处指向它的链接。",
+       requires=("fetches", "links"),
+       source="《政府网站与政务新媒体检查指标》(国办函〔2019〕80号) 链接可用性；S3 一(一) 杜绝错链、断链")
+def link_broken(ctx):
+    """Flags a link whose target cannot be opened: HTTP 4xx/5xx after retries, a name that
+    does not resolve, a refused or reset connection, a timeout, a TLS error, or an href
+    that is not a valid URL.
+
+    Not flagged: bot walls and rate limits (see ``link.inconclusive``), URLs excluded by
+    robots.txt, mailto:/tel:/javascript: links, and slow pages that answer within the
+    timeout. Attachments are reported by ``attachment.broken``.
+
+    Evidence: outcome, HTTP status, error, attempts, elapsed time, redirect chain, and the
+    pages linking to the target (count and the first ten, with anchor text and line).
+    """
+    yield from _broken_targets(ctx, LINK_KINDS, "链接无法访问")
+
+
+@check("attachment.broken", title="附件无法下载", severity="error",
+       fix="重新上传附件或修正附件链接；附件应与正文同步维护。",
+       requires=("fetches", "links"),
+       source="全国政府网站普查 附件下载：所需的办事表格、文件附件等资料能否正常下载")
+def attachment_broken(ctx):
+    """Flags an attachment link (pdf, doc, docx, xls, xlsx, wps, ofd, zip, rar …) that cannot
+    be downloaded. Attachments are checked with HEAD, falling back to a ranged GET when the
+    server refuses HEAD (405/501/403), so whole files are never downloaded.
+
+    Evidence: as for ``link.broken``.
+    """
+    yield from _broken_targets(ctx, ("attachment",), "附件无法下载")
+
+
+@check("link.redirect-loop", title="链接循环跳转", severity="error",
+       fix="检查服务器跳转规则，消除相互跳转；链接应直接指向最终页面。", requires=("fetches",))
+def link_redirect_loop(ctx):
+    """Flags a link whose redirects never end: a hop points back to an earlier URL of the
+    chain, or the chain is longer than ``crawl.max_redirects``.
+
+    Evidence: every hop with its status.
+    """
+    for row in ctx.rows("SELECT * FROM fetches WHERE run_id = ? AND outcome = 'redirect_loop' ORDER BY url",
+                        (ctx.run_id,)):
+        linked = linked_from(ctx, row["url"])
+        page, anchor = first_page(linked)
+        yield ctx.finding(site=row["site"], url=row["url"], page=page, anchor=anchor,
+                          message=f"链接循环跳转：{row['error']}",
+                          evidence={**fetch_evidence(row), "linked_from": linked})
+
+
+@check("link.redirect-chain", title="链接多次跳转", severity="warning",
+       fix="把链接改为最终地址，减少跳转次数。", requires=("fetches",), options={"max_hops": 3})
+def link_redirect_chain(ctx):
+    """Flags a working link that reaches its page only after more than ``max_hops``
+    redirects (default 3). A single 301/302 is normal and not flagged.
+
+    Evidence: the redirect chain, hop by hop.
+    """
+    max_hops = int(ctx.options["max_hops"])
+    for row in ctx.rows("SELECT * FROM fetches WHERE run_id = ? AND outcome = 'ok' AND redirects_json != '[]'"
+                        " ORDER BY url", (ctx.run_id,)):
+        hops = json.loads(row["redirects_json"])
+        if len(hops) - 1 <= max_hops:
+            continue
+        linked = linked_from(ctx, row["url"])
+        page, anchor = first_page(linked)
+        yield ctx.finding(site=row["site"], url=row["url"], page=page, anchor=anchor,
+                          message=f"链接经过 {len(hops) - 1} 次跳转才到达目标页面（上限 {max_hops} 次）",
+                          evidence={**fetch_evidence(row), "linked_from": linked, "max_hops": max_hops})
+
+
+@check("link.soft404", title="链接指向“页面不存在”页面（软404）", severity="error",
+       fix="修正链接或恢复内容；服务器对不存在的页面应返回 404 状态码。", requires=("fetches", "probes"))
+def link_soft404(ctx):
+    """Flags a link that answers 200 but shows a "not found" page: its title or short text
+    says 页面不存在 / 您访问的页面不存在 / 404 …, or its text is the same as the page the host
+    returns for a random URL (the gatherer learns that page once per host).
+
+    Not flagged: a host's home page, even when the host answers unknown URLs with it.
+
+    Evidence: the page title, which rule matched, and the linking pages.
+    """
+    probes = {}
+    for p in ctx.rows("SELECT host, url, status, outcome, text_hash FROM fetches WHERE run_id = ? AND kind = 'probe'",
+                      (ctx.run_id,)):
+        if p["outcome"] == "ok" and p["text_hash"]:
+            probes[_origin(p["url"])] = p["text_hash"]
+    sql = ("SELECT * FROM fetches WHERE run_id = ? AND outcome = 'ok' AND kind IN ('page', 'external')"
+           " AND (notfound_text = 1 OR text_hash IS NOT NULL) ORDER BY url")
+    for row in ctx.rows(sql, (ctx.run_id,)):
+        if urlsplit(row["url"]).path.rstrip("/").rsplit("/", 1)[-1] in ("", "index.html", "index.htm", "index.shtml"):
+            continue
+        if row["notfound_text"]:
+            rule = "页面标题或内容为“页面不存在”类提示"
+        elif probes.get(_origin(row["url"])) == row["text_hash"]:
+            rule = "页面内容与该网站对不存在地址返回的错误页相同"
+        else:
+            continue
+        linked = linked_from(ctx, row["url"])
+        page, anchor = first_page(linked)
+        yield ctx.finding(site=row["site"], url=row["url"], page=page, anchor=anchor,
+                          message=f"链接返回 200 但内容为错误页：{row['title'] or '（无标题）'}",
+                          evidence={**fetch_evidence(row), "title": row["title"], "rule": rule,
+                                    "linked_from": linked})
+
+
+_BOILERPLATE = re.compile(r"关于|印发|转发|公布|的|通知|意见|办法|方案|决定|《|》|〈|〉|“|”|\s|"
+                          r"[〔\[［(（﹝][^〕\]］)）﹝]*[〕\]］)）﹞]|\.{2,}|…+|_.*$|-.*$|——.*$|\|.*$")
+
+
+def title_core(text: str) -> str:
+    """A document title without gov boilerplate (关于印发…的通知), brackets, 文号 or site suffix."""
+    return _BOILERPLATE.sub("", text or "")
+
+
+def title_similarity(anchor: str, title: str) -> float:
+    a, b = title_core(anchor), title_core(title)
+    if not a or not b:
+        return 100.0
+    return max(fuzz.ratio(a, b), fuzz.partial_ratio(a, b) if min(len(a), len(b)) >= 6 else 0)
+
+
+@check("link.wrong", title="链接指向错误的文件（错链）", severity="error",
+       fix="核对链接地址，使其指向链接文字所列的文件。", requires=("links", "fetches"),
+       options={"min_cjk": 8, "threshold": 45},
+       source="S3 一(一) 杜绝错链、断链和内容混杂")
+def link_wrong(ctx):
+    """Flags a link whose text names a document (at least ``min_cjk`` Chinese characters,
+    default 8) while the page it opens is clearly a different document: the best
+    similarity between the anchor and the target's heading or <title> is below
+    ``threshold`` (default 45, rapidfuzz ratio / partial ratio on 0–100, computed after
+    removing boilerplate such as 关于印发…的通知, 《》, 文号 and the site-name suffix, so
+    truncated anchors (…) and titles with a site suffix still match).
+
+    Not flagged: short or generic anchors (更多, 详情, 下载), hidden links, targets without
+    a usable title, and attachments.
+
+    Evidence: the anchor, the target's title and heading, and the score.
+    """
+    min_cjk, threshold = int(ctx.options["min_cjk"]), float(ctx.options["threshold"])
+    sql = ("SELECT l.site, l.source_url, l.target_url, l.anchor, l.line, f.title, f.heading FROM links l"
+           " JOIN fetches f ON f.run_id = l.run_id AND f.url = l.target_url"
+           " WHERE l.run_id = ? AND l.kind IN ('page', 'external') AND l.tag = 'a' AND l.hidden = 0"
+           " AND f.outcome = 'ok' AND f.notfound_text = 0 ORDER BY l.source_url, l.id")
+    for row in ctx.rows(sql, (ctx.run_id,)):
+        anchor = row["anchor"] or ""
+        if cjk_count(anchor) < min_cjk:
+            continue
+        candidates = [t for t in (row["heading"], row["title"]) if t and cjk_count(title_core(t)) >= 4]
+        if not candidates:
+            continue
+        score = max(title_similarity(anchor, t) for t in candidates)
+        if score >= threshold:
+            continue
+        shown = row["heading"] or row["title"]
+        yield ctx.finding(site=row["site"], url=row["target_url"], page=row["source_url"], anchor=anchor,
+                          message=f"链接文字为《{anchor}》，打开的却是《{shown}》",
+                          evidence={"anchor": anchor, "target_title": row["title"], "target_heading": row["heading"],
+                                    "similarity": round(score, 1), "threshold": threshold, "line": row["line"]},
+                          identity=(row["source_url"], row["target_url"]))
+
+
+@check("link.hidden", title="隐藏的外部链接（暗链）", severity="error",
+       fix="立即删除隐藏链接并排查页面模板和服务器是否被篡改（挂马、黑链），修补漏洞。",
+       requires=("links",), source="国办函〔2019〕80号 单项否决：安全攻击（页面被挂马、内容被篡改）")
+def link_hidden(ctx):
+    """Flags a link to another domain inside an element hidden by inline or embedded CSS:
+    display:none, visibility:hidden, font-size:0, off-screen positioning (left/top ≤ -100px,
+    text-indent), zero size or opacity 0, on the link itself or an ancestor. Such links are
+    typical of injected SEO spam (暗链).
+
+    Not flagged: hidden links to the site's own hosts (menus, tabs), visible external links.
+
+    Evidence: the hiding rule, the anchor text, and the pages carrying it.
+    """
+    sql = ("SELECT site, target_url, MIN(hidden_reason) AS reason, MIN(anchor) AS anchor FROM links"
+           " WHERE run_id = ? AND hidden = 1 AND kind = 'external' GROUP BY site, target_url ORDER BY site, target_url")
+    for row in ctx.rows(sql, (ctx.run_id,)):
+        linked = linked_from(ctx, row["target_url"])
+        page, _ = first_page(linked)
+        yield ctx.finding(site=row["site"], url=row["target_url"], page=page, anchor=row["anchor"],
+                          message=f"页面含有隐藏的外部链接（{row['reason']}）：{row['anchor'] or row['target_url']}",
+                          evidence={"hidden_by": row["reason"], "linked_from": linked})
+
+
+@check("link.inconclusive", title="链接无法判定（被拦截或受限）", severity="info",
+       fix="人工在浏览器中打开核实；如为本网站的防火墙拦截，请将检查工具加入白名单。",
+       requires=("fetches",))
+def link_inconclusive(ctx):
+    """Lists links that could not be judged: a bot wall or WAF page (403/412/999 with a
+    firewall page), a rate limit still in force after retries (429, or a Retry-After longer
+    than ``crawl.max_retry_after``), a response over ``crawl.max_page_size``, or another
+    error. These are deliberately not reported as broken, to avoid false alarms.
+
+    Evidence: the outcome and the reason.
+    """
+    sql = (f"SELECT * FROM fetches WHERE run_id = ? AND outcome IN {_in(_INCONCLUSIVE)}"
+           f" AND kind IN {_in(CHECKED_KINDS)} ORDER BY url")
+    for row in ctx.rows(sql, (ctx.run_id,)):
+        linked = linked_from(ctx, row["url"])
+        page, anchor = first_page(linked)
+        label = Outcome(row["outcome"]).label
+        yield ctx.finding(site=row["site"], url=row["url"], page=page, anchor=anchor,
+                          message=f"无法判定链接是否可用：{label}（{row['error'] or ''}）",
+                          evidence={**fetch_evidence(row), "linked_from": linked})
+
+
+@check("site.unreachable", title="网站首页无法访问", severity="error",
+       fix="检查服务器、域名解析和网络；首页应持续可访问（国办要求超时率低于5%）。",
+       requires=("fetches",), source="国办函〔2019〕80号 单项否决：站点无法访问")
+def site_unreachable(ctx):
+    """Flags a site whose home page cannot be fetched after retries (any outcome other than
+    ok: HTTP error, DNS failure, refused, timeout, TLS error, or an inconclusive block).
+    Nothing else of that site can be audited in this run.
+
+    Evidence: outcome, status, error and attempts of the home page fetch.
+    """
+    for row in ctx.rows("SELECT * FROM fetches WHERE run_id = ? AND kind = 'home' AND outcome != 'ok' ORDER BY site",
+                        (ctx.run_id,)):
+        label = row["error"] or Outcome(row["outcome"]).label
+        yield ctx.finding(site=row["site"], url=row["url"], page=None,
+                          message=f"首页无法访问：{label}（尝试 {row['attempts']} 次）",
+                          evidence=fetch_evidence(row), identity=())
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

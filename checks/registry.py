@@ -1,0 +1,203 @@
+"""The check registry: every rule is one decorated function with its metadata.
+
+A check has a code such as ``link.broken``, a Chinese title, a default
+severity, a how-to-fix text, the facts it requires from the gatherer, and
+options with defaults. Its docstring is its documentation (what it flags,
+what it deliberately does not, what evidence it gives); ``portal-audit checks
+--explain CODE`` prints it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from portal_audit.models import Finding, Severity, fingerprint
+
+log = logging.getLogger(__name__)
+
+
+class NotApplicable(Exception):
+    """Raised by a check when the snapshot has nothing it can judge."""
+
+
+@dataclass(frozen=True)
+class Check:
+    code: str
+    title: str
+    severity: Severity
+    fix: str
+    func: Callable[["AuditContext"], Iterable[Finding]]
+    requires: tuple[str, ...] = ()
+    options: Mapping[str, Any] = field(default_factory=dict)
+    source: str = ""
+
+    @property
+    def family(self) -> str:
+        return self.code.split(".", 1)[0]
+
+    @property
+    def doc(self) -> str:
+        return inspect.cleandoc(self.func.__doc__ or "")
+
+
+REGISTRY: dict[str, Check] = {}
+
+
+def check(code: str, *, title: str, severity: str, fix: str, requires: Sequence[str] = (),
+          options: Mapping[str, Any] | None = None, source: str = ""):
+    """Register the decorated function as the check ``code``."""
+
+    def register(func: Callable[["AuditContext"], Iterable[Finding]]):
+        if code in REGISTRY:
+            raise ValueError(f"check {code} registered twice")
+        REGISTRY[code] = Check(code=code, title=title, severity=Severity(severity), fix=fix,
+                               func=func, requires=tuple(requires), options=dict(options or {}),
+                               source=source)
+        return func
+
+    return register
+
+
+def all_checks() -> list[Check]:
+    from checks import load_all
+
+    load_all()
+    return sorted(REGISTRY.values(), key=lambda c: c.code)
+
+
+def matches(code: str, pattern: str) -> int:
+    """How specifically ``pattern`` (a code or a dotted prefix) matches ``code``; 0 = not at all."""
+    if pattern in ("ALL", "*"):
+        return 1
+    if code == pattern:
+        return 1000
+    if code.startswith(pattern.rstrip(".") + "."):
+        return 1 + pattern.count(".")
+    return 0
+
+
+def is_selected(code: str, select: Sequence[str], ignore: Sequence[str]) -> bool:
+    """flake8-style selection: the most specific matching pattern wins, ignore wins ties."""
+    best_sel = max((matches(code, p) for p in select), default=0) if select else 1
+    best_ign = max((matches(code, p) for p in ignore), default=0)
+    return best_sel > 0 and best_sel > best_ign
+
+
+@dataclass
+class CheckSettings:
+    """The ``checks:`` part of the config, resolved."""
+
+    select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    severity: dict[str, str] = field(default_factory=dict)
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def selected(self, only: Sequence[str] = ()) -> list[Check]:
+        chosen = [c for c in all_checks() if is_selected(c.code, self.select, self.ignore)]
+        if only:
+            chosen = [c for c in chosen if any(matches(c.code, p) for p in only)]
+        return chosen
+
+    def severity_of(self, chk: Check) -> Severity:
+        best, level = 0, chk.severity
+        for pattern, value in self.severity.items():
+            score = matches(chk.code, pattern)
+            if score > best:
+                best, level = score, Severity(value)
+        return level
+
+    def options_of(self, chk: Check) -> dict[str, Any]:
+        merged = dict(chk.options)
+        merged.update(self.options.get(chk.code, {}))
+        return merged
+
+
+class AuditContext:
+    """What a check sees: the stored snapshot of one run, read-only, plus its options.
+
+    ``shared`` holds derived data computed once per audit and reused by many
+    checks (for instance the set of pages linking to each target).
+    """
+
+    def __init__(self, store, run_id: int, audit_date: date, sites: Mapping[str, Any],
+                 chk: Check, severity: Severity, options: Mapping[str, Any],
+                 shared: dict[str, Any]):
+        self.store = store
+        self.run_id = run_id
+        self.audit_date = audit_date
+        self.sites = sites
+        self.check = chk
+        self.severity = severity
+        self.options = options
+        self.shared = shared
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[Any]:
+        """Lazy rows of a query; ``:run`` in ``params`` order is the caller's job."""
+        return self.store.iquery(sql, params)
+
+    def computed(self, key: str, build: Callable[[], Any]) -> Any:
+        if key not in self.shared:
+            self.shared[key] = build()
+        return self.shared[key]
+
+    def finding(self, *, site: str, url: str | None, page: str | None, message: str,
+                evidence: Mapping[str, Any] | None = None, anchor: str | None = None,
+                identity: Sequence[Any] | None = None, severity: Severity | None = None) -> Finding:
+        """Build a finding of this check. ``identity`` are the fields that make it the
+        same problem across runs (default: the defective URL)."""
+        ident = tuple(identity) if identity is not None else (url,)
+        return Finding(
+            check=self.check.code, severity=severity or self.severity, site=site, url=url,
+            page=page, anchor=anchor, message=message, evidence=dict(evidence or {}),
+            fingerprint=fingerprint(self.check.code, site, *ident), run_id=self.run_id,
+        )
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    code: str
+    state: str          # "ok" | "found" | "n/a" | "error"
+    found: int
+    error: str | None
+    elapsed: float
+
+
+def run_checks(store, run_id: int, audit_date: date, sites: Mapping[str, Any],
+               settings: CheckSettings, only: Sequence[str] = (),
+               on_result: Callable[[CheckResult], None] | None = None) -> list[CheckResult]:
+    """Run the selected checks on a stored run; one failing check never stops the others."""
+    shared: dict[str, Any] = {}
+    results = []
+    for chk in settings.selected(only):
+        started = time.perf_counter()
+        ctx = AuditContext(store, run_id, audit_date, sites, chk, settings.severity_of(chk),
+                           settings.options_of(chk), shared)
+        try:
+            found = list(chk.func(ctx))
+            store.delete_findings(run_id, [chk.code])
+            store.save_findings(run_id, _dedupe(found))
+            state, error, count = ("found" if found else "ok"), None, len(found)
+        except NotApplicable as exc:
+            state, error, count = "n/a", str(exc) or None, 0
+        except Exception as exc:  # noqa: BLE001 - one check must never kill the run
+            log.exception("check %s failed", chk.code)
+            state, error, count = "error", f"{type(exc).__name__}: {exc}", 0
+        result = CheckResult(chk.code, state, count, error, time.perf_counter() - started)
+        store.record_check_run(run_id, chk.code, state, count, error, result.elapsed)
+        results.append(result)
+        if on_result:
+            on_result(result)
+    return results
+
+
+def _dedupe(findings: Iterable[Finding]) -> list[Finding]:
+    seen: dict[str, Finding] = {}
+    for f in findings:
+        seen.setdefault(f.fingerprint, f)
+    return list(seen.values())

@@ -1,0 +1,275 @@
+"""Extraction from fetched HTML: decoding, title, links (with hidden-by-CSS state),
+pagination hints and list dates. Pure functions over bytes and lxml trees, so they
+are testable without a crawl.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import lxml.etree
+import lxml.html
+
+from portal_audit.text import find_dates, squash
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-]+)""", re.I)
+_CHARSET_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030",
+                    "utf8": "utf-8", "unicode": "utf-8"}
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
+_BINARY_MAGIC = (b"\x89PNG", b"%PDF", b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"GIF8", b"\xff\xd8\xff", b"Rar!")
+
+NOTFOUND_RE = re.compile(
+    r"页面不存在|您访问的页面不存在|页面未找到|找不到(?:该|此)?页面|页面已删除|信息已删除|"
+    r"该信息不存在|文章不存在|404\s*not\s*found|^\s*404\s*$|错误\s*404|404\s*错误",
+    re.I,
+)
+WAF_RE = re.compile(
+    r"安全狗|云盾|云锁|加速乐|知道创宇|创宇盾|防火墙|拦截|请求存在威胁|安全验证|人机验证|"
+    r"web\s*application\s*firewall|\bwaf\b|access\s+denied|request\s+blocked|captcha",
+    re.I,
+)
+
+
+def normalize_charset(name: str | None) -> str | None:
+    if not name:
+        return None
+    name = name.strip().strip("\"'").lower()
+    return _CHARSET_ALIASES.get(name, name)
+
+
+def looks_binary(body: bytes) -> bool:
+    head = body[:1024]
+    return head.startswith(_BINARY_MAGIC) or head.count(b"\x00") > 4
+
+
+def decode_html(body: bytes, header_charset: str | None) -> tuple[str, str]:
+    """Decode an HTML body: declared charsets first (header, then <meta>), each
+    only if it decodes cleanly; then UTF-8; then gb18030 (the superset of
+    GB2312/GBK) as the fallback for Chinese pages that declare nothing or lie.
+    Returns (text, charset used).
+    """
+    if body.startswith(b"\xef\xbb\xbf"):
+        return body[3:].decode("utf-8", "replace"), "utf-8"
+    candidates = []
+    for declared in (normalize_charset(header_charset), _meta_charset(body)):
+        if declared and declared not in candidates:
+            candidates.append(declared)
+    for fallback in ("utf-8", "gb18030"):
+        if fallback not in candidates:
+            candidates.append(fallback)
+    for charset in candidates:
+        try:
+            return body.decode(charset), charset
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return body.decode("gb18030", "replace"), "gb18030"
+
+
+def _meta_charset(body: bytes) -> str | None:
+    m = _META_CHARSET.search(body[:4096])
+    return normalize_charset(m.group(1).decode("ascii", "ignore")) if m else None
+
+
+def parse_tree(text: str) -> lxml.html.HtmlElement | None:
+    text = _XML_DECL.sub("", text, count=1)
+    if not text.strip():
+        return None
+    try:
+        return lxml.html.document_fromstring(text)
+    except (lxml.etree.ParserError, ValueError):
+        return None
+
+
+def text_of(el) -> str:
+    return squash(el.text_content()) if el is not None else ""
+
+
+def page_title(tree) -> str:
+    el = tree.find(".//title")
+    return text_of(el)[:500]
+
+
+def page_heading(tree) -> str:
+    """The document's own title: <meta name=ArticleTitle>, else the first substantial h1/h2."""
+    for meta in tree.iterfind(".//meta[@name]"):
+        if meta.get("name", "").lower() in ("articletitle", "title") and meta.get("content"):
+            return squash(meta.get("content"))[:500]
+    for tag in ("h1", "h2"):
+        for el in tree.iter(tag):
+            text = text_of(el)
+            if len(text) >= 4:
+                return text[:500]
+    return ""
+
+
+_VISIBLE = lxml.etree.XPath(
+    "//body//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]")
+
+
+def visible_text(tree) -> str:
+    """The text a reader sees (script and style content left out); the tree is not changed."""
+    return squash(" ".join(_VISIBLE(tree)))
+
+
+def text_hash(text: str) -> str:
+    """A hash of the visible text with digits folded, to recognise a host's not-found page."""
+    return hashlib.sha1(re.sub(r"\d+", "0", text[:20000]).encode("utf-8")).hexdigest()[:16]
+
+
+def says_not_found(title: str, text: str) -> bool:
+    return bool(NOTFOUND_RE.search(title) or (len(text) < 3000 and NOTFOUND_RE.search(text)))
+
+
+def is_waf_page(title: str, text: str) -> bool:
+    return bool(WAF_RE.search(title) or WAF_RE.search(text[:5000]))
+
+
+# -- links ---------------------------------------------------------------
+
+LINK_ATTRS = {"a": "href", "area": "href", "iframe": "src", "frame": "src", "embed": "src",
+              "object": "data", "img": "src"}
+_HIDING_DECLS = [
+    (re.compile(r"display\s*:\s*none", re.I), "display:none"),
+    (re.compile(r"visibility\s*:\s*hidden", re.I), "visibility:hidden"),
+    (re.compile(r"font-size\s*:\s*0(?:\.0+)?(?:px|pt|em|rem|%)?\s*(?:;|$|!)", re.I), "font-size:0"),
+    (re.compile(r"(?:left|top|right)\s*:\s*-\d{3,}(?:\.\d+)?(?:px|em|rem)?", re.I), "off-screen"),
+    (re.compile(r"text-indent\s*:\s*-\d{3,}", re.I), "off-screen"),
+    (re.compile(r"(?:^|;|\s)(?:width|height)\s*:\s*0(?:px)?\s*(?:;|$|!)", re.I), "zero-size"),
+    (re.compile(r"opacity\s*:\s*0(?:\.0+)?\s*(?:;|$|!)", re.I), "opacity:0"),
+]
+_CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+_SIMPLE_SELECTOR = re.compile(r"([a-zA-Z0-9]*)([.#])([A-Za-z0-9_-]+)\s*$")
+
+
+def hiding_reason(style: str | None) -> str | None:
+    if not style:
+        return None
+    for pattern, reason in _HIDING_DECLS:
+        if pattern.search(style):
+            if reason == "zero-size" and "overflow" not in style.lower() and "display" not in style.lower():
+                if not re.search(r"width\s*:\s*0", style, re.I) or not re.search(r"height\s*:\s*0", style, re.I):
+                    continue
+            return reason
+    return None
+
+
+def hidden_selectors(tree) -> dict[tuple[str, str], str]:
+    """Classes and ids that embedded <style> rules hide: {("class"|"id", name): reason}."""
+    rules: dict[tuple[str, str], str] = {}
+    for style in tree.iter("style"):
+        css = re.sub(r"/\*.*?\*/", "", style.text or "", flags=re.S)
+        for selectors, decls in _CSS_RULE.findall(css):
+            reason = hiding_reason(decls)
+            if not reason:
+                continue
+            for sel in selectors.split(","):
+                m = _SIMPLE_SELECTOR.search(sel.strip())
+                if m:
+                    rules[("class" if m.group(2) == "." else "id", m.group(3))] = reason
+    return rules
+
+
+class _HiddenOracle:
+    def __init__(self, tree):
+        self.rules = hidden_selectors(tree)
+        self.memo: dict = {}
+
+    def reason(self, el) -> str | None:
+        chain = []
+        node = el
+        reason = None
+        while node is not None:
+            if node in self.memo:
+                reason = self.memo[node]
+                break
+            chain.append(node)
+            own = self._own(node)
+            if own:
+                reason = own
+                break
+            node = node.getparent()
+        for n in chain:
+            self.memo[n] = reason
+        return reason
+
+    def _own(self, el) -> str | None:
+        if not isinstance(el.tag, str):
+            return None
+        if el.get("hidden") is not None:
+            return "hidden"
+        reason = hiding_reason(el.get("style"))
+        if reason:
+            return reason
+        if self.rules:
+            if (r := self.rules.get(("id", el.get("id", "")))):
+                return r
+            for cls in (el.get("class") or "").split():
+                if (r := self.rules.get(("class", cls))):
+                    return r
+        return None
+
+
+@dataclass(frozen=True)
+class RawLink:
+    href: str
+    anchor: str
+    tag: str
+    attr: str
+    line: int | None
+    hidden: str | None
+    list_date: str | None
+
+
+def iter_links(tree) -> Iterator[RawLink]:
+    """Every link-like element with its anchor text, position and hidden state."""
+    oracle = _HiddenOracle(tree)
+    for el in tree.iter(*LINK_ATTRS):
+        attr = LINK_ATTRS[el.tag]
+        href = el.get(attr)
+        if href is None:
+            continue
+        if el.tag in ("a", "area"):
+            anchor = text_of(el) or squash(el.get("title") or el.get("alt") or "")
+            hidden = oracle.reason(el)
+        else:
+            anchor = squash(el.get("title") or el.get("alt") or "")
+            hidden = None
+        yield RawLink(href=href, anchor=anchor[:300], tag=el.tag, attr=attr, line=el.sourceline,
+                      hidden=hidden, list_date=_item_date(el) if el.tag == "a" else None)
+
+
+def _item_date(a) -> str | None:
+    """The date shown beside a list item link (in its <li>/<tr>/<dd>), ISO format."""
+    node = a.getparent()
+    for _ in range(3):
+        if node is None:
+            return None
+        if node.tag in ("li", "tr", "dd", "dl", "p"):
+            dates = find_dates(text_of(node))
+            return dates[-1][1].isoformat() if dates else None
+        node = node.getparent()
+    return None
+
+
+_CREATE_PAGE = re.compile(r"createPageHTML\s*\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,\s*['\"]([\w-]+)['\"]\s*,\s*['\"](\w+)['\"]")
+_PAGE_VARS = re.compile(r"(?:countPage|totalPage|pageCount|contenpage)\s*[=:]\s*(\d+)")
+MAX_LIST_PAGES = 200
+
+
+def pagination_hrefs(html: str) -> list[str]:
+    """Relative hrefs of the pages a TRS-style pager script would write.
+
+    ``createPageHTML(12, 0, "index", "html")`` → index_1.html … index_11.html.
+    """
+    m = _CREATE_PAGE.search(html)
+    if m:
+        count, name, ext = int(m.group(1)), m.group(3), m.group(4)
+    else:
+        m = _PAGE_VARS.search(html)
+        if not m or "index_" not in html and "createPage" not in html:
+            return []
+        count, name, ext = int(m.group(1)), "index", "html"
+    return [f"{name}_{i}.{ext}" for i in range(1, min(count, MAX_LIST_PAGES))]

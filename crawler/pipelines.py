@@ -1,0 +1,54 @@
+"""StorePipeline: streams gathered rows into the store in batched transactions.
+
+Settings: ``PORTAL_AUDIT_STORE`` (path), ``PORTAL_AUDIT_RUN_ID``,
+``PORTAL_AUDIT_BATCH`` (rows per transaction, default 500).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+
+from crawler.items import Rows
+from store import Store
+
+log = logging.getLogger(__name__)
+
+CONFLICT_KEYS = {"pages": ("run_id", "url"), "fetches": ("run_id", "url"), "links": ()}
+
+
+class StorePipeline:
+    def __init__(self, path: str, run_id: int, batch: int, stats):
+        self.path, self.run_id, self.batch, self.stats = path, run_id, batch, stats
+        self.buffers: dict[str, list[dict]] = defaultdict(list)
+        self.store: Store | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        s = crawler.settings
+        return cls(s.get("PORTAL_AUDIT_STORE"), s.getint("PORTAL_AUDIT_RUN_ID"),
+                   s.getint("PORTAL_AUDIT_BATCH", 500), crawler.stats)
+
+    def open_spider(self, spider=None):
+        self.store = Store(self.path)
+
+    def process_item(self, item, spider=None):
+        if isinstance(item, Rows):
+            buf = self.buffers[item.table]
+            for row in item.rows:
+                row["run_id"] = self.run_id
+                buf.append(row)
+            self.stats.inc_value(f"portal_audit/rows/{item.table}", len(item.rows))
+            if len(buf) >= self.batch:
+                self.flush(item.table)
+        return item
+
+    def flush(self, table: str) -> None:
+        rows = self.buffers.pop(table, [])
+        if rows:
+            self.store.insert_many(table, rows, conflict=CONFLICT_KEYS[table])
+
+    def close_spider(self, spider=None):
+        for table in list(self.buffers):
+            self.flush(table)
+        self.store.close()

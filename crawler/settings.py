@@ -1,0 +1,79 @@
+"""Scrapy settings of the portal-audit gatherer.
+
+The module-level names are the defaults (``scrapy.cfg`` points here);
+:func:`from_config` maps a portal-audit :class:`~portal_audit.config.Config`
+onto them for one run.
+"""
+
+from __future__ import annotations
+
+from portal_audit import __version__
+
+BOT_NAME = "portal-audit"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+
+USER_AGENT = f"Mozilla/5.0 (compatible; portal-audit/{__version__}; 政府网站信息公开检查)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0
+DOWNLOAD_TIMEOUT = 15
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 0
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+REDIRECT_ENABLED = False          # the spider follows redirects itself, hop by hop
+METAREFRESH_ENABLED = False
+COOKIES_ENABLED = True
+TELNETCONSOLE_ENABLED = False
+HTTPERROR_ALLOW_ALL = True
+LOG_LEVEL = "WARNING"
+LOGSTATS_INTERVAL = 0
+DNS_RESOLVER = "crawler.resolver.PortalResolver"
+DNS_TIMEOUT = 10
+SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.PoliteRetryMiddleware": 550,
+}
+ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}
+EXTENSIONS = {
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "crawler.extensions.Progress": 500,
+}
+
+PORTAL_AUDIT_BATCH = 500
+PORTAL_AUDIT_PROGRESS_INTERVAL = 2.0
+
+
+def from_config(cfg, *, run_id: int, store_path: str, progress: bool = True) -> dict:
+    """Scrapy settings for one run of ``cfg``."""
+    crawl = cfg.crawl
+    settings = {name: value for name, value in globals().items() if name.isupper()}
+    settings.update(
+        USER_AGENT=crawl.user_agent,
+        ROBOTSTXT_OBEY=crawl.respect_robots or any(s.respect_robots for s in cfg.sites),
+        CONCURRENT_REQUESTS=crawl.concurrency,
+        CONCURRENT_REQUESTS_PER_DOMAIN=crawl.per_host_concurrency,
+        DOWNLOAD_DELAY=crawl.download_delay,
+        AUTOTHROTTLE_ENABLED=crawl.autothrottle,
+        AUTOTHROTTLE_TARGET_CONCURRENCY=float(crawl.per_host_concurrency),
+        DOWNLOAD_TIMEOUT=crawl.timeout,
+        DOWNLOAD_MAXSIZE=crawl.max_page_size,
+        RETRY_TIMES=crawl.retries,
+        PORTAL_AUDIT_RETRY_BACKOFF=crawl.retry_backoff,
+        PORTAL_AUDIT_MAX_RETRY_AFTER=crawl.max_retry_after,
+        PORTAL_AUDIT_STORE=store_path,
+        PORTAL_AUDIT_RUN_ID=run_id,
+        PORTAL_AUDIT_DNS={"nameservers": list(cfg.dns.nameservers), "port": cfg.dns.port,
+                          "timeout": cfg.dns.timeout, "retries": cfg.dns.retries},
+        DNS_TIMEOUT=max(cfg.dns.timeout * (cfg.dns.retries + 1), 1.0),
+    )
+    if not progress:
+        settings["EXTENSIONS"] = {**EXTENSIONS, "crawler.extensions.Progress": None}
+    return settings

@@ -1,0 +1,442 @@
+"""PortalSpider: gathers the facts of one or more government portals.
+
+Per site it fetches the home page (its links are the 二级 links), walks the
+政府信息公开 column and its sub-columns (list pages, TRS ``createPageHTML``
+pagination, ``?page=`` lists, articles), and checks every link found on those
+pages once per run. External links are checked, never crawled; attachments
+are checked with HEAD (falling back to a ranged GET). Redirects are followed
+here, hop by hop, so that every hop is recorded and loops are recognised.
+
+It yields :class:`crawler.items.Rows` only; the StorePipeline streams them into
+the store. Per-site state is a few counters and the column map, never a list
+of pages.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+import scrapy
+from scrapy import exceptions as scrapy_exc
+from scrapy.exceptions import IgnoreRequest
+from twisted.internet import defer
+from twisted.internet import error as neterr
+from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
+
+from crawler import content, extract
+from crawler.items import Rows
+from crawler.urls import (SKIP_SCHEMES, InvalidURL, directory_prefix, host_of, is_attachment,
+                          looks_like_trap_path, normalize_href, same_site, scheme_of, trap_key)
+from portal_audit.config import CrawlConfig, SiteConfig
+from portal_audit.models import Outcome
+from store.db import now_iso
+
+DISCLOSURE_ANCHORS = ("政府信息公开", "信息公开", "政务公开")
+COLUMN_ANCHORS = [
+    ("interpretation", re.compile(r"政策解读|解读")),
+    ("regulation", re.compile(r"行政法规|法律法规|法规文件|^法规")),
+    ("policy", re.compile(r"政策文件|规范性文件|政府文件|^文件")),
+    ("notice", re.compile(r"通知公告|公示公告|公告公示|^公告")),
+    ("guide", re.compile(r"公开指南|信息公开指南")),
+    ("report", re.compile(r"年度报告|公开年报|^年报")),
+]
+LEAF_KINDS = ("attachment", "external", "resource", "probe")
+HEAD_FALLBACK_STATUSES = (400, 403, 405, 501)
+BLOCK_STATUSES = (403, 412, 418, 468, 521, 999)
+MAX_TRAP_VARIANTS = 12
+
+
+@dataclass
+class SiteState:
+    config: SiteConfig
+    crawl: CrawlConfig
+    hosts: frozenset[str]
+    disclosure: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)   # url prefix → column kind
+    pages: int = 0
+    fetches: int = 0
+    problems: int = 0
+    capped: bool = False
+    traps: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def max_pages(self) -> int:
+        return self.config.max_pages or self.crawl.max_pages
+
+    @property
+    def max_depth(self) -> int:
+        return self.config.max_depth if self.config.max_depth is not None else self.crawl.max_depth
+
+    @property
+    def robots(self) -> bool:
+        return self.crawl.respect_robots if self.config.respect_robots is None else self.config.respect_robots
+
+    def add_column(self, kind: str, url: str) -> None:
+        prefix = directory_prefix(url)
+        key = url if urlsplit(prefix).path in ("", "/") else prefix
+        self.columns.setdefault(key, kind)
+
+    def column_of(self, url: str) -> tuple[str | None, str | None]:
+        best = None
+        for prefix in self.columns:
+            if (url == prefix or url.startswith(prefix)) and (best is None or len(prefix) > len(best)):
+                best = prefix
+        return (self.columns[best], best) if best else (None, None)
+
+    def in_scope(self, url: str) -> bool:
+        if self.disclosure and url.startswith(_scope_prefix(self.disclosure)):
+            return True
+        return any(url == p or (p.endswith("/") and url.startswith(p)) for p in self.columns)
+
+
+def _scope_prefix(url: str) -> str:
+    prefix = directory_prefix(url)
+    return url if urlsplit(prefix).path in ("", "/") else prefix
+
+
+class PortalSpider(scrapy.Spider):
+    name = "portal"
+
+    def __init__(self, sites: list[SiteConfig], crawl: CrawlConfig, **kwargs):
+        super().__init__(**kwargs)
+        self.crawl_cfg = crawl
+        self.sites: dict[str, SiteState] = {}
+        for site in sites:
+            hosts = {site.host, *(h.lower() for h in site.allowed_domains)}
+            hosts.update(host_of(u) for u in [site.disclosure, *site.columns.values()] if u)
+            st = SiteState(site, crawl, frozenset(h for h in hosts if h))
+            if site.disclosure:
+                st.disclosure = normalize_href(site.disclosure, site.url)
+            for kind, url in site.columns.items():
+                st.add_column(kind, normalize_href(url, site.url))
+            self.sites[site.name] = st
+        self.probed_hosts: set[str] = set()
+
+    # -- requests ----------------------------------------------------------
+    async def start(self):
+        for st in self.sites.values():
+            yield self._request(normalize_href(st.config.url, st.config.url), st, kind="home", depth=0)
+            if st.disclosure:
+                yield self._request(st.disclosure, st, kind="page", depth=1, from_scope=True)
+            for prefix, kind in st.columns.items():
+                yield self._request(prefix, st, kind="page", depth=2, column=kind, from_scope=True)
+
+    def _request(self, url: str, st: SiteState, *, kind: str, depth: int, column: str | None = None,
+                 from_scope: bool = False, list_date: str | None = None) -> scrapy.Request:
+        head = kind in ("attachment", "resource")
+        meta = {
+            "site": st.name, "kind": kind, "depth": depth, "origin": url, "chain": [],
+            "column": column, "from_scope": from_scope, "list_date": list_date,
+            "handle_httpstatus_all": True, "dont_redirect": True, "started": time.monotonic(),
+            "dont_obey_robotstxt": not st.robots or kind in LEAF_KINDS,
+        }
+        return scrapy.Request(url, method="HEAD" if head else "GET", callback=self.on_response,
+                              errback=self.on_error, meta=meta, priority=5 if kind in LEAF_KINDS else 0)
+
+    # -- responses ---------------------------------------------------------
+    def on_response(self, response):
+        meta = response.meta
+        st = self.sites[meta["site"]]
+        status = response.status
+        if 300 <= status < 400 and response.headers.get("Location"):
+            yield from self._follow_redirect(response, st)
+            return
+        request = response.request
+        if request.method == "HEAD" and status in HEAD_FALLBACK_STATUSES and not meta.get("head_fallback"):
+            yield request.replace(method="GET", headers={"Range": "bytes=0-1023"}, dont_filter=True,
+                                  meta={**meta, "head_fallback": True})
+            return
+        ctype = response.headers.get("Content-Type", b"").decode("latin-1").lower()
+        body = response.body
+        htmlish = ("html" in ctype or (not ctype and b"<html" in body[:2048].lower())) and request.method != "HEAD"
+        binary = htmlish and extract.looks_binary(body)
+        text = charset = None
+        tree = None
+        title = heading = ""
+        visible = ""
+        if htmlish and not binary and body:
+            text, charset = extract.decode_html(body, _header_charset(ctype))
+            tree = extract.parse_tree(text)
+            if tree is not None:
+                title = extract.page_title(tree)
+                heading = extract.page_heading(tree)
+        outcome, error = self._classify_status(status, response, tree)
+        if tree is not None and outcome in (Outcome.OK, Outcome.BLOCKED):
+            visible = extract.visible_text(tree) if outcome is Outcome.OK else ""
+        final_url = response.url
+        row = self._fetch_row(meta, st, method=request.method, status=status, outcome=outcome, error=error,
+                              final_url=final_url, ctype=ctype, title=title, heading=heading,
+                              size=_content_length(response), visible=visible)
+        if binary:
+            row["error"] = "以 text/html 返回的二进制内容"
+        yield Rows("fetches", [row])
+        if outcome is Outcome.OK and tree is not None:
+            yield from self._maybe_probe(final_url, st, meta["kind"])
+            if self._should_parse(final_url, st, meta):
+                yield from self._parse_page(response, st, tree, text, charset, title, heading)
+
+    def _follow_redirect(self, response, st: SiteState):
+        meta = response.meta
+        location = response.headers["Location"].decode("latin-1")
+        chain = [*meta["chain"], {"url": response.url, "status": response.status}]
+        try:
+            target = normalize_href(location, response.url)
+        except InvalidURL as exc:
+            yield Rows("fetches", [self._fetch_row({**meta, "chain": chain}, st, method=response.request.method,
+                                                   status=response.status, outcome=Outcome.HTTP_ERROR,
+                                                   error=f"跳转地址无效：{location}（{exc}）", final_url=location)])
+            return
+        seen = {hop["url"] for hop in chain}
+        if target in seen or len(chain) > self.crawl_cfg.max_redirects:
+            error = "循环跳转" if target in seen else f"跳转超过 {self.crawl_cfg.max_redirects} 次"
+            yield Rows("fetches", [self._fetch_row({**meta, "chain": chain + [{"url": target, "status": None}]}, st,
+                                                   method=response.request.method, status=response.status,
+                                                   outcome=Outcome.REDIRECT_LOOP, error=error, final_url=target)])
+            return
+        method = "GET" if response.status == 303 else response.request.method
+        yield response.request.replace(url=target, method=method, dont_filter=True, meta={**meta, "chain": chain})
+
+    def _classify_status(self, status: int, response, tree) -> tuple[Outcome, str | None]:
+        if 200 <= status < 300:
+            return Outcome.OK, None
+        title = extract.page_title(tree) if tree is not None else ""
+        text = extract.text_of(tree) if tree is not None else ""
+        if status == 999 or (status in BLOCK_STATUSES and extract.is_waf_page(title, text)):
+            return Outcome.BLOCKED, f"HTTP {status}，疑似网站防火墙拦截"
+        if status == 429:
+            return Outcome.RATE_LIMITED, "HTTP 429，访问频率受限"
+        if status >= 400:
+            return Outcome.HTTP_ERROR, f"HTTP {status}"
+        return Outcome.ERROR, f"HTTP {status}"
+
+    # -- errors ------------------------------------------------------------
+    def on_error(self, failure):
+        request = failure.request
+        meta = request.meta
+        st = self.sites[meta["site"]]
+        outcome, error = classify_failure(failure)
+        if request.method == "HEAD" and outcome in (Outcome.RESET, Outcome.ERROR) and not meta.get("head_fallback"):
+            yield request.replace(method="GET", headers={"Range": "bytes=0-1023"}, dont_filter=True,
+                                  meta={**meta, "head_fallback": True})
+            return
+        yield Rows("fetches", [self._fetch_row(meta, st, method=request.method, status=None, outcome=outcome,
+                                               error=error, final_url=request.url)])
+
+    # -- parsing -------------------------------------------------------------
+    def _should_parse(self, url: str, st: SiteState, meta) -> bool:
+        if meta["kind"] in LEAF_KINDS or not same_site(url, st.hosts):
+            return False
+        depth = meta["depth"]
+        if depth > st.max_depth or looks_like_trap_path(url):
+            return False
+        if depth > 1 and not (st.in_scope(url) or meta["from_scope"]):
+            return False
+        key = trap_key(url)
+        if key is not None:
+            st.traps[key] = st.traps.get(key, 0) + 1
+            if st.traps[key] > MAX_TRAP_VARIANTS:
+                return False
+        if st.pages >= st.max_pages:
+            st.capped = True
+            return False
+        return True
+
+    def _parse_page(self, response, st: SiteState, tree, text: str, charset: str, title: str, heading: str):
+        meta = response.meta
+        depth = meta["depth"]
+        page_url = meta["origin"]
+        base = response.url
+        base_el = tree.find(".//base[@href]")
+        if base_el is not None:
+            base = urljoin(base, base_el.get("href"))
+        st.pages += 1
+        self.crawler.stats.inc_value(f"portal_audit/site/{st.name}/pages")
+        raw_links = list(extract.iter_links(tree))
+        if depth == 0:
+            self._discover(st, raw_links, base, home=True)
+        elif st.disclosure and page_url == st.disclosure:
+            self._discover(st, raw_links, base, home=False)
+        column, column_url = st.column_of(page_url)
+        column = column or meta["column"]
+        child_scope = st.in_scope(page_url) or depth == 0
+        link_rows, requests, invalid, dated = [], [], [], 0
+        pager = [extract.RawLink(href=href, anchor="（翻页脚本）", tag="script", attr="createPageHTML",
+                                 line=None, hidden=None, list_date=None)
+                 for href in extract.pagination_hrefs(text)]
+        for raw in raw_links + pager:
+            # pages a pager script announces sit at the list page's own depth
+            row, follow = self._link(raw, base, page_url, st, depth - (raw.tag == "script"), column,
+                                     child_scope or raw.tag == "script")
+            link_rows.append(row)
+            dated += bool(raw.list_date)
+            if isinstance(follow, scrapy.Request):
+                requests.append(follow)
+            elif follow is not None:
+                invalid.append(follow)
+        is_list = dated >= 3
+        page = {
+            "site": st.name, "url": page_url, "final_url": response.url, "status": response.status,
+            "content_type": response.headers.get("Content-Type", b"").decode("latin-1"), "charset": charset,
+            "title": title, "heading": heading, "size": len(response.body), "depth": depth,
+            "column_kind": column, "column_url": column_url, "is_home": int(depth == 0),
+            "is_list": int(is_list), "list_date": meta.get("list_date"),
+            "main_text": "" if is_list or depth == 0 else content.extract_main_text(tree),
+            "meta_json": json.dumps({} if is_list or depth == 0 else content.extract_metadata(tree),
+                                    ensure_ascii=False),
+            "fetched_at": now_iso(),
+        }
+        yield Rows("pages", [page])
+        if link_rows:
+            yield Rows("links", link_rows)
+        if invalid:
+            yield Rows("fetches", invalid)
+        yield from requests
+
+    def _link(self, raw, base: str, page_url: str, st: SiteState, depth: int, column: str | None,
+              child_scope: bool) -> tuple[dict, scrapy.Request | dict | None]:
+        """The link row for ``raw`` and what follows from it: a request, a fetch row
+        (for an invalid URL, recorded without any traffic) or nothing."""
+        href = raw.href.strip()
+        scheme = scheme_of(href)
+        row = {"site": st.name, "source_url": page_url, "raw_href": href[:1000], "anchor": raw.anchor,
+               "tag": raw.tag, "attr": raw.attr, "line": raw.line, "hidden": int(bool(raw.hidden)),
+               "hidden_reason": raw.hidden, "list_date": raw.list_date}
+        if scheme in SKIP_SCHEMES or href.startswith("#") or not href:
+            row.update(target_url=href[:1000] or "(空)", kind=scheme or "anchor")
+            return row, None
+        try:
+            target = normalize_href(href, base)
+        except InvalidURL as exc:
+            row.update(target_url=href[:1000], kind="invalid")
+            return row, self._invalid_row(st, href, str(exc), depth + 1)
+        if raw.tag == "img":
+            kind = "resource"
+        elif is_attachment(target):
+            kind = "attachment"
+        elif same_site(target, st.hosts):
+            kind = "page"
+        else:
+            kind = "external"
+        row.update(target_url=target, kind=kind)
+        if kind == "external" and not self.crawl_cfg.check_external:
+            return row, None
+        return row, self._request(target, st, kind=kind, depth=depth + 1, column=column,
+                                  from_scope=child_scope, list_date=raw.list_date)
+
+    def _invalid_row(self, st: SiteState, href: str, error: str, depth: int) -> dict:
+        st.problems += 1
+        return {"site": st.name, "url": href[:1000], "host": None, "kind": "invalid", "depth": depth,
+               "method": None, "status": None, "outcome": Outcome.INVALID_URL.value, "error": error,
+               "attempts": 0, "elapsed": 0.0, "redirects_json": "[]", "final_url": None,
+               "content_type": None, "title": None, "heading": None, "size": None, "text_hash": None,
+               "notfound_text": 0, "fetched_at": now_iso()}
+
+    def _discover(self, st: SiteState, raw_links, base: str, home: bool) -> None:
+        """Find the disclosure column (on the home page) and sub-columns by anchor text."""
+        candidates = []
+        for raw in raw_links:
+            if raw.tag != "a" or raw.hidden:
+                continue
+            try:
+                url = normalize_href(raw.href, base)
+            except InvalidURL:
+                continue
+            if same_site(url, st.hosts):
+                candidates.append((raw.anchor, url))
+        if home and not st.disclosure:
+            for wanted in DISCLOSURE_ANCHORS:
+                hit = next((u for a, u in candidates if wanted in a), None)
+                if hit:
+                    st.disclosure = hit
+                    break
+        if st.config.columns:
+            return
+        scope = _scope_prefix(st.disclosure) if st.disclosure else None
+        for anchor, url in candidates:
+            if len(anchor) > 12 or (scope and not home and not url.startswith(scope) and "/col/" not in url):
+                continue
+            for kind, pattern in COLUMN_ANCHORS:
+                if pattern.search(anchor):
+                    if home and not (scope and url.startswith(scope)):
+                        break
+                    st.add_column(kind, url)
+                    break
+
+    def _maybe_probe(self, url: str, st: SiteState, kind: str):
+        """Learn each host's not-found page once, by fetching a random URL on it."""
+        parts = urlsplit(url)
+        key = f"{parts.scheme}://{parts.netloc}"
+        if kind == "probe" or key in self.probed_hosts:
+            return
+        self.probed_hosts.add(key)
+        probe = f"{key}/portal-audit-probe-{secrets.token_hex(6)}.html"
+        request = self._request(probe, st, kind="probe", depth=0)
+        request.meta["dont_retry"] = True
+        yield request
+
+    # -- rows ----------------------------------------------------------------
+    def _fetch_row(self, meta, st: SiteState, *, method, status, outcome: Outcome, error, final_url,
+                   ctype=None, title="", heading="", size=None, visible="") -> dict:
+        st.fetches += 1
+        if outcome.is_broken or outcome is Outcome.REDIRECT_LOOP:
+            st.problems += 1
+        self.crawler.stats.inc_value(f"portal_audit/site/{st.name}/fetches")
+        chain = meta.get("chain") or []
+        hops = [*chain, {"url": final_url, "status": status}] if chain else []
+        return {
+            "site": st.name, "url": meta["origin"], "host": host_of(meta["origin"]), "kind": meta["kind"],
+            "depth": meta["depth"], "method": method, "status": status, "outcome": outcome.value,
+            "error": error, "attempts": meta.get("retry_times", 0) + 1,
+            "elapsed": round(time.monotonic() - meta["started"], 3),
+            "redirects_json": json.dumps(hops, ensure_ascii=False), "final_url": final_url,
+            "content_type": ctype, "title": title, "heading": heading, "size": size,
+            "text_hash": extract.text_hash(visible) if visible else None,
+            "notfound_text": int(bool(visible) and extract.says_not_found(title, visible)),
+            "fetched_at": now_iso(),
+        }
+
+
+def classify_failure(failure) -> tuple[Outcome, str]:
+    """Map a download failure onto the closed :class:`Outcome` type."""
+    exc = failure.value
+    text = str(exc) or type(exc).__name__
+    if failure.check(scrapy_exc.CannotResolveHostError, neterr.DNSLookupError):
+        return Outcome.DNS, f"域名无法解析：{text}"
+    if failure.check(scrapy_exc.DownloadConnectionRefusedError, neterr.ConnectionRefusedError):
+        return Outcome.REFUSED, "连接被拒绝"
+    if failure.check(scrapy_exc.DownloadTimeoutError, neterr.TimeoutError, neterr.TCPTimedOutError,
+                     defer.TimeoutError):
+        return Outcome.TIMEOUT, "访问超时"
+    if failure.check(IgnoreRequest):
+        return Outcome.EXCLUDED, f"按 robots.txt 或规则未检查：{text}"
+    if failure.check(scrapy_exc.DownloadCancelledError, defer.CancelledError):
+        return Outcome.TOO_LARGE, "内容超过下载大小上限，未下载"
+    if "SSL" in text or "certificate" in text.lower() or "tls" in text.lower():
+        return Outcome.TLS, f"TLS/证书错误：{text[:300]}"
+    if failure.check(scrapy_exc.ResponseDataLossError, scrapy_exc.DownloadFailedError, ResponseNeverReceived,
+                     ResponseFailed, neterr.ConnectionLost, neterr.ConnectionDone):
+        return Outcome.RESET, f"连接中断：{text[:300]}"
+    return Outcome.ERROR, f"{type(exc).__name__}: {text[:300]}"
+
+
+def _header_charset(ctype: str) -> str | None:
+    m = re.search(r"charset=([\w-]+)", ctype)
+    return m.group(1) if m else None
+
+
+def _content_length(response) -> int:
+    length = response.headers.get("Content-Length")
+    try:
+        return int(length) if length else len(response.body)
+    except ValueError:
+        return len(response.body)
+

@@ -1,0 +1,106 @@
+"""Run orchestration: gather → audit → store → report.
+
+:func:`gather` runs the Scrapy crawl in this process and streams facts into
+the store; :func:`audit` runs the selected checks on a stored run;
+:func:`run_audit` does both, records the run and writes the reports.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import sys
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from checks.registry import CheckResult, CheckSettings, run_checks
+from portal_audit import __version__
+from portal_audit.config import Config
+from store import Store
+from store.db import RUN_COMPLETED, RUN_INTERRUPTED
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: int
+    status: str
+    outputs: dict[str, Path]
+    check_results: list[CheckResult]
+
+
+def versions() -> dict[str, str]:
+    import lxml.etree
+    import scrapy
+    import twisted
+
+    return {"portal-audit": __version__, "python": platform.python_version(), "scrapy": scrapy.__version__,
+            "twisted": twisted.__version__, "lxml": ".".join(map(str, lxml.etree.LXML_VERSION))}
+
+
+def check_settings(cfg: Config) -> CheckSettings:
+    c = cfg.checks
+    return CheckSettings(select=list(c.select), ignore=list(c.ignore), severity=dict(c.severity),
+                         options={k: dict(v) for k, v in c.options.items()})
+
+
+def gather(cfg: Config, run_id: int, store_path: str, progress: bool = True) -> str:
+    """Crawl every site of ``cfg`` into the store; returns the run status."""
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler import settings as crawler_settings
+    from crawler.spiders.portal import PortalSpider
+
+    process = CrawlerProcess(crawler_settings.from_config(cfg, run_id=run_id, store_path=store_path,
+                                                          progress=progress), install_root_handler=False)
+    crawler = process.create_crawler(PortalSpider)
+    process.crawl(crawler, sites=list(cfg.sites), crawl=cfg.crawl)
+    process.start()
+    reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
+    spider = crawler.spider
+    store = Store(store_path)
+    try:
+        for st in spider.sites.values():
+            home = store.query("SELECT outcome FROM fetches WHERE run_id = ? AND site = ? AND kind = 'home'",
+                               (run_id, st.name))
+            reachable = bool(home) and home[0]["outcome"] == "ok"
+            store.set_run_site(run_id, st.name, url=st.config.url, disclosure_url=st.disclosure,
+                               status="ok" if reachable else "unreachable", pages=st.pages, links=st.fetches,
+                               stats_json={"problems": st.problems, "capped": st.capped,
+                                           "columns": {k: v for k, v in st.columns.items()}})
+    finally:
+        store.close()
+    return RUN_COMPLETED if reason == "finished" else RUN_INTERRUPTED
+
+
+def audit(store: Store, run_id: int, cfg: Config, only=(), on_result=None) -> list[CheckResult]:
+    row = store.run(run_id)
+    audit_date = date.fromisoformat(row["audit_date"])
+    sites = {s.name: s for s in cfg.sites}
+    return run_checks(store, run_id, audit_date, sites, check_settings(cfg), only=only, on_result=on_result)
+
+
+def run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) -> RunResult:
+    from reports import write_reports
+
+    store = Store(cfg.store.path)
+    audit_date = cfg.audit_date or date.today()
+    run_id = store.begin_run(audit_date=audit_date.isoformat(), config=cfg.raw,
+                             options={"only": list(only), "sites": [s.name for s in cfg.sites]},
+                             versions=versions())
+    status = RUN_INTERRUPTED
+    results: list[CheckResult] = []
+    try:
+        status = gather(cfg, run_id, str(cfg.store.path), progress=progress)
+        if progress:
+            print("[portal-audit] 采集完成，正在执行检查…", file=sys.stderr)
+        results = audit(store, run_id, cfg, only)
+    except KeyboardInterrupt:
+        status = RUN_INTERRUPTED
+    finally:
+        store.finish_run(run_id, status, {"checks": len(results)})
+    outputs = write_reports(store, run_id, out_dir)
+    store.close()
+    return RunResult(run_id, status, outputs, results)

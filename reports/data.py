@@ -1,0 +1,67 @@
+"""ReportData: everything a report shows about one run, read once from the store."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from checks.registry import Check, all_checks
+from portal_audit.models import Finding
+
+
+@dataclass
+class SiteSummary:
+    name: str
+    url: str
+    disclosure_url: str | None
+    status: str
+    pages: int
+    links: int
+    by_severity: Counter = field(default_factory=Counter)
+    by_check: Counter = field(default_factory=Counter)
+
+
+@dataclass
+class ReportData:
+    run: dict[str, Any]
+    sites: list[SiteSummary]
+    findings: list[Finding]
+    checks: dict[str, Check]
+    check_runs: list[dict[str, Any]]
+
+    @property
+    def complete(self) -> bool:
+        return self.run["status"] == "completed"
+
+    @property
+    def by_severity(self) -> Counter:
+        return Counter(f.severity.value for f in self.findings)
+
+
+def load_report_data(store, run_id: int) -> ReportData:
+    run_row = store.run(run_id)
+    if run_row is None:
+        raise KeyError(run_id)
+    run = dict(run_row)
+    run["config"] = json.loads(run.pop("config_json") or "{}")
+    run["options"] = json.loads(run.pop("options_json") or "{}")
+    run["versions"] = json.loads(run.pop("versions_json") or "{}")
+    run["stats"] = json.loads(run.pop("stats_json") or "{}")
+    findings = store.findings(run_id)
+    sites = []
+    for row in store.run_sites(run_id):
+        summary = SiteSummary(name=row["site"], url=row["url"], disclosure_url=row["disclosure_url"],
+                              status=row["status"], pages=row["pages"], links=row["links"])
+        sites.append(summary)
+    index = {s.name: s for s in sites}
+    for f in findings:
+        if f.site not in index:
+            index[f.site] = SiteSummary(f.site, f.url or "", None, "unknown", 0, 0)
+            sites.append(index[f.site])
+        index[f.site].by_severity[f.severity.value] += 1
+        index[f.site].by_check[f.check] += 1
+    checks = {c.code: c for c in all_checks()}
+    check_runs = [dict(r) for r in store.check_runs(run_id)]
+    return ReportData(run=run, sites=sites, findings=findings, checks=checks, check_runs=check_runs)

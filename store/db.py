@@ -1,0 +1,195 @@
+"""SQLite implementation of the store."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from portal_audit.models import Finding, Severity
+from store.migrations import MIGRATIONS
+
+log = logging.getLogger(__name__)
+
+RUN_RUNNING = "running"
+RUN_COMPLETED = "completed"
+RUN_INTERRUPTED = "interrupted"
+RUN_FAILED = "failed"
+
+
+class StoreError(Exception):
+    """The store file cannot be opened or is not a portal-audit store."""
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+class Store:
+    """A portal-audit store in one SQLite file (WAL mode, batched writes)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(str(self.path), isolation_level=None, timeout=30)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.migrate()
+        except (sqlite3.DatabaseError, OSError) as exc:
+            raise StoreError(f"无法打开数据库文件 {self.path}: {exc}") from exc
+
+    # -- schema -----------------------------------------------------------
+    def migrate(self) -> None:
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+        )
+        done = {r[0] for r in self.db.execute("SELECT name FROM schema_migrations")}
+        for migration in MIGRATIONS:
+            if migration.__name__ in done:
+                continue
+            with self.transaction():
+                migration(self.db)
+                self.db.execute(
+                    "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
+                    (migration.__name__, now_iso()),
+                )
+            log.debug("applied migration %s", migration.__name__)
+
+    @property
+    def schema_version(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0]
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- generic access ---------------------------------------------------
+    def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[sqlite3.Row]:
+        return self.db.execute(sql, params).fetchall()
+
+    def iquery(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Iterator[sqlite3.Row]:
+        """Lazy iteration over a large result set."""
+        cur = self.db.execute(sql, params)
+        while rows := cur.fetchmany(500):
+            yield from rows
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = self.db.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def insert_many(self, table: str, rows: Sequence[Mapping[str, Any]],
+                    conflict: Sequence[str] = ()) -> None:
+        """Insert rows in one transaction; on a conflict on ``conflict`` columns, update."""
+        if not rows:
+            return
+        cols = list(rows[0].keys())
+        sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
+        if conflict:
+            updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in conflict)
+            sql += f" ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET {updates}"
+        with self.transaction():
+            self.db.executemany(sql, [tuple(r[c] for c in cols) for r in rows])
+
+    # -- runs -------------------------------------------------------------
+    def begin_run(self, *, audit_date: str, config: Mapping[str, Any], options: Mapping[str, Any],
+                  versions: Mapping[str, Any], kind: str = "audit") -> int:
+        with self.transaction():
+            cur = self.db.execute(
+                "INSERT INTO runs (kind, started_at, status, audit_date, config_json, options_json, versions_json)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (kind, now_iso(), RUN_RUNNING, audit_date, _json(config), _json(options), _json(versions)),
+            )
+        return int(cur.lastrowid)
+
+    def finish_run(self, run_id: int, status: str, stats: Mapping[str, Any] | None = None) -> None:
+        with self.transaction():
+            self.db.execute(
+                "UPDATE runs SET finished_at = ?, status = ?, stats_json = ? WHERE id = ?",
+                (now_iso(), status, _json(stats or {}), run_id),
+            )
+
+    def run(self, run_id: int) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+
+    def runs(self, kind: str | None = None) -> list[sqlite3.Row]:
+        if kind:
+            return self.query("SELECT * FROM runs WHERE kind = ? ORDER BY id", (kind,))
+        return self.query("SELECT * FROM runs ORDER BY id")
+
+    def set_run_site(self, run_id: int, site: str, **values: Any) -> None:
+        row = {"run_id": run_id, "site": site, **values}
+        if "stats_json" in row and not isinstance(row["stats_json"], str):
+            row["stats_json"] = _json(row["stats_json"])
+        self.insert_many("run_sites", [row], conflict=("run_id", "site"))
+
+    def run_sites(self, run_id: int) -> list[sqlite3.Row]:
+        return self.query("SELECT * FROM run_sites WHERE run_id = ? ORDER BY rowid", (run_id,))
+
+    # -- findings ---------------------------------------------------------
+    def save_findings(self, run_id: int, findings: Iterable[Finding]) -> int:
+        rows = [
+            {
+                "run_id": run_id, "site": f.site, "check_code": f.check, "severity": f.severity.value,
+                "url": f.url, "page": f.page, "anchor": f.anchor, "message": f.message,
+                "evidence_json": _json(f.evidence), "fingerprint": f.fingerprint,
+            }
+            for f in findings
+        ]
+        self.insert_many("findings", rows, conflict=("run_id", "fingerprint"))
+        return len(rows)
+
+    def delete_findings(self, run_id: int, codes: Iterable[str] | None = None) -> None:
+        with self.transaction():
+            if codes is None:
+                self.db.execute("DELETE FROM findings WHERE run_id = ?", (run_id,))
+                self.db.execute("DELETE FROM check_runs WHERE run_id = ?", (run_id,))
+            else:
+                for code in codes:
+                    self.db.execute("DELETE FROM findings WHERE run_id = ? AND check_code = ?", (run_id, code))
+                    self.db.execute("DELETE FROM check_runs WHERE run_id = ? AND check_code = ?", (run_id, code))
+
+    def findings(self, run_id: int) -> list[Finding]:
+        return [row_to_finding(r) for r in self.query(
+            "SELECT * FROM findings WHERE run_id = ? ORDER BY site, check_code, url, page", (run_id,))]
+
+    def record_check_run(self, run_id: int, code: str, state: str, found: int,
+                         error: str | None, elapsed: float) -> None:
+        self.insert_many(
+            "check_runs",
+            [{"run_id": run_id, "check_code": code, "state": state, "found": found,
+              "error": error, "elapsed": elapsed}],
+            conflict=("run_id", "check_code"),
+        )
+
+    def check_runs(self, run_id: int) -> list[sqlite3.Row]:
+        return self.query("SELECT * FROM check_runs WHERE run_id = ? ORDER BY check_code", (run_id,))
+
+
+def row_to_finding(row: sqlite3.Row) -> Finding:
+    return Finding(
+        check=row["check_code"], severity=Severity(row["severity"]), site=row["site"],
+        url=row["url"], page=row["page"], anchor=row["anchor"], message=row["message"],
+        evidence=json.loads(row["evidence_json"]), fingerprint=row["fingerprint"],
+        run_id=row["run_id"],
+    )
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)

@@ -1,0 +1,142 @@
+"""Schema migrations: named functions applied in order and recorded in a table.
+
+Add a migration by appending a function to :data:`MIGRATIONS`; never edit one
+that has shipped.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+
+def _script(db: sqlite3.Connection, sql: str) -> None:
+    """Run ``;``-separated DDL statements inside the caller's transaction
+    (``executescript`` would commit it)."""
+    for statement in sql.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def m001_initial(db: sqlite3.Connection) -> None:
+    _script(db, 
+        """
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL DEFAULT 'audit',
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,
+            audit_date TEXT NOT NULL,
+            config_json TEXT NOT NULL,
+            options_json TEXT NOT NULL,
+            versions_json TEXT NOT NULL,
+            stats_json TEXT
+        );
+        CREATE TABLE run_sites (
+            run_id INTEGER NOT NULL REFERENCES runs(id),
+            site TEXT NOT NULL,
+            url TEXT NOT NULL,
+            disclosure_url TEXT,
+            status TEXT NOT NULL,
+            pages INTEGER NOT NULL DEFAULT 0,
+            links INTEGER NOT NULL DEFAULT 0,
+            stats_json TEXT,
+            PRIMARY KEY (run_id, site)
+        );
+        CREATE TABLE pages (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL,
+            site TEXT NOT NULL,
+            url TEXT NOT NULL,
+            final_url TEXT,
+            status INTEGER,
+            content_type TEXT,
+            charset TEXT,
+            title TEXT,
+            heading TEXT,
+            size INTEGER,
+            depth INTEGER,
+            column_kind TEXT,
+            column_url TEXT,
+            is_home INTEGER NOT NULL DEFAULT 0,
+            is_list INTEGER NOT NULL DEFAULT 0,
+            list_date TEXT,
+            main_text TEXT,
+            meta_json TEXT,
+            fetched_at TEXT,
+            UNIQUE (run_id, url)
+        );
+        CREATE INDEX pages_site ON pages (run_id, site);
+        CREATE TABLE links (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL,
+            site TEXT NOT NULL,
+            source_url TEXT NOT NULL,
+            target_url TEXT NOT NULL,
+            raw_href TEXT,
+            anchor TEXT,
+            tag TEXT,
+            attr TEXT,
+            line INTEGER,
+            kind TEXT NOT NULL,
+            hidden INTEGER NOT NULL DEFAULT 0,
+            hidden_reason TEXT,
+            list_date TEXT
+        );
+        CREATE INDEX links_target ON links (run_id, target_url);
+        CREATE INDEX links_source ON links (run_id, source_url);
+        CREATE TABLE fetches (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL,
+            site TEXT NOT NULL,
+            url TEXT NOT NULL,
+            host TEXT,
+            kind TEXT NOT NULL,
+            depth INTEGER,
+            method TEXT,
+            status INTEGER,
+            outcome TEXT NOT NULL,
+            error TEXT,
+            attempts INTEGER NOT NULL DEFAULT 1,
+            elapsed REAL,
+            redirects_json TEXT,
+            final_url TEXT,
+            content_type TEXT,
+            title TEXT,
+            heading TEXT,
+            size INTEGER,
+            text_hash TEXT,
+            notfound_text INTEGER NOT NULL DEFAULT 0,
+            fetched_at TEXT,
+            UNIQUE (run_id, url)
+        );
+        CREATE INDEX fetches_site ON fetches (run_id, site);
+        CREATE TABLE findings (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL,
+            site TEXT NOT NULL,
+            check_code TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            url TEXT,
+            page TEXT,
+            anchor TEXT,
+            message TEXT NOT NULL,
+            evidence_json TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            UNIQUE (run_id, fingerprint)
+        );
+        CREATE INDEX findings_fp ON findings (fingerprint);
+        CREATE TABLE check_runs (
+            run_id INTEGER NOT NULL,
+            check_code TEXT NOT NULL,
+            state TEXT NOT NULL,
+            found INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            elapsed REAL,
+            PRIMARY KEY (run_id, check_code)
+        );
+        """
+    )
+
+
+MIGRATIONS = [m001_initial]
