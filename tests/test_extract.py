@@ -1,0 +1,110 @@
+"""Extraction and URL handling on real-world shaped input: charsets, hidden links,
+pagination scripts, full-width and invalid URLs."""
+
+from __future__ import annotations
+
+import pytest
+
+from crawler import extract
+from crawler.urls import InvalidURL, is_attachment, looks_like_trap_path, normalize_href, trap_key
+
+BASE = "http://127.0.0.1:8000/xxgk/zcwj/index.html"
+
+
+@pytest.mark.parametrize("href, expected", [
+    ("./202403/t20240315_1.html", "http://127.0.0.1:8000/xxgk/zcwj/202403/t20240315_1.html"),
+    ("  ../a b.html\u3000", "http://127.0.0.1:8000/xxgk/a%20b.html"),
+    ("政策 文件.html", "http://127.0.0.1:8000/xxgk/zcwj/%E6%94%BF%E7%AD%96%20%E6%96%87%E4%BB%B6.html"),
+    ("ｈｔｔｐ：／／127.0.0.1:8000／x（1）.html", "http://127.0.0.1:8000/x%EF%BC%881%EF%BC%89.html"),
+    ("http://例子.政务/a?b=2&a=1#frag", "http://xn--fsqu00a.xn--zfr164b/a?a=1&b=2"),
+    ("/x;jsessionid=ABC?sid=1&p=2", "http://127.0.0.1:8000/x?p=2"),
+])
+def test_normalize_href(href, expected):
+    assert normalize_href(href, BASE) == expected
+
+
+@pytest.mark.parametrize("href", ["http://exa mple.gov.cn:abc/x", "http://[bad/", "javascript:void(0)",
+                                  "http://127.0.0.1:99999/", "", "   "])
+def test_invalid_hrefs(href):
+    with pytest.raises(InvalidURL):
+        normalize_href(href, BASE)
+
+
+def test_attachment_and_traps():
+    assert is_attachment("http://h/P020240315.PDF") and is_attachment("http://h/a/b.wps")
+    assert not is_attachment("http://h/a/b.html") and not is_attachment("http://h/v1.2/")
+    assert trap_key("http://h/cal/?month=2024-01") == trap_key("http://h/cal/?month=2024-02")
+    assert trap_key("http://h/list?page=3") is None
+    assert looks_like_trap_path("http://h/a/b/a/b/a/b/c.html")
+    assert not looks_like_trap_path("http://h/xxgk/zcwj/202403/t1.html")
+
+
+def test_decode_gbk_with_meta_only_without_any_charset_and_with_a_lying_declaration():
+    text = "<html><head><title>关于印发政务公开工作要点的通知</title></head><body>正文</body></html>"
+    meta = text.replace("<head>", '<head><meta http-equiv="Content-Type" content="text/html; charset=gb2312">')
+    decoded, charset = extract.decode_html(meta.encode("gbk"), None)
+    assert "政务公开工作要点" in decoded and charset == "gb18030"
+    decoded, charset = extract.decode_html(text.encode("gbk"), None)
+    assert "政务公开工作要点" in decoded and charset == "gb18030"
+    liar = text.replace("<head>", '<head><meta charset="utf-8">').encode("gbk")
+    decoded, _ = extract.decode_html(liar, "utf-8")
+    assert "政务公开工作要点" in decoded
+    decoded, charset = extract.decode_html(text.encode("utf-8"), None)
+    assert "政务公开工作要点" in decoded and charset == "utf-8"
+
+
+def test_binary_and_empty_and_malformed_html():
+    assert extract.looks_binary(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    assert extract.parse_tree("") is None
+    tree = extract.parse_tree("<html><body><div><p>未闭合<a href='/x'>链接</div></div></span><table><tr><td>表")
+    assert tree is not None
+    assert [link.href for link in extract.iter_links(tree)] == ["/x"]
+    tree = extract.parse_tree('<?xml version="1.0" encoding="gbk"?><html><head><title>标题</title></head></html>')
+    assert extract.page_title(tree) == "标题"
+
+
+HIDDEN_PAGE = """<html><head><style>
+.gg-x{position:absolute;left:-9999px;top:-9999px}
+#hide2 { display : none }
+.menu a { color: red }
+</style></head><body>
+<div style="display:none"><a href="http://spam.example/1">博彩1</a></div>
+<div class="gg-x"><p><a href="http://spam.example/2">博彩2</a></p></div>
+<span style="font-size:0px"><a href="http://spam.example/3">博彩3</a></span>
+<div style="visibility: hidden"><ul><li><a href="http://spam.example/4">博彩4</a></li></ul></div>
+<div id="hide2"><a href="http://spam.example/5">博彩5</a></div>
+<div style="font-size:12px"><a href="http://ok.example/">可见链接</a></div>
+<div class="menu"><a href="/visible">菜单</a></div>
+<ul><li><a href="/a1.html">通知一</a><span>2024-03-15</span></li></ul>
+<a href="mailto:x@y.cn">邮件</a><img src="/logo.png" alt="标志">
+</body></html>"""
+
+
+def test_hidden_links_by_inline_and_embedded_css():
+    links = {link.href: link for link in extract.iter_links(extract.parse_tree(HIDDEN_PAGE))}
+    assert links["http://spam.example/1"].hidden == "display:none"
+    assert links["http://spam.example/2"].hidden == "off-screen"
+    assert links["http://spam.example/3"].hidden == "font-size:0"
+    assert links["http://spam.example/4"].hidden == "visibility:hidden"
+    assert links["http://spam.example/5"].hidden == "display:none"
+    assert links["http://ok.example/"].hidden is None
+    assert links["/visible"].hidden is None
+    assert links["/a1.html"].list_date == "2024-03-15"
+    assert links["/logo.png"].tag == "img" and links["/logo.png"].anchor == "标志"
+    assert links["mailto:x@y.cn"].line is not None
+
+
+def test_trs_pagination_script():
+    html = '<script>createPageHTML(12, 0, "index", "html");</script>'
+    assert extract.pagination_hrefs(html) == [f"index_{i}.html" for i in range(1, 12)]
+    assert extract.pagination_hrefs("<script>createPageHTML('3','1','index','shtml')</script>") == [
+        "index_1.shtml", "index_2.shtml"]
+    assert extract.pagination_hrefs("<p>no pager</p>") == []
+
+
+def test_not_found_and_waf_pages():
+    assert extract.says_not_found("页面不存在", "")
+    assert extract.says_not_found("提示", "对不起，您访问的页面不存在！")
+    assert not extract.says_not_found("关于404工作组的通知", "正文" * 2000 + "404")
+    assert extract.is_waf_page("安全拦截", "您的访问被安全狗拦截")
+    assert not extract.is_waf_page("403 Forbidden", "You don't have permission")
