@@ -139,4 +139,87 @@ def m001_initial(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = [m001_initial]
+
+
+def m003_history(db: sqlite3.Connection) -> None:
+    """Finding history across runs (the rectification loop, issue 6).
+
+    ``finding_history`` holds one row per fingerprint ever seen: its current status, when it
+    was first and last seen, the latest location/message/evidence (so that pruning old runs
+    never loses what a status needs), the unit's feedback and the last re-check.
+    ``finding_status`` records the status of each finding as of each run (the trend, ``runs``
+    and ``diff`` read it); ``feedback_log`` keeps every imported answer that changed
+    something.
+    """
+    _script(db,
+        """
+        CREATE TABLE finding_history (
+            fingerprint TEXT PRIMARY KEY,
+            site TEXT NOT NULL,
+            check_code TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            url TEXT,
+            page TEXT,
+            anchor TEXT,
+            message TEXT NOT NULL,
+            evidence_json TEXT NOT NULL DEFAULT '{}',
+            status TEXT NOT NULL,
+            status_run INTEGER,
+            status_at TEXT,
+            first_seen_run INTEGER NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_seen_run INTEGER NOT NULL,
+            last_seen TEXT NOT NULL,
+            times_seen INTEGER NOT NULL DEFAULT 1,
+            fixed_run INTEGER,
+            fixed_at TEXT,
+            times_fixed INTEGER NOT NULL DEFAULT 0,
+            times_reopened INTEGER NOT NULL DEFAULT 0,
+            waived_by TEXT,
+            waived_at TEXT,
+            waived_reason TEXT,
+            waived_prior TEXT,
+            feedback_status TEXT,
+            feedback_note TEXT,
+            feedback_unit TEXT,
+            feedback_deadline TEXT,
+            feedback_at TEXT,
+            feedback_source TEXT,
+            awaiting_recheck INTEGER NOT NULL DEFAULT 0,
+            recheck_result TEXT,
+            recheck_note TEXT,
+            recheck_run INTEGER,
+            recheck_at TEXT
+        );
+        CREATE INDEX finding_history_site ON finding_history (site, status);
+        CREATE TABLE finding_status (
+            run_id INTEGER NOT NULL,
+            fingerprint TEXT NOT NULL,
+            site TEXT NOT NULL,
+            check_code TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            status TEXT NOT NULL,
+            seen INTEGER NOT NULL DEFAULT 0,
+            note TEXT,
+            PRIMARY KEY (run_id, fingerprint)
+        );
+        CREATE INDEX finding_status_fp ON finding_status (fingerprint);
+        CREATE TABLE feedback_log (
+            id INTEGER PRIMARY KEY,
+            fingerprint TEXT NOT NULL,
+            imported_at TEXT NOT NULL,
+            source TEXT,
+            sheet TEXT,
+            row_number INTEGER,
+            feedback_status TEXT,
+            note TEXT,
+            unit TEXT,
+            deadline TEXT,
+            imported_by TEXT
+        );
+        CREATE INDEX feedback_log_fp ON feedback_log (fingerprint)
+        """
+    )
+
+
+MIGRATIONS = [m001_initial, m003_history]
