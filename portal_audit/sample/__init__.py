@@ -67,7 +67,7 @@ Planted look-alikes that must NOT be flagged (``srv.lookalikes`` has their URLs)
 - a malformed HTML article (unclosed tags, stray </div>), /uploads/banner_20240301.html
   (random bytes after a PNG signature served as text/html), /xxgk/ndbg/2023qw.html
   (3 MB page)
-- /r/out.html: 302 to http://127.0.0.2:PORT/news/index.html (working)
+- /r/out.html: 302 to http://127.0.0.2:PORT/xxgk/index.html (working, title matches the anchor)
 - GBK pages: /xxgk/fgwj/index.html and one 法规 article with a gb2312 meta and no
   charset in the header; one GBK article with no charset anywhere; one GBK article
   whose meta claims utf-8 (decoding it as utf-8 would also fake a link.wrong)

@@ -1,5 +1,7 @@
 """The large, clean-ish "bench" portal: TRS-style lists + articles, generated on demand.
 
+Single-host: no links leave the main site (it is usually served with one host only).
+
 Articles are not stored: the path encodes a global article number, and a
 resolver renders the page (deterministically) when it is requested, so a
 20,000-page portal costs a few megabytes of memory.
@@ -12,7 +14,7 @@ import re
 from datetime import date, timedelta
 
 from . import files
-from .model import MAIN, OTHER, SPAM, TOKENS, Resource, SamplePortal, Site
+from .model import MAIN, OTHER, SPAM, Resource, SamplePortal, Site
 from .templates import (
     COMMON_CSS,
     PAGER_JS,
@@ -130,8 +132,6 @@ class BenchPortal:
         if self.counts[oc]:
             other = self.article(oc, (k * 7 + 3) % self.counts[oc])
             a.extra_html += f'<p>相关文件：<a href="{other.path}">{other.title}</a></p>\n'
-        if g % 7 == 0:
-            a.extra_html += f'<p>上级政策：<a href="{TOKENS[OTHER]}/news/index.html" target="_blank">山东政务要闻</a></p>\n'
         if g % 10 == 0:
             a.attachments.append((f"./P0{a.pub:%Y%m%d}{FIRST_ID + g}1.pdf", "附件1.pdf"))
         if g % 50 == 0:
@@ -199,8 +199,7 @@ class BenchPortal:
         )
         home = (
             f'<div class="main w1200"><div class="block"><a class="big-entry" href="/xxgk/">政府信息公开</a></div>'
-            f'<div class="block"><ul>{latest}</ul></div><div class="block"><ul>{col_links}</ul></div>'
-            f'<div class="block links">友情链接：<a href="{TOKENS[OTHER]}/">山东省人民政府</a></div></div>'
+            f'<div class="block"><ul>{latest}</ul></div><div class="block"><ul>{col_links}</ul></div></div>'
         )
         main.add("/index.html", Resource(body=page(SITE_NAME, home, nav_current="首页")))
         main.add(

@@ -69,11 +69,11 @@ P_LOOP_B = "/r/loop-b.html"
 P_CHAIN = ["/r/chain-1.html", "/r/chain-2.html", "/r/chain-3.html", "/r/chain-4.html"]
 P_CHAIN_TARGET = "/xxgk/zcjd/index.html"
 P_MOVED = "/r/moved.html"  # single 301 (look-alike)
-P_OUT = "/r/out.html"  # 302 to the other host (look-alike)
+P_OUT = "/r/out.html"  # 302 to the other host's /xxgk/index.html (look-alike)
 P_SOFT404 = "/xxgk/tzgg/202312/t20231208_300404.html"  # 200 + 页面不存在
 OTHER_GONE_URL = f"{O}/some/gone.html"  # 200 + generic error page of host 2
 P_WAF = "/jsearch/search.do"
-WAF_HREF = P_WAF + "?websiteid=371300000000000&tpl=1"
+WAF_HREF = P_WAF + "?websiteid=371300000000000"
 P_999 = "/share/weibo.html"
 P_429 = "/hdjl/zxft/index.html"  # 429 + Retry-After: 1 first, then 200
 P_SLOW3 = "/zjly/lyfg/index.html"  # 3 s then 200
@@ -571,7 +571,7 @@ class FullPortalBuilder:
 <div class="block jd"><div class="block-title"><a href="{SID_HREF}">政策解读</a></div>
 <ul>{"".join(li(a) for a in zcjd[:4])}</ul></div>
 <div class="block xxgk-entry"><a class="big-entry" href="/xxgk/">政府信息公开</a>
-<a href="/xxgk/gkzn/">信息公开指南</a> <a href="/xxgk/ndbg/">信息公开年报</a> <a href="/col/col1234/index.html">部门信息公开（市教育局）</a>
+<a href="/xxgk/gkzn/">信息公开指南</a> <a href="/xxgk/ndbg/">信息公开年报</a> <a href="/col/col1234/index.html">市教育局</a>
 <a href="{P_MOVED}">信息公开目录（旧版）</a></div>
 <div class="block zt"><div class="block-title">专题专栏</div><ul>
 <li><a href="{P_CHAIN[0]}">政策问答库</a></li>
@@ -666,7 +666,7 @@ class FullPortalBuilder:
         for src, code, dst in zip(P_CHAIN, codes, targets):
             m.add(src, Resource(status=code, location=dst, body="", page=False))
         m.add(P_MOVED, Resource(status=301, location="/xxgk/index.html", body="", page=False))
-        m.add(P_OUT, Resource(status=302, location=f"{O}/news/index.html", body="", page=False))
+        m.add(P_OUT, Resource(status=302, location=f"{O}/xxgk/index.html", body="", page=False))
         # soft 404 (a)
         m.add(
             P_SOFT404,
@@ -736,7 +736,7 @@ class FullPortalBuilder:
             Resource(body=_other_page("政务要闻", '<ul><li><a href="/news/2024/0315/ok.html">省政府召开常务会议</a></li></ul>')),
         )
         o.add("/news/2024/0315/ok.html", Resource(body=_other_page("省政府召开常务会议", "<p>会议研究部署近期重点工作。</p>")))
-        o.add("/xxgk/index.html", Resource(body=_other_page("政府信息公开", "<p>山东省人民政府信息公开平台。</p>")))
+        o.add("/xxgk/index.html", Resource(body=_other_page("山东省政府信息公开平台", '<p><a href="/news/index.html">政务要闻</a></p>')))
         o.add("/robots.txt", Resource(body="User-agent: *\nAllow: /\n", content_type="text/plain", page=False))
         spam = {
             "/casino/": "澳门博彩 线上娱乐城",
@@ -798,10 +798,11 @@ def _other_page(title: str, inner: str) -> str:
 
 
 def _other_error_page() -> str:
-    # generic 200 answer of host 2 for every unknown path (soft 404 without the usual phrases)
+    # generic 200 answer of host 2 for every unknown path: a soft 404 without the usual
+    # phrases (页面不存在, 信息已删除, 404 ...), only detectable by comparing with a random URL
     return """<!DOCTYPE html><html><head><meta charset="utf-8"><title>提示信息</title></head>
 <body><div class="header">山东省人民政府（样例）</div><div class="tip"><h2>提示信息</h2>
-<p>抱歉，您要查看的信息已删除或调整。</p><p><a href="/">返回首页</a></p></div></body></html>
+<p>抱歉，您要查看的内容已被移除或调整。</p><p><a href="/">返回首页</a></p></div></body></html>
 """
 
 

@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
 from .model import (
+    DEFAULT_HOSTS,
     MAIN,
     ROLES,
     ExpectedFinding,
@@ -145,7 +146,9 @@ class SampleServer:
         self.closed_port = self._pick_closed_port()
 
         # role -> base URL used in generated links (no trailing slash)
-        self.bases = {role: f"http://{_url_host(h)}:{self.port}" for role, h in zip(ROLES, hosts)}
+        # (a role without a listener keeps its default address, so its links are refused)
+        self.bases = {role: f"http://{_url_host(h)}:{self.port}" for role, h in zip(ROLES, DEFAULT_HOSTS)}
+        self.bases.update({role: f"http://{_url_host(h)}:{self.port}" for role, h in zip(ROLES, hosts)})
         # The single place mapping Host header names to sites. Add names with add_host().
         self.vhosts: dict[str, str] = {}
         for role, h in zip(ROLES, hosts):
