@@ -7,6 +7,8 @@ onto them for one run.
 
 from __future__ import annotations
 
+from scrapy.settings import default_settings as _scrapy_defaults
+
 from portal_audit import __version__
 
 BOT_NAME = "portal-audit"
@@ -32,8 +34,12 @@ TELNETCONSOLE_ENABLED = False
 HTTPERROR_ALLOW_ALL = True
 LOG_LEVEL = "WARNING"
 LOGSTATS_INTERVAL = 0
-DNS_RESOLVER = "crawler.resolver.PortalResolver"
 DNS_TIMEOUT = 10
+# Scrapy 2.19 renamed DNS_RESOLVER to TWISTED_DNS_RESOLVER; set the one this Scrapy reads.
+_RESOLVER_SETTING = "TWISTED_DNS_RESOLVER" if hasattr(_scrapy_defaults, "TWISTED_DNS_RESOLVER") else "DNS_RESOLVER"
+globals()[_RESOLVER_SETTING] = "crawler.resolver.PortalResolver"
+LOG_INSTALL_ROOT_HANDLER = False
+RETRY_GIVE_UP_LOG_LEVEL = "INFO"
 SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 
@@ -54,7 +60,7 @@ PORTAL_AUDIT_PROGRESS_INTERVAL = 2.0
 def from_config(cfg, *, run_id: int, store_path: str, progress: bool = True) -> dict:
     """Scrapy settings for one run of ``cfg``."""
     crawl = cfg.crawl
-    settings = {name: value for name, value in globals().items() if name.isupper()}
+    settings = {name: value for name, value in globals().items() if name.isupper() and not name.startswith("_")}
     settings.update(
         USER_AGENT=crawl.user_agent,
         ROBOTSTXT_OBEY=crawl.respect_robots or any(s.respect_robots for s in cfg.sites),

@@ -22,6 +22,11 @@ from store.db import RUN_COMPLETED, RUN_INTERRUPTED
 
 log = logging.getLogger(__name__)
 
+# Scrapy components whose errors become findings (robots.txt of a dead host, an
+# oversized page): their log lines are noise for the user unless -v is given.
+QUIET_LOGGERS = ("scrapy.downloadermiddlewares.robotstxt", "scrapy.core.downloader.handlers.http11",
+                 "scrapy.core.scraper")
+
 
 @dataclass(frozen=True)
 class RunResult:
@@ -53,8 +58,11 @@ def gather(cfg: Config, run_id: int, store_path: str, progress: bool = True) -> 
     from crawler import settings as crawler_settings
     from crawler.spiders.portal import PortalSpider
 
+    for noisy in QUIET_LOGGERS:
+        if not logging.getLogger().isEnabledFor(logging.INFO):
+            logging.getLogger(noisy).setLevel(logging.CRITICAL)
     process = CrawlerProcess(crawler_settings.from_config(cfg, run_id=run_id, store_path=store_path,
-                                                          progress=progress), install_root_handler=False)
+                                                          progress=progress))
     crawler = process.create_crawler(PortalSpider)
     process.crawl(crawler, sites=list(cfg.sites), crawl=cfg.crawl)
     process.start()

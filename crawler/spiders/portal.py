@@ -28,7 +28,7 @@ from twisted.internet import defer
 from twisted.internet import error as neterr
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-from crawler import content, extract
+from crawler import content, documents, extract
 from crawler.items import Rows
 from crawler.urls import (SKIP_SCHEMES, InvalidURL, directory_prefix, host_of, is_attachment,
                           looks_like_trap_path, normalize_href, same_site, scheme_of, trap_key)
@@ -45,6 +45,8 @@ COLUMN_ANCHORS = [
     ("guide", re.compile(r"公开指南|信息公开指南")),
     ("report", re.compile(r"年度报告|公开年报|^年报")),
 ]
+HANWEB_COLUMN = re.compile(r"/col/col\d+/")
+COLUMN_PATH = re.compile(r"/(?:index(?:_\d+)?\.s?html?)?$")
 LEAF_KINDS = ("attachment", "external", "resource", "probe")
 HEAD_FALLBACK_STATUSES = (400, 403, 405, 501)
 BLOCK_STATUSES = (403, 412, 418, 468, 521, 999)
@@ -131,11 +133,12 @@ class PortalSpider(scrapy.Spider):
                 yield self._request(prefix, st, kind="page", depth=2, column=kind, from_scope=True)
 
     def _request(self, url: str, st: SiteState, *, kind: str, depth: int, column: str | None = None,
-                 from_scope: bool = False, list_date: str | None = None) -> scrapy.Request:
+                 from_scope: bool = False, list_date: str | None = None,
+                 parent: str | None = None) -> scrapy.Request:
         head = kind in ("attachment", "resource")
         meta = {
             "site": st.name, "kind": kind, "depth": depth, "origin": url, "chain": [],
-            "column": column, "from_scope": from_scope, "list_date": list_date,
+            "column": column, "from_scope": from_scope, "list_date": list_date, "parent": parent,
             "handle_httpstatus_all": True, "dont_redirect": True, "started": time.monotonic(),
             "dont_obey_robotstxt": not st.robots or kind in LEAF_KINDS,
         }
@@ -153,7 +156,7 @@ class PortalSpider(scrapy.Spider):
         request = response.request
         if request.method == "HEAD" and status in HEAD_FALLBACK_STATUSES and not meta.get("head_fallback"):
             yield request.replace(method="GET", headers={"Range": "bytes=0-1023"}, dont_filter=True,
-                                  meta={**meta, "head_fallback": True})
+                                  meta={**_own_meta(meta), "head_fallback": True})
             return
         ctype = response.headers.get("Content-Type", b"").decode("latin-1").lower()
         body = response.body
@@ -203,7 +206,8 @@ class PortalSpider(scrapy.Spider):
                                                    outcome=Outcome.REDIRECT_LOOP, error=error, final_url=target)])
             return
         method = "GET" if response.status == 303 else response.request.method
-        yield response.request.replace(url=target, method=method, dont_filter=True, meta={**meta, "chain": chain})
+        yield response.request.replace(url=target, method=method, dont_filter=True,
+                                       meta={**_own_meta(meta), "chain": chain})
 
     def _classify_status(self, status: int, response, tree) -> tuple[Outcome, str | None]:
         if 200 <= status < 300:
@@ -226,7 +230,7 @@ class PortalSpider(scrapy.Spider):
         outcome, error = classify_failure(failure)
         if request.method == "HEAD" and outcome in (Outcome.RESET, Outcome.ERROR) and not meta.get("head_fallback"):
             yield request.replace(method="GET", headers={"Range": "bytes=0-1023"}, dont_filter=True,
-                                  meta={**meta, "head_fallback": True})
+                                  meta={**_own_meta(meta), "head_fallback": True})
             return
         yield Rows("fetches", [self._fetch_row(meta, st, method=request.method, status=None, outcome=outcome,
                                                error=error, final_url=request.url)])
@@ -238,7 +242,9 @@ class PortalSpider(scrapy.Spider):
         depth = meta["depth"]
         if depth > st.max_depth or looks_like_trap_path(url):
             return False
-        if depth > 1 and not (st.in_scope(url) or meta["from_scope"]):
+        # the parent's scope is looked at now, not when the link was found: a column
+        # discovered on the disclosure page meanwhile counts (Hanweb /col/ → /art/ pages)
+        if depth > 1 and not (st.in_scope(url) or meta["from_scope"] or st.in_scope(meta.get("parent") or "")):
             return False
         key = trap_key(url)
         if key is not None:
@@ -295,6 +301,10 @@ class PortalSpider(scrapy.Spider):
             "fetched_at": now_iso(),
         }
         yield Rows("pages", [page])
+        if not is_list and depth > 0 and documents.body_is_only_a_link(page["main_text"]):
+            reading = self._document_request(raw_links, base, st, page)
+            if reading is not None:
+                requests.append(reading)
         if link_rows:
             yield Rows("links", link_rows)
         if invalid:
@@ -329,8 +339,45 @@ class PortalSpider(scrapy.Spider):
         row.update(target_url=target, kind=kind)
         if kind == "external" and not self.crawl_cfg.check_external:
             return row, None
-        return row, self._request(target, st, kind=kind, depth=depth + 1, column=column,
-                                  from_scope=child_scope, list_date=raw.list_date)
+        request = self._request(target, st, kind=kind, depth=depth + 1, column=column, from_scope=child_scope,
+                                list_date=raw.list_date, parent=page_url)
+        if target == st.disclosure:
+            request = request.replace(priority=10)  # parse the disclosure page early: it defines the scope
+        return row, request
+
+    def _document_request(self, raw_links, base: str, st: SiteState, page: dict) -> scrapy.Request | None:
+        """A GET of the PDF/DOCX that carries an article whose body is only a download link
+        (capped at ``documents.MAX_DOCUMENT_BYTES``); its text becomes the page's main text.
+        The attachment's own HEAD check is unchanged."""
+        for raw in raw_links:
+            if raw.tag != "a" or raw.hidden:
+                continue
+            try:
+                target = normalize_href(raw.href, base)
+            except InvalidURL:
+                continue
+            if is_attachment(target) and same_site(target, st.hosts) and documents.document_kind(target):
+                cap = min(documents.MAX_DOCUMENT_BYTES, self.crawl_cfg.max_page_size)
+                meta = {"site": st.name, "page_row": page, "download_maxsize": cap, "download_warnsize": 0,
+                        "handle_httpstatus_all": True, "dont_redirect": True, "dont_retry": True,
+                        "dont_obey_robotstxt": True}
+                return scrapy.Request(target, callback=self.on_document, errback=self.on_document_error,
+                                      meta=meta, dont_filter=True, priority=4)
+        return None
+
+    def on_document(self, response):
+        if response.status != 200:
+            return
+        ctype = response.headers.get("Content-Type", b"").decode("latin-1")
+        text = documents.extract_document_text(response.body, documents.document_kind(response.url, ctype),
+                                               response.meta["download_maxsize"])
+        if text:
+            page = dict(response.meta["page_row"])
+            page["main_text"] = f"{page['main_text']} {text}".strip()[:documents.MAX_TEXT]
+            yield Rows("pages", [page])
+
+    def on_document_error(self, failure):
+        return None  # the page keeps its short text; the attachment's HEAD check reports problems
 
     def _invalid_row(self, st: SiteState, href: str, error: str, depth: int) -> dict:
         st.problems += 1
@@ -362,14 +409,18 @@ class PortalSpider(scrapy.Spider):
             return
         scope = _scope_prefix(st.disclosure) if st.disclosure else None
         for anchor, url in candidates:
-            if len(anchor) > 12 or (scope and not home and not url.startswith(scope) and "/col/" not in url):
+            if len(anchor) > 12 or not scope:
                 continue
-            for kind, pattern in COLUMN_ANCHORS:
-                if pattern.search(anchor):
-                    if home and not (scope and url.startswith(scope)):
-                        break
+            kind = next((k for k, pattern in COLUMN_ANCHORS if pattern.search(anchor)), None)
+            path = urlsplit(url).path
+            inside = url.startswith(scope) and url != st.disclosure and bool(COLUMN_PATH.search(path))
+            if home:
+                if kind and inside:
                     st.add_column(kind, url)
-                    break
+            elif inside or HANWEB_COLUMN.search(path):
+                # on the disclosure page every column-like link is a sub-column
+                # (Hanweb department columns live outside its directory)
+                st.add_column(kind or "column", url)
 
     def _maybe_probe(self, url: str, st: SiteState, kind: str):
         """Learn each host's not-found page once, by fetching a random URL on it."""
@@ -426,6 +477,16 @@ def classify_failure(failure) -> tuple[Outcome, str]:
                      ResponseFailed, neterr.ConnectionLost, neterr.ConnectionDone):
         return Outcome.RESET, f"连接中断：{text[:300]}"
     return Outcome.ERROR, f"{type(exc).__name__}: {text[:300]}"
+
+
+OWN_META_KEYS = ("site", "kind", "depth", "origin", "chain", "column", "from_scope", "list_date", "parent",
+                 "handle_httpstatus_all", "dont_redirect", "started", "dont_obey_robotstxt", "dont_retry",
+                 "head_fallback")
+
+
+def _own_meta(meta) -> dict:
+    """The request meta this spider set itself (Scrapy's per-download keys are not carried on)."""
+    return {k: meta[k] for k in OWN_META_KEYS if k in meta}
 
 
 def _header_charset(ctype: str) -> str | None:

@@ -1,0 +1,67 @@
+"""RecheckSpider: re-fetches only the pages and targets of the findings being re-checked.
+
+It is a :class:`~crawler.spiders.portal.PortalSpider` (same fetching, redirect,
+retry, classification, parsing and row machinery, same pipeline into the store)
+that starts from a *plan* instead of the home page and does not crawl:
+
+- ``pages``: pages to fetch and parse again (the pages where the findings showed,
+  e.g. every page that linked to a broken target). Their links are stored as in a
+  full run, but only links to ``follow`` targets are requested, so that a target
+  the page no longer links to is not fetched (its absence is then the fix).
+- ``follow``: targets to fetch when a re-parsed page still links to them.
+- ``direct``: URLs to fetch whatever the pages say (a home page for
+  ``site.unreachable``, a target linked from more pages than the finding listed).
+
+The host probe of the foundation (one random URL per host, for ``link.soft404``)
+still runs, once per host answering a re-fetched page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import scrapy
+
+from crawler.spiders.portal import PortalSpider, SiteState
+from portal_audit.config import CrawlConfig, SiteConfig
+
+
+@dataclass
+class SitePlan:
+    pages: dict[str, int] = field(default_factory=dict)      # url → depth it had
+    follow: set[str] = field(default_factory=set)
+    direct: dict[str, str] = field(default_factory=dict)     # url → kind (home/page/attachment/external/resource)
+
+
+class RecheckSpider(PortalSpider):
+    name = "recheck"
+
+    def __init__(self, sites: Sequence[SiteConfig], crawl: CrawlConfig, plan: Mapping[str, SitePlan], **kwargs):
+        super().__init__(sites=list(sites), crawl=crawl, **kwargs)
+        self.plan = dict(plan)
+
+    async def start(self):
+        for name, plan in self.plan.items():
+            st = self.sites[name]
+            for url, kind in plan.direct.items():
+                depth = 0 if kind == "home" else 1
+                yield self._request(url, st, kind=kind, depth=depth)
+            for url, depth in plan.pages.items():
+                request = self._request(url, st, kind="home" if depth == 0 else "page", depth=depth,
+                                        from_scope=True)
+                request.meta["recheck_page"] = True
+                yield request
+
+    def _should_parse(self, url: str, st: SiteState, meta) -> bool:
+        # only the planned pages are parsed, wherever they sit in the site
+        return bool(meta.get("recheck_page"))
+
+    def _parse_page(self, response, st: SiteState, tree, text, charset, title, heading):
+        wanted = self.plan[st.name].follow
+        for item in super()._parse_page(response, st, tree, text, charset, title, heading):
+            if isinstance(item, scrapy.Request):
+                if item.meta.get("origin") in wanted:
+                    yield item
+                continue
+            yield item

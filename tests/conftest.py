@@ -1,0 +1,51 @@
+"""Shared fixtures: the sample portal on loopback and the real CLI in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from portal_audit.sample import build_portal, closed_port, serve
+
+AUDIT_DATE = "2024-06-30"
+
+
+@pytest.fixture(scope="session")
+def sample_server():
+    """The full sample portal on 127.0.0.1/.2/.3 (one port), for the whole session."""
+    srv = serve(build_portal(kind="full"))
+    yield srv
+    srv.stop()
+
+
+def write_config(path: Path, sites: list[tuple[str, str]], *, store: Path, extra: str = "") -> Path:
+    """A config for the tests: pinned audit date, short timeouts, one retry."""
+    lines = [
+        f"audit_date: {AUDIT_DATE}",
+        f"store: {{path: '{store}'}}",
+        "crawl: {timeout: 4, retries: 1, retry_backoff: 0.2, max_page_size: 1MB, concurrency: 16}",
+        "sites:",
+        *[f"  - {{name: '{name}', url: '{url}'}}" for name, url in sites],
+        extra,
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def run_cli(*args: str, timeout: float = 240, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "portal_audit.cli", *args], capture_output=True, text=True,
+                          timeout=timeout, **kwargs)
+
+
+def read_findings(out: Path) -> list[dict]:
+    with open(out / "findings.jsonl", encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+@pytest.fixture(scope="session")
+def dead_port() -> int:
+    return closed_port()
