@@ -1,0 +1,91 @@
+"""The run never dies on one bad site: black-hole and unresolvable sites, Ctrl-C, exit codes,
+re-rendering a stored run."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from tests.conftest import read_findings, run_cli, write_config
+
+
+@pytest.fixture
+def black_hole():
+    """A TCP server that accepts connections and never answers."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    held, stop = [], threading.Event()
+
+    def accept():
+        sock.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(sock.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}/"
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    sock.close()
+
+
+def test_dead_sites_give_site_unreachable_and_the_run_completes(tmp_path, sample_server, black_hole):
+    cfg = write_config(tmp_path / "c.yaml", [
+        ("超时站", black_hole),
+        ("无解析站", "http://www.no-such-portal.invalid/"),
+        ("临沂市政府", sample_server.base_url),
+    ], store=tmp_path / "a.db")
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("timeout: 4", "timeout: 2"), encoding="utf-8")
+    result = run_cli("run", "-c", str(cfg), "-o", str(tmp_path / "out"), "--no-progress",
+                     "--only", "site.unreachable,link.hidden")
+    assert result.returncode == 0, result.stderr
+    findings = read_findings(tmp_path / "out")
+    unreachable = {f["site"]: f["evidence"]["outcome"] for f in findings if f["check"] == "site.unreachable"}
+    assert unreachable == {"超时站": "timeout", "无解析站": "dns"}
+    assert any(f["check"] == "link.hidden" and f["site"] == "临沂市政府" for f in findings)
+    assert "首页无法访问" in result.stderr
+
+
+def test_fail_on_and_rerender(tmp_path, dead_port):
+    cfg = write_config(tmp_path / "c.yaml", [("死站", f"http://127.0.0.1:{dead_port}/")], store=tmp_path / "a.db")
+    failing = run_cli("run", "-c", str(cfg), "-o", str(tmp_path / "out"), "--no-progress", "--fail-on", "error")
+    assert failing.returncode == 1, failing.stderr
+    quiet = run_cli("run", "-c", str(cfg), "-o", str(tmp_path / "out2"), "--no-progress",
+                    "--only", "link.redirect-chain", "--fail-on", "warning")
+    assert quiet.returncode == 0, quiet.stderr
+    again = run_cli("report", "1", "--store", str(tmp_path / "a.db"), "-o", str(tmp_path / "re"))
+    assert again.returncode == 0, again.stderr
+    assert read_findings(tmp_path / "re") == read_findings(tmp_path / "out")
+    listing = run_cli("runs", "--store", str(tmp_path / "a.db"))
+    assert listing.returncode == 0 and "completed" in listing.stdout
+
+
+def test_ctrl_c_leaves_a_consistent_store_and_an_incomplete_report(tmp_path, sample_server):
+    sample_server.reset()
+    cfg = write_config(tmp_path / "c.yaml", [("临沂市政府", sample_server.base_url)], store=tmp_path / "a.db")
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("concurrency: 16", "concurrency: 2"), encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "portal_audit.cli", "run", "-c", str(cfg), "-o",
+                             str(tmp_path / "out"), "--no-progress"], stderr=subprocess.PIPE, text=True)
+    time.sleep(3)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=90)
+    assert proc.returncode == 130, stderr
+    db = sqlite3.connect(tmp_path / "a.db")
+    assert db.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
+    assert db.execute("SELECT COUNT(*) FROM fetches").fetchone()[0] > 0
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "未完成" in html
