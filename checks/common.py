@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from portal_audit.models import Outcome
@@ -10,17 +11,31 @@ from portal_audit.models import Outcome
 MAX_PAGES_LISTED = 10
 
 
-def linked_from(ctx, url: str) -> dict[str, Any]:
-    """The pages linking to ``url`` in this run: total count and the first few, with anchors."""
+def linked_from(ctx, url: str, site: str) -> dict[str, Any]:
+    """The pages of ``site`` linking to ``url`` in this run: total count and the first few, with anchors."""
     total = ctx.store.scalar(
-        "SELECT COUNT(DISTINCT source_url) FROM links WHERE run_id = ? AND target_url = ?", (ctx.run_id, url))
+        "SELECT COUNT(DISTINCT source_url) FROM links WHERE run_id = ? AND target_url = ? AND site = ?",
+        (ctx.run_id, url, site))
     rows = ctx.store.query(
         "SELECT source_url, MIN(anchor) AS anchor, MIN(line) AS line, MIN(tag) AS tag FROM links"
-        " WHERE run_id = ? AND target_url = ? GROUP BY source_url ORDER BY MIN(id) LIMIT ?",
-        (ctx.run_id, url, MAX_PAGES_LISTED))
+        " WHERE run_id = ? AND target_url = ? AND site = ? GROUP BY source_url ORDER BY MIN(id) LIMIT ?",
+        (ctx.run_id, url, site, MAX_PAGES_LISTED))
     return {"count": total or 0,
             "pages": [{"page": r["source_url"], "anchor": r["anchor"], "line": r["line"], "tag": r["tag"]}
                       for r in rows]}
+
+
+def per_site(ctx, row) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(site, linked_from) for every site whose pages link to the URL fetched in ``row``.
+
+    A URL is fetched once per run, whichever sites link to it; each of those sites gets
+    its own finding. A URL nobody links to (a configured start page) belongs to the site
+    that fetched it.
+    """
+    sites = [r[0] for r in ctx.store.query(
+        "SELECT DISTINCT site FROM links WHERE run_id = ? AND target_url = ? ORDER BY site", (ctx.run_id, row["url"]))]
+    for site in sites or [row["site"]]:
+        yield site, linked_from(ctx, row["url"], site)
 
 
 def fetch_evidence(row) -> dict[str, Any]:

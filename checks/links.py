@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from rapidfuzz import fuzz
 
-from checks.common import fetch_evidence, first_page, linked_from
+from checks.common import fetch_evidence, first_page, linked_from, per_site
 from checks.registry import check
 from portal_audit.models import BROKEN_OUTCOMES, INCONCLUSIVE_OUTCOMES, Outcome
 from portal_audit.text import cjk_count
@@ -32,13 +32,13 @@ def _broken_targets(ctx, kinds: tuple[str, ...], what: str):
     sql = (f"SELECT * FROM fetches WHERE run_id = ? AND outcome IN {_in(_BROKEN)}"
            f" AND kind IN {_in(kinds)} ORDER BY site, url")
     for row in ctx.rows(sql, (ctx.run_id,)):
-        linked = linked_from(ctx, row["url"])
-        page, anchor = first_page(linked)
-        evidence = {**fetch_evidence(row), "linked_from": linked}
-        detail = row["error"] or Outcome(row["outcome"]).label
-        times = f"，共 {linked['count']} 个页面引用" if linked["count"] > 1 else ""
-        yield ctx.finding(site=row["site"], url=row["url"], page=page, anchor=anchor,
-                          message=f"{what}：{detail}（尝试 {row['attempts']} 次）{times}", evidence=evidence)
+        for site, linked in per_site(ctx, row):
+            page, anchor = first_page(linked)
+            evidence = {**fetch_evidence(row), "linked_from": linked}
+            detail = row["error"] or Outcome(row["outcome"]).label
+            times = f"，共 {linked['count']} 个页面引用" if linked["count"] > 1 else ""
+            yield ctx.finding(site=site, url=row["url"], page=page, anchor=anchor,
+                              message=f"{what}：{detail}（尝试 {row['attempts']} 次）{times}", evidence=evidence)
 
 
 @check("link.broken", title="链接无法访问（断链）", severity="error",
@@ -84,11 +84,11 @@ def link_redirect_loop(ctx):
     """
     for row in ctx.rows("SELECT * FROM fetches WHERE run_id = ? AND outcome = 'redirect_loop' ORDER BY url",
                         (ctx.run_id,)):
-        linked = linked_from(ctx, row["url"])
-        page, anchor = first_page(linked)
-        yield ctx.finding(site=row["site"], url=row["url"], page=page, anchor=anchor,
-                          message=f"链接循环跳转：{row['error']}",
-                          evidence={**fetch_evidence(row), "linked_from": linked})
+        for site, linked in per_site(ctx, row):
+            page, anchor = first_page(linked)
+            yield ctx.finding(site=site, url=row["url"], page=page, anchor=anchor,
+                              message=f"链接循环跳转：{row['error']}",
+                              evidence={**fetch_evidence(row), "linked_from": linked})
 
 
 @check("link.redirect-chain", title="链接多次跳转", severity="warning",
@@ -105,11 +105,11 @@ def link_redirect_chain(ctx):
         hops = json.loads(row["redirects_json"])
         if len(hops) - 1 <= max_hops:
             continue
-        linked = linked_from(ctx, row["url"])
-        page, anchor = first_page(linked)
-        yield ctx.finding(site=row["site"], url=row["url"], page=page, anchor=anchor,
-                          message=f"链接经过 {len(hops) - 1} 次跳转才到达目标页面（上限 {max_hops} 次）",
-                          evidence={**fetch_evidence(row), "linked_from": linked, "max_hops": max_hops})
+        for site, linked in per_site(ctx, row):
+            page, anchor = first_page(linked)
+            yield ctx.finding(site=site, url=row["url"], page=page, anchor=anchor,
+                              message=f"链接经过 {len(hops) - 1} 次跳转才到达目标页面（上限 {max_hops} 次）",
+                              evidence={**fetch_evidence(row), "linked_from": linked, "max_hops": max_hops})
 
 
 @check("link.soft404", title="链接指向“页面不存在”页面（软404）", severity="error",
@@ -139,12 +139,12 @@ def link_soft404(ctx):
             rule = "页面内容与该网站对不存在地址返回的错误页相同"
         else:
             continue
-        linked = linked_from(ctx, row["url"])
-        page, anchor = first_page(linked)
-        yield ctx.finding(site=row["site"], url=row["url"], page=page, anchor=anchor,
-                          message=f"链接返回 200 但内容为错误页：{row['title'] or '（无标题）'}",
-                          evidence={**fetch_evidence(row), "title": row["title"], "rule": rule,
-                                    "linked_from": linked})
+        for site, linked in per_site(ctx, row):
+            page, anchor = first_page(linked)
+            yield ctx.finding(site=site, url=row["url"], page=page, anchor=anchor,
+                              message=f"链接返回 200 但内容为错误页：{row['title'] or '（无标题）'}",
+                              evidence={**fetch_evidence(row), "title": row["title"], "rule": rule,
+                                        "linked_from": linked})
 
 
 _BOILERPLATE = re.compile(r"关于|印发|转发|公布|的|通知|意见|办法|方案|决定|《|》|〈|〉|“|”|\s|"
@@ -219,7 +219,7 @@ def link_hidden(ctx):
     sql = ("SELECT site, target_url, MIN(hidden_reason) AS reason, MIN(anchor) AS anchor FROM links"
            " WHERE run_id = ? AND hidden = 1 AND kind = 'external' GROUP BY site, target_url ORDER BY site, target_url")
     for row in ctx.rows(sql, (ctx.run_id,)):
-        linked = linked_from(ctx, row["target_url"])
+        linked = linked_from(ctx, row["target_url"], row["site"])
         page, _ = first_page(linked)
         yield ctx.finding(site=row["site"], url=row["target_url"], page=page, anchor=row["anchor"],
                           message=f"页面含有隐藏的外部链接（{row['reason']}）：{row['anchor'] or row['target_url']}",
@@ -240,12 +240,12 @@ def link_inconclusive(ctx):
     sql = (f"SELECT * FROM fetches WHERE run_id = ? AND outcome IN {_in(_INCONCLUSIVE)}"
            f" AND kind IN {_in(CHECKED_KINDS)} ORDER BY url")
     for row in ctx.rows(sql, (ctx.run_id,)):
-        linked = linked_from(ctx, row["url"])
-        page, anchor = first_page(linked)
         label = Outcome(row["outcome"]).label
-        yield ctx.finding(site=row["site"], url=row["url"], page=page, anchor=anchor,
-                          message=f"无法判定链接是否可用：{label}（{row['error'] or ''}）",
-                          evidence={**fetch_evidence(row), "linked_from": linked})
+        for site, linked in per_site(ctx, row):
+            page, anchor = first_page(linked)
+            yield ctx.finding(site=site, url=row["url"], page=page, anchor=anchor,
+                              message=f"无法判定链接是否可用：{label}（{row['error'] or ''}）",
+                              evidence={**fetch_evidence(row), "linked_from": linked})
 
 
 @check("site.unreachable", title="网站首页无法访问", severity="error",
