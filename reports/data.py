@@ -1,4 +1,14 @@
-"""ReportData: everything a report shows about one run, read once from the store."""
+"""ReportData: everything a report shows about one run, read once from the store.
+
+Extension points (filled in by other features, empty by default so that every
+report renders without them):
+
+* ``sections``: extra report parts, as ``(template name, Chinese heading)``
+  pairs; report.html includes each template in order with ``data`` in context.
+* ``status_of``: finding fingerprint → history status (new/open/fixed/reopened/
+  waived), shown as a badge and used by the 只看新增 filter.
+* ``banners``: extra warnings shown at the top of the report.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +31,11 @@ class SiteSummary:
     links: int
     by_severity: Counter = field(default_factory=Counter)
     by_check: Counter = field(default_factory=Counter)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_severity.values())
 
 
 @dataclass
@@ -30,6 +45,9 @@ class ReportData:
     findings: list[Finding]
     checks: dict[str, Check]
     check_runs: list[dict[str, Any]]
+    sections: list[tuple[str, str]] = field(default_factory=list)
+    status_of: dict[str, str] = field(default_factory=dict)
+    banners: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -38,6 +56,14 @@ class ReportData:
     @property
     def by_severity(self) -> Counter:
         return Counter(f.severity.value for f in self.findings)
+
+    @property
+    def by_check(self) -> Counter:
+        return Counter(f.check for f in self.findings)
+
+    def status(self, finding: Finding) -> str | None:
+        """The history status of ``finding`` (None when the history feature gave none)."""
+        return self.status_of.get(finding.fingerprint)
 
 
 def load_report_data(store, run_id: int) -> ReportData:
@@ -53,7 +79,8 @@ def load_report_data(store, run_id: int) -> ReportData:
     sites = []
     for row in store.run_sites(run_id):
         summary = SiteSummary(name=row["site"], url=row["url"], disclosure_url=row["disclosure_url"],
-                              status=row["status"], pages=row["pages"], links=row["links"])
+                              status=row["status"], pages=row["pages"], links=row["links"],
+                              stats=_json_dict(row["stats_json"]))
         sites.append(summary)
     index = {s.name: s for s in sites}
     for f in findings:
@@ -65,3 +92,11 @@ def load_report_data(store, run_id: int) -> ReportData:
     checks = {c.code: c for c in all_checks()}
     check_runs = [dict(r) for r in store.check_runs(run_id)]
     return ReportData(run=run, sites=sites, findings=findings, checks=checks, check_runs=check_runs)
+
+
+def _json_dict(text: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
