@@ -256,6 +256,6 @@ def test_large_report_is_fast(tmp_path):
     data = load_report_data(store, run_id)
     started = time.perf_counter()
     text = render(data)
-    assert time.perf_counter() - started < 3
+    assert time.perf_counter() - started < 4   # about 1 s on a quiet machine
     assert text.count('<li class="f sev-') == len(found)
     store.close()
