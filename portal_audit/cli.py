@@ -18,6 +18,7 @@ class Exit(enum.IntEnum):
     OK = 0             # the audit completed, whatever it found
     FINDINGS = 1       # --fail-on matched
     USAGE = 2          # bad usage or bad config
+    LOCKED = 75        # another run holds the store lock (EX_TEMPFAIL): nothing was done, try later
     INTERRUPTED = 130  # Ctrl-C: the store is consistent, the report is marked incomplete
 
 
@@ -74,7 +75,9 @@ def main(verbose: int) -> None:
 @click.option("-o", "--out", "out_dir", default="out", show_default=True, help="Output directory.")
 @click.option("--site", "sites", multiple=True, help="Only audit this site (by name); repeatable.")
 @click.option("--only", help="Only run these checks: codes or prefixes, comma separated (e.g. link,site.unreachable).")
-@click.option("--fail-on", type=click.Choice(["error", "warning"]), help="Exit 1 when findings of this severity or worse exist.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "new-error"]),
+              help="Exit 1 when findings of this severity or worse exist (waived ones excluded); "
+                   "new-error: only when an error appeared that is new or came back since the last run.")
 @click.option("--no-progress", is_flag=True, help="Do not show the progress display.")
 def run(config_path, out_dir, sites, only, fail_on, no_progress) -> None:
     """Audit the sites in the config and write the reports."""
@@ -87,19 +90,38 @@ def run(config_path, out_dir, sites, only, fail_on, no_progress) -> None:
     for pattern in only_codes:
         if not any(matches(code, pattern) for code in known):
             _fail(f"--only: 未知的检查项 {pattern!r}（运行 portal-audit checks 查看全部）")
-    result = run_audit(cfg, Path(out_dir), only=only_codes, progress=not no_progress)
+    result = _locked(run_audit, cfg, Path(out_dir), only=only_codes, progress=not no_progress)
     _summary(result, cfg)
     if result.status != "completed":
         sys.exit(Exit.INTERRUPTED)
     if fail_on:
+        from portal_audit import history
         from store import Store
 
         store = Store(cfg.store.path)
-        worst = [f for f in store.findings(result.run_id) if SEVERITY_ORDER[f.severity.value] <= SEVERITY_ORDER[fail_on]]
+        if fail_on == "new-error":
+            worst = history.new_errors(store, result.run_id)
+            for row in worst:
+                click.echo(f"新增错误：{row['site']} [{row['check_code']}] "
+                           f"{'复发' if row['status'] == 'reopened' else '新增'}", err=True)
+        else:
+            waived = set(history.counts_of(store, result.run_id, "waived"))
+            worst = [f for f in store.findings(result.run_id) if f.fingerprint not in waived
+                     and SEVERITY_ORDER[f.severity.value] <= SEVERITY_ORDER[fail_on]]
         store.close()
         if worst:
             sys.exit(Exit.FINDINGS)
     sys.exit(Exit.OK)
+
+
+def _locked(func, *args, **kwargs):
+    """Call ``func``; when another process holds the store lock, exit with Exit.LOCKED."""
+    from portal_audit.lock import LockHeld
+
+    try:
+        return func(*args, **kwargs)
+    except LockHeld as exc:
+        _fail(str(exc), Exit.LOCKED)
 
 
 def _summary(result, cfg: Config) -> None:
@@ -121,6 +143,7 @@ def _summary(result, cfg: Config) -> None:
              f"错误 {sev['error']} · 警告 {sev['warning']} · 提示 {sev['info']}")
         for code, n in Counter(f.check for f in mine).most_common(8):
             echo(f"    {code:<28} {n}")
+    _history_summary(store_path=cfg.store.path, run_id=result.run_id, echo=echo)
     failed = [r for r in result.check_results if r.state == "error"]
     if failed:
         echo("检查项执行出错：" + "、".join(f"{r.code}（{r.error}）" for r in failed))
@@ -193,12 +216,204 @@ def audit(run_id, config_path, only, out_dir) -> None:
 @click.option("-c", "--config", "config_path", default=None)
 @click.option("--store")
 def runs(config_path, store) -> None:
-    """List the stored runs with their counts."""
+    """List the stored runs with their counts per status."""
+    from portal_audit.history import RUN_KIND_LABELS, RUN_STATUS_LABELS, run_status_counts, short_time
+
     db = _open_store(_store_path(config_path, store))
-    click.echo(f"{'编号':<6}{'开始时间':<27}{'状态':<13}{'检查日期':<12}{'问题数':>6}")
+    heads = [("编号", 6, ">"), ("类型", 6, "<"), ("开始时间", 18, "<"), ("状态", 22, "<"), ("检查日期", 12, "<"),
+             ("问题数", 7, ">"), ("新增", 6, ">"), ("持续", 6, ">"), ("复发", 6, ">"), ("已整改", 7, ">"),
+             ("豁免", 6, ">"), ("未核实", 7, ">")]
+    click.echo(" ".join(_pad(h, w, a) for h, w, a in heads))
     for r in db.runs():
         n = db.scalar("SELECT COUNT(*) FROM findings WHERE run_id = ?", (r["id"],))
-        click.echo(f"{r['id']:<6}{r['started_at']:<27}{r['status']:<13}{r['audit_date']:<12}{n:>6}")
+        c = run_status_counts(db, r["id"])
+        values = [r["id"], RUN_KIND_LABELS.get(r["kind"], r["kind"]), short_time(r["started_at"]),
+                  f"{RUN_STATUS_LABELS.get(r['status'], r['status'])}（{r['status']}）", r["audit_date"], n,
+                  c["new"], c["open"], c["reopened"], c["fixed"], c["waived"], c["unverified"]]
+        click.echo(" ".join(_pad(v, w, a) for v, (_, w, a) in zip(values, heads)))
+    db.close()
+
+
+def _pad(value, width: int, align: str) -> str:
+    """Pad to a terminal width, counting CJK characters as two columns."""
+    import unicodedata
+
+    text = str(value)
+    used = sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+    fill = " " * max(width - used, 0)
+    return fill + text if align == ">" else text + fill
+
+
+def _history_summary(store_path, run_id: int, echo) -> None:
+    from portal_audit.history import history_applied, run_status_counts
+    from store import Store
+
+    store = Store(store_path)
+    try:
+        if not history_applied(store, run_id):
+            return
+        c = run_status_counts(store, run_id)
+        prev = store.scalar("SELECT MAX(id) FROM runs WHERE kind = 'audit' AND id < ?", (run_id,))
+        since = f"与运行 {prev} 相比" if prev else "首次检查"
+        echo(f"问题状态（{since}）：新增 {c['new']} · 持续 {c['open']} · 复发 {c['reopened']} · "
+             f"已整改 {c['fixed']} · 豁免 {c['waived']} · 本次未核实 {c['unverified']}")
+    finally:
+        store.close()
+
+
+@main.group()
+def feedback() -> None:
+    """The 整改台账 returned by the responsible units."""
+
+
+@feedback.command("import")
+@click.argument("ledger", type=click.Path(dir_okay=False))
+@click.option("-c", "--config", "config_path", default=None, help="Config whose store to update.")
+@click.option("--store", help="Store file (default: the config's).")
+@click.option("--by", help="Who confirms the answers (recorded with every 误报 waiver; default: 整改责任单位).")
+def feedback_import(ledger, config_path, store, by) -> None:
+    """Import a filled-in ledger.xlsx: 误报 → waived, 已整改 → awaiting re-check, 暂缓 → new deadline."""
+    from portal_audit.feedback import LedgerError, import_ledger
+    from portal_audit.lock import StoreLock
+
+    path = _store_path(config_path, store)
+
+    def work():
+        with StoreLock(path, "feedback import"):
+            db = _open_store(path)
+            try:
+                return import_ledger(db, ledger, by=by)
+            finally:
+                db.close()
+
+    try:
+        result = _locked(work)
+    except LedgerError as exc:
+        _fail(str(exc))
+    click.echo(f"已导入 {ledger}：")
+    labels = {"误报": "误报（已豁免）", "已整改": "已整改（待复核）", "暂缓": "暂缓（已更新整改期限）", "未整改": "未整改"}
+    for answer, label in labels.items():
+        click.echo(f"  {label}：{result.applied.get(answer, 0)} 条")
+    click.echo(f"  与已导入内容相同、无变化：{result.unchanged} 条")
+    click.echo(f"  未填写反馈状态：{result.blank} 条")
+    if result.problems:
+        click.echo(f"以下 {len(result.problems)} 行无法导入（未作任何更改）：", err=True)
+        for problem in result.problems:
+            click.echo(f"  {problem}", err=True)
+    if result.applied.get("已整改"):
+        click.echo("下一步：portal-audit recheck 复核单位反馈“已整改”的问题。")
+
+
+@main.command()
+@click.option("-c", "--config", "config_path", default="config.yaml", show_default=True, help="Config file.")
+@click.option("--status", "status", type=click.Choice(["awaiting", "open", "fixed"]), default="awaiting",
+              show_default=True,
+              help="awaiting: answered 已整改 in the ledger; open: every unfixed finding; fixed: 回头看 of fixed ones.")
+@click.option("--site", "sites", multiple=True, help="Only this site (by name); repeatable.")
+@click.option("-o", "--out", "out_dir", default="out", show_default=True, help="Where recheck.html/.xlsx go.")
+@click.option("--progress", is_flag=True, help="Show the crawl progress display.")
+def recheck(config_path, status, sites, out_dir, progress) -> None:
+    """Re-verify only the selected findings (re-fetch their pages and targets) and write the 复核报告."""
+    from portal_audit.recheck import run_recheck
+
+    cfg = _load(config_path)
+    known = {s.name for s in cfg.sites}
+    for name in sites:
+        if name not in known:
+            _fail(f"{cfg.source}: sites: 没有名为 {name} 的站点")
+    outcome = _locked(run_recheck, cfg, Path(out_dir), status=status, sites=list(sites), progress=progress)
+    if outcome.run_id is None:
+        click.echo("没有需要复核的问题。")
+        sys.exit(Exit.OK)
+    counts = outcome.counts
+    undecided = sum(n for k, n in counts.items() if k not in ("已整改", "未整改", "复发"))
+    state = "完成" if outcome.run_status == "completed" else "未完成（已中断，状态未更改）"
+    click.echo(f"复核{state} · 复核运行编号 {outcome.run_id} · {len(outcome.items)} 个问题 · "
+               f"用时 {outcome.elapsed:.1f} 秒（解析页面 {outcome.pages} 个，访问地址 {outcome.fetches} 个）")
+    click.echo(f"已整改 {counts.get('已整改', 0)} · 未整改 {counts.get('未整改', 0)} · 复发 {counts.get('复发', 0)} · "
+               f"无法复核 {undecided}")
+    for item in outcome.items:
+        click.echo(f"  {item.result:<8} {item.entry.site} [{item.entry.check}] {item.entry.url or ''}  {item.detail}")
+    for name, path in outcome.outputs.items():
+        click.echo(f"{name:<15} {path}")
+    sys.exit(Exit.OK if outcome.run_status == "completed" else Exit.INTERRUPTED)
+
+
+@main.command()
+@click.argument("run_a", type=int)
+@click.argument("run_b", type=int)
+@click.option("-c", "--config", "config_path", default=None, help="Config whose store to read.")
+@click.option("--store", help="Store file (default: the config's).")
+@click.option("-o", "--out", "out_dir", default="out", show_default=True, help="Where diff-A-B.json/.csv go.")
+def diff(run_a, run_b, config_path, store, out_dir) -> None:
+    """What appeared and what disappeared between two runs."""
+    import csv
+    import json
+
+    from portal_audit.history import diff_runs
+
+    db = _open_store(_store_path(config_path, store))
+    for rid in (run_a, run_b):
+        if db.run(rid) is None:
+            _fail(f"运行 {rid} 不存在（可能已被 prune 清理）")
+    items = diff_runs(db, run_a, run_b)
+    db.close()
+    appeared = [d for d in items if d.change == "appeared"]
+    gone = [d for d in items if d.change == "disappeared"]
+    note = {"fixed": "已确认整改", "unverified": "未核实（页面未访问到或检查未执行）", "waived": "已豁免"}
+    click.echo(f"运行 {run_a} → 运行 {run_b}：新出现 {len(appeared)} 个问题，消失 {len(gone)} 个问题")
+    for title, group in (("新出现", appeared), ("消失", gone)):
+        if group:
+            click.echo(f"\n{title}：")
+        for d in group:
+            f = d.finding
+            extra = f"（{note.get(d.status, d.status)}）" if d.change == "disappeared" and d.status else ""
+            if d.change == "disappeared" and not d.status:
+                extra = "（运行 B 未检查该站点）"
+            click.echo(f"  {'+' if d.change == 'appeared' else '-'} {f.site} [{f.check}] {f.url or ''} {f.message}{extra}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    base = out / f"diff-{run_a}-{run_b}"
+    rows = [d.as_dict() for d in items]
+    Path(f"{base}.json").write_text(json.dumps({"run_a": run_a, "run_b": run_b, "appeared": len(appeared),
+                                                "disappeared": len(gone), "items": rows},
+                                               ensure_ascii=False, indent=2), encoding="utf-8")
+    with open(f"{base}.csv", "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["变化", "站点", "检查项代码", "级别", "问题描述", "问题链接", "所在页面", "运行B中的状态", "说明", "指纹"])
+        for d in items:
+            f = d.finding
+            writer.writerow(["新出现" if d.change == "appeared" else "消失", f.site, f.check, f.severity.label,
+                             f.message, f.url or "", f.page or "", note.get(d.status, d.status or ""), d.note or "",
+                             f.fingerprint])
+    click.echo(f"\n{base}.json\n{base}.csv")
+
+
+@main.command()
+@click.option("--keep", type=click.IntRange(min=1), required=True, help="Number of audit runs to keep.")
+@click.option("-c", "--config", "config_path", default=None, help="Config whose store to prune.")
+@click.option("--store", help="Store file (default: the config's).")
+@click.option("--vacuum", is_flag=True, help="Also give the freed space back to the file system.")
+def prune(keep, config_path, store, vacuum) -> None:
+    """Delete runs older than the last N audit runs (the finding history is kept)."""
+    from portal_audit.history import prune_runs
+    from portal_audit.lock import StoreLock
+
+    path = _store_path(config_path, store)
+
+    def work():
+        with StoreLock(path, "prune"):
+            db = _open_store(path)
+            try:
+                return prune_runs(db, keep, vacuum=vacuum)
+            finally:
+                db.close()
+
+    deleted = _locked(work)
+    if deleted:
+        click.echo(f"已清理 {len(deleted)} 次运行（编号 {', '.join(map(str, deleted))}），保留最近 {keep} 次检查；问题历史未删除。")
+    else:
+        click.echo(f"无需清理：检查运行不超过 {keep} 次。")
 
 
 @main.command()
@@ -215,7 +430,7 @@ def demo(config_path, out_dir) -> None:
     port = urlsplit(cfg.sites[0].url).port or 80
     server = serve(build_portal(kind="full"), port=port)
     try:
-        result = run_audit(cfg, Path(out_dir))
+        result = _locked(run_audit, cfg, Path(out_dir))
     finally:
         server.stop()
     _summary(result, cfg)

@@ -16,7 +16,9 @@ from pathlib import Path
 
 from checks.registry import CheckResult, CheckSettings, run_checks
 from portal_audit import __version__
+from portal_audit import history
 from portal_audit.config import Config
+from portal_audit.lock import StoreLock
 from store import Store
 from store.db import RUN_COMPLETED, RUN_INTERRUPTED
 
@@ -91,9 +93,18 @@ def audit(store: Store, run_id: int, cfg: Config, only=(), on_result=None) -> li
 
 
 def run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) -> RunResult:
+    """Gather, audit, update the finding history and write the reports, holding the
+    store lock throughout (raises :class:`portal_audit.lock.LockHeld` when another run
+    holds it)."""
+    with StoreLock(cfg.store.path, "run"):
+        return _run_audit(cfg, out_dir, only=only, progress=progress)
+
+
+def _run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) -> RunResult:
     from reports import write_reports
 
     store = Store(cfg.store.path)
+    history.close_stale_runs(store)
     audit_date = cfg.audit_date or date.today()
     run_id = store.begin_run(audit_date=audit_date.isoformat(), config=cfg.raw,
                              options={"only": list(only), "sites": [s.name for s in cfg.sites]},
@@ -102,6 +113,10 @@ def run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) -> 
     results: list[CheckResult] = []
     try:
         status = gather(cfg, run_id, str(cfg.store.path), progress=progress)
+        if cfg.ipv6.enabled and status == RUN_COMPLETED:
+            from portal_audit.ipv6 import gather_ipv6
+
+            gather_ipv6(cfg, run_id, store, only=only, progress=progress)
         if progress:
             print("[portal-audit] 采集完成，正在执行检查…", file=sys.stderr)
         results = audit(store, run_id, cfg, only)
@@ -109,6 +124,11 @@ def run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) -> 
         status = RUN_INTERRUPTED
     finally:
         store.finish_run(run_id, status, {"checks": len(results)})
+    try:
+        # statuses (new/open/fixed/reopened); an interrupted run never fixes anything
+        history.apply_run(store, run_id)
+    except Exception:  # noqa: BLE001 - the run and its reports matter more than the history
+        log.exception("updating the finding history for run %s failed", run_id)
     outputs = write_reports(store, run_id, out_dir)
     store.close()
     return RunResult(run_id, status, outputs, results)

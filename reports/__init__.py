@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reports import csvfile, html, jsonl
+from reports import csvfile, html, jsonl, ledger
 from reports.data import load_report_data
 
 WRITERS = {
     "report.html": html.write,
     "findings.jsonl": jsonl.write,
     "findings.csv": csvfile.write,
+    "ledger.xlsx": ledger.write,
 }
 
 

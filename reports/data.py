@@ -8,6 +8,10 @@ report renders without them):
 * ``status_of``: finding fingerprint → history status (new/open/fixed/reopened/
   waived), shown as a badge and used by the 只看新增 filter.
 * ``banners``: extra warnings shown at the top of the report.
+* ``history``: the finding history as of this run
+  (:class:`portal_audit.history.HistoryView`: first/last seen, feedback, the
+  豁免 list, the trend); waived findings are moved off ``findings`` into
+  ``history.hidden`` (the JSONL and the ledger still list them).
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ class ReportData:
     sections: list[tuple[str, str]] = field(default_factory=list)
     status_of: dict[str, str] = field(default_factory=dict)
     banners: list[str] = field(default_factory=list)
+    history: Any = None
 
     @property
     def complete(self) -> bool:
@@ -91,7 +96,11 @@ def load_report_data(store, run_id: int) -> ReportData:
         index[f.site].by_check[f.check] += 1
     checks = {c.code: c for c in all_checks()}
     check_runs = [dict(r) for r in store.check_runs(run_id)]
-    return ReportData(run=run, sites=sites, findings=findings, checks=checks, check_runs=check_runs)
+    data = ReportData(run=run, sites=sites, findings=findings, checks=checks, check_runs=check_runs)
+    from portal_audit.history import attach_history
+
+    attach_history(store, run_id, data)
+    return data
 
 
 def _json_dict(text: str | None) -> dict[str, Any]:

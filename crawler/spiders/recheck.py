@@ -12,7 +12,8 @@ that starts from a *plan* instead of the home page and does not crawl:
 - ``direct``: URLs to fetch whatever the pages say (a home page for
   ``site.unreachable``, a target linked from more pages than the finding listed).
 
-The host probe of the foundation (one random URL per host, for ``link.soft404``)
+A PDF/DOCX that carries a re-parsed article's text is read as in a full run (the
+page-local content checks see the same text). The host probe of the foundation (one random URL per host, for ``link.soft404``)
 still runs, once per host answering a re-fetched page.
 """
 
@@ -48,20 +49,20 @@ class RecheckSpider(PortalSpider):
                 depth = 0 if kind == "home" else 1
                 yield self._request(url, st, kind=kind, depth=depth)
             for url, depth in plan.pages.items():
-                request = self._request(url, st, kind="home" if depth == 0 else "page", depth=depth,
-                                        from_scope=True)
-                request.meta["recheck_page"] = True
-                yield request
+                yield self._request(url, st, kind="home" if depth == 0 else "page", depth=depth, from_scope=True)
 
     def _should_parse(self, url: str, st: SiteState, meta) -> bool:
-        # only the planned pages are parsed, wherever they sit in the site
-        return bool(meta.get("recheck_page"))
+        # only the planned pages are parsed, wherever they sit in the site (``origin`` is
+        # the URL as planned; it survives redirects)
+        return meta.get("origin") in self.plan[st.name].pages
 
     def _parse_page(self, response, st: SiteState, tree, text, charset, title, heading):
         wanted = self.plan[st.name].follow
         for item in super()._parse_page(response, st, tree, text, charset, title, heading):
             if isinstance(item, scrapy.Request):
-                if item.meta.get("origin") in wanted:
+                # only the targets being re-checked, and the PDF/DOCX carrying the page's own
+                # text (page-local content checks read it); no crawling
+                if item.meta.get("origin") in wanted or item.callback == getattr(self, "on_document", None):
                     yield item
                 continue
             yield item

@@ -1,0 +1,255 @@
+"""Importing the 整改台账 as the responsible unit filled it in.
+
+The unit may sort and filter the sheets, add rows, delete or move any column but
+the (hidden) 指纹 column, rename sheets, or add a title row above the header: columns
+are found by their header text on every sheet, and rows are matched to findings
+by fingerprint only. Each answer in 反馈状态 is stored:
+
+- 误报   → the finding is waived (who: ``--by`` or 整改责任单位; why: 整改情况; when: now)
+- 已整改 → awaiting re-check (``portal-audit recheck`` decides)
+- 暂缓   → kept open, with the new deadline from 整改期限
+- 未整改 → kept open; a waiver set earlier through the ledger is withdrawn
+
+A row whose fingerprint is missing or unknown, a duplicate, or an unknown answer is
+listed, never silently dropped. Rows whose answer equals what is stored change
+nothing, so importing the same file twice is a no-op.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from portal_audit.history import ACTIVE, FIXED, WAIVED, history_row
+from store.db import now_iso
+
+ANSWERS = ("已整改", "误报", "暂缓", "未整改")
+ANSWER_ALIASES = {"已经整改": "已整改", "整改完成": "已整改", "已完成": "已整改", "误判": "误报",
+                  "非问题": "误报", "缓办": "暂缓", "延期": "暂缓", "未完成": "未整改", "整改中": "未整改"}
+HEADERS = {
+    "fingerprint": ("指纹", "fingerprint", "问题指纹"),
+    "answer": ("反馈状态",),
+    "note": ("整改情况", "整改情况说明"),
+    "unit": ("整改责任单位", "责任单位"),
+    "deadline": ("整改期限",),
+    "site": ("站点",),
+    "url": ("问题链接",),
+    "message": ("问题描述",),
+}
+_FP = re.compile(r"^[0-9a-f]{16}$")
+
+
+class LedgerError(Exception):
+    """The file is not a ledger this tool can read."""
+
+
+@dataclass
+class Problem:
+    sheet: str
+    row: int
+    reason: str
+    text: str
+
+    def __str__(self) -> str:
+        return f"[{self.sheet} 第 {self.row} 行] {self.reason}：{self.text}"
+
+
+@dataclass
+class ImportResult:
+    source: str
+    applied: dict[str, int] = field(default_factory=dict)       # answer → rows that changed something
+    unchanged: int = 0
+    blank: int = 0
+    problems: list[Problem] = field(default_factory=list)       # unmatched / invalid rows
+    changed: list[tuple[str, str]] = field(default_factory=list)  # (fingerprint, answer)
+
+    @property
+    def total_changed(self) -> int:
+        return sum(self.applied.values())
+
+
+def _norm_header(value: Any) -> str:
+    return re.sub(r"[\s\*＊:：()（）]", "", str(value or "")).lower()
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def normalize_deadline(value: Any) -> str | None:
+    """A deadline as the unit typed it: a real date, 2024-9-30, 2024/09/30, 2024.9.30,
+    2024年9月30日 → '2024-09-30'; anything else is kept as text."""
+    text = _cell_text(value)
+    if not text:
+        return None
+    m = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+00:00(?::00)?)?", text)
+    if m:
+        try:
+            return date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
+        except ValueError:
+            return text
+    return text
+
+
+def normalize_answer(value: Any) -> str:
+    text = re.sub(r"\s", "", _cell_text(value))
+    return ANSWER_ALIASES.get(text, text)
+
+
+def _find_header(ws) -> tuple[int, dict[str, int]] | None:
+    """(header row number, {field: column index}) of a sheet, or None when it has no 指纹 column."""
+    wanted = {k: {_norm_header(h) for h in names} for k, names in HEADERS.items()}
+    for row_idx, row in enumerate(ws.iter_rows(min_row=1, max_row=min(ws.max_row or 10, 10), values_only=True), 1):
+        cols: dict[str, int] = {}
+        for col_idx, value in enumerate(row):
+            key = _norm_header(value)
+            for fld, names in wanted.items():
+                if key in names and fld not in cols:
+                    cols[fld] = col_idx
+        if "fingerprint" in cols:
+            return row_idx, cols
+    return None
+
+
+def read_ledger(path: str | Path):
+    """Yield (sheet, row number, {field: value}) for every data row of every ledger sheet."""
+    import zipfile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        wb = load_workbook(path, data_only=True, read_only=True)
+    except FileNotFoundError:
+        raise LedgerError(f"文件不存在：{path}") from None
+    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise LedgerError(f"无法读取台账文件 {path}（应为 .xlsx）：{exc}") from None
+    found_any = False
+    try:
+        for ws in wb.worksheets:
+            header = _find_header(ws)
+            if header is None:
+                continue
+            found_any = True
+            header_row, cols = header
+            if "answer" not in cols:
+                raise LedgerError(f"工作表“{ws.title}”缺少“反馈状态”列，无法导入")
+            for offset, row in enumerate(ws.iter_rows(min_row=header_row + 1, values_only=True)):
+                values = {fld: (row[i] if i < len(row) else None) for fld, i in cols.items()}
+                if all(_cell_text(v) == "" for v in row):
+                    continue
+                yield ws.title, header_row + 1 + offset, values
+    finally:
+        wb.close()
+    if not found_any:
+        raise LedgerError(f"{path} 中没有找到含“指纹”列的工作表：请使用 portal-audit 生成的整改台账，"
+                          "且不要删除隐藏的“指纹”列")
+
+
+def import_ledger(store, path: str | Path, by: str | None = None) -> ImportResult:
+    """Store every answer of the ledger at ``path``; see the module docstring."""
+    result = ImportResult(source=str(path))
+    seen: dict[str, tuple[str, int]] = {}
+    rows = list(read_ledger(path))
+    when = now_iso()
+    with store.transaction():
+        for sheet, row_no, values in rows:
+            fp = _cell_text(values.get("fingerprint")).lower()
+            answer = normalize_answer(values.get("answer"))
+            note = _cell_text(values.get("note")) or None
+            unit = _cell_text(values.get("unit")) or None
+            deadline = normalize_deadline(values.get("deadline"))
+            describe = _describe(values)
+            if not fp:
+                if answer or note:
+                    result.problems.append(Problem(sheet, row_no, "无法匹配（缺少指纹，可能是新增的行）", describe))
+                continue
+            if not _FP.match(fp):
+                result.problems.append(Problem(sheet, row_no, f"无法匹配（指纹 {fp!r} 格式不正确）", describe))
+                continue
+            if fp in seen:
+                first = seen[fp]
+                result.problems.append(Problem(sheet, row_no,
+                                               f"重复的行（与“{first[0]}”第 {first[1]} 行是同一问题，已忽略此行）",
+                                               describe))
+                continue
+            seen[fp] = (sheet, row_no)
+            h = history_row(store, fp)
+            if h is None:
+                result.problems.append(Problem(sheet, row_no, f"无法匹配（数据库中没有指纹为 {fp} 的问题）", describe))
+                continue
+            if not answer:
+                result.blank += 1
+                continue
+            if answer not in ANSWERS:
+                result.problems.append(Problem(sheet, row_no,
+                                               f"反馈状态“{answer}”无法识别（可选：{'、'.join(ANSWERS)}）", describe))
+                continue
+            if answer == "暂缓" and not deadline:
+                deadline = h["feedback_deadline"]
+            if (h["feedback_status"], h["feedback_note"], h["feedback_unit"], h["feedback_deadline"]) == (
+                    answer, note, unit, deadline) and _state_matches(h, answer):
+                result.unchanged += 1
+                continue
+            _apply(store, h, answer, note, unit, deadline, by, when, str(path))
+            store.db.execute(
+                "INSERT INTO feedback_log (fingerprint, imported_at, source, sheet, row_number, feedback_status,"
+                " note, unit, deadline, imported_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (fp, when, str(path), sheet, row_no, answer, note, unit, deadline, by))
+            result.applied[answer] = result.applied.get(answer, 0) + 1
+            result.changed.append((fp, answer))
+    return result
+
+
+def _state_matches(h, answer: str) -> bool:
+    """Does the stored state already reflect ``answer``? (A later run may have moved it on.)"""
+    if answer == "误报":
+        return h["status"] == WAIVED
+    if answer == "已整改":
+        return bool(h["awaiting_recheck"]) or h["status"] == FIXED or h["recheck_result"] is not None
+    return h["status"] != WAIVED or h["waived_prior"] is None
+
+
+def _apply(store, h, answer: str, note, unit, deadline, by, when: str, source: str) -> None:
+    db = store.db
+    fp = h["fingerprint"]
+    db.execute("UPDATE finding_history SET feedback_status = ?, feedback_note = ?, feedback_unit = ?,"
+               " feedback_deadline = ?, feedback_at = ?, feedback_source = ? WHERE fingerprint = ?",
+               (answer, note, unit, deadline, when, source, fp))
+    if answer == "误报":
+        if h["status"] != WAIVED:
+            db.execute("UPDATE finding_history SET status = 'waived', waived_prior = status, waived_by = ?,"
+                       " waived_at = ?, waived_reason = ?, awaiting_recheck = 0, status_at = ? WHERE fingerprint = ?",
+                       (by or unit or "（未填写）", when, note or "（未填写理由）", when, fp))
+        else:
+            db.execute("UPDATE finding_history SET waived_by = ?, waived_reason = ? WHERE fingerprint = ?",
+                       (by or unit or h["waived_by"], note or h["waived_reason"], fp))
+        return
+    if h["status"] == WAIVED and h["waived_prior"] is not None:
+        # the unit withdrew its 误报: back to the status it had
+        prior = h["waived_prior"] if h["waived_prior"] in (*ACTIVE, FIXED) else "open"
+        db.execute("UPDATE finding_history SET status = ?, waived_prior = NULL, waived_by = NULL, waived_at = NULL,"
+                   " waived_reason = NULL, status_at = ? WHERE fingerprint = ?", (prior, when, fp))
+    if answer == "已整改":
+        status = h["status"] if h["status"] != WAIVED else (h["waived_prior"] or "open")
+        db.execute("UPDATE finding_history SET awaiting_recheck = ?, recheck_result = NULL, recheck_note = NULL"
+                   " WHERE fingerprint = ?", (int(status in ACTIVE), fp))
+    else:  # 暂缓 / 未整改
+        db.execute("UPDATE finding_history SET awaiting_recheck = 0 WHERE fingerprint = ?", (fp,))
+
+
+def _describe(values: dict[str, Any]) -> str:
+    parts = [_cell_text(values.get(k)) for k in ("site", "message", "url", "answer", "note")]
+    text = " | ".join(p for p in parts if p)
+    return (text[:160] + "…") if len(text) > 160 else (text or "（空行）")

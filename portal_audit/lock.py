@@ -1,0 +1,94 @@
+"""One writer at a time: an advisory ``fcntl.flock`` on a file beside the store.
+
+Every command that changes the store's history (``run``, ``recheck``, ``feedback
+import``, ``prune``, ``demo``) holds the lock for its whole duration. A second one
+started meanwhile does not wait: it raises :class:`LockHeld` at once, and the CLI
+exits with :data:`EXIT_LOCKED` (75, ``EX_TEMPFAIL`` of sysexits.h: "try again later")
+and a Chinese message naming the holder. The kernel releases the lock when the
+holder exits, however it exits (Ctrl-C, kill -9, a crash): there is no stale lock
+to clean up. The lock file itself stays; its content (pid, command, start time) is
+informational only.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+
+EXIT_LOCKED = 75
+
+
+class LockHeld(Exception):
+    """Another portal-audit process holds the lock of this store."""
+
+    def __init__(self, path: Path, holder: dict):
+        self.path = path
+        self.holder = holder
+        pid = holder.get("pid", "?")
+        what = holder.get("command") or "portal-audit"
+        since = holder.get("started") or "未知时间"
+        super().__init__(
+            f"另一个检查任务正在使用同一数据库（进程 {pid}，{what}，开始于 {since}），"
+            f"本次未执行；请待其结束后再试。锁文件：{path}"
+        )
+
+
+def lock_path(store_path: str | Path) -> Path:
+    store_path = Path(store_path)
+    return store_path.with_name(store_path.name + ".lock")
+
+
+class StoreLock:
+    """``with StoreLock(store_path, "run"):`` — exclusive, non-blocking."""
+
+    def __init__(self, store_path: str | Path, command: str = ""):
+        self.path = lock_path(store_path)
+        self.command = command
+        self.fd: int | None = None
+
+    def acquire(self) -> "StoreLock":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read_holder(fd)
+            os.close(fd)
+            raise LockHeld(self.path, holder) from None
+        except BaseException:
+            os.close(fd)
+            raise
+        info = {"pid": os.getpid(), "command": self.command or " ".join(sys.argv[1:3]),
+                "started": datetime.now().astimezone().isoformat(timespec="seconds")}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(info, ensure_ascii=False).encode("utf-8"), 0)
+        self.fd = fd
+        return self
+
+    def release(self) -> None:
+        if self.fd is not None:
+            try:
+                os.ftruncate(self.fd, 0)
+                fcntl.flock(self.fd, fcntl.LOCK_UN)
+            finally:
+                os.close(self.fd)
+                self.fd = None
+
+    def __enter__(self) -> "StoreLock":
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def _read_holder(fd: int) -> dict:
+    try:
+        data = os.pread(fd, 4096, 0).decode("utf-8", "replace")
+        value = json.loads(data) if data.strip() else {}
+        return value if isinstance(value, dict) else {}
+    except (OSError, ValueError):
+        return {}

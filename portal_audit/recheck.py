@@ -1,0 +1,357 @@
+"""Targeted re-check (再核查): re-verify selected findings in seconds, not a full crawl.
+
+1. Select findings from the history (``awaiting``: the unit answered 已整改;
+   ``open``: every active finding; ``fixed``: 回头看 of findings fixed earlier).
+2. Plan, per finding, what to fetch again (:func:`plan_for`): the pages where it
+   showed and the target it is about. Findings of checks that need site-wide facts
+   (the whole crawl, an index of every interpretation, a column's full list …) cannot
+   be decided this way: they are reported as 无法复核（需完整检查）, never guessed.
+3. Fetch them with :class:`~crawler.spiders.recheck.RecheckSpider` into a new run of
+   kind ``recheck``, then run only the checks that produced the findings on that run.
+4. Decide per finding: 已整改 (gone, and the run looked where it was), 未整改 (still
+   there), 复发 (was fixed, is back), or 无法复核 (page not reached, check failed…),
+   update the history and write the 复核报告.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from portal_audit.config import Config
+from portal_audit.history import (ACTIVE, FIXED, LINKING_PAGE_CHECKS, OPEN, REOPENED, SOURCE_PAGE_CHECKS,
+                                  TARGET_CHECKS, UNVERIFIED, Entry, RunFacts, close_stale_runs, entry_from_row,
+                                  linking_pages, record_sighting, select_for_recheck, verify_location)
+from portal_audit.lock import StoreLock
+from store import Store
+from store.db import RUN_COMPLETED, RUN_INTERRUPTED, now_iso
+
+log = logging.getLogger(__name__)
+
+RESULT_FIXED = "已整改"
+RESULT_OPEN = "未整改"
+RESULT_REOPENED = "复发"
+RESULT_FULL = "无法复核（需完整检查）"
+RESULT_UNREACHED = "无法复核（页面未能访问）"
+RESULT_FAILED = "无法复核（检查项执行出错）"
+RESULT_INTERRUPTED = "无法复核（复核被中断）"
+RESULT_NO_SITE = "无法复核（站点不在配置中）"
+RESULT_ORDER = {RESULT_REOPENED: 0, RESULT_OPEN: 1, RESULT_FIXED: 2}
+
+#: content checks decided by the text of the page itself (``url`` is the page), nothing else
+PAGE_LOCAL_CHECKS = frozenset({"privacy.id-number", "privacy.mobile"})
+#: checks a re-check can decide from the re-fetched pages and targets
+RECHECKABLE = frozenset(TARGET_CHECKS | LINKING_PAGE_CHECKS | SOURCE_PAGE_CHECKS | PAGE_LOCAL_CHECKS
+                        | {"site.unreachable"})
+#: why the others cannot be (shown in the 复核报告)
+FULL_ONLY_REASONS = {
+    "policy": "需要全站政策解读索引",
+    "column": "需要栏目的完整列表",
+    "site.home-stale": "需要首页全部信息的日期",
+    "ipv6": "需要完整的 IPv6 检测",
+}
+
+
+@dataclass
+class RecheckItem:
+    entry: Entry
+    previous_status: str
+    result: str
+    detail: str
+    new_status: str
+
+    @property
+    def decided(self) -> bool:
+        return self.result in (RESULT_FIXED, RESULT_OPEN, RESULT_REOPENED)
+
+
+@dataclass
+class RecheckOutcome:
+    run_id: int | None
+    status_filter: str
+    sites: list[str]
+    started_at: str
+    finished_at: str = ""
+    run_status: str = RUN_COMPLETED
+    elapsed: float = 0.0
+    pages: int = 0
+    fetches: int = 0
+    items: list[RecheckItem] = field(default_factory=list)
+    outputs: dict[str, Path] = field(default_factory=dict)
+    check_labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def counts(self) -> Counter:
+        return Counter(i.result for i in self.items)
+
+
+def full_only_reason(code: str) -> str:
+    for prefix, why in FULL_ONLY_REASONS.items():
+        if code == prefix or code.startswith(prefix + "."):
+            return why
+    return "该检查项依赖全站数据"
+
+
+def _url_kind(url: str, site_host: str) -> str:
+    from crawler.urls import is_attachment
+
+    if is_attachment(url):
+        return "attachment"
+    host = (urlsplit(url).hostname or "").lower()
+    return "page" if host == site_host.lower() else "external"
+
+
+def _fetchable(url: str | None) -> bool:
+    if not url or not url.lower().startswith(("http://", "https://")):
+        return False
+    try:
+        urlsplit(url).port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        return False
+    return " " not in url
+
+
+def plan_for(store, rows, cfg: Config):
+    """(plan per site, {fingerprint: undecidable result}) for the history ``rows``."""
+    from crawler.spiders.recheck import SitePlan
+
+    plans: dict[str, SitePlan] = {}
+    skipped: dict[str, tuple[str, str]] = {}
+    names = {s.name: s for s in cfg.sites}
+    for h in rows:
+        code, site = h["check_code"], h["site"]
+        if site not in names:
+            skipped[h["fingerprint"]] = (RESULT_NO_SITE, f"配置文件中没有站点“{site}”")
+            continue
+        if code not in RECHECKABLE:
+            skipped[h["fingerprint"]] = (RESULT_FULL, full_only_reason(code) + "，请在下次完整检查中确认")
+            continue
+        plan = plans.setdefault(site, SitePlan())
+        last_run = h["last_seen_run"]
+
+        def depth_of(url: str) -> int:
+            row = store.db.execute("SELECT depth FROM pages WHERE run_id = ? AND url = ?", (last_run, url)).fetchone()
+            return int(row["depth"]) if row is not None and row["depth"] is not None else 1
+
+        if code == "site.unreachable":
+            if _fetchable(h["url"]):
+                plan.direct[h["url"]] = "home"
+            continue
+        if code in PAGE_LOCAL_CHECKS:
+            if _fetchable(h["url"]):
+                plan.pages.setdefault(h["url"], depth_of(h["url"]))
+            continue
+        pages = [h["page"]] if code in SOURCE_PAGE_CHECKS and h["page"] else linking_pages(h)
+        for page in pages:
+            if _fetchable(page):
+                plan.pages.setdefault(page, depth_of(page))
+        if code in LINKING_PAGE_CHECKS:
+            continue
+        plan.follow.add(h["url"])
+        if code in TARGET_CHECKS and _fetchable(h["url"]):
+            evidence_count = _linked_count(h)
+            if not pages or evidence_count > len(pages):
+                row = store.db.execute("SELECT kind FROM fetches WHERE run_id = ? AND url = ?",
+                                       (last_run, h["url"])).fetchone()
+                plan.direct[h["url"]] = row["kind"] if row is not None else _url_kind(h["url"], names[site].host)
+    for plan in plans.values():
+        for url in list(plan.direct):
+            if url in plan.pages:
+                del plan.direct[url]
+    return plans, skipped
+
+
+def _linked_count(h) -> int:
+    import json
+
+    try:
+        evidence = json.loads(h["evidence_json"] or "{}")
+    except ValueError:
+        return 0
+    linked = evidence.get("linked_from") or {}
+    return int(linked.get("count") or 0)
+
+
+def gather(cfg: Config, run_id: int, store_path: str, plans, progress: bool = False) -> str:
+    """Fetch the planned pages and targets into run ``run_id``; returns the run status."""
+    import dataclasses
+
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler import settings as crawler_settings
+    from crawler.spiders.recheck import RecheckSpider
+
+    from portal_audit.runner import QUIET_LOGGERS
+
+    for noisy in QUIET_LOGGERS:
+        if not logging.getLogger().isEnabledFor(logging.INFO):
+            logging.getLogger(noisy).setLevel(logging.CRITICAL)
+    sub = dataclasses.replace(cfg, sites=tuple(s for s in cfg.sites if s.name in plans))
+    process = CrawlerProcess(crawler_settings.from_config(sub, run_id=run_id, store_path=store_path,
+                                                          progress=progress))
+    crawler = process.create_crawler(RecheckSpider)
+    process.crawl(crawler, sites=list(sub.sites), crawl=cfg.crawl, plan=plans)
+    process.start()
+    reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
+    store = Store(store_path)
+    try:
+        for st in crawler.spider.sites.values():
+            ok = store.scalar("SELECT COUNT(*) FROM fetches WHERE run_id = ? AND site = ? AND outcome = 'ok'",
+                              (run_id, st.name))
+            store.set_run_site(run_id, st.name, url=st.config.url, disclosure_url=st.disclosure,
+                               status="ok" if ok else "unreachable", pages=st.pages, links=st.fetches,
+                               stats_json={"recheck": True})
+    finally:
+        store.close()
+    return RUN_COMPLETED if reason == "finished" else RUN_INTERRUPTED
+
+
+def run_recheck(cfg: Config, out_dir: Path | str, *, status: str = "awaiting", sites=(),
+                progress: bool = False) -> RecheckOutcome:
+    """The ``portal-audit recheck`` command, holding the store lock throughout."""
+    from checks.registry import all_checks
+    from portal_audit.runner import check_settings, versions
+    from reports import recheck as recheck_report
+
+    with StoreLock(cfg.store.path, "recheck"):
+        store = Store(cfg.store.path)
+        try:
+            close_stale_runs(store)
+            outcome = RecheckOutcome(None, status, list(sites), now_iso())
+            outcome.check_labels = {c.code: c.title for c in all_checks()}
+            rows = select_for_recheck(store, status, sites)
+            if not rows:
+                outcome.finished_at = now_iso()
+                return outcome
+            started = time.perf_counter()
+            plans, skipped = plan_for(store, rows, cfg)
+            audit_date = cfg.audit_date or date.today()
+            run_id = store.begin_run(
+                audit_date=audit_date.isoformat(), config=cfg.raw, kind="recheck", versions=versions(),
+                options={"status": status, "sites": sorted(plans) or list(sites),
+                         "fingerprints": [r["fingerprint"] for r in rows]})
+            outcome.run_id = run_id
+            run_status = RUN_INTERRUPTED
+            try:
+                if plans:
+                    run_status = gather(cfg, run_id, str(cfg.store.path), plans, progress=progress)
+                    codes = sorted({r["check_code"] for r in rows if r["fingerprint"] not in skipped})
+                    from checks.registry import run_checks
+
+                    run_checks(store, run_id, audit_date, {s.name: s for s in cfg.sites}, check_settings(cfg),
+                               only=codes)
+                else:
+                    run_status = RUN_COMPLETED
+            except KeyboardInterrupt:
+                run_status = RUN_INTERRUPTED
+            outcome.run_status = run_status
+            outcome.items = decide(store, run_id, rows, skipped, run_status)
+            store.finish_run(run_id, run_status, {"recheck": dict(outcome.counts)})
+            outcome.finished_at = now_iso()
+            outcome.elapsed = time.perf_counter() - started
+            outcome.pages = store.scalar("SELECT COUNT(*) FROM pages WHERE run_id = ?", (run_id,)) or 0
+            outcome.fetches = store.scalar("SELECT COUNT(*) FROM fetches WHERE run_id = ?", (run_id,)) or 0
+            outcome.outputs = recheck_report.write_all(outcome, Path(out_dir))
+            return outcome
+        finally:
+            store.close()
+
+
+def decide(store, run_id: int, rows, skipped: dict[str, tuple[str, str]], run_status: str) -> list[RecheckItem]:
+    """Compare the re-check run with the findings re-checked, update the history."""
+    run = store.run(run_id)
+    when = run["started_at"]
+    found = {f.fingerprint: f for f in store.findings(run_id)}
+    states = {r["check_code"]: r["state"] for r in store.check_runs(run_id)}
+    facts = RunFacts(store, run_id)
+    items: list[RecheckItem] = []
+    with store.transaction():
+        for h in rows:
+            fp, prev = h["fingerprint"], h["status"]
+            entry = entry_from_row(h)
+            new_status = prev
+            if fp in skipped:
+                result, detail = skipped[fp]
+            elif run_status != RUN_COMPLETED:
+                result, detail = RESULT_INTERRUPTED, "复核运行未完成，不作为整改依据"
+            elif fp in found:
+                f = found[fp]
+                result = RESULT_REOPENED if prev in (FIXED, REOPENED) else RESULT_OPEN
+                new_status = REOPENED if prev == FIXED else OPEN if prev in ACTIVE else prev
+                detail = ("问题再次出现：" if result == RESULT_REOPENED else "问题仍然存在：") + f.message
+                record_sighting(store, run_id, f, when)
+            elif states.get(h["check_code"]) not in ("ok", "found"):
+                result, detail = RESULT_FAILED, f"检查项状态：{states.get(h['check_code']) or '未执行'}"
+            else:
+                ok, why = verify_location(facts, h)
+                if ok and h["check_code"] == "link.soft404" and not _soft404_decidable(store, run_id, h):
+                    ok, why = False, ""
+                    result, detail = RESULT_FULL, "需要该网站的“页面不存在”样本页，本次未取得"
+                elif ok:
+                    result, detail, new_status = RESULT_FIXED, _fixed_detail(facts, h), FIXED
+                else:
+                    result, detail = RESULT_UNREACHED, why
+            items.append(RecheckItem(entry, prev, result, detail, new_status))
+            _store_result(store, run_id, h, result, detail, new_status, when)
+    items.sort(key=lambda i: (i.entry.site, RESULT_ORDER.get(i.result, 5), i.entry.check, i.entry.url or ""))
+    return items
+
+
+def _soft404_decidable(store, run_id: int, h) -> bool:
+    import json
+
+    evidence = json.loads(h["evidence_json"] or "{}")
+    if "页面不存在" in (evidence.get("rule") or ""):
+        return True
+    parts = urlsplit(h["url"] or "")
+    origin = f"{parts.scheme}://{parts.netloc}/"
+    return store.scalar("SELECT COUNT(*) FROM fetches WHERE run_id = ? AND kind = 'probe' AND outcome = 'ok'"
+                        " AND substr(url, 1, ?) = ?", (run_id, len(origin), origin)) > 0
+
+
+def _fixed_detail(facts: RunFacts, h) -> str:
+    code = h["check_code"]
+    if code == "site.unreachable":
+        return "首页现可正常访问"
+    if code in LINKING_PAGE_CHECKS:
+        return "相关页面已不再含有该隐藏链接"
+    if code in PAGE_LOCAL_CHECKS:
+        return "页面已不再含有该内容"
+    fetch = facts.fetch(h["url"])
+    if code in SOURCE_PAGE_CHECKS:
+        return "链接已指向正确的文件" if fetch is not None else "页面已不再含有该链接"
+    if fetch is not None and fetch["outcome"] == "ok":
+        status = f"（HTTP {fetch['status']}）" if fetch["status"] else ""
+        return f"目标地址现可正常访问{status}"
+    return "引用页面已不再链接该地址"
+
+
+def _store_result(store, run_id: int, h, result: str, detail: str, new_status: str, when: str) -> None:
+    fp = h["fingerprint"]
+    decided = result in (RESULT_FIXED, RESULT_OPEN, RESULT_REOPENED)
+    db = store.db
+    db.execute("UPDATE finding_history SET recheck_result = ?, recheck_note = ?, recheck_run = ?, recheck_at = ?"
+               " WHERE fingerprint = ?", (result, detail, run_id, when, fp))
+    if decided:
+        db.execute("UPDATE finding_history SET awaiting_recheck = 0 WHERE fingerprint = ?", (fp,))
+    if new_status != h["status"]:
+        extra = ""
+        if new_status == FIXED:
+            extra = ", fixed_run = ?, fixed_at = ?, times_fixed = times_fixed + 1"
+            params = (new_status, run_id, when, run_id, when, fp)
+        else:
+            if new_status == REOPENED:
+                extra = ", times_reopened = times_reopened + 1"
+            params = (new_status, run_id, when, fp)
+        db.execute(f"UPDATE finding_history SET status = ?, status_run = ?, status_at = ?{extra} WHERE fingerprint = ?",
+                   params)
+    run_status = new_status if decided else UNVERIFIED
+    db.execute("INSERT OR REPLACE INTO finding_status (run_id, fingerprint, site, check_code, severity, status, seen,"
+               " note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+               (run_id, fp, h["site"], h["check_code"], h["severity"], run_status,
+                int(result in (RESULT_OPEN, RESULT_REOPENED)), f"{result}：{detail}" if detail else result))

@@ -1,0 +1,250 @@
+"""ledger.xlsx: the 整改台账 sent to the responsible units, and read back by
+``portal-audit feedback import``.
+
+One sheet per site plus a 汇总 (summary) sheet. Columns: 序号, 站点, 栏目, 问题类型,
+检查项代码, 问题描述, 问题页面, 问题链接, 首次发现, 最近发现, 状态, 整改责任单位, 整改期限,
+整改情况, 反馈状态, 复核结果, and a hidden 指纹 (fingerprint) column — the only thing the
+import relies on besides header texts. The header row is frozen, filters are on, column
+widths and wrapping are set, links are clickable, 反馈状态 has a drop-down list, and the
+columns the unit fills in are tinted. Text is always written as text (a page title
+starting with ``=`` never becomes a formula).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from portal_audit.history import (ACTIVE, FIXED, NEW, OPEN, REOPENED, STATUS_LABELS, UNVERIFIED, WAIVED, Entry,
+                                  short_time)
+
+ANSWERS = ("已整改", "误报", "暂缓", "未整改")
+# (header, width, wrap)
+COLUMNS = [
+    ("序号", 6, False), ("站点", 14, True), ("栏目", 10, True), ("问题类型", 18, True),
+    ("检查项代码", 18, False), ("问题描述", 46, True), ("问题页面", 36, True), ("问题链接", 36, True),
+    ("首次发现", 17, False), ("最近发现", 17, False), ("状态", 12, True), ("整改责任单位", 16, True),
+    ("整改期限", 12, False), ("整改情况", 36, True), ("反馈状态", 11, False), ("复核结果", 22, True),
+    ("指纹", 18, False),
+]
+FILL_IN = ("整改责任单位", "整改期限", "整改情况", "反馈状态")
+HEADER_FILL = PatternFill("solid", fgColor="1F3864")
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+INPUT_FILL = PatternFill("solid", fgColor="FFF7D6")
+STATUS_FILLS = {NEW: "FDE2C8", REOPENED: "F8C9C4", OPEN: None, UNVERIFIED: "EAECF0", FIXED: "D1FADF",
+                WAIVED: "E4E7EC"}
+THIN = Side(style="thin", color="BFBFBF")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+WRAP = Alignment(wrap_text=True, vertical="top")
+TOP = Alignment(vertical="top")
+MAX_CELL = 32000
+EXTRA_VALIDATED_ROWS = 500
+_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+
+
+# -- cell helpers (shared with the 复核报告 workbook) ------------------------------------
+def clean(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return value
+    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    return text if len(text) <= MAX_CELL else text[:MAX_CELL] + "…"
+
+
+def put(ws, row: int, col: int, value: Any, *, wrap: bool = False, link: str | None = None):
+    """Write ``value`` as a literal (text stays text, never a formula)."""
+    cell = ws.cell(row=row, column=col)
+    value = clean(value)
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+    cell.alignment = WRAP if wrap else TOP
+    cell.border = BORDER
+    if link and re.match(r"(?i)^https?://", link) and len(link) <= 2000 and " " not in link:
+        cell.hyperlink = link
+        cell.font = Font(color="0563C1", underline="single")
+    return cell
+
+
+def sheet_title(name: str, taken: set[str]) -> str:
+    base = _SHEET_BAD.sub("_", name).strip("'") or "站点"
+    base = base[:31]
+    title, n = base, 2
+    while title.lower() in {t.lower() for t in taken}:
+        suffix = f"({n})"
+        title = base[: 31 - len(suffix)] + suffix
+        n += 1
+    taken.add(title)
+    return title
+
+
+def header(ws, columns: Sequence[tuple[str, int, bool]], fill_in: Iterable[str] = ()) -> None:
+    fill_in = set(fill_in)
+    for i, (label, width, _) in enumerate(columns, 1):
+        cell = ws.cell(row=1, column=i, value=label)
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL if label not in fill_in else PatternFill("solid", fgColor="7F6000")
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = BORDER
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.row_dimensions[1].height = 30
+    ws.freeze_panes = "A2"
+
+
+def finish_sheet(ws, ncols: int, nrows: int) -> None:
+    last = get_column_letter(ncols)
+    ws.auto_filter.ref = f"A1:{last}{max(nrows, 1) + 1}"
+    ws.print_title_rows = "1:1"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def answer_validation(ws, col: int, last_row: int) -> None:
+    letter = get_column_letter(col)
+    dv = DataValidation(type="list", formula1='"' + ",".join(ANSWERS) + '"', allow_blank=True,
+                        showDropDown=False, showErrorMessage=True, showInputMessage=True,
+                        errorTitle="反馈状态", error="请从下拉列表中选择：" + "、".join(ANSWERS),
+                        promptTitle="反馈状态", prompt="已整改 / 误报 / 暂缓 / 未整改")
+    dv.add(f"{letter}2:{letter}{last_row}")
+    ws.add_data_validation(dv)
+
+
+# -- the ledger ----------------------------------------------------------------------------
+def status_label(e: Entry) -> str:
+    return e.status_label
+
+
+def recheck_text(e: Entry) -> str:
+    if e.recheck_result:
+        when = short_time(e.recheck_at)[:10]
+        return f"{e.recheck_result}（{when}）" if when else e.recheck_result
+    if e.status == FIXED:
+        return f"检查确认已整改（{short_time(e.fixed_at)[:10]}）" if e.fixed_at else "检查确认已整改"
+    return ""
+
+
+def answer_of(e: Entry) -> str:
+    if e.current_status == WAIVED:
+        return "误报"
+    return e.feedback_status or ""
+
+
+def entries_of(data) -> list[Entry]:
+    view = getattr(data, "history", None)
+    if view is not None and getattr(view, "available", False):
+        return view.ledger_entries()
+    started = data.run.get("started_at", "")
+    return [Entry(fingerprint=f.fingerprint, site=f.site, check=f.check, severity=f.severity.value, url=f.url,
+                  page=f.page, anchor=f.anchor, message=f.message, status="", current_status="",
+                  first_seen=started, last_seen=started, times_seen=1, evidence=f.evidence)
+            for f in data.findings]
+
+
+def write(data, path) -> None:
+    entries = entries_of(data)
+    wb = Workbook()
+    summary = wb.active
+    summary.title = "汇总"
+    taken = {"汇总"}
+    sites = [s.name for s in data.sites]
+    for e in entries:
+        if e.site not in sites:
+            sites.append(e.site)
+    by_site: dict[str, list[Entry]] = {s: [] for s in sites}
+    for e in entries:
+        by_site[e.site].append(e)
+    fp_col = len(COLUMNS)
+    answer_col = [c[0] for c in COLUMNS].index("反馈状态") + 1
+    for site in sites:
+        ws = wb.create_sheet(sheet_title(site, taken))
+        header(ws, COLUMNS, FILL_IN)
+        rows = by_site[site]
+        for n, e in enumerate(rows, 1):
+            r = n + 1
+            chk = data.checks.get(e.check)
+            values = [n, e.site, e.column, chk.title if chk else e.check, e.check, e.message, e.page or "",
+                      e.url or "", short_time(e.first_seen), short_time(e.last_seen), status_label(e),
+                      e.feedback_unit or "", e.feedback_deadline or "", e.feedback_note or e.waived_reason or "",
+                      answer_of(e), recheck_text(e), e.fingerprint]
+            for c, (value, (label, _, wrap)) in enumerate(zip(values, COLUMNS), 1):
+                link = value if label in ("问题页面", "问题链接") else None
+                cell = put(ws, r, c, value, wrap=wrap, link=link)
+                if label in FILL_IN:
+                    cell.fill = INPUT_FILL
+                elif label == "状态" and STATUS_FILLS.get(e.status):
+                    cell.fill = PatternFill("solid", fgColor=STATUS_FILLS[e.status])
+        ws.column_dimensions[get_column_letter(fp_col)].hidden = True
+        answer_validation(ws, answer_col, len(rows) + 1 + EXTRA_VALIDATED_ROWS)
+        finish_sheet(ws, len(COLUMNS), len(rows))
+    _summary(summary, data, by_site)
+    wb.save(path)
+
+
+def _summary(ws, data, by_site: dict[str, list[Entry]]) -> None:
+    run = data.run
+    ws["A1"] = "政府网站信息公开检查 · 整改台账"
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.merge_cells("A1:J1")
+    info = [("检查运行编号", run.get("id")), ("检查开始时间", short_time(run.get("started_at"))),
+            ("检查日期", run.get("audit_date")),
+            ("运行状态", {"completed": "已完成", "interrupted": "已中断（结果不完整）"}.get(run.get("status"),
+                                                                                   run.get("status")))]
+    for i, (label, value) in enumerate(info, 3):
+        ws.cell(row=i, column=1, value=label).font = Font(bold=True)
+        put(ws, i, 2, value).border = Border()
+    cols = [("站点", 22, True), ("当前问题", 10, False), ("新增", 8, False), ("持续", 8, False),
+            ("复发", 8, False), ("本次未核实", 11, False), ("本次已整改", 11, False), ("豁免", 8, False),
+            ("待复核", 8, False), ("已反馈", 8, False)]
+    top = len(info) + 4
+    for i, (label, width, _) in enumerate(cols, 1):
+        cell = ws.cell(row=top, column=i, value=label)
+        cell.font, cell.fill, cell.border = HEADER_FONT, HEADER_FILL, BORDER
+        cell.alignment = Alignment(horizontal="center")
+        ws.column_dimensions[get_column_letter(i)].width = width
+    totals = [0] * (len(cols) - 1)
+    r = top
+    for r, (site, rows) in enumerate(by_site.items(), top + 1):
+        count = lambda *st: sum(1 for e in rows if e.status in st)  # noqa: E731
+        values = [count(*ACTIVE, UNVERIFIED), count(NEW), count(OPEN), count(REOPENED), count(UNVERIFIED),
+                  count(FIXED), count(WAIVED),
+                  sum(1 for e in rows if e.awaiting and e.current_status in ACTIVE),
+                  sum(1 for e in rows if e.feedback_status)]
+        put(ws, r, 1, site, wrap=True)
+        for c, v in enumerate(values, 2):
+            put(ws, r, c, v)
+            totals[c - 2] += v
+    r += 1
+    put(ws, r, 1, "合计").font = Font(bold=True)
+    for c, v in enumerate(totals, 2):
+        put(ws, r, c, v).font = Font(bold=True)
+    notes = [
+        "填写说明",
+        "1. 每个站点一张工作表。请在浅黄色的“整改责任单位、整改期限、整改情况、反馈状态”列填写，其余列请勿修改。",
+        "2. 反馈状态从下拉列表中选择：已整改（待复核确认）、误报（请在“整改情况”中写明理由）、"
+        "暂缓（请在“整改期限”中填写新的期限）、未整改。",
+        "3. 可以排序、筛选、增加备注列或删除不需要的列，但请勿删除隐藏列（问题的唯一标识），"
+        "否则该行无法导入。新增的行不会被导入，会在导入时列出。",
+        "4. 状态说明：新增＝本次首次发现；持续＝此前已发现、本次仍存在；复发＝曾经整改、本次再次出现；"
+        "已整改＝本次检查确认已消除；豁免＝经确认为误报；本次未核实＝页面本次未访问到或检查未执行，仍按未整改对待。",
+        "5. 填写完成后交回，由检查人员执行 portal-audit feedback import 导入，再执行 portal-audit recheck 复核。",
+    ]
+    base = r + 2
+    for i, text in enumerate(notes):
+        cell = ws.cell(row=base + i, column=1, value=text)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        if i == 0:
+            cell.font = Font(bold=True)
+        else:
+            ws.merge_cells(start_row=base + i, start_column=1, end_row=base + i, end_column=10)
+            ws.row_dimensions[base + i].height = 32
