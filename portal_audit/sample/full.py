@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from html import escape
 from urllib.parse import quote
 
-from . import files
+from . import content_misc, files
 from .model import (
     CLOSED_TOKEN,
     HTML_BARE,
@@ -283,6 +283,7 @@ class FullPortalBuilder:
         self._behaviours()
         self._other_hosts()
         self._lookalike_index()
+        content_misc.add(self)  # issue 4: timeliness, metadata, privacy and column pages
         pages = sum(1 for r in self.main.resources.values() if r.page)
         return SamplePortal(
             kind="full",

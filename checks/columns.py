@@ -1,0 +1,445 @@
+"""Column family: empty and stale 政府信息公开 columns, and a home page that is not updated.
+
+A *column* here is one list of a site: all stored pages whose URL is the same
+index-like address (``/xxgk/tzgg/``, ``/xxgk/tzgg/index.html``, its TRS
+pagination ``index_1.html`` … and ``?page=N`` variants, Hanweb
+``/col/col1234/index.html``) inside the disclosure scope (under the 政府信息公开
+address, under a discovered column address, or linked from the 政府信息公开 page).
+Its *items* are the list entries: links with a date beside them, links to
+article pages and attachment links.
+
+This module also holds helpers the other content checks share (column key of a
+URL, per-site scope and column map, dated list links).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from urllib.parse import urlsplit
+
+from checks.registry import NotApplicable, check
+
+_INDEX_NAME = re.compile(r"^(?:index|default|list|more)(?:_\d+)?\.(?:s?html?|jsp|php|aspx?)$", re.I)
+_COLUMN_DIR = re.compile(r"/col/col\d+/?$", re.I)
+
+# column kinds recognised from a column's own name (the crawler's kinds first)
+_NAME_KINDS = [
+    ("news", re.compile(r"动态|要闻|新闻|工作信息|政务信息|图片报道|部门信息")),
+    ("interpretation", re.compile(r"解读")),
+    ("regulation", re.compile(r"法规")),
+    ("policy", re.compile(r"政策文件|规范性文件|政府文件|文件")),
+    ("notice", re.compile(r"通知公告|公示公告|公告公示|公告|公示|通知")),
+    ("guide", re.compile(r"指南")),
+    ("report", re.compile(r"年报|年度报告")),
+]
+_TITLE_SPLIT = re.compile(r"\s*[_|｜\-－–—]+\s*")
+_SAYS_EMPTY = ("暂无", "没有相关", "无相关信息", "无记录", "没有记录", "没有找到", "内容正在建设", "正在建设中")
+KNOWN_KINDS = ("policy", "interpretation", "regulation", "notice", "guide", "report", "news")
+KIND_LABELS = {"news": "动态/要闻", "policy": "政策文件", "notice": "通知公告", "interpretation": "政策解读",
+               "regulation": "法规文件", "guide": "公开指南", "report": "年度报告", None: "其他栏目"}
+
+
+# -- shared helpers ------------------------------------------------------------
+
+def index_key(url: str) -> str | None:
+    """The column address of an index-like URL (its directory), or None for an article URL.
+
+    ``…/tzgg/``, ``…/tzgg/index.html``, ``…/tzgg/index_3.html`` and
+    ``…/tzgg/index.html?page=2`` all give ``…/tzgg/``.
+    """
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    base = path.rsplit("/", 1)[-1]
+    if base and not _INDEX_NAME.match(base):
+        if not _COLUMN_DIR.search(path):
+            return None
+        path += "/"
+        base = ""
+    directory = path[: len(path) - len(base)]
+    return f"{parts.scheme}://{parts.netloc}{directory}"
+
+
+def scope_prefix(url: str) -> str:
+    key = index_key(url) or url.rsplit("/", 1)[0] + "/"
+    return url if urlsplit(key).path in ("", "/") else key
+
+
+@dataclass
+class SiteScope:
+    disclosure: str | None = None
+    prefixes: list[str] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)   # column prefix → kind
+    home: set[str] = field(default_factory=set)
+    home_keys: set[str] = field(default_factory=set)
+
+    def kind_of(self, url: str, stored: str | None = None) -> str | None:
+        """The column kind of ``url``: the stored one, else the longest column prefix's;
+        None for a column of no known kind."""
+        if stored in KNOWN_KINDS:
+            return stored
+        best = None
+        for prefix in self.columns:
+            if url.startswith(prefix) and (best is None or len(prefix) > len(best)):
+                best = prefix
+        kind = self.columns[best] if best else None
+        return kind if kind in KNOWN_KINDS else None
+
+    def in_scope(self, url: str) -> bool:
+        return any(url.startswith(p) for p in self.prefixes)
+
+
+def site_scopes(ctx) -> dict[str, SiteScope]:
+    """Per site: the disclosure address, the discovered column map and the home URL(s)."""
+
+    def build():
+        scopes: dict[str, SiteScope] = defaultdict(SiteScope)
+        for row in ctx.rows("SELECT site, disclosure_url, stats_json FROM run_sites WHERE run_id = ?", (ctx.run_id,)):
+            sc = scopes[row["site"]]
+            sc.disclosure = row["disclosure_url"]
+            try:
+                sc.columns = dict((json.loads(row["stats_json"] or "{}") or {}).get("columns") or {})
+            except (ValueError, AttributeError):
+                sc.columns = {}
+            prefixes = [scope_prefix(sc.disclosure)] if sc.disclosure else []
+            prefixes += [p for p in sc.columns if urlsplit(p).path not in ("", "/")]
+            sc.prefixes = sorted(set(prefixes))
+        for row in ctx.rows("SELECT site, url, final_url FROM pages WHERE run_id = ? AND is_home = 1", (ctx.run_id,)):
+            scopes[row["site"]].home.update(u for u in (row["url"], row["final_url"]) if u)
+        for sc in scopes.values():
+            sc.home_keys = {k for k in map(index_key, sc.home) if k}
+        return dict(scopes)
+
+    return ctx.computed("content.site_scopes", build)
+
+
+@dataclass
+class DatedLinks:
+    by_target: dict[str, list[tuple[date, str, str]]]   # target → [(list date, list page, anchor)]
+    by_source: dict[str, list[tuple[date, str]]]   # list page → [(list date, target)]
+
+
+def dated_links(ctx) -> DatedLinks:
+    """Every list item with a date beside it, by target and by list page (one query)."""
+
+    def build():
+        by_target: dict[str, list[tuple[date, str, str]]] = defaultdict(list)
+        by_source: dict[str, list[tuple[date, str]]] = defaultdict(list)
+        sql = ("SELECT source_url, target_url, list_date, anchor FROM links"
+               " WHERE run_id = ? AND list_date IS NOT NULL AND tag = 'a' AND hidden = 0")
+        for row in ctx.rows(sql, (ctx.run_id,)):
+            try:
+                d = date.fromisoformat(row["list_date"][:10])
+            except ValueError:
+                continue
+            by_target[row["target_url"]].append((d, row["source_url"], row["anchor"] or ""))
+            by_source[row["source_url"]].append((d, row["target_url"]))
+        return DatedLinks(dict(by_target), dict(by_source))
+
+    return ctx.computed("content.dated_links", build)
+
+
+def published_dates(ctx) -> dict[str, date]:
+    """发布日期 of every stored page that shows one in its metadata table."""
+    from portal_audit.text import parse_date
+
+    def build():
+        out = {}
+        sql = "SELECT url, meta_json FROM pages WHERE run_id = ? AND meta_json LIKE '%发布日期%'"
+        for row in ctx.rows(sql, (ctx.run_id,)):
+            try:
+                value = json.loads(row["meta_json"]).get("发布日期")
+            except ValueError:
+                continue
+            d = parse_date(value)
+            if d:
+                out[row["url"]] = d
+        return out
+
+    return ctx.computed("content.published_dates", build)
+
+
+def column_name(title: str | None, heading: str | None) -> str:
+    """A list page's own name: the <title> before its site suffix, else its heading."""
+    for text in (title, heading):
+        if text:
+            name = _TITLE_SPLIT.split(text.strip())[0].strip()
+            if name:
+                return name[:40]
+    return ""
+
+
+def kind_from_name(name: str) -> str | None:
+    for kind, pattern in _NAME_KINDS:
+        if pattern.search(name or ""):
+            return kind
+    return None
+
+
+def _chunks(seq: list, n: int = 400):
+    for i in range(0, len(seq), n):
+        yield seq[i:i + n]
+
+
+# -- the column model ------------------------------------------------------------
+
+@dataclass
+class Column:
+    site: str
+    key: str
+    urls: list[str] = field(default_factory=list)
+    name: str = ""
+    kind: str | None = None
+    text_len: int = 0
+    says_empty: bool = False
+    has_meta: bool = False
+    dated: list[tuple[date, str]] = field(default_factory=list)   # (date, target)
+    articles: set[str] = field(default_factory=set)                # undated item targets
+    subcolumns: set[str] = field(default_factory=set)
+
+    @property
+    def url(self) -> str:
+        """The column's own address as stored: the directory form if crawled, else the first page."""
+        def rank(u: str):
+            parts = urlsplit(u)
+            base = parts.path.rsplit("/", 1)[-1]
+            return (bool(parts.query), base != "", bool(re.search(r"_\d+\.", base)), len(u), u)
+        return min(self.urls, key=rank)
+
+    @property
+    def items(self) -> int:
+        return len({t for _, t in self.dated} | self.articles)
+
+
+def columns(ctx) -> list[Column]:
+    """The disclosure columns of the snapshot with their items (computed once per audit)."""
+
+    def build():
+        scopes = site_scopes(ctx)
+        dl = dated_links(ctx)
+        cols: dict[tuple[str, str], Column] = {}
+        sql = ("SELECT site, url, title, heading, column_kind, column_url, meta_json,"
+               " length(main_text) AS text_len,"
+               " (" + " OR ".join(f"instr(main_text, '{w}') > 0" for w in _SAYS_EMPTY) + ") AS says_empty"
+               " FROM pages WHERE run_id = ? AND is_home = 0 ORDER BY site, url")
+        for row in ctx.rows(sql, (ctx.run_id,)):
+            url = row["url"]
+            key = index_key(url)
+            if key is None:
+                continue
+            sc = scopes.get(row["site"]) or SiteScope()
+            if url in sc.home or key in sc.home_keys:
+                continue
+            if not (row["column_url"] or sc.in_scope(url)):
+                continue
+            col = cols.get((row["site"], key))
+            if col is None:
+                col = cols[(row["site"], key)] = Column(row["site"], key)
+            col.urls.append(url)
+            if not col.name:
+                col.name = column_name(row["title"], row["heading"])
+            col.kind = col.kind or sc.kind_of(url, row["column_kind"])
+            col.text_len = max(col.text_len, row["text_len"] or 0)
+            col.says_empty = col.says_empty or bool(row["says_empty"])
+            col.has_meta = col.has_meta or (row["meta_json"] not in (None, "", "{}"))
+        for col in cols.values():
+            named = kind_from_name(col.name)
+            if named == "news" or col.kind is None:
+                col.kind = named or col.kind
+        by_url = {u: col for col in cols.values() for u in col.urls}
+        for col in cols.values():
+            for u in col.urls:
+                col.dated.extend(dl.by_source.get(u, ()))
+        # undated items and sub-columns: the links of the column pages, in batches
+        urls = sorted(by_url)
+        for chunk in _chunks(urls):
+            marks = ",".join("?" * len(chunk))
+            sql = (f"SELECT source_url, target_url, kind FROM links WHERE run_id = ? AND source_url IN ({marks})"
+                   " AND tag = 'a' AND hidden = 0 AND kind IN ('page', 'attachment')")
+            for row in ctx.rows(sql, (ctx.run_id, *chunk)):
+                col = by_url[row["source_url"]]
+                target = row["target_url"]
+                tkey = index_key(target)
+                if tkey is None:
+                    if target not in scopes.get(col.site, SiteScope()).home:
+                        col.articles.add(target)
+                elif tkey != col.key and tkey.startswith(col.key):
+                    col.subcolumns.add(tkey)
+        return sorted(cols.values(), key=lambda c: (c.site, c.key))
+
+    return ctx.computed("content.columns", build)
+
+
+# -- checks ------------------------------------------------------------------------
+
+@check("column.empty", title="空白栏目", severity="warning",
+       fix="为栏目补充应公开的信息；确无内容的栏目应整合或下线，不要保留空白栏目。",
+       requires=("pages", "links"), options={"min_text": 200},
+       source="国办函〔2019〕80号 单项否决“栏目不更新”：空白栏目数量超过(含)5个；全国政府网站普查评分表 同")
+def column_empty(ctx):
+    """Flags a disclosure column or sub-column that has no items: none of its list pages
+    (the column address, ``index.html``, ``index_N.html`` and ``?page=N`` pages) shows a
+    dated entry, links to an article page or links to an attachment, it links to no
+    sub-column below its own address, and its page has no content of its own (main text
+    shorter than ``min_text`` characters, default 200, or a “暂无信息/没有相关记录” notice).
+
+    Not flagged: the home page; pages outside the 政府信息公开 scope; a hub page whose
+    entries are sub-columns below it (each sub-column is judged itself); a single-page
+    column that carries its content (a 公开指南 page with text or a metadata table);
+    article pages. A Hanweb column whose list is only loaded by the ``jpage`` data proxy
+    looks empty to a static crawl: check such a finding in a browser.
+
+    Evidence: the column name and kind, the list pages crawled and their text length.
+    One finding per column; five or more 空白栏目 make the site fail the national check.
+    """
+    min_text = int(ctx.options["min_text"])
+    cols = columns(ctx)
+    if not cols:
+        raise NotApplicable("快照中没有政府信息公开栏目页面")
+    for col in cols:
+        if col.items or col.subcolumns or col.has_meta:
+            continue
+        if col.text_len >= min_text and not col.says_empty:
+            continue
+        label = col.name or col.key
+        reason = "页面提示暂无信息" if col.says_empty else "列表中没有任何信息条目"
+        yield ctx.finding(site=col.site, url=col.url, page=None,
+                          message=f"空白栏目：{label}（{reason}）",
+                          evidence={"column": col.name, "kind": col.kind, "kind_label": KIND_LABELS.get(col.kind, col.kind),
+                                    "pages": sorted(col.urls)[:10], "items": 0, "text_length": col.text_len,
+                                    "says_empty": col.says_empty})
+
+
+def stale_limit(kind: str | None, options) -> int:
+    if kind == "news":
+        return int(options["news_days"])
+    if kind == "notice":
+        return int(options["notice_days"])
+    if kind == "policy":
+        return int(options["policy_days"])
+    return int(options["default_days"])
+
+
+@check("column.stale", title="栏目未按时更新", severity="warning",
+       fix="按栏目类型及时更新：动态、要闻类栏目2周内、通知公告和政策文件类栏目6个月内应有新信息；"
+           "长期无新增内容的栏目应整合或注明情况。",
+       requires=("pages", "links"),
+       options={"news_days": 14, "notice_days": 183, "policy_days": 183, "default_days": 365,
+                "undated_is_stale": True},
+       source="国办函〔2019〕80号 单项否决“栏目不更新”：监测时间点前2周内的动态、要闻类栏目，以及前6个月内的"
+              "通知公告、政策文件类栏目，累计超过(含)5个未更新；应更新但长期未更新的栏目数量超过(含)10个")
+def column_stale(ctx):
+    """Flags a disclosure column whose newest item is older than its threshold, counted back
+    from the audit date: ``news_days`` (default 14) for 动态/要闻/工作信息 columns (recognised
+    by the column's name), ``notice_days`` (183, about 6 months) for 通知公告 columns,
+    ``policy_days`` (183) for 政策文件 columns, and ``default_days`` (365) for every other
+    column (政策解读, 法规文件, 公开指南, 年度报告, sub-columns of unknown kind). The kind is the
+    one the gatherer found for the column, or read from the column's name.
+
+    The newest item is the latest date shown beside a list entry on any page of the column
+    (dates after the audit date are ignored); when the list shows no dates, the 发布日期 of
+    the articles it links to. A column whose items carry no date at all is flagged when
+    ``undated_is_stale`` is true (the 普查 rule: 未注明信息发布时间的视为不更新).
+
+    Not flagged: empty columns (see ``column.empty``), hub pages without entries of their
+    own, the home page (see ``site.home-stale``).
+
+    Evidence: the column name and kind, the newest date and the item it belongs to, the
+    threshold and the age in days.
+    """
+    cols = columns(ctx)
+    if not cols:
+        raise NotApplicable("快照中没有政府信息公开栏目页面")
+    pub = published_dates(ctx)
+    undated_is_stale = bool(ctx.options["undated_is_stale"])
+    for col in cols:
+        if not col.items:
+            continue
+        limit = stale_limit(col.kind, ctx.options)
+        dated = [(d, t) for d, t in col.dated if d <= ctx.audit_date]
+        source = "列表日期"
+        if not dated and not col.dated:
+            dated = [(pub[t], t) for t in col.articles if t in pub and pub[t] <= ctx.audit_date]
+            source = "文章发布日期"
+        label = col.name or col.key
+        kind_label = KIND_LABELS.get(col.kind, col.kind)
+        base = {"column": col.name, "kind": col.kind, "kind_label": kind_label, "max_age_days": limit,
+                "items": col.items, "pages": sorted(col.urls)[:10]}
+        if not dated:
+            if col.dated or not undated_is_stale:
+                continue
+            yield ctx.finding(site=col.site, url=col.url, page=None,
+                              message=f"栏目“{label}”的 {col.items} 条信息均未标注发布日期，视为未更新",
+                              evidence={**base, "newest": None})
+            continue
+        newest, item = max(dated)
+        age = (ctx.audit_date - newest).days
+        if age <= limit:
+            continue
+        yield ctx.finding(site=col.site, url=col.url, page=None,
+                          message=f"栏目“{label}”（{kind_label}）最近一条信息发布于 {newest.isoformat()}，"
+                                  f"已 {age} 天未更新（要求 {limit} 天内）",
+                          evidence={**base, "newest": newest.isoformat(), "newest_item": item,
+                                    "age_days": age, "date_source": source})
+
+
+@check("site.home-stale", title="首页长期不更新", severity="error",
+       fix="首页应持续发布信息，并为每条信息标注发布日期；确保监测期2周内首页有新信息。",
+       requires=("pages", "links"), options={"max_age_days": 14, "level2_when_navigation": True},
+       source="国办函〔2019〕80号 单项否决“首页不更新”：监测2周，首页无信息更新的，即单项否决；"
+              "全国政府网站普查评分表 注：未注明信息发布时间的视为不更新")
+def site_home_stale(ctx):
+    """Flags a site whose home page has no item newer than ``max_age_days`` (default 14)
+    before the audit date — a 单项否决 (veto) item of the national inspection.
+
+    An item's date is the date shown beside its link on the home page; when the home page
+    shows no full date for a link (e.g. only “06-26”), the 发布日期 of the linked article
+    is used. Dates after the audit date are ignored. A home page without any dated item
+    counts as not updated, except a pure navigation home page (no dated entries and no
+    article links): then, as the rule says, its 二级 pages are judged, and the site is
+    flagged when none of them has an item newer than the limit (``level2_when_navigation``).
+
+    Not flagged: a site whose home page could not be fetched (see ``site.unreachable``).
+
+    Evidence: the newest date and its item, where the date came from, the limit and the
+    age in days.
+    """
+    limit = int(ctx.options["max_age_days"])
+    dl = dated_links(ctx)
+    pub = published_dates(ctx)
+    homes = list(ctx.rows("SELECT site, url FROM pages WHERE run_id = ? AND is_home = 1 ORDER BY site", (ctx.run_id,)))
+    if not homes:
+        raise NotApplicable("没有成功抓取的首页")
+    for home in homes:
+        url = home["url"]
+        dated = [(d, t, "首页列表日期") for d, t in dl.by_source.get(url, ()) if d <= ctx.audit_date]
+        targets = [r["target_url"] for r in ctx.rows(
+            "SELECT DISTINCT target_url FROM links WHERE run_id = ? AND source_url = ? AND tag = 'a' AND hidden = 0"
+            " AND kind = 'page'", (ctx.run_id, url))]
+        article_links = [t for t in targets if index_key(t) is None]
+        if not dated:
+            dated = [(pub[t], t, "链接文章的发布日期") for t in article_links if t in pub and pub[t] <= ctx.audit_date]
+        level2 = False
+        if not dated and not article_links and not dl.by_source.get(url) and ctx.options["level2_when_navigation"]:
+            level2 = True
+            dated = [(d, t, "二级页面列表日期") for src in targets for d, t in dl.by_source.get(src, ())
+                     if d <= ctx.audit_date]
+        base = {"max_age_days": limit, "navigation_home": level2, "audit_date": ctx.audit_date.isoformat()}
+        if not dated:
+            where = "首页及其二级页面" if level2 else "首页"
+            yield ctx.finding(site=home["site"], url=url, page=None,
+                              message=f"{where}没有标注发布日期的信息，视为未更新（单项否决指标）",
+                              evidence={**base, "newest": None})
+            continue
+        newest, item, source = max(dated)
+        age = (ctx.audit_date - newest).days
+        if age <= limit:
+            continue
+        yield ctx.finding(site=home["site"], url=url, page=None,
+                          message=f"首页最近一条信息发布于 {newest.isoformat()}，已 {age} 天未更新"
+                                  f"（要求 {limit} 天内，单项否决指标）",
+                          evidence={**base, "newest": newest.isoformat(), "newest_item": item, "date_source": source,
+                                    "age_days": age})
