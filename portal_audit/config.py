@@ -82,6 +82,8 @@ class Ipv6Config:
     probe_retries: int = 1
     target_level2: float = 85.0
     target_level3: float = 85.0
+    concurrency: int = 8                # IPv6 probes in flight overall (per host: crawl.per_host_concurrency)
+    max_links: int = 1000               # 二级/三级 links probed per site and level; beyond it, an even sample
 
 
 @dataclass(frozen=True)

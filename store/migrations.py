@@ -139,6 +139,74 @@ def m001_initial(db: sqlite3.Connection) -> None:
     )
 
 
+def m002_ipv6(db: sqlite3.Connection) -> None:
+    """IPv6 audit facts (portal_audit/ipv6.py): the stage's self-check and settings per run,
+    per-site summary, DNS answers (A, AAAA, NS with status and CNAME chain), and the IPv4
+    (from the crawl) and IPv6 (probed) fetch of each page judged."""
+    _script(db,
+        """
+        CREATE TABLE ipv6_runs (
+            run_id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            elapsed REAL,
+            selfcheck_ok INTEGER NOT NULL,
+            resolver_ok INTEGER NOT NULL,
+            selfcheck_json TEXT NOT NULL,
+            settings_json TEXT NOT NULL
+        );
+        CREATE TABLE ipv6_sites (
+            run_id INTEGER NOT NULL,
+            site TEXT NOT NULL,
+            host TEXT NOT NULL,
+            home_url TEXT NOT NULL,
+            zone TEXT,
+            ns_status TEXT,
+            stats_json TEXT NOT NULL,
+            PRIMARY KEY (run_id, site)
+        );
+        CREATE TABLE dns_answers (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL,
+            site TEXT NOT NULL,
+            host TEXT NOT NULL,
+            role TEXT NOT NULL,
+            qtype TEXT NOT NULL,
+            status TEXT NOT NULL,
+            answers_json TEXT NOT NULL,
+            usable_json TEXT NOT NULL,
+            cname_json TEXT NOT NULL,
+            nameserver TEXT,
+            error TEXT,
+            attempts INTEGER NOT NULL DEFAULT 1,
+            elapsed REAL,
+            resolved_at TEXT
+        );
+        CREATE INDEX dns_answers_host ON dns_answers (run_id, site, host);
+        CREATE TABLE ip_probes (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL,
+            site TEXT NOT NULL,
+            level INTEGER NOT NULL,
+            url TEXT NOT NULL,
+            host TEXT NOT NULL,
+            source_url TEXT,
+            family INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            address TEXT,
+            method TEXT,
+            outcome TEXT NOT NULL,
+            status INTEGER,
+            final_url TEXT,
+            title TEXT,
+            error TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            elapsed REAL,
+            redirects_json TEXT,
+            probed_at TEXT
+        );
+        CREATE INDEX ip_probes_site ON ip_probes (run_id, site, level)
+        """
+    )
 
 
 def m003_history(db: sqlite3.Connection) -> None:
@@ -222,4 +290,4 @@ def m003_history(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = [m001_initial, m003_history]
+MIGRATIONS = [m001_initial, m002_ipv6, m003_history]

@@ -1,0 +1,415 @@
+"""The IPv6 audit end to end: a real dnsmasq on 127.0.0.1, name-based sites served on both
+127.0.0.1 and ::1, and the real CLI in a subprocess. Nothing leaves loopback.
+
+The zone (see ``ZONE``): www.v6ok.test reaches its A/AAAA through a two-step CNAME chain
+and its zone's NS host has IPv6; www.v6none.test has no AAAA and neither has its NS host;
+www.v6broken.test has an AAAA but its IPv6 listener resets; www.v6mixed.test answers a
+different title over IPv6, one of its pages is a 503 over IPv6, one page has another
+title, old.v6mixed.test has no AAAA and media.v6mixed.test's AAAA lookups get SERVFAIL;
+www.v6slow.test times out; www.v6gone.test does not exist.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+import sqlite3
+import struct
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from tests.dnsmasq import AaaaServfailUpstream, Dnsmasq, SilentUpstream, free_port, ns_rdata
+
+CLI = Path(sys.executable).parent / "portal-audit"
+
+
+# -- a name-based HTTP server on 127.0.0.1 and ::1 -----------------------------------------
+
+@dataclass(frozen=True)
+class Page:
+    title: str
+    links: tuple[str, ...] = ()
+    status: int = 200
+    v6_status: int | None = None
+    v6_title: str | None = None
+    content_type: str = "text/html; charset=utf-8"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.0"
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    def do_HEAD(self):
+        self._serve(body=False)
+
+    def do_GET(self):
+        self._serve(body=True)
+
+    def _serve(self, body: bool):
+        app: VHostServer = self.server.app
+        v6 = self.server.address_family == socket.AF_INET6
+        host = (self.headers.get("Host") or "").rsplit(":", 1)[0].lower()
+        app.requests.append((6 if v6 else 4, host, self.command, self.path))
+        if v6 and host in app.v6_reset_hosts:
+            self._reset()
+            return
+        page = app.sites.get(host, {}).get(self.path.split("?", 1)[0])
+        if page is None:
+            self._send(404, "text/html; charset=utf-8", "<html><head><title>404</title></head><body>无此页面</body></html>", body)
+            return
+        status = (page.v6_status if v6 and page.v6_status else page.status)
+        title = page.v6_title if v6 and page.v6_title else page.title
+        if not page.content_type.startswith("text/html"):
+            self._send(status, page.content_type, "%PDF-1.4 sample", body)
+            return
+        links = "".join(f'<li><a href="{href}">链接 {i}</a></li>' for i, href in enumerate(page.links, 1))
+        html = (f"<html><head><meta charset='utf-8'><title>{title}</title></head>"
+                f"<body><h1>{title}</h1><ul>{links}</ul></body></html>")
+        self._send(status, page.content_type, html, body)
+
+    def _send(self, status: int, ctype: str, text: str, body: bool):
+        data = text.encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if body:
+            self.wfile.write(data)
+
+    def _reset(self):
+        """Abort the connection with a TCP RST (SO_LINGER 0), as a broken IPv6 front end does."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
+        self.wfile = io.BytesIO()
+
+
+class _Listener(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address, app, family):
+        self.address_family = family
+        self.app = app
+        super().__init__(address, _Handler, bind_and_activate=False)
+        if family == socket.AF_INET6:
+            self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        self.server_bind()
+        self.server_activate()
+
+    def handle_error(self, request, client_address):  # resets and client aborts are expected
+        pass
+
+
+class VHostServer:
+    """Sites by Host header on 127.0.0.1:PORT and [::1]:PORT (the same port)."""
+
+    def __init__(self, sites_for_port, v6_reset_hosts=()):
+        self.requests: list[tuple[int, str, str, str]] = []
+        self.v6_reset_hosts = frozenset(v6_reset_hosts)
+        for _ in range(20):
+            v4 = _Listener(("127.0.0.1", 0), self, socket.AF_INET)
+            try:
+                v6 = _Listener(("::1", v4.server_address[1]), self, socket.AF_INET6)
+                break
+            except OSError:
+                v4.server_close()
+        else:
+            raise RuntimeError("no port free on both 127.0.0.1 and ::1")
+        self.port = v4.server_address[1]
+        self.sites = sites_for_port(self.port)
+        self.listeners = [v4, v6]
+        self.threads = [threading.Thread(target=lst.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+                        for lst in self.listeners]
+        for t in self.threads:
+            t.start()
+
+    def stop(self):
+        for lst in self.listeners:
+            lst.shutdown()
+            lst.server_close()
+
+
+# -- the zone and the sites -------------------------------------------------------------------
+
+def sites_for(port: int) -> dict[str, dict[str, Page]]:
+    def on(host: str, path: str = "/") -> str:
+        return f"http://{host}:{port}{path}"
+
+    return {
+        "www.v6ok.test": {
+            "/": Page("样例一 首页", ("/a.html", "/b.html", on("news.v6ok.test"), "/files/report.pdf")),
+            "/a.html": Page("样例一 A", ("/a1.html", on("news.v6ok.test", "/n1.html"))),
+            "/b.html": Page("样例一 B"),
+            "/a1.html": Page("样例一 A1"),
+            "/files/report.pdf": Page("", content_type="application/pdf"),
+        },
+        "news.v6ok.test": {"/": Page("样例一 新闻"), "/n1.html": Page("样例一 新闻 N1")},
+        "www.v6none.test": {"/": Page("样例二 首页", ("/a.html",)), "/a.html": Page("样例二 A")},
+        "www.v6broken.test": {"/": Page("样例三 首页", ("/a.html",)), "/a.html": Page("样例三 A")},
+        "www.v6mixed.test": {
+            "/": Page("样例四 首页", ("/a.html", "/b.html", on("old.v6mixed.test"), on("media.v6mixed.test")),
+                      v6_title="样例四 IPv6 测试页"),
+            "/a.html": Page("样例四 A", ("/a1.html", "/c.html")),
+            "/b.html": Page("样例四 B", v6_status=503),
+            "/a1.html": Page("样例四 A1"),
+            "/c.html": Page("样例四 C", v6_title="样例四 C（旧版）"),
+        },
+        "old.v6mixed.test": {"/": Page("样例四 旧系统")},
+        "media.v6mixed.test": {"/": Page("样例四 媒体库")},
+    }
+
+
+def zone(silent: SilentUpstream, servfail: AaaaServfailUpstream) -> list[str]:
+    return [
+        # a CNAME chain in two steps to the address records
+        "--cname=www.v6ok.test,www.v6ok.cdn.test", "--cname=www.v6ok.cdn.test,edge.cdn.test",
+        "--host-record=edge.cdn.test,127.0.0.1,::1",
+        "--host-record=news.v6ok.test,127.0.0.1,::1",
+        f"--dns-rr=v6ok.test,2,{ns_rdata('ns1.v6ok.test')}", "--host-record=ns1.v6ok.test,127.0.0.1,::1",
+        # no AAAA, and an NS host without IPv6
+        "--host-record=www.v6none.test,127.0.0.1",
+        f"--dns-rr=v6none.test,2,{ns_rdata('ns1.v6none.test')}", "--host-record=ns1.v6none.test,127.0.0.1",
+        "--host-record=www.v6broken.test,127.0.0.1,::1",
+        "--host-record=www.v6mixed.test,127.0.0.1,::1",
+        "--host-record=old.v6mixed.test,127.0.0.1",
+        f"--server=/media.v6mixed.test/{servfail.server}",
+        f"--server=/v6slow.test/{silent.server}",
+        # www.v6gone.test: not in the zone, --local=/test/ → NXDOMAIN
+    ]
+
+
+SITES = [("样例一", "www.v6ok.test"), ("样例二", "www.v6none.test"), ("样例三", "www.v6broken.test"),
+         ("样例四", "www.v6mixed.test"), ("样例五", "www.v6slow.test"), ("样例六", "www.v6gone.test")]
+
+
+@pytest.fixture(scope="module")
+def dns_server(tmp_path_factory):
+    silent, servfail = SilentUpstream(), AaaaServfailUpstream()
+    server = Dnsmasq(zone(silent, servfail), tmp_path_factory.mktemp("dnsmasq") / "dnsmasq.log")
+    yield server
+    server.stop()
+    silent.close()
+    servfail.close()
+
+
+@pytest.fixture(scope="module")
+def web():
+    srv = VHostServer(sites_for, v6_reset_hosts={"www.v6broken.test"})
+    yield srv
+    srv.stop()
+
+
+def write_cfg(path: Path, *, store: Path, dns_port: int, http_port: int, sites=SITES) -> Path:
+    lines = [
+        "audit_date: 2024-06-30",
+        f"store: {{path: '{store}'}}",
+        "crawl: {timeout: 3, retries: 1, retry_backoff: 0.1, concurrency: 16, respect_robots: false}",
+        f"dns: {{nameservers: [127.0.0.1], port: {dns_port}, timeout: 0.5, retries: 1}}",
+        "ipv6: {allow_nonglobal: true, probe_timeout: 2, probe_retries: 1}",
+        "sites:",
+        *[f"  - {{name: '{name}', url: 'http://{host}:{http_port}/'}}" for name, host in sites],
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def run(cfg: Path, out: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(CLI), "run", "-c", str(cfg), "-o", str(out), "--no-progress"],
+                          capture_output=True, text=True, timeout=120)
+
+
+def ipv6_findings(out: Path) -> list[dict]:
+    with open(out / "findings.jsonl", encoding="utf-8") as f:
+        return [json.loads(line) for line in f if json.loads(line)["check"].startswith("ipv6.")]
+
+
+# -- the end-to-end run -----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def audited(tmp_path_factory, dns_server, web):
+    tmp = tmp_path_factory.mktemp("ipv6")
+    cfg = write_cfg(tmp / "cfg.yaml", store=tmp / "audit.db", dns_port=dns_server.port, http_port=web.port)
+    started = time.perf_counter()
+    proc = run(cfg, tmp / "out")
+    elapsed = time.perf_counter() - started
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    db = sqlite3.connect(tmp / "audit.db")
+    db.row_factory = sqlite3.Row
+    yield {"out": tmp / "out", "db": db, "port": web.port, "elapsed": elapsed, "web": web}
+    db.close()
+
+
+def test_exact_ipv6_findings(audited):
+    p = audited["port"]
+
+    def u(host, path="/"):
+        return f"http://{host}:{p}{path}"
+
+    got = sorted((f["site"], f["check"], f["url"], f["page"]) for f in ipv6_findings(audited["out"]))
+    assert got == sorted([
+        ("样例二", "ipv6.no-aaaa", u("www.v6none.test"), None),
+        ("样例二", "ipv6.dns-no-v6", u("www.v6none.test"), None),
+        ("样例二", "ipv6.link-rate", u("www.v6none.test"), None),
+        ("样例三", "ipv6.unreachable", u("www.v6broken.test"), None),
+        ("样例三", "ipv6.link-rate", u("www.v6broken.test"), None),
+        ("样例四", "ipv6.inconsistent", u("www.v6mixed.test"), None),
+        ("样例四", "ipv6.inconsistent", u("www.v6mixed.test", "/c.html"), u("www.v6mixed.test", "/a.html")),
+        ("样例四", "ipv6.unreachable", u("www.v6mixed.test", "/b.html"), u("www.v6mixed.test")),
+        ("样例四", "ipv6.link-rate", u("www.v6mixed.test"), None),
+        ("样例四", "ipv6.dns-error", u("media.v6mixed.test"), None),
+        ("样例五", "ipv6.dns-error", u("www.v6slow.test"), None),
+        ("样例六", "ipv6.no-aaaa", u("www.v6gone.test"), None),
+    ])
+
+
+def test_finding_details(audited):
+    by = {(f["site"], f["check"], f["url"]): f for f in ipv6_findings(audited["out"])}
+    p = audited["port"]
+    severities = {f["check"]: f["severity"] for f in by.values()}
+    assert severities == {"ipv6.no-aaaa": "error", "ipv6.unreachable": "error", "ipv6.inconsistent": "warning",
+                          "ipv6.link-rate": "warning", "ipv6.dns-no-v6": "info", "ipv6.dns-error": "warning"}
+
+    none = by[("样例二", "ipv6.no-aaaa", f"http://www.v6none.test:{p}/")]
+    assert none["evidence"]["aaaa"]["status"] == "noanswer" and none["evidence"]["a"]["answers"] == ["127.0.0.1"]
+    gone = by[("样例六", "ipv6.no-aaaa", f"http://www.v6gone.test:{p}/")]
+    assert gone["evidence"]["aaaa"]["status"] == "nxdomain" and "NXDOMAIN" in gone["message"]
+
+    slow = by[("样例五", "ipv6.dns-error", f"http://www.v6slow.test:{p}/")]
+    assert slow["evidence"]["aaaa"]["status"] == "timeout" and slow["evidence"]["aaaa"]["attempts"] == 2
+    media = by[("样例四", "ipv6.dns-error", f"http://media.v6mixed.test:{p}/")]
+    assert media["evidence"]["aaaa"]["status"] == "servfail" and media["evidence"]["links"] == 1
+
+    broken = by[("样例三", "ipv6.unreachable", f"http://www.v6broken.test:{p}/")]
+    assert broken["evidence"]["scope"] == "host" and broken["evidence"]["addresses"] == ["::1"]
+    assert broken["evidence"]["pages"] == 2 and {x["outcome"] for x in broken["evidence"]["probes"]} == {"reset"}
+    b503 = by[("样例四", "ipv6.unreachable", f"http://www.v6mixed.test:{p}/b.html")]
+    assert b503["evidence"]["ipv6"]["status"] == 503 and b503["evidence"]["ipv4"]["status"] == 200
+
+    home = by[("样例四", "ipv6.inconsistent", f"http://www.v6mixed.test:{p}/")]
+    diffs = home["evidence"]["addresses"][0]["differences"]
+    assert diffs == [{"field": "title", "label": "标题", "ipv4": "样例四 首页", "ipv6": "样例四 IPv6 测试页"}]
+
+    rate = by[("样例四", "ipv6.link-rate", f"http://www.v6mixed.test:{p}/")]["evidence"]
+    assert (rate["level"], rate["supported"], rate["total"], rate["undecided"], rate["rate"], rate["target"]) == \
+        ("二级链接", 1, 3, 1, 33.3, 85.0)
+    assert {h["host"]: h["links"] for h in rate["failing_hosts"]} == {"www.v6mixed.test": 1, "old.v6mixed.test": 1}
+    none_rate = by[("样例二", "ipv6.link-rate", f"http://www.v6none.test:{p}/")]["evidence"]
+    assert (none_rate["supported"], none_rate["total"]) == (0, 1)
+    assert none_rate["failing_hosts"][0]["reasons"] == {"没有可用的 IPv6 地址": 1}
+
+    ns = by[("样例二", "ipv6.dns-no-v6", f"http://www.v6none.test:{p}/")]["evidence"]
+    assert ns["zone"] == "v6none.test" and [n["name"] for n in ns["nameservers"]] == ["ns1.v6none.test"]
+
+
+def test_stored_dns_facts(audited):
+    db = audited["db"]
+    rows = {(r["host"], r["qtype"]): r for r in db.execute("SELECT * FROM dns_answers")}
+    chain = json.loads(rows[("www.v6ok.test", "AAAA")]["cname_json"])
+    assert chain == [["www.v6ok.test", "www.v6ok.cdn.test"], ["www.v6ok.cdn.test", "edge.cdn.test"]]
+    assert json.loads(rows[("www.v6ok.test", "AAAA")]["answers_json"]) == ["::1"]
+    statuses = {k: r["status"] for k, r in rows.items()}
+    assert statuses[("www.v6none.test", "AAAA")] == "noanswer"
+    assert statuses[("www.v6gone.test", "AAAA")] == "nxdomain"
+    assert statuses[("www.v6slow.test", "AAAA")] == statuses[("www.v6slow.test", "A")] == "timeout"
+    assert statuses[("media.v6mixed.test", "AAAA")] == "servfail" and statuses[("media.v6mixed.test", "A")] == "ok"
+    assert statuses[("v6ok.test", "NS")] == "ok" and statuses[("ns1.v6ok.test", "AAAA")] == "ok"
+    stage = db.execute("SELECT * FROM ipv6_runs").fetchone()
+    assert stage["selfcheck_ok"] == 1 and stage["resolver_ok"] == 1
+    print(f"\nIPv6 stage {stage['elapsed']:.2f}s; whole CLI run {audited['elapsed']:.2f}s")
+    assert stage["elapsed"] < 15
+
+
+def test_rates_and_probes_of_the_healthy_site(audited):
+    db = audited["db"]
+    v6 = db.execute("SELECT level, url, outcome, method FROM ip_probes WHERE site = '样例一' AND family = 6"
+                    " ORDER BY level, url").fetchall()
+    p = audited["port"]
+    assert [(r["level"], r["url"], r["outcome"]) for r in v6] == [
+        (1, f"http://www.v6ok.test:{p}/", "ok"),
+        (2, f"http://news.v6ok.test:{p}/", "ok"),
+        (2, f"http://www.v6ok.test:{p}/a.html", "ok"),
+        (2, f"http://www.v6ok.test:{p}/b.html", "ok"),
+        (2, f"http://www.v6ok.test:{p}/files/report.pdf", "ok"),
+        (3, f"http://news.v6ok.test:{p}/n1.html", "ok"),
+        (3, f"http://www.v6ok.test:{p}/a1.html", "ok"),
+    ]
+    assert {r["method"] for r in v6 if r["url"].endswith(".pdf")} == {"HEAD"}
+    # the IPv6 requests really went to ::1 with the site's Host header
+    web = audited["web"]
+    assert (6, "www.v6ok.test", "GET", "/a1.html") in web.requests
+    assert (6, "www.v6ok.test", "HEAD", "/files/report.pdf") in web.requests
+
+
+def test_report_section(audited):
+    html = (audited["out"] / "report.html").read_text(encoding="utf-8")
+    stats = json.loads(audited["db"].execute("SELECT stats_json FROM run_sites WHERE site = '样例一'").fetchone()[0])
+    summary = stats["ipv6"]
+    assert summary["levels"]["2"]["summary"]["rate"] == 100.0 and summary["levels"]["3"]["summary"]["rate"] == 100.0
+    assert summary["dns"]["AAAA"]["cname"][0] == ["www.v6ok.test", "www.v6ok.cdn.test"]
+    if "sections/ipv6.html.j2" not in Path("reports/data.py").read_text(encoding="utf-8") and \
+            "attach_report" not in Path("reports/data.py").read_text(encoding="utf-8"):
+        pytest.skip("reports/data.py does not add the IPv6 section yet")
+    assert "IPv6 支持情况" in html and "www.v6ok.cdn.test" in html and "33.3%" in html
+
+
+def test_resolver_unreachable_is_inconclusive(tmp_path, web):
+    """No resolver: nothing is blamed on the sites; the stage records why, the checks are n/a."""
+    cfg = write_cfg(tmp_path / "cfg.yaml", store=tmp_path / "audit.db", dns_port=free_port(), http_port=web.port,
+                    sites=SITES[:2])
+    proc = run(cfg, tmp_path / "out")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert ipv6_findings(tmp_path / "out") == []
+    db = sqlite3.connect(tmp_path / "audit.db")
+    stage = db.execute("SELECT selfcheck_ok, resolver_ok, selfcheck_json FROM ipv6_runs").fetchone()
+    assert stage[:2] == (0, 0) and "域名服务器无法访问" in json.loads(stage[2])["reason"]
+    states = dict(db.execute("SELECT check_code, state FROM check_runs WHERE check_code LIKE 'ipv6.%'").fetchall())
+    assert set(states.values()) == {"n/a"} and len(states) == 6
+    db.close()
+
+
+# -- units ------------------------------------------------------------------------------------
+
+def test_usable_addresses():
+    from portal_audit.ipv6 import nonglobal_reason, split_usable
+
+    cases = {"::1": "loopback", "fe80::1": "link-local", "fd00::2": "unique-local", "2001:db8::1": "documentation",
+             "::ffff:192.0.2.1": "ipv4-mapped", "::": "unspecified", "ff02::1": "multicast",
+             "240e:1::1": None, "2400:3200::1": None}
+    assert {a: nonglobal_reason(a) for a in cases} == cases
+    usable, unusable = split_usable(list(cases), allow_nonglobal=False)
+    assert usable == ["240e:1::1", "2400:3200::1"]
+    usable, _ = split_usable(list(cases), allow_nonglobal=True)
+    assert "::1" in usable and "::ffff:192.0.2.1" not in usable and "::" not in usable
+
+
+def test_internal_hosts():
+    from portal_audit.ipv6 import is_internal
+
+    assert is_internal("www.linyi.gov.cn", "www.linyi.gov.cn")
+    assert is_internal("xxgk.linyi.gov.cn", "www.linyi.gov.cn")
+    assert is_internal("linyi.gov.cn", "www.linyi.gov.cn")
+    assert not is_internal("www.gov.cn", "www.linyi.gov.cn")
+    assert not is_internal("evil-linyi.gov.cn", "www.linyi.gov.cn")
+    assert is_internal("zwfw.sd.gov.cn", "www.linyi.gov.cn", ["sd.gov.cn"])
+    assert not is_internal("127.0.0.2", "127.0.0.1")
+
+
+def test_every_check_is_documented():
+    from checks.registry import all_checks
+
+    codes = {c.code: c for c in all_checks() if c.family == "ipv6"}
+    assert set(codes) == {"ipv6.no-aaaa", "ipv6.unreachable", "ipv6.inconsistent", "ipv6.link-rate",
+                          "ipv6.dns-no-v6", "ipv6.dns-error"}
+    for chk in codes.values():
+        assert "Evidence:" in chk.doc and "Not flagged" in chk.doc, chk.code
