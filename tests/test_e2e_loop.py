@@ -465,12 +465,22 @@ def test_the_loop(portal, work):
         assert conn.execute("SELECT COUNT(*) FROM findings WHERE run_id = ?", (run1,)).fetchone()[0] == 0
     assert history(root)[k["D2"]]["first_seen"] == first_seen
 
-    # a complete run after pruning still knows every finding: D7 fixed now, D2 still waived
+    # the nightly job (deploy/nightly.sh) after pruning: the history still knows every finding
+    # (D7 fixed now, D2 still waived and first seen in a pruned run), and it prunes again
     portal.set(5)
     portal.routes[("a", "/xxgk/a5.html")] = (200, article("a5", ""), 0)
-    r6, found6 = audit(root, "out6")
-    assert r6.returncode == 0, r6.stderr
-    s6 = statuses(root, last_run(root))
+    env = {"PATH": "/usr/bin:/bin", "PORTAL_AUDIT_HOME": str(root), "KEEP_RUNS": "2", "OUT_ROOT": "nightly",
+           "PORTAL_AUDIT_BIN": str(Path(sys.executable).with_name("portal-audit"))}
+    nightly = subprocess.run([str(Path(__file__).parents[1] / "deploy" / "nightly.sh")], env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert nightly.returncode == 0, nightly.stderr           # nothing new and serious
+    run6 = last_run(root)
+    s6 = statuses(root, run6)
     assert s6[k["D7"]] == "fixed" and s6[k["D3"]] == "fixed" and s6[k["D2"]] == "waived"
+    latest = root / "nightly" / "latest"
+    found6 = [json.loads(line) for line in (latest / "findings.jsonl").read_text(encoding="utf-8").splitlines()]
     assert {f["url"]: f["first_seen"] for f in found6}[k["D2"][2]] == first_seen
+    assert (latest / "ledger.xlsx").exists() and (latest / "report.html").exists()
+    with db(root) as conn:
+        assert [r[0] for r in conn.execute("SELECT id FROM runs WHERE kind = 'audit' ORDER BY id")] == [run5, run6]
     print(f"\nfull run {timings['full run']:.1f} s (CLI, 2 sites), recheck {timings['recheck']:.1f} s")
