@@ -32,17 +32,16 @@ from portal_audit.ipv6 import (
     LEVELS,
     NO_AAAA,
     UNREACHABLE_OUTCOMES,
+    differences,
     host_root,
     level_summary,
     nonglobal_reason,
     v6_reason,
 )
 from portal_audit.models import Outcome
-from portal_audit.text import squash
 
 SOURCE = "国家IPv6发展监测平台 网站IPv6支持度指标；《深入推进IPv6规模部署和应用2022年工作安排》县级以上政府门户网站IPv6支持率"
 NOT_PROBED = (NO_AAAA, DNS_UNDECIDED_OUTCOME)
-FIELD_LABELS = {"status": "状态码", "final_url": "最终地址", "title": "标题"}
 
 
 # -- shared reads (computed once per audit) --------------------------------------------------
@@ -291,7 +290,7 @@ def ipv6_inconsistent(ctx):
         if r["site"] not in sites or r["outcome"] in NOT_PROBED or _is_unreachable(r) or r["status"] is None:
             continue
         four = v4.get((r["site"], r["url"]))
-        diffs = _differences(four, r)
+        diffs = differences(four, r)
         if not diffs:
             continue
         if r["level"] == 1:
@@ -309,21 +308,6 @@ def ipv6_inconsistent(ctx):
             message=f"网站首页经 IPv6 与 IPv4 访问结果不一致：{_describe(per_address[0]['differences'])}"
                     f"（IPv6 地址 {'、'.join(d['address'] for d in per_address)}）",
             evidence={"host": s["host"], "scope": "host", "addresses": per_address})
-
-
-def _differences(four: dict[str, Any] | None, six: dict[str, Any]) -> list[dict[str, Any]]:
-    if four is None:
-        return []
-    diffs = []
-    if four["status"] is not None and four["status"] != six["status"]:
-        diffs.append({"field": "status", "label": FIELD_LABELS["status"], "ipv4": four["status"], "ipv6": six["status"]})
-    if four["final_url"] and six["final_url"] and four["final_url"] != six["final_url"]:
-        diffs.append({"field": "final_url", "label": FIELD_LABELS["final_url"], "ipv4": four["final_url"],
-                      "ipv6": six["final_url"]})
-    t4, t6 = squash(four["title"] or ""), squash(six["title"] or "")
-    if (t4 or t6) and t4 != t6 and (six["method"] or "GET") != "HEAD":
-        diffs.append({"field": "title", "label": FIELD_LABELS["title"], "ipv4": t4, "ipv6": t6})
-    return diffs
 
 
 def _describe(diffs: list[dict[str, Any]]) -> str:

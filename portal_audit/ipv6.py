@@ -200,6 +200,28 @@ def v6_reason(outcome: str, status: int | None, error: str | None) -> str:
         return error or outcome
 
 
+FIELD_LABELS = {"status": "状态码", "final_url": "最终地址", "title": "标题"}
+
+
+def differences(v4: Mapping[str, Any] | None, v6: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """How the IPv6 answer of a page differs from its IPv4 fetch: final status, final URL
+    after redirects, <title> (white space squashed; not compared for HEAD requests)."""
+    from portal_audit.text import squash
+
+    if not v4 or v6.get("status") is None:
+        return []
+    diffs = []
+    if v4.get("status") is not None and v4["status"] != v6["status"]:
+        diffs.append({"field": "status", "label": FIELD_LABELS["status"], "ipv4": v4["status"], "ipv6": v6["status"]})
+    if v4.get("final_url") and v6.get("final_url") and v4["final_url"] != v6["final_url"]:
+        diffs.append({"field": "final_url", "label": FIELD_LABELS["final_url"], "ipv4": v4["final_url"],
+                      "ipv6": v6["final_url"]})
+    t4, t6 = squash(v4.get("title") or ""), squash(v6.get("title") or "")
+    if (t4 or t6) and t4 != t6 and (v6.get("method") or "GET") != "HEAD":
+        diffs.append({"field": "title", "label": FIELD_LABELS["title"], "ipv4": t4, "ipv6": t6})
+    return diffs
+
+
 # -- DNS -------------------------------------------------------------------------------------
 
 @dataclass
@@ -235,7 +257,10 @@ class Dns:
         if cfg.nameservers:
             self.resolver = make_resolver(cfg.nameservers, cfg.port, cfg.timeout, cfg.retries)
         else:
-            self.resolver = dns.resolver.Resolver()
+            try:
+                self.resolver = dns.resolver.Resolver()  # the system's (/etc/resolv.conf)
+            except dns.resolver.NoResolverConfiguration:
+                self.resolver = dns.resolver.Resolver(configure=False)  # none: reachable() says so
             self.resolver.timeout = cfg.timeout
         self.timeout = cfg.timeout
         self.retries = cfg.retries
@@ -868,7 +893,8 @@ def _probe_all(run_id: int, prober: Prober, plans, answers, allow: bool, workers
     address); rows for ``ip_probes``."""
     jobs: list[tuple[Target, str | None, Any]] = []
     rows: list[dict[str, Any]] = []
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ipv6-probe") as pool:
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ipv6-probe")
+    try:
         for _site, _home, targets, _counts in plans:
             for t in targets:
                 v4_ok = t.v4 is not None and t.v4["outcome"] == Outcome.OK.value
@@ -893,6 +919,10 @@ def _probe_all(run_id: int, prober: Prober, plans, answers, allow: bool, workers
         for t, address, job in jobs:
             result = job if isinstance(job, FetchResult) else job.result()
             rows.append(_v6_row(run_id, t, result))
+    except BaseException:  # Ctrl-C: drop what has not started; running requests end by their timeout
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     return rows
 
 
@@ -948,15 +978,27 @@ def _site_summary(site, home: str, targets: list[Target], counts, answers, ns, p
                 "usable": usable, "unusable": unusable},
         "ns": {k: v for k, v in (ns or {"status": "n/a", "status_label": "不适用（IP 地址）"}).items()
                if not k.startswith("_")},
-        "home": {"v4": {k: v4.get(k) for k in ("outcome", "status", "final_url", "title", "error")} if v4 else None,
-                 "v6": [{k: r[k] for k in ("address", "outcome", "status", "final_url", "title", "error",
-                                           "attempts", "elapsed")} for r in mine if r["level"] == 1]},
+        "home": {"v4": {**{k: v4.get(k) for k in ("outcome", "status", "final_url", "title", "error")},
+                        "label": _outcome_label(v4.get("outcome"))} if v4 else None,
+                 "v6": [{**{k: r[k] for k in ("address", "outcome", "status", "final_url", "title", "error",
+                                              "attempts", "elapsed")},
+                         "reason": v6_reason(r["outcome"], r["status"], r["error"]),
+                         "works": r["outcome"] == Outcome.OK.value,
+                         "differences": differences(v4, r) if v4.get("outcome") == Outcome.OK.value else []}
+                        for r in mine if r["level"] == 1]},
         "levels": levels,
         "link_hosts": [{"host": h, "aaaa": answers[(h, "AAAA")].as_dict() if (h, "AAAA") in answers else None,
                         "usable": split_usable(answers[(h, "AAAA")].answers, v6.allow_nonglobal)[0]
                         if (h, "AAAA") in answers else []} for h in link_hosts],
         "stage_elapsed": elapsed,
     }
+
+
+def _outcome_label(outcome: str | None) -> str:
+    try:
+        return Outcome(outcome).label
+    except ValueError:
+        return outcome or "未访问"
 
 
 def _merge_site_stats(store, run_id: int, site: str, summary: dict[str, Any]) -> None:
@@ -1028,3 +1070,10 @@ def report_parts(sites) -> tuple[list[tuple[str, str]], list[str]]:
                        + "）。各网站的 IPv6 可访问性、一致性与二级/三级链接支持率未作判定"
                        "（ipv6.unreachable、ipv6.inconsistent、ipv6.link-rate），请在具备 IPv6 的网络环境中复查。")
     return [SECTION], banners
+
+
+def attach_report(data) -> None:
+    """Add the IPv6 section and the self-check banner to a :class:`reports.data.ReportData`."""
+    sections, banners = report_parts(data.sites)
+    data.sections.extend(x for x in sections if x not in data.sections)
+    data.banners.extend(x for x in banners if x not in data.banners)

@@ -98,8 +98,10 @@ def load_report_data(store, run_id: int) -> ReportData:
     check_runs = [dict(r) for r in store.check_runs(run_id)]
     data = ReportData(run=run, sites=sites, findings=findings, checks=checks, check_runs=check_runs)
     from portal_audit.history import attach_history
+    from portal_audit.ipv6 import attach_report as attach_ipv6
 
     attach_history(store, run_id, data)
+    attach_ipv6(data)  # the IPv6 section (when the run has IPv6 data) and the self-check banner
     return data
 
 

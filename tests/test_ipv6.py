@@ -357,10 +357,10 @@ def test_report_section(audited):
     summary = stats["ipv6"]
     assert summary["levels"]["2"]["summary"]["rate"] == 100.0 and summary["levels"]["3"]["summary"]["rate"] == 100.0
     assert summary["dns"]["AAAA"]["cname"][0] == ["www.v6ok.test", "www.v6ok.cdn.test"]
-    if "sections/ipv6.html.j2" not in Path("reports/data.py").read_text(encoding="utf-8") and \
-            "attach_report" not in Path("reports/data.py").read_text(encoding="utf-8"):
-        pytest.skip("reports/data.py does not add the IPv6 section yet")
-    assert "IPv6 支持情况" in html and "www.v6ok.cdn.test" in html and "33.3%" in html
+    assert "<h2>IPv6 支持情况</h2>" in html
+    assert "www.v6ok.test → www.v6ok.cdn.test → edge.cdn.test" in html       # the CNAME chain
+    assert "33.3%" in html and "old.v6mixed.test" in html                      # a rate and a failing host
+    assert "样例四 IPv6 测试页" in html and "IPv6 检测结果不确定" not in html   # v6 title beside v4; no banner
 
 
 def test_resolver_unreachable_is_inconclusive(tmp_path, web):
@@ -376,6 +376,8 @@ def test_resolver_unreachable_is_inconclusive(tmp_path, web):
     states = dict(db.execute("SELECT check_code, state FROM check_runs WHERE check_code LIKE 'ipv6.%'").fetchall())
     assert set(states.values()) == {"n/a"} and len(states) == 6
     db.close()
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "IPv6 检测结果不确定" in html and "域名服务器无法访问" in html   # the banner at the top
 
 
 # -- units ------------------------------------------------------------------------------------
