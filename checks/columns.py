@@ -92,6 +92,18 @@ class SiteScope:
         return any(url.startswith(p) for p in self.prefixes)
 
 
+def home_pages(ctx) -> list:
+    """The stored home page of each site (found through the small fetches table: a scan of
+    ``pages`` would read every stored text)."""
+
+    def build():
+        sql = ("SELECT p.site, p.url, p.final_url FROM fetches f JOIN pages p ON p.run_id = f.run_id AND p.url = f.url"
+               " WHERE f.run_id = ? AND f.kind = 'home' AND p.is_home = 1 ORDER BY p.site")
+        return [dict(r) for r in ctx.rows(sql, (ctx.run_id,))]
+
+    return ctx.computed("content.home_pages", build)
+
+
 def site_scopes(ctx) -> dict[str, SiteScope]:
     """Per site: the disclosure address, the discovered column map and the home URL(s)."""
 
@@ -107,7 +119,7 @@ def site_scopes(ctx) -> dict[str, SiteScope]:
             prefixes = [scope_prefix(sc.disclosure)] if sc.disclosure else []
             prefixes += [p for p in sc.columns if urlsplit(p).path not in ("", "/")]
             sc.prefixes = sorted(set(prefixes))
-        for row in ctx.rows("SELECT site, url, final_url FROM pages WHERE run_id = ? AND is_home = 1", (ctx.run_id,)):
+        for row in home_pages(ctx):
             scopes[row["site"]].home.update(u for u in (row["url"], row["final_url"]) if u)
         for sc in scopes.values():
             sc.home_keys = {k for k in map(index_key, sc.home) if k}
@@ -410,15 +422,16 @@ def site_home_stale(ctx):
     limit = int(ctx.options["max_age_days"])
     dl = dated_links(ctx)
     pub = published_dates(ctx)
-    homes = list(ctx.rows("SELECT site, url FROM pages WHERE run_id = ? AND is_home = 1 ORDER BY site", (ctx.run_id,)))
+    homes = home_pages(ctx)
     if not homes:
         raise NotApplicable("没有成功抓取的首页")
     for home in homes:
         url = home["url"]
         dated = [(d, t, "首页列表日期") for d, t in dl.by_source.get(url, ()) if d <= ctx.audit_date]
-        targets = [r["target_url"] for r in ctx.rows(
-            "SELECT DISTINCT target_url FROM links WHERE run_id = ? AND source_url = ? AND tag = 'a' AND hidden = 0"
-            " AND kind = 'page'", (ctx.run_id, url))]
+        # (no DISTINCT: it would make SQLite walk the target index instead of the source index)
+        targets = list(dict.fromkeys(r["target_url"] for r in ctx.rows(
+            "SELECT target_url FROM links WHERE run_id = ? AND source_url = ? AND tag = 'a' AND hidden = 0"
+            " AND kind = 'page'", (ctx.run_id, url))))
         article_links = [t for t in targets if index_key(t) is None]
         if not dated:
             dated = [(pub[t], t, "链接文章的发布日期") for t in article_links if t in pub and pub[t] <= ctx.audit_date]

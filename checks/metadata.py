@@ -23,6 +23,7 @@ from portal_audit.text import CN_DATE_RE, DATE_RE, cjk_count, find_dates, parse_
 
 BASE_FIELDS = ("索引号", "发布机构", "发布日期")
 DOCUMENT_FIELDS = ("文号", "有效性")
+CATALOG_FIELDS = frozenset({"索引号", "主题分类", "发布机构", "成文日期", "发布日期", "文号", "有效性", "公开属性"})
 _PLACEHOLDER = re.compile(r"^[\s\-－—_/／、.。*＊]*$")
 
 # the signing date (落款) at the very end of a document: only brackets may follow it
@@ -46,6 +47,11 @@ class ArticleRec:
     @property
     def list_page(self) -> str | None:
         return (min(self.list_dates)[1] or None) if self.list_dates else None
+
+    @property
+    def has_table(self) -> bool:
+        """Whether the page shows a 信息公开 catalogue table (not just a 发布时间/来源 header)."""
+        return "索引号" in self.meta or len(CATALOG_FIELDS.intersection(self.meta)) >= 3
 
     def field(self, name: str) -> str | None:
         value = (self.meta.get(name) or "").strip()
@@ -104,7 +110,8 @@ def articles(ctx) -> list[ArticleRec]:
             sc = scopes.get(row["site"])
             kind = sc.kind_of(url, row["column_kind"]) if sc else row["column_kind"]
             in_column = kind is not None or (sc is not None and sc.in_scope(url))
-            if not (("索引号" in meta or len(meta) >= 3) or (in_column and listed)):
+            has_table = "索引号" in meta or len(CATALOG_FIELDS.intersection(meta)) >= 3
+            if not (has_table or (in_column and listed)):
                 continue
             signed, signed_text = signature_date(row["tail"] or "")
             out.append(ArticleRec(site=row["site"], url=url, kind=kind,
@@ -130,12 +137,13 @@ def metadata_missing(ctx):
     value or a dash counts as missing, an explicit 无 does not.
 
     Checked: articles in the columns listed in ``kinds`` (default 政策文件, 法规文件, 政策解读,
-    通知公告), and any article that carries a metadata table in a column of unknown kind
-    (for example a department's Hanweb column). An article of such a column without any
-    metadata table is reported with every field missing.
+    通知公告) — one without any metadata table is reported with every field missing — and
+    any article of a column of unknown kind (for example a department's Hanweb column)
+    that carries a catalogue table (索引号, or three of the catalogue fields).
 
     Not flagged: list pages, the home page, 公开指南 and 年度报告 columns (unless listed in
-    ``kinds``), pages outside the disclosure columns without a metadata table.
+    ``kinds``), pages outside the disclosure columns without a metadata table, news pages
+    of other columns whose header only shows 发布时间 and 来源.
 
     Evidence: the missing fields, the fields found, the column kind and a list page
     linking to the article.
@@ -148,8 +156,8 @@ def metadata_missing(ctx):
     for art in arts:
         if art.kind is not None and art.kind not in kinds:
             continue
-        if art.kind is None and not art.meta:
-            continue
+        if art.kind is None and not art.has_table:
+            continue   # a page header such as 发布时间/来源 is not a catalogue table
         wanted = list(BASE_FIELDS) + (list(DOCUMENT_FIELDS) if art.kind in doc_kinds else [])
         missing = [f for f in wanted if not art.field(f)]
         if not missing:

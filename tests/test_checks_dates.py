@@ -41,6 +41,9 @@ class Snapshot:
                "title": title, "heading": title, "column_kind": kind, "is_home": int(home), "is_list": int(is_list),
                "main_text": text, "meta_json": json.dumps(meta or {}, ensure_ascii=False), **extra}
         self.store.insert_many("pages", [row])
+        if home:
+            self.store.insert_many("fetches", [{"run_id": self.run, "site": row["site"], "url": url, "kind": "home",
+                                                "outcome": "ok", "status": 200}])
         return url
 
     def link(self, source: str, target: str, *, anchor: str = "", when: str | None = None, kind: str = "page",
@@ -176,13 +179,15 @@ def test_metadata_missing_fields_by_column_kind(snap):
     dept = snap.page("/art/2024/1/3/art_1_7.html", title="部门文章", meta={"发布机构": "某局", "发布日期": "2024-01-03",
                                                                         "成文日期": "2024-01-02"})
     listing = snap.page("/xxgk/zcwj/index.html", title="政策文件", kind="policy", is_list=True)
+    news = snap.page("/xxgk/gzdt/t_8.html", title="工作动态", meta={"发布日期": "2024-01-03", "发布机构": "某局"})
+    snap.link("/xxgk/gzdt/", news, anchor="工作动态", when="2024-01-03")
     found = {f.url: f for f in snap.audit("metadata.missing")}
     assert set(found) == {no_doc, bare, dept}
     assert found[no_doc].evidence["missing"] == ["文号", "有效性"]
     assert found[bare].evidence["missing"] == ["索引号", "发布机构", "发布日期", "文号", "有效性"]
     assert "没有信息公开元数据表" in found[bare].message
     assert found[dept].evidence["missing"] == ["索引号"]
-    assert {full, notice, unlisted, guide, listing}.isdisjoint(found)
+    assert {full, notice, unlisted, guide, listing, news}.isdisjoint(found)
 
 
 def test_metadata_inconsistent_says_which_dates_disagree(snap):
