@@ -125,6 +125,16 @@ class RunFacts:
         return self.store.db.execute("SELECT * FROM fetches WHERE run_id = ? AND url = ?",
                                      (self.run_id, url)).fetchone()
 
+    def exists(self, table: str, where: str, params: Sequence[Any]) -> bool:
+        """Does ``table`` (maybe another feature's, maybe absent) have a row of this run?"""
+        import sqlite3
+
+        try:
+            return self.store.scalar(f"SELECT 1 FROM {table} WHERE run_id = ? AND {where} LIMIT 1",
+                                     (self.run_id, *params)) is not None
+        except sqlite3.OperationalError:
+            return False
+
     def home(self, site: str):
         return self.store.db.execute("SELECT * FROM fetches WHERE run_id = ? AND site = ? AND kind = 'home'",
                                      (self.run_id, site)).fetchone()
@@ -152,6 +162,12 @@ def verify_location(facts: RunFacts, row) -> tuple[bool, str]:
         if pages and all(facts.parsed(p) for p in pages):
             return True, ""
         return False, "问题所在页面本次未访问到"
+    if code.startswith("ipv6."):
+        # decided by the IPv6 gatherer's probes, not by the crawl: a link-level finding needs
+        # that URL probed again, a host-level one the site's IPv6 audit
+        if row["page"]:
+            return facts.exists("ip_probes", "url = ?", (row["url"],)), "该链接本次未做 IPv6 探测"
+        return facts.exists("ipv6_sites", "site = ?", (row["site"],)), "本次未对该站点做 IPv6 检测"
     location = row["page"] or row["url"]
     if not location:
         return True, ""

@@ -22,7 +22,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from portal_audit.history import (ACTIVE, FIXED, NEW, OPEN, REOPENED, STATUS_LABELS, UNVERIFIED, WAIVED, Entry,
+from portal_audit.history import (ACTIVE, FIXED, NEW, OPEN, REOPENED, UNVERIFIED, WAIVED, Entry,
                                   short_time)
 
 ANSWERS = ("已整改", "误报", "暂缓", "未整改")

@@ -424,12 +424,14 @@ def test_the_loop(portal, work):
     assert "gone2.html" not in (root / "out4" / "findings.csv").read_text(encoding="utf-8-sig")
 
     # -- an interrupted run never fixes anything; a second run meanwhile is refused ------------
-    portal.set(5, slow=3.0)
-    portal.routes[("a", "/xxgk/a5.html")] = (200, article("a5", ""), 3.0)   # D7 would be fixed
+    # a5 no longer links the broken target (D7 would be fixed) and answers at once; the other
+    # articles take 3.5 s, so the run is still crawling when it is interrupted
+    portal.set(5, slow=3.5)
+    portal.routes[("a", "/xxgk/a5.html")] = (200, article("a5", ""), 0)
     proc = subprocess.Popen([*CLI, "run", "-c", "config.yaml", "-o", str(root / "out5"), "--no-progress"],
                             cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 20
-    while time.time() < deadline and not any(hit.startswith("a/xxgk/a") for hit in portal.hits):
+    while time.time() < deadline and "a/xxgk/a5.html" not in portal.hits:
         time.sleep(0.05)
     locked = cli(root, "run", "-c", "config.yaml", "-o", str(root / "out-locked"), "--no-progress")
     assert locked.returncode == 75, locked.stderr
@@ -442,6 +444,10 @@ def test_the_loop(portal, work):
         assert conn.execute("SELECT status FROM runs WHERE id = ?", (run5,)).fetchone()[0] == "interrupted"
     s5 = statuses(root, run5)
     assert "fixed" not in s5.values(), s5
+    assert s5[k["D7"]] == "unverified"
+    with db(root) as conn:   # the run did parse a5 without the link: still no evidence
+        assert conn.execute("SELECT COUNT(*) FROM pages WHERE run_id = ? AND url LIKE '%/xxgk/a5.html'",
+                            (run5,)).fetchone()[0] == 1
     assert history(root)[k["D7"]]["status"] == "open"
 
     # -- runs, diff, prune ---------------------------------------------------------------------

@@ -284,3 +284,34 @@ def test_json_of_evidence_pages_drives_verification(store):
     assert status_of(store, r2) == {"http://spam.example/": "unverified"}
     row = history.history_row(store, fingerprint("link.hidden", SITE, "http://spam.example/"))
     assert json.loads(row["evidence_json"])["linked_from"]["pages"][0]["page"] == "http://a/"
+
+
+def test_ipv6_findings_need_the_ipv6_probes_of_the_run(store):
+    fp_host = fingerprint("ipv6.no-aaaa", SITE, "http://a/")
+    fp_link = fingerprint("ipv6.unreachable", SITE, "http://a/x.html")
+    r1 = snapshot(store, pages=["http://a/", "http://a/p.html"])
+    store.save_findings(r1, [
+        Finding("ipv6.no-aaaa", Severity.ERROR, SITE, "http://a/", None, "没有 AAAA", fp_host),
+        Finding("ipv6.unreachable", Severity.ERROR, SITE, "http://a/x.html", "http://a/p.html", "IPv6 不可达", fp_link)])
+    for code in ("ipv6.no-aaaa", "ipv6.unreachable"):
+        store.record_check_run(r1, code, "found", 1, None, 0.0)
+    store.finish_run(r1, "completed")
+    history.apply_run(store, r1)
+    # both pages parsed again, both checks ran, nothing found — but no IPv6 audit data
+    r2 = snapshot(store, pages=["http://a/", "http://a/p.html"])
+    for code in ("ipv6.no-aaaa", "ipv6.unreachable"):
+        store.record_check_run(r2, code, "ok", 0, None, 0.0)
+    store.finish_run(r2, "completed")
+    history.apply_run(store, r2)
+    assert status_of(store, r2) == {"http://a/": "unverified", "http://a/x.html": "unverified"}
+    # with the site's IPv6 audit and the link probed again: fixed
+    r3 = snapshot(store, pages=["http://a/", "http://a/p.html"])
+    store.insert_many("ipv6_sites", [{"run_id": r3, "site": SITE, "host": "a", "home_url": "http://a/",
+                                     "stats_json": "{}"}])
+    store.insert_many("ip_probes", [{"run_id": r3, "site": SITE, "level": 2, "url": "http://a/x.html", "host": "a",
+                                     "family": 6, "source": "link", "outcome": "ok"}])
+    for code in ("ipv6.no-aaaa", "ipv6.unreachable"):
+        store.record_check_run(r3, code, "ok", 0, None, 0.0)
+    store.finish_run(r3, "completed")
+    history.apply_run(store, r3)
+    assert status_of(store, r3) == {"http://a/": "fixed", "http://a/x.html": "fixed"}
