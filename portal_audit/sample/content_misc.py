@@ -24,6 +24,7 @@ metadata.inconsistent
   /xxgk/gfxwj/…_5106 list shows 2024-05-20, table 发布日期 2024-05-22
   /xxgk/gfxwj/…_5107 signature 二〇二四年四月八日, table 成文日期 2024-04-18
   /xxgk/gfxwj/…_5108 发布日期 2024-03-10 before 成文日期 2024-03-15
+  /art/…/art_5678_5404 (Hanweb, GBK) list shows [2024-06-10], table 发布日期 2024年6月11日
 privacy.id-number
   /xxgk/rsxx/…_5301 two full IDs (one ending in X) in a 拟聘用人员 table
   /xxgk/rsxx/…_5304 an ID inside the DOCX the article body only links to
@@ -389,11 +390,16 @@ class _Misc:
             Doc(5403, "关于公布退役军人服务站联系方式的通知", date(2024, 6, 7), date(2024, 6, 6), org=dept,
                 doc_no="临退役发〔2024〕4号",
                 extra_html="<p>各服务站值班电话：0539-8120001，负责人手机 186****7788。</p>\n"),
+            Doc(5404, "关于2024年度退役军人教育培训补助申领的通知", date(2024, 6, 11), date(2024, 6, 5), org=dept,
+                doc_no="临退役发〔2024〕3号", charset="gbk", list_date="2024-06-10", signature="2024年6月5日",
+                table=[("索引号", "11371300004349497N/2024-05404"), ("发文机关", dept), ("发文字号", "临退役发〔2024〕3号"),
+                       ("成文日期", "2024年6月5日"), ("发布日期", "2024年6月11日"), ("有效性", "有效")]),
         ]
         path = self.hanweb_column(5678, "通知公告", dept, docs)
         self.entry(path, "退役军人事务局")
         self.expect("metadata.missing", docs[0].path, path)
         self.expect("privacy.mobile", docs[1].path, path)
+        self.expect("metadata.inconsistent", docs[3].path, path)
 
     def columns(self) -> None:
         """Stale, fresh, empty and single-page columns."""
