@@ -26,7 +26,8 @@ import lxml.etree
 from portal_audit.text import squash
 
 MAX_TEXT = 200_000
-MIN_MAIN = 20            # characters a container needs to count as the main text
+MIN_MAIN = 20            # characters a generic container needs to count as the main text
+MIN_SPECIFIC = 6         # … and a CMS-specific one (a body may be only “附件：x.pdf”)
 MAX_LINK_SHARE = 0.5     # a container whose text is mostly link text is a menu
 
 MAIN_SELECTORS = [
@@ -49,6 +50,7 @@ MAIN_SELECTORS = [
     " or contains(concat(' ', normalize-space(@class), ' '), ' zw ')]",
     "//article",
 ]
+GENERIC_FROM = 6         # MAIN_SELECTORS from this index on are generic containers
 _COMPILED = [None if x == "@markers" else lxml.etree.XPath(x) for x in MAIN_SELECTORS]
 _TEXTS = lxml.etree.XPath(".//text()[not(ancestor::script) and not(ancestor::style)"
                           " and not(ancestor::noscript)]")
@@ -146,6 +148,7 @@ def extract_metadata(tree) -> dict[str, str]:
             marks.append(alt)
     fields = {k: v for k, v in meta.items() if k != "标题"} if len(meta) < 3 else meta
     result = dict(fields) if len(fields) >= 2 else {}
+    marks = [m for m in marks if m != meta.get("有效性")]   # the 有效性 value itself is not a notice
     if marks:
         result["失效提示"] = marks[0][:100]
     return result
@@ -187,15 +190,21 @@ def _pairs(cells, meta: dict[str, str]) -> None:
 # -- main text ------------------------------------------------------------------
 
 def extract_main_text(tree) -> str:
-    """The article body text: a known CMS container, else the densest text block."""
-    for xpath in _COMPILED:
+    """The article body text: a known CMS container, else the densest text block.
+
+    The CMS-specific containers (TRS, ``#zoom``, Hanweb …) count even when their text is
+    short or only a download link (“附件：xxx.pdf”): that is the article's body. The generic
+    ones (``.article``, ``.content`` …) must hold real text and not be mostly links.
+    """
+    for n, xpath in enumerate(_COMPILED):
+        generic = n >= GENERIC_FROM
         found = _between_markers(tree) if xpath is None else xpath(tree)
         best = ""
         for el in found if isinstance(found, list) else []:
             text = _text(el) if not isinstance(el, str) else el
-            if len(text) > len(best) and not _mostly_links(el, text):
+            if len(text) > len(best) and not (generic and _mostly_links(el, text)):
                 best = text
-        if len(best) >= MIN_MAIN:
+        if len(best) >= (MIN_MAIN if generic else MIN_SPECIFIC):
             return best[:MAX_TEXT]
     return _densest(tree)[:MAX_TEXT]
 

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from html import escape
 from urllib.parse import quote
 
-from . import content_misc, files
+from . import content_misc, content_policy, files
 from .model import (
     CLOSED_TOKEN,
     HTML_BARE,
@@ -284,6 +284,7 @@ class FullPortalBuilder:
         self._other_hosts()
         self._lookalike_index()
         content_misc.add(self)  # issue 4: timeliness, metadata, privacy and column pages
+        content_policy.plant(self)  # issue 4: policies, interpretations, regulations, validity marking
         pages = sum(1 for r in self.main.resources.values() if r.page)
         return SamplePortal(
             kind="full",

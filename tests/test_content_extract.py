@@ -1,0 +1,166 @@
+"""Reading documents: main text and 信息公开 metadata from real-world shaped TRS / Hanweb /
+generic templates (GBK included), and the text of PDF / DOCX attachments."""
+
+from __future__ import annotations
+
+import pytest
+
+from crawler import content, documents, extract
+from portal_audit.sample import files
+from portal_audit.sample.content_policy import cjk_pdf
+
+
+def tree_of(html: str, charset: str = "utf-8"):
+    text, _ = extract.decode_html(html.encode(charset), None)
+    return extract.parse_tree(text)
+
+
+TRS = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>关于印发临沂市数字政府建设实施方案的通知_临沂市人民政府</title>
+<meta name="ArticleTitle" content="临沂市人民政府关于印发临沂市数字政府建设实施方案的通知"></head>
+<body><div class="nav"><ul><li><a href="/">首页</a></li><li><a href="/xxgk/">政府信息公开</a></li></ul></div>
+<div class="position">当前位置：<a href="/">首页</a> &gt; 政策文件</div>
+<table class="xxgk_table"><tr><td>索 引 号：</td><td>11371300004349497N/2024-00123</td><td>主题分类：</td><td>综合政务\\通知</td></tr>
+<tr><td>发布机构：</td><td>临沂市人民政府</td><td>成文日期：</td><td>2024-03-08</td></tr>
+<tr><td>发布日期：</td><td>2024-03-12</td><td>文　　号：</td><td>临政发〔2024〕31号</td></tr>
+<tr><td>有 效 性：</td><td>有效</td><td>公开属性：</td><td>主动公开</td></tr></table>
+<div class="article"><h1>临沂市人民政府关于印发临沂市数字政府建设实施方案的通知</h1>
+<div class="article-info"><span>发布日期：2024-03-12 10:20</span><span>来源：临沂市人民政府</span></div>
+<div id="zoom"><div class="TRS_Editor"><style>.x{color:red}</style>
+<p>各县区人民政府，市政府各部门：</p><p>现将《临沂市数字政府建设实施方案》印发给你们，请认真贯彻执行。</p>
+<p>本方案自印发之日起施行，有效期至2027年12月31日。</p></div></div>
+<div class="fj"><a href="./P020240312.pdf">附件1</a></div></div>
+<div class="footer"><p>主办单位：临沂市人民政府办公室</p><p>网站标识码：3713000001</p></div></body></html>"""
+
+
+def test_trs_table_and_editor():
+    tree = tree_of(TRS)
+    meta = content.extract_metadata(tree)
+    assert meta["索引号"] == "11371300004349497N/2024-00123"
+    assert meta["文号"] == "临政发〔2024〕31号" and meta["有效性"] == "有效"
+    assert meta["成文日期"] == "2024-03-08" and meta["发布日期"] == "2024-03-12"
+    assert meta["公开属性"] == "主动公开" and meta["主题分类"] == "综合政务\\通知"
+    text = content.extract_main_text(tree)
+    assert text.startswith("各县区人民政府") and text.endswith("有效期至2027年12月31日。")
+    assert "color:red" not in text and "主办单位" not in text and "附件1" not in text
+
+
+HANWEB = """<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8" /><title>通知 临沂市教育局</title></head>
+<body><div id="container"><div class="hw-nav"><a href="/">首页</a> <a href="/xxgk/">政府信息公开</a></div>
+<ul class="xxgk-info"><li><b>索引号：</b>113713000043494970/2024-05685</li><li><b>发文机关：</b>临沂市教育局</li>
+<li><b>发文字号：</b>临教发〔2024〕6号</li><li><b>生成日期：</b>2024年06月08日</li><li><b>公开日期：</b>2024.06.11</li>
+<li><b>时效：</b>有效</li></ul>
+<div class="bt-article"><h1 class="art-title">关于做好2024年义务教育招生入学工作的通知</h1>
+<div class="article-content" id="zoom"><p>各县区教育和体育局：</p><p>为做好2024年义务教育招生入学工作，现就有关事项通知如下。</p></div>
+</div></div></body></html>"""
+
+
+def test_hanweb_ul_li_with_label_variants():
+    tree = tree_of(HANWEB)
+    meta = content.extract_metadata(tree)
+    assert meta == {"索引号": "113713000043494970/2024-05685", "发布机构": "临沂市教育局", "文号": "临教发〔2024〕6号",
+                    "成文日期": "2024年06月08日", "发布日期": "2024.06.11", "有效性": "有效"}
+    assert content.extract_main_text(tree) == ("各县区教育和体育局： 为做好2024年义务教育招生入学工作，现就有关事项通知如下。")
+
+
+def test_dl_without_colons_span_pairs_and_one_line_pairs():
+    dl = """<html><body><div class="xxgk-meta"><dl><dt>索 引 号</dt><dd>A-1</dd><dt>发文机关</dt><dd>临沂市人民政府</dd>
+    <dt>发文字号</dt><dd>临政发〔2024〕33号</dd><dt>生成日期</dt><dd>2024.04.12</dd><dt>时效</dt><dd>废止</dd></dl></div>
+    <div class="bt-article-content" id="zoomcon"><p>正文第一段内容，正文第一段内容。</p></div></body></html>"""
+    meta = content.extract_metadata(tree_of(dl))
+    assert meta == {"索引号": "A-1", "发布机构": "临沂市人民政府", "文号": "临政发〔2024〕33号",
+                    "成文日期": "2024.04.12", "有效性": "废止"}
+    spans = """<html><body><div class="info"><div class="row"><span class="l">索引号：</span><span class="v">B-2</span></div>
+    <div class="row"><span class="l">发布机构：</span><span class="v">临沂市人民政府办公室</span></div>
+    <p>成文日期：2024年4月3日　发布日期：2024年4月9日　文号：临政办发〔2024〕36号</p></div></body></html>"""
+    meta = content.extract_metadata(tree_of(spans))
+    assert meta == {"索引号": "B-2", "发布机构": "临沂市人民政府办公室", "成文日期": "2024年4月3日",
+                    "发布日期": "2024年4月9日", "文号": "临政办发〔2024〕36号"}
+
+
+def test_body_sentences_are_not_metadata_and_a_lone_source_line_is_not_a_table():
+    html = """<html><body><div class="article-info">来源：临沂市人民政府</div>
+    <div id="zoom"><p>报名时间：2024年3月1日至3月10日。项目名称：城市更新。</p><p>发布日期：以正式文件为准的说明文字很长很长很长</p></div>
+    </body></html>"""
+    assert content.extract_metadata(tree_of(html)) == {}
+
+
+def test_gbk_page_without_charset():
+    html = TRS.replace('<meta charset="utf-8">', "")
+    tree = tree_of(html, "gbk")
+    assert content.extract_metadata(tree)["文号"] == "临政发〔2024〕31号"
+    assert "《临沂市数字政府建设实施方案》" in content.extract_main_text(tree)
+    meta_gb = TRS.replace('<meta charset="utf-8">', '<meta http-equiv="Content-Type" content="text/html; charset=gb2312">')
+    assert content.extract_metadata(tree_of(meta_gb, "gbk"))["发布机构"] == "临沂市人民政府"
+
+
+def test_markers_ucap_and_density_fallback():
+    marked = """<html><body><div class="top"><a href="/">首页</a></div><div class="c">
+    <!--ContentStart--><p>第一条 为了规范管理，制定本办法。</p><p>第二条 本办法适用于本市。</p><!--ContentEnd-->
+    <p>责任编辑：张三</p></div></body></html>"""
+    assert content.extract_main_text(tree_of(marked)) == "第一条 为了规范管理，制定本办法。 第二条 本办法适用于本市。"
+    ucap = '<html><body><div id="UCAP-CONTENT"><p>正文内容在开普云模板里，正文内容。</p></div></body></html>'
+    assert content.extract_main_text(tree_of(ucap)) == "正文内容在开普云模板里，正文内容。"
+    plain = """<html><body><div class="header"><p>欢迎访问</p><p>设为首页</p><p>加入收藏</p></div>
+    <div class="menu"><ul><li><a href="/a">栏目一</a></li><li><a href="/b">栏目二</a></li></ul></div>
+    <div class="wrap"><div class="left"><p>为进一步加强城市管理，提升城市品质，结合实际制定本方案。</p>
+    <p>各部门要高度重视，明确责任分工，确保各项任务落到实处。</p></div></div>
+    <div class="footer"><p>主办单位：某市人民政府办公室</p><p>地址：某市某路</p><p>网站标识码：1234</p></div></body></html>"""
+    text = content.extract_main_text(tree_of(plain))
+    assert text.startswith("为进一步加强城市管理") and "主办单位" not in text
+
+
+def test_a_menu_is_not_the_content_but_a_download_only_body_is():
+    html = """<html><body><div class="content"><ul><li><a href="/1">政策文件一二三四五六七八九十</a></li>
+    <li><a href="/2">政策解读一二三四五六七八九十</a></li></ul></div>
+    <div class="detail"><p>这里才是正文，这里才是正文，这里才是正文。</p></div></body></html>"""
+    assert content.extract_main_text(tree_of(html)) == "这里才是正文，这里才是正文，这里才是正文。"
+    only_link = ('<html><body><div class="article">文章标题 发布日期：2024-06-07 来源：临沂市人民政府办公室 【打印本页】【关闭窗口】'
+                 '<div id="zoom"><div class="TRS_Editor"><p>附件：<a href="./P0.pdf">管理办法.pdf</a></p></div></div></div></body></html>')
+    text = content.extract_main_text(tree_of(only_link))
+    assert text == "附件： 管理办法.pdf"
+    assert documents.body_is_only_a_link(text)
+    assert not documents.body_is_only_a_link("为进一步规范管理" * 10)
+
+
+def test_marks_kept_as_notice():
+    html = """<html><body><table><tr><td>索引号：</td><td>C-3</td><td>发布机构：</td><td>临沂市人民政府</td></tr></table>
+    <div class="sx-tip" style="color:red">该文件已于2024年3月31日失效</div><img src="/images/fz.png" alt="已废止">
+    <div id="zoom"><p>正文。本办法自2023年4月1日起施行，有效期1年。</p></div></body></html>"""
+    meta = content.extract_metadata(tree_of(html))
+    assert meta["失效提示"] == "该文件已于2024年3月31日失效"
+    stamp = "<html><body><img src='/images/fz.png' alt='已废止'><div id='zoom'><p>正文正文正文正文正文正文。</p></div></body></html>"
+    assert content.extract_metadata(tree_of(stamp)) == {"失效提示": "已废止"}
+
+
+# -- attachments --------------------------------------------------------------------
+
+
+def test_pdf_and_docx_text():
+    pdf = cjk_pdf(["临沂市农业生产社会化服务项目管理办法（试行）", "第二十一条 本办法自印发之日起试行，试行期一年。",
+                   "二〇二三年六月五日"])
+    assert documents.sniff(pdf) == "pdf"
+    text = documents.extract_document_text(pdf, "pdf")
+    assert "本办法自印发之日起试行，试行期一年。" in text and text.endswith("二〇二三年六月五日")
+    docx = files.make_docx("本方案自2023年1月10日起施行，有效期1年。")
+    assert documents.sniff(docx) == "docx"
+    assert documents.extract_document_text(docx, None) == "本方案自2023年1月10日起施行，有效期1年。"
+    # a .docx served as octet-stream, with a misleading extension, is still read by its bytes
+    assert documents.extract_document_text(docx, "pdf") == "本方案自2023年1月10日起施行，有效期1年。"
+
+
+def test_attachment_limits_and_kinds():
+    docx = files.make_docx("正文")
+    assert documents.extract_document_text(docx, "docx", max_bytes=len(docx) - 1) == ""
+    assert documents.extract_document_text(b"%PDF-1.4 broken", "pdf") == ""
+    assert documents.extract_document_text(b"PK\x03\x04 not a zip", "docx") == ""
+    assert documents.extract_document_text(files.make_png(), None) == ""
+    assert documents.document_kind("http://h/a/P0.PDF") == "pdf"
+    assert documents.document_kind("http://h/download.jsp?file=%E5%8A%9E%E6%B3%95.docx") == "docx"
+    assert documents.document_kind("http://h/a/x.doc") is None
+    assert documents.document_kind("http://h/get?id=3", "application/pdf; charset=binary") == "pdf"
+
+
+@pytest.mark.parametrize("html", ["", "<html></html>", "<html><body></body></html>"])
+def test_empty_pages(html):
+    tree = extract.parse_tree(html or "<html></html>")
+    assert content.extract_main_text(tree) == "" and content.extract_metadata(tree) == {}
