@@ -36,6 +36,7 @@ HEADERS = {
     "unit": ("整改责任单位", "责任单位"),
     "deadline": ("整改期限",),
     "site": ("站点",),
+    "code": ("检查项代码",),
     "url": ("问题链接",),
     "message": ("问题描述",),
 }
@@ -250,6 +251,6 @@ def _apply(store, h, answer: str, note, unit, deadline, by, when: str, source: s
 
 
 def _describe(values: dict[str, Any]) -> str:
-    parts = [_cell_text(values.get(k)) for k in ("site", "message", "url", "answer", "note")]
+    parts = [_cell_text(values.get(k)) for k in ("site", "code", "message", "url", "answer", "note")]
     text = " | ".join(p for p in parts if p)
     return (text[:160] + "…") if len(text) > 160 else (text or "（空行）")
