@@ -292,6 +292,11 @@ class Doc:
                 "发布日期": _iso(self.published), "成文日期": _iso(self.written)}
 
 
+def quoted(title: str) -> str:
+    """《title》, or “title” when the title itself holds 《》 (no 《《…》》 in messages)."""
+    return f"“{title}”" if "《" in title else f"《{title}》"
+
+
 def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
@@ -429,7 +434,7 @@ def document_expired_unmarked(ctx):
         shown = f"（有效性栏为“{doc.validity_field}”）" if doc.validity_field else "（页面无有效性标注）"
         yield ctx.finding(
             site=doc.site, url=doc.url, page=_page_of(ctx, doc.url, doc.site),
-            message=f"《{doc.title}》有效期已于 {v.end.isoformat()} 届满，页面未标注失效{shown}",
+            message=f"{quoted(doc.title)}有效期已于 {v.end.isoformat()} 届满，页面未标注失效{shown}",
             evidence={"document": doc.brief(), "validity_clause": v.clause, "rule": v.rule,
                       "start": _iso(v.start), "end": v.end.isoformat(), "audit_date": ctx.audit_date.isoformat(),
                       "validity_field": doc.validity_field or None})
@@ -464,7 +469,7 @@ def document_repealed_unmarked(ctx):
         by, rep, how = targets[url][0]
         yield ctx.finding(
             site=doc.site, url=doc.url, page=by.url,
-            message=f"《{doc.title}》已被《{by.title}》废止（按{how}），页面未标注",
+            message=f"{quoted(doc.title)}已被{quoted(by.title)}废止（按{how}），页面未标注",
             evidence={"document": doc.brief(), "repealed_by": by.brief(), "statement": rep.sentence,
                       "named_by": how, "effective": _iso(rep.effective),
                       "validity_field": doc.validity_field or None,
@@ -494,7 +499,7 @@ def document_marking_wrong(ctx):
             continue
         yield ctx.finding(
             site=doc.site, url=doc.url, page=_page_of(ctx, doc.url, doc.site), severity=None,
-            message=f"《{doc.title}》标注为失效/废止（{doc.mark}），但其有效期至 {v.end.isoformat()}，"
+            message=f"{quoted(doc.title)}标注为失效/废止（{doc.mark}），但其有效期至 {v.end.isoformat()}，"
                     f"且未发现废止它的文件",
             evidence={"document": doc.brief(), "mark": doc.mark, "validity_clause": v.clause, "rule": v.rule,
                       "end": v.end.isoformat(), "audit_date": ctx.audit_date.isoformat()})

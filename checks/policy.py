@@ -30,7 +30,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from checks.common import first_page, linked_from
-from checks.documents import (NAME_RE, Doc, doc_core, doc_nos_in, find_by_name, find_by_no, index)
+from checks.documents import NAME_RE, Doc, doc_core, doc_nos_in, find_by_name, find_by_no, index, quoted
 from checks.links import title_similarity
 from checks.registry import check
 from portal_audit.text import parse_date
@@ -106,6 +106,15 @@ class PolicyIndex:
         if d.column in NOT_BY_TITLE:
             return False
         return bool(ISSUE_RE.search(d.title) or (self.kind_re and self.kind_re.search(d.title)))
+
+    def paired_to(self, interp_url: str) -> set[str]:
+        """The policies an interpretation is paired with (evidence for a near miss)."""
+        if not hasattr(self, "_by_interp"):
+            self._by_interp: dict[str, set[str]] = {}
+            for purl, pairs in self.pairs.items():
+                for iurl in pairs:
+                    self._by_interp.setdefault(iurl, set()).add(purl)
+        return self._by_interp.get(interp_url, set())
 
     def _add(self, policy: Doc, interp: Doc, how: str, score: float = 100.0) -> None:
         self.pairs.setdefault(policy.url, {}).setdefault(interp.url, (interp, how, score))
@@ -220,9 +229,9 @@ def policy_no_interpretation(ctx):
     policies without any date, and policies whose interpretation is only reachable from the
     解读 list page (it is still found by its title, 《》 name or 文号).
 
-    Evidence: the policy (title, 文号, dates), the best candidate interpretation and its
-    score against ``threshold`` (or that the site has no interpretation at all), and how
-    many interpretations the site has.
+    Evidence: the policy (title, 文号, dates), the best candidate interpretation, its score
+    against ``threshold`` and the policies it is already paired with (or that the site has
+    no interpretation at all), and how many interpretations the site has.
     """
     pi = policy_index(ctx)
     count: dict[str, int] = {}
@@ -236,12 +245,13 @@ def policy_no_interpretation(ctx):
         if best:
             it, score = best
             candidate = {"url": it.url, "title": it.title, "score": round(score, 1), "threshold": pi.threshold,
-                         "发布日期": it.published.isoformat() if it.published else None}
-        hint = (f"；最接近的解读为《{candidate['title']}》（相似度 {candidate['score']}，低于 {pi.threshold:g}）"
+                         "发布日期": it.published.isoformat() if it.published else None,
+                         "paired_with": sorted(pi.paired_to(it.url))}
+        hint = (f"；最接近的解读为{quoted(candidate['title'])}（相似度 {candidate['score']}，低于 {pi.threshold:g}）"
                 if candidate else "；本网站未找到任何解读材料")
         yield ctx.finding(
             site=p.site, url=p.url, page=_page_of(ctx, p.url, p.site),
-            message=f"政策文件《{p.title}》（{p.published.isoformat()} 发布）未找到对应的政策解读{hint}",
+            message=f"政策文件{quoted(p.title)}（{p.published.isoformat()} 发布）未找到对应的政策解读{hint}",
             evidence={"policy": p.brief(), "column": p.column, "best_candidate": candidate,
                       "interpretations_on_site": count.get(p.site, 0), "since": pi.since.isoformat()})
 
@@ -282,7 +292,7 @@ def policy_late_interpretation(ctx):
             continue
         yield ctx.finding(
             site=it.site, url=it.url, page=p.url, identity=(p.url, it.url),
-            message=f"解读《{it.title}》于 {published.isoformat()} 发布，比政策文件《{p.title}》"
+            message=f"解读{quoted(it.title)}于 {published.isoformat()} 发布，比政策文件{quoted(p.title)}"
                     f"（{p.published.isoformat()}）晚 {days} 个工作日（上限 {limit} 个工作日）",
             evidence={"policy": p.brief(), "interpretation": it.brief(), "paired_by": how,
                       "workdays": days, "calendar_days": (published - p.published).days, "max_workdays": limit,

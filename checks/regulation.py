@@ -255,7 +255,9 @@ def judge(entry: Entry, shown: Shown, day: date) -> tuple[str, str] | None:
     if dates:
         latest = max(dates)
         if latest < current.date:
-            return "stale", f"页面所载文本的最近修订为 {latest.isoformat()}，现行版本为 {current.date.isoformat()}{current.event}"
+            decree = f"（{current.decree}）" if current.decree else ""
+            return "stale", (f"页面所载文本的最近修订为 {latest.isoformat()}，"
+                             f"现行版本为 {current.date.isoformat()} {current.event}{decree}")
         return None
     if shown.effective:
         if current.effective and current.effective in shown.effective:
