@@ -191,7 +191,7 @@ def level_summary(rows: Iterable[Mapping[str, Any]], target: float) -> dict[str,
 def v6_reason(outcome: str, status: int | None, error: str | None) -> str:
     """A short Chinese reason for an IPv6 probe outcome."""
     if outcome in V6_OUTCOME_LABELS:
-        return V6_OUTCOME_LABELS[outcome]
+        return error if error and error.startswith("跳转") else V6_OUTCOME_LABELS[outcome]
     if outcome == Outcome.HTTP_ERROR.value and status:
         return f"HTTP {status}"
     try:
@@ -547,7 +547,7 @@ class Prober:
                 if not usable:
                     outcome = NO_AAAA if answer.decided else DNS_UNDECIDED_OUTCOME
                     where = f"跳转目标主机 {host}" if hop else f"主机 {host}"
-                    error = f"{where}没有可用的 IPv6 地址" if answer.decided else \
+                    error = f"{where} 没有可用的 IPv6 地址" if answer.decided else \
                         f"{where} 的 AAAA 查询失败：{DNS_LABELS[answer.status]}"
                     result = FetchResult(outcome, error=error, final_url=current)
                     break

@@ -41,6 +41,7 @@ class Page:
     v6_status: int | None = None
     v6_title: str | None = None
     content_type: str = "text/html; charset=utf-8"
+    location: str | None = None
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -66,6 +67,12 @@ class _Handler(BaseHTTPRequestHandler):
         page = app.sites.get(host, {}).get(self.path.split("?", 1)[0])
         if page is None:
             self._send(404, "text/html; charset=utf-8", "<html><head><title>404</title></head><body>无此页面</body></html>", body)
+            return
+        if page.location:
+            self.send_response(page.status)
+            self.send_header("Location", page.location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
             return
         status = (page.v6_status if v6 and page.v6_status else page.status)
         title = page.v6_title if v6 and page.v6_title else page.title
@@ -148,7 +155,8 @@ def sites_for(port: int) -> dict[str, dict[str, Page]]:
 
     return {
         "www.v6ok.test": {
-            "/": Page("样例一 首页", ("/a.html", "/b.html", on("news.v6ok.test"), "/files/report.pdf")),
+            "/": Page("样例一 首页", ("/a.html", "/b.html", on("news.v6ok.test"), "/files/report.pdf", "/old.html")),
+            "/old.html": Page("", status=301, location="/b.html"),
             "/a.html": Page("样例一 A", ("/a1.html", on("news.v6ok.test", "/n1.html"))),
             "/b.html": Page("样例一 B"),
             "/a1.html": Page("样例一 A1"),
@@ -158,8 +166,9 @@ def sites_for(port: int) -> dict[str, dict[str, Page]]:
         "www.v6none.test": {"/": Page("样例二 首页", ("/a.html",)), "/a.html": Page("样例二 A")},
         "www.v6broken.test": {"/": Page("样例三 首页", ("/a.html",)), "/a.html": Page("样例三 A")},
         "www.v6mixed.test": {
-            "/": Page("样例四 首页", ("/a.html", "/b.html", on("old.v6mixed.test"), on("media.v6mixed.test")),
-                      v6_title="样例四 IPv6 测试页"),
+            "/": Page("样例四 首页", ("/a.html", "/b.html", on("old.v6mixed.test"), on("media.v6mixed.test"),
+                                    "/go-old.html"), v6_title="样例四 IPv6 测试页"),
+            "/go-old.html": Page("", status=302, location=on("old.v6mixed.test")),
             "/a.html": Page("样例四 A", ("/a1.html", "/c.html")),
             "/b.html": Page("样例四 B", v6_status=503),
             "/a1.html": Page("样例四 A1"),
@@ -302,8 +311,10 @@ def test_finding_details(audited):
 
     rate = by[("样例四", "ipv6.link-rate", f"http://www.v6mixed.test:{p}/")]["evidence"]
     assert (rate["level"], rate["supported"], rate["total"], rate["undecided"], rate["rate"], rate["target"]) == \
-        ("二级链接", 1, 3, 1, 33.3, 85.0)
-    assert {h["host"]: h["links"] for h in rate["failing_hosts"]} == {"www.v6mixed.test": 1, "old.v6mixed.test": 1}
+        ("二级链接", 1, 4, 1, 25.0, 85.0)
+    failing = {h["host"]: h for h in rate["failing_hosts"]}
+    assert {h: f["links"] for h, f in failing.items()} == {"www.v6mixed.test": 2, "old.v6mixed.test": 1}
+    assert failing["www.v6mixed.test"]["reasons"] == {"HTTP 503": 1, "跳转目标主机 old.v6mixed.test 没有可用的 IPv6 地址": 1}
     none_rate = by[("样例二", "ipv6.link-rate", f"http://www.v6none.test:{p}/")]["evidence"]
     assert (none_rate["supported"], none_rate["total"]) == (0, 1)
     assert none_rate["failing_hosts"][0]["reasons"] == {"没有可用的 IPv6 地址": 1}
@@ -341,10 +352,15 @@ def test_rates_and_probes_of_the_healthy_site(audited):
         (2, f"http://www.v6ok.test:{p}/a.html", "ok"),
         (2, f"http://www.v6ok.test:{p}/b.html", "ok"),
         (2, f"http://www.v6ok.test:{p}/files/report.pdf", "ok"),
+        (2, f"http://www.v6ok.test:{p}/old.html", "ok"),
         (3, f"http://news.v6ok.test:{p}/n1.html", "ok"),
         (3, f"http://www.v6ok.test:{p}/a1.html", "ok"),
     ]
     assert {r["method"] for r in v6 if r["url"].endswith(".pdf")} == {"HEAD"}
+    moved = db.execute("SELECT final_url, redirects_json FROM ip_probes WHERE site = '样例一' AND family = 6"
+                       " AND url LIKE '%/old.html'").fetchone()
+    assert moved["final_url"] == f"http://www.v6ok.test:{p}/b.html"
+    assert [h["status"] for h in json.loads(moved["redirects_json"])] == [301, 200]
     # the IPv6 requests really went to ::1 with the site's Host header
     web = audited["web"]
     assert (6, "www.v6ok.test", "GET", "/a1.html") in web.requests
@@ -359,7 +375,7 @@ def test_report_section(audited):
     assert summary["dns"]["AAAA"]["cname"][0] == ["www.v6ok.test", "www.v6ok.cdn.test"]
     assert "<h2>IPv6 支持情况</h2>" in html
     assert "www.v6ok.test → www.v6ok.cdn.test → edge.cdn.test" in html       # the CNAME chain
-    assert "33.3%" in html and "old.v6mixed.test" in html                      # a rate and a failing host
+    assert "25.0%" in html and "old.v6mixed.test" in html                      # a rate and a failing host
     assert "样例四 IPv6 测试页" in html and "IPv6 检测结果不确定" not in html   # v6 title beside v4; no banner
 
 
@@ -415,3 +431,63 @@ def test_every_check_is_documented():
                           "ipv6.dns-no-v6", "ipv6.dns-error"}
     for chk in codes.values():
         assert "Evidence:" in chk.doc and "Not flagged" in chk.doc, chk.code
+
+
+# -- https over IPv6: SNI and certificate verification -----------------------------------------
+
+def _make_ca_and_leaf(tmp: Path, name: str) -> tuple[Path, Path, Path]:
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = dt.datetime.now(dt.timezone.utc)
+    ca_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "portal-audit test CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+          .not_valid_after(now + dt.timedelta(days=2))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    leaf = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+            .issuer_name(ca_name).public_key(leaf_key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=2))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    pem = serialization.Encoding.PEM
+    (tmp / "ca.pem").write_bytes(ca.public_bytes(pem))
+    (tmp / "leaf.pem").write_bytes(leaf.public_bytes(pem))
+    (tmp / "leaf.key").write_bytes(leaf_key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
+                                                          serialization.NoEncryption()))
+    return tmp / "ca.pem", tmp / "leaf.pem", tmp / "leaf.key"
+
+
+def test_https_over_ipv6_sends_sni_and_verifies(tmp_path, monkeypatch):
+    import ssl
+
+    from portal_audit.config import DnsConfig
+    from portal_audit.ipv6 import Dns, Prober
+
+    ca, cert, key = _make_ca_and_leaf(tmp_path, "www.tls.test")
+    srv = VHostServer(lambda port: {"www.tls.test": {"/": Page("加密站点")}, "other.tls.test": {"/": Page("其他")}})
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    seen_sni: list[str] = []
+    context.sni_callback = lambda sock, name, ctx: seen_sni.append(name)
+    v6 = srv.listeners[1]
+    v6.socket = context.wrap_socket(v6.socket, server_side=True)
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))  # ssl.create_default_context() trusts the test CA
+    try:
+        prober = Prober(Dns(DnsConfig(nameservers=("127.0.0.1",), port=free_port(), timeout=0.2, retries=0)),
+                        allow_nonglobal=True, timeout=2, retries=0, backoff=0.1, user_agent="portal-audit 测试",
+                        max_redirects=3, max_body=1 << 20, per_host=2)
+        good = prober.fetch(f"https://www.tls.test:{srv.port}/", "GET", ["::1"])
+        assert (good.outcome, good.status, good.title, good.address) == ("ok", 200, "加密站点", "::1")
+        assert seen_sni == ["www.tls.test"]
+        bad = prober.fetch(f"https://other.tls.test:{srv.port}/", "GET", ["::1"])  # the certificate is not for it
+        assert bad.outcome == "tls" and bad.status is None and "CERTIFICATE_VERIFY_FAILED" in bad.error
+        assert seen_sni[-1] == "other.tls.test"
+    finally:
+        srv.stop()
