@@ -181,19 +181,11 @@ def gather(cfg: Config, run_id: int, store_path: str, plans, progress: bool = Fa
     """Fetch the planned pages and targets into run ``run_id``; returns the run status."""
     import dataclasses
 
-    from scrapy.crawler import CrawlerProcess
-
-    from crawler import settings as crawler_settings
     from crawler.spiders.recheck import RecheckSpider
+    from portal_audit.runner import crawler_process
 
-    from portal_audit.runner import QUIET_LOGGERS
-
-    for noisy in QUIET_LOGGERS:
-        if not logging.getLogger().isEnabledFor(logging.INFO):
-            logging.getLogger(noisy).setLevel(logging.CRITICAL)
     sub = dataclasses.replace(cfg, sites=tuple(s for s in cfg.sites if s.name in plans))
-    process = CrawlerProcess(crawler_settings.from_config(sub, run_id=run_id, store_path=store_path,
-                                                          progress=progress))
+    process = crawler_process(sub, run_id, store_path, progress)
     crawler = process.create_crawler(RecheckSpider)
     process.crawl(crawler, sites=list(sub.sites), crawl=cfg.crawl, plan=plans)
     process.start()

@@ -53,18 +53,26 @@ def check_settings(cfg: Config) -> CheckSettings:
                          options={k: dict(v) for k, v in c.options.items()})
 
 
-def gather(cfg: Config, run_id: int, store_path: str, progress: bool = True) -> str:
-    """Crawl every site of ``cfg`` into the store; returns the run status."""
+def crawler_process(cfg: Config, run_id: int, store_path: str, progress: bool):
+    """A Scrapy CrawlerProcess for one run of ``cfg``, with Scrapy's noisy loggers quietened
+    (Scrapy's own logging set-up, done by the constructor, resets them)."""
     from scrapy.crawler import CrawlerProcess
 
     from crawler import settings as crawler_settings
-    from crawler.spiders.portal import PortalSpider
 
-    for noisy in QUIET_LOGGERS:
-        if not logging.getLogger().isEnabledFor(logging.INFO):
-            logging.getLogger(noisy).setLevel(logging.CRITICAL)
     process = CrawlerProcess(crawler_settings.from_config(cfg, run_id=run_id, store_path=store_path,
                                                           progress=progress))
+    if not logging.getLogger().isEnabledFor(logging.INFO):
+        for noisy in QUIET_LOGGERS:
+            logging.getLogger(noisy).setLevel(logging.CRITICAL)
+    return process
+
+
+def gather(cfg: Config, run_id: int, store_path: str, progress: bool = True) -> str:
+    """Crawl every site of ``cfg`` into the store; returns the run status."""
+    from crawler.spiders.portal import PortalSpider
+
+    process = crawler_process(cfg, run_id, store_path, progress)
     crawler = process.create_crawler(PortalSpider)
     process.crawl(crawler, sites=list(cfg.sites), crawl=cfg.crawl)
     process.start()
