@@ -57,3 +57,9 @@ def fetch_evidence(row) -> dict[str, Any]:
 def first_page(linked: dict[str, Any]) -> tuple[str | None, str | None]:
     pages = linked["pages"]
     return (pages[0]["page"], pages[0]["anchor"]) if pages else (None, None)
+
+
+def linking_page(ctx, url: str, site: str | None) -> str | None:
+    """The first page (of ``site``) linking to ``url`` in this run: its list page, usually."""
+    page, _ = first_page(linked_from(ctx, url, site))
+    return page

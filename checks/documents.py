@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from checks.common import first_page, linked_from
+from checks.common import linking_page
 from checks.registry import check
 from portal_audit.text import find_dates, parse_date
 
@@ -393,12 +393,6 @@ def repealed_targets(ctx) -> dict[str, list[tuple[Doc, Repeal, str]]]:
     return ctx.computed("documents.repealed", build)
 
 
-def _page_of(ctx, url: str, site: str) -> str | None:
-    """A page of the same site linking ``url`` (its list page, usually)."""
-    page, _ = first_page(linked_from(ctx, url, site))
-    return page
-
-
 _SOURCE = ("S3：及时清查公开政策性文件的废止、失效性，并在门户网站已发布的原文件上作出明确标注；"
            "规范性文件有效期届满自动失效（DOMAIN.md §4.4）")
 
@@ -433,7 +427,7 @@ def document_expired_unmarked(ctx):
             continue
         shown = f"（有效性栏为“{doc.validity_field}”）" if doc.validity_field else "（页面无有效性标注）"
         yield ctx.finding(
-            site=doc.site, url=doc.url, page=_page_of(ctx, doc.url, doc.site),
+            site=doc.site, url=doc.url, page=linking_page(ctx, doc.url, doc.site),
             message=f"{quoted(doc.title)}有效期已于 {v.end.isoformat()} 届满，页面未标注失效{shown}",
             evidence={"document": doc.brief(), "validity_clause": v.clause, "rule": v.rule,
                       "start": _iso(v.start), "end": v.end.isoformat(), "audit_date": ctx.audit_date.isoformat(),
@@ -498,7 +492,7 @@ def document_marking_wrong(ctx):
         if not doc.mark or v is None or v.end < ctx.audit_date or doc.url in targets:
             continue
         yield ctx.finding(
-            site=doc.site, url=doc.url, page=_page_of(ctx, doc.url, doc.site), severity=None,
+            site=doc.site, url=doc.url, page=linking_page(ctx, doc.url, doc.site), severity=None,
             message=f"{quoted(doc.title)}标注为失效/废止（{doc.mark}），但其有效期至 {v.end.isoformat()}，"
                     f"且未发现废止它的文件",
             evidence={"document": doc.brief(), "mark": doc.mark, "validity_clause": v.clause, "rule": v.rule,

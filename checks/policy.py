@@ -29,7 +29,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from checks.common import first_page, linked_from
+from checks.common import linking_page
 from checks.documents import NAME_RE, Doc, doc_core, doc_nos_in, find_by_name, find_by_no, index, quoted
 from checks.links import title_similarity
 from checks.registry import check
@@ -193,11 +193,6 @@ def policy_index(ctx) -> PolicyIndex:
     return ctx.computed(key, lambda: PolicyIndex(ctx, opts))
 
 
-def _page_of(ctx, url: str, site: str) -> str | None:
-    page, _ = first_page(linked_from(ctx, url, site))
-    return page
-
-
 _SOURCE = ("三同步：政策文件与解读材料同步起草、同步审签、同步发布；郑州市《关于做好行政机关政策文件解读工作的通知》："
            "解读文本原则上应与政策文件同时公开发布，最迟应在政策文件公开发布后3个工作日内发布（DOMAIN.md §4.3）")
 
@@ -250,7 +245,7 @@ def policy_no_interpretation(ctx):
         hint = (f"；最接近的解读为{quoted(candidate['title'])}（相似度 {candidate['score']}，低于 {pi.threshold:g}）"
                 if candidate else "；本网站未找到任何解读材料")
         yield ctx.finding(
-            site=p.site, url=p.url, page=_page_of(ctx, p.url, p.site),
+            site=p.site, url=p.url, page=linking_page(ctx, p.url, p.site),
             message=f"政策文件{quoted(p.title)}（{p.published.isoformat()} 发布）未找到对应的政策解读{hint}",
             evidence={"policy": p.brief(), "column": p.column, "best_candidate": candidate,
                       "interpretations_on_site": count.get(p.site, 0), "since": pi.since.isoformat()})

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from checks.common import first_page, linked_from
+from checks.common import linking_page
 from checks.documents import clean_title, marking
 from checks.registry import check
 from portal_audit.text import find_dates, parse_date
@@ -330,9 +330,8 @@ def regulation_stale(ctx):
         kind, why = verdict
         current = entry.in_force(ctx.audit_date)
         newer = [v.as_dict() for v in entry.versions if current and v.date > current.date]
-        page, _ = first_page(linked_from(ctx, row["url"], row["site"]))
         yield ctx.finding(
-            site=row["site"], url=row["url"], page=page,
+            site=row["site"], url=row["url"], page=linking_page(ctx, row["url"], row["site"]),
             message=f"《{entry.title}》：{why}",
             evidence={"catalog_title": entry.title, "kind": entry.kind, "verdict": kind,
                       "page_shows": shown.as_dict(), "in_force": current.as_dict() if current else None,
