@@ -124,6 +124,24 @@ def _locked(func, *args, **kwargs):
         _fail(str(exc), Exit.LOCKED)
 
 
+def _locked_store(config_path: str | None, store: str | None, command: str, func):
+    """Call ``func(db)`` on the store open, holding its lock as ``command``; when another
+    process holds the lock, exit with Exit.LOCKED."""
+    from portal_audit.lock import StoreLock
+
+    path = _store_path(config_path, store)
+
+    def work():
+        with StoreLock(path, command):
+            db = _open_store(path)
+            try:
+                return func(db)
+            finally:
+                db.close()
+
+    return _locked(work)
+
+
 def _summary(result, cfg: Config) -> None:
     from store import Store
 
@@ -274,20 +292,9 @@ def feedback() -> None:
 def feedback_import(ledger, config_path, store, by) -> None:
     """Import a filled-in ledger.xlsx: 误报 → waived, 已整改 → awaiting re-check, 暂缓 → new deadline."""
     from portal_audit.feedback import LedgerError, import_ledger
-    from portal_audit.lock import StoreLock
-
-    path = _store_path(config_path, store)
-
-    def work():
-        with StoreLock(path, "feedback import"):
-            db = _open_store(path)
-            try:
-                return import_ledger(db, ledger, by=by)
-            finally:
-                db.close()
 
     try:
-        result = _locked(work)
+        result = _locked_store(config_path, store, "feedback import", lambda db: import_ledger(db, ledger, by=by))
     except LedgerError as exc:
         _fail(str(exc))
     click.echo(f"已导入 {ledger}：")
@@ -397,19 +404,8 @@ def diff(run_a, run_b, config_path, store, out_dir) -> None:
 def prune(keep, config_path, store, vacuum) -> None:
     """Delete runs older than the last N audit runs (the finding history is kept)."""
     from portal_audit.history import prune_runs
-    from portal_audit.lock import StoreLock
 
-    path = _store_path(config_path, store)
-
-    def work():
-        with StoreLock(path, "prune"):
-            db = _open_store(path)
-            try:
-                return prune_runs(db, keep, vacuum=vacuum)
-            finally:
-                db.close()
-
-    deleted = _locked(work)
+    deleted = _locked_store(config_path, store, "prune", lambda db: prune_runs(db, keep, vacuum=vacuum))
     if deleted:
         click.echo(f"已清理 {len(deleted)} 次运行（编号 {', '.join(map(str, deleted))}），保留最近 {keep} 次检查；问题历史未删除。")
     else:
