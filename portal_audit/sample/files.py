@@ -21,13 +21,21 @@ def make_pdf(text: str = "Sample attachment") -> bytes:
     """A one-page PDF showing *text* (ASCII) in Helvetica, with a correct xref table."""
     safe = text.encode("ascii", "replace").decode().replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
     stream = f"BT /F1 18 Tf 72 760 Td ({safe}) Tj ET".encode()
+    return one_page_pdf(stream, [b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"])
+
+
+def one_page_pdf(stream: bytes, fonts: list[bytes]) -> bytes:
+    """A one-page A4 PDF drawing the content *stream*, with a correct xref table.
+
+    *fonts* are the objects from number 5 on: the first is font ``/F1`` of the page, the
+    others what it refers to (``6 0 R`` …)."""
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
         b"/Resources << /Font << /F1 5 0 R >> >> >>",
         b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        *fonts,
     ]
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
