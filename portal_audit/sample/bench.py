@@ -20,6 +20,7 @@ from .templates import (
     PAGER_JS,
     SITE_NAME,
     SITE_SUFFIX,
+    XXGK_COLUMNS,
     Article,
     error_404_page,
     page,
@@ -31,13 +32,9 @@ from .templates import (
     truncate,
 )
 
+# the 政府信息公开 columns of the full portal (the list pages' sidebar links them), and two more
 BENCH_COLUMNS = [
-    ("zcwj", "政策文件"),
-    ("zcjd", "政策解读"),
-    ("fgwj", "法规文件"),
-    ("tzgg", "通知公告"),
-    ("gkzn", "公开指南"),
-    ("ndbg", "年度报告"),
+    *XXGK_COLUMNS,
     ("rsxx", "人事信息"),
     ("czzj", "财政资金"),
 ]
@@ -148,22 +145,23 @@ class BenchPortal:
             return None
         return c, k
 
+    def _matched_article(self, m: re.Match) -> Article | None:
+        """The article a match of _ART_RE or _ATT_RE names (column code, article number)."""
+        loc = self._locate(m.group(1), m.group(4))
+        return None if loc is None else self._full_article(*loc)
+
     def resolve(self, path: str) -> Resource | None:
         m = _ART_RE.match(path)
         if m:
-            loc = self._locate(m.group(1), m.group(4))
-            if loc is None:
-                return None
-            a = self._full_article(*loc)
-            if a.path != path:
+            a = self._matched_article(m)
+            if a is None or a.path != path:
                 return None
             return Resource(body=trs_article(a))
         m = _ATT_RE.match(path)
         if m:
-            loc = self._locate(m.group(1), m.group(4))
-            if loc is None:
+            a = self._matched_article(m)
+            if a is None:
                 return None
-            a = self._full_article(*loc)
             name = path.rsplit("/", 1)[1]
             if ("./" + name) not in [h for h, _t in a.attachments]:
                 return None
