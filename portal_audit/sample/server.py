@@ -113,12 +113,20 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class SampleServer:
-    """A running sample portal. Create it with :func:`serve`."""
+    """A running sample portal: ``serve(portal, …)`` (an alias of this class) serves
+    *portal* on loopback *hosts* (roles main, other, spam in that order).
+
+    All addresses share one port (``port=0`` picks a free one).  With
+    ``ipv6=True`` ``[::1]`` listens on the same port too (IPV6_V6ONLY) and serves
+    the main site; for Host names in *ipv6_fail_hosts* the IPv6 listener resets
+    the connection instead of answering.  *aliases* maps extra Host names (e.g.
+    ``www.sample.gov.cn``) to roles; see :meth:`SampleServer.add_host`.
+    """
 
     def __init__(
         self,
         portal: SamplePortal,
-        hosts=("127.0.0.1", "127.0.0.2", "127.0.0.3"),
+        hosts=DEFAULT_HOSTS,
         port: int = 0,
         ipv6: bool = False,
         ipv6_fail_hosts=(),
@@ -393,23 +401,7 @@ def _parse_range(value: str, size: int):
     return start, min(end, size - 1)
 
 
-def serve(
-    portal: SamplePortal,
-    hosts=("127.0.0.1", "127.0.0.2", "127.0.0.3"),
-    port: int = 0,
-    ipv6: bool = False,
-    ipv6_fail_hosts=(),
-    aliases: dict[str, str] | None = None,
-) -> SampleServer:
-    """Serve *portal* on loopback *hosts* (roles main, other, spam in that order).
-
-    All addresses share one port (``port=0`` picks a free one).  With
-    ``ipv6=True`` ``[::1]`` listens on the same port too (IPV6_V6ONLY) and serves
-    the main site; for Host names in *ipv6_fail_hosts* the IPv6 listener resets
-    the connection instead of answering.  *aliases* maps extra Host names (e.g.
-    ``www.sample.gov.cn``) to roles; see :meth:`SampleServer.add_host`.
-    """
-    return SampleServer(portal, hosts=hosts, port=port, ipv6=ipv6, ipv6_fail_hosts=ipv6_fail_hosts, aliases=aliases)
+serve = SampleServer  # `serve(portal, hosts=…, port=…)`: the documented way to start one
 
 
 __all__ = ["SampleServer", "serve", "Resource", "Response"]
