@@ -1,4 +1,9 @@
-"""Items the spider yields: rows for one store table each."""
+"""Items the spider yields: rows for the store's tables.
+
+One :class:`Rows` item carries everything one response produced (its fetch row,
+the page row, the page's link rows), so that each response costs the item
+machinery once.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,15 @@ from typing import Any
 
 @dataclass
 class Rows:
-    """Rows for one table of the store (``pages``, ``links`` or ``fetches``)."""
+    """Rows for the store, by table (``pages``, ``links`` or ``fetches``)."""
 
-    table: str
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, table: str, rows: list[dict[str, Any]]) -> "Rows":
+        return cls({table: rows})
+
+    def add(self, table: str, rows: list[dict[str, Any]]) -> "Rows":
+        if rows:
+            self.tables.setdefault(table, []).extend(rows)
+        return self

@@ -34,13 +34,14 @@ class StorePipeline:
 
     def process_item(self, item, spider=None):
         if isinstance(item, Rows):
-            buf = self.buffers[item.table]
-            for row in item.rows:
-                row["run_id"] = self.run_id
-                buf.append(row)
-            self.stats.inc_value(f"portal_audit/rows/{item.table}", len(item.rows))
-            if len(buf) >= self.batch:
-                self.flush(item.table)
+            for table, rows in item.tables.items():
+                buf = self.buffers[table]
+                for row in rows:
+                    row["run_id"] = self.run_id
+                    buf.append(row)
+                self.stats.inc_value(f"portal_audit/rows/{table}", len(rows))
+                if len(buf) >= self.batch:
+                    self.flush(table)
         return item
 
     def flush(self, table: str) -> None:

@@ -43,7 +43,15 @@ RETRY_GIVE_UP_LOG_LEVEL = "INFO"
 SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 
+WARN_ON_GENERATOR_RETURN_VALUE = False   # Scrapy would re-parse the callbacks' source per response
+
+# The spider tracks depth, URL length and scope itself.
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+}
 DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.PoliteRetryMiddleware": 550,
 }

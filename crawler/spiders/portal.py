@@ -122,6 +122,9 @@ class PortalSpider(scrapy.Spider):
                 st.add_column(kind, normalize_href(url, site.url))
             self.sites[site.name] = st
         self.probed_hosts: set[str] = set()
+        # URLs already requested this run: a link seen again costs no Request object
+        # (Scrapy's dupefilter would drop it, after building and fingerprinting it)
+        self.requested: set[str] = set()
 
     # -- requests ----------------------------------------------------------
     async def start(self):
@@ -136,6 +139,7 @@ class PortalSpider(scrapy.Spider):
                  from_scope: bool = False, list_date: str | None = None,
                  parent: str | None = None) -> scrapy.Request:
         head = kind in ("attachment", "resource")
+        self.requested.add(url)
         meta = {
             "site": st.name, "kind": kind, "depth": depth, "origin": url, "chain": [],
             "column": column, "from_scope": from_scope, "list_date": list_date, "parent": parent,
@@ -181,11 +185,14 @@ class PortalSpider(scrapy.Spider):
                               size=_content_length(response), visible=visible)
         if binary:
             row["error"] = "以 text/html 返回的二进制内容"
-        yield Rows("fetches", [row])
+        rows = Rows.of("fetches", [row])
+        follow = []
         if outcome is Outcome.OK and tree is not None:
-            yield from self._maybe_probe(final_url, st, meta["kind"])
+            follow.extend(self._maybe_probe(final_url, st, meta["kind"]))
             if self._should_parse(final_url, st, meta):
-                yield from self._parse_page(response, st, tree, text, charset, title, heading)
+                follow.extend(self._parse_page(response, st, tree, text, charset, title, heading, rows))
+        yield rows
+        yield from follow
 
     def _follow_redirect(self, response, st: SiteState):
         meta = response.meta
@@ -194,14 +201,14 @@ class PortalSpider(scrapy.Spider):
         try:
             target = normalize_href(location, response.url)
         except InvalidURL as exc:
-            yield Rows("fetches", [self._fetch_row({**meta, "chain": chain}, st, method=response.request.method,
+            yield Rows.of("fetches", [self._fetch_row({**meta, "chain": chain}, st, method=response.request.method,
                                                    status=response.status, outcome=Outcome.HTTP_ERROR,
                                                    error=f"跳转地址无效：{location}（{exc}）", final_url=location)])
             return
         seen = {hop["url"] for hop in chain}
         if target in seen or len(chain) > self.crawl_cfg.max_redirects:
             error = "循环跳转" if target in seen else f"跳转超过 {self.crawl_cfg.max_redirects} 次"
-            yield Rows("fetches", [self._fetch_row({**meta, "chain": chain + [{"url": target, "status": None}]}, st,
+            yield Rows.of("fetches", [self._fetch_row({**meta, "chain": chain + [{"url": target, "status": None}]}, st,
                                                    method=response.request.method, status=response.status,
                                                    outcome=Outcome.REDIRECT_LOOP, error=error, final_url=target)])
             return
@@ -232,7 +239,7 @@ class PortalSpider(scrapy.Spider):
             yield request.replace(method="GET", headers={"Range": "bytes=0-1023"}, dont_filter=True,
                                   meta={**_own_meta(meta), "head_fallback": True})
             return
-        yield Rows("fetches", [self._fetch_row(meta, st, method=request.method, status=None, outcome=outcome,
+        yield Rows.of("fetches", [self._fetch_row(meta, st, method=request.method, status=None, outcome=outcome,
                                                error=error, final_url=request.url)])
 
     # -- parsing -------------------------------------------------------------
@@ -256,7 +263,10 @@ class PortalSpider(scrapy.Spider):
             return False
         return True
 
-    def _parse_page(self, response, st: SiteState, tree, text: str, charset: str, title: str, heading: str):
+    def _parse_page(self, response, st: SiteState, tree, text: str, charset: str, title: str, heading: str,
+                    rows: Rows):
+        """Parse a page: its page row and link rows go into ``rows``; yields the requests
+        that follow from it."""
         meta = response.meta
         depth = meta["depth"]
         page_url = meta["origin"]
@@ -300,15 +310,11 @@ class PortalSpider(scrapy.Spider):
                                     ensure_ascii=False),
             "fetched_at": now_iso(),
         }
-        yield Rows("pages", [page])
+        rows.add("pages", [page]).add("links", link_rows).add("fetches", invalid)
         if not is_list and depth > 0 and documents.body_is_only_a_link(page["main_text"]):
             reading = self._document_request(raw_links, base, st, page)
             if reading is not None:
                 requests.append(reading)
-        if link_rows:
-            yield Rows("links", link_rows)
-        if invalid:
-            yield Rows("fetches", invalid)
         yield from requests
 
     def _link(self, raw, base: str, page_url: str, st: SiteState, depth: int, column: str | None,
@@ -337,7 +343,7 @@ class PortalSpider(scrapy.Spider):
         else:
             kind = "external"
         row.update(target_url=target, kind=kind)
-        if kind == "external" and not self.crawl_cfg.check_external:
+        if kind == "external" and not self.crawl_cfg.check_external or target in self.requested:
             return row, None
         request = self._request(target, st, kind=kind, depth=depth + 1, column=column, from_scope=child_scope,
                                 list_date=raw.list_date, parent=page_url)
@@ -374,7 +380,7 @@ class PortalSpider(scrapy.Spider):
         if text:
             page = dict(response.meta["page_row"])
             page["main_text"] = f"{page['main_text']} {text}".strip()[:documents.MAX_TEXT]
-            yield Rows("pages", [page])
+            yield Rows.of("pages", [page])
 
     def on_document_error(self, failure):
         return None  # the page keeps its short text; the attachment's HEAD check reports problems

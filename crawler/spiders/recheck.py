@@ -56,13 +56,10 @@ class RecheckSpider(PortalSpider):
         # the URL as planned; it survives redirects)
         return meta.get("origin") in self.plan[st.name].pages
 
-    def _parse_page(self, response, st: SiteState, tree, text, charset, title, heading):
+    def _parse_page(self, response, st: SiteState, tree, text, charset, title, heading, rows):
         wanted = self.plan[st.name].follow
-        for item in super()._parse_page(response, st, tree, text, charset, title, heading):
-            if isinstance(item, scrapy.Request):
-                # only the targets being re-checked, and the PDF/DOCX carrying the page's own
-                # text (page-local content checks read it); no crawling
-                if item.meta.get("origin") in wanted or item.callback == getattr(self, "on_document", None):
-                    yield item
-                continue
-            yield item
+        for request in super()._parse_page(response, st, tree, text, charset, title, heading, rows):
+            # only the targets being re-checked, and the PDF/DOCX carrying the page's own
+            # text (page-local content checks read it); no crawling
+            if request.meta.get("origin") in wanted or request.callback == getattr(self, "on_document", None):
+                yield request
