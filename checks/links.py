@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from rapidfuzz import fuzz
@@ -28,17 +30,32 @@ def _in(values: tuple[str, ...]) -> str:
     return "(" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
+def _fetch_findings(ctx, row, message: str | Callable[[dict[str, Any]], str], evidence: dict[str, Any] | None = None):
+    """One finding on the URL fetched in ``row`` for every site linking to it (see
+    :func:`~checks.common.per_site`), on the first of that site's pages linking to it.
+
+    ``message`` is the message, or a function of the linking pages giving it. Evidence: the
+    fetch's (:func:`~checks.common.fetch_evidence`), ``evidence`` and ``linked_from``, the
+    linking pages.
+    """
+    for site, linked in per_site(ctx, row):
+        page, anchor = first_page(linked)
+        yield ctx.finding(site=site, url=row["url"], page=page, anchor=anchor,
+                          message=message(linked) if callable(message) else message,
+                          evidence={**fetch_evidence(row), **(evidence or {}), "linked_from": linked})
+
+
 def _broken_targets(ctx, kinds: tuple[str, ...], what: str):
     sql = (f"SELECT * FROM fetches WHERE run_id = ? AND outcome IN {_in(_BROKEN)}"
            f" AND kind IN {_in(kinds)} ORDER BY site, url")
     for row in ctx.rows(sql, (ctx.run_id,)):
-        for site, linked in per_site(ctx, row):
-            page, anchor = first_page(linked)
-            evidence = {**fetch_evidence(row), "linked_from": linked}
-            detail = row["error"] or Outcome(row["outcome"]).label
+        detail = row["error"] or Outcome(row["outcome"]).label
+
+        def message(linked, row=row, detail=detail):
             times = f"，共 {linked['count']} 个页面引用" if linked["count"] > 1 else ""
-            yield ctx.finding(site=site, url=row["url"], page=page, anchor=anchor,
-                              message=f"{what}：{detail}（尝试 {row['attempts']} 次）{times}", evidence=evidence)
+            return f"{what}：{detail}（尝试 {row['attempts']} 次）{times}"
+
+        yield from _fetch_findings(ctx, row, message)
 
 
 @check("link.broken", title="链接无法访问（断链）", severity="error",
@@ -84,11 +101,7 @@ def link_redirect_loop(ctx):
     """
     for row in ctx.rows("SELECT * FROM fetches WHERE run_id = ? AND outcome = 'redirect_loop' ORDER BY url",
                         (ctx.run_id,)):
-        for site, linked in per_site(ctx, row):
-            page, anchor = first_page(linked)
-            yield ctx.finding(site=site, url=row["url"], page=page, anchor=anchor,
-                              message=f"链接循环跳转：{row['error']}",
-                              evidence={**fetch_evidence(row), "linked_from": linked})
+        yield from _fetch_findings(ctx, row, f"链接循环跳转：{row['error']}")
 
 
 @check("link.redirect-chain", title="链接多次跳转", severity="warning",
@@ -105,11 +118,8 @@ def link_redirect_chain(ctx):
         hops = json.loads(row["redirects_json"])
         if len(hops) - 1 <= max_hops:
             continue
-        for site, linked in per_site(ctx, row):
-            page, anchor = first_page(linked)
-            yield ctx.finding(site=site, url=row["url"], page=page, anchor=anchor,
-                              message=f"链接经过 {len(hops) - 1} 次跳转才到达目标页面（上限 {max_hops} 次）",
-                              evidence={**fetch_evidence(row), "linked_from": linked, "max_hops": max_hops})
+        yield from _fetch_findings(ctx, row, f"链接经过 {len(hops) - 1} 次跳转才到达目标页面（上限 {max_hops} 次）",
+                                   {"max_hops": max_hops})
 
 
 @check("link.soft404", title="链接指向“页面不存在”页面（软404）", severity="error",
@@ -139,12 +149,8 @@ def link_soft404(ctx):
             rule = "页面内容与该网站对不存在地址返回的错误页相同"
         else:
             continue
-        for site, linked in per_site(ctx, row):
-            page, anchor = first_page(linked)
-            yield ctx.finding(site=site, url=row["url"], page=page, anchor=anchor,
-                              message=f"链接返回 200 但内容为错误页：{row['title'] or '（无标题）'}",
-                              evidence={**fetch_evidence(row), "title": row["title"], "rule": rule,
-                                        "linked_from": linked})
+        yield from _fetch_findings(ctx, row, f"链接返回 200 但内容为错误页：{row['title'] or '（无标题）'}",
+                                   {"title": row["title"], "rule": rule})
 
 
 _BOILERPLATE = re.compile(r"关于|印发|转发|公布|的|通知|意见|办法|方案|决定|《|》|〈|〉|“|”|\s|"
@@ -241,11 +247,7 @@ def link_inconclusive(ctx):
            f" AND kind IN {_in(CHECKED_KINDS)} ORDER BY url")
     for row in ctx.rows(sql, (ctx.run_id,)):
         label = Outcome(row["outcome"]).label
-        for site, linked in per_site(ctx, row):
-            page, anchor = first_page(linked)
-            yield ctx.finding(site=site, url=row["url"], page=page, anchor=anchor,
-                              message=f"无法判定链接是否可用：{label}（{row['error'] or ''}）",
-                              evidence={**fetch_evidence(row), "linked_from": linked})
+        yield from _fetch_findings(ctx, row, f"无法判定链接是否可用：{label}（{row['error'] or ''}）")
 
 
 @check("site.unreachable", title="网站首页无法访问", severity="error",
