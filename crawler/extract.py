@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import lxml.etree
 import lxml.html
+from lxml.html import soupparser
 
 from portal_audit.text import find_dates, squash
 
@@ -73,14 +74,29 @@ def _meta_charset(body: bytes) -> str | None:
     return normalize_charset(m.group(1).decode("ascii", "ignore")) if m else None
 
 
+_ANCHOR_TAG = re.compile(r"<a\s", re.I)
+_CONTROL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32)])
+
+
 def parse_tree(text: str) -> lxml.html.HtmlElement | None:
+    """An lxml tree of the page. libxml2's recovering parser handles most broken HTML
+    fast; when it loses the document (it gives up below 256 levels of unclosed tags, as
+    in pages built from nested <font>/<div> soup), BeautifulSoup rebuilds the tree
+    (``lxml.html.soupparser``), so the links are not lost."""
     text = _XML_DECL.sub("", text, count=1)
     if not text.strip():
         return None
     try:
-        return lxml.html.document_fromstring(text)
+        tree = lxml.html.document_fromstring(text)
     except (lxml.etree.ParserError, ValueError):
-        return None
+        tree = None
+    anchors = len(_ANCHOR_TAG.findall(text))
+    if anchors >= 3 and (tree is None or sum(1 for _ in tree.iter("a")) * 2 < anchors):
+        try:
+            return soupparser.fromstring(text.translate(_CONTROL))
+        except (ValueError, TypeError, RecursionError):
+            return tree
+    return tree
 
 
 def text_of(el) -> str:

@@ -53,6 +53,13 @@ def test_decode_gbk_with_meta_only_without_any_charset_and_with_a_lying_declarat
     assert "政务公开工作要点" in decoded and charset == "utf-8"
 
 
+def test_tag_soup_deeper_than_libxml2_goes_is_rebuilt_by_beautifulsoup():
+    soup = "<html><body>" + "<div><font>" * 300 + "".join(f'<a href="/x{i}">文件{i}</a>' for i in range(10))
+    tree = extract.parse_tree(soup + "</body></html>")
+    assert [link.href for link in extract.iter_links(tree)] == [f"/x{i}" for i in range(10)]
+    assert extract.page_title(extract.parse_tree("<title>标题</title>" + soup)) == "标题"
+
+
 def test_binary_and_empty_and_malformed_html():
     assert extract.looks_binary(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
     assert extract.parse_tree("") is None
