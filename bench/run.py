@@ -217,8 +217,13 @@ def _window(server_stats: dict) -> float:
 def _crawl_figures(m: dict, server: dict, pages: int) -> dict:
     """Throughput and CPU over the crawl window, measured alike for both sides."""
     crawl_s = _window(server)
-    crawl_cpu = cpu_between(m.pop("samples"), server["first"], server["last"])
+    samples = m.pop("samples")
+    crawl_cpu = cpu_between(samples, server["first"], server["last"])
+    during = [x[2] for x in samples if x[0] <= server["last"]]
+    after = [x[2] for x in samples if x[0] > server["last"]]
     return {"crawl_s": crawl_s, "crawl_cpu_s": crawl_cpu,
+            "peak_rss_crawl_mb": max(during, default=float("nan")),
+            "peak_rss_after_crawl_mb": max(after, default=float("nan")),
             "pages_per_s": pages / crawl_s, "requests_per_s": server["requests"] / crawl_s,
             "cpu_ms_per_page": 1000 * crawl_cpu / pages if pages else float("nan"),
             "cpu_busy_pct": 100 * crawl_cpu / crawl_s}
@@ -428,7 +433,9 @@ def markdown(results: list[dict]) -> str:
             f"CPU per page during the crawl: audit {a['cpu_ms_per_page']:.2f} ms, bare {b['cpu_ms_per_page']:.2f} ms "
             f"(crawler busy {a['cpu_busy_pct']:.0f}% / {b['cpu_busy_pct']:.0f}% of a core). Audit wall {a['wall_s']:.1f} s"
             f" = crawl {a['crawl_s']:.1f} s + checks {a['checks_s']:.2f} s + report {_f(a['report_s'], '{:.2f}')} s"
-            f" + start-up. Peak RSS over the runs: {', '.join(f'{x:.0f}' for x in r['peak_rss_mb_all'])} MB."
+            f" + start-up. Peak RSS over the runs: {', '.join(f'{x:.0f}' for x in r['peak_rss_mb_all'])} MB"
+            f" (fastest run: {_f(a.get('peak_rss_crawl_mb'), '{:.0f}')} MB while crawling, "
+            f"{_f(a.get('peak_rss_after_crawl_mb'), '{:.0f}')} MB in checks and reports)."
             + (f" WARNING: {r['warning']}" if r.get("warning") else "")
             + (f" CLI error: {a['cli_error']}" if a.get("cli_error") else ""))
     growth = rss_growth(results)
