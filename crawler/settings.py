@@ -41,6 +41,8 @@ globals()[_RESOLVER_SETTING] = "crawler.resolver.PortalResolver"
 LOG_INSTALL_ROOT_HANDLER = False
 RETRY_GIVE_UP_LOG_LEVEL = "INFO"
 SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"   # breadth-first with the spider's -depth priority
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 
 WARN_ON_GENERATOR_RETURN_VALUE = False   # Scrapy would re-parse the callbacks' source per response

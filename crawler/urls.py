@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -58,6 +59,7 @@ def _fold_fullwidth_head(raw: str) -> str:
     return unicodedata.normalize("NFKC", raw) if _SCHEME_HEAD.match(unicodedata.normalize("NFKC", raw)) else raw
 
 
+@functools.lru_cache(maxsize=32768)
 def canonical(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):

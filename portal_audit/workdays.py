@@ -3,11 +3,13 @@ working days (调休) included, from the chinese-calendar package."""
 
 from __future__ import annotations
 
+import functools
 from datetime import date, timedelta
 
 import chinese_calendar
 
 
+@functools.lru_cache(maxsize=8192)
 def is_workday(day: date) -> bool:
     try:
         return chinese_calendar.is_workday(day)

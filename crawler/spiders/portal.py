@@ -147,7 +147,7 @@ class PortalSpider(scrapy.Spider):
             "dont_obey_robotstxt": not st.robots or kind in LEAF_KINDS,
         }
         return scrapy.Request(url, method="HEAD" if head else "GET", callback=self.on_response,
-                              errback=self.on_error, meta=meta, priority=5 if kind in LEAF_KINDS else 0)
+                              errback=self.on_error, meta=meta, priority=_priority(kind, depth))
 
     # -- responses ---------------------------------------------------------
     def on_response(self, response):
@@ -348,7 +348,7 @@ class PortalSpider(scrapy.Spider):
         request = self._request(target, st, kind=kind, depth=depth + 1, column=column, from_scope=child_scope,
                                 list_date=raw.list_date, parent=page_url)
         if target == st.disclosure:
-            request = request.replace(priority=10)  # parse the disclosure page early: it defines the scope
+            request = request.replace(priority=LEAF_PRIORITY + 1)  # parse the disclosure page early: it defines the scope
         return row, request
 
     def _document_request(self, raw_links, base: str, st: SiteState, page: dict) -> scrapy.Request | None:
@@ -483,6 +483,16 @@ def classify_failure(failure) -> tuple[Outcome, str]:
                      ResponseFailed, neterr.ConnectionLost, neterr.ConnectionDone):
         return Outcome.RESET, f"连接中断：{text[:300]}"
     return Outcome.ERROR, f"{type(exc).__name__}: {text[:300]}"
+
+
+LEAF_PRIORITY = 1000
+
+
+def _priority(kind: str, depth: int) -> int:
+    """Breadth-first: pages in order of depth, so that a page's depth is its shortest link
+    distance from the home page (article prev/next chains would otherwise run deep), with
+    leaf checks (attachments, external links, probes) first so the queue stays short."""
+    return LEAF_PRIORITY if kind in LEAF_KINDS else -depth
 
 
 OWN_META_KEYS = ("site", "kind", "depth", "origin", "chain", "column", "from_scope", "list_date", "parent",
