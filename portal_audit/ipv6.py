@@ -211,7 +211,9 @@ def differences(v4: Mapping[str, Any] | None, v6: Mapping[str, Any]) -> list[dic
     if not v4 or v6.get("status") is None:
         return []
     diffs = []
-    if v4.get("status") is not None and v4["status"] != v6["status"]:
+    # a ranged GET's 206 (the crawler's HEAD fallback for attachments) and a 200 are the same answer
+    same = {206: 200}
+    if v4.get("status") is not None and same.get(v4["status"], v4["status"]) != same.get(v6["status"], v6["status"]):
         diffs.append({"field": "status", "label": FIELD_LABELS["status"], "ipv4": v4["status"], "ipv6": v6["status"]})
     if v4.get("final_url") and v6.get("final_url") and v4["final_url"] != v6["final_url"]:
         diffs.append({"field": "final_url", "label": FIELD_LABELS["final_url"], "ipv4": v4["final_url"],
