@@ -14,11 +14,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# dnsmasq serves the DNS zone of the IPv6 tests (Debian's dnsmasq-base: the binary, no service).
+# Debian packages the tests use: dnsmasq serves the DNS zone of the IPv6 tests (dnsmasq-base:
+# the binary, no service); LibreOffice Calc (headless) proves the ledger opens cleanly.
+SYSTEM_PACKAGES := dnsmasq:dnsmasq-base soffice:libreoffice-calc-nogui
+
 system-deps:
-	@command -v dnsmasq >/dev/null 2>&1 || { \
+	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
+	  command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq dnsmasq-base >/dev/null; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 demo: install
 	$(BIN)/portal-audit demo -c config.yaml -o out/demo
