@@ -21,6 +21,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, TemplateNotFound, select_autoescape
 
+from portal_audit.history import STATUS_LABELS
 from portal_audit.models import Severity
 
 log = logging.getLogger(__name__)
@@ -33,8 +34,7 @@ RUN_STATUS = {"completed": "已完成", "running": "进行中", "interrupted": "
 SITE_STATUS = {"ok": "正常", "unreachable": "首页无法访问", "unknown": "未记录"}
 CHECK_STATE = {"ok": "未发现问题", "found": "发现问题", "n/a": "不适用", "error": "执行出错", "skipped": "本次未执行"}
 # History statuses (portal_audit/history.py); the same words as its section.
-FINDING_STATUS = {"new": "新增", "open": "持续", "reopened": "复发", "unverified": "持续（本次未核实）", "fixed": "已整改",
-                  "waived": "豁免"}
+FINDING_STATUS = STATUS_LABELS
 
 # Chinese labels of evidence keys; keys not listed here are shown as they are.
 EVIDENCE_LABELS = {

@@ -64,7 +64,7 @@
       var mSite = !site || r.site.name === site;
       var mCheck = !code || r.grp.code === code;
       var mSev = sevOn[r.sev] !== false;
-      var mBase = (!newOnly || r.status === "new") &&
+      var mBase = (!newOnly || r.status === "new" || r.status === "reopened") &&
                   (!terms.length || terms.every(function (t) { return textOf(r).indexOf(t) >= 0; }));
       if (mBase && mSite && mCheck) nSev[r.sev] = (nSev[r.sev] || 0) + 1;
       if (mBase && mCheck && mSev) nSite[r.site.name] = (nSite[r.site.name] || 0) + 1;
@@ -96,7 +96,7 @@
     var sevOff = sevBoxes.filter(function (b) { return !b.checked; });
     if (sevOff.length) parts.push("不含级别：" + sevOff.map(function (b) { return b.parentNode.querySelector(".badge").textContent; }).join("、"));
     if (terms.length) parts.push("搜索：" + query.value.trim());
-    if (newOnly) parts.push("只看新增");
+    if (newOnly) parts.push("只看新增和复发");
     note.textContent = "本打印件已按筛选条件显示 " + shown + " / " + recs.length + " 条问题（" + parts.join("；") + "）。";
     note.hidden = !active;
   }
