@@ -9,6 +9,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 
 import lxml.etree
 import lxml.html
@@ -239,9 +240,12 @@ class RawLink:
     list_date: str | None
 
 
-def iter_links(tree) -> Iterator[RawLink]:
-    """Every link-like element with its anchor text, position and hidden state."""
+def iter_links(tree, reference: date | None = None) -> Iterator[RawLink]:
+    """Every link-like element with its anchor text, position, hidden state and the date
+    shown beside it in a list (a month-day date such as ``06-26`` takes its year from
+    ``reference``, the audit date)."""
     oracle = _HiddenOracle(tree)
+    dates: dict = {}
     for el in tree.iter(*LINK_ATTRS):
         attr = LINK_ATTRS[el.tag]
         href = el.get(attr)
@@ -254,20 +258,49 @@ def iter_links(tree) -> Iterator[RawLink]:
             anchor = squash(el.get("title") or el.get("alt") or "")
             hidden = None
         yield RawLink(href=href, anchor=anchor[:300], tag=el.tag, attr=attr, line=el.sourceline,
-                      hidden=hidden, list_date=_item_date(el) if el.tag == "a" else None)
+                      hidden=hidden, list_date=_item_date(el, reference, dates) if el.tag == "a" else None)
 
 
-def _item_date(a) -> str | None:
-    """The date shown beside a list item link (in its <li>/<tr>/<dd>), ISO format."""
+_MONTH_DAY = re.compile(r"(?<![\d.\-/])(?:(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])|(\d{1,2})月(\d{1,2})日)(?![\d:])")
+
+
+def _item_date(a, reference: date | None, memo: dict) -> str | None:
+    """The date shown beside a list item link (in its <li>/<tr>/<dd>), ISO format;
+    ``memo`` keeps each item's date so an item with several links is read once."""
     node = a.getparent()
     for _ in range(3):
         if node is None:
             return None
         if node.tag in ("li", "tr", "dd", "dl", "p"):
-            dates = find_dates(text_of(node))
-            return dates[-1][1].isoformat() if dates else None
+            if node not in memo:
+                memo[node] = _date_beside(node, a, reference)
+            return memo[node]
         node = node.getparent()
     return None
+
+
+def _date_beside(item, a, reference: date | None) -> str | None:
+    text = text_of(item)
+    dates = find_dates(text)
+    if dates:
+        return dates[-1][1].isoformat()
+    if reference is None:
+        return None
+    rest = text.replace(text_of(a), " ")
+    found = _MONTH_DAY.findall(rest)
+    if not found:
+        return None
+    mm, dd, m2, d2 = found[-1]
+    try:
+        day = date(reference.year, int(mm or m2), int(dd or d2))
+    except ValueError:
+        return None
+    if day > reference:  # a month-day later than the audit date is last year's
+        try:
+            day = day.replace(year=reference.year - 1)
+        except ValueError:
+            return None
+    return day.isoformat()
 
 
 _CREATE_PAGE = re.compile(r"createPageHTML\s*\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,\s*['\"]([\w-]+)['\"]\s*,\s*['\"](\w+)['\"]")

@@ -187,7 +187,7 @@ def gather(cfg: Config, run_id: int, store_path: str, plans, progress: bool = Fa
     sub = dataclasses.replace(cfg, sites=tuple(s for s in cfg.sites if s.name in plans))
     process = crawler_process(sub, run_id, store_path, progress)
     crawler = process.create_crawler(RecheckSpider)
-    process.crawl(crawler, sites=list(sub.sites), crawl=cfg.crawl, plan=plans)
+    process.crawl(crawler, sites=list(sub.sites), crawl=cfg.crawl, plan=plans, reference_date=cfg.audit_date)
     process.start()
     reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
     store = Store(store_path)

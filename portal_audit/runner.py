@@ -74,7 +74,7 @@ def gather(cfg: Config, run_id: int, store_path: str, progress: bool = True) -> 
 
     process = crawler_process(cfg, run_id, store_path, progress)
     crawler = process.create_crawler(PortalSpider)
-    process.crawl(crawler, sites=list(cfg.sites), crawl=cfg.crawl)
+    process.crawl(crawler, sites=list(cfg.sites), crawl=cfg.crawl, reference_date=cfg.audit_date)
     process.start()
     reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
     spider = crawler.spider

@@ -101,6 +101,21 @@ def test_hidden_links_by_inline_and_embedded_css():
     assert links["mailto:x@y.cn"].line is not None
 
 
+def test_month_day_list_dates_take_their_year_from_the_audit_date():
+    from datetime import date
+
+    tree = extract.parse_tree("""<ul>
+      <li><a href="/a.html">关于做好汛期安全工作的通知</a><span>06-26</span></li>
+      <li><a href="/b.html">年终总结</a><span>[12-28]</span></li>
+      <li><a href="/c.html">2024年经济运行情况</a><span>3月5日</span></li>
+      <li><a href="/d.html">增长1.5个百分点</a></li>
+      <li><a href="/e.html">会议 10:30 召开</a></li></ul>""")
+    got = {link.href: link.list_date for link in extract.iter_links(tree, date(2024, 6, 30))}
+    assert got == {"/a.html": "2024-06-26", "/b.html": "2023-12-28", "/c.html": "2024-03-05",
+                   "/d.html": None, "/e.html": None}
+    assert {link.list_date for link in extract.iter_links(tree)} == {None}
+
+
 def test_trs_pagination_script():
     html = '<script>createPageHTML(12, 0, "index", "html");</script>'
     assert extract.pagination_hrefs(html) == [f"index_{i}.html" for i in range(1, 12)]

@@ -19,6 +19,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
@@ -108,9 +109,10 @@ def _scope_prefix(url: str) -> str:
 class PortalSpider(scrapy.Spider):
     name = "portal"
 
-    def __init__(self, sites: list[SiteConfig], crawl: CrawlConfig, **kwargs):
+    def __init__(self, sites: list[SiteConfig], crawl: CrawlConfig, reference_date: date | None = None, **kwargs):
         super().__init__(**kwargs)
         self.crawl_cfg = crawl
+        self.reference_date = reference_date or date.today()   # the audit date: gives month-day list dates a year
         self.sites: dict[str, SiteState] = {}
         for site in sites:
             hosts = {site.host, *(h.lower() for h in site.allowed_domains)}
@@ -276,7 +278,7 @@ class PortalSpider(scrapy.Spider):
             base = urljoin(base, base_el.get("href"))
         st.pages += 1
         self.crawler.stats.inc_value(f"portal_audit/site/{st.name}/pages")
-        raw_links = list(extract.iter_links(tree))
+        raw_links = list(extract.iter_links(tree, self.reference_date))
         if depth == 0:
             self._discover(st, raw_links, base, home=True)
         elif st.disclosure and page_url == st.disclosure:
