@@ -68,7 +68,7 @@ def canonical(url: str) -> str:
         host = parts.hostname
         port = parts.port
     except ValueError as exc:
-        raise InvalidURL(f"端口或主机无效：{exc}") from None
+        raise InvalidURL("端口号无效" if "port" in str(exc).lower() else "主机名无效") from None
     if not host or " " in (parts.netloc or "") or _WS.search(parts.netloc):
         raise InvalidURL("主机名无效")
     if any(c in host for c in "<>\"'{}|\\^`"):

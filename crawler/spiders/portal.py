@@ -469,7 +469,8 @@ def classify_failure(failure) -> tuple[Outcome, str]:
     exc = failure.value
     text = str(exc) or type(exc).__name__
     if failure.check(scrapy_exc.CannotResolveHostError, neterr.DNSLookupError):
-        return Outcome.DNS, f"域名无法解析：{text}"
+        host = urlsplit(failure.request.url).hostname if getattr(failure, "request", None) else None
+        return Outcome.DNS, f"域名 {host or ''} 无法解析（{text[:200]}）"
     if failure.check(scrapy_exc.DownloadConnectionRefusedError, neterr.ConnectionRefusedError):
         return Outcome.REFUSED, "连接被拒绝"
     if failure.check(scrapy_exc.DownloadTimeoutError, neterr.TimeoutError, neterr.TCPTimedOutError,
