@@ -2,7 +2,9 @@
 
 The text of every stored page is scanned once: its title, its main text (for an article
 whose body is only a PDF/DOCX download link, the gatherer stores the document's text
-there) and its metadata values. Nothing this module returns, stores or prints holds a
+there) and its metadata values; so is the text of every same-site XLSX/DOCX/PDF
+attachment the gatherer read (``attachment_texts``): a finding there names the
+attachment as its URL and a page linking to it. Nothing this module returns, stores or prints holds a
 full number: values are masked as the 永安市 通报 prescribes (138****5678,
 371302********1234), and so is every number in the quoted context.
 """
@@ -14,7 +16,9 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
+from urllib.parse import unquote, urlsplit
 
+from checks.common import linking_page
 from checks.registry import NotApplicable, check
 
 PROVINCES = frozenset({11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46,
@@ -110,6 +114,13 @@ class PageHits:
     title: str
     ids: dict[str, Hit] = field(default_factory=dict)
     mobiles: dict[str, Hit] = field(default_factory=dict)
+    attachment: bool = False        # ``url`` is an attachment (its text from attachment_texts)
+
+    def add(self, kind: str, masked: str, context: str, digest: int, where: str) -> None:
+        bucket = self.ids if kind == "id" else self.mobiles
+        hit = bucket.setdefault(masked, Hit(masked, where=where, context=context))
+        hit.count += 1
+        hit.values.add(digest)
 
 
 def _context(text: str, start: int, end: int) -> str:
@@ -164,15 +175,46 @@ def privacy_hits(ctx) -> list[PageHits]:
                 for kind, masked, context, digest in scan_text(text, ctx.audit_date):
                     if page is None:
                         page = PageHits(row["site"], row["url"], row["heading"] or row["title"] or "")
-                    bucket = page.ids if kind == "id" else page.mobiles
-                    hit = bucket.setdefault(masked, Hit(masked, where=where, context=context))
-                    hit.count += 1
-                    hit.values.add(digest)
+                    page.add(kind, masked, context, digest, where)
             if page is not None:
                 result.append(page)
+        result.extend(_attachment_hits(ctx, {(p.site, p.url): p for p in result}))
         return result
 
     return ctx.computed("privacy.hits", build)
+
+
+def _attachment_hits(ctx, pages: dict[tuple[str, str], PageHits]) -> list[PageHits]:
+    """The masked IDs and mobiles of every attachment read. A value already reported on a
+    page linking to the attachment (a download-only article carries the document's text as
+    its main text) is not reported again for the attachment."""
+    result = []
+    sql = "SELECT site, url, text FROM attachment_texts WHERE run_id = ? ORDER BY site, url"
+    for row in ctx.rows(sql, (ctx.run_id,)):
+        hits = scan_text(row["text"] or "", ctx.audit_date)
+        if not hits:
+            continue
+        seen: set[tuple[str, int]] = set()
+        for source in ctx.store.query("SELECT DISTINCT source_url FROM links WHERE run_id = ? AND site = ?"
+                                      " AND target_url = ?", (ctx.run_id, row["site"], row["url"])):
+            linking = pages.get((row["site"], source["source_url"]))
+            if linking is not None:
+                seen.update(("id", d) for h in linking.ids.values() for d in h.values)
+                seen.update(("mobile", d) for h in linking.mobiles.values() for d in h.values)
+        attachment = None
+        for kind, masked, context, digest in hits:
+            if (kind, digest) in seen:
+                continue
+            if attachment is None:
+                attachment = PageHits(row["site"], row["url"], _file_name(row["url"]), attachment=True)
+            attachment.add(kind, masked, context, digest, "附件")
+        if attachment is not None:
+            result.append(attachment)
+    return result
+
+
+def _file_name(url: str) -> str:
+    return unquote(urlsplit(url).path.rsplit("/", 1)[-1])
 
 
 def _findings(ctx, kind: str, label: str):
@@ -191,18 +233,27 @@ def _findings(ctx, kind: str, label: str):
             if i >= max_per_page:
                 break
             times = f"（出现 {hit.count} 次）" if hit.count > 1 else ""
+            evidence = {"masked": hit.masked, "where": hit.where, "context": hit.context,
+                        "occurrences": hit.count, "distinct_on_page": distinct, "occurrences_on_page": total,
+                        "reported_on_page": min(len(bucket), max_per_page), "title": page.title}
+            if page.attachment:
+                linked = linking_page(ctx, page.url, page.site)
+                evidence.update(attachment=page.url, file=page.title)
+                yield ctx.finding(
+                    site=page.site, url=page.url, page=linked,
+                    message=f"附件（{page.title}）中公开了未脱敏的{label} {hit.masked}{times}；"
+                            f"该附件共 {distinct} 个{label}未脱敏",
+                    evidence=evidence, identity=(page.url, hit.masked))
+                continue
             yield ctx.finding(
                 site=page.site, url=page.url, page=None,
                 message=f"页面{hit.where}公开了未脱敏的{label} {hit.masked}{times}；本页共 {distinct} 个{label}未脱敏",
-                evidence={"masked": hit.masked, "where": hit.where, "context": hit.context,
-                          "occurrences": hit.count, "distinct_on_page": distinct, "occurrences_on_page": total,
-                          "reported_on_page": min(len(bucket), max_per_page), "title": page.title},
-                identity=(page.url, hit.masked))
+                evidence=evidence, identity=(page.url, hit.masked))
 
 
 @check("privacy.id-number", title="公开了完整的居民身份证号", severity="error",
        fix="立即撤下或脱敏处理（如 35*************123），并排查同批公开的名单、附件；公开前落实保密审查和个人信息去标识化。",
-       requires=("pages",), options={"max_per_page": 20},
+       requires=("pages", "attachment_texts"), options={"max_per_page": 20},
        source="国务院办公厅《2018年政务公开工作要点》：涉及个人隐私的政府信息公开时要去标识化处理；"
               "《政府网站发展指引》：不得泄露个人隐私；S3 一(三) 杜绝泄露公民个人信息；GB 11643-1999 公民身份号码")
 def privacy_id_number(ctx):
@@ -210,13 +261,16 @@ def privacy_id_number(ctx):
     province code (11–65, 71, 81, 82), digits 7–14 a real birth date between 1900 and the
     audit date, and the last character the valid GB 11643 check character (ISO 7064
     MOD 11-2, X for 10). Title, main text (including the text of a PDF/DOCX that carries
-    an article) and metadata values are scanned.
+    an article) and metadata values are scanned, and so is the text of every same-site
+    XLSX/DOCX/PDF attachment (a 名单 spreadsheet): such a finding's URL is the attachment,
+    its page a page linking to it, and its message says 附件. A value already reported on
+    that linking page is not reported again for the attachment.
 
     Not flagged: masked numbers (3713**********1234, 371302********123X); a number with a
     wrong check character, an impossible birth date or an unknown province; 18 characters
     inside a longer run of digits or letters (bank accounts, 统一社会信用代码 such as
     91371300MA…, order numbers) or right after a code label (统一社会信用代码, 编号, 订单号 …);
-    attachments that are not read (XLS, DOC, WPS).
+    attachments that are not read (XLS, DOC, WPS, external or over the size cap).
 
     One finding per page and masked value (at most ``max_per_page``, default 20, per page).
     The message, evidence and report never contain the full number: the value and the
@@ -228,7 +282,7 @@ def privacy_id_number(ctx):
 
 @check("privacy.mobile", title="公开了完整的手机号码", severity="error",
        fix="对个人手机号码脱敏（如 138****1234）或改为单位办公电话；公开前落实个人信息审查。",
-       requires=("pages",), options={"max_per_page": 20},
+       requires=("pages", "attachment_texts"), options={"max_per_page": 20},
        source="永安市政府办公室 2022年第四季度网站错情通报：电话号码须进行脱敏处理，格式如 138****1234；"
               "《2018年政务公开工作要点》去标识化；S3 一(三)")
 def privacy_mobile(ctx):

@@ -13,7 +13,7 @@ from typing import Any
 
 @dataclass
 class Rows:
-    """Rows for the store, by table (``pages``, ``links`` or ``fetches``)."""
+    """Rows for the store, by table (``pages``, ``links``, ``fetches`` or ``attachment_texts``)."""
 
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 

@@ -14,7 +14,8 @@ from store import Store
 
 log = logging.getLogger(__name__)
 
-CONFLICT_KEYS = {"pages": ("run_id", "url"), "fetches": ("run_id", "url"), "links": ()}
+CONFLICT_KEYS = {"pages": ("run_id", "url"), "fetches": ("run_id", "url"), "links": (),
+                 "attachment_texts": ("run_id", "url")}
 
 
 class StorePipeline:

@@ -290,4 +290,21 @@ def m003_history(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = [m001_initial, m002_ipv6, m003_history]
+def m004_attachment_texts(db: sqlite3.Connection) -> None:
+    """The text read from same-site XLSX/DOCX/PDF attachments (crawler/documents.py), one row
+    per attachment URL and run, for the privacy checks."""
+    _script(db,
+        """
+        CREATE TABLE attachment_texts (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL,
+            site TEXT NOT NULL,
+            url TEXT NOT NULL,
+            text TEXT NOT NULL,
+            UNIQUE (run_id, url)
+        )
+        """
+    )
+
+
+MIGRATIONS = [m001_initial, m002_ipv6, m003_history, m004_attachment_texts]

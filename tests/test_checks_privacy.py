@@ -8,7 +8,7 @@ import json
 import pytest
 
 from checks.privacy import (id_check_char, is_id_number, mask_id, mask_mobile, mask_numbers, scan_text)
-from tests.test_checks_dates import AUDIT, Snapshot
+from tests.test_checks_dates import AUDIT, H, Snapshot
 
 TODAY = AUDIT
 
@@ -124,6 +124,33 @@ def test_the_checks_report_each_value_once_per_page_and_never_the_full_number(tm
         assert full not in stored
     capped = snap.audit("privacy.id-number", options={"privacy.id-number": {"max_per_page": 1}})
     assert len(capped) == 1 and capped[0].evidence["distinct_on_page"] == 2
+    snap.store.close()
+
+
+def test_attachment_texts_are_scanned_and_named_as_attachments(tmp_path):
+    snap = Snapshot(tmp_path / "a.db")
+    article = snap.page("/xxgk/mzxx/t_5.html", title="低保对象名单公示", text="现将名单予以公示。")
+    carrier = snap.page("/xxgk/rsxx/t_6.html", title="拟录用人员名单", text=f"详见附件。 周某某 {VALID}")
+    xlsx, docx = H + "/xxgk/mzxx/P0205.xlsx", H + "/xxgk/rsxx/P0206.docx"
+    snap.link("/xxgk/mzxx/t_5.html", xlsx, anchor="2024年低保对象名单.xlsx", kind="attachment")
+    snap.link("/xxgk/rsxx/t_6.html", docx, anchor="名单.docx", kind="attachment")
+    snap.store.insert_many("attachment_texts", [
+        {"run_id": snap.run, "site": "s", "url": xlsx, "text": f"序号 姓名 身份证号 联系电话 1 刘某 {VALID_X} 13805391122"},
+        # the docx is the carrier page's main text already: not reported twice
+        {"run_id": snap.run, "site": "s", "url": docx, "text": f"周某某 {VALID}"}])
+    findings = snap.audit("privacy.id-number", "privacy.mobile")
+    got = sorted((f.check, f.url, f.page, f.evidence["masked"]) for f in findings)
+    assert got == sorted([("privacy.id-number", carrier, None, "371302********2538"),
+                          ("privacy.id-number", xlsx, article, "340524********001X"),
+                          ("privacy.mobile", xlsx, article, "138****1122")])
+    for f in findings:
+        if f.url == xlsx:
+            assert "附件" in f.message and "P0205.xlsx" in f.message and f.evidence["where"] == "附件"
+            assert f.evidence["attachment"] == xlsx
+    stored = json.dumps([r["message"] + r["evidence_json"] for r in
+                         snap.store.query("SELECT message, evidence_json FROM findings")], ensure_ascii=False)
+    for full in (VALID, VALID_X, "13805391122"):
+        assert full not in stored
     snap.store.close()
 
 

@@ -1,5 +1,5 @@
 """Reading documents: main text and 信息公开 metadata from real-world shaped TRS / Hanweb /
-generic templates (GBK included), and the text of PDF / DOCX attachments."""
+generic templates (GBK included), and the text of PDF / DOCX / XLSX attachments."""
 
 from __future__ import annotations
 
@@ -146,6 +146,31 @@ def test_pdf_and_docx_text():
     assert documents.extract_document_text(docx, None) == "本方案自2023年1月10日起施行，有效期1年。"
     # a .docx served as octet-stream, with a misleading extension, is still read by its bytes
     assert documents.extract_document_text(docx, "pdf") == "本方案自2023年1月10日起施行，有效期1年。"
+
+
+def test_xlsx_text(monkeypatch):
+    from portal_audit.sample.content_misc import make_xlsx
+
+    header = ("序号", "姓名", "身份证号", "联系电话", "所属社区", "保障金额（元/月）")
+    rows = [(1, "刘某某", "371302195608123014", 13805391122, "金雀山社区", 820.0),
+            (2, "陈某", "37132219630305402X", 15905394433, "沂州路社区", 860)]
+    xlsx = make_xlsx("2024年低保对象名单", header, rows)
+    assert documents.sniff(xlsx) == "xlsx"
+    assert documents.document_kind("http://h/a/P0.XLSX") == "xlsx"
+    assert documents.document_kind("http://h/get?id=3", documents.XLSX_TYPES[0]) == "xlsx"
+    text = documents.extract_document_text(xlsx, None)
+    assert text.startswith("2024年低保对象名单 序号 姓名 身份证号")
+    # numbers stay whole (no 1.38e10, no 820.0), rows in order, empty cells dropped
+    assert "1 刘某某 371302195608123014 13805391122 金雀山社区 820 2 陈某 37132219630305402X 15905394433" in text
+    assert text.endswith("合计 2户 1680")
+    assert documents.extract_document_text(xlsx, "xlsx", max_bytes=len(xlsx) - 1) == ""
+    assert documents.extract_document_text(b"PK\x03\x04 broken", "xlsx") == ""
+    # rows and cells are capped
+    monkeypatch.setattr(documents, "MAX_XLSX_ROWS", 3)
+    assert documents.extract_document_text(xlsx, None).endswith("刘某某 371302195608123014 13805391122 金雀山社区 820")
+    monkeypatch.setattr(documents, "MAX_XLSX_ROWS", 100)
+    monkeypatch.setattr(documents, "MAX_XLSX_CELLS", 8)
+    assert documents.extract_document_text(xlsx, None) == "2024年低保对象名单 序号 姓名"
 
 
 def test_attachment_limits_and_kinds():

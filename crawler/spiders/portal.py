@@ -4,7 +4,9 @@ Per site it fetches the home page (its links are the 二级 links), walks the
 政府信息公开 column and its sub-columns (list pages, TRS ``createPageHTML``
 pagination, ``?page=`` lists, articles), and checks every link found on those
 pages once per run. External links are checked, never crawled; attachments
-are checked with HEAD (falling back to a ranged GET). Redirects are followed
+are checked with HEAD (falling back to a ranged GET); a same-site XLSX/DOCX/PDF
+whose check came back OK is then read once with a capped GET (its text goes to
+``attachment_texts``, for the privacy checks). Redirects are followed
 here, hop by hop, so that every hop is recorded and loops are recognised.
 
 It yields :class:`crawler.items.Rows` only; the StorePipeline streams them into
@@ -189,6 +191,10 @@ class PortalSpider(scrapy.Spider):
             row["error"] = "以 text/html 返回的二进制内容"
         rows = Rows.of("fetches", [row])
         follow = []
+        if meta["kind"] == "attachment" and outcome is Outcome.OK:
+            reading = self._attachment_text_request(response, st)
+            if reading is not None:
+                follow.append(reading)
         if outcome is Outcome.OK and tree is not None:
             follow.extend(self._maybe_probe(final_url, st, meta["kind"]))
             if self._should_parse(final_url, st, meta):
@@ -364,7 +370,8 @@ class PortalSpider(scrapy.Spider):
                 target = normalize_href(raw.href, base)
             except InvalidURL:
                 continue
-            if is_attachment(target) and same_site(target, st.hosts) and documents.document_kind(target):
+            if (is_attachment(target) and same_site(target, st.hosts)
+                    and documents.document_kind(target) in ("pdf", "docx")):
                 cap = min(documents.MAX_DOCUMENT_BYTES, self.crawl_cfg.max_page_size)
                 meta = {"site": st.name, "page_row": page, "download_maxsize": cap, "download_warnsize": 0,
                         "handle_httpstatus_all": True, "dont_redirect": True, "dont_retry": True,
@@ -386,6 +393,35 @@ class PortalSpider(scrapy.Spider):
 
     def on_document_error(self, failure):
         return None  # the page keeps its short text; the attachment's HEAD check reports problems
+
+    def _attachment_text_request(self, response, st: SiteState) -> scrapy.Request | None:
+        """After an attachment's link check came back OK: one GET (capped at
+        ``documents.MAX_DOCUMENT_BYTES``) of a same-site XLSX/DOCX/PDF, whose text goes to
+        ``attachment_texts`` for the privacy checks. The check's own fetch row is unchanged
+        and this GET adds none."""
+        origin = response.meta["origin"]
+        if not (same_site(origin, st.hosts) and same_site(response.url, st.hosts)):
+            return None
+        ctype = response.headers.get("Content-Type", b"").decode("latin-1")
+        kind = documents.document_kind(origin) or documents.document_kind(response.url, ctype)
+        if kind not in documents.READABLE_KINDS:
+            return None
+        cap = min(documents.MAX_DOCUMENT_BYTES, self.crawl_cfg.max_page_size)
+        meta = {"site": st.name, "origin": origin, "doc_kind": kind, "download_maxsize": cap,
+                "download_warnsize": 0, "handle_httpstatus_all": True, "dont_redirect": True,
+                "dont_retry": True, "dont_obey_robotstxt": True}
+        return scrapy.Request(response.url, callback=self.on_attachment_text, errback=self.on_document_error,
+                              meta=meta, dont_filter=True, priority=4)
+
+    def on_attachment_text(self, response):
+        if response.status != 200:
+            return
+        meta = response.meta
+        ctype = response.headers.get("Content-Type", b"").decode("latin-1")
+        text = documents.extract_document_text(response.body, documents.document_kind(response.url, ctype)
+                                               or meta["doc_kind"], meta["download_maxsize"])
+        if text:
+            yield Rows.of("attachment_texts", [{"site": meta["site"], "url": meta["origin"], "text": text}])
 
     def _invalid_row(self, st: SiteState, href: str, error: str, depth: int) -> dict:
         st.problems += 1

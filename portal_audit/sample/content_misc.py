@@ -28,8 +28,11 @@ metadata.inconsistent
 privacy.id-number
   /xxgk/rsxx/…_5301 two full IDs (one ending in X) in a 拟聘用人员 table
   /xxgk/rsxx/…_5304 an ID inside the DOCX the article body only links to
+  /xxgk/rsxx/…/P020240621530501.xlsx the 2024年低保对象名单 spreadsheet linked from
+      article _5305 (names, full IDs, mobiles); the finding's URL is the attachment
 privacy.mobile
   /xxgk/rsxx/…_5301 a plain 11-digit mobile
+  /xxgk/rsxx/…/P020240621530501.xlsx the same spreadsheet's 联系电话 column (numbers)
   /xxgk/rsxx/…_5302 GBK page: 139 0539 1234-style grouped and +86 135-… numbers
   /col/col5678/…_5402 a Hanweb article with a mobile
 column.empty
@@ -52,6 +55,7 @@ Look-alikes (never flagged)
 - a 关于印发《…行政处罚裁量基准》的通知 in the 行政处罚 column, 13 working days (20-day rule)
 - a list showing the 成文日期 instead of the 发布日期; a text ending in “自2024年7月1日起施行”;
   a signature in Chinese numerals that matches the table; label variants 发文机关/发文字号/时效
+- a 特困人员名单 XLSX (article _5306) whose IDs and mobiles are all masked
 - masked IDs (3713**********1234, 371302********123X), an ID with a wrong check digit, one
   with month 13, one with an unknown province, a 统一社会信用代码 holding a mobile-like run,
   an order number holding a mobile, a landline, 138****1234, an amount in 元
@@ -96,9 +100,35 @@ MOBILE_A = "13905391234"
 MOBILE_GROUPED = "139 0539 8765"
 MOBILE_PLUS = "+86 135-0539-8899"
 MOBILE_HANWEB = "18653917788"
+# the 2024年低保对象名单 spreadsheet: (姓名, 身份证号, 手机号)
+DIBAO_ROWS = (("刘某某", _id("37130219560812301"), 13805391122), ("陈某", _id("37132219630305402"), 15905394433),
+              ("杨某某", _id("37132519710119283"), 18705396655))
 # the full values that must never appear in any output (the test checks findings and report)
 PRIVATE_VALUES = (ID_A, ID_X, ID_DOCX, MOBILE_A, MOBILE_GROUPED, "13905398765", "135-0539-8899", "13505398899",
-                  MOBILE_HANWEB)
+                  MOBILE_HANWEB, *(v for _name, pid, mobile in DIBAO_ROWS for v in (pid, str(mobile))))
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def make_xlsx(title: str, header: tuple[str, ...], rows) -> bytes:
+    """A one-sheet workbook (built in memory with openpyxl): a merged title row, a header
+    row, the data rows and a 合计 row."""
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Sheet1"
+    ws.append([title])
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(header))
+    ws.append(list(header))
+    for row in rows:
+        ws.append(list(row))
+    ws.append(["合计", f"{len(rows)}户", None, None, None, sum(r[-1] for r in rows)])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
 
 _BAD_CHECK = ID_A[:17] + ("0" if ID_A[17] != "0" else "1")
 _BAD_MONTH = _id("37130219901345123")
@@ -365,7 +395,30 @@ class _Misc:
         }
         docx_name = "P020240530530401.docx"
         docs["docx"].extra_html = f'<p>附件：<a href="./{docx_name}">拟录用人员名单.docx</a></p>\n'
+        civil = "临沂市民政局"
+        docs["dibao"] = Doc(5305, "关于2024年城乡最低生活保障对象名单的公示", date(2024, 6, 21), date(2024, 6, 20),
+                            org=civil, body=["根据《社会救助暂行办法》和我市最低生活保障审核确认办法，经申请、"
+                                             "入户调查、民主评议和审核确认，现将2024年低保对象名单予以公示。",
+                                             "公示期为7天，如有异议，请向市民政局社会救助科反映。"])
+        docs["tekun"] = Doc(5306, "关于2024年第二季度特困人员救助供养名单的公示", date(2024, 6, 7), date(2024, 6, 6),
+                            org=civil, body=["根据《特困人员认定办法》，经审核确认，现将2024年第二季度特困人员"
+                                             "救助供养名单予以公示，公示期为7天。"])
+        dibao_name, tekun_name = "P020240621530501.xlsx", "P020240607530601.xlsx"
+        docs["dibao"].extra_html = f'<p>附件：<a href="./{dibao_name}">2024年低保对象名单.xlsx</a></p>\n'
+        docs["tekun"].extra_html = f'<p>附件：<a href="./{tekun_name}">2024年第二季度特困人员名单.xlsx</a></p>\n'
         path = self.trs_column("rsxx", "人事信息", list(docs.values()))
+        header = ("序号", "姓名", "身份证号", "联系电话", "所属社区", "保障金额（元/月）")
+        towns = ("兰山街道金雀山社区", "银雀山街道沂州路社区", "柳青街道南坊社区")
+        dibao = [(i, name, pid, mobile, towns[i - 1], 780 + 40 * i)
+                 for i, (name, pid, mobile) in enumerate(DIBAO_ROWS, start=1)]
+        tekun = [(1, "吴某某", "371302********3617", "138****2233", towns[0], 1170),
+                 (2, "郑某", "3713221948****4021", "159****7788", towns[1], 1170)]
+        dibao_path = docs["dibao"].path.rsplit("/", 1)[0] + "/" + dibao_name
+        tekun_path = docs["tekun"].path.rsplit("/", 1)[0] + "/" + tekun_name
+        self.b.main.add(dibao_path, Resource(body=make_xlsx("2024年低保对象名单", header, dibao),
+                                             content_type=XLSX_TYPE, page=False))
+        self.b.main.add(tekun_path, Resource(body=make_xlsx("2024年第二季度特困人员救助供养名单", header, tekun),
+                                             content_type=XLSX_TYPE, page=False))
         docx_path = docs["docx"].path.rsplit("/", 1)[0] + "/" + docx_name
         self.b.main.add(docx_path, Resource(
             body=files.make_docx(f"2024年临沂市引进急需紧缺人才拟录用人员名单 序号 1 姓名 周某某 身份证号 {ID_DOCX} 岗位 临床医学"),
@@ -375,6 +428,9 @@ class _Misc:
         self.expect("privacy.mobile", docs["ids"].path, path)
         self.expect("privacy.mobile", docs["gbk"].path, path)
         self.expect("privacy.id-number", docs["docx"].path, path)
+        self.expect("privacy.id-number", dibao_path, docs["dibao"].path)
+        self.expect("privacy.mobile", dibao_path, docs["dibao"].path)
+        self.look("content-privacy-masked-xlsx", tekun_path)
         self.look("content-privacy-lookalikes", docs["lookalike"].path)
 
     def hanweb_privacy(self) -> None:
