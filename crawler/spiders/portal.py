@@ -363,15 +363,8 @@ class PortalSpider(scrapy.Spider):
         """A GET of the PDF/DOCX that carries an article whose body is only a download link
         (capped at ``documents.MAX_DOCUMENT_BYTES``); its text becomes the page's main text.
         The attachment's own HEAD check is unchanged."""
-        for raw in raw_links:
-            if raw.tag != "a" or raw.hidden:
-                continue
-            try:
-                target = normalize_href(raw.href, base)
-            except InvalidURL:
-                continue
-            if (is_attachment(target) and same_site(target, st.hosts)
-                    and documents.document_kind(target) in ("pdf", "docx")):
+        for _, target in _visible_site_links(raw_links, base, st):
+            if is_attachment(target) and documents.document_kind(target) in ("pdf", "docx"):
                 cap = min(documents.MAX_DOCUMENT_BYTES, self.crawl_cfg.max_page_size)
                 meta = {"site": st.name, "page_row": page, "download_maxsize": cap, "download_warnsize": 0,
                         "handle_httpstatus_all": True, "dont_redirect": True, "dont_retry": True,
@@ -433,16 +426,7 @@ class PortalSpider(scrapy.Spider):
 
     def _discover(self, st: SiteState, raw_links, base: str, home: bool) -> None:
         """Find the disclosure column (on the home page) and sub-columns by anchor text."""
-        candidates = []
-        for raw in raw_links:
-            if raw.tag != "a" or raw.hidden:
-                continue
-            try:
-                url = normalize_href(raw.href, base)
-            except InvalidURL:
-                continue
-            if same_site(url, st.hosts):
-                candidates.append((raw.anchor, url))
+        candidates = [(raw.anchor, url) for raw, url in _visible_site_links(raw_links, base, st)]
         if home and not st.disclosure:
             for wanted in DISCLOSURE_ANCHORS:
                 hit = next((u for a, u in candidates if wanted in a), None)
@@ -498,6 +482,19 @@ class PortalSpider(scrapy.Spider):
             "notfound_text": int(bool(visible) and extract.says_not_found(title, visible)),
             "fetched_at": now_iso(),
         }
+
+
+def _visible_site_links(raw_links, base: str, st: SiteState):
+    """(raw link, absolute URL) of the visible <a> links to the site's own hosts."""
+    for raw in raw_links:
+        if raw.tag != "a" or raw.hidden:
+            continue
+        try:
+            url = normalize_href(raw.href, base)
+        except InvalidURL:
+            continue
+        if same_site(url, st.hosts):
+            yield raw, url
 
 
 def classify_failure(failure) -> tuple[Outcome, str]:
