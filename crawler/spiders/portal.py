@@ -180,9 +180,9 @@ class PortalSpider(scrapy.Spider):
             if tree is not None:
                 title = extract.page_title(tree)
                 heading = extract.page_heading(tree)
-        outcome, error = self._classify_status(status, response, tree)
-        if tree is not None and outcome in (Outcome.OK, Outcome.BLOCKED):
-            visible = extract.visible_text(tree) if outcome is Outcome.OK else ""
+        outcome, error = classify_status(status, tree)
+        if tree is not None and outcome is Outcome.OK:
+            visible = extract.visible_text(tree)
         final_url = response.url
         row = self._fetch_row(meta, st, method=request.method, status=status, outcome=outcome, error=error,
                               final_url=final_url, ctype=ctype, title=title, heading=heading,
@@ -223,19 +223,6 @@ class PortalSpider(scrapy.Spider):
         method = "GET" if response.status == 303 else response.request.method
         yield response.request.replace(url=target, method=method, dont_filter=True,
                                        meta={**_own_meta(meta), "chain": chain})
-
-    def _classify_status(self, status: int, response, tree) -> tuple[Outcome, str | None]:
-        if 200 <= status < 300:
-            return Outcome.OK, None
-        title = extract.page_title(tree) if tree is not None else ""
-        text = extract.text_of(tree) if tree is not None else ""
-        if status == 999 or (status in BLOCK_STATUSES and extract.is_waf_page(title, text)):
-            return Outcome.BLOCKED, f"HTTP {status}，疑似网站防火墙拦截"
-        if status == 429:
-            return Outcome.RATE_LIMITED, "HTTP 429，访问频率受限"
-        if status >= 400:
-            return Outcome.HTTP_ERROR, f"HTTP {status}"
-        return Outcome.ERROR, f"HTTP {status}"
 
     # -- errors ------------------------------------------------------------
     def on_error(self, failure):
@@ -495,6 +482,21 @@ def _visible_site_links(raw_links, base: str, st: SiteState):
             continue
         if same_site(url, st.hosts):
             yield raw, url
+
+
+def classify_status(status: int, tree) -> tuple[Outcome, str | None]:
+    """Map a final HTTP status (and, for errors, the page shown) onto the closed :class:`Outcome` type."""
+    if 200 <= status < 300:
+        return Outcome.OK, None
+    title = extract.page_title(tree) if tree is not None else ""
+    text = extract.text_of(tree) if tree is not None else ""
+    if status == 999 or (status in BLOCK_STATUSES and extract.is_waf_page(title, text)):
+        return Outcome.BLOCKED, f"HTTP {status}，疑似网站防火墙拦截"
+    if status == 429:
+        return Outcome.RATE_LIMITED, "HTTP 429，访问频率受限"
+    if status >= 400:
+        return Outcome.HTTP_ERROR, f"HTTP {status}"
+    return Outcome.ERROR, f"HTTP {status}"
 
 
 def classify_failure(failure) -> tuple[Outcome, str]:
