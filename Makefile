@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install system-deps demo test bench clean
+.PHONY: install system-deps demo test bench typos clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ test: install system-deps
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# rebuild checks/data/typos.yaml from typos_curated.yaml (filtered with jieba and ../shared/seeds)
+typos: install
+	$(BIN)/python tools/build_typos.py
 
 clean:
 	rm -rf $(VENV) out .portal-audit .pytest_cache *.egg-info

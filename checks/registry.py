@@ -113,7 +113,10 @@ class CheckSettings:
         return level
 
     def options_of(self, chk: Check) -> dict[str, Any]:
+        """The check's defaults, then the family's options (``checks.options.text``), then
+        the check's own (``checks.options."text.typo"``)."""
         merged = dict(chk.options)
+        merged.update(self.options.get(chk.family, {}))
         merged.update(self.options.get(chk.code, {}))
         return merged
 
