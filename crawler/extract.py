@@ -322,3 +322,29 @@ def pagination_hrefs(html: str) -> list[str]:
             return []
         count, name, ext = int(m.group(1)), "index", "html"
     return [f"{name}_{i}.{ext}" for i in range(1, min(count, MAX_LIST_PAGES))]
+
+
+# a block heading: an h1–h6 or an element whose class or id says title/head
+_HEADINGS = lxml.etree.XPath(
+    "//body//*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6"
+    " or re:test(concat(@class, ' ', @id), '(^|[-_ ])(title|tit|hd|head|header|bt|lm|lanmu)([-_ ]|$)', 'i')]",
+    namespaces={"re": "http://exslt.org/regular-expressions"})
+_HEADING_TEXT = re.compile(r"^[\u4e00-\u9fff（）()、·\s]{2,24}$")
+
+
+def section_headings(tree) -> list[str]:
+    """The headings that group links on a page (a 栏目 block title such as
+    ``<div class="xxgk-block-title">法定主动公开内容</div>`` above its sub-columns): short
+    Chinese texts of a heading element that is not itself a link, whose parent block holds
+    links outside the heading. In document order, without repeats."""
+    out: list[str] = []
+    for el in _HEADINGS(tree):
+        if any(a.tag == "a" for a in el.iterancestors()) or el.find(".//a") is not None:
+            continue
+        text = text_of(el)
+        if not _HEADING_TEXT.match(text) or text in out:
+            continue
+        parent = el.getparent()
+        if parent is not None and parent.tag not in ("body", "html") and parent.find(".//a") is not None:
+            out.append(text)
+    return out

@@ -76,3 +76,14 @@ def squash(text: str | None) -> str:
 
 def cjk_count(text: str | None) -> int:
     return sum(1 for c in text or "" if "\u4e00" <= c <= "\u9fff")
+
+
+# 政务咨询 channels (领导信箱, 咨询留言, 政民互动 …) by their anchor text; 信访, 举报, 访谈, 征集
+# and 调查 columns are special channels the inspection does not count as 咨询建言, nor is a 咨询电话
+CONSULTATION_WORDS = ("信箱", "留言", "咨询", "建言", "问政", "政民互动")
+NOT_CONSULTATION_RE = re.compile(r"信访|举报|访谈|征集|调查|咨询(?:电话|热线)")
+
+
+def is_consultation(anchor: str | None) -> bool:
+    """Whether a link text names an online 咨询建言 channel."""
+    return bool(anchor and any(w in anchor for w in CONSULTATION_WORDS) and not NOT_CONSULTATION_RE.search(anchor))

@@ -1,6 +1,6 @@
-"""End to end: the real CLI crawls the sample portal (plus two small sites on the second
-loopback host) and must report exactly the planted timeliness, metadata, privacy and
-column defects; no output may hold a full ID or mobile number."""
+"""End to end: the real CLI crawls the sample portal (plus four small sites on the main
+host) and must report exactly the planted timeliness, metadata, privacy, column, 年度报告,
+互动回应 and 错别字 defects; no output may hold a full ID or mobile number."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ import pytest
 
 import openpyxl
 
+from portal_audit.sample.content_inspect import EXTRA_SITES as INSPECTION_SITES
 from portal_audit.sample.content_misc import EXTRA_SITES, PRIVATE_VALUES
 from tests.conftest import read_findings, run_cli, write_config
 
-ONLY = "disclosure,metadata,privacy,column,site.home-stale"
-FAMILIES = ("disclosure.", "metadata.", "privacy.", "column.")
+ONLY = "disclosure,metadata,privacy,column,site.home-stale,report,interaction,text"
+FAMILIES = ("disclosure.", "metadata.", "privacy.", "column.", "report.", "interaction.", "text.")
 
 
 def ours(code: str) -> bool:
@@ -27,7 +28,7 @@ def audit(tmp_path_factory, sample_server):
     tmp = tmp_path_factory.mktemp("content_misc")
     store = tmp / "audit.db"
     sites = [("临沂市政府", sample_server.base_url)]
-    sites += [(name, sample_server.url(path)) for name, path in EXTRA_SITES.items()]
+    sites += [(name, sample_server.url(path)) for name, path in {**EXTRA_SITES, **INSPECTION_SITES}.items()]
     cfg = write_config(tmp / "c.yaml", sites, store=store)
     result = run_cli("run", "-c", str(cfg), "-o", str(tmp / "out"), "--no-progress", "--only", ONLY)
     assert result.returncode == 0, result.stderr
@@ -94,3 +95,52 @@ def test_an_attachment_finding_names_the_attachment_and_a_linking_page(audit, sa
     db.close()
     assert any(u.endswith("P020240621530501.xlsx") for u in read) and any(u.endswith(".docx") for u in read)
     assert fetched == [("HEAD", "ok")]
+
+
+# -- issue 15: required columns, 年度报告, 公开属性, 互动回应, 错别字 ----------------------------------
+
+COUNTY, DISTRICT = INSPECTION_SITES
+
+
+def test_inspection_findings_say_what_and_spare_the_lookalikes(audit, sample_server):
+    found = audit["findings"]
+
+    def of(code):
+        return [f for f in found if f["check"] == code]
+
+    missing = sorted((f["site"], f["evidence"]["missing"]) for f in of("column.required-missing"))
+    assert missing == [(COUNTY, "政府信息公开制度"), (COUNTY, "政府信息公开年报")]
+    assert [(f["site"], f["evidence"]["year"]) for f in of("report.annual-missing")] == [(COUNTY, 2023)]
+    late = of("report.annual-late")
+    assert [(f["site"], f["evidence"]["published"], f["evidence"]["days_late"]) for f in late] == [
+        (DISTRICT, "2024-02-05", 5)]
+    assert {f["evidence"]["problem"] for f in of("metadata.disclosure-attribute")} == {"missing", "invalid", "published"}
+    unanswered = sorted((f["site"], f["evidence"]["problem"], f["evidence"].get("asked")) for f in of("interaction.unanswered"))
+    assert unanswered == sorted([(COUNTY, "no-channel", None), ("某镇人民政府（样例）", "no-channel", None),
+                                 ("某街道办事处（样例）", "no-channel", None),
+                                 (DISTRICT, "unanswered", "2023-12-01"), (DISTRICT, "unanswered", "2024-02-10")])
+    assert all(f["severity"] == "error" for f in of("interaction.unanswered") + of("text.serious-error"))
+    texts = sorted((f["check"], f["evidence"]["wrong"], f["evidence"]["right"], f["evidence"]["category"])
+                   for f in of("text.serious-error") + of("text.typo"))
+    assert texts == [("text.serious-error", "扫黑险恶", "扫黑除恶", "时政表述"),
+                     ("text.typo", "布署", "部署", "一般"), ("text.typo", "政府信息工开条例", "政府信息公开条例", "法律名称")]
+    for f in of("text.serious-error") + of("text.typo"):
+        assert f["evidence"]["where"] == "正文" and f"【{f['evidence']['wrong']}】" in f["evidence"]["context"]
+    urls = {f["url"] for f in found}
+    for name in ("annual-report-on-jan-31", "message-answered-after-89-days", "on-request-catalogue-entry",
+                 "required-columns-other-wording"):
+        assert sample_server.lookalikes[name] not in urls, name
+
+
+def test_inspection_findings_reach_report_ledger_and_jsonl(audit):
+    out = audit["out"]
+    html = (out / "report.html").read_text(encoding="utf-8")
+    wb = openpyxl.load_workbook(out / "ledger.xlsx", read_only=True)
+    ledger = "\n".join(str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row if v)
+    wb.close()
+    codes = ("column.required-missing", "report.annual-missing", "report.annual-late", "metadata.disclosure-attribute",
+             "interaction.unanswered", "text.serious-error", "text.typo")
+    jsonl = {f["check"] for f in audit["findings"]}
+    for code in codes:
+        assert code in jsonl and code in html and code in ledger, code
+    assert "扫黑险恶" in html and "扫黑险恶" in ledger

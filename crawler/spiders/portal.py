@@ -37,6 +37,7 @@ from crawler.urls import (SKIP_SCHEMES, InvalidURL, directory_prefix, host_of, i
                           looks_like_trap_path, normalize_href, same_site, scheme_of, trap_key)
 from portal_audit.config import CrawlConfig, SiteConfig
 from portal_audit.models import Outcome
+from portal_audit.text import is_consultation
 from store.db import now_iso
 
 DISCLOSURE_ANCHORS = ("政府信息公开", "信息公开", "政务公开")
@@ -63,6 +64,7 @@ class SiteState:
     hosts: frozenset[str]
     disclosure: str | None = None
     columns: dict[str, str] = field(default_factory=dict)   # url prefix → column kind
+    sections: list[str] = field(default_factory=list)       # block headings of the disclosure page
     pages: int = 0
     fetches: int = 0
     problems: int = 0
@@ -276,6 +278,7 @@ class PortalSpider(scrapy.Spider):
             self._discover(st, raw_links, base, home=True)
         elif st.disclosure and page_url == st.disclosure:
             self._discover(st, raw_links, base, home=False)
+            st.sections = extract.section_headings(tree)
         column, column_url = st.column_of(page_url)
         column = column or meta["column"]
         child_scope = st.in_scope(page_url) or depth == 0
@@ -432,6 +435,10 @@ class PortalSpider(scrapy.Spider):
             if home:
                 if kind and inside:
                     st.add_column(kind, url)
+                elif is_consultation(anchor) and COLUMN_PATH.search(path) and path not in ("", "/"):
+                    # a 政务咨询 column (领导信箱 …) is crawled like a disclosure column, so that
+                    # its messages and their dates are stored
+                    st.add_column("interaction", url)
             elif inside or HANWEB_COLUMN.search(path):
                 # on the disclosure page every column-like link is a sub-column
                 # (Hanweb department columns live outside its directory)

@@ -220,6 +220,13 @@ def _hanweb_article(doc: Doc, dept: str) -> str:
     return html
 
 
+def small_page(title: str, inner: str) -> str:
+    """A bare page of an extra sample site (no portal chrome, no footer links)."""
+    return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{escape(title)}</title></head>'
+            f'<body><div class="header">{escape(title)}</div>\n{inner}\n'
+            '<div class="footer">主办单位：样例（仅用于测试）</div></body></html>')
+
+
 def _index_no(doc: Doc) -> str:
     return f"11371300004349497N/{doc.pub.year}-{doc.slug:05d}"
 
@@ -300,7 +307,7 @@ class _Misc:
                             org=ORG, doc_no=no.format(2023, 27), charset="gbk", signature="二〇二三年九月二十五日",
                             table=[("索引号", "11371300004349497N/2023-05102"), ("发布机构", ORG),
                                    ("成文日期", "2023年9月25日"), ("发布日期", "2023年11月6日"),
-                                   ("文号", no.format(2023, 27)), ("有效性", "有效")]),
+                                   ("文号", no.format(2023, 27)), ("有效性", "有效"), ("公开属性", "主动公开")]),
             "spring": Doc(5111, "临沂市人民政府关于做好2024年春季农业生产资金保障的通知", date(2024, 3, 4),
                           date(2024, 2, 5), org=ORG, doc_no=no.format(2024, 5)),
             "spring20": Doc(5112, "临沂市人民政府关于印发临沂市农村公路养护管理办法的通知", date(2024, 3, 8),
@@ -309,7 +316,7 @@ class _Misc:
                               date(2023, 9, 25), org=ORG, doc_no=no.format(2023, 26), charset="gbk",
                               table=[("索引号", "11371300004349497N/2023-05113"), ("发文机关", ORG),
                                      ("成文日期", "2023年09月25日"), ("发布日期", "2023年10月27日"),
-                                     ("发文字号", no.format(2023, 26)), ("时效", "有效")]),
+                                     ("发文字号", no.format(2023, 26)), ("时效", "有效"), ("公开方式", "主动公开")]),
             "missing": Doc(5104, "临沂市人民政府办公室关于规范行政执法公示工作的通知", date(2024, 5, 17),
                            date(2024, 5, 14),
                            table=[("索引号", "11371300004349497N/2024-05104"), ("主题分类", "综合政务"),
@@ -359,7 +366,7 @@ class _Misc:
                      body=["申请人：临沂某建材有限公司。", "经审查，你单位提出的排污许可申请符合法定条件，决定准予行政许可。"],
                      table=[("索引号", "11371300004349497N/2024-05203"), ("发文机关", bureau),
                             ("发文字号", "临环许〔2024〕3号"), ("成文日期", "2024年3月29日"),
-                            ("发布日期", "2024年4月12日"), ("主题分类", "行政许可")])
+                            ("发布日期", "2024年4月12日"), ("主题分类", "行政许可"), ("公开方式", "主动公开")])
         path = self.trs_column("xzcf", "行政处罚", list(docs.values()), date_format=lambda d: f"{d:%Y/%m/%d}",
                                extra_items=_li(f"/art/2024/4/12/art_5679_{permit.slug}.html", permit.title, "2024/04/12"))
         permit.path = f"/art/2024/4/12/art_5679_{permit.slug}.html"
@@ -439,7 +446,8 @@ class _Misc:
         docs = [
             Doc(5401, "关于开展2024年退役军人就业招聘活动的通知", date(2024, 6, 19), date(2024, 6, 18), org=dept,
                 doc_no="临退役发〔2024〕6号", table=[("索引号", ""), ("发文机关", dept), ("发文字号", "临退役发〔2024〕6号"),
-                                               ("成文日期", "2024-06-18"), ("发布日期", "2024-06-19"), ("有效性", "有效")]),
+                                               ("成文日期", "2024-06-18"), ("发布日期", "2024-06-19"), ("有效性", "有效"),
+                                               ("公开方式", "主动公开")]),
             Doc(5402, "关于做好2024年度优抚对象抚恤补助发放工作的通知", date(2024, 6, 14), date(2024, 6, 13), org=dept,
                 doc_no="临退役发〔2024〕5号",
                 extra_html=f"<p>业务咨询：优抚科，手机号码{MOBILE_HANWEB}（工作日）。</p>\n"),
@@ -449,7 +457,8 @@ class _Misc:
             Doc(5404, "关于2024年度退役军人教育培训补助申领的通知", date(2024, 6, 11), date(2024, 6, 5), org=dept,
                 doc_no="临退役发〔2024〕3号", charset="gbk", list_date="2024-06-10", signature="2024年6月5日",
                 table=[("索引号", "11371300004349497N/2024-05404"), ("发文机关", dept), ("发文字号", "临退役发〔2024〕3号"),
-                       ("成文日期", "2024年6月5日"), ("发布日期", "2024年6月11日"), ("有效性", "有效")]),
+                       ("成文日期", "2024年6月5日"), ("发布日期", "2024年6月11日"), ("有效性", "有效"),
+                       ("公开方式", "主动公开")]),
         ]
         path = self.hanweb_column(5678, "通知公告", dept, docs)
         self.entry(path, "退役军人事务局")
@@ -547,11 +556,6 @@ class _Misc:
     def extra_sites(self) -> None:
         """Two small sites beside the portal: a stale home page, a navigation-only home."""
         o = self.b.main
-
-        def small_page(title: str, inner: str) -> str:
-            return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{escape(title)}</title></head>'
-                    f'<body><div class="header">{escape(title)}</div>\n{inner}\n'
-                    '<div class="footer">主办单位：样例（仅用于测试）</div></body></html>')
 
         news = [("镇党委召开党建工作会议", date(2024, 5, 20)), ("镇政府开展防汛应急演练", date(2024, 5, 8)),
                 ("全镇小麦机收工作有序推进", date(2024, 4, 26)), ("镇卫生院开展义诊活动", date(2024, 4, 12))]

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from html import escape
 from urllib.parse import quote
 
-from . import content_misc, content_policy, files
+from . import content_inspect, content_misc, content_policy, files
 from .model import (
     CLOSED_TOKEN,
     HTML_BARE,
@@ -285,6 +285,7 @@ class FullPortalBuilder:
         self._lookalike_index()
         content_misc.add(self)  # issue 4: timeliness, metadata, privacy and column pages
         content_policy.plant(self)  # issue 4: policies, interpretations, regulations, validity marking
+        content_inspect.add(self)  # issue 15: required columns, 年度报告, 公开属性, 咨询 messages, 错别字
         pages = sum(1 for r in self.main.resources.values() if r.page)
         return SamplePortal(
             kind="full",
@@ -306,9 +307,10 @@ class FullPortalBuilder:
         self.trs_articles("tzgg", "通知公告", TZGG_TITLES, date(2024, 6, 26))
         self.trs_articles("gkzn", "公开指南", GKZN_TITLES, date(2024, 1, 19))
         self.trs_articles("ndbg", "年度报告", NDBG_TITLES, date(2024, 1, 31), )
-        # annual reports: one per year, published in January
+        # annual reports: one per year, published in January (the 2023 report on 31 January, the
+        # last day the 条例 allows: a look-alike of report.annual-late)
         for a, year in zip(self.cols["ndbg"], (2024, 2023, 2022)):
-            d = date(year, 1, 26 if year != 2022 else 28)
+            d = date(year, 1, {2024: 31, 2022: 28}.get(year, 26))
             aid = a.path.rsplit("_", 1)[1]
             a.pub, a.written = d, d - timedelta(days=3)
             a.path = f"/xxgk/ndbg/{d:%Y%m}/t{d:%Y%m%d}_{aid}"
@@ -509,7 +511,7 @@ class FullPortalBuilder:
                 if code == "ndbg":
                     items.append(
                         f'<li><a href="{P_BIG[len(base_dir) :].replace("/", "./", 1)}" title="2023年政府信息公开工作年度报告（全文）">'
-                        f"2023年政府信息公开工作年度报告（全文）</a><span>2024-01-26</span></li>\n"
+                        f"2023年政府信息公开工作年度报告（全文）</a><span>2024-01-31</span></li>\n"
                     )
                 charset = "gbk-meta" if code == "fgwj" else "utf-8"
                 html = trs_list(code, name, "".join(items), idx, len(chunks), extra_html=extra, charset=charset)

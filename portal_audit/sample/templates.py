@@ -126,6 +126,7 @@ class Article:
     list_title: str | None = None  # anchor text on the list page (default: truncated title)
     list_href: str | None = None  # href on the list page (default: relative path)
     label_style: int = 0  # varies the metadata labels (full-width spaces etc.)
+    disclosure: str = "主动公开"  # the 公开属性 shown in the metadata ("" = not shown)
 
 
 # ---------------------------------------------------------------------------
@@ -266,7 +267,7 @@ def xxgk_table(art: Article) -> str:
         fmt_date(art.pub),
         art.doc_no,
         art.validity,
-        "主动公开",
+        art.disclosure,
     )
     rows = []
     for i in range(0, 8, 2):
@@ -390,7 +391,7 @@ def hanweb_article(art: Article, *, jiucuo_href: str | None = "/site/jiucuo.html
         ("发布日期：", fmt_date(art.pub)),
         ("主题分类：", art.topic),
         ("有效性：", art.validity),
-    ]
+    ] + ([("公开方式：", art.disclosure)] if art.disclosure else [])
     lis = "".join(f"<li><b>{k}</b>{escape(v)}</li>" for k, v in info)
     body = "".join(f"<p>{escape(p)}</p>\n" for p in art.body)
     content = f"""<ul class="xxgk-info">{lis}</ul>
