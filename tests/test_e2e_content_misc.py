@@ -94,7 +94,7 @@ def test_an_attachment_finding_names_the_attachment_and_a_linking_page(audit, sa
     fetched = db.execute("SELECT method, outcome FROM fetches WHERE url = ?", (xlsx[0]["url"],)).fetchall()
     db.close()
     assert any(u.endswith("P020240621530501.xlsx") for u in read) and any(u.endswith(".docx") for u in read)
-    assert fetched == [("HEAD", "ok")]
+    assert fetched == [("GET", "ok")]   # the check and the read are one GET
 
 
 # -- issue 15: required columns, 年度报告, 公开属性, 互动回应, 错别字 ----------------------------------
