@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from core.ipv6 import DNS_LABELS, DNS_UNDECIDED_OUTCOME, NO_AAAA, split_usable
 from core.models import Outcome
+from core.text import now_iso
 from crawler import extract
 from crawler.ipv6.dns_client import Dns, DnsAnswer
 from crawler.urls import InvalidURL, normalize_href
@@ -83,6 +84,7 @@ class Prober:
         self.per_host = max(1, per_host)
         self._host_slots: dict[str, threading.Semaphore] = defaultdict(lambda: threading.Semaphore(self.per_host))
         self._slots_lock = threading.Lock()
+        self.sent: list[dict[str, Any]] = []   # one row per request sent (the store's ``requests``)
 
     def usable(self, host: str) -> tuple[list[str], DnsAnswer]:
         answer = self.dns.query(host, "AAAA")
@@ -170,6 +172,10 @@ class Prober:
         slot = self._slot(host)
         with slot:
             conn = cls(host, port, address, self.timeout)
+            sent = {"url": url, "host": host, "method": method, "purpose": "ipv6", "retry": 0, "status": None,
+                    "error": None, "bytes": 0, "elapsed": None, "requested_at": now_iso()}
+            self.sent.append(sent)   # list.append is atomic: the worker threads share the list
+            started = time.perf_counter()
             try:
                 conn.request(method, path, headers={
                     "User-Agent": self.user_agent.encode("utf-8"), "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
@@ -184,6 +190,7 @@ class Prober:
                 body = resp.read(self.max_body) if method != "HEAD" else b""
                 ctype = (resp.getheader("Content-Type") or "").lower()
                 encoding = (resp.getheader("Content-Encoding") or "").lower()
+                sent.update(status=status, bytes=len(body), elapsed=round(time.perf_counter() - started, 4))
             except (TimeoutError, socket.timeout):
                 return FetchResult(Outcome.TIMEOUT.value, error=f"{self.timeout:g} 秒内无响应", address=address)
             except ConnectionRefusedError:

@@ -47,7 +47,7 @@ from core.models import Outcome
 from core.text import now_iso
 from crawler.ipv6.dns_client import Dns, DnsAnswer, route_check, self_check_local
 from crawler.ipv6.prober import FetchResult, Prober
-from crawler.urls import InvalidURL, normalize_href
+from crawler.urls import InvalidURL, is_attachment, normalize_href
 
 log = logging.getLogger(__name__)
 
@@ -219,6 +219,11 @@ def _gather(cfg, run_id: int, store, progress: bool) -> dict[str, Any]:
                                      "selfcheck_json": _json(selfcheck), "settings_json": _json(settings)}])
     store.insert_many("dns_answers", dns_rows)
     store.insert_many("ip_probes", v4_rows + probe_rows)
+    site_of_host = {}
+    for site, _, targets, _ in plans:
+        for host in (site.host.lower(), *(t.host for t in targets)):
+            site_of_host.setdefault(host, site.name)
+    store.insert_many("requests", [{**r, "run_id": run_id, "site": site_of_host.get(r["host"])} for r in prober.sent])
 
     summaries = {}
     for site, home, targets, counts in plans:
@@ -269,7 +274,7 @@ def _probe_all(run_id: int, prober: Prober, plans, answers, allow: bool, workers
                              else f"主机 {t.host} 的 AAAA 查询失败：{DNS_LABELS[aaaa.status]}")
                     jobs.append((t, None, FetchResult(outcome, error=error)))
                     continue
-                method = _method(t.v4)
+                method = _method(t.v4, t.url)
                 if t.level == 1:
                     for address in usable:
                         jobs.append((t, address, pool.submit(prober.fetch, t.url, method, [address])))
@@ -285,10 +290,12 @@ def _probe_all(run_id: int, prober: Prober, plans, answers, allow: bool, workers
     return rows
 
 
-def _method(v4: Mapping[str, Any] | None) -> str:
+def _method(v4: Mapping[str, Any] | None, url: str) -> str:
+    """The crawl's method, except that an attachment the crawl read with a GET is
+    probed with HEAD (the probe compares status and final URL, not the file)."""
     if v4 is None:
         return "GET"
-    return "HEAD" if (v4.get("method") or "GET").upper() == "HEAD" else "GET"
+    return "HEAD" if (v4.get("method") or "GET").upper() == "HEAD" or is_attachment(url) else "GET"
 
 
 def _ns_info(resolver: Dns, host: str, allow: bool) -> dict[str, Any]:
@@ -396,7 +403,7 @@ def _v4_row(run_id: int, t: Target, now: str) -> dict[str, Any]:
 def _v6_row(run_id: int, t: Target, r: FetchResult) -> dict[str, Any]:
     return {"run_id": run_id, "site": t.site, "level": t.level, "url": t.url, "host": t.host,
             "source_url": t.source_url, "family": 6, "source": "probe", "address": r.address,
-            "method": _method(t.v4), "outcome": r.outcome, "status": r.status, "final_url": r.final_url,
+            "method": _method(t.v4, t.url), "outcome": r.outcome, "status": r.status, "final_url": r.final_url,
             "title": r.title, "error": r.error, "attempts": r.attempts, "elapsed": r.elapsed,
             "redirects_json": _json(r.redirects), "probed_at": _now()}
 
