@@ -13,10 +13,11 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from checks.columns import columns, dated_links, home_pages, site_scopes
-from checks.metadata import articles
+from checks.computed.articles import articles
+from checks.computed.columns import column_name, dated_links, home_pages, index_key, site_scopes
 from checks.registry import NotApplicable, check
-from portal_audit.text import CONSULTATION_WORDS, is_consultation, parse_date
+from core.text import parse_date
+from core.vocabulary import CONSULTATION_WORDS, is_consultation
 
 # the four columns of the 政府信息公开 专栏 and the name variants that count for each
 REQUIRED_COLUMNS = {
@@ -97,7 +98,6 @@ def column_required_missing(ctx):
     patterns = {name: re.compile(p) for name, p in (ctx.options["required"] or {}).items()}
     scopes = site_scopes(ctx)
     stats = _site_stats(ctx)
-    cols = columns(ctx)
     judged = 0
     for site, sc in sorted(scopes.items()):
         if not sc.disclosure or not _stored(ctx, sc.disclosure):
@@ -111,7 +111,10 @@ def column_required_missing(ctx):
             for row in ctx.rows(sql, (ctx.run_id, home)):
                 if sc.in_scope(row["target_url"]):
                     names.add(row["anchor"] or "")
-        names.update(c.name for c in cols if c.site == site and c.name)
+        for row in ctx.rows("SELECT url, title, heading FROM pages WHERE run_id = ? AND site = ? AND is_home = 0",
+                            (ctx.run_id, site)):
+            if index_key(row["url"]) is not None and sc.in_scope(row["url"]):
+                names.add(column_name(row["title"], row["heading"]))
         names = {n.strip() for n in names if n and n.strip() and len(n.strip()) <= 40}
         present = {_KIND_COUNTS[k] for k in sc.columns.values() if k in _KIND_COUNTS}
         for required, pattern in patterns.items():

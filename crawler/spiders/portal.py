@@ -38,12 +38,12 @@ from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from crawler import content, documents, extract
 from crawler.items import Rows
+from crawler.sites import CrawlLimits, SiteSpec
 from crawler.urls import (SKIP_SCHEMES, InvalidURL, directory_prefix, host_of, is_attachment,
                           looks_like_trap_path, normalize_href, same_site, scheme_of, trap_key)
-from portal_audit.config import CrawlConfig, SiteConfig
-from portal_audit.models import Outcome
-from portal_audit.text import is_consultation
-from store.db import now_iso
+from core.models import Outcome
+from core.text import now_iso
+from core.vocabulary import HANWEB_COLUMN, is_consultation
 
 DISCLOSURE_ANCHORS = ("政府信息公开", "信息公开", "政务公开")
 COLUMN_ANCHORS = [
@@ -54,7 +54,6 @@ COLUMN_ANCHORS = [
     ("guide", re.compile(r"公开指南|信息公开指南")),
     ("report", re.compile(r"年度报告|公开年报|^年报")),
 ]
-HANWEB_COLUMN = re.compile(r"/col/col\d+/")
 COLUMN_PATH = re.compile(r"/(?:index(?:_\d+)?\.s?html?)?$")
 LEAF_KINDS = ("attachment", "external", "resource", "probe")
 HEAD_FALLBACK_STATUSES = (400, 403, 405, 501)
@@ -64,8 +63,8 @@ MAX_TRAP_VARIANTS = 12
 
 @dataclass
 class SiteState:
-    config: SiteConfig
-    crawl: CrawlConfig
+    config: SiteSpec
+    crawl: CrawlLimits
     hosts: frozenset[str]
     disclosure: str | None = None
     columns: dict[str, str] = field(default_factory=dict)   # url prefix → column kind
@@ -118,7 +117,7 @@ def _scope_prefix(url: str) -> str:
 class PortalSpider(scrapy.Spider):
     name = "portal"
 
-    def __init__(self, sites: list[SiteConfig], crawl: CrawlConfig, reference_date: date | None = None, **kwargs):
+    def __init__(self, sites: list[SiteSpec], crawl: CrawlLimits, reference_date: date | None = None, **kwargs):
         super().__init__(**kwargs)
         self.crawl_cfg = crawl
         self.reference_date = reference_date or date.today()   # the audit date: gives month-day list dates a year

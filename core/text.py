@@ -1,10 +1,10 @@
-"""Text helpers shared by the gatherer and the checks: dates, whitespace, CJK."""
+"""Text and date helpers shared by the gatherer and the checks: dates, whitespace, CJK, timestamps."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
+from datetime import date, datetime, timezone
 
 _CN_DIGITS = {"〇": 0, "零": 0, "○": 0, "Ｏ": 0, "O": 0, "一": 1, "二": 2, "三": 3, "四": 4,
               "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -78,12 +78,6 @@ def cjk_count(text: str | None) -> int:
     return sum(1 for c in text or "" if "\u4e00" <= c <= "\u9fff")
 
 
-# 政务咨询 channels (领导信箱, 咨询留言, 政民互动 …) by their anchor text; 信访, 举报, 访谈, 征集
-# and 调查 columns are special channels the inspection does not count as 咨询建言, nor is a 咨询电话
-CONSULTATION_WORDS = ("信箱", "留言", "咨询", "建言", "问政", "政民互动")
-NOT_CONSULTATION_RE = re.compile(r"信访|举报|访谈|征集|调查|咨询(?:电话|热线)")
-
-
-def is_consultation(anchor: str | None) -> bool:
-    """Whether a link text names an online 咨询建言 channel."""
-    return bool(anchor and any(w in anchor for w in CONSULTATION_WORDS) and not NOT_CONSULTATION_RE.search(anchor))
+def now_iso() -> str:
+    """Now, in the machine's local time zone, as ISO 8601 to the second."""
+    return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
