@@ -49,6 +49,7 @@ def _size(value: Any) -> int:
 
 @dataclass(frozen=True)
 class CrawlConfig:
+    processes: int | None = None        # crawl processes (sites split between them); None: one per core
     concurrency: int = 16
     per_host_concurrency: int = 4
     download_delay: float = 0.0

@@ -528,6 +528,7 @@ class Prober:
         self.per_host = max(1, per_host)
         self._host_slots: dict[str, threading.Semaphore] = defaultdict(lambda: threading.Semaphore(self.per_host))
         self._slots_lock = threading.Lock()
+        self.sent: list[dict[str, Any]] = []   # one row per request sent (the store's ``requests``)
 
     def usable(self, host: str) -> tuple[list[str], DnsAnswer]:
         answer = self.dns.query(host, "AAAA")
@@ -616,6 +617,10 @@ class Prober:
         slot = self._slot(host)
         with slot:
             conn = cls(host, port, address, self.timeout)
+            sent = {"url": url, "host": host, "method": method, "purpose": "ipv6", "retry": 0, "status": None,
+                    "error": None, "bytes": 0, "elapsed": None, "requested_at": _now()}
+            self.sent.append(sent)   # list.append is atomic: the worker threads share the list
+            started = time.perf_counter()
             try:
                 conn.request(method, path, headers={
                     "User-Agent": self.user_agent.encode("utf-8"), "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
@@ -630,6 +635,7 @@ class Prober:
                 body = resp.read(self.max_body) if method != "HEAD" else b""
                 ctype = (resp.getheader("Content-Type") or "").lower()
                 encoding = (resp.getheader("Content-Encoding") or "").lower()
+                sent.update(status=status, bytes=len(body), elapsed=round(time.perf_counter() - started, 4))
             except (TimeoutError, socket.timeout):
                 return FetchResult(Outcome.TIMEOUT.value, error=f"{self.timeout:g} 秒内无响应", address=address)
             except ConnectionRefusedError:
@@ -862,6 +868,11 @@ def _gather(cfg, run_id: int, store, progress: bool) -> dict[str, Any]:
                                      "selfcheck_json": _json(selfcheck), "settings_json": _json(settings)}])
     store.insert_many("dns_answers", dns_rows)
     store.insert_many("ip_probes", v4_rows + probe_rows)
+    site_of_host = {}
+    for site, _, targets, _ in plans:
+        for host in (site.host.lower(), *(t.host for t in targets)):
+            site_of_host.setdefault(host, site.name)
+    store.insert_many("requests", [{**r, "run_id": run_id, "site": site_of_host.get(r["host"])} for r in prober.sent])
 
     summaries = {}
     for site, home, targets, counts in plans:
@@ -912,7 +923,7 @@ def _probe_all(run_id: int, prober: Prober, plans, answers, allow: bool, workers
                              else f"主机 {t.host} 的 AAAA 查询失败：{DNS_LABELS[aaaa.status]}")
                     jobs.append((t, None, FetchResult(outcome, error=error)))
                     continue
-                method = _method(t.v4)
+                method = _method(t.v4, t.url)
                 if t.level == 1:
                     for address in usable:
                         jobs.append((t, address, pool.submit(prober.fetch, t.url, method, [address])))
@@ -928,10 +939,14 @@ def _probe_all(run_id: int, prober: Prober, plans, answers, allow: bool, workers
     return rows
 
 
-def _method(v4: Mapping[str, Any] | None) -> str:
+def _method(v4: Mapping[str, Any] | None, url: str) -> str:
+    """The crawl's method, except that an attachment the crawl read with a GET is
+    probed with HEAD (the probe compares status and final URL, not the file)."""
+    from crawler.urls import is_attachment
+
     if v4 is None:
         return "GET"
-    return "HEAD" if (v4.get("method") or "GET").upper() == "HEAD" else "GET"
+    return "HEAD" if (v4.get("method") or "GET").upper() == "HEAD" or is_attachment(url) else "GET"
 
 
 def _ns_info(resolver: Dns, host: str, allow: bool) -> dict[str, Any]:
@@ -1039,7 +1054,7 @@ def _v4_row(run_id: int, t: Target, now: str) -> dict[str, Any]:
 def _v6_row(run_id: int, t: Target, r: FetchResult) -> dict[str, Any]:
     return {"run_id": run_id, "site": t.site, "level": t.level, "url": t.url, "host": t.host,
             "source_url": t.source_url, "family": 6, "source": "probe", "address": r.address,
-            "method": _method(t.v4), "outcome": r.outcome, "status": r.status, "final_url": r.final_url,
+            "method": _method(t.v4, t.url), "outcome": r.outcome, "status": r.status, "final_url": r.final_url,
             "title": r.title, "error": r.error, "attempts": r.attempts, "elapsed": r.elapsed,
             "redirects_json": _json(r.redirects), "probed_at": _now()}
 

@@ -307,7 +307,36 @@ def m004_attachment_texts(db: sqlite3.Connection) -> None:
     )
 
 
-def m005_fragments(db: sqlite3.Connection) -> None:
+def m005_requests(db: sqlite3.Connection) -> None:
+    """Every HTTP request of a run (crawler/requestlog.py; the IPv6 probes of portal_audit/ipv6.py),
+    one row per request actually sent: pages, link checks, attachment reads, robots.txt, host
+    probes, each retry and each redirect hop. ``pages.document_url`` names the PDF/DOCX whose
+    text (read once, into ``attachment_texts``) is appended to an article's main text at the
+    end of the crawl."""
+    _script(db,
+        """
+        CREATE TABLE requests (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL,
+            site TEXT,
+            url TEXT NOT NULL,
+            host TEXT,
+            method TEXT NOT NULL,
+            purpose TEXT NOT NULL,
+            retry INTEGER NOT NULL DEFAULT 0,
+            status INTEGER,
+            error TEXT,
+            bytes INTEGER NOT NULL DEFAULT 0,
+            elapsed REAL,
+            requested_at TEXT NOT NULL
+        );
+        CREATE INDEX requests_run ON requests (run_id, purpose);
+        ALTER TABLE pages ADD COLUMN document_url TEXT
+        """
+    )
+
+
+def m006_fragments(db: sqlite3.Connection) -> None:
     """Fragments: a link's fragment as the browser parses it (``links.fragment``) and the
     anchors (ids and ``<a name>``s) of every fetched HTML page (``fetches.anchors``, a JSON
     list), so ``link.anchor-missing`` needs no extra request."""
@@ -319,4 +348,4 @@ def m005_fragments(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = [m001_initial, m002_ipv6, m003_history, m004_attachment_texts, m005_fragments]
+MIGRATIONS = [m001_initial, m002_ipv6, m003_history, m004_attachment_texts, m005_requests, m006_fragments]

@@ -365,6 +365,11 @@ def test_rates_and_probes_of_the_healthy_site(audited):
     web = audited["web"]
     assert (6, "www.v6ok.test", "GET", "/a1.html") in web.requests
     assert (6, "www.v6ok.test", "HEAD", "/files/report.pdf") in web.requests
+    # each IPv6 request is a row of the store's request log, with its site
+    logged = db.execute("SELECT site, host, method, url FROM requests WHERE purpose = 'ipv6'").fetchall()
+    served = [r for r in web.requests if r[0] == 6]
+    assert served and len(logged) >= len(served)
+    assert ("样例一", "www.v6ok.test", "HEAD", f"http://www.v6ok.test:{p}/files/report.pdf") in [tuple(r) for r in logged]
 
 
 def test_report_section(audited):
