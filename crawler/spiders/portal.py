@@ -140,6 +140,7 @@ class PortalSpider(scrapy.Spider):
         # URLs already requested this run: a link seen again costs no Request object
         # (Scrapy's dupefilter would drop it, after building and fingerprinting it)
         self.requested: set[str] = set()
+        self.robots_txt: dict[str, str] = {}   # netloc → robots.txt text (crawler.middlewares.RobotsTxtKeeper)
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -158,7 +159,8 @@ class PortalSpider(scrapy.Spider):
             home = normalize_href(st.config.url, st.config.url)
             yield self._request(home, st, kind="home", depth=0)
             robots_txt = urljoin(home, "/robots.txt")
-            if self.crawl_cfg.read_sitemaps and robots_txt not in self.requested:
+            if self.crawl_cfg.read_sitemaps and not st.robots and robots_txt not in self.requested:
+                # obeying robots.txt, the middleware's fetch is read instead (see _kept_sitemaps)
                 self.requested.add(robots_txt)    # one host's robots.txt and sitemaps are read once a run
                 yield self._source_request(robots_txt, st, self.on_robots)
             if st.disclosure:
@@ -199,13 +201,26 @@ class PortalSpider(scrapy.Spider):
         is tried (a guess: it is never reported)."""
         st = self.sites[response.meta["site"]]
         text = response.text if response.status == 200 and not extract.looks_binary(response.body) else ""
+        yield from self._robots_sitemaps(response.url, st, text)
+
+    def _kept_sitemaps(self, url: str, st: SiteState):
+        """Obeying robots.txt: on a site's first answer, the sitemaps of the robots.txt the
+        middleware fetched for its host (one fetch of robots.txt a host and run)."""
+        robots_txt = urljoin(url, "/robots.txt")
+        text = self.robots_txt.get(urlsplit(url).netloc)
+        if not self.crawl_cfg.read_sitemaps or text is None or robots_txt in self.requested:
+            return
+        self.requested.add(robots_txt)
+        yield from self._robots_sitemaps(robots_txt, st, text)
+
+    def _robots_sitemaps(self, robots_txt: str, st: SiteState, text: str):
         announced = robots.sitemaps_in(text)
         if announced:
             rows = Rows()
-            yield from self._sitemap_links(response.url, st, [(url, None) for url in announced], rows)
+            yield from self._sitemap_links(robots_txt, st, [(url, None) for url in announced], rows)
             yield rows
         else:
-            yield self._source_request(urljoin(response.url, "/sitemap.xml"), st, self.on_sitemap)
+            yield self._source_request(urljoin(robots_txt, "/sitemap.xml"), st, self.on_sitemap)
 
     def _sitemap_links(self, source: str, st: SiteState, locs, rows: Rows):
         """Link rows (into ``rows``) for the sitemaps robots.txt or a sitemap index lists, and
@@ -258,20 +273,10 @@ class PortalSpider(scrapy.Spider):
         yield rows
         yield from requests
 
-    def on_home_robots(self, response):
-        """The home page robots.txt forbids: its fetch row names the rule (not checked, never unreachable)."""
-        meta = response.meta
-        st = self.sites[meta["site"]]
-        rule = robots.disallow_rule(response.text, self.crawl_cfg.user_agent, meta["home"]["origin"]) \
-            if response.status == 200 and not extract.looks_binary(response.body) else None
-        yield self._robots_excluded_row(st, meta["home"], rule)
-
     def on_source_error(self, failure):
         meta = failure.request.meta
         st = self.sites[meta["site"]]
-        if "home" in meta:
-            yield self._robots_excluded_row(st, meta["home"], None)
-        elif "origin" in meta:   # an announced sitemap that cannot be read
+        if "origin" in meta:   # an announced sitemap that cannot be read
             outcome, error = classify_failure(failure)
             yield Rows.of("fetches", [self._fetch_row(meta, st, method="GET", status=None, outcome=outcome,
                                                       error=error, final_url=failure.request.url)])
@@ -287,6 +292,8 @@ class PortalSpider(scrapy.Spider):
         meta = response.meta
         st = self.sites[meta["site"]]
         status = response.status
+        if meta["kind"] == "home" and not meta["chain"]:
+            yield from self._kept_sitemaps(meta["origin"], st)
         if 300 <= status < 400 and response.headers.get("Location"):
             yield from self._follow_redirect(response, st)
             return
@@ -386,8 +393,10 @@ class PortalSpider(scrapy.Spider):
         st = self.sites[meta["site"]]
         outcome, error = classify_failure(failure)
         if outcome is Outcome.EXCLUDED and meta["kind"] == "home" and failure.check(IgnoreRequest):
-            yield self._source_request(urljoin(request.url, "/robots.txt"), st, self.on_home_robots,
-                                       home=_own_meta(meta))
+            text = self.robots_txt.get(urlsplit(request.url).netloc) or ""
+            yield self._robots_excluded_row(st, meta, robots.disallow_rule(text, self.crawl_cfg.user_agent,
+                                                                           request.url))
+            yield from self._kept_sitemaps(request.url, st)
             return
         if request.method == "HEAD" and outcome in (Outcome.RESET, Outcome.ERROR) and not meta.get("head_fallback"):
             yield request.replace(method="GET", headers={"Range": "bytes=0-1023"}, dont_filter=True,
