@@ -16,9 +16,9 @@ import lxml.etree
 import lxml.html
 from lxml.html import soupparser
 
+from core.text import find_dates, squash
 from crawler import linkparse
 from crawler.hidden import HiddenOracle
-from portal_audit.text import find_dates, squash
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-]+)""", re.I)
 _CHARSET_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030",

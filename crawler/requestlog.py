@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from store.db import now_iso
+from core.text import now_iso
+
 
 REQUEST_SENT = object()   # signal: row=dict
 

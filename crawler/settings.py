@@ -1,7 +1,7 @@
 """Scrapy settings of the portal-audit gatherer.
 
 The module-level names are the defaults (``scrapy.cfg`` points here);
-:func:`from_config` maps a portal-audit :class:`~portal_audit.config.Config`
+:func:`from_config` maps a run's configuration (duck-typed: ``crawl``, ``dns``, ``sites``)
 onto them for one run.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from scrapy.settings import default_settings as _scrapy_defaults
 
-from portal_audit import __version__
+from core import __version__
 
 BOT_NAME = "portal-audit"
 SPIDER_MODULES = ["crawler.spiders"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from urllib.parse import parse_qsl, unquote_to_bytes, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from ada_url import URL, join_url
 from rapidfuzz.distance import Levenshtein
@@ -182,19 +182,6 @@ def fragment_of(href: str, base: str) -> str | None:
     except ValueError:
         return None
     return frag[1:] if frag else ""
-
-
-def fragment_found(fragment: str, anchors: set[str] | frozenset[str]) -> bool:
-    """Whether a page with these ids and ``<a name>``s has the fragment's indicated part,
-    as the HTML standard finds it: the fragment as it is, then percent-decoded as UTF-8;
-    an empty fragment and ``top`` (any case) are the top of the page."""
-    if not fragment or fragment in anchors:
-        return True
-    try:
-        decoded = unquote_to_bytes(fragment).decode("utf-8") if "%" in fragment else fragment
-    except UnicodeDecodeError:
-        return False
-    return decoded in anchors or decoded.lower() == "top"
 
 
 def scheme_of(href: str) -> str:

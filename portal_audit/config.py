@@ -19,15 +19,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-COLUMN_KINDS = {
-    "policy": "政策文件",
-    "interpretation": "政策解读",
-    "regulation": "法规文件",
-    "notice": "公示公告",
-    "guide": "公开指南",
-    "report": "年度报告",
-}
-
+from core.vocabulary import COLUMN_KINDS
 
 class ConfigError(Exception):
     def __init__(self, file: str, key: str, problem: str):

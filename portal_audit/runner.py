@@ -22,13 +22,24 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import lxml.etree
+import scrapy
+import twisted
+from scrapy.crawler import CrawlerProcess
+
 from checks.registry import CheckResult, CheckSettings, run_checks
-from portal_audit import __version__
-from portal_audit import history
+from core import __version__
+from core.models import RunStatus
+from crawler import settings as crawler_settings
+from crawler.extensions import Board, show_files
+from crawler.ipv6.stage import gather_ipv6
+from crawler.sites import CrawlLimits, SiteSpec
+from crawler.spiders.portal import PortalSpider
 from portal_audit.config import Config
 from portal_audit.lock import StoreLock
-from store import Store
-from store.db import RUN_COMPLETED, RUN_INTERRUPTED
+from reports import write_reports
+from store import Store, history
+
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +58,6 @@ class RunResult:
 
 
 def versions() -> dict[str, str]:
-    import lxml.etree
-    import scrapy
-    import twisted
 
     return {"portal-audit": __version__, "python": platform.python_version(), "scrapy": scrapy.__version__,
             "twisted": twisted.__version__, "lxml": ".".join(map(str, lxml.etree.LXML_VERSION))}
@@ -64,10 +72,6 @@ def check_settings(cfg: Config) -> CheckSettings:
 def crawler_process(cfg: Config, run_id: int, store_path: str, progress: bool, progress_file: str | None = None):
     """A Scrapy CrawlerProcess for one run of ``cfg``, with Scrapy's noisy loggers quietened
     (Scrapy's own logging set-up, done by the constructor, resets them)."""
-    from scrapy.crawler import CrawlerProcess
-
-    from crawler import settings as crawler_settings
-
     process = CrawlerProcess(crawler_settings.from_config(cfg, run_id=run_id, store_path=store_path,
                                                           progress=progress, progress_file=progress_file))
     if not logging.getLogger().isEnabledFor(logging.INFO):
@@ -93,11 +97,11 @@ def gather(cfg: Config, run_id: int, store_path: str, progress: bool = True) -> 
 def _gather_here(cfg: Config, run_id: int, store_path: str, progress: bool,
                  progress_file: str | None = None) -> str:
     """The crawl of ``cfg``'s sites in this process (its run_sites rows included)."""
-    from crawler.spiders.portal import PortalSpider
 
     process = crawler_process(cfg, run_id, store_path, progress, progress_file)
     crawler = process.create_crawler(PortalSpider)
-    process.crawl(crawler, sites=list(cfg.sites), crawl=cfg.crawl, reference_date=cfg.audit_date)
+    process.crawl(crawler, sites=[SiteSpec.of(s) for s in cfg.sites], crawl=CrawlLimits.of(cfg.crawl),
+                  reference_date=cfg.audit_date)
     process.start()
     reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
     spider = crawler.spider
@@ -113,7 +117,7 @@ def _gather_here(cfg: Config, run_id: int, store_path: str, progress: bool,
                                            "columns": dict(st.columns)})
     finally:
         store.close()
-    return RUN_COMPLETED if reason == "finished" else RUN_INTERRUPTED
+    return RunStatus.COMPLETED if reason == "finished" else RunStatus.INTERRUPTED
 
 
 EXIT_INTERRUPTED = 3   # a crawl process's exit code when its crawl did not finish
@@ -128,12 +132,10 @@ def _crawl_process_main(cfg: Config, run_id: int, part: str, progress: bool) -> 
     os.setpgrp()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     status = _gather_here(cfg, run_id, part, progress, progress_file=f"{part}.progress" if progress else None)
-    sys.exit(0 if status == RUN_COMPLETED else EXIT_INTERRUPTED)
+    sys.exit(0 if status == RunStatus.COMPLETED else EXIT_INTERRUPTED)
 
 
 def _gather_parallel(cfg: Config, run_id: int, store_path: str, n: int, progress: bool) -> str:
-    from crawler.extensions import Board, show_files
-
     ctx = multiprocessing.get_context("spawn")
     parts = [f"{store_path}.run{run_id}.part{i}" for i in range(n)]
     for part in parts:
@@ -169,7 +171,7 @@ def _gather_parallel(cfg: Config, run_id: int, store_path: str, n: int, progress
             _remove_part(part)
     finally:
         store.close()
-    return RUN_COMPLETED if not interrupted and all(p.exitcode == 0 for p in procs) else RUN_INTERRUPTED
+    return RunStatus.COMPLETED if not interrupted and all(p.exitcode == 0 for p in procs) else RunStatus.INTERRUPTED
 
 
 def _remove_part(part: str) -> None:
@@ -184,6 +186,11 @@ def audit(store: Store, run_id: int, cfg: Config, only=(), on_result=None) -> li
     return run_checks(store, run_id, audit_date, sites, check_settings(cfg), only=only, on_result=on_result)
 
 
+def ipv6_wanted(cfg: Config, only=()) -> bool:
+    """Whether any ``ipv6.*`` check is selected (the IPv6 stage is skipped otherwise)."""
+    return any(chk.family == "ipv6" for chk in check_settings(cfg).selected(only))
+
+
 def run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) -> RunResult:
     """Gather, audit, update the finding history and write the reports, holding the
     store lock throughout (raises :class:`portal_audit.lock.LockHeld` when another run
@@ -193,7 +200,6 @@ def run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) -> 
 
 
 def _run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) -> RunResult:
-    from reports import write_reports
 
     store = Store(cfg.store.path)
     history.close_stale_runs(store)
@@ -201,19 +207,20 @@ def _run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) ->
     run_id = store.begin_run(audit_date=audit_date.isoformat(), config=cfg.raw,
                              options={"only": list(only), "sites": [s.name for s in cfg.sites]},
                              versions=versions())
-    status = RUN_INTERRUPTED
+    status = RunStatus.INTERRUPTED
     results: list[CheckResult] = []
     try:
         status = gather(cfg, run_id, str(cfg.store.path), progress=progress)
-        if cfg.ipv6.enabled and status == RUN_COMPLETED:
-            from portal_audit.ipv6 import gather_ipv6
-
-            gather_ipv6(cfg, run_id, store, only=only, progress=progress)
+        if cfg.ipv6.enabled and status == RunStatus.COMPLETED:
+            if ipv6_wanted(cfg, only):
+                gather_ipv6(cfg, run_id, store, progress=progress)
+            else:
+                log.info("no ipv6.* check selected; IPv6 stage skipped")
         if progress:
             print("[portal-audit] 采集完成，正在执行检查…", file=sys.stderr)
         results = audit(store, run_id, cfg, only)
     except KeyboardInterrupt:
-        status = RUN_INTERRUPTED
+        status = RunStatus.INTERRUPTED
     finally:
         store.finish_run(run_id, status, {"checks": len(results)})
     try:

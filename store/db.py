@@ -7,20 +7,14 @@ import logging
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from portal_audit.models import Finding, Severity
+from core.models import Finding, RunStatus, Severity
+from core.text import now_iso
 from store.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
-
-RUN_RUNNING = "running"
-RUN_COMPLETED = "completed"
-RUN_INTERRUPTED = "interrupted"
-RUN_FAILED = "failed"
-
 
 # the tables a crawl writes (the IPv6 stage and the checks run on the merged store)
 CRAWL_TABLES = ("run_sites", "pages", "links", "fetches", "attachment_texts", "requests")
@@ -28,10 +22,6 @@ CRAWL_TABLES = ("run_sites", "pages", "links", "fetches", "attachment_texts", "r
 
 class StoreError(Exception):
     """The store file cannot be opened or is not a portal-audit store."""
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
 
 
 class Store:
@@ -118,7 +108,7 @@ class Store:
             cur = self.db.execute(
                 "INSERT INTO runs (kind, started_at, status, audit_date, config_json, options_json, versions_json)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (kind, now_iso(), RUN_RUNNING, audit_date, _json(config), _json(options), _json(versions)),
+                (kind, now_iso(), RunStatus.RUNNING, audit_date, _json(config), _json(options), _json(versions)),
             )
         return int(cur.lastrowid)
 

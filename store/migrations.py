@@ -140,7 +140,7 @@ def m001_initial(db: sqlite3.Connection) -> None:
 
 
 def m002_ipv6(db: sqlite3.Connection) -> None:
-    """IPv6 audit facts (portal_audit/ipv6.py): the stage's self-check and settings per run,
+    """IPv6 audit facts (crawler/ipv6/): the stage's self-check and settings per run,
     per-site summary, DNS answers (A, AAAA, NS with status and CNAME chain), and the IPv4
     (from the crawl) and IPv6 (probed) fetch of each page judged."""
     _script(db,

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from crawler import extract, linkparse, robots
-from crawler.urls import (InvalidURL, fragment_found, fragment_of, is_attachment, looks_like_trap_path,
-                          normalize_href, skipped_scheme, trap_key)
+from core.fragments import fragment_found
+from crawler.urls import (InvalidURL, fragment_of, is_attachment, looks_like_trap_path, normalize_href,
+                          skipped_scheme, trap_key)
 
 BASE = "http://127.0.0.1:8000/xxgk/zcwj/index.html"
 

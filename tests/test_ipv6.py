@@ -404,7 +404,7 @@ def test_resolver_unreachable_is_inconclusive(tmp_path, web):
 # -- units ------------------------------------------------------------------------------------
 
 def test_usable_addresses():
-    from portal_audit.ipv6 import nonglobal_reason, split_usable
+    from core.ipv6 import nonglobal_reason, split_usable
 
     cases = {"::1": "loopback", "fe80::1": "link-local", "fd00::2": "unique-local", "2001:db8::1": "documentation",
              "::ffff:192.0.2.1": "ipv4-mapped", "::": "unspecified", "ff02::1": "multicast",
@@ -417,7 +417,7 @@ def test_usable_addresses():
 
 
 def test_internal_hosts():
-    from portal_audit.ipv6 import is_internal
+    from core.ipv6 import is_internal
 
     assert is_internal("www.linyi.gov.cn", "www.linyi.gov.cn")
     assert is_internal("xxgk.linyi.gov.cn", "www.linyi.gov.cn")
@@ -473,7 +473,8 @@ def test_https_over_ipv6_sends_sni_and_verifies(tmp_path, monkeypatch):
     import ssl
 
     from portal_audit.config import DnsConfig
-    from portal_audit.ipv6 import Dns, Prober
+    from crawler.ipv6.dns_client import Dns
+    from crawler.ipv6.prober import Prober
 
     ca, cert, key = _make_ca_and_leaf(tmp_path, "www.tls.test")
     srv = VHostServer(lambda port: {"www.tls.test": {"/": Page("加密站点")}, "other.tls.test": {"/": Page("其他")}})

@@ -40,11 +40,12 @@ from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from crawler import content, documents, extract, linkparse, robots
 from crawler.items import Rows
+from core.models import Outcome
+from core.text import now_iso
+from core.vocabulary import HANWEB_COLUMN
+from crawler.sites import CrawlLimits, SiteSpec
 from crawler.urls import (InvalidURL, canonical, directory_prefix, fragment_of, host_of, is_attachment,
                           looks_like_trap_path, normalize_href, same_site, skipped_scheme, trap_key)
-from portal_audit.config import CrawlConfig, SiteConfig
-from portal_audit.models import Outcome
-from store.db import now_iso
 
 DISCLOSURE_ANCHORS = ("政府信息公开", "信息公开", "政务公开")
 COLUMN_ANCHORS = [
@@ -55,7 +56,6 @@ COLUMN_ANCHORS = [
     ("guide", re.compile(r"公开指南|信息公开指南")),
     ("report", re.compile(r"年度报告|公开年报|^年报")),
 ]
-HANWEB_COLUMN = re.compile(r"/col/col\d+/")
 COLUMN_PATH = re.compile(r"/(?:index(?:_\d+)?\.s?html?)?$")
 LEAF_KINDS = ("attachment", "external", "resource", "probe")
 HEAD_FALLBACK_STATUSES = (400, 403, 405, 501)
@@ -68,8 +68,8 @@ FORM_OK_STATUSES = (405, 501)   # a form's action that refuses GET/HEAD exists; 
 
 @dataclass
 class SiteState:
-    config: SiteConfig
-    crawl: CrawlConfig
+    config: SiteSpec
+    crawl: CrawlLimits
     hosts: frozenset[str]
     disclosure: str | None = None
     columns: dict[str, str] = field(default_factory=dict)   # url prefix → column kind
@@ -122,7 +122,7 @@ def _scope_prefix(url: str) -> str:
 class PortalSpider(scrapy.Spider):
     name = "portal"
 
-    def __init__(self, sites: list[SiteConfig], crawl: CrawlConfig, reference_date: date | None = None, **kwargs):
+    def __init__(self, sites: list[SiteSpec], crawl: CrawlLimits, reference_date: date | None = None, **kwargs):
         super().__init__(**kwargs)
         self.crawl_cfg = crawl
         self.reference_date = reference_date or date.today()   # the audit date: gives month-day list dates a year
@@ -394,8 +394,8 @@ class PortalSpider(scrapy.Spider):
         outcome, error = classify_failure(failure)
         if outcome is Outcome.EXCLUDED and meta["kind"] == "home" and failure.check(IgnoreRequest):
             text = self.robots_txt.get(urlsplit(request.url).netloc) or ""
-            yield self._robots_excluded_row(st, meta, robots.disallow_rule(text, self.crawl_cfg.user_agent,
-                                                                           request.url))
+            agent = request.headers.get("User-Agent", b"").decode("latin-1")
+            yield self._robots_excluded_row(st, meta, robots.disallow_rule(text, agent, request.url))
             yield from self._kept_sitemaps(request.url, st)
             return
         if request.method == "HEAD" and outcome in (Outcome.RESET, Outcome.ERROR) and not meta.get("head_fallback"):

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 
 import scrapy
 
+from crawler.sites import CrawlLimits, SiteSpec
 from crawler.spiders.portal import PortalSpider, SiteState
-from portal_audit.config import CrawlConfig, SiteConfig
 
 
 @dataclass
@@ -38,7 +38,7 @@ class SitePlan:
 class RecheckSpider(PortalSpider):
     name = "recheck"
 
-    def __init__(self, sites: Sequence[SiteConfig], crawl: CrawlConfig, plan: Mapping[str, SitePlan], **kwargs):
+    def __init__(self, sites: Sequence[SiteSpec], crawl: CrawlLimits, plan: Mapping[str, SitePlan], **kwargs):
         super().__init__(sites=list(sites), crawl=crawl, **kwargs)
         self.plan = dict(plan)
 
