@@ -6,7 +6,7 @@
 import importlib
 import pkgutil
 
-_INFRA = {"registry", "common"}
+_INFRA = {"registry", "common", "inspection"}
 
 
 def load_all() -> None:

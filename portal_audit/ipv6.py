@@ -482,6 +482,7 @@ class FetchResult:
     address: str | None = None
     redirects: list[dict[str, Any]] = field(default_factory=list)
     location: str | None = None
+    size: int = 0                       # body bytes read (the last hop)
 
     @property
     def connected(self) -> bool:
@@ -648,7 +649,7 @@ class Prober:
                 conn.close()
         title = _title(_decode(body, encoding), ctype) if body else ""
         outcome = Outcome.OK.value if status < 400 else Outcome.HTTP_ERROR.value
-        return FetchResult(outcome, status=status, title=title, address=address,
+        return FetchResult(outcome, status=status, title=title, address=address, size=len(body),
                            error=None if status < 400 else f"HTTP {status}")
 
     def _slot(self, host: str) -> threading.Semaphore:
