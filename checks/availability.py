@@ -14,7 +14,7 @@ from typing import Any
 
 from checks.inspection import check_options
 from checks.registry import NotApplicable, check
-from portal_audit.text import duration
+from core.text import duration
 
 MAX_TIMES_LISTED = 50
 _DEFAULTS = check_options().get("site.unavailable", {})

@@ -10,7 +10,7 @@ answer below 400, redirects followed hop by hop, DNS and TLS as usual) within
 (``watch.retries``) inside that time. A 429 answer is ``inconclusive`` (the site throttled
 the watcher, it did not fail to open).
 
-Fetching reuses the IPv6 audit's pinned-address HTTP client (``portal_audit.ipv6.Prober``:
+Fetching reuses the IPv6 audit's pinned-address HTTP client (``crawler.ipv6.prober.Prober``:
 the same retries, redirect handling, HEAD/GET and TLS verification), pinned to the A
 addresses for IPv4.
 
@@ -37,9 +37,11 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from portal_audit.ipv6 import DNS_LABELS, Dns, FetchResult, Prober, split_usable
+from core.ipv6 import DNS_LABELS, split_usable
+from core.models import Outcome
+from crawler.ipv6.dns_client import Dns
+from crawler.ipv6.prober import FetchResult, Prober
 from portal_audit.lock import StoreLock
-from portal_audit.models import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +77,6 @@ class Probe:
     error: str | None = None
     attempts: int = 0
     elapsed: float = 0.0
-    bytes: int = 0
 
     @property
     def answered(self) -> bool:
@@ -85,7 +86,7 @@ class Probe:
         return {"round_id": round_id, "site": self.site, "url": self.url, "family": self.family,
                 "address": self.address, "probed_at": self.probed_at, "result": self.result,
                 "outcome": self.outcome, "status": self.status, "final_url": self.final_url, "error": self.error,
-                "attempts": self.attempts, "elapsed": self.elapsed, "bytes": self.bytes}
+                "attempts": self.attempts, "elapsed": self.elapsed}
 
 
 @dataclass
@@ -97,14 +98,8 @@ class Round:
     probes: list[Probe] = field(default_factory=list)
     references: list[Probe] = field(default_factory=list)
     elapsed: float = 0.0
-
-    @property
-    def requests(self) -> int:
-        return sum(p.attempts for p in [*self.probes, *self.references])
-
-    @property
-    def bytes(self) -> int:
-        return sum(p.bytes for p in [*self.probes, *self.references])
+    requests: int = 0                  # HTTP requests sent (every attempt and redirect hop)
+    bytes: int = 0                     # body bytes received
 
 
 def judge(result: FetchResult, limit: float) -> tuple[str, str | None]:
@@ -161,7 +156,7 @@ class Watch:
         result, reason = judge(fetched, limit)
         return Probe(site, url, family, result, fetched.outcome, at, address=fetched.address, status=fetched.status,
                      final_url=fetched.final_url, error=reason if result != OK else None,
-                     attempts=max(fetched.attempts, 1), elapsed=fetched.elapsed, bytes=fetched.size)
+                     attempts=max(fetched.attempts, 1), elapsed=fetched.elapsed)
 
     def run_round(self) -> Round:
         started = time.perf_counter()
@@ -177,7 +172,9 @@ class Watch:
         probes = [p for p in done[:len(jobs)] if p is not None]
         references = [p for p in done[len(jobs):] if p is not None]
         status, reason = self._self_check(dns, probes, references)
-        rnd = Round(0, started_at, status, reason, probes, references, round(time.perf_counter() - started, 3))
+        sent = [*v4.sent, *v6.sent]
+        rnd = Round(0, started_at, status, reason, probes, references, round(time.perf_counter() - started, 3),
+                    requests=len(sent), bytes=sum(r.get("bytes") or 0 for r in sent))
         self._save(rnd, len(sites))
         return rnd
 

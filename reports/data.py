@@ -13,7 +13,7 @@ report renders without them):
 * ``verdicts``: per site, :class:`reports.verdict.SiteVerdict` (不合格/合格/待定, veto items,
   counts, availability, health score, trend).
 * ``history``: the finding history as of this run
-  (:class:`portal_audit.history.HistoryView`: first/last seen, feedback, the
+  (:class:`reports.history.HistoryView`: first/last seen, feedback, the
   豁免 list, the trend); waived findings are moved off ``findings`` into
   ``history.hidden`` (the JSONL and the ledger still list them).
 """
@@ -26,7 +26,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checks.registry import Check, all_checks
-from portal_audit.models import Finding
+from core.models import Finding
+from reports.history import attach_history
+from reports.ipv6 import attach_report as attach_ipv6
+from reports.verdict import attach as attach_verdicts
 
 
 @dataclass
@@ -105,12 +108,7 @@ def load_report_data(store, run_id: int) -> ReportData:
     checks = {c.code: c for c in all_checks()}
     check_runs = [dict(r) for r in store.check_runs(run_id)]
     data = ReportData(run=run, sites=sites, findings=findings, checks=checks, check_runs=check_runs)
-    from portal_audit.history import attach_history
-    from portal_audit.ipv6 import attach_report as attach_ipv6
-
     attach_history(store, run_id, data)
-    from reports.verdict import attach as attach_verdicts
-
     attach_verdicts(store, run_id, data)  # the first screen: 合格/不合格/待定 per site
     attach_ipv6(data)  # the IPv6 section (when the run has IPv6 data) and the self-check banner
     return data

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checks.availability import Availability, availability, run_end
-from checks.columns import KIND_LABELS
+from core.vocabulary import column_label
 from checks.inspection import thresholds
 
 FAIL, PASS, PENDING = "不合格", "合格", "待定"
@@ -195,7 +195,7 @@ _STATE_LABELS = {"n/a": "不适用", "error": "执行出错", None: "本次未�
 def _counts(findings: list, homes: set[str], av: Availability, states: dict[str, str]) -> dict[str, Any]:
     broken = [f for f in findings if f.check in LINK_CODES]
     stale = [f for f in findings if f.check == "column.stale"]
-    by_kind = {KIND_LABELS.get(k, k): sum(1 for f in stale if (f.evidence or {}).get("kind") == k) for k in STALE_KINDS}
+    by_kind = {column_label(k): sum(1 for f in stale if (f.evidence or {}).get("kind") == k) for k in STALE_KINDS}
     home_stale = next((f for f in findings if f.check == "site.home-stale"), None)
     return {
         "home_broken_links": sum(1 for f in broken if _is_home_link(f, homes)),
