@@ -37,6 +37,7 @@ class Availability:
     window_start: str
     window_end: str
     window_seconds: float
+    watched_seconds: float             # how long the watch must have run before a decision
     required: int                      # conclusive IPv4 probes needed for a decision
     probes: int = 0                    # conclusive IPv4 probes
     failed: int = 0
@@ -77,10 +78,9 @@ class Availability:
             return None
         if not self.watched:
             return "未进行可用性监测（portal-audit watch）"
-        span = f"{self.window_days:g} 天" if self.window_seconds >= 86400 else f"{self.window_seconds:g} 秒"
         if not self.covered:
-            return f"监测时间不足 {span}（首次监测 {self.first_probe}）"
-        return f"{span}内有效监测仅 {self.probes} 次（至少 {self.required} 次）"
+            return f"监测时间不足 {span_text(self.watched_seconds)}（首次监测 {self.first_probe}）"
+        return f"{span_text(self.window_seconds)}内有效监测仅 {self.probes} 次（至少 {self.required} 次）"
 
     def as_dict(self) -> dict[str, Any]:
         return {"probes": self.probes, "failed": self.failed, "inconclusive": self.inconclusive,
@@ -96,12 +96,13 @@ def availability(store, site: str, end: str | datetime, options: dict[str, Any] 
     site.unavailable options; the shipped thresholds by default)."""
     opts = {**_DEFAULTS, **(options or {})}
     window = duration(opts["window"])
+    watched = min(window, duration(opts.get("min_watched") or window))
     end_dt = _utc(end)
     start_dt = end_dt - timedelta(seconds=window)
-    required = max(1, math.ceil(float(opts["min_probes_per_day"]) * window / 86400))
-    av = Availability(site, _iso(start_dt), _iso(end_dt), window, required)
+    required = max(1, math.ceil(float(opts["min_probes_per_day"]) * watched / 86400))
+    av = Availability(site, _iso(start_dt), _iso(end_dt), window, watched, required)
     av.first_probe = store.scalar("SELECT MIN(probed_at) FROM watch_probes WHERE site = ?", (site,))
-    av.covered = bool(av.first_probe) and av.first_probe <= av.window_start
+    av.covered = bool(av.first_probe) and av.first_probe <= _iso(end_dt - timedelta(seconds=watched))
     rows = store.query(
         "SELECT p.family, p.probed_at, p.result, p.error, p.status, p.elapsed, r.status AS round_status"
         " FROM watch_probes p JOIN watch_rounds r ON r.id = p.round_id"
@@ -124,6 +125,10 @@ def availability(store, site: str, end: str | datetime, options: dict[str, Any] 
             av.failed_probes.append({"time": r["probed_at"], "error": r["error"], "status": r["status"],
                                      "elapsed": r["elapsed"]})
     return av
+
+
+def span_text(seconds: float) -> str:
+    return f"{seconds / 86400:g} 天" if seconds >= 86400 else f"{seconds:g} 秒"
 
 
 def run_end(store, run_id: int) -> str:
@@ -150,9 +155,9 @@ def site_unavailable(ctx):
     watch (``portal-audit watch``) in the ``window`` (7d) before the run started — a 单项否决
     (veto) item.
 
-    Decided only when the watch covered the whole window (its first probe of the site is
-    older than the window) and took at least ``min_probes_per_day`` (20) × days conclusive
-    probes; otherwise nothing is flagged and the verdict of the site says 待定 with the reason.
+    Decided only when the watch has run for ``min_watched`` (default: the whole window; its
+    first probe of the site is that old) and took at least ``min_probes_per_day`` (20) × days
+    conclusive probes; otherwise nothing is flagged and the verdict of the site says 待定 with the reason.
     Probes of inconclusive rounds (the watcher's own network or resolver was down) and
     throttled probes (HTTP 429) are not counted. IPv6 probes give the 首页IPv6访问成功率
     shown in the report; they never make this finding.
@@ -169,7 +174,7 @@ def site_unavailable(ctx):
         av = availability(ctx.store, site, end, dict(ctx.options))
         if not av.decided or av.failure_percent < limit:
             continue
-        days = f"{av.window_days:g} 天" if av.window_seconds >= 86400 else f"{av.window_seconds:g} 秒"
+        days = span_text(av.window_seconds)
         yield ctx.finding(
             site=site, url=home, page=None, identity=(home,),
             message=f"首页近 {days}监测 {av.probes} 次，{av.failed} 次无法打开（{av.failure_percent:g}%，"
