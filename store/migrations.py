@@ -336,7 +336,17 @@ def m005_requests(db: sqlite3.Connection) -> None:
     )
 
 
-def m006_watch(db: sqlite3.Connection) -> None:
+def m006_fragments(db: sqlite3.Connection) -> None:
+    """Fragments: a link's fragment as the browser parses it (``links.fragment``) and the
+    anchors (ids and ``<a name>``s) of every fetched HTML page (``fetches.anchors``, a JSON
+    list), so ``link.anchor-missing`` needs no extra request."""
+    _script(db,
+        """
+        ALTER TABLE links ADD COLUMN fragment TEXT;
+        ALTER TABLE fetches ADD COLUMN anchors TEXT
+
+
+def m007_watch(db: sqlite3.Connection) -> None:
     """The availability watch (portal_audit/watch.py): one row per probe round (its own
     network self-check: a round is ``inconclusive`` when this machine, not the sites, lost the
     network) and one row per probe of a site's home page over IPv4 or IPv6. Runs never own
@@ -376,4 +386,5 @@ def m006_watch(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = [m001_initial, m002_ipv6, m003_history, m004_attachment_texts, m005_requests, m006_watch]
+MIGRATIONS = [m001_initial, m002_ipv6, m003_history, m004_attachment_texts, m005_requests, m006_fragments,
+              m007_watch]
