@@ -344,6 +344,8 @@ def m006_fragments(db: sqlite3.Connection) -> None:
         """
         ALTER TABLE links ADD COLUMN fragment TEXT;
         ALTER TABLE fetches ADD COLUMN anchors TEXT
+        """
+    )
 
 
 def m007_watch(db: sqlite3.Connection) -> None:
