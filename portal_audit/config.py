@@ -58,6 +58,7 @@ class CrawlConfig:
     max_depth: int = 8
     max_redirects: int = 10
     check_external: bool = True
+    read_sitemaps: bool = True
     incremental: bool = True            # conditional requests and cached checks from the previous run
     recheck_after: float = 7.0          # days a successful external/attachment check is taken over
 

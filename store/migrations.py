@@ -336,6 +336,18 @@ def m005_requests(db: sqlite3.Connection) -> None:
     )
 
 
+def m006_fragments(db: sqlite3.Connection) -> None:
+    """Fragments: a link's fragment as the browser parses it (``links.fragment``) and the
+    anchors (ids and ``<a name>``s) of every fetched HTML page (``fetches.anchors``, a JSON
+    list), so ``link.anchor-missing`` needs no extra request."""
+    _script(db,
+        """
+        ALTER TABLE links ADD COLUMN fragment TEXT;
+        ALTER TABLE fetches ADD COLUMN anchors TEXT
+        """
+    )
+
+
 def m007_incremental(db: sqlite3.Connection) -> None:
     """Incremental runs (crawler/previous.py): each fetch's validators (``etag``,
     ``last_modified``), when its verdict was last verified by a request (``verified_at``),
@@ -355,4 +367,5 @@ def m007_incremental(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = [m001_initial, m002_ipv6, m003_history, m004_attachment_texts, m005_requests, m007_incremental]
+MIGRATIONS = [m001_initial, m002_ipv6, m003_history, m004_attachment_texts, m005_requests, m006_fragments,
+              m007_incremental]
