@@ -484,7 +484,7 @@ class PortalSpider(scrapy.Spider):
         for raw in raw_links:
             # pages a pager script announces sit at the list page's own depth
             row, follow = self._link(raw, base, page_url, st, depth - (raw.tag == "script"), column,
-                                     child_scope or raw.tag == "script")
+                                     child_scope or raw.tag == "script", charset)
             link_rows.append(row)
             if isinstance(follow, scrapy.Request):
                 requests.append(follow)
@@ -553,9 +553,10 @@ class PortalSpider(scrapy.Spider):
         return None
 
     def _link(self, raw, base: str, page_url: str, st: SiteState, depth: int, column: str | None,
-              child_scope: bool) -> tuple[dict, scrapy.Request | dict | None]:
+              child_scope: bool, charset: str | None = None) -> tuple[dict, scrapy.Request | dict | None]:
         """The link row for ``raw`` and what follows from it: a request, a fetch row
-        (for an invalid URL, recorded without any traffic) or nothing."""
+        (for an invalid URL, recorded without any traffic) or nothing; ``charset`` is the
+        page's (a browser encodes a link's query in it)."""
         href = raw.href.strip()
         skipped = skipped_scheme(href)
         row = {"site": st.name, "source_url": page_url, "raw_href": href[:1000], "anchor": raw.anchor,
@@ -566,7 +567,7 @@ class PortalSpider(scrapy.Spider):
             row.update(target_url=href[:1000] or "(空)", kind=skipped or "anchor")
             return row, None
         try:
-            target = normalize_href(href, base)
+            target = normalize_href(href, base, charset)
         except InvalidURL as exc:
             row.update(target_url=href[:1000], kind="invalid")
             return row, self._invalid_row(st, href, str(exc), depth + 1)
