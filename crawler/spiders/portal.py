@@ -484,7 +484,7 @@ class PortalSpider(scrapy.Spider):
         for raw in raw_links:
             # pages a pager script announces sit at the list page's own depth
             row, follow = self._link(raw, base, page_url, st, depth - (raw.tag == "script"), column,
-                                     child_scope or raw.tag == "script", charset)
+                                     child_scope or raw.tag == "script", page["charset"])
             link_rows.append(row)
             if isinstance(follow, scrapy.Request):
                 requests.append(follow)
