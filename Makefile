@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install system-deps demo test bench typos clean
+.PHONY: install system-deps demo test bench bench-tools typos clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ bench: install
 # rebuild checks/data/typos.yaml from typos_curated.yaml (filtered with jieba and ../shared/seeds)
 typos: install
 	$(BIN)/python tools/build_typos.py
+
+# the other crawlers of `bench/scale.py race`, kept out of the project's venv: linkinator (npm)
+# and LinkChecker (pip, a venv of its own), both under bench/.tools/ (git-ignored)
+bench-tools:
+	npm install --silent --prefix bench/.tools linkinator@8
+	$(PYTHON) -m venv bench/.tools/venv && bench/.tools/venv/bin/pip install -q linkchecker
 
 clean:
 	rm -rf $(VENV) out .portal-audit .pytest_cache *.egg-info

@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from checks.inspection import ANNUAL_REPORT_RE, add_months, due_year
+from checks.statutory import ANNUAL_REPORT_RE, add_months, due_year
 from crawler import content, extract
 from tests.test_checks_dates import H, Snapshot, meta
 
