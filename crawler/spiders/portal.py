@@ -465,6 +465,8 @@ class PortalSpider(scrapy.Spider):
         }
         if not is_list and depth > 0 and documents.body_is_only_a_link(page["main_text"]):
             page["document_url"] = self._document_url(raw_links, base, st)
+        if st.disclosure and meta["origin"] == st.disclosure:
+            st.sections = extract.section_headings(tree)   # not known for a page carried on a 304
         yield from self._use_page(meta, st, page, raw_links + pager, base, rows)
 
     def _use_page(self, meta, st: SiteState, page: dict, raw_links, base: str, rows: Rows):
@@ -478,7 +480,6 @@ class PortalSpider(scrapy.Spider):
             self._discover(st, raw_links, base, home=True)
         elif st.disclosure and page_url == st.disclosure:
             self._discover(st, raw_links, base, home=False)
-            st.sections = extract.section_headings(tree)
         column, column_url = st.column_of(page_url)
         column = column or meta["column"]
         child_scope = st.in_scope(page_url) or depth == 0
