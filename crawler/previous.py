@@ -16,6 +16,8 @@ One indexed query per URL; nothing of the previous run is held in memory.
 
 from __future__ import annotations
 
+import json
+
 from datetime import datetime, timedelta
 
 from store import Store
@@ -71,6 +73,14 @@ class PreviousRun:
             return None
         age = datetime.now(datetime.fromisoformat(row["verified_at"]).tzinfo) - datetime.fromisoformat(row["verified_at"])
         return row if age < timedelta(seconds=self.recheck_after) else None
+
+    def sections(self, site: str) -> list[str]:
+        """The block headings of the site's disclosure page the previous run read."""
+        row = self._one("SELECT stats_json FROM run_sites WHERE run_id = ? AND site = ?", site)
+        try:
+            return list((json.loads(row["stats_json"] or "{}") or {}).get("sections") or ()) if row else []
+        except ValueError:
+            return []
 
     def attachment_text(self, url: str) -> dict | None:
         return self._one("SELECT site, url, text FROM attachment_texts WHERE run_id = ? AND url = ?", url)

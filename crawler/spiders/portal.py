@@ -466,7 +466,7 @@ class PortalSpider(scrapy.Spider):
         if not is_list and depth > 0 and documents.body_is_only_a_link(page["main_text"]):
             page["document_url"] = self._document_url(raw_links, base, st)
         if st.disclosure and meta["origin"] == st.disclosure:
-            st.sections = extract.section_headings(tree)   # not known for a page carried on a 304
+            st.sections = extract.section_headings(tree)
         yield from self._use_page(meta, st, page, raw_links + pager, base, rows)
 
     def _use_page(self, meta, st: SiteState, page: dict, raw_links, base: str, rows: Rows):
@@ -522,6 +522,8 @@ class PortalSpider(scrapy.Spider):
         rows = Rows.of("fetches", [row])
         follow = list(self._maybe_probe(prev["final_url"], st, meta["kind"]))
         if page is not None:
+            if st.disclosure and meta["origin"] == st.disclosure:
+                st.sections = self.previous.sections(st.name)   # the headings of the unchanged page
             carried = {k: page[k] for k in CARRIED_PAGE_FIELDS}
             carried.update(site=st.name, carried_from=page["carried_from"] or self.previous.run_id)
             raw_links = [extract.RawLink(href=r["raw_href"], anchor=r["anchor"], tag=r["tag"], attr=r["attr"],
