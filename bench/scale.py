@@ -50,7 +50,8 @@ def audit(work: Path, cfg: Path, label: str, timeout: float = 3600) -> dict:
     db = sqlite3.connect(work / "audit.db")
     run_id = db.execute("SELECT MAX(id) FROM runs").fetchone()[0]
     one = lambda sql: db.execute(sql, (run_id,)).fetchone()[0]  # noqa: E731
-    res = {"label": label, "returncode": m["returncode"], "wall_s": m["wall_s"], "peak_rss_mb": m["peak_rss_mb"],
+    res = {"label": label, "returncode": m["returncode"], "wall_s": m["wall_s"], "cpu_s": m["cpu_s"],
+           "peak_rss_mb": m["peak_rss_mb"],
            "peak_rss_per_process_mb": m["peak_rss_per_process_mb"][:4],
            "pages": one("SELECT COUNT(*) FROM pages WHERE run_id = ?"),
            "carried": one("SELECT COUNT(carried_from) FROM pages WHERE run_id = ?"),
@@ -92,7 +93,7 @@ def race(pages: int, work: Path) -> dict:
             continue
         with PortalServer(pages) as srv:
             m = measured([c.replace("{url}", srv.base_url) for c in cmd], cwd=work, log=work / f"{name}.log",
-                         timeout=3600)
+                         timeout=600)
             st = srv.stats()
         out[name] = {"wall_s": m["wall_s"], "peak_rss_mb": m["peak_rss_mb"], "server_requests": st["requests"],
                      "crawl_s": (st["last"] or 0) - (st["first"] or 0), "returncode": m["returncode"]}
