@@ -64,9 +64,11 @@ def versions() -> dict[str, str]:
 
 
 def check_settings(cfg: Config) -> CheckSettings:
+    from checks.inspection import merged_options
+
     c = cfg.checks
     return CheckSettings(select=list(c.select), ignore=list(c.ignore), severity=dict(c.severity),
-                         options={k: dict(v) for k, v in c.options.items()})
+                         options=merged_options(cfg.inspection, c.options))
 
 
 def crawler_process(cfg: Config, run_id: int, store_path: str, progress: bool, progress_file: str | None = None,

@@ -367,5 +367,45 @@ def m007_incremental(db: sqlite3.Connection) -> None:
     )
 
 
+def m008_watch(db: sqlite3.Connection) -> None:
+    """The availability watch (portal_audit/watch.py): one row per probe round (its own
+    network self-check: a round is ``inconclusive`` when this machine, not the sites, lost the
+    network) and one row per probe of a site's home page over IPv4 or IPv6. Runs never own
+    these rows: ``prune`` keeps them; times are ISO 8601 UTC text."""
+    _script(db,
+        """
+        CREATE TABLE watch_rounds (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,
+            reason TEXT,
+            sites INTEGER NOT NULL DEFAULT 0,
+            requests INTEGER NOT NULL DEFAULT 0,
+            bytes INTEGER NOT NULL DEFAULT 0,
+            elapsed REAL
+        );
+        CREATE INDEX watch_rounds_started ON watch_rounds (started_at);
+        CREATE TABLE watch_probes (
+            id INTEGER PRIMARY KEY,
+            round_id INTEGER NOT NULL,
+            site TEXT NOT NULL,
+            url TEXT NOT NULL,
+            family INTEGER NOT NULL,
+            address TEXT,
+            probed_at TEXT NOT NULL,
+            result TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            status INTEGER,
+            final_url TEXT,
+            error TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            elapsed REAL
+        );
+        CREATE INDEX watch_probes_site ON watch_probes (site, probed_at)
+        """
+    )
+
+
 MIGRATIONS = [m001_initial, m002_ipv6, m003_history, m004_attachment_texts, m005_requests, m006_fragments,
-              m007_incremental]
+              m007_incremental, m008_watch]
