@@ -17,6 +17,8 @@ import time
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.utils.response import response_status_message
 
+from crawler.headers import header_int
+
 
 def retry_after_seconds(value: bytes | str | None) -> float | None:
     """Parse a Retry-After header: delta seconds or an HTTP date."""
@@ -24,8 +26,11 @@ def retry_after_seconds(value: bytes | str | None) -> float | None:
         return None
     text = value.decode("latin-1") if isinstance(value, bytes) else value
     text = text.strip()
+    seconds = header_int(text)
+    if seconds is not None:
+        return float(seconds)
     if text.isdigit():
-        return float(text)
+        return float("inf")     # a number too large to be real: never waited for
     try:
         when = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError):

@@ -12,12 +12,14 @@ import click
 
 from portal_audit import __version__
 from portal_audit.config import Config, ConfigError, load_config
+from store.db import RUN_COMPLETED, RUN_COMPLETED_WITH_ERRORS
 
 
 class Exit(enum.IntEnum):
     OK = 0             # the audit completed, whatever it found
     FINDINGS = 1       # --fail-on matched
-    USAGE = 2          # bad usage or bad config
+    USAGE = 2          # bad usage, bad config, or an unusable store / output directory
+    WITH_ERRORS = 3    # the run completed but lost something: rows not stored or a report not written
     LOCKED = 75        # another run holds the store lock (EX_TEMPFAIL): nothing was done, try later
     INTERRUPTED = 130  # Ctrl-C: the store is consistent, the report is marked incomplete
 
@@ -92,7 +94,9 @@ def run(config_path, out_dir, sites, only, fail_on, no_progress) -> None:
             _fail(f"--only: 未知的检查项 {pattern!r}（运行 portal-audit checks 查看全部）")
     result = _locked(run_audit, cfg, Path(out_dir), only=only_codes, progress=not no_progress)
     _summary(result, cfg)
-    if result.status != "completed":
+    if result.status == RUN_COMPLETED_WITH_ERRORS:
+        sys.exit(Exit.WITH_ERRORS)
+    if result.status != RUN_COMPLETED:
         sys.exit(Exit.INTERRUPTED)
     if fail_on:
         from portal_audit import history
@@ -148,9 +152,11 @@ def _summary(result, cfg: Config) -> None:
     store = Store(cfg.store.path)
     findings = store.findings(result.run_id)
     sites = store.run_sites(result.run_id)
+    lost = store.write_error_counts(result.run_id)
     store.close()
     echo = lambda s="": click.echo(s, err=True)  # noqa: E731
-    state = "完成" if result.status == "completed" else "未完成（已中断，报告标记为不完整）"
+    state = {RUN_COMPLETED: "完成", RUN_COMPLETED_WITH_ERRORS: "完成，但有数据未写入（结果不完整，不作为整改依据）"}.get(
+        result.status, "未完成（已中断，报告标记为不完整）")
     echo()
     echo(f"══ 检查{state} · 运行编号 {result.run_id} ══")
     for site in sites:
@@ -162,6 +168,12 @@ def _summary(result, cfg: Config) -> None:
         for code, n in Counter(f.check for f in mine).most_common(8):
             echo(f"    {code:<28} {n}")
     _history_summary(store_path=cfg.store.path, run_id=result.run_id, echo=echo)
+    if lost:
+        from reports.data import lost_rows_banner
+
+        echo(lost_rows_banner(lost))
+    for name, why in result.report_errors.items():
+        echo(f"报告文件 {name} 未能写出：{why}")
     failed = [r for r in result.check_results if r.state == "error"]
     if failed:
         echo("检查项执行出错：" + "、".join(f"{r.code}（{r.error}）" for r in failed))
@@ -206,8 +218,13 @@ def report(run_id, out_dir, config_path, store) -> None:
     db = _open_store(_store_path(config_path, store))
     if db.run(run_id) is None:
         _fail(f"运行 {run_id} 不存在")
-    for name, path in write_reports(db, run_id, out_dir).items():
+    failures: dict[str, str] = {}
+    for name, path in write_reports(db, run_id, out_dir, failures=failures).items():
         click.echo(f"{name:<15} {path}")
+    for name, why in failures.items():
+        click.echo(f"报告文件 {name} 未能写出：{why}", err=True)
+    if failures:
+        sys.exit(Exit.WITH_ERRORS)
 
 
 @main.command()
@@ -334,7 +351,8 @@ def recheck(config_path, status, sites, out_dir, progress) -> None:
         sys.exit(Exit.OK)
     counts = outcome.counts
     undecided = sum(n for k, n in counts.items() if k not in ("已整改", "未整改", "复发"))
-    state = "完成" if outcome.run_status == "completed" else "未完成（已中断，状态未更改）"
+    state = {RUN_COMPLETED: "完成", RUN_COMPLETED_WITH_ERRORS: "完成，但有数据未写入（相关站点不作为整改依据）"}.get(
+        outcome.run_status, "未完成（已中断，状态未更改）")
     click.echo(f"复核{state} · 复核运行编号 {outcome.run_id} · {len(outcome.items)} 个问题 · "
                f"用时 {outcome.elapsed:.1f} 秒（解析页面 {outcome.pages} 个，访问地址 {outcome.fetches} 个）")
     click.echo(f"已整改 {counts.get('已整改', 0)} · 未整改 {counts.get('未整改', 0)} · 复发 {counts.get('复发', 0)} · "
@@ -343,7 +361,8 @@ def recheck(config_path, status, sites, out_dir, progress) -> None:
         click.echo(f"  {item.result:<8} {item.entry.site} [{item.entry.check}] {item.entry.url or ''}  {item.detail}")
     for name, path in outcome.outputs.items():
         click.echo(f"{name:<15} {path}")
-    sys.exit(Exit.OK if outcome.run_status == "completed" else Exit.INTERRUPTED)
+    sys.exit({RUN_COMPLETED: Exit.OK, RUN_COMPLETED_WITH_ERRORS: Exit.WITH_ERRORS}.get(outcome.run_status,
+                                                                                   Exit.INTERRUPTED))
 
 
 @main.command()

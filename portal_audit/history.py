@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from portal_audit.models import INCONCLUSIVE_OUTCOMES, Finding
-from store.db import RUN_COMPLETED, RUN_INTERRUPTED, RUN_RUNNING, now_iso
+from store.db import RUN_FINISHED, RUN_INTERRUPTED, RUN_RUNNING, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ ACTIVE = (NEW, OPEN, REOPENED)
 STATUS_LABELS = {NEW: "新增", OPEN: "持续", FIXED: "已整改", REOPENED: "复发", WAIVED: "豁免",
                  UNVERIFIED: "持续（本次未核实）"}
 STATUS_ORDER = {REOPENED: 0, NEW: 1, OPEN: 2, UNVERIFIED: 3, WAIVED: 4, FIXED: 5}
-RUN_STATUS_LABELS = {"completed": "已完成", "interrupted": "已中断", "running": "进行中", "failed": "失败"}
+RUN_STATUS_LABELS = {"completed": "已完成", "completed_with_errors": "已完成（有数据未写入）", "interrupted": "已中断", "running": "进行中", "failed": "失败"}
 RUN_KIND_LABELS = {"audit": "检查", "recheck": "复核"}
 
 # Checks whose finding is about one target URL: fixed when the target was fetched
@@ -114,6 +114,7 @@ class RunFacts:
 
     def __init__(self, store, run_id: int):
         self.store, self.run_id = store, run_id
+        self.lost_rows = store.write_error_counts(run_id)   # sites whose gathered rows were not all stored
 
     def parsed(self, url: str | None) -> bool:
         return bool(url) and self.store.scalar(
@@ -182,8 +183,10 @@ def verify_location(facts: RunFacts, row) -> tuple[bool, str]:
 def verify_absence(store, run, row, check_states: dict[str, str], site_status: dict[str, str],
                    facts: RunFacts) -> tuple[bool, str]:
     """Is this run evidence that the active finding ``row`` is fixed?"""
-    if run["status"] != RUN_COMPLETED:
+    if run["status"] not in RUN_FINISHED:
         return False, "本次运行未完成（已中断），不作为整改依据"
+    if row["site"] in facts.lost_rows:
+        return False, "本次运行该站点有数据未能写入数据库，不作为整改依据"
     state = check_states.get(row["check_code"])
     if state is None:
         return False, "本次未执行该检查项"
@@ -555,7 +558,7 @@ def load_trend(store, run_id: int, sites: Sequence[str], limit: int = TREND_RUNS
         by_site = {row["site"]: row["n"] for row in store.query(
             "SELECT site, COUNT(*) AS n FROM finding_status WHERE run_id = ? AND status IN"
             " ('new', 'open', 'reopened', 'unverified') GROUP BY site", (r["id"],))}
-        mark = "" if r["status"] == RUN_COMPLETED else "*"
+        mark = "" if r["status"] in RUN_FINISHED else "*"
         points.append(TrendPoint(r["id"], f"#{r['id']}{mark} {r['started_at'][5:10]}",
                                  sum(v for s, v in by_site.items() if not sites or s in sites), by_site))
     return Trend(points, list(sites)).layout()

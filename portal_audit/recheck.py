@@ -29,7 +29,7 @@ from portal_audit.history import (ACTIVE, FIXED, LINKING_PAGE_CHECKS, OPEN, REOP
                                   linking_pages, record_sighting, select_for_recheck, verify_location)
 from portal_audit.lock import StoreLock
 from store import Store
-from store.db import RUN_COMPLETED, RUN_INTERRUPTED, now_iso
+from store.db import RUN_COMPLETED, RUN_COMPLETED_WITH_ERRORS, RUN_FINISHED, RUN_INTERRUPTED, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -178,8 +178,12 @@ def _linked_count(h) -> int:
 
 
 def gather(cfg: Config, run_id: int, store_path: str, plans, progress: bool = False) -> str:
-    """Fetch the planned pages and targets into run ``run_id``; returns the run status."""
+    """Fetch the planned pages and targets into run ``run_id``; returns the run status
+    (``completed_with_errors`` when gathered rows could not be stored: those are recorded
+    in ``write_errors`` and their sites decide nothing)."""
     import dataclasses
+
+    from crawler.pipelines import lost_rows
 
     from crawler.spiders.recheck import RecheckSpider
     from portal_audit.runner import crawler_process
@@ -190,6 +194,7 @@ def gather(cfg: Config, run_id: int, store_path: str, plans, progress: bool = Fa
     process.crawl(crawler, sites=list(sub.sites), crawl=cfg.crawl, plan=plans, reference_date=cfg.audit_date)
     process.start()
     reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
+    lost = lost_rows(crawler.stats)
     store = Store(store_path)
     try:
         for st in crawler.spider.sites.values():
@@ -197,10 +202,14 @@ def gather(cfg: Config, run_id: int, store_path: str, plans, progress: bool = Fa
                               (run_id, st.name))
             store.set_run_site(run_id, st.name, url=st.config.url, disclosure_url=st.disclosure,
                                status="ok" if ok else "unreachable", pages=st.pages, links=st.fetches,
-                               stats_json={"recheck": True})
+                               stats_json={"recheck": True, "write_errors": lost.get(st.name, {})})
+        if lost:
+            store.finish_run(run_id, RUN_COMPLETED_WITH_ERRORS, {"write_errors": lost})
     finally:
         store.close()
-    return RUN_COMPLETED if reason == "finished" else RUN_INTERRUPTED
+    if reason != "finished":
+        return RUN_INTERRUPTED
+    return RUN_COMPLETED_WITH_ERRORS if lost else RUN_COMPLETED
 
 
 def run_recheck(cfg: Config, out_dir: Path | str, *, status: str = "awaiting", sites=(),
@@ -243,7 +252,8 @@ def run_recheck(cfg: Config, out_dir: Path | str, *, status: str = "awaiting", s
                 run_status = RUN_INTERRUPTED
             outcome.run_status = run_status
             outcome.items = decide(store, run_id, rows, skipped, run_status)
-            store.finish_run(run_id, run_status, {"recheck": dict(outcome.counts)})
+            store.finish_run(run_id, run_status, {"recheck": dict(outcome.counts),
+                                                  "write_errors": store.write_error_counts(run_id)})
             outcome.finished_at = now_iso()
             outcome.elapsed = time.perf_counter() - started
             outcome.pages = store.scalar("SELECT COUNT(*) FROM pages WHERE run_id = ?", (run_id,)) or 0
@@ -269,8 +279,10 @@ def decide(store, run_id: int, rows, skipped: dict[str, tuple[str, str]], run_st
             new_status = prev
             if fp in skipped:
                 result, detail = skipped[fp]
-            elif run_status != RUN_COMPLETED:
+            elif run_status not in RUN_FINISHED:
                 result, detail = RESULT_INTERRUPTED, "复核运行未完成，不作为整改依据"
+            elif h["site"] in facts.lost_rows and fp not in found:
+                result, detail = RESULT_UNREACHED, "复核运行中该站点有数据未能写入数据库，不作为整改依据"
             elif fp in found:
                 f = found[fp]
                 result = RESULT_REOPENED if prev in (FIXED, REOPENED) else RESULT_OPEN

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import platform
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from portal_audit import history
 from portal_audit.config import Config
 from portal_audit.lock import StoreLock
 from store import Store
-from store.db import RUN_COMPLETED, RUN_INTERRUPTED
+from store.db import RUN_COMPLETED, RUN_COMPLETED_WITH_ERRORS, RUN_FINISHED, RUN_INTERRUPTED
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ class RunResult:
     status: str
     outputs: dict[str, Path]
     check_results: list[CheckResult]
+    report_errors: dict[str, str] = field(default_factory=dict)   # report file → why it was not written
 
 
 def versions() -> dict[str, str]:
@@ -68,8 +69,11 @@ def crawler_process(cfg: Config, run_id: int, store_path: str, progress: bool):
     return process
 
 
-def gather(cfg: Config, run_id: int, store_path: str, progress: bool = True) -> str:
-    """Crawl every site of ``cfg`` into the store; returns the run status."""
+def gather(cfg: Config, run_id: int, store_path: str, progress: bool = True) -> tuple[str, dict]:
+    """Crawl every site of ``cfg`` into the store; returns the run status and the rows
+    that could not be stored ({site: {table: count}}; then the status is
+    ``completed_with_errors``)."""
+    from crawler.pipelines import lost_rows
     from crawler.spiders.portal import PortalSpider
 
     process = crawler_process(cfg, run_id, store_path, progress)
@@ -78,6 +82,7 @@ def gather(cfg: Config, run_id: int, store_path: str, progress: bool = True) -> 
     process.start()
     reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
     spider = crawler.spider
+    lost = lost_rows(crawler.stats)
     store = Store(store_path)
     try:
         for st in spider.sites.values():
@@ -87,10 +92,12 @@ def gather(cfg: Config, run_id: int, store_path: str, progress: bool = True) -> 
             store.set_run_site(run_id, st.name, url=st.config.url, disclosure_url=st.disclosure,
                                status="ok" if reachable else "unreachable", pages=st.pages, links=st.fetches,
                                stats_json={"problems": st.problems, "capped": st.capped,
-                                           "columns": dict(st.columns)})
+                                           "columns": dict(st.columns), "write_errors": lost.get(st.name, {})})
     finally:
         store.close()
-    return RUN_COMPLETED if reason == "finished" else RUN_INTERRUPTED
+    if reason != "finished":
+        return RUN_INTERRUPTED, lost
+    return (RUN_COMPLETED_WITH_ERRORS if lost else RUN_COMPLETED), lost
 
 
 def audit(store: Store, run_id: int, cfg: Config, only=(), on_result=None) -> list[CheckResult]:
@@ -119,9 +126,10 @@ def _run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) ->
                              versions=versions())
     status = RUN_INTERRUPTED
     results: list[CheckResult] = []
+    lost: dict = {}
     try:
-        status = gather(cfg, run_id, str(cfg.store.path), progress=progress)
-        if cfg.ipv6.enabled and status == RUN_COMPLETED:
+        status, lost = gather(cfg, run_id, str(cfg.store.path), progress=progress)
+        if cfg.ipv6.enabled and status in RUN_FINISHED:
             from portal_audit.ipv6 import gather_ipv6
 
             gather_ipv6(cfg, run_id, store, only=only, progress=progress)
@@ -131,12 +139,18 @@ def _run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) ->
     except KeyboardInterrupt:
         status = RUN_INTERRUPTED
     finally:
-        store.finish_run(run_id, status, {"checks": len(results)})
+        store.finish_run(run_id, status, {"checks": len(results), "write_errors": lost})
     try:
-        # statuses (new/open/fixed/reopened); an interrupted run never fixes anything
+        # statuses (new/open/fixed/reopened); an interrupted run never fixes anything, and
+        # a site with rows lost proves no fix
         history.apply_run(store, run_id)
     except Exception:  # noqa: BLE001 - the run and its reports matter more than the history
         log.exception("updating the finding history for run %s failed", run_id)
-    outputs = write_reports(store, run_id, out_dir)
+    failed: dict[str, str] = {}
+    outputs = write_reports(store, run_id, out_dir, failures=failed)
+    if failed and status == RUN_COMPLETED:
+        # a run is "completed" only with all of its reports written
+        status = RUN_COMPLETED_WITH_ERRORS
+        store.finish_run(run_id, status, {"checks": len(results), "write_errors": lost, "report_errors": failed})
     store.close()
-    return RunResult(run_id, status, outputs, results)
+    return RunResult(run_id, status, outputs, results, failed)

@@ -9,6 +9,9 @@ written here with ``status: "waived"``.
 from __future__ import annotations
 
 import json
+import logging
+
+log = logging.getLogger(__name__)
 
 
 def write(data, path) -> None:
@@ -22,4 +25,10 @@ def write(data, path) -> None:
             record["status"] = entry.status if entry else None
             record["first_seen"] = entry.first_seen if entry else None
             record["last_seen"] = entry.last_seen if entry else None
-            out.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+            try:
+                line = json.dumps(record, ensure_ascii=False, sort_keys=True, default=str)
+            except (TypeError, ValueError) as exc:  # one finding never costs the others
+                log.warning("findings.jsonl: finding %s cannot be written: %s", finding.fingerprint, exc)
+                line = json.dumps({"fingerprint": finding.fingerprint, "check": finding.check, "site": finding.site,
+                                   "error": f"{type(exc).__name__}: {exc}"}, ensure_ascii=False)
+            out.write(line + "\n")

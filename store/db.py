@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 
 RUN_RUNNING = "running"
 RUN_COMPLETED = "completed"
+RUN_COMPLETED_WITH_ERRORS = "completed_with_errors"   # finished, but some gathered rows could not be stored
+RUN_FINISHED = (RUN_COMPLETED, RUN_COMPLETED_WITH_ERRORS)
 RUN_INTERRUPTED = "interrupted"
 RUN_FAILED = "failed"
 
@@ -141,6 +143,22 @@ class Store:
 
     def run_sites(self, run_id: int) -> list[sqlite3.Row]:
         return self.query("SELECT * FROM run_sites WHERE run_id = ? ORDER BY rowid", (run_id,))
+
+    # -- rows that could not be stored ------------------------------------
+    def write_error_counts(self, run_id: int) -> dict[str, dict[str, int]]:
+        """{site: {table: rows lost}} of a run (from ``write_errors`` and the run's stats)."""
+        counts: dict[str, dict[str, int]] = {}
+        for r in self.query("SELECT COALESCE(site, '') AS site, table_name, COUNT(*) AS n FROM write_errors"
+                            " WHERE run_id = ? GROUP BY 1, 2", (run_id,)):
+            counts.setdefault(r["site"], {})[r["table_name"]] = r["n"]
+        run = self.run(run_id)
+        # rows whose write_errors record itself could not be written are only counted in the stats
+        extra = json.loads(run["stats_json"] or "{}").get("write_errors") if run is not None else None
+        for site, tables in (extra or {}).items():
+            for table, n in tables.items():
+                mine = counts.setdefault(site, {})
+                mine[table] = max(mine.get(table, 0), int(n))
+        return counts
 
     # -- findings ---------------------------------------------------------
     def save_findings(self, run_id: int, findings: Iterable[Finding]) -> int:

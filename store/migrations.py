@@ -307,4 +307,25 @@ def m004_attachment_texts(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = [m001_initial, m002_ipv6, m003_history, m004_attachment_texts]
+def m005_write_errors(db: sqlite3.Connection) -> None:
+    """Rows the crawl gathered but could not store (crawler/pipelines.py): one row per lost
+    row, with the table, the site, the row's URL, why it failed and the row itself (as JSON,
+    truncated). A site with write errors in a run proves no fix in that run."""
+    _script(db,
+        """
+        CREATE TABLE write_errors (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL,
+            site TEXT,
+            table_name TEXT NOT NULL,
+            url TEXT,
+            reason TEXT NOT NULL,
+            row_json TEXT,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX write_errors_run ON write_errors (run_id, site)
+        """
+    )
+
+
+MIGRATIONS = [m001_initial, m002_ipv6, m003_history, m004_attachment_texts, m005_write_errors]

@@ -32,6 +32,7 @@ from twisted.internet import error as neterr
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from crawler import content, documents, extract
+from crawler.headers import header_int
 from crawler.items import Rows
 from crawler.urls import (SKIP_SCHEMES, InvalidURL, directory_prefix, host_of, is_attachment,
                           looks_like_trap_path, normalize_href, same_site, scheme_of, trap_key)
@@ -549,9 +550,7 @@ def _header_charset(ctype: str) -> str | None:
 
 
 def _content_length(response) -> int:
-    length = response.headers.get("Content-Length")
-    try:
-        return int(length) if length else len(response.body)
-    except ValueError:
-        return len(response.body)
+    """The announced size when it is a sane number (crawler/headers.py), else the body's."""
+    length = header_int(response.headers.get("Content-Length"))
+    return len(response.body) if length is None else length
 
