@@ -84,6 +84,11 @@ OUTCOME_LABELS = {
 }
 
 
+# The reason of an ``excluded`` fetch the address policy refused (crawler/addresses.py):
+# such links are reported as inconclusive (link.inconclusive), never as broken.
+PRIVATE_ADDRESS_REASON = "内网地址"
+
+
 def fingerprint(*parts: Any) -> str:
     """A stable id from identity fields only (never dates, counts or run ids)."""
     blob = json.dumps([("" if p is None else str(p)) for p in parts], ensure_ascii=False)

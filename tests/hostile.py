@@ -11,6 +11,7 @@ routes can be replaced while the server runs (``srv.routes[path] = ...``).
 
 from __future__ import annotations
 
+import socket
 import socketserver
 import threading
 from collections import Counter
@@ -71,13 +72,15 @@ class HostileServer:
             def do_HEAD(self):
                 self._answer(False)
 
-        self.httpd = _Server((host, port), Handler)
+        server_class = type("_Server6", (_Server,), {"address_family": socket.AF_INET6}) if ":" in host else _Server
+        self.httpd = server_class((host, port), Handler)
         self.host, self.port = host, self.httpd.server_port
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
     def url(self, path: str = "/") -> str:
-        return f"http://{self.host}:{self.port}{path}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}{path}"
 
     def stop(self) -> None:
         self.httpd.shutdown()

@@ -34,6 +34,7 @@ from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 from crawler import content, documents, extract
 from crawler.headers import header_int
 from crawler.items import Rows
+from crawler.middlewares import ForbiddenAddress
 from crawler.urls import (SKIP_SCHEMES, InvalidURL, directory_prefix, host_of, is_attachment,
                           looks_like_trap_path, normalize_href, same_site, scheme_of, trap_key)
 from portal_audit.config import CrawlConfig, SiteConfig
@@ -512,6 +513,8 @@ def classify_failure(failure) -> tuple[Outcome, str]:
     if failure.check(scrapy_exc.DownloadTimeoutError, neterr.TimeoutError, neterr.TCPTimedOutError,
                      defer.TimeoutError):
         return Outcome.TIMEOUT, "访问超时"
+    if failure.check(ForbiddenAddress):
+        return Outcome.EXCLUDED, text
     if failure.check(IgnoreRequest):
         return Outcome.EXCLUDED, f"按 robots.txt 或规则未检查：{text}"
     if failure.check(scrapy_exc.DownloadCancelledError, defer.CancelledError):
