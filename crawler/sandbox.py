@@ -43,6 +43,12 @@ class Limits:
     cpu: float = 15.0                   # CPU seconds of the worker
     memory: int = 512 * 1024 * 1024     # bytes of address space beyond the worker's own
 
+    @classmethod
+    def of(cls, crawl) -> "Limits":
+        """The limits a :class:`~portal_audit.config.CrawlConfig` sets (``parse_time_limit``
+        for wall and CPU time, ``parse_memory_limit``)."""
+        return cls(wall=crawl.parse_time_limit, cpu=crawl.parse_time_limit, memory=crawl.parse_memory_limit)
+
 
 class ParseLimit(Exception):
     """The file went over a limit (or the crawl stopped); the message says which (zh-CN)."""

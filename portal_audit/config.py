@@ -68,6 +68,8 @@ class CrawlConfig:
     check_external: bool = True
     max_links_per_page: int = 10_000    # links of one page followed at most; the rest are counted and reported
     allowed_networks: tuple[str, ...] = ()   # private/loopback networks besides the sites' own addresses
+    parse_time_limit: float = 20.0      # seconds (wall and CPU) to read one attachment or ledger
+    parse_memory_limit: int = field(default=512 * 1024**2, metadata={"parse": _size})   # per file
 
 
 @dataclass(frozen=True)
@@ -155,7 +157,8 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("crawl", "retry_backoff"): (0, 600), ("crawl", "max_retry_after"): (0, 86400),
     ("crawl", "max_page_size"): (1024, 2**40), ("crawl", "max_pages"): (1, 10_000_000),
     ("crawl", "max_depth"): (0, 1000), ("crawl", "max_redirects"): (1, 100),
-    ("crawl", "max_links_per_page"): (1, 10_000_000),
+    ("crawl", "max_links_per_page"): (1, 10_000_000), ("crawl", "parse_time_limit"): (0.5, 3600),
+    ("crawl", "parse_memory_limit"): (64 * 1024**2, 2**40),
     ("dns", "port"): (1, 65535), ("dns", "timeout"): (0.1, 600), ("dns", "retries"): (0, 20),
     ("ipv6", "probe_timeout"): (0.1, 600), ("ipv6", "probe_retries"): (0, 20),
     ("ipv6", "target_level2"): (0, 100), ("ipv6", "target_level3"): (0, 100),

@@ -114,6 +114,11 @@ def load_report_data(store, run_id: int) -> ReportData:
 
     if run["write_errors"]:
         data.banners.append(lost_rows_banner(run["write_errors"]))
+    over = store.scalar("SELECT COUNT(*) FROM attachment_texts WHERE run_id = ? AND outcome = 'parse_limit'",
+                        (run_id,))
+    if over:
+        data.banners.append(f"有 {over} 个附件超过解析限制（crawl.parse_time_limit / parse_memory_limit）未能读取，"
+                            "其内容本次未检查。")
     attach_history(store, run_id, data)
     attach_ipv6(data)  # the IPv6 section (when the run has IPv6 data) and the self-check banner
     return data

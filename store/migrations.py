@@ -328,4 +328,17 @@ def m005_write_errors(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = [m001_initial, m002_ipv6, m003_history, m004_attachment_texts, m005_write_errors]
+def m006_parse_outcomes(db: sqlite3.Connection) -> None:
+    """How reading an attachment ended (crawler/sandbox.py): ``ok``, or ``parse_limit`` when
+    the parser went over its time or memory limit (the text is then empty and ``error`` says
+    which limit)."""
+    _script(db,
+        """
+        ALTER TABLE attachment_texts ADD COLUMN outcome TEXT NOT NULL DEFAULT 'ok';
+        ALTER TABLE attachment_texts ADD COLUMN error TEXT
+        """
+    )
+
+
+MIGRATIONS = [m001_initial, m002_ipv6, m003_history, m004_attachment_texts, m005_write_errors,
+              m006_parse_outcomes]

@@ -16,7 +16,7 @@ import socketserver
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 
 def page(html: str, status: int = 200, **headers: str) -> tuple[int, dict, bytes]:
@@ -48,7 +48,7 @@ class HostileServer:
                 pass
 
             def _answer(self, with_body: bool):
-                path = urlsplit(self.path).path
+                path = unquote(urlsplit(self.path).path)
                 app.hits[path] += 1
                 route = app.routes.get(path, (404, {"Content-Type": "text/html"}, b"<html>404</html>"))
                 status, headers, body = route(self) if callable(route) else route

@@ -31,7 +31,7 @@ from twisted.internet import defer
 from twisted.internet import error as neterr
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-from crawler import content, documents, extract
+from crawler import content, documents, extract, sandbox
 from crawler.headers import header_int
 from crawler.items import Rows
 from crawler.middlewares import ForbiddenAddress
@@ -56,6 +56,7 @@ LEAF_KINDS = ("attachment", "external", "resource", "probe")
 HEAD_FALLBACK_STATUSES = (400, 403, 405, 501)
 BLOCK_STATUSES = (403, 412, 418, 468, 521, 999)
 MAX_TRAP_VARIANTS = 12
+PARSE_LIMIT = "parse_limit"     # attachment_texts.outcome of a file over a sandbox limit
 
 
 @dataclass
@@ -362,12 +363,31 @@ class PortalSpider(scrapy.Spider):
                                       meta=meta, dont_filter=True, priority=4)
         return None
 
-    def on_document(self, response):
+    async def _read(self, response, kind: str | None) -> tuple[str, str | None]:
+        """(text, None) of a downloaded PDF/DOCX/XLSX, read in the sandbox off the event loop,
+        or ("", why) when the parser went over a limit (crawler/sandbox.py)."""
+        ctype = response.headers.get("Content-Type", b"").decode("latin-1")
+        kind = documents.document_kind(response.url, ctype) or kind
+        try:
+            text = await sandbox.parse_async(documents.extract_document_text,
+                                             (response.body, kind, response.meta["download_maxsize"]),
+                                             sandbox.Limits.of(self.crawl_cfg), self._stopping)
+        except sandbox.ParseLimit as exc:
+            self.crawler.stats.inc_value("portal_audit/parse_limit")
+            return "", str(exc)
+        return text, None
+
+    def _stopping(self) -> bool:
+        engine = getattr(self.crawler, "engine", None)
+        return engine is None or not engine.running
+
+    async def on_document(self, response):
         if response.status != 200:
             return
-        ctype = response.headers.get("Content-Type", b"").decode("latin-1")
-        text = documents.extract_document_text(response.body, documents.document_kind(response.url, ctype),
-                                               response.meta["download_maxsize"])
+        text, limit = await self._read(response, None)
+        if limit:
+            yield Rows.of("attachment_texts", [{"site": response.meta["site"], "url": response.url, "text": "",
+                                                "outcome": PARSE_LIMIT, "error": limit}])
         if text:
             page = dict(response.meta["page_row"])
             page["main_text"] = f"{page['main_text']} {text}".strip()[:documents.MAX_TEXT]
@@ -395,15 +415,14 @@ class PortalSpider(scrapy.Spider):
         return scrapy.Request(response.url, callback=self.on_attachment_text, errback=self.on_document_error,
                               meta=meta, dont_filter=True, priority=4)
 
-    def on_attachment_text(self, response):
+    async def on_attachment_text(self, response):
         if response.status != 200:
             return
         meta = response.meta
-        ctype = response.headers.get("Content-Type", b"").decode("latin-1")
-        text = documents.extract_document_text(response.body, documents.document_kind(response.url, ctype)
-                                               or meta["doc_kind"], meta["download_maxsize"])
-        if text:
-            yield Rows.of("attachment_texts", [{"site": meta["site"], "url": meta["origin"], "text": text}])
+        text, limit = await self._read(response, meta["doc_kind"])
+        if text or limit:
+            yield Rows.of("attachment_texts", [{"site": meta["site"], "url": meta["origin"], "text": text,
+                                                "outcome": PARSE_LIMIT if limit else "ok", "error": limit}])
 
     def _invalid_row(self, st: SiteState, href: str, error: str, depth: int) -> dict:
         st.problems += 1
