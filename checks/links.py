@@ -8,17 +8,15 @@ about one link on one page.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from rapidfuzz import fuzz
-
 from checks.common import fetch_evidence, first_page, linked_from, per_site
+from checks.computed.titles import title_core, title_similarity
 from checks.registry import check
-from portal_audit.models import BROKEN_OUTCOMES, INCONCLUSIVE_OUTCOMES, PRIVATE_ADDRESS_REASON, Outcome
-from portal_audit.text import cjk_count
+from core.models import BROKEN_OUTCOMES, INCONCLUSIVE_OUTCOMES, PRIVATE_ADDRESS_REASON, Outcome
+from core.text import cjk_count
 
 _BROKEN = tuple(o.value for o in BROKEN_OUTCOMES)
 _INCONCLUSIVE = tuple(o.value for o in INCONCLUSIVE_OUTCOMES)
@@ -151,22 +149,6 @@ def link_soft404(ctx):
             continue
         yield from _fetch_findings(ctx, row, f"链接返回 200 但内容为错误页：{row['title'] or '（无标题）'}",
                                    {"title": row["title"], "rule": rule})
-
-
-_BOILERPLATE = re.compile(r"关于|印发|转发|公布|的|通知|意见|办法|方案|决定|《|》|〈|〉|“|”|\s|"
-                          r"[〔\[［(（﹝][^〕\]］)）﹝]*[〕\]］)）﹞]|\.{2,}|…+|_.*$|-.*$|——.*$|\|.*$")
-
-
-def title_core(text: str) -> str:
-    """A document title without gov boilerplate (关于印发…的通知), brackets, 文号 or site suffix."""
-    return _BOILERPLATE.sub("", text or "")
-
-
-def title_similarity(anchor: str, title: str) -> float:
-    a, b = title_core(anchor), title_core(title)
-    if not a or not b:
-        return 100.0
-    return max(fuzz.ratio(a, b), fuzz.partial_ratio(a, b) if min(len(a), len(b)) >= 6 else 0)
 
 
 @check("link.wrong", title="链接指向错误的文件（错链）", severity="error",

@@ -20,7 +20,7 @@ import ipaddress
 import socket
 from collections.abc import Iterable
 
-from portal_audit.models import PRIVATE_ADDRESS_REASON
+from core.models import PRIVATE_ADDRESS_REASON
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 

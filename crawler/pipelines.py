@@ -19,14 +19,16 @@ import logging
 import sqlite3
 from collections import defaultdict
 
+from crawler import documents
 from crawler.items import Rows
+from crawler.requestlog import REQUEST_SENT
 from store import Store
 from store.db import now_iso
 
 log = logging.getLogger(__name__)
 
 CONFLICT_KEYS = {"pages": ("run_id", "url"), "fetches": ("run_id", "url"), "links": (),
-                 "attachment_texts": ("run_id", "url")}
+                 "attachment_texts": ("run_id", "url"), "requests": ()}
 WRITE_FAILURES = (sqlite3.Error, OverflowError, ValueError, TypeError, OSError)
 STAT_PREFIX = "portal_audit/write_errors"
 MAX_PENDING = 10_000     # write_errors records kept in memory while even they cannot be stored
@@ -43,8 +45,10 @@ class StorePipeline:
     @classmethod
     def from_crawler(cls, crawler):
         s = crawler.settings
-        return cls(s.get("PORTAL_AUDIT_STORE"), s.getint("PORTAL_AUDIT_RUN_ID"),
+        pipe = cls(s.get("PORTAL_AUDIT_STORE"), s.getint("PORTAL_AUDIT_RUN_ID"),
                    s.getint("PORTAL_AUDIT_BATCH", 500), crawler.stats)
+        crawler.signals.connect(pipe.request_sent, signal=REQUEST_SENT)
+        return pipe
 
     def open_spider(self, spider=None):
         self.store = Store(self.path)
@@ -60,6 +64,14 @@ class StorePipeline:
                 if len(buf) >= self.batch:
                     self.flush(table)
         return item
+
+    def request_sent(self, row: dict) -> None:
+        """A ``requests`` row from :class:`crawler.requestlog.RequestLog`."""
+        row["run_id"] = self.run_id
+        buf = self.buffers["requests"]
+        buf.append(row)
+        if len(buf) >= self.batch and self.store is not None:
+            self.flush("requests")
 
     def flush(self, table: str) -> None:
         rows = self.buffers.pop(table, [])
@@ -104,6 +116,10 @@ class StorePipeline:
     def close_spider(self, spider=None):
         for table in list(self.buffers):
             self.flush(table)
+        try:
+            self.store.attach_document_texts(self.run_id, documents.MAX_TEXT)
+        except WRITE_FAILURES as exc:
+            self._lost("pages", {"site": "", "url": "（文章所附文件的正文）"}, exc)
         self._store_pending()
         self.store.close()
 

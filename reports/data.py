@@ -9,7 +9,7 @@ report renders without them):
   waived), shown as a badge and used by the 只看新增 filter.
 * ``banners``: extra warnings shown at the top of the report.
 * ``history``: the finding history as of this run
-  (:class:`portal_audit.history.HistoryView`: first/last seen, feedback, the
+  (:class:`reports.history.HistoryView`: first/last seen, feedback, the
   豁免 list, the trend); waived findings are moved off ``findings`` into
   ``history.hidden`` (the JSONL and the ledger still list them).
 """
@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checks.registry import Check, all_checks
-from portal_audit.models import Finding
+from core.models import Finding
+from reports.history import attach_history
+from reports.ipv6 import attach_report as attach_ipv6
 from reports.safe import deep
 
 
@@ -109,9 +111,6 @@ def load_report_data(store, run_id: int) -> ReportData:
     checks = {c.code: c for c in all_checks()}
     check_runs = [dict(r) for r in store.check_runs(run_id)]
     data = ReportData(run=run, sites=sites, findings=findings, checks=checks, check_runs=check_runs)
-    from portal_audit.history import attach_history
-    from portal_audit.ipv6 import attach_report as attach_ipv6
-
     if run["write_errors"]:
         data.banners.append(lost_rows_banner(run["write_errors"]))
     over = store.scalar("SELECT COUNT(*) FROM attachment_texts WHERE run_id = ? AND outcome = 'parse_limit'",

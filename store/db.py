@@ -7,29 +7,22 @@ import logging
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from portal_audit.models import Finding, Severity
+from core.models import Finding, RunStatus, Severity
+from core.text import now_iso
 from store.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
 
-RUN_RUNNING = "running"
-RUN_COMPLETED = "completed"
-RUN_COMPLETED_WITH_ERRORS = "completed_with_errors"   # finished, but some gathered rows could not be stored
-RUN_FINISHED = (RUN_COMPLETED, RUN_COMPLETED_WITH_ERRORS)
-RUN_INTERRUPTED = "interrupted"
-RUN_FAILED = "failed"
+# the tables a crawl writes (the IPv6 stage and the checks run on the merged store)
+CRAWL_TABLES = ("run_sites", "pages", "links", "fetches", "attachment_texts", "requests",
+               "write_errors")
 
 
 class StoreError(Exception):
     """The store file cannot be opened or is not a portal-audit store."""
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
 
 
 class Store:
@@ -116,7 +109,7 @@ class Store:
             cur = self.db.execute(
                 "INSERT INTO runs (kind, started_at, status, audit_date, config_json, options_json, versions_json)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (kind, now_iso(), RUN_RUNNING, audit_date, _json(config), _json(options), _json(versions)),
+                (kind, now_iso(), RunStatus.RUNNING, audit_date, _json(config), _json(options), _json(versions)),
             )
         return int(cur.lastrowid)
 
@@ -146,19 +139,43 @@ class Store:
 
     # -- rows that could not be stored ------------------------------------
     def write_error_counts(self, run_id: int) -> dict[str, dict[str, int]]:
-        """{site: {table: rows lost}} of a run (from ``write_errors`` and the run's stats)."""
+        """{site: {table: rows lost}} of a run (from ``write_errors`` and the sites' crawl stats)."""
         counts: dict[str, dict[str, int]] = {}
         for r in self.query("SELECT COALESCE(site, '') AS site, table_name, COUNT(*) AS n FROM write_errors"
                             " WHERE run_id = ? GROUP BY 1, 2", (run_id,)):
             counts.setdefault(r["site"], {})[r["table_name"]] = r["n"]
-        run = self.run(run_id)
         # rows whose write_errors record itself could not be written are only counted in the stats
-        extra = json.loads(run["stats_json"] or "{}").get("write_errors") if run is not None else None
-        for site, tables in (extra or {}).items():
-            for table, n in tables.items():
-                mine = counts.setdefault(site, {})
+        for r in self.run_sites(run_id):
+            stats = json.loads(r["stats_json"] or "{}") if r["stats_json"] else {}
+            for table, n in (stats.get("write_errors") or {}).items():
+                mine = counts.setdefault(r["site"], {})
                 mine[table] = max(mine.get(table, 0), int(n))
         return counts
+
+    def merge_run_from(self, path: str | Path, run_id: int) -> None:
+        """Copy run ``run_id``'s crawl rows from another store file (a crawl process's own;
+        see ``portal_audit.runner``), table by table, each in one transaction; rows whose
+        key is already here are kept as they are."""
+        self.db.execute("ATTACH DATABASE ? AS part", (str(path),))
+        try:
+            for table in CRAWL_TABLES:
+                cols = [r["name"] for r in self.db.execute(f"PRAGMA main.table_info({table})") if r["name"] != "id"]
+                names = ", ".join(cols)
+                with self.transaction():
+                    self.db.execute(f"INSERT INTO main.{table} ({names}) SELECT {names} FROM part.{table}"
+                                    f" WHERE run_id = ? ORDER BY rowid ON CONFLICT DO NOTHING", (run_id,))
+        finally:
+            self.db.execute("DETACH DATABASE part")
+
+    def attach_document_texts(self, run_id: int, max_text: int = 200_000) -> None:
+        """Append to each article's main text the text read from the PDF/DOCX that carries it
+        (``pages.document_url``; the attachment was read once, into ``attachment_texts``)."""
+        with self.transaction():
+            self.db.execute(
+                "UPDATE pages SET main_text = substr(trim(coalesce(main_text, '') || ' ' || (SELECT a.text FROM"
+                " attachment_texts a WHERE a.run_id = pages.run_id AND a.url = pages.document_url)), 1, ?)"
+                " WHERE run_id = ? AND document_url IN (SELECT url FROM attachment_texts WHERE run_id = ?)",
+                (max_text, run_id, run_id))
 
     # -- findings ---------------------------------------------------------
     def save_findings(self, run_id: int, findings: Iterable[Finding]) -> int:
