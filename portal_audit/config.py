@@ -59,6 +59,7 @@ class CrawlConfig:
     max_depth: int = 8
     max_redirects: int = 10
     check_external: bool = True
+    read_sitemaps: bool = True
     max_links_per_page: int = 10_000    # links of one page followed at most; the rest are counted and reported
     allowed_networks: tuple[str, ...] = ()   # private/loopback networks besides the sites' own addresses
     parse_time_limit: float = 20.0      # seconds (wall and CPU) to read one attachment or ledger

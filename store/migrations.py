@@ -336,7 +336,19 @@ def m005_requests(db: sqlite3.Connection) -> None:
     )
 
 
-def m006_write_errors(db: sqlite3.Connection) -> None:
+def m006_fragments(db: sqlite3.Connection) -> None:
+    """Fragments: a link's fragment as the browser parses it (``links.fragment``) and the
+    anchors (ids and ``<a name>``s) of every fetched HTML page (``fetches.anchors``, a JSON
+    list), so ``link.anchor-missing`` needs no extra request."""
+    _script(db,
+        """
+        ALTER TABLE links ADD COLUMN fragment TEXT;
+        ALTER TABLE fetches ADD COLUMN anchors TEXT
+        """
+    )
+
+
+def m007_write_errors(db: sqlite3.Connection) -> None:
     """Rows the crawl gathered but could not store (crawler/pipelines.py): one row per lost
     row, with the table, the site, the row's URL, why it failed and the row itself (as JSON,
     truncated). A site with write errors in a run proves no fix in that run."""
@@ -357,7 +369,7 @@ def m006_write_errors(db: sqlite3.Connection) -> None:
     )
 
 
-def m007_parse_outcomes(db: sqlite3.Connection) -> None:
+def m008_parse_outcomes(db: sqlite3.Connection) -> None:
     """How reading an attachment ended (crawler/sandbox.py): ``ok``, or ``parse_limit`` when
     the parser went over its time or memory limit (the text is then empty and ``error`` says
     which limit)."""
@@ -369,5 +381,5 @@ def m007_parse_outcomes(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = [m001_initial, m002_ipv6, m003_history, m004_attachment_texts, m005_requests, m006_write_errors,
-              m007_parse_outcomes]
+MIGRATIONS = [m001_initial, m002_ipv6, m003_history, m004_attachment_texts, m005_requests, m006_fragments,
+              m007_write_errors, m008_parse_outcomes]
