@@ -15,12 +15,8 @@ from urllib.parse import unquote, urlsplit
 from checks.common import fetch_evidence, first_page, linked_from, per_site
 from checks.computed.titles import title_core, title_similarity
 from checks.registry import check
-<<<<<<< HEAD
-from core.models import BROKEN_OUTCOMES, INCONCLUSIVE_OUTCOMES, PRIVATE_ADDRESS_REASON, Outcome
-=======
 from core.fragments import fragment_found
-from core.models import BROKEN_OUTCOMES, INCONCLUSIVE_OUTCOMES, Outcome
->>>>>>> main
+from core.models import BROKEN_OUTCOMES, INCONCLUSIVE_OUTCOMES, PRIVATE_ADDRESS_REASON, Outcome
 from core.text import cjk_count
 
 _BROKEN = tuple(o.value for o in BROKEN_OUTCOMES)
@@ -232,14 +228,9 @@ def link_inconclusive(ctx):
     Evidence: the outcome and the reason.
     """
     sql = (f"SELECT * FROM fetches WHERE run_id = ? AND (outcome IN {_in(_INCONCLUSIVE)}"
-<<<<<<< HEAD
-           " OR outcome = 'excluded' AND error LIKE ?)"
-           f" AND kind IN {_in(CHECKED_KINDS)} ORDER BY url")
+           f" AND kind IN {_in(CHECKED_KINDS)} OR kind = 'home' AND outcome = 'excluded'"
+           f" OR outcome = 'excluded' AND error LIKE ? AND kind IN {_in(CHECKED_KINDS)}) ORDER BY url")
     for row in ctx.rows(sql, (ctx.run_id, PRIVATE_ADDRESS_REASON + "%")):
-=======
-           f" AND kind IN {_in(CHECKED_KINDS)} OR kind = 'home' AND outcome = 'excluded') ORDER BY url")
-    for row in ctx.rows(sql, (ctx.run_id,)):
->>>>>>> main
         label = Outcome(row["outcome"]).label
         yield from _fetch_findings(ctx, row, f"无法判定链接是否可用：{label}（{row['error'] or ''}）")
 

@@ -20,14 +20,11 @@ import email.utils
 import time
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-<<<<<<< HEAD
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
+from scrapy.http import TextResponse
 from scrapy.utils.defer import deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
-=======
-from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
-from scrapy.http import TextResponse
->>>>>>> main
 from scrapy.utils.response import response_status_message
 
 from crawler.addresses import AddressPolicy, literal_address
@@ -87,7 +84,25 @@ class PoliteRetryMiddleware(RetryMiddleware):
         return self.backoff * (2 ** request.meta.get("retry_times", 0))
 
 
-<<<<<<< HEAD
+class RobotsTxtKeeper(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware that also keeps each host's robots.txt text for the
+    spider (``spider.robots_txt``, by netloc): the ``Sitemap:`` lines it announces and the
+    rule that disallows a start page are read from the one fetch the middleware makes."""
+
+    async def _parse_robots(self, response, netloc, request):
+        self._keep(netloc, response.text if response.status == 200 and isinstance(response, TextResponse) else "")
+        await super()._parse_robots(response, netloc, request)
+
+    def _robots_error(self, exc, netloc):
+        self._keep(netloc, "")
+        super()._robots_error(exc, netloc)
+
+    def _keep(self, netloc: str, text: str) -> None:
+        kept = getattr(self.crawler.spider, "robots_txt", None)
+        if kept is not None:
+            kept[netloc] = text
+
+
 class ForbiddenAddress(IgnoreRequest):
     """The request's host resolves to an address the policy refuses (crawler/addresses.py)."""
 
@@ -137,22 +152,3 @@ class AddressPolicyMiddleware:
         if refusal:
             raise ForbiddenAddress(refusal)
         return None
-=======
-class RobotsTxtKeeper(RobotsTxtMiddleware):
-    """Scrapy's robots.txt middleware that also keeps each host's robots.txt text for the
-    spider (``spider.robots_txt``, by netloc): the ``Sitemap:`` lines it announces and the
-    rule that disallows a start page are read from the one fetch the middleware makes."""
-
-    async def _parse_robots(self, response, netloc, request):
-        self._keep(netloc, response.text if response.status == 200 and isinstance(response, TextResponse) else "")
-        await super()._parse_robots(response, netloc, request)
-
-    def _robots_error(self, exc, netloc):
-        self._keep(netloc, "")
-        super()._robots_error(exc, netloc)
-
-    def _keep(self, netloc: str, text: str) -> None:
-        kept = getattr(self.crawler.spider, "robots_txt", None)
-        if kept is not None:
-            kept[netloc] = text
->>>>>>> main

@@ -38,18 +38,10 @@ from twisted.internet import defer
 from twisted.internet import error as neterr
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-<<<<<<< HEAD
-from crawler import content, documents, extract, sandbox
+from crawler import content, documents, extract, linkparse, robots, sandbox
 from crawler.headers import header_int
 from crawler.items import Rows
 from crawler.middlewares import ForbiddenAddress
-from crawler.sites import CrawlLimits, SiteSpec
-from crawler.urls import (SKIP_SCHEMES, InvalidURL, directory_prefix, host_of, is_attachment,
-                          looks_like_trap_path, normalize_href, same_site, scheme_of, trap_key)
-=======
-from crawler import content, documents, extract, linkparse, robots
-from crawler.items import Rows
->>>>>>> main
 from core.models import Outcome
 from core.text import now_iso
 from core.vocabulary import HANWEB_COLUMN
@@ -71,13 +63,10 @@ LEAF_KINDS = ("attachment", "external", "resource", "probe")
 HEAD_FALLBACK_STATUSES = (400, 403, 405, 501)
 BLOCK_STATUSES = (403, 412, 418, 468, 521, 999)
 MAX_TRAP_VARIANTS = 12
-<<<<<<< HEAD
-PARSE_LIMIT = "parse_limit"     # attachment_texts.outcome of a file over a sandbox limit
-=======
 MAX_ANCHORS = 5000          # ids and <a name>s kept per page for the fragment check
 MAX_SITEMAPS = 50           # sitemaps (and sitemap indexes) read per site
 FORM_OK_STATUSES = (405, 501)   # a form's action that refuses GET/HEAD exists; it is never submitted
->>>>>>> main
+PARSE_LIMIT = "parse_limit"     # attachment_texts.outcome of a file over a sandbox limit
 
 
 @dataclass
@@ -540,7 +529,6 @@ class PortalSpider(scrapy.Spider):
             request = request.replace(priority=LEAF_PRIORITY + 1)  # parse the disclosure page early: it defines the scope
         return row, request
 
-<<<<<<< HEAD
     async def on_read_response(self, response):
         """The one GET that checks and reads a same-site XLSX/DOCX/PDF: the check as in
         :meth:`on_response`; when it came back OK, the body is read in the sandbox (off the
@@ -557,8 +545,6 @@ class PortalSpider(scrapy.Spider):
             if rows:
                 yield Rows.of("attachment_texts", rows)
 
-    async def _attachment_text(self, response, st: SiteState) -> list[dict]:
-=======
     def _parse_css(self, response, st: SiteState, rows: Rows):
         """A same-site style sheet's ``url()``s and ``@import``s are its links (checked;
         imported sheets are read in turn); yields their requests."""
@@ -575,8 +561,7 @@ class PortalSpider(scrapy.Spider):
             elif follow is not None:
                 rows.add("fetches", [follow])
 
-    def _attachment_text(self, response, st: SiteState) -> list[dict]:
->>>>>>> main
+    async def _attachment_text(self, response, st: SiteState) -> list[dict]:
         """The text of a same-site XLSX/DOCX/PDF read by its check's GET (none when the
         download stopped at the cap or the final URL left the site), parsed in the sandbox;
         a file over a sandbox limit gives a row with outcome ``parse_limit`` and the reason."""
@@ -596,6 +581,7 @@ class PortalSpider(scrapy.Spider):
     def _stopping(self) -> bool:
         engine = getattr(self.crawler, "engine", None)
         return engine is None or not engine.running
+
     def _cap_read_headers(self, headers, body_length, request, spider=None):
         cap = request.meta.get("read_cap")
         if cap is not None and body_length is not None and body_length > cap:
