@@ -18,7 +18,8 @@ from checks.registry import REGISTRY, all_checks, matches
 from core import __version__
 from core.models import RUN_KIND_LABELS, RUN_STATUS_LABELS, RunStatus, short_time
 from portal_audit.config import Config, ConfigError, load_config
-from portal_audit.feedback import LedgerError, import_ledger
+from portal_audit.feedback import (MAX_LEDGER_BYTES, MAX_LEDGER_ROWS, LedgerError, import_ledger,
+                                   parse_ledger_sandboxed)
 from portal_audit.lock import LockHeld, StoreLock
 from portal_audit.sample import build_portal, serve
 from store import Store, StoreError, history
@@ -303,11 +304,18 @@ def feedback() -> None:
 @click.option("-c", "--config", "config_path", default=None, help="Config whose store to update.")
 @click.option("--store", help="Store file (default: the config's).")
 @click.option("--by", help="Who confirms the answers (recorded with every 误报 waiver; default: 整改责任单位).")
-def feedback_import(ledger, config_path, store, by) -> None:
+@click.option("--max-bytes", type=click.IntRange(min=1024), default=MAX_LEDGER_BYTES, show_default=True,
+              help="Refuse a ledger file larger than this (bytes).")
+@click.option("--max-rows", type=click.IntRange(min=1), default=MAX_LEDGER_ROWS, show_default=True,
+              help="Refuse a ledger with more data rows than this.")
+def feedback_import(ledger, config_path, store, by, max_bytes, max_rows) -> None:
     """Import a filled-in ledger.xlsx: 误报 → waived, 已整改 → awaiting re-check, 暂缓 → new deadline."""
 
     try:
-        result = _locked_store(config_path, store, "feedback import", lambda db: import_ledger(db, ledger, by=by))
+        # read (bounded, sandboxed) before the store lock is taken: the lock covers applying only
+        rows = parse_ledger_sandboxed(ledger, max_bytes=max_bytes, max_rows=max_rows)
+        result = _locked_store(config_path, store, "feedback import",
+                               lambda db: import_ledger(db, ledger, by=by, rows=rows))
     except LedgerError as exc:
         _fail(str(exc))
     click.echo(f"已导入 {ledger}：")
