@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import enum
+import tempfile
 import json
 import logging
 import sys
@@ -23,6 +24,7 @@ from portal_audit.feedback import (MAX_LEDGER_BYTES, MAX_LEDGER_ROWS, LedgerErro
 from portal_audit.lock import LockHeld, StoreLock
 from portal_audit.sample import build_portal, serve
 from store import Store, StoreError, history
+from store.db import store_problem
 from store.history import history_applied, prune_runs, run_status_counts
 
 
@@ -63,11 +65,33 @@ def _store_path(config_path: str | None, store: str | None) -> str:
     return ".portal-audit/audit.db"
 
 
-def _open_store(path: str):
+def _open_store(path: str, *, must_exist: bool = True):
+    """The store at ``path``, checked (``quick_check``); an unusable one is a zh-CN message
+    naming the path and exit 2."""
+    where = Path(path)
+    if must_exist and not where.exists():
+        _fail(f"数据库文件不存在：{where}（先运行 portal-audit run，或用 -c / --store 指定）")
+    problem = store_problem(where)
+    if problem:
+        _fail(problem)
     try:
-        return Store(path)
+        db = Store(where)
+        db.quick_check()
     except StoreError as exc:
         _fail(str(exc))
+    return db
+
+
+def _preflight(store_path: str, out_dir: str | Path) -> None:
+    """Before any crawl: the store opens and passes its check, the output directory is writable."""
+    _open_store(store_path, must_exist=False).close()
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        _fail(f"输出目录 {out} 不可写（{exc.strerror or exc}），请换用 -o 指定的目录或检查权限")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -101,6 +125,7 @@ def run(config_path, out_dir, sites, only, fail_on, no_progress) -> None:
     for pattern in only_codes:
         if not any(matches(code, pattern) for code in known):
             _fail(f"--only: 未知的检查项 {pattern!r}（运行 portal-audit checks 查看全部）")
+    _preflight(cfg.store.path, out_dir)
     result = _locked(run_audit, cfg, Path(out_dir), only=only_codes, progress=not no_progress)
     _summary(result, cfg)
     if result.status == RunStatus.COMPLETED_WITH_ERRORS:
@@ -138,10 +163,11 @@ def _locked_store(config_path: str | None, store: str | None, command: str, func
     process holds the lock, exit with Exit.LOCKED."""
 
     path = _store_path(config_path, store)
+    _open_store(path, must_exist=False).close()     # an unusable store is a message, before the lock
 
     def work():
         with StoreLock(path, command):
-            db = _open_store(path)
+            db = _open_store(path, must_exist=False)
             try:
                 return func(db)
             finally:
@@ -350,6 +376,7 @@ def recheck(config_path, status, sites, out_dir, progress) -> None:
     for name in sites:
         if name not in known:
             _fail(f"{cfg.source}: sites: 没有名为 {name} 的站点")
+    _preflight(cfg.store.path, out_dir)
     outcome = _locked(run_recheck, cfg, Path(out_dir), status=status, sites=list(sites), progress=progress)
     if outcome.run_id is None:
         click.echo("没有需要复核的问题。")
@@ -444,6 +471,7 @@ def demo(config_path, out_dir) -> None:
 
     cfg = _load(config_path)
     port = urlsplit(cfg.sites[0].url).port or 80
+    _preflight(cfg.store.path, out_dir)
     server = serve(build_portal(kind="full"), port=port)
     try:
         result = _locked(run_audit, cfg, Path(out_dir))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -25,6 +26,27 @@ class StoreError(Exception):
     """The store file cannot be opened or is not a portal-audit store."""
 
 
+def store_problem(path: Path, exc: BaseException | None = None) -> str | None:
+    """Why the store at ``path`` cannot be used, in Chinese (None when nothing is seen
+    wrong and no ``exc`` is given): a directory, a read-only file or directory, a file that
+    is not a database."""
+    if path.is_dir():
+        return f"数据库路径 {path} 是一个目录，应为 SQLite 文件（检查 store.path 或 --store）"
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        return f"数据库文件 {path} 不可读写（只读？），请检查文件权限"
+    parent = next((p for p in [path.parent, *path.parent.parents] if p.exists()), None)
+    if parent is not None and not (parent.is_dir() and os.access(parent, os.W_OK | os.X_OK)):
+        return f"数据库文件 {path} 所在目录 {parent} 不可写（SQLite 需要在其中创建日志文件）"
+    if exc is None:
+        return None
+    text = str(exc)
+    if isinstance(exc, sqlite3.DatabaseError) and ("not a database" in text or "malformed" in text):
+        return f"数据库文件 {path} 不是有效的 SQLite 数据库或已损坏（{text}）：请从备份恢复，或换用新文件"
+    if "readonly" in text or "read-only" in text:
+        return f"数据库文件 {path} 是只读的（{text}），请检查文件权限"
+    return f"无法打开数据库文件 {path}：{text}"
+
+
 class Store:
     """A portal-audit store in one SQLite file (WAL mode, batched writes)."""
 
@@ -38,7 +60,17 @@ class Store:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.migrate()
         except (sqlite3.DatabaseError, OSError) as exc:
-            raise StoreError(f"无法打开数据库文件 {self.path}: {exc}") from exc
+            raise StoreError(store_problem(self.path, exc)) from exc
+
+    def quick_check(self) -> None:
+        """Raise :class:`StoreError` when SQLite's ``quick_check`` finds the file damaged."""
+        try:
+            answer = [r[0] for r in self.db.execute("PRAGMA quick_check(5)")]
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(store_problem(self.path, exc)) from exc
+        if answer != ["ok"]:
+            raise StoreError(f"数据库文件 {self.path} 未通过完整性检查（quick_check：{'；'.join(answer)[:300]}），"
+                             "文件可能已损坏：请从备份恢复，或在配置的 store.path 中换用新文件")
 
     # -- schema -----------------------------------------------------------
     def migrate(self) -> None:
