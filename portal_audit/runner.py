@@ -117,6 +117,7 @@ def _gather_here(cfg: Config, run_id: int, store_path: str, progress: bool,
             store.set_run_site(run_id, st.name, url=st.config.url, disclosure_url=st.disclosure,
                                status="ok" if reachable else "unreachable", pages=st.pages, links=st.fetches,
                                stats_json={"problems": st.problems, "capped": st.capped,
+                                           "links_over_cap": st.links_over_cap, "pages_over_cap": st.pages_over_cap,
                                            "columns": dict(st.columns), "write_errors": lost.get(st.name, {})})
     finally:
         store.close()

@@ -210,6 +210,9 @@ def build_view(data) -> dict[str, Any]:
             notes.append("首页无法访问，本站点其余内容未能检查。")
         if summary.stats.get("capped"):
             notes.append("采集达到页面数上限，部分页面未检查。")
+        if summary.stats.get("links_over_cap"):
+            notes.append(f"{summary.stats.get('pages_over_cap', 0)} 个页面的链接数超过上限（crawl.max_links_per_page），"
+                         f"其余 {summary.stats['links_over_cap']} 个链接未检查。")
         sites.append(SiteView(summary=summary, anchor=f"site-{i}", groups=groups, notes=notes))
 
     totals = data.by_severity

@@ -21,6 +21,7 @@ of pages.
 from __future__ import annotations
 
 import gzip
+import itertools
 import io
 import json
 import re
@@ -80,6 +81,8 @@ class SiteState:
     fetches: int = 0
     problems: int = 0
     capped: bool = False
+    links_over_cap: int = 0          # links beyond crawl.max_links_per_page, counted, not followed
+    pages_over_cap: int = 0
     traps: dict[tuple[str, str], int] = field(default_factory=dict)
     sitemaps: int = 0
 
@@ -438,7 +441,7 @@ class PortalSpider(scrapy.Spider):
         base = _base_url(response.url, tree)
         st.pages += 1
         self.crawler.stats.inc_value(f"portal_audit/site/{st.name}/pages")
-        raw_links = list(extract.iter_links(tree, self.reference_date, text))
+        raw_links = self._capped_links(extract.iter_links(tree, self.reference_date, text), st)
         if depth == 0:
             self._discover(st, raw_links, base, home=True)
         elif st.disclosure and page_url == st.disclosure:
@@ -485,6 +488,19 @@ class PortalSpider(scrapy.Spider):
             if is_attachment(target) and documents.document_kind(target) in ("pdf", "docx"):
                 return target
         return None
+
+    def _capped_links(self, links, st: SiteState) -> list:
+        """The first ``crawl.max_links_per_page`` links of a page; the rest are counted
+        (``links_over_cap``, reported per site), never requested or stored."""
+        cap = self.crawl_cfg.max_links_per_page
+        links = iter(links)
+        kept = list(itertools.islice(links, cap))
+        if len(kept) == cap:
+            over = sum(1 for _ in links)
+            if over:
+                st.links_over_cap += over
+                st.pages_over_cap += 1
+        return kept
 
     def _link(self, raw, base: str, page_url: str, st: SiteState, depth: int, column: str | None,
               child_scope: bool, charset: str | None = None) -> tuple[dict, scrapy.Request | dict | None]:
