@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from reports import csvfile, html, jsonl, ledger
+from reports import csvfile, html, jsonl, ledger, verdict
 from reports.data import load_report_data
 
 log = logging.getLogger(__name__)
@@ -20,6 +20,7 @@ WRITERS = {
     "findings.jsonl": jsonl.write,
     "findings.csv": csvfile.write,
     "ledger.xlsx": ledger.write,
+    "sites.jsonl": verdict.write_jsonl,
 }
 
 
