@@ -248,12 +248,17 @@ def checks(code) -> None:
 @click.option("--store", help="Store file (default: the config's).")
 def report(run_id, out_dir, config_path, store) -> None:
     """Re-render a stored run without crawling."""
-    # deferred: the crawl and the report writers import Scrapy, lxml, jinja2 and openpyxl
-    from reports import write_reports
-
     db = _open_store(_store_path(config_path, store))
     if db.run(run_id) is None:
         _fail(f"运行 {run_id} 不存在")
+    _render(db, run_id, out_dir)
+
+
+def _render(db, run_id: int, out_dir) -> None:
+    """Write run ``run_id``'s reports; a file that could not be written is named, exit 3."""
+    # deferred: the report writers import lxml, jinja2 and openpyxl
+    from reports import write_reports
+
     failures: dict[str, str] = {}
     for name, path in write_reports(db, run_id, out_dir, failures=failures).items():
         click.echo(f"{name:<15} {path}")
@@ -270,9 +275,8 @@ def report(run_id, out_dir, config_path, store) -> None:
 @click.option("-o", "--out", "out_dir", default="out", show_default=True)
 def audit(run_id, config_path, only, out_dir) -> None:
     """Re-run the checks on a stored run (no crawling) and re-render its reports."""
-    # deferred: the crawl and the report writers import Scrapy, lxml, jinja2 and openpyxl
+    # deferred: the crawl imports Scrapy and lxml
     from portal_audit.runner import audit as run_checks
-    from reports import write_reports
 
     cfg = _load(config_path)
     db = _open_store(cfg.store.path)
@@ -280,8 +284,7 @@ def audit(run_id, config_path, only, out_dir) -> None:
         _fail(f"运行 {run_id} 不存在")
     for r in run_checks(db, run_id, cfg, _split_codes(only)):
         click.echo(f"{r.code:<30} {r.state:<6} {r.found}")
-    for name, path in write_reports(db, run_id, out_dir).items():
-        click.echo(f"{name:<15} {path}")
+    _render(db, run_id, out_dir)
 
 
 @main.command()

@@ -183,7 +183,7 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("crawl", "max_links_per_page"): (1, 10_000_000), ("crawl", "parse_time_limit"): (0.5, 3600),
     ("crawl", "parse_memory_limit"): (64 * 1024**2, 2**40), ("crawl", "per_host_rate"): (0, 1000),
     ("crawl", "recheck_after"): (0, 3650),
-    ("watch", "interval"): (1, 7 * 86400), ("watch", "timeout"): (0.1, 3600), ("watch", "retries"): (0, 20),
+    ("watch", "interval"): (0.01, 7 * 86400), ("watch", "timeout"): (0.1, 3600), ("watch", "retries"): (0, 20),
     ("watch", "concurrency"): (1, 1000),
     ("dns", "port"): (1, 65535), ("dns", "timeout"): (0.1, 600), ("dns", "retries"): (0, 20),
     ("ipv6", "probe_timeout"): (0.1, 600), ("ipv6", "probe_retries"): (0, 20),
