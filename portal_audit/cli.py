@@ -327,6 +327,33 @@ def watch(config_path, once, rounds) -> None:
 
 
 @main.group()
+def ledger() -> None:
+    """Ledgers built from the stored runs (no crawling)."""
+
+
+@ledger.command("monthly")
+@click.option("--month", required=True, help="The month, YYYY-MM (e.g. 2026-10).")
+@click.option("-c", "--config", "config_path", default="config.yaml", show_default=True, help="Config file.")
+@click.option("-o", "--out", "out_dir", default="out", show_default=True, help="Output directory.")
+def ledger_monthly(month, config_path, out_dir) -> None:
+    """The monthly 《政务信息公开台账》 per site and per 主办单位 (XLSX), from the stored runs."""
+    from reports.monthly import MonthError, parse_month, write_monthly
+
+    cfg = _load(config_path)
+    try:
+        parse_month(month)
+    except MonthError as exc:
+        _fail(f"--month: {exc}")
+    db = _open_store(cfg.store.path)
+    try:
+        paths = write_monthly(db, cfg, month, out_dir)
+    finally:
+        db.close()
+    for path in paths:
+        click.echo(str(path))
+
+
+@main.group()
 def feedback() -> None:
     """The 整改台账 returned by the responsible units."""
 
