@@ -6,6 +6,7 @@
 import importlib
 import pkgutil
 
+
 _INFRA = {"registry", "common", "computed"}
 
 

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from checks.computed.columns import SiteScope, dated_links, home_pages, index_key, site_scopes
 from checks.registry import NotApplicable, check
+from core.models import Verify
 from core.text import parse_date
 from core.vocabulary import column_label
 
@@ -174,7 +175,7 @@ def columns(ctx) -> list[Column]:
 
 # -- checks ------------------------------------------------------------------------
 
-@check("column.empty", title="空白栏目", severity="warning",
+@check("column.empty", verify=Verify.SITE, title="空白栏目", severity="warning",
        fix="为栏目补充应公开的信息；确无内容的栏目应整合或下线，不要保留空白栏目。",
        requires=("pages", "links"), options={"min_text": 200},
        source="国办函〔2019〕80号 单项否决“栏目不更新”：空白栏目数量超过(含)5个；全国政府网站普查评分表 同")
@@ -222,7 +223,7 @@ def stale_limit(kind: str | None, options) -> int:
     return int(options["default_days"])
 
 
-@check("column.stale", title="栏目未按时更新", severity="warning",
+@check("column.stale", verify=Verify.SITE, title="栏目未按时更新", severity="warning",
        fix="按栏目类型及时更新：动态、要闻类栏目2周内、通知公告和政策文件类栏目6个月内应有新信息；"
            "长期无新增内容的栏目应整合或注明情况。",
        requires=("pages", "links"),
@@ -285,7 +286,7 @@ def column_stale(ctx):
                                     "age_days": age, "date_source": source})
 
 
-@check("site.home-stale", title="首页长期不更新", severity="error",
+@check("site.home-stale", verify=Verify.SITE, title="首页长期不更新", severity="error",
        fix="首页应持续发布信息，并为每条信息标注发布日期；确保监测期2周内首页有新信息。",
        requires=("pages", "links"), options={"max_age_days": 14, "level2_when_navigation": True},
        source="国办函〔2019〕80号 单项否决“首页不更新”：监测2周，首页无信息更新的，即单项否决；"

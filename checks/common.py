@@ -8,6 +8,7 @@ from typing import Any
 
 from core.models import Outcome
 
+
 MAX_PAGES_LISTED = 10
 
 

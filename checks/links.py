@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from checks.common import fetch_evidence, first_page, linked_from, per_site
 from checks.computed.titles import title_core, title_similarity
 from checks.registry import check
-from core.models import BROKEN_OUTCOMES, INCONCLUSIVE_OUTCOMES, Outcome
+from core.models import BROKEN_OUTCOMES, INCONCLUSIVE_OUTCOMES, Outcome, Verify
 from core.text import cjk_count
 
 
@@ -57,7 +57,7 @@ def _broken_targets(ctx, kinds: tuple[str, ...], what: str):
         yield from _fetch_findings(ctx, row, message)
 
 
-@check("link.broken", title="链接无法访问（断链）", severity="error",
+@check("link.broken", verify=Verify.TARGET, title="链接无法访问（断链）", severity="error",
        fix="修正链接地址，或恢复被链接的页面；已撤稿的内容应同时删除各处指向它的链接。",
        requires=("fetches", "links"),
        source="《政府网站与政务新媒体检查指标》(国办函〔2019〕80号) 链接可用性；S3 一(一) 杜绝错链、断链")
@@ -76,7 +76,7 @@ def link_broken(ctx):
     yield from _broken_targets(ctx, LINK_KINDS, "链接无法访问")
 
 
-@check("attachment.broken", title="附件无法下载", severity="error",
+@check("attachment.broken", verify=Verify.TARGET, title="附件无法下载", severity="error",
        fix="重新上传附件或修正附件链接；附件应与正文同步维护。",
        requires=("fetches", "links"),
        source="全国政府网站普查 附件下载：所需的办事表格、文件附件等资料能否正常下载")
@@ -90,7 +90,7 @@ def attachment_broken(ctx):
     yield from _broken_targets(ctx, ("attachment",), "附件无法下载")
 
 
-@check("link.redirect-loop", title="链接循环跳转", severity="error",
+@check("link.redirect-loop", verify=Verify.TARGET, title="链接循环跳转", severity="error",
        fix="检查服务器跳转规则，消除相互跳转；链接应直接指向最终页面。", requires=("fetches",))
 def link_redirect_loop(ctx):
     """Flags a link whose redirects never end: a hop points back to an earlier URL of the
@@ -103,7 +103,7 @@ def link_redirect_loop(ctx):
         yield from _fetch_findings(ctx, row, f"链接循环跳转：{row['error']}")
 
 
-@check("link.redirect-chain", title="链接多次跳转", severity="warning",
+@check("link.redirect-chain", verify=Verify.TARGET, title="链接多次跳转", severity="warning",
        fix="把链接改为最终地址，减少跳转次数。", requires=("fetches",), options={"max_hops": 3})
 def link_redirect_chain(ctx):
     """Flags a working link that reaches its page only after more than ``max_hops``
@@ -121,7 +121,7 @@ def link_redirect_chain(ctx):
                                    {"max_hops": max_hops})
 
 
-@check("link.soft404", title="链接指向“页面不存在”页面（软404）", severity="error",
+@check("link.soft404", verify=Verify.TARGET, title="链接指向“页面不存在”页面（软404）", severity="error",
        fix="修正链接或恢复内容；服务器对不存在的页面应返回 404 状态码。", requires=("fetches", "probes"))
 def link_soft404(ctx):
     """Flags a link that answers 200 but shows a "not found" page: its title or short text
@@ -152,7 +152,7 @@ def link_soft404(ctx):
                                    {"title": row["title"], "rule": rule})
 
 
-@check("link.wrong", title="链接指向错误的文件（错链）", severity="error",
+@check("link.wrong", verify=Verify.SOURCE_PAGE, title="链接指向错误的文件（错链）", severity="error",
        fix="核对链接地址，使其指向链接文字所列的文件。", requires=("links", "fetches"),
        options={"min_cjk": 8, "threshold": 45},
        source="S3 一(一) 杜绝错链、断链和内容混杂")
@@ -192,7 +192,7 @@ def link_wrong(ctx):
                           identity=(row["source_url"], row["target_url"]))
 
 
-@check("link.hidden", title="隐藏的外部链接（暗链）", severity="error",
+@check("link.hidden", verify=Verify.LINKING_PAGES, title="隐藏的外部链接（暗链）", severity="error",
        fix="立即删除隐藏链接并排查页面模板和服务器是否被篡改（挂马、黑链），修补漏洞。",
        requires=("links",), source="国办函〔2019〕80号 单项否决：安全攻击（页面被挂马、内容被篡改）")
 def link_hidden(ctx):
@@ -215,7 +215,7 @@ def link_hidden(ctx):
                           evidence={"hidden_by": row["reason"], "linked_from": linked})
 
 
-@check("link.inconclusive", title="链接无法判定（被拦截或受限）", severity="info",
+@check("link.inconclusive", verify=Verify.TARGET, title="链接无法判定（被拦截或受限）", severity="info",
        fix="人工在浏览器中打开核实；如为本网站的防火墙拦截，请将检查工具加入白名单。",
        requires=("fetches",))
 def link_inconclusive(ctx):
@@ -233,7 +233,7 @@ def link_inconclusive(ctx):
         yield from _fetch_findings(ctx, row, f"无法判定链接是否可用：{label}（{row['error'] or ''}）")
 
 
-@check("site.unreachable", title="网站首页无法访问", severity="error",
+@check("site.unreachable", verify=Verify.HOME, title="网站首页无法访问", severity="error",
        fix="检查服务器、域名解析和网络；首页应持续可访问（国办要求超时率低于5%）。",
        requires=("fetches",), source="国办函〔2019〕80号 单项否决：站点无法访问")
 def site_unreachable(ctx):

@@ -175,7 +175,6 @@ def _summary(result, cfg: Config) -> None:
 @click.option("--explain", "code", help="Print how one check decides, its options and source rule.")
 def checks(code) -> None:
     """List every check: code, severity, Chinese title."""
-
     rules = all_checks()
     if code:
         chk = REGISTRY.get(code)
@@ -184,6 +183,8 @@ def checks(code) -> None:
         click.echo(f"{chk.code} · {chk.title} · 默认级别 {chk.severity.value}（{chk.severity.label}）\n")
         click.echo(chk.doc + "\n")
         click.echo(f"整改建议：{chk.fix}")
+        click.echo(f"整改核实：{chk.verify.label}（verify: {chk.verify.value}）")
+        click.echo(f"所需数据：{'、'.join(chk.requires) or '无'}")
         if chk.options:
             click.echo("参数（config.yaml → checks.options." + chk.code + "）：")
             for k, v in chk.options.items():

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from checks.registry import checks_section_problems
 from core.vocabulary import COLUMN_KINDS
 
 class ConfigError(Exception):
@@ -173,6 +174,8 @@ def parse_config(text: str, name: str = "<config>") -> Config:
     for code, level in cfg.checks.severity.items():
         if level not in ("error", "warning", "info"):
             raise ConfigError(name, f"checks.severity.{code}", "级别应为 error、warning 或 info")
+    for key, problem in checks_section_problems(cfg.checks):
+        raise ConfigError(name, key, problem)
     return dataclasses.replace(cfg, source=name, raw=data)
 
 

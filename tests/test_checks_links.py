@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 
 from checks.registry import REGISTRY, CheckSettings, check, is_selected, run_checks
+from core.models import Verify
 from store import Store
 
 
@@ -111,7 +112,7 @@ def test_selection_rules():
 
 
 def test_a_failing_check_is_recorded_and_does_not_stop_the_others(store):
-    @check("test.explodes", title="测试", severity="info", fix="无")
+    @check("test.explodes", title="测试", severity="info", fix="无", verify=Verify.PAGE)
     def explodes(ctx):
         """Always fails."""
         raise RuntimeError("boom")

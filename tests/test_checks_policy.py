@@ -4,8 +4,9 @@ revision headers, title cores, 文号) and the checks on a snapshot in a real st
 from __future__ import annotations
 
 import json
-import pytest
 from datetime import date
+
+import pytest
 
 from checks.computed.documents import (doc_core, doc_nos_in, marking, normalize_doc_no, parse_repeals, parse_validity,
                                        same_doc_no)

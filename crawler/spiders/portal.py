@@ -24,6 +24,7 @@ import json
 import re
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urljoin, urlsplit
@@ -37,6 +38,8 @@ from twisted.internet import error as neterr
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from crawler import content, documents, extract
+from crawler.fetch_policy import (HEAD_FALLBACK_STATUSES, TOO_LARGE_ERROR, classify_status, redirect_verdict,
+                                   retry_after_seconds)
 from crawler.items import Rows
 from crawler.sites import CrawlLimits, SiteSpec
 from crawler.urls import (SKIP_SCHEMES, InvalidURL, directory_prefix, host_of, is_attachment,
@@ -56,8 +59,6 @@ COLUMN_ANCHORS = [
 ]
 COLUMN_PATH = re.compile(r"/(?:index(?:_\d+)?\.s?html?)?$")
 LEAF_KINDS = ("attachment", "external", "resource", "probe")
-HEAD_FALLBACK_STATUSES = (400, 403, 405, 501)
-BLOCK_STATUSES = (403, 412, 418, 468, 521, 999)
 MAX_TRAP_VARIANTS = 12
 
 
@@ -116,8 +117,10 @@ def _scope_prefix(url: str) -> str:
 class PortalSpider(scrapy.Spider):
     name = "portal"
 
-    def __init__(self, sites: list[SiteSpec], crawl: CrawlLimits, reference_date: date | None = None, **kwargs):
+    def __init__(self, sites: list[SiteSpec], crawl: CrawlLimits, reference_date: date | None = None,
+                 read_kinds: Sequence[str] = documents.READABLE_KINDS, **kwargs):
         super().__init__(**kwargs)
+        self.read_kinds = tuple(read_kinds)   # same-site attachments read with one capped GET (pdf/docx/xlsx)
         self.crawl_cfg = crawl
         self.reference_date = reference_date or date.today()   # the audit date: gives month-day list dates a year
         self.sites: dict[str, SiteState] = {}
@@ -158,7 +161,7 @@ class PortalSpider(scrapy.Spider):
     def _request(self, url: str, st: SiteState, *, kind: str, depth: int, column: str | None = None,
                  from_scope: bool = False, list_date: str | None = None,
                  parent: str | None = None) -> scrapy.Request:
-        read = kind == "attachment" and same_site(url, st.hosts) and documents.document_kind(url) in documents.READABLE_KINDS
+        read = kind == "attachment" and same_site(url, st.hosts) and documents.document_kind(url) in self.read_kinds
         head = kind == "resource" or (kind == "attachment" and not read)
         self.requested.add(url)
         meta = {
@@ -202,7 +205,9 @@ class PortalSpider(scrapy.Spider):
             if tree is not None:
                 title = extract.page_title(tree)
                 heading = extract.page_heading(tree)
-        outcome, error = classify_status(status, tree)
+        waf_text = extract.text_of(tree) if tree is not None and not 200 <= status < 300 else ""
+        outcome, error = classify_status(status, title, waf_text,
+                                         retry_after_seconds(response.headers.get("Retry-After")))
         if tree is not None and outcome is Outcome.OK:
             visible = extract.visible_text(tree)
         final_url = response.url
@@ -233,12 +238,12 @@ class PortalSpider(scrapy.Spider):
                                                    status=response.status, outcome=Outcome.HTTP_ERROR,
                                                    error=f"跳转地址无效：{location}（{exc}）", final_url=location)])
             return
-        seen = {hop["url"] for hop in chain}
-        if target in seen or len(chain) > self.crawl_cfg.max_redirects:
-            error = "循环跳转" if target in seen else f"跳转超过 {self.crawl_cfg.max_redirects} 次"
+        verdict = redirect_verdict([hop["url"] for hop in chain], target, self.crawl_cfg.max_redirects)
+        if verdict is not None:
+            outcome, error = verdict
             yield Rows.of("fetches", [self._fetch_row({**meta, "chain": chain + [{"url": target, "status": None}]}, st,
                                                    method=response.request.method, status=response.status,
-                                                   outcome=Outcome.REDIRECT_LOOP, error=error, final_url=target)])
+                                                   outcome=outcome, error=error, final_url=target)])
             return
         method = "GET" if response.status == 303 else response.request.method
         yield response.request.replace(url=target, method=method, dont_filter=True,
@@ -477,21 +482,6 @@ def _visible_site_links(raw_links, base: str, st: SiteState):
             yield raw, url
 
 
-def classify_status(status: int, tree) -> tuple[Outcome, str | None]:
-    """Map a final HTTP status (and, for errors, the page shown) onto the closed :class:`Outcome` type."""
-    if 200 <= status < 300:
-        return Outcome.OK, None
-    title = extract.page_title(tree) if tree is not None else ""
-    text = extract.text_of(tree) if tree is not None else ""
-    if status == 999 or (status in BLOCK_STATUSES and extract.is_waf_page(title, text)):
-        return Outcome.BLOCKED, f"HTTP {status}，疑似网站防火墙拦截"
-    if status == 429:
-        return Outcome.RATE_LIMITED, "HTTP 429，访问频率受限"
-    if status >= 400:
-        return Outcome.HTTP_ERROR, f"HTTP {status}"
-    return Outcome.ERROR, f"HTTP {status}"
-
-
 def classify_failure(failure) -> tuple[Outcome, str]:
     """Map a download failure onto the closed :class:`Outcome` type."""
     exc = failure.value
@@ -507,7 +497,7 @@ def classify_failure(failure) -> tuple[Outcome, str]:
     if failure.check(IgnoreRequest):
         return Outcome.EXCLUDED, f"按 robots.txt 或规则未检查：{text}"
     if failure.check(scrapy_exc.DownloadCancelledError, defer.CancelledError):
-        return Outcome.TOO_LARGE, "内容超过下载大小上限，未下载"
+        return Outcome.TOO_LARGE, TOO_LARGE_ERROR
     if "SSL" in text or "certificate" in text.lower() or "tls" in text.lower():
         return Outcome.TLS, f"TLS/证书错误：{text[:300]}"
     if failure.check(scrapy_exc.ResponseDataLossError, scrapy_exc.DownloadFailedError, ResponseNeverReceived,
