@@ -22,7 +22,7 @@ from typing import Any
 from checks.registry import NotApplicable, check
 from core.ipv6 import (ADDRESS_LABELS, DNS_DECIDED, DNS_LABELS, DNS_NXDOMAIN, DNS_OK, DNS_UNDECIDED,
                        DNS_UNDECIDED_OUTCOME, LEVELS, LEVEL_NAMES, NO_AAAA, UNREACHABLE_OUTCOMES,
-                       V6_UNDECIDED_OUTCOMES, differences,
+                       V4_CHANGED, V6_UNDECIDED_OUTCOMES, differences,
                        host_root, level_summary, nonglobal_reason, v6_reason)
 from core.models import Outcome, Verify
 
@@ -268,7 +268,9 @@ def ipv6_inconsistent(ctx):
     sits on.
 
     Not flagged: pages that cannot be fetched over IPv6 at all (``ipv6.unreachable``), IPv6
-    answers that decide nothing (a bot wall, 429, 503 with Retry-After),
+    answers that decide nothing (a bot wall, 429, 503 with Retry-After), pages whose IPv4
+    answer changed too between two fetches (an IPv6 answer that differs from the crawl's is
+    compared with an IPv4 answer taken at the same moment),
     titles of responses that have none on either side (attachments, HEAD), and everything
     when this machine's IPv6 self-check failed.
 
@@ -283,7 +285,7 @@ def ipv6_inconsistent(ctx):
             continue
         four = v4.get((r["site"], r["url"]))
         diffs = differences(four, r)
-        if not diffs:
+        if not diffs or four["source"] == V4_CHANGED:   # a page that changes between any two fetches
             continue
         if r["level"] == 1:
             home_diffs[r["site"]].append({"address": r["address"], "differences": diffs})

@@ -32,6 +32,10 @@ V6_OUTCOME_LABELS = {NO_AAAA: "没有可用的 IPv6 地址", DNS_UNDECIDED_OUTCO
 #: answer over the size limit): left out of ``ipv6.unreachable``/``ipv6.inconsistent`` and of
 #: the 二级/三级 rates, and named in the evidence as undecided.
 V6_UNDECIDED_OUTCOMES = frozenset({Outcome.BLOCKED.value, Outcome.RATE_LIMITED.value, Outcome.TOO_LARGE.value})
+#: ``ip_probes.source`` of an IPv4 row re-fetched when the IPv6 answer differed from the
+#: crawl's: the same answer again, or a page that changes from one fetch to the next (then
+#: the IPv4/IPv6 comparison decides nothing)
+V4_PROBED, V4_CHANGED = "probe", "probe-changed"
 #: Outcomes of an IPv6 fetch that mean "cannot be fetched over IPv6" (5xx is http_error).
 UNREACHABLE_OUTCOMES = frozenset({Outcome.REFUSED.value, Outcome.RESET.value, Outcome.TIMEOUT.value,
                                   Outcome.TLS.value, Outcome.ERROR.value, Outcome.REDIRECT_LOOP.value})

@@ -42,7 +42,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core.ipv6 import (DNS_LABELS, DNS_OK, DNS_UNDECIDED_OUTCOME, LEVEL_NAMES, LEVELS, LINK_KINDS, NO_AAAA, differences,
-                       V6_UNDECIDED_OUTCOMES, is_internal, is_ip, level_summary, nonglobal_reason, split_usable,
+                       V4_CHANGED, V4_PROBED, V6_UNDECIDED_OUTCOMES, is_internal, is_ip, level_summary, nonglobal_reason, split_usable,
                        v6_reason)
 from core.models import Outcome
 from core.text import now_iso
@@ -295,20 +295,24 @@ def _probe_all(run_id: int, prober: Prober, plans, answers, allow: bool, workers
 
 def _compare_close_in_time(prober: Prober, plans, probe_rows: list[dict[str, Any]]) -> None:
     """A page whose IPv6 answer differs from the crawl's IPv4 one is fetched once more over
-    IPv4, now and under the same fetch policy as the probe: that answer (``source='probe'``)
-    is what the IPv6 answer is compared with, so that a page whose title or redirect changed
-    between the crawl and the probe is not reported as inconsistent."""
+    IPv4, now and under the same fetch policy as the probe: that answer is what the IPv6
+    answer is compared with (``source='probe'``), so that a page changed between the crawl
+    and the probe is not reported as inconsistent. When the two IPv4 answers differ from
+    each other too, the page changes from fetch to fetch (``source='probe-changed'``) and
+    the comparison decides nothing."""
     targets = {(t.site, t.url): t for _, _, ts, _ in plans for t in ts}
     for row in probe_rows:
         t = targets.get((row["site"], row["url"]))
         if (t is None or row["status"] is None or row["outcome"] in V6_UNDECIDED_OUTCOMES
-                or (t.v4 or {}).get("source") == "probe" or not differences(t.v4, row)):
+                or (t.v4 or {}).get("source") in (V4_PROBED, V4_CHANGED) or not differences(t.v4, row)):
             continue
         r = prober.fetch(t.url, row["method"] or "GET", family=4)
         if r.status is not None:
-            t.v4 = {"source": "probe", "method": row["method"], "outcome": r.outcome, "status": r.status,
-                    "final_url": r.final_url, "title": r.title, "error": r.error, "attempts": r.attempts,
-                    "elapsed": r.elapsed, "redirects_json": _json(r.redirects)}
+            fresh = {"method": row["method"], "outcome": r.outcome, "status": r.status, "final_url": r.final_url,
+                     "title": r.title, "error": r.error, "attempts": r.attempts, "elapsed": r.elapsed,
+                     "redirects_json": _json(r.redirects)}
+            changed = differences(t.v4, fresh)
+            t.v4 = {**fresh, "source": V4_CHANGED if changed else V4_PROBED}
 
 
 def _method(v4: Mapping[str, Any] | None, url: str) -> str:
