@@ -70,6 +70,10 @@ def classify_status(status: int, title: str = "", text: str = "",
         return Outcome.RATE_LIMITED, "HTTP 503（带 Retry-After），服务暂时限流"
     if status >= 400:
         return Outcome.HTTP_ERROR, f"HTTP {status}"
+    if status < 200:
+        return Outcome.ERROR, f"HTTP {status}：只有临时响应，无法判定"
+    if 300 <= status < 400:
+        return Outcome.ERROR, f"HTTP {status}：跳转缺少 Location，无法判定"
     return Outcome.ERROR, f"HTTP {status}"
 
 

@@ -155,12 +155,20 @@ def _summary(result, cfg: Config) -> None:
     state = "完成" if result.status == "completed" else "未完成（已中断，报告标记为不完整）"
     echo()
     echo(f"══ 检查{state} · 运行编号 {result.run_id} ══")
+    verdicts = {v.site: v for v in _verdicts(cfg.store.path, result.run_id)}
     for site in sites:
         mine = [f for f in findings if f.site == site["site"]]
         sev = Counter(f.severity.value for f in mine)
         status = "" if site["status"] == "ok" else "（首页无法访问）"
-        echo(f"{site['site']}{status}: 页面 {site['pages']} · 链接 {site['links']} · "
+        v = verdicts.get(site["site"])
+        code = f"［{v.code}］" if v and v.code else ""
+        echo(f"{site['site']}{code}{status}: 页面 {site['pages']} · 链接 {site['links']} · "
              f"错误 {sev['error']} · 警告 {sev['warning']} · 提示 {sev['info']}")
+        if v:
+            why = "、".join(f"{i.label}（{'/'.join(i.codes)}）" for i in v.triggered) or \
+                  "、".join(f"{i.label}待定" for i in v.undecided)
+            score = "—" if v.score is None else f"{v.score:.1f}"
+            echo(f"    检查结论：{v.verdict}{'（' + why + '）' if why else ''} · 健康分（非官方）{score}")
         for code, n in Counter(f.check for f in mine).most_common(8):
             echo(f"    {code:<28} {n}")
     _history_summary(store_path=cfg.store.path, run_id=result.run_id, echo=echo)
@@ -264,6 +272,18 @@ def _pad(value, width: int, align: str) -> str:
     return fill + text if align == ">" else text + fill
 
 
+def _verdicts(store_path, run_id: int) -> list:
+    """The per-site verdicts of a run (reports/verdict.py), as the report shows them."""
+    from reports.data import load_report_data
+    from store import Store
+
+    store = Store(store_path)
+    try:
+        return load_report_data(store, run_id).verdicts
+    finally:
+        store.close()
+
+
 def _history_summary(store_path, run_id: int, echo) -> None:
     store = Store(store_path)
     try:
@@ -276,6 +296,35 @@ def _history_summary(store_path, run_id: int, echo) -> None:
              f"已整改 {c['fixed']} · 豁免 {c['waived']} · 本次未核实 {c['unverified']}")
     finally:
         store.close()
+
+
+@main.command()
+@click.option("-c", "--config", "config_path", default="config.yaml", show_default=True, help="Config file.")
+@click.option("--once", is_flag=True, help="One probe round, then exit (for cron and systemd timers).")
+@click.option("--rounds", type=click.IntRange(min=1), help="Stop after this many rounds (default: run until stopped).")
+def watch(config_path, once, rounds) -> None:
+    """Availability watch: probe every site's home page every watch.interval (站点无法访问)."""
+    from portal_audit.lock import LockHeld
+    from portal_audit.watch import round_line, run_watch
+
+    cfg = _load(config_path)
+    per_day = 86400 / cfg.watch.interval
+    if not once:
+        click.echo(f"[watch] 每 {cfg.watch.interval:g} 秒一轮（每天 {per_day:.0f} 轮），{len(cfg.sites)} 个站点，"
+                   f"{cfg.watch.timeout:g} 秒内未打开即为失败；Ctrl-C 停止。", err=True)
+    try:
+        done = run_watch(cfg, rounds=1 if once else rounds, on_round=lambda r: click.echo(round_line(r), err=True))
+    except LockHeld as exc:
+        _fail(f"另一个 watch 正在运行（进程 {exc.holder.get('pid', '?')}，开始于 {exc.holder.get('started', '未知时间')}），"
+              f"本次未执行。锁文件：{exc.path}", Exit.LOCKED)
+    if done:
+        requests = sum(r.requests for r in done)
+        size = sum(r.bytes for r in done)
+        busy = sum(r.elapsed for r in done)
+        n = len(done)
+        click.echo(f"[watch] 共 {n} 轮：请求 {requests} 次，{size} 字节，探测用时 {busy:.1f} 秒；"
+                   f"按每天 {per_day:.0f} 轮估算每天：请求 {requests / n * per_day:.0f} 次，"
+                   f"{size / n * per_day / 1024:.0f} KB，探测用时 {busy / n * per_day:.0f} 秒", err=True)
 
 
 @main.group()

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from checks.registry import checks_section_problems
+from core.text import duration
 from core.vocabulary import COLUMN_KINDS
 
 class ConfigError(Exception):
@@ -46,6 +47,7 @@ class CrawlConfig:
     concurrency: int = 16
     per_host_concurrency: int = 4
     download_delay: float = 0.0
+    per_host_rate: float = 2.0          # requests per second per host (0: no limit), each process
     autothrottle: bool = False
     timeout: float = 15.0
     retries: int = 2
@@ -58,6 +60,9 @@ class CrawlConfig:
     max_depth: int = 8
     max_redirects: int = 10
     check_external: bool = True
+    read_sitemaps: bool = True
+    incremental: bool = True            # conditional requests and cached checks from the previous run
+    recheck_after: float = 7.0          # days a successful external/attachment check is taken over
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,27 @@ class Ipv6Config:
 
 
 @dataclass(frozen=True)
+class WatchConfig:
+    """``portal-audit watch``: probes of every site's home page (see portal_audit/watch.py)."""
+
+    interval: float = field(default=1800.0, metadata={"parse": duration})   # 30 min = 48 probes a day
+    timeout: float = field(default=15.0, metadata={"parse": duration})      # not loaded within → failed
+    retries: int = 1                    # quick connection failures retried within the time limit
+    ipv6: bool = True                   # also probe over IPv6 where the host has AAAA
+    reference_urls: tuple[str, ...] = ()   # probed each round: all failing → the round is inconclusive
+    concurrency: int = 8
+
+
+@dataclass(frozen=True)
+class InspectionConfig:
+    """Overrides of the verdict thresholds shipped in checks/data/inspection.yaml
+    (provinces tighten them), e.g. ``{veto: {blank-columns: {threshold: 3}}}``."""
+
+    thresholds: dict[str, Any] = field(default_factory=dict)
+    file: str | None = None             # a whole thresholds file instead of the shipped one
+
+
+@dataclass(frozen=True)
 class StoreConfig:
     path: str = ".portal-audit/audit.db"
 
@@ -97,6 +123,8 @@ class ChecksConfig:
 class SiteConfig:
     name: str
     url: str
+    code: str | None = None             # 网站标识码 (10 digits), as the 抽查 通报 name the site
+    unit: str | None = None             # 主办单位
     disclosure: str | None = None
     columns: dict[str, str] = field(default_factory=dict)
     max_pages: int | None = None
@@ -117,6 +145,8 @@ class Config:
     ipv6: Ipv6Config = Ipv6Config()
     store: StoreConfig = StoreConfig()
     checks: ChecksConfig = ChecksConfig()
+    watch: WatchConfig = WatchConfig()
+    inspection: InspectionConfig = InspectionConfig()
     audit_date: date | None = None
     source: str = field(default="<config>", metadata={"internal": True})
     raw: dict[str, Any] = field(default_factory=dict, metadata={"internal": True})
@@ -163,6 +193,8 @@ def parse_config(text: str, name: str = "<config>") -> Config:
         if site.name in seen:
             raise ConfigError(name, f"sites[{i}].name", f"站点名称重复：{site.name}")
         seen.add(site.name)
+        if site.code is not None and not re.fullmatch(r"\d{10}", site.code):
+            raise ConfigError(name, f"sites[{i}].code", f"网站标识码应为10位数字，实际为 {site.code!r}")
         for key, url in [("url", site.url), ("disclosure", site.disclosure), *[
                 (f"columns.{k}", v) for k, v in site.columns.items()]]:
             if url is not None:
@@ -171,6 +203,8 @@ def parse_config(text: str, name: str = "<config>") -> Config:
             if kind not in COLUMN_KINDS:
                 raise ConfigError(name, f"sites[{i}].columns.{kind}",
                                   f"未知的栏目类型，可选：{', '.join(COLUMN_KINDS)}")
+    for i, url in enumerate(cfg.watch.reference_urls):
+        _check_url(url, name, f"watch.reference_urls[{i}]")
     for code, level in cfg.checks.severity.items():
         if level not in ("error", "warning", "info"):
             raise ConfigError(name, f"checks.severity.{code}", "级别应为 error、warning 或 info")

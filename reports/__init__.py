@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reports import csvfile, html, jsonl, ledger
+from reports import csvfile, html, jsonl, ledger, verdict
 from reports.data import load_report_data
 
 WRITERS = {
@@ -15,6 +15,7 @@ WRITERS = {
     "findings.jsonl": jsonl.write,
     "findings.csv": csvfile.write,
     "ledger.xlsx": ledger.write,
+    "sites.jsonl": verdict.write_jsonl,
 }
 
 

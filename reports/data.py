@@ -8,6 +8,10 @@ report renders without them):
 * ``status_of``: finding fingerprint → history status (new/open/fixed/reopened/
   waived), shown as a badge and used by the 只看新增 filter.
 * ``banners``: extra warnings shown at the top of the report.
+* ``lead_sections``: like ``sections``, rendered first, before the overview (the verdict
+  table of reports/verdict.py is the report's first screen).
+* ``verdicts``: per site, :class:`reports.verdict.SiteVerdict` (不合格/合格/待定, veto items,
+  counts, availability, health score, trend).
 * ``history``: the finding history as of this run
   (:class:`reports.history.HistoryView`: first/last seen, feedback, the
   豁免 list, the trend); waived findings are moved off ``findings`` into
@@ -22,9 +26,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checks.registry import Check, all_checks
+from core.models import Finding
 from reports.history import attach_history
 from reports.ipv6 import attach_report as attach_ipv6
-from core.models import Finding
+from reports.verdict import attach as attach_verdicts
 
 
 @dataclass
@@ -38,6 +43,8 @@ class SiteSummary:
     by_severity: Counter = field(default_factory=Counter)
     by_check: Counter = field(default_factory=Counter)
     stats: dict[str, Any] = field(default_factory=dict)
+    code: str | None = None            # 网站标识码 (from the run's config)
+    unit: str | None = None            # 主办单位
 
     @property
     def total(self) -> int:
@@ -55,6 +62,8 @@ class ReportData:
     status_of: dict[str, str] = field(default_factory=dict)
     banners: list[str] = field(default_factory=list)
     history: Any = None
+    lead_sections: list[tuple[str, str]] = field(default_factory=list)
+    verdicts: list[Any] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -100,6 +109,7 @@ def load_report_data(store, run_id: int) -> ReportData:
     check_runs = [dict(r) for r in store.check_runs(run_id)]
     data = ReportData(run=run, sites=sites, findings=findings, checks=checks, check_runs=check_runs)
     attach_history(store, run_id, data)
+    attach_verdicts(store, run_id, data)  # the first screen: 合格/不合格/待定 per site
     attach_ipv6(data)  # the IPv6 section (when the run has IPv6 data) and the self-check banner
     return data
 

@@ -23,6 +23,7 @@ from jinja2 import Environment, PackageLoader, TemplateNotFound, select_autoesca
 
 from core.models import STATUS_LABELS
 from core.models import Severity
+from reports.verdict import chart
 
 log = logging.getLogger(__name__)
 
@@ -256,14 +257,15 @@ def build_view(data) -> dict[str, Any]:
         "run_state": run_state,
         "has_status": bool(data.status_of),
         "status_labels": FINDING_STATUS,
-        "sections": _sections(data),
+        "sections": _sections(data.sections),
+        "lead_sections": _sections(data.lead_sections),
     }
 
 
-def _sections(data) -> list[tuple[str, str]]:
+def _sections(sections) -> list[tuple[str, str]]:
     """The extension sections whose template exists (a missing one is logged and skipped)."""
     found = []
-    for name, heading in data.sections or []:
+    for name, heading in sections or []:
         try:
             _env.get_template(name)
         except TemplateNotFound:
@@ -280,6 +282,7 @@ def _safe_href(url: Any) -> str | None:
 
 
 _env.filters["href"] = _safe_href
+_env.globals["chart"] = chart
 _env.filters["sev_label"] = lambda v: Severity(v).label if v in {s.value for s in Severity} else v
 _env.filters["evlabel"] = lambda k: EVIDENCE_LABELS.get(k, k)
 _env.tests["flat"] = lambda v: (isinstance(v, (list, tuple)) and len(v) <= 12

@@ -120,6 +120,12 @@ def answer_validation(ws, col: int, last_row: int) -> None:
     ws.add_data_validation(dv)
 
 
+def site_label(summary) -> str:
+    """A site as the 通报 name it: 名称（网站标识码，主办单位） when configured."""
+    extra = "，".join(x for x in (getattr(summary, "code", None), getattr(summary, "unit", None)) if x)
+    return f"{summary.name}（{extra}）" if extra else summary.name
+
+
 # -- the ledger ----------------------------------------------------------------------------
 def status_label(e: Entry) -> str:
     return e.status_label
@@ -164,6 +170,7 @@ def write(data, path) -> None:
     by_site: dict[str, list[Entry]] = {s: [] for s in sites}
     for e in entries:
         by_site[e.site].append(e)
+    idents = {x.name: site_label(x) for x in data.sites}
     fp_col = len(COLUMNS)
     answer_col = [c[0] for c in COLUMNS].index("反馈状态") + 1
     for site in sites:
@@ -173,7 +180,7 @@ def write(data, path) -> None:
         for n, e in enumerate(rows, 1):
             r = n + 1
             chk = data.checks.get(e.check)
-            values = [n, e.site, e.column, chk.title if chk else e.check, e.check, e.message, e.page or "",
+            values = [n, idents.get(e.site, e.site), e.column, chk.title if chk else e.check, e.check, e.message, e.page or "",
                       e.url or "", short_time(e.first_seen), short_time(e.last_seen), status_label(e),
                       e.feedback_unit or "", e.feedback_deadline or "", e.feedback_note or e.waived_reason or "",
                       answer_of(e), recheck_text(e), e.fingerprint]
@@ -205,14 +212,16 @@ def _summary(ws, data, by_site: dict[str, list[Entry]]) -> None:
         put(ws, i, 2, value).border = Border()
     cols = [("站点", 22, True), ("当前问题", 10, False), ("新增", 8, False), ("持续", 8, False),
             ("复发", 8, False), ("本次未核实", 11, False), ("本次已整改", 11, False), ("豁免", 8, False),
-            ("待复核", 8, False), ("已反馈", 8, False)]
+            ("待复核", 8, False), ("已反馈", 8, False), ("网站标识码", 13, False), ("主办单位", 16, True),
+            ("检查结论", 9, False), ("单项否决项 / 待定原因", 40, True), ("健康分（非官方）", 10, False)]
+    verdicts = {v.site: v for v in getattr(data, "verdicts", None) or []}
     top = len(info) + 4
     for i, (label, width, _) in enumerate(cols, 1):
         cell = ws.cell(row=top, column=i, value=label)
         cell.font, cell.fill, cell.border = HEADER_FONT, HEADER_FILL, BORDER
         cell.alignment = Alignment(horizontal="center")
         ws.column_dimensions[get_column_letter(i)].width = width
-    totals = [0] * (len(cols) - 1)
+    totals = [0] * 9
     r = top
     for r, (site, rows) in enumerate(by_site.items(), top + 1):
         count = lambda *st: sum(1 for e in rows if e.status in st)  # noqa: E731
@@ -224,6 +233,13 @@ def _summary(ws, data, by_site: dict[str, list[Entry]]) -> None:
         for c, v in enumerate(values, 2):
             put(ws, r, c, v)
             totals[c - 2] += v
+        verdict = verdicts.get(site)
+        if verdict is not None:
+            reasons = [f"{i.label}（{i.count}）" for i in verdict.triggered] or \
+                      [f"待定：{i.label}，{i.reason}" for i in verdict.undecided]
+            for c, v in enumerate([verdict.code or "", verdict.unit or "", verdict.verdict, "；".join(reasons),
+                                   verdict.score], len(values) + 2):
+                put(ws, r, c, v, wrap=c == len(values) + 5)
     r += 1
     put(ws, r, 1, "合计").font = Font(bold=True)
     for c, v in enumerate(totals, 2):

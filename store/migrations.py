@@ -336,4 +336,76 @@ def m005_requests(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = [m001_initial, m002_ipv6, m003_history, m004_attachment_texts, m005_requests]
+def m006_fragments(db: sqlite3.Connection) -> None:
+    """Fragments: a link's fragment as the browser parses it (``links.fragment``) and the
+    anchors (ids and ``<a name>``s) of every fetched HTML page (``fetches.anchors``, a JSON
+    list), so ``link.anchor-missing`` needs no extra request."""
+    _script(db,
+        """
+        ALTER TABLE links ADD COLUMN fragment TEXT;
+        ALTER TABLE fetches ADD COLUMN anchors TEXT
+        """
+    )
+
+
+def m007_incremental(db: sqlite3.Connection) -> None:
+    """Incremental runs (crawler/previous.py): each fetch's validators (``etag``,
+    ``last_modified``), when its verdict was last verified by a request (``verified_at``),
+    whether the page answered 304 (``not_modified``) or the verdict was taken from the previous
+    run without a request (``cached``); a page carried from a previous run's facts
+    (``carried_from``) and the base URL its links were resolved against (``base_url``)."""
+    _script(db,
+        """
+        ALTER TABLE fetches ADD COLUMN etag TEXT;
+        ALTER TABLE fetches ADD COLUMN last_modified TEXT;
+        ALTER TABLE fetches ADD COLUMN verified_at TEXT;
+        ALTER TABLE fetches ADD COLUMN not_modified INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE fetches ADD COLUMN cached INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE pages ADD COLUMN carried_from INTEGER;
+        ALTER TABLE pages ADD COLUMN base_url TEXT
+        """
+    )
+
+
+def m008_watch(db: sqlite3.Connection) -> None:
+    """The availability watch (portal_audit/watch.py): one row per probe round (its own
+    network self-check: a round is ``inconclusive`` when this machine, not the sites, lost the
+    network) and one row per probe of a site's home page over IPv4 or IPv6. Runs never own
+    these rows: ``prune`` keeps them; times are ISO 8601 UTC text."""
+    _script(db,
+        """
+        CREATE TABLE watch_rounds (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,
+            reason TEXT,
+            sites INTEGER NOT NULL DEFAULT 0,
+            requests INTEGER NOT NULL DEFAULT 0,
+            bytes INTEGER NOT NULL DEFAULT 0,
+            elapsed REAL
+        );
+        CREATE INDEX watch_rounds_started ON watch_rounds (started_at);
+        CREATE TABLE watch_probes (
+            id INTEGER PRIMARY KEY,
+            round_id INTEGER NOT NULL,
+            site TEXT NOT NULL,
+            url TEXT NOT NULL,
+            family INTEGER NOT NULL,
+            address TEXT,
+            probed_at TEXT NOT NULL,
+            result TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            status INTEGER,
+            final_url TEXT,
+            error TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            elapsed REAL
+        );
+        CREATE INDEX watch_probes_site ON watch_probes (site, probed_at)
+        """
+    )
+
+
+MIGRATIONS = [m001_initial, m002_ipv6, m003_history, m004_attachment_texts, m005_requests, m006_fragments,
+              m007_incremental, m008_watch]

@@ -20,6 +20,8 @@ of pages.
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import re
 import secrets
@@ -37,16 +39,17 @@ from twisted.internet import defer
 from twisted.internet import error as neterr
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-from crawler import content, documents, extract
+from crawler import content, documents, extract, linkparse, robots
 from crawler.fetch_policy import (HEAD_FALLBACK_STATUSES, TOO_LARGE_ERROR, classify_status, redirect_verdict,
                                    retry_after_seconds)
 from crawler.items import Rows
-from crawler.sites import CrawlLimits, SiteSpec
-from crawler.urls import (SKIP_SCHEMES, InvalidURL, directory_prefix, host_of, is_attachment,
-                          looks_like_trap_path, normalize_href, same_site, scheme_of, trap_key)
+from crawler.previous import PreviousRun
 from core.models import Outcome
 from core.text import now_iso
 from core.vocabulary import HANWEB_COLUMN
+from crawler.sites import CrawlLimits, SiteSpec
+from crawler.urls import (InvalidURL, canonical, directory_prefix, fragment_of, host_of, is_attachment,
+                          looks_like_trap_path, normalize_href, same_site, skipped_scheme, trap_key)
 
 DISCLOSURE_ANCHORS = ("政府信息公开", "信息公开", "政务公开")
 COLUMN_ANCHORS = [
@@ -60,6 +63,9 @@ COLUMN_ANCHORS = [
 COLUMN_PATH = re.compile(r"/(?:index(?:_\d+)?\.s?html?)?$")
 LEAF_KINDS = ("attachment", "external", "resource", "probe")
 MAX_TRAP_VARIANTS = 12
+MAX_ANCHORS = 5000          # ids and <a name>s kept per page for the fragment check
+MAX_SITEMAPS = 50           # sitemaps (and sitemap indexes) read per site
+FORM_OK_STATUSES = (405, 501)   # a form's action that refuses GET/HEAD exists; it is never submitted
 
 
 @dataclass
@@ -74,6 +80,7 @@ class SiteState:
     problems: int = 0
     capped: bool = False
     traps: dict[tuple[str, str], int] = field(default_factory=dict)
+    sitemaps: int = 0
 
     @property
     def name(self) -> str:
@@ -137,12 +144,17 @@ class PortalSpider(scrapy.Spider):
         # URLs already requested this run: a link seen again costs no Request object
         # (Scrapy's dupefilter would drop it, after building and fingerprinting it)
         self.requested: set[str] = set()
+        self.previous: PreviousRun | None = None   # an incremental run's previous run (crawler/previous.py)
+        self.robots_txt: dict[str, str] = {}   # netloc → robots.txt text (crawler.middlewares.RobotsTxtKeeper)
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._cap_read_headers, signal=signals.headers_received)
         crawler.signals.connect(spider._cap_read_bytes, signal=signals.bytes_received)
+        spider.previous = PreviousRun.from_settings(crawler.settings)
+        if spider.previous is not None:
+            crawler.signals.connect(spider.previous.close, signal=signals.spider_closed)
         return spider
 
     def site_of(self, url: str) -> str | None:
@@ -152,7 +164,13 @@ class PortalSpider(scrapy.Spider):
     # -- requests ----------------------------------------------------------
     async def start(self):
         for st in self.sites.values():
-            yield self._request(normalize_href(st.config.url, st.config.url), st, kind="home", depth=0)
+            home = normalize_href(st.config.url, st.config.url)
+            yield self._request(home, st, kind="home", depth=0)
+            robots_txt = urljoin(home, "/robots.txt")
+            if self.crawl_cfg.read_sitemaps and not st.robots and robots_txt not in self.requested:
+                # obeying robots.txt, the middleware's fetch is read instead (see _kept_sitemaps)
+                self.requested.add(robots_txt)    # one host's robots.txt and sitemaps are read once a run
+                yield self._source_request(robots_txt, st, self.on_robots)
             if st.disclosure:
                 yield self._request(st.disclosure, st, kind="page", depth=1, from_scope=True)
             for prefix, kind in st.columns.items():
@@ -160,30 +178,138 @@ class PortalSpider(scrapy.Spider):
 
     def _request(self, url: str, st: SiteState, *, kind: str, depth: int, column: str | None = None,
                  from_scope: bool = False, list_date: str | None = None,
-                 parent: str | None = None) -> scrapy.Request:
+                 parent: str | None = None, css: bool = False, form: bool = False) -> scrapy.Request:
         read = kind == "attachment" and same_site(url, st.hosts) and documents.document_kind(url) in self.read_kinds
-        head = kind == "resource" or (kind == "attachment" and not read)
+        head = (kind == "resource" and not css) or (kind == "attachment" and not read)
         self.requested.add(url)
         meta = {
             "site": st.name, "kind": kind, "depth": depth, "origin": url, "chain": [],
             "column": column, "from_scope": from_scope, "list_date": list_date, "parent": parent,
             "handle_httpstatus_all": True, "dont_redirect": True, "started": time.monotonic(),
-            "dont_obey_robotstxt": not st.robots or kind in LEAF_KINDS,
+            "dont_obey_robotstxt": not st.robots or kind in LEAF_KINDS, "css": css, "form": form,
         }
         if read:
             # the check and the read are one GET, stopped (not failed) at the cap
             meta.update(read_cap=min(documents.MAX_DOCUMENT_BYTES, self.crawl_cfg.max_page_size),
                         download_maxsize=0, download_warnsize=0)
-        return scrapy.Request(url, method="HEAD" if head else "GET", callback=self.on_response,
+        headers = self.previous.validators(url) if self.previous is not None and kind in ("home", "page") else {}
+        if headers:
+            meta["conditional"] = True
+        return scrapy.Request(url, method="HEAD" if head else "GET", callback=self.on_response, headers=headers,
                               errback=self.on_error, meta=meta, priority=_priority(kind, depth))
+
+    def _source_request(self, url: str, st: SiteState, callback, **extra) -> scrapy.Request:
+        """A GET of robots.txt or a sitemap: read for what it says, never judged as a link."""
+        meta = {"site": st.name, "handle_httpstatus_all": True, "dont_redirect": True, "dont_retry": True,
+                "dont_obey_robotstxt": True, **extra}
+        return scrapy.Request(url, callback=callback, errback=self.on_source_error, meta=meta, dont_filter=True,
+                              priority=LEAF_PRIORITY)
+
+    # -- robots.txt and sitemaps -------------------------------------------
+    def on_robots(self, response):
+        """robots.txt read for its ``Sitemap:`` lines (links of robots.txt, so a sitemap it
+        announces that is missing is a broken link); without any, the site root's sitemap.xml
+        is tried (a guess: it is never reported)."""
+        st = self.sites[response.meta["site"]]
+        text = response.text if response.status == 200 and not extract.looks_binary(response.body) else ""
+        yield from self._robots_sitemaps(response.url, st, text)
+
+    def _kept_sitemaps(self, url: str, st: SiteState):
+        """Obeying robots.txt: on a site's first answer, the sitemaps of the robots.txt the
+        middleware fetched for its host (one fetch of robots.txt a host and run)."""
+        robots_txt = urljoin(url, "/robots.txt")
+        text = self.robots_txt.get(urlsplit(url).netloc)
+        if not self.crawl_cfg.read_sitemaps or text is None or robots_txt in self.requested:
+            return
+        self.requested.add(robots_txt)
+        yield from self._robots_sitemaps(robots_txt, st, text)
+
+    def _robots_sitemaps(self, robots_txt: str, st: SiteState, text: str):
+        announced = robots.sitemaps_in(text)
+        if announced:
+            rows = Rows()
+            yield from self._sitemap_links(robots_txt, st, [(url, None) for url in announced], rows)
+            yield rows
+        else:
+            yield self._source_request(urljoin(robots_txt, "/sitemap.xml"), st, self.on_sitemap)
+
+    def _sitemap_links(self, source: str, st: SiteState, locs, rows: Rows):
+        """Link rows (into ``rows``) for the sitemaps robots.txt or a sitemap index lists, and
+        the requests reading them (each with a fetch row of its own)."""
+        for loc, line in locs:
+            raw = extract.RawLink(href=loc, anchor="", tag="sitemap", attr="loc", line=line, hidden=None,
+                                  list_date=None)
+            try:
+                fresh = normalize_href(loc, source) not in self.requested
+            except InvalidURL:
+                fresh = False
+            row, invalid = self._link(raw, source, source, st, 0, None, False)   # its request is not sent:
+            rows.add("links", [row]).add("fetches", [invalid] if isinstance(invalid, dict) else [])
+            if not fresh or st.sitemaps >= MAX_SITEMAPS:                      # the sitemap is read below
+                continue
+            st.sitemaps += 1
+            self.requested.add(row["target_url"])
+            yield self._source_request(row["target_url"], st, self.on_sitemap, kind="resource", depth=1,
+                                       origin=row["target_url"], chain=[], started=time.monotonic())
+
+    def on_sitemap(self, response):
+        """A sitemap's ``<loc>``s are its links (checked, and crawled when in scope); a sitemap
+        index's are more sitemaps."""
+        meta = response.meta
+        st = self.sites[meta["site"]]
+        body = response.body
+        if body[:2] == b"\x1f\x8b":
+            try:
+                body = gzip.GzipFile(fileobj=io.BytesIO(body)).read(self.crawl_cfg.max_page_size)
+            except (OSError, EOFError):
+                body = b""
+        kind, locs = robots.sitemap_locs(body) if response.status == 200 else ("", [])
+        rows = Rows()
+        if "origin" in meta:   # announced: its fetch is a link check
+            outcome, error = classify_status(response.status, retry_after=retry_after_seconds(response.headers.get("Retry-After")))
+            rows.add("fetches", [self._fetch_row(meta, st, method="GET", status=response.status, outcome=outcome,
+                                                 error=error, final_url=response.url, size=len(response.body))])
+        requests = []
+        if kind == "sitemapindex":
+            requests = list(self._sitemap_links(response.url, st, locs, rows))
+        for loc, line in locs if kind == "urlset" else ():
+            raw = extract.RawLink(href=loc, anchor="", tag="sitemap", attr="loc", line=line, hidden=None,
+                                  list_date=None)
+            row, follow = self._link(raw, response.url, response.url, st, 1, None, False)
+            rows.add("links", [row])
+            if isinstance(follow, scrapy.Request):
+                requests.append(follow)
+            elif follow is not None:
+                rows.add("fetches", [follow])
+        yield rows
+        yield from requests
+
+    def on_source_error(self, failure):
+        meta = failure.request.meta
+        st = self.sites[meta["site"]]
+        if "origin" in meta:   # an announced sitemap that cannot be read
+            outcome, error = classify_failure(failure)
+            yield Rows.of("fetches", [self._fetch_row(meta, st, method="GET", status=None, outcome=outcome,
+                                                      error=error, final_url=failure.request.url)])
+
+    def _robots_excluded_row(self, st: SiteState, home_meta: dict, rule: str | None) -> Rows:
+        error = f"robots.txt 不允许检查首页（{rule}），未检查" if rule else "robots.txt 不允许检查首页，未检查"
+        return Rows.of("fetches", [self._fetch_row(home_meta, st, method="GET", status=None,
+                                                   outcome=Outcome.EXCLUDED, error=error,
+                                                   final_url=home_meta["origin"])])
 
     # -- responses ---------------------------------------------------------
     def on_response(self, response):
         meta = response.meta
         st = self.sites[meta["site"]]
         status = response.status
+        if meta["kind"] == "home" and not meta["chain"]:
+            yield from self._kept_sitemaps(meta["origin"], st)
         if 300 <= status < 400 and response.headers.get("Location"):
             yield from self._follow_redirect(response, st)
+            return
+        if status == 304 and meta.get("conditional"):
+            yield from self._not_modified(response, st)
             return
         request = response.request
         if request.method == "HEAD" and status in HEAD_FALLBACK_STATUSES and not meta.get("head_fallback"):
@@ -208,12 +334,22 @@ class PortalSpider(scrapy.Spider):
         waf_text = extract.text_of(tree) if tree is not None and not 200 <= status < 300 else ""
         outcome, error = classify_status(status, title, waf_text,
                                          retry_after_seconds(response.headers.get("Retry-After")))
+        if meta.get("form") and status in FORM_OK_STATUSES:
+            outcome, error = Outcome.OK, f"HTTP {status}：表单地址存在（只检查地址，不提交表单）"
+        anchors = None
         if tree is not None and outcome is Outcome.OK:
+            if meta["kind"] not in ("probe", "attachment", "resource"):
+                redirect = linkparse.client_redirect(tree)
+                if redirect is not None and (follow := self._client_redirect(response, st, tree, *redirect)):
+                    yield follow
+                    return
             visible = extract.visible_text(tree)
+            anchors = json.dumps(sorted(linkparse.anchors(tree))[:MAX_ANCHORS], ensure_ascii=False)
         final_url = response.url
         row = self._fetch_row(meta, st, method=request.method, status=status, outcome=outcome, error=error,
                               final_url=final_url, ctype=ctype, title=title, heading=heading,
-                              size=_content_length(response), visible=visible)
+                              size=_content_length(response), visible=visible, anchors=anchors)
+        row.update(etag=_header(response, "ETag"), last_modified=_header(response, "Last-Modified"))
         if binary:
             row["error"] = "以 text/html 返回的二进制内容"
         rows = Rows.of("fetches", [row])
@@ -224,15 +360,33 @@ class PortalSpider(scrapy.Spider):
             follow.extend(self._maybe_probe(final_url, st, meta["kind"]))
             if self._should_parse(final_url, st, meta):
                 follow.extend(self._parse_page(response, st, tree, text, charset, title, heading, rows))
+        elif meta.get("css") and outcome is Outcome.OK and body and same_site(final_url, st.hosts):
+            follow.extend(self._parse_css(response, st, rows))
         yield rows
         yield from follow
 
     def _follow_redirect(self, response, st: SiteState):
-        meta = response.meta
         location = response.headers["Location"].decode("latin-1")
-        chain = [*meta["chain"], {"url": response.url, "status": response.status}]
+        yield from self._follow(response, st, location, response.url, {"url": response.url, "status": response.status})
+
+    def _client_redirect(self, response, st: SiteState, tree, how: str, href: str):
+        """The request following a page's ``<meta http-equiv=refresh>`` or ``location = …``
+        one-liner as a redirect hop (a browser never shows the page), or None when it
+        points back at the page itself (a page refreshing itself is a page)."""
+        base = _base_url(response.url, tree)
         try:
-            target = normalize_href(location, response.url)
+            if normalize_href(href, base) == canonical(response.url):
+                return None
+        except InvalidURL:
+            pass
+        return next(iter(self._follow(response, st, href, base,
+                                      {"url": response.url, "status": response.status, "via": how})), None)
+
+    def _follow(self, response, st: SiteState, location: str, base: str, hop: dict):
+        meta = response.meta
+        chain = [*meta["chain"], hop]
+        try:
+            target = normalize_href(location, base)
         except InvalidURL as exc:
             yield Rows.of("fetches", [self._fetch_row({**meta, "chain": chain}, st, method=response.request.method,
                                                    status=response.status, outcome=Outcome.HTTP_ERROR,
@@ -246,8 +400,10 @@ class PortalSpider(scrapy.Spider):
                                                    outcome=outcome, error=error, final_url=target)])
             return
         method = "GET" if response.status == 303 else response.request.method
-        yield response.request.replace(url=target, method=method, dont_filter=True,
-                                       meta={**_own_meta(meta), "chain": chain})
+        headers = {k: v for k, v in response.request.headers.items()
+                   if k not in (b"If-None-Match", b"If-Modified-Since")}   # validators are the origin's
+        yield response.request.replace(url=target, method=method, dont_filter=True, headers=headers,
+                                       meta={**_own_meta(meta), "chain": chain, "conditional": False})
 
     # -- errors ------------------------------------------------------------
     def on_error(self, failure):
@@ -255,6 +411,12 @@ class PortalSpider(scrapy.Spider):
         meta = request.meta
         st = self.sites[meta["site"]]
         outcome, error = classify_failure(failure)
+        if outcome is Outcome.EXCLUDED and meta["kind"] == "home" and failure.check(IgnoreRequest):
+            text = self.robots_txt.get(urlsplit(request.url).netloc) or ""
+            agent = request.headers.get("User-Agent", b"").decode("latin-1")
+            yield self._robots_excluded_row(st, meta, robots.disallow_rule(text, agent, request.url))
+            yield from self._kept_sitemaps(request.url, st)
+            return
         if request.method == "HEAD" and outcome in (Outcome.RESET, Outcome.ERROR) and not meta.get("head_fallback"):
             yield request.replace(method="GET", headers={"Range": "bytes=0-1023"}, dont_filter=True,
                                   meta={**_own_meta(meta), "head_fallback": True})
@@ -289,14 +451,33 @@ class PortalSpider(scrapy.Spider):
         that follow from it."""
         meta = response.meta
         depth = meta["depth"]
+        base = _base_url(response.url, tree)
+        raw_links = list(extract.iter_links(tree, self.reference_date, text))
+        pager = [extract.RawLink(href=href, anchor="（翻页脚本）", tag="script", attr="createPageHTML",
+                                 line=None, hidden=None, list_date=None)
+                 for href in extract.pagination_hrefs(text)]
+        is_list = sum(bool(raw.list_date) for raw in raw_links) >= 3
+        page = {
+            "site": st.name, "url": meta["origin"], "final_url": response.url, "status": response.status,
+            "content_type": response.headers.get("Content-Type", b"").decode("latin-1"), "charset": charset,
+            "title": title, "heading": heading, "size": len(response.body),
+            "is_home": int(depth == 0), "is_list": int(is_list),
+            "main_text": "" if is_list or depth == 0 else content.extract_main_text(tree),
+            "meta_json": json.dumps({} if is_list or depth == 0 else content.extract_metadata(tree),
+                                    ensure_ascii=False),
+            "document_url": None, "carried_from": None, "base_url": base if base != response.url else None,
+        }
+        if not is_list and depth > 0 and documents.body_is_only_a_link(page["main_text"]):
+            page["document_url"] = self._document_url(raw_links, base, st)
+        yield from self._use_page(meta, st, page, raw_links + pager, base, rows)
+
+    def _use_page(self, meta, st: SiteState, page: dict, raw_links, base: str, rows: Rows):
+        """A page's facts (parsed now, or carried from the previous run on a 304): discovery,
+        the link rows and the page row into ``rows``; yields the requests that follow."""
+        depth = meta["depth"]
         page_url = meta["origin"]
-        base = response.url
-        base_el = tree.find(".//base[@href]")
-        if base_el is not None:
-            base = urljoin(base, base_el.get("href"))
         st.pages += 1
         self.crawler.stats.inc_value(f"portal_audit/site/{st.name}/pages")
-        raw_links = list(extract.iter_links(tree, self.reference_date))
         if depth == 0:
             self._discover(st, raw_links, base, home=True)
         elif st.disclosure and page_url == st.disclosure:
@@ -304,36 +485,68 @@ class PortalSpider(scrapy.Spider):
         column, column_url = st.column_of(page_url)
         column = column or meta["column"]
         child_scope = st.in_scope(page_url) or depth == 0
-        link_rows, requests, invalid, dated = [], [], [], 0
-        pager = [extract.RawLink(href=href, anchor="（翻页脚本）", tag="script", attr="createPageHTML",
-                                 line=None, hidden=None, list_date=None)
-                 for href in extract.pagination_hrefs(text)]
-        for raw in raw_links + pager:
+        link_rows, requests = [], []
+        for raw in raw_links:
             # pages a pager script announces sit at the list page's own depth
             row, follow = self._link(raw, base, page_url, st, depth - (raw.tag == "script"), column,
-                                     child_scope or raw.tag == "script")
+                                     child_scope or raw.tag == "script", page["charset"])
             link_rows.append(row)
-            dated += bool(raw.list_date)
             if isinstance(follow, scrapy.Request):
                 requests.append(follow)
+            elif isinstance(follow, Rows):
+                rows.merge(follow)
+                checked = follow.tables["fetches"][0]
+                if checked["text_hash"]:
+                    requests.extend(self._maybe_probe(checked["final_url"], st, checked["kind"]))
             elif follow is not None:
-                invalid.append(follow)
-        is_list = dated >= 3
-        page = {
-            "site": st.name, "url": page_url, "final_url": response.url, "status": response.status,
-            "content_type": response.headers.get("Content-Type", b"").decode("latin-1"), "charset": charset,
-            "title": title, "heading": heading, "size": len(response.body), "depth": depth,
-            "column_kind": column, "column_url": column_url, "is_home": int(depth == 0),
-            "is_list": int(is_list), "list_date": meta.get("list_date"),
-            "main_text": "" if is_list or depth == 0 else content.extract_main_text(tree),
-            "meta_json": json.dumps({} if is_list or depth == 0 else content.extract_metadata(tree),
-                                    ensure_ascii=False),
-            "fetched_at": now_iso(), "document_url": None,
-        }
-        if not is_list and depth > 0 and documents.body_is_only_a_link(page["main_text"]):
-            page["document_url"] = self._document_url(raw_links, base, st)
-        rows.add("pages", [page]).add("links", link_rows).add("fetches", invalid)
+                rows.add("fetches", [follow])
+        page.update(depth=depth, column_kind=column, column_url=column_url, list_date=meta.get("list_date"),
+                    fetched_at=now_iso())
+        rows.add("pages", [page]).add("links", link_rows)
         yield from requests
+
+    def _not_modified(self, response, st: SiteState):
+        """A 304 to a conditional request: the previous run's facts of the page are carried
+        into this run (fetch row, page row, link rows) and its links followed as if parsed."""
+        meta = response.meta
+        prev = self.previous.fetch(meta["origin"])
+        parse = prev is not None and self._should_parse(prev["final_url"], st, meta)
+        page = self.previous.page(meta["origin"]) if parse else None
+        if prev is None or (parse and page is None):
+            # nothing to carry (the previous run did not parse it): fetch it afresh, once
+            yield response.request.replace(headers={}, dont_filter=True, meta={**_own_meta(meta), "conditional": False})
+            return
+        row = self._fetch_row(meta, st, method="GET", status=prev["status"], outcome=Outcome.OK, error=None,
+                              final_url=prev["final_url"], ctype=prev["content_type"], title=prev["title"],
+                              heading=prev["heading"], size=prev["size"])
+        row.update(text_hash=prev["text_hash"], notfound_text=prev["notfound_text"], anchors=prev["anchors"], etag=prev["etag"],
+                   last_modified=prev["last_modified"], not_modified=1)
+        rows = Rows.of("fetches", [row])
+        follow = list(self._maybe_probe(prev["final_url"], st, meta["kind"]))
+        if page is not None:
+            carried = {k: page[k] for k in CARRIED_PAGE_FIELDS}
+            carried.update(site=st.name, carried_from=page["carried_from"] or self.previous.run_id)
+            raw_links = [extract.RawLink(href=r["raw_href"], anchor=r["anchor"], tag=r["tag"], attr=r["attr"],
+                                         line=r["line"], hidden=(r["hidden_reason"] or "hidden") if r["hidden"] else None,
+                                         list_date=r["list_date"], resource=r["kind"] == "resource",
+                                         form=r["tag"] == "form")
+                         for r in self.previous.links(meta["origin"])]
+            follow.extend(self._use_page(meta, st, carried, raw_links, page["base_url"] or page["final_url"], rows))
+        yield rows
+        yield from follow
+
+    def _verified_rows(self, prev: dict, st: SiteState, depth: int) -> Rows:
+        """A successful check of the previous run taken over without a request (it keeps
+        ``verified_at``, when a request last confirmed it), with the attachment's text."""
+        st.fetches += 1
+        self.crawler.stats.inc_value(f"portal_audit/site/{st.name}/fetches")
+        row = {k: prev[k] for k in FETCH_FIELDS}
+        row.update(site=st.name, depth=depth, cached=1, not_modified=0, attempts=0, elapsed=0.0, fetched_at=now_iso())
+        rows = Rows.of("fetches", [row])
+        text = self.previous.attachment_text(prev["url"]) if prev["kind"] == "attachment" else None
+        if text:
+            rows.add("attachment_texts", [{**text, "site": st.name}])
+        return rows
 
     def _document_url(self, raw_links, base: str, st: SiteState) -> str | None:
         """The PDF/DOCX that carries an article whose body is only a download link: the
@@ -345,23 +558,25 @@ class PortalSpider(scrapy.Spider):
         return None
 
     def _link(self, raw, base: str, page_url: str, st: SiteState, depth: int, column: str | None,
-              child_scope: bool) -> tuple[dict, scrapy.Request | dict | None]:
+              child_scope: bool, charset: str | None = None) -> tuple[dict, scrapy.Request | dict | None]:
         """The link row for ``raw`` and what follows from it: a request, a fetch row
-        (for an invalid URL, recorded without any traffic) or nothing."""
+        (for an invalid URL, recorded without any traffic) or nothing; ``charset`` is the
+        page's (a browser encodes a link's query in it)."""
         href = raw.href.strip()
-        scheme = scheme_of(href)
+        skipped = skipped_scheme(href)
         row = {"site": st.name, "source_url": page_url, "raw_href": href[:1000], "anchor": raw.anchor,
                "tag": raw.tag, "attr": raw.attr, "line": raw.line, "hidden": int(bool(raw.hidden)),
-               "hidden_reason": raw.hidden, "list_date": raw.list_date}
-        if scheme in SKIP_SCHEMES or href.startswith("#") or not href:
-            row.update(target_url=href[:1000] or "(空)", kind=scheme or "anchor")
+               "hidden_reason": raw.hidden, "list_date": raw.list_date,
+               "fragment": fragment_of(href, base) if "#" in href and not skipped else None}
+        if skipped or href.startswith("#") or not href:
+            row.update(target_url=href[:1000] or "(空)", kind=skipped or "anchor")
             return row, None
         try:
-            target = normalize_href(href, base)
+            target = normalize_href(href, base, charset)
         except InvalidURL as exc:
             row.update(target_url=href[:1000], kind="invalid")
             return row, self._invalid_row(st, href, str(exc), depth + 1)
-        if raw.tag == "img":
+        if raw.resource or raw.form:
             kind = "resource"
         elif is_attachment(target):
             kind = "attachment"
@@ -370,13 +585,40 @@ class PortalSpider(scrapy.Spider):
         else:
             kind = "external"
         row.update(target_url=target, kind=kind)
+        if target.startswith("ftp:"):
+            if target in self.requested:
+                return row, None
+            self.requested.add(target)
+            return row, self._unfetched_row(st, target, kind, depth + 1, Outcome.ERROR,
+                                            "FTP 链接未检查（本工具只检查 HTTP/HTTPS），请人工核实")
         if kind == "external" and not self.crawl_cfg.check_external or target in self.requested:
             return row, None
+        verified = self.previous.verified(target, kind) if self.previous is not None else None
+        if verified is not None:
+            self.requested.add(target)
+            return row, self._verified_rows(verified, st, depth + 1)
+        css = kind == "resource" and (raw.css or urlsplit(target).path.lower().endswith(".css"))
         request = self._request(target, st, kind=kind, depth=depth + 1, column=column, from_scope=child_scope,
-                                list_date=raw.list_date, parent=page_url)
+                                list_date=raw.list_date, parent=page_url, css=css, form=raw.form)
         if target == st.disclosure:
             request = request.replace(priority=LEAF_PRIORITY + 1)  # parse the disclosure page early: it defines the scope
         return row, request
+
+    def _parse_css(self, response, st: SiteState, rows: Rows):
+        """A same-site style sheet's ``url()``s and ``@import``s are its links (checked;
+        imported sheets are read in turn); yields their requests."""
+        meta = response.meta
+        css, _ = extract.decode_html(response.body, _header_charset(
+            response.headers.get("Content-Type", b"").decode("latin-1").lower()))
+        for attr, href, offset in linkparse.css_urls(css):
+            raw = extract.RawLink(href=href, anchor="", tag="css", attr=attr, line=css.count("\n", 0, offset) + 1,
+                                  hidden=None, list_date=None, resource=True, css=attr == "import")
+            row, follow = self._link(raw, response.url, meta["origin"], st, meta["depth"], None, False)
+            rows.add("links", [row])
+            if isinstance(follow, scrapy.Request):
+                yield follow
+            elif follow is not None:
+                rows.add("fetches", [follow])
 
     def _attachment_text(self, response, st: SiteState) -> list[dict]:
         """The text of a same-site XLSX/DOCX/PDF read by its check's GET (none when the
@@ -402,12 +644,17 @@ class PortalSpider(scrapy.Spider):
                 raise StopDownload(fail=False)
 
     def _invalid_row(self, st: SiteState, href: str, error: str, depth: int) -> dict:
+        return self._unfetched_row(st, href[:1000], "invalid", depth, Outcome.INVALID_URL, error)
+
+    def _unfetched_row(self, st: SiteState, url: str, kind: str, depth: int, outcome: Outcome, error: str) -> dict:
+        """The fetch row of a link judged without any traffic (an invalid URL, an FTP link)."""
         st.problems += 1
-        return {"site": st.name, "url": href[:1000], "host": None, "kind": "invalid", "depth": depth,
-               "method": None, "status": None, "outcome": Outcome.INVALID_URL.value, "error": error,
+        return {"site": st.name, "url": url, "host": host_of(url) if kind != "invalid" else None, "kind": kind,
+               "depth": depth, "method": None, "status": None, "outcome": outcome.value, "error": error,
                "attempts": 0, "elapsed": 0.0, "redirects_json": "[]", "final_url": None,
                "content_type": None, "title": None, "heading": None, "size": None, "text_hash": None,
-               "notfound_text": 0, "fetched_at": now_iso()}
+               "notfound_text": 0, "anchors": None, "fetched_at": now_iso(), "etag": None, "last_modified": None,
+               "verified_at": None, "not_modified": 0, "cached": 0}
 
     def _discover(self, st: SiteState, raw_links, base: str, home: bool) -> None:
         """Find the disclosure column (on the home page) and sub-columns by anchor text."""
@@ -449,13 +696,14 @@ class PortalSpider(scrapy.Spider):
 
     # -- rows ----------------------------------------------------------------
     def _fetch_row(self, meta, st: SiteState, *, method, status, outcome: Outcome, error, final_url,
-                   ctype=None, title="", heading="", size=None, visible="") -> dict:
+                   ctype=None, title="", heading="", size=None, visible="", anchors=None) -> dict:
         st.fetches += 1
         if outcome.is_broken or outcome is Outcome.REDIRECT_LOOP:
             st.problems += 1
         self.crawler.stats.inc_value(f"portal_audit/site/{st.name}/fetches")
         chain = meta.get("chain") or []
         hops = [*chain, {"url": final_url, "status": status}] if chain else []
+        now = now_iso()
         return {
             "site": st.name, "url": meta["origin"], "host": host_of(meta["origin"]), "kind": meta["kind"],
             "depth": meta["depth"], "method": method, "status": status, "outcome": outcome.value,
@@ -465,7 +713,8 @@ class PortalSpider(scrapy.Spider):
             "content_type": ctype, "title": title, "heading": heading, "size": size,
             "text_hash": extract.text_hash(visible) if visible else None,
             "notfound_text": int(bool(visible) and extract.says_not_found(title, visible)),
-            "fetched_at": now_iso(),
+            "anchors": anchors, "fetched_at": now, "etag": None, "last_modified": None, "verified_at": now,
+            "not_modified": 0, "cached": 0,
         }
 
 
@@ -516,14 +765,34 @@ def _priority(kind: str, depth: int) -> int:
     return LEAF_PRIORITY if kind in LEAF_KINDS else -depth
 
 
+# what a 304 carries of the previous run's page row (the rest is this run's: depth, column, list date)
+CARRIED_PAGE_FIELDS = ("url", "final_url", "status", "content_type", "charset", "title", "heading", "size",
+                       "is_home", "is_list", "main_text", "meta_json", "document_url", "base_url")
+# what a check taken over from the previous run keeps of its fetch row
+FETCH_FIELDS = ("site", "url", "host", "kind", "depth", "method", "status", "outcome", "error", "attempts", "elapsed",
+                "redirects_json", "final_url", "content_type", "title", "heading", "size", "text_hash",
+                "notfound_text", "anchors", "fetched_at", "etag", "last_modified", "verified_at", "not_modified", "cached")
+
 OWN_META_KEYS = ("site", "kind", "depth", "origin", "chain", "column", "from_scope", "list_date", "parent",
                  "handle_httpstatus_all", "dont_redirect", "started", "dont_obey_robotstxt", "dont_retry",
-                 "head_fallback", "read_cap", "download_maxsize", "download_warnsize")
+                 "head_fallback", "read_cap", "download_maxsize", "download_warnsize", "css", "form",
+                 "conditional")
 
 
 def _own_meta(meta) -> dict:
     """The request meta this spider set itself (Scrapy's per-download keys are not carried on)."""
     return {k: meta[k] for k in OWN_META_KEYS if k in meta}
+
+
+def _header(response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1")[:200] if value else None
+
+
+def _base_url(url: str, tree) -> str:
+    """The URL a page's relative links resolve against: its ``<base href>``, else its own."""
+    base_el = tree.find(".//base[@href]")
+    return urljoin(url, base_el.get("href")) if base_el is not None else url
 
 
 def _header_charset(ctype: str) -> str | None:
