@@ -23,6 +23,7 @@ from collections.abc import Collection
 
 from core.models import Outcome
 from crawler.extract import is_waf_page
+from crawler.headers import header_int
 
 RETRY_STATUSES = (500, 502, 503, 504, 522, 524, 408, 429)
 HEAD_FALLBACK_STATUSES = (400, 403, 405, 501)
@@ -36,8 +37,11 @@ def retry_after_seconds(value: bytes | str | None) -> float | None:
         return None
     text = value.decode("latin-1") if isinstance(value, bytes) else value
     text = text.strip()
+    seconds = header_int(text)
+    if seconds is not None:
+        return float(seconds)
     if text.isdigit():
-        return float(text)
+        return float("inf")     # a number too large to be real: never waited for
     try:
         when = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError):

@@ -15,6 +15,9 @@ Each object also names its site as the 抽查 通报 do: ``site_code`` (网站�
 from __future__ import annotations
 
 import json
+import logging
+
+log = logging.getLogger(__name__)
 
 
 def write(data, path) -> None:
@@ -33,4 +36,10 @@ def write(data, path) -> None:
             record["site_code"] = summary["site_code"] if summary else None
             record["site_unit"] = summary["site_unit"] if summary else None
             record["site_verdict"] = summary
-            out.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+            try:
+                line = json.dumps(record, ensure_ascii=False, sort_keys=True, default=str)
+            except (TypeError, ValueError) as exc:  # one finding never costs the others
+                log.warning("findings.jsonl: finding %s cannot be written: %s", finding.fingerprint, exc)
+                line = json.dumps({"fingerprint": finding.fingerprint, "check": finding.check, "site": finding.site,
+                                   "error": f"{type(exc).__name__}: {exc}"}, ensure_ascii=False)
+            out.write(line + "\n")

@@ -17,13 +17,13 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from core.models import ACTIVE, FIXED, NEW, OPEN, REOPENED, UNVERIFIED, WAIVED, short_time
 from reports.history import Entry
+from reports.safe import for_xml
 
 ANSWERS = ("已整改", "误报", "暂缓", "未整改")
 # (header, width, wrap)
@@ -55,7 +55,7 @@ def clean(value: Any) -> Any:
         return None
     if isinstance(value, (int, float)):
         return value
-    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    text = for_xml(str(value))
     return text if len(text) <= MAX_CELL else text[:MAX_CELL] + "…"
 
 
@@ -75,7 +75,7 @@ def put(ws, row: int, col: int, value: Any, *, wrap: bool = False, link: str | N
 
 
 def sheet_title(name: str, taken: set[str]) -> str:
-    base = _SHEET_BAD.sub("_", name).strip("'") or "站点"
+    base = _SHEET_BAD.sub("_", for_xml(name)).strip("'") or "站点"
     base = base[:31]
     title, n = base, 2
     while title.lower() in {t.lower() for t in taken}:
@@ -205,7 +205,8 @@ def _summary(ws, data, by_site: dict[str, list[Entry]]) -> None:
     ws.merge_cells("A1:J1")
     info = [("检查运行编号", run.get("id")), ("检查开始时间", short_time(run.get("started_at"))),
             ("检查日期", run.get("audit_date")),
-            ("运行状态", {"completed": "已完成", "interrupted": "已中断（结果不完整）"}.get(run.get("status"),
+            ("运行状态", {"completed": "已完成", "completed_with_errors": "已完成（有数据未写入，结果不完整）",
+                      "interrupted": "已中断（结果不完整）"}.get(run.get("status"),
                                                                                    run.get("status")))]
     for i, (label, value) in enumerate(info, 3):
         ws.cell(row=i, column=1, value=label).font = Font(bold=True)
