@@ -1,15 +1,17 @@
 """Scrapy settings of the portal-audit gatherer.
 
 The module-level names are the defaults (``scrapy.cfg`` points here);
-:func:`from_config` maps a portal-audit :class:`~portal_audit.config.Config`
+:func:`from_config` maps a run's configuration (duck-typed: ``crawl``, ``dns``, ``sites``)
 onto them for one run.
 """
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from scrapy.settings import default_settings as _scrapy_defaults
 
-from portal_audit import __version__
+from core import __version__
 
 BOT_NAME = "portal-audit"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -55,7 +57,11 @@ SPIDER_MIDDLEWARES = {
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.AddressPolicyMiddleware": 50,
     "crawler.middlewares.PoliteRetryMiddleware": 550,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.RobotsTxtKeeper": 100,    # Scrapy's, keeping the robots.txt text for the spider
+    "crawler.requestlog.RequestLog": 950,          # next to the downloader: sees every request sent
 }
 ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}
 EXTENSIONS = {
@@ -67,8 +73,10 @@ PORTAL_AUDIT_BATCH = 500
 PORTAL_AUDIT_PROGRESS_INTERVAL = 2.0
 
 
-def from_config(cfg, *, run_id: int, store_path: str, progress: bool = True) -> dict:
-    """Scrapy settings for one run of ``cfg``."""
+def from_config(cfg, *, run_id: int, store_path: str, progress: bool = True, progress_file: str | None = None,
+                previous: dict | None = None) -> dict:
+    """Scrapy settings for one run of ``cfg`` (``progress_file``: see :mod:`crawler.extensions`;
+    ``previous``: see :mod:`crawler.previous`)."""
     crawl = cfg.crawl
     settings = {name: value for name, value in globals().items() if name.isupper() and not name.startswith("_")}
     settings.update(
@@ -76,7 +84,9 @@ def from_config(cfg, *, run_id: int, store_path: str, progress: bool = True) -> 
         ROBOTSTXT_OBEY=crawl.respect_robots or any(s.respect_robots for s in cfg.sites),
         CONCURRENT_REQUESTS=crawl.concurrency,
         CONCURRENT_REQUESTS_PER_DOMAIN=crawl.per_host_concurrency,
-        DOWNLOAD_DELAY=crawl.download_delay,
+        # crawl.per_host_rate: Scrapy's per-host slot starts one request per delay, never sooner
+        DOWNLOAD_DELAY=max(crawl.download_delay, 1.0 / crawl.per_host_rate if crawl.per_host_rate > 0 else 0.0),
+        RANDOMIZE_DOWNLOAD_DELAY=False,
         AUTOTHROTTLE_ENABLED=crawl.autothrottle,
         AUTOTHROTTLE_TARGET_CONCURRENCY=float(crawl.per_host_concurrency),
         DOWNLOAD_TIMEOUT=crawl.timeout,
@@ -89,7 +99,15 @@ def from_config(cfg, *, run_id: int, store_path: str, progress: bool = True) -> 
         PORTAL_AUDIT_DNS={"nameservers": list(cfg.dns.nameservers), "port": cfg.dns.port,
                           "timeout": cfg.dns.timeout, "retries": cfg.dns.retries},
         DNS_TIMEOUT=max(cfg.dns.timeout * (cfg.dns.retries + 1), 1.0),
+        PORTAL_AUDIT_SITE_HOSTS=sorted({urlsplit(u).hostname for s in cfg.sites
+                                        for u in [s.url, s.disclosure, *s.columns.values()] if u}
+                                       | {h for s in cfg.sites for h in s.allowed_domains}),
+        PORTAL_AUDIT_ALLOWED_NETWORKS=list(crawl.allowed_networks),
     )
+    if progress_file:
+        settings["PORTAL_AUDIT_PROGRESS_FILE"] = progress_file
+    if previous:
+        settings["PORTAL_AUDIT_PREVIOUS"] = previous
     if not progress:
         settings["EXTENSIONS"] = {**EXTENSIONS, "crawler.extensions.Progress": None}
     return settings

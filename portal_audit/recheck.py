@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 import time
 from collections import Counter
@@ -23,13 +25,22 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from checks.registry import all_checks, run_checks
+from core.models import ACTIVE, FINISHED_RUN_STATUSES, FIXED, OPEN, REOPENED, UNVERIFIED, RunStatus
+from core.text import now_iso
+from crawler.pipelines import lost_rows
+from crawler.sites import CrawlLimits, SiteSpec
+from crawler.spiders.recheck import RecheckSpider, SitePlan
+from crawler.urls import is_attachment
 from portal_audit.config import Config
-from portal_audit.history import (ACTIVE, FIXED, LINKING_PAGE_CHECKS, OPEN, REOPENED, SOURCE_PAGE_CHECKS,
-                                  TARGET_CHECKS, UNVERIFIED, Entry, RunFacts, close_stale_runs, entry_from_row,
-                                  linking_pages, record_sighting, select_for_recheck, verify_location)
 from portal_audit.lock import StoreLock
+from portal_audit.runner import check_settings, crawler_process, versions
+from reports import recheck as recheck_report
+from reports.history import Entry, entry_from_row
 from store import Store
-from store.db import RUN_COMPLETED, RUN_INTERRUPTED, now_iso
+from store.history import (LINKING_PAGE_CHECKS, SOURCE_PAGE_CHECKS, TARGET_CHECKS, RunFacts, close_stale_runs,
+                           linking_pages, record_sighting, select_for_recheck, verify_location)
+
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +88,7 @@ class RecheckOutcome:
     sites: list[str]
     started_at: str
     finished_at: str = ""
-    run_status: str = RUN_COMPLETED
+    run_status: str = RunStatus.COMPLETED
     elapsed: float = 0.0
     pages: int = 0
     fetches: int = 0
@@ -98,8 +109,6 @@ def full_only_reason(code: str) -> str:
 
 
 def _url_kind(url: str, site_host: str) -> str:
-    from crawler.urls import is_attachment
-
     if is_attachment(url):
         return "attachment"
     host = (urlsplit(url).hostname or "").lower()
@@ -118,7 +127,6 @@ def _fetchable(url: str | None) -> bool:
 
 def plan_for(store, rows, cfg: Config):
     """(plan per site, {fingerprint: undecidable result}) for the history ``rows``."""
-    from crawler.spiders.recheck import SitePlan
 
     plans: dict[str, SitePlan] = {}
     skipped: dict[str, tuple[str, str]] = {}
@@ -167,8 +175,6 @@ def plan_for(store, rows, cfg: Config):
 
 
 def _linked_count(h) -> int:
-    import json
-
     try:
         evidence = json.loads(h["evidence_json"] or "{}")
     except ValueError:
@@ -178,18 +184,18 @@ def _linked_count(h) -> int:
 
 
 def gather(cfg: Config, run_id: int, store_path: str, plans, progress: bool = False) -> str:
-    """Fetch the planned pages and targets into run ``run_id``; returns the run status."""
-    import dataclasses
-
-    from crawler.spiders.recheck import RecheckSpider
-    from portal_audit.runner import crawler_process
+    """Fetch the planned pages and targets into run ``run_id``; returns the run status
+    (``completed_with_errors`` when gathered rows could not be stored: those are recorded
+    in ``write_errors`` and their sites decide nothing)."""
 
     sub = dataclasses.replace(cfg, sites=tuple(s for s in cfg.sites if s.name in plans))
     process = crawler_process(sub, run_id, store_path, progress)
     crawler = process.create_crawler(RecheckSpider)
-    process.crawl(crawler, sites=list(sub.sites), crawl=cfg.crawl, plan=plans, reference_date=cfg.audit_date)
+    process.crawl(crawler, sites=[SiteSpec.of(s) for s in sub.sites], crawl=CrawlLimits.of(cfg.crawl), plan=plans,
+                  reference_date=cfg.audit_date)
     process.start()
     reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
+    lost = lost_rows(crawler.stats)
     store = Store(store_path)
     try:
         for st in crawler.spider.sites.values():
@@ -197,18 +203,19 @@ def gather(cfg: Config, run_id: int, store_path: str, plans, progress: bool = Fa
                               (run_id, st.name))
             store.set_run_site(run_id, st.name, url=st.config.url, disclosure_url=st.disclosure,
                                status="ok" if ok else "unreachable", pages=st.pages, links=st.fetches,
-                               stats_json={"recheck": True})
+                               stats_json={"recheck": True, "write_errors": lost.get(st.name, {})})
+        if lost:
+            store.finish_run(run_id, RunStatus.COMPLETED_WITH_ERRORS, {"write_errors": lost})
     finally:
         store.close()
-    return RUN_COMPLETED if reason == "finished" else RUN_INTERRUPTED
+    if reason != "finished":
+        return RunStatus.INTERRUPTED
+    return RunStatus.COMPLETED_WITH_ERRORS if lost else RunStatus.COMPLETED
 
 
 def run_recheck(cfg: Config, out_dir: Path | str, *, status: str = "awaiting", sites=(),
                 progress: bool = False) -> RecheckOutcome:
     """The ``portal-audit recheck`` command, holding the store lock throughout."""
-    from checks.registry import all_checks
-    from portal_audit.runner import check_settings, versions
-    from reports import recheck as recheck_report
 
     with StoreLock(cfg.store.path, "recheck"):
         store = Store(cfg.store.path)
@@ -228,22 +235,22 @@ def run_recheck(cfg: Config, out_dir: Path | str, *, status: str = "awaiting", s
                 options={"status": status, "sites": sorted(plans) or list(sites),
                          "fingerprints": [r["fingerprint"] for r in rows]})
             outcome.run_id = run_id
-            run_status = RUN_INTERRUPTED
+            run_status = RunStatus.INTERRUPTED
             try:
                 if plans:
                     run_status = gather(cfg, run_id, str(cfg.store.path), plans, progress=progress)
                     codes = sorted({r["check_code"] for r in rows if r["fingerprint"] not in skipped})
-                    from checks.registry import run_checks
 
                     run_checks(store, run_id, audit_date, {s.name: s for s in cfg.sites}, check_settings(cfg),
                                only=codes)
                 else:
-                    run_status = RUN_COMPLETED
+                    run_status = RunStatus.COMPLETED
             except KeyboardInterrupt:
-                run_status = RUN_INTERRUPTED
+                run_status = RunStatus.INTERRUPTED
             outcome.run_status = run_status
             outcome.items = decide(store, run_id, rows, skipped, run_status)
-            store.finish_run(run_id, run_status, {"recheck": dict(outcome.counts)})
+            store.finish_run(run_id, run_status, {"recheck": dict(outcome.counts),
+                                                  "write_errors": store.write_error_counts(run_id)})
             outcome.finished_at = now_iso()
             outcome.elapsed = time.perf_counter() - started
             outcome.pages = store.scalar("SELECT COUNT(*) FROM pages WHERE run_id = ?", (run_id,)) or 0
@@ -269,8 +276,10 @@ def decide(store, run_id: int, rows, skipped: dict[str, tuple[str, str]], run_st
             new_status = prev
             if fp in skipped:
                 result, detail = skipped[fp]
-            elif run_status != RUN_COMPLETED:
+            elif run_status not in FINISHED_RUN_STATUSES:
                 result, detail = RESULT_INTERRUPTED, "复核运行未完成，不作为整改依据"
+            elif h["site"] in facts.lost_rows and fp not in found:
+                result, detail = RESULT_UNREACHED, "复核运行中该站点有数据未能写入数据库，不作为整改依据"
             elif fp in found:
                 f = found[fp]
                 result = RESULT_REOPENED if prev in (FIXED, REOPENED) else RESULT_OPEN
@@ -295,8 +304,6 @@ def decide(store, run_id: int, rows, skipped: dict[str, tuple[str, str]], run_st
 
 
 def _soft404_decidable(store, run_id: int, h) -> bool:
-    import json
-
     evidence = json.loads(h["evidence_json"] or "{}")
     if "页面不存在" in (evidence.get("rule") or ""):
         return True

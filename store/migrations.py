@@ -140,7 +140,7 @@ def m001_initial(db: sqlite3.Connection) -> None:
 
 
 def m002_ipv6(db: sqlite3.Connection) -> None:
-    """IPv6 audit facts (portal_audit/ipv6.py): the stage's self-check and settings per run,
+    """IPv6 audit facts (crawler/ipv6/): the stage's self-check and settings per run,
     per-site summary, DNS answers (A, AAAA, NS with status and CNAME chain), and the IPv4
     (from the crawl) and IPv6 (probed) fetch of each page judged."""
     _script(db,
@@ -307,4 +307,138 @@ def m004_attachment_texts(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = [m001_initial, m002_ipv6, m003_history, m004_attachment_texts]
+def m005_requests(db: sqlite3.Connection) -> None:
+    """Every HTTP request of a run (crawler/requestlog.py; the IPv6 probes of portal_audit/ipv6.py),
+    one row per request actually sent: pages, link checks, attachment reads, robots.txt, host
+    probes, each retry and each redirect hop. ``pages.document_url`` names the PDF/DOCX whose
+    text (read once, into ``attachment_texts``) is appended to an article's main text at the
+    end of the crawl."""
+    _script(db,
+        """
+        CREATE TABLE requests (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL,
+            site TEXT,
+            url TEXT NOT NULL,
+            host TEXT,
+            method TEXT NOT NULL,
+            purpose TEXT NOT NULL,
+            retry INTEGER NOT NULL DEFAULT 0,
+            status INTEGER,
+            error TEXT,
+            bytes INTEGER NOT NULL DEFAULT 0,
+            elapsed REAL,
+            requested_at TEXT NOT NULL
+        );
+        CREATE INDEX requests_run ON requests (run_id, purpose);
+        ALTER TABLE pages ADD COLUMN document_url TEXT
+        """
+    )
+
+
+def m006_fragments(db: sqlite3.Connection) -> None:
+    """Fragments: a link's fragment as the browser parses it (``links.fragment``) and the
+    anchors (ids and ``<a name>``s) of every fetched HTML page (``fetches.anchors``, a JSON
+    list), so ``link.anchor-missing`` needs no extra request."""
+    _script(db,
+        """
+        ALTER TABLE links ADD COLUMN fragment TEXT;
+        ALTER TABLE fetches ADD COLUMN anchors TEXT
+        """
+    )
+
+
+def m007_incremental(db: sqlite3.Connection) -> None:
+    """Incremental runs (crawler/previous.py): each fetch's validators (``etag``,
+    ``last_modified``), when its verdict was last verified by a request (``verified_at``),
+    whether the page answered 304 (``not_modified``) or the verdict was taken from the previous
+    run without a request (``cached``); a page carried from a previous run's facts
+    (``carried_from``) and the base URL its links were resolved against (``base_url``)."""
+    _script(db,
+        """
+        ALTER TABLE fetches ADD COLUMN etag TEXT;
+        ALTER TABLE fetches ADD COLUMN last_modified TEXT;
+        ALTER TABLE fetches ADD COLUMN verified_at TEXT;
+        ALTER TABLE fetches ADD COLUMN not_modified INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE fetches ADD COLUMN cached INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE pages ADD COLUMN carried_from INTEGER;
+        ALTER TABLE pages ADD COLUMN base_url TEXT
+        """
+    )
+
+
+def m008_watch(db: sqlite3.Connection) -> None:
+    """The availability watch (portal_audit/watch.py): one row per probe round (its own
+    network self-check: a round is ``inconclusive`` when this machine, not the sites, lost the
+    network) and one row per probe of a site's home page over IPv4 or IPv6. Runs never own
+    these rows: ``prune`` keeps them; times are ISO 8601 UTC text."""
+    _script(db,
+        """
+        CREATE TABLE watch_rounds (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,
+            reason TEXT,
+            sites INTEGER NOT NULL DEFAULT 0,
+            requests INTEGER NOT NULL DEFAULT 0,
+            bytes INTEGER NOT NULL DEFAULT 0,
+            elapsed REAL
+        );
+        CREATE INDEX watch_rounds_started ON watch_rounds (started_at);
+        CREATE TABLE watch_probes (
+            id INTEGER PRIMARY KEY,
+            round_id INTEGER NOT NULL,
+            site TEXT NOT NULL,
+            url TEXT NOT NULL,
+            family INTEGER NOT NULL,
+            address TEXT,
+            probed_at TEXT NOT NULL,
+            result TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            status INTEGER,
+            final_url TEXT,
+            error TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            elapsed REAL
+        );
+        CREATE INDEX watch_probes_site ON watch_probes (site, probed_at)
+        """
+    )
+
+
+def m009_write_errors(db: sqlite3.Connection) -> None:
+    """Rows the crawl gathered but could not store (crawler/pipelines.py): one row per lost
+    row, with the table, the site, the row's URL, why it failed and the row itself (as JSON,
+    truncated). A site with write errors in a run proves no fix in that run."""
+    _script(db,
+        """
+        CREATE TABLE write_errors (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL,
+            site TEXT,
+            table_name TEXT NOT NULL,
+            url TEXT,
+            reason TEXT NOT NULL,
+            row_json TEXT,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX write_errors_run ON write_errors (run_id, site)
+        """
+    )
+
+
+def m010_parse_outcomes(db: sqlite3.Connection) -> None:
+    """How reading an attachment ended (crawler/sandbox.py): ``ok``, or ``parse_limit`` when
+    the parser went over its time or memory limit (the text is then empty and ``error`` says
+    which limit)."""
+    _script(db,
+        """
+        ALTER TABLE attachment_texts ADD COLUMN outcome TEXT NOT NULL DEFAULT 'ok';
+        ALTER TABLE attachment_texts ADD COLUMN error TEXT
+        """
+    )
+
+
+MIGRATIONS = [m001_initial, m002_ipv6, m003_history, m004_attachment_texts, m005_requests, m006_fragments,
+              m007_incremental, m008_watch, m009_write_errors, m010_parse_outcomes]

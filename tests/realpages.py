@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlsplit
 from crawler import content, extract
 from crawler.hidden import dark_link
 from crawler.urls import InvalidURL, host_of, normalize_href, same_site
-from portal_audit.text import parse_date, squash
+from core.text import parse_date, squash
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "real-pages"
 AUDIT_DATE = "2026-06-30"       # later than every page of the corpus

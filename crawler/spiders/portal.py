@@ -4,10 +4,14 @@ Per site it fetches the home page (its links are the 二级 links), walks the
 政府信息公开 column and its sub-columns (list pages, TRS ``createPageHTML``
 pagination, ``?page=`` lists, articles), and checks every link found on those
 pages once per run. External links are checked, never crawled; attachments
-are checked with HEAD (falling back to a ranged GET); a same-site XLSX/DOCX/PDF
-whose check came back OK is then read once with a capped GET (its text goes to
-``attachment_texts``, for the privacy checks). Redirects are followed
-here, hop by hop, so that every hop is recorded and loops are recognised.
+are checked with HEAD (falling back to a ranged GET), except a same-site
+XLSX/DOCX/PDF, whose check is one GET capped at ``documents.MAX_DOCUMENT_BYTES``
+(the download stops there; the check is still answered): its text goes to
+``attachment_texts`` for the privacy checks and, when it carries an article whose
+body is only a link to it, to that article's main text (``pages.document_url``).
+No URL is requested twice in a run except for retries and the ranged-GET
+fallback. Redirects are followed here, hop by hop, so that every hop is
+recorded and loops are recognised.
 
 It yields :class:`crawler.items.Rows` only; the StorePipeline streams them into
 the store. Per-site state is a few counters and the column map, never a list
@@ -16,6 +20,9 @@ of pages.
 
 from __future__ import annotations
 
+import gzip
+import itertools
+import io
 import json
 import re
 import secrets
@@ -26,18 +33,23 @@ from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy import exceptions as scrapy_exc
-from scrapy.exceptions import IgnoreRequest
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest, StopDownload
 from twisted.internet import defer
 from twisted.internet import error as neterr
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-from crawler import content, documents, extract
+from crawler import content, documents, extract, linkparse, robots, sandbox
+from crawler.headers import header_int
 from crawler.items import Rows
-from crawler.urls import (SKIP_SCHEMES, InvalidURL, directory_prefix, host_of, is_attachment,
-                          looks_like_trap_path, normalize_href, same_site, scheme_of, trap_key)
-from portal_audit.config import CrawlConfig, SiteConfig
-from portal_audit.models import Outcome
-from store.db import now_iso
+from crawler.middlewares import ForbiddenAddress
+from crawler.previous import PreviousRun
+from core.models import Outcome
+from core.text import now_iso
+from core.vocabulary import HANWEB_COLUMN
+from crawler.sites import CrawlLimits, SiteSpec
+from crawler.urls import (InvalidURL, canonical, directory_prefix, fragment_of, host_of, is_attachment,
+                          looks_like_trap_path, normalize_href, same_site, skipped_scheme, trap_key)
 
 DISCLOSURE_ANCHORS = ("政府信息公开", "信息公开", "政务公开")
 COLUMN_ANCHORS = [
@@ -48,18 +60,21 @@ COLUMN_ANCHORS = [
     ("guide", re.compile(r"公开指南|信息公开指南")),
     ("report", re.compile(r"年度报告|公开年报|^年报")),
 ]
-HANWEB_COLUMN = re.compile(r"/col/col\d+/")
 COLUMN_PATH = re.compile(r"/(?:index(?:_\d+)?\.s?html?)?$")
 LEAF_KINDS = ("attachment", "external", "resource", "probe")
 HEAD_FALLBACK_STATUSES = (400, 403, 405, 501)
 BLOCK_STATUSES = (403, 412, 418, 468, 521, 999)
 MAX_TRAP_VARIANTS = 12
+MAX_ANCHORS = 5000          # ids and <a name>s kept per page for the fragment check
+MAX_SITEMAPS = 50           # sitemaps (and sitemap indexes) read per site
+FORM_OK_STATUSES = (405, 501)   # a form's action that refuses GET/HEAD exists; it is never submitted
+PARSE_LIMIT = "parse_limit"     # attachment_texts.outcome of a file over a sandbox limit
 
 
 @dataclass
 class SiteState:
-    config: SiteConfig
-    crawl: CrawlConfig
+    config: SiteSpec
+    crawl: CrawlLimits
     hosts: frozenset[str]
     disclosure: str | None = None
     columns: dict[str, str] = field(default_factory=dict)   # url prefix → column kind
@@ -67,7 +82,10 @@ class SiteState:
     fetches: int = 0
     problems: int = 0
     capped: bool = False
+    links_over_cap: int = 0          # links beyond crawl.max_links_per_page, counted, not followed
+    pages_over_cap: int = 0
     traps: dict[tuple[str, str], int] = field(default_factory=dict)
+    sitemaps: int = 0
 
     @property
     def name(self) -> str:
@@ -111,7 +129,7 @@ def _scope_prefix(url: str) -> str:
 class PortalSpider(scrapy.Spider):
     name = "portal"
 
-    def __init__(self, sites: list[SiteConfig], crawl: CrawlConfig, reference_date: date | None = None, **kwargs):
+    def __init__(self, sites: list[SiteSpec], crawl: CrawlLimits, reference_date: date | None = None, **kwargs):
         super().__init__(**kwargs)
         self.crawl_cfg = crawl
         self.reference_date = reference_date or date.today()   # the audit date: gives month-day list dates a year
@@ -129,11 +147,33 @@ class PortalSpider(scrapy.Spider):
         # URLs already requested this run: a link seen again costs no Request object
         # (Scrapy's dupefilter would drop it, after building and fingerprinting it)
         self.requested: set[str] = set()
+        self.previous: PreviousRun | None = None   # an incremental run's previous run (crawler/previous.py)
+        self.robots_txt: dict[str, str] = {}   # netloc → robots.txt text (crawler.middlewares.RobotsTxtKeeper)
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._cap_read_headers, signal=signals.headers_received)
+        crawler.signals.connect(spider._cap_read_bytes, signal=signals.bytes_received)
+        spider.previous = PreviousRun.from_settings(crawler.settings)
+        if spider.previous is not None:
+            crawler.signals.connect(spider.previous.close, signal=signals.spider_closed)
+        return spider
+
+    def site_of(self, url: str) -> str | None:
+        """The site a URL belongs to (for requests Scrapy makes itself, such as robots.txt)."""
+        return next((st.name for st in self.sites.values() if same_site(url, st.hosts)), None)
 
     # -- requests ----------------------------------------------------------
     async def start(self):
         for st in self.sites.values():
-            yield self._request(normalize_href(st.config.url, st.config.url), st, kind="home", depth=0)
+            home = normalize_href(st.config.url, st.config.url)
+            yield self._request(home, st, kind="home", depth=0)
+            robots_txt = urljoin(home, "/robots.txt")
+            if self.crawl_cfg.read_sitemaps and not st.robots and robots_txt not in self.requested:
+                # obeying robots.txt, the middleware's fetch is read instead (see _kept_sitemaps)
+                self.requested.add(robots_txt)    # one host's robots.txt and sitemaps are read once a run
+                yield self._source_request(robots_txt, st, self.on_robots)
             if st.disclosure:
                 yield self._request(st.disclosure, st, kind="page", depth=1, from_scope=True)
             for prefix, kind in st.columns.items():
@@ -141,25 +181,139 @@ class PortalSpider(scrapy.Spider):
 
     def _request(self, url: str, st: SiteState, *, kind: str, depth: int, column: str | None = None,
                  from_scope: bool = False, list_date: str | None = None,
-                 parent: str | None = None) -> scrapy.Request:
-        head = kind in ("attachment", "resource")
+                 parent: str | None = None, css: bool = False, form: bool = False) -> scrapy.Request:
+        read = kind == "attachment" and same_site(url, st.hosts) and documents.document_kind(url) in documents.READABLE_KINDS
+        head = (kind == "resource" and not css) or (kind == "attachment" and not read)
         self.requested.add(url)
         meta = {
             "site": st.name, "kind": kind, "depth": depth, "origin": url, "chain": [],
             "column": column, "from_scope": from_scope, "list_date": list_date, "parent": parent,
             "handle_httpstatus_all": True, "dont_redirect": True, "started": time.monotonic(),
-            "dont_obey_robotstxt": not st.robots or kind in LEAF_KINDS,
+            "dont_obey_robotstxt": not st.robots or kind in LEAF_KINDS, "css": css, "form": form,
         }
-        return scrapy.Request(url, method="HEAD" if head else "GET", callback=self.on_response,
+        if read:
+            # the check and the read are one GET, stopped (not failed) at the cap
+            meta.update(read_cap=min(documents.MAX_DOCUMENT_BYTES, self.crawl_cfg.max_page_size),
+                        download_maxsize=0, download_warnsize=0)
+        headers = self.previous.validators(url) if self.previous is not None and kind in ("home", "page") else {}
+        if headers:
+            meta["conditional"] = True
+        return scrapy.Request(url, method="HEAD" if head else "GET", callback=self.on_read_response if read else self.on_response,
+                              headers=headers,
                               errback=self.on_error, meta=meta, priority=_priority(kind, depth))
+
+    def _source_request(self, url: str, st: SiteState, callback, **extra) -> scrapy.Request:
+        """A GET of robots.txt or a sitemap: read for what it says, never judged as a link."""
+        meta = {"site": st.name, "handle_httpstatus_all": True, "dont_redirect": True, "dont_retry": True,
+                "dont_obey_robotstxt": True, **extra}
+        return scrapy.Request(url, callback=callback, errback=self.on_source_error, meta=meta, dont_filter=True,
+                              priority=LEAF_PRIORITY)
+
+    # -- robots.txt and sitemaps -------------------------------------------
+    def on_robots(self, response):
+        """robots.txt read for its ``Sitemap:`` lines (links of robots.txt, so a sitemap it
+        announces that is missing is a broken link); without any, the site root's sitemap.xml
+        is tried (a guess: it is never reported)."""
+        st = self.sites[response.meta["site"]]
+        text = response.text if response.status == 200 and not extract.looks_binary(response.body) else ""
+        yield from self._robots_sitemaps(response.url, st, text)
+
+    def _kept_sitemaps(self, url: str, st: SiteState):
+        """Obeying robots.txt: on a site's first answer, the sitemaps of the robots.txt the
+        middleware fetched for its host (one fetch of robots.txt a host and run)."""
+        robots_txt = urljoin(url, "/robots.txt")
+        text = self.robots_txt.get(urlsplit(url).netloc)
+        if not self.crawl_cfg.read_sitemaps or text is None or robots_txt in self.requested:
+            return
+        self.requested.add(robots_txt)
+        yield from self._robots_sitemaps(robots_txt, st, text)
+
+    def _robots_sitemaps(self, robots_txt: str, st: SiteState, text: str):
+        announced = robots.sitemaps_in(text)
+        if announced:
+            rows = Rows()
+            yield from self._sitemap_links(robots_txt, st, [(url, None) for url in announced], rows)
+            yield rows
+        else:
+            yield self._source_request(urljoin(robots_txt, "/sitemap.xml"), st, self.on_sitemap)
+
+    def _sitemap_links(self, source: str, st: SiteState, locs, rows: Rows):
+        """Link rows (into ``rows``) for the sitemaps robots.txt or a sitemap index lists, and
+        the requests reading them (each with a fetch row of its own)."""
+        for loc, line in locs:
+            raw = extract.RawLink(href=loc, anchor="", tag="sitemap", attr="loc", line=line, hidden=None,
+                                  list_date=None)
+            try:
+                fresh = normalize_href(loc, source) not in self.requested
+            except InvalidURL:
+                fresh = False
+            row, invalid = self._link(raw, source, source, st, 0, None, False)   # its request is not sent:
+            rows.add("links", [row]).add("fetches", [invalid] if isinstance(invalid, dict) else [])
+            if not fresh or st.sitemaps >= MAX_SITEMAPS:                      # the sitemap is read below
+                continue
+            st.sitemaps += 1
+            self.requested.add(row["target_url"])
+            yield self._source_request(row["target_url"], st, self.on_sitemap, kind="resource", depth=1,
+                                       origin=row["target_url"], chain=[], started=time.monotonic())
+
+    def on_sitemap(self, response):
+        """A sitemap's ``<loc>``s are its links (checked, and crawled when in scope); a sitemap
+        index's are more sitemaps."""
+        meta = response.meta
+        st = self.sites[meta["site"]]
+        body = response.body
+        if body[:2] == b"\x1f\x8b":
+            try:
+                body = gzip.GzipFile(fileobj=io.BytesIO(body)).read(self.crawl_cfg.max_page_size)
+            except (OSError, EOFError):
+                body = b""
+        kind, locs = robots.sitemap_locs(body) if response.status == 200 else ("", [])
+        rows = Rows()
+        if "origin" in meta:   # announced: its fetch is a link check
+            outcome, error = classify_status(response.status, None)
+            rows.add("fetches", [self._fetch_row(meta, st, method="GET", status=response.status, outcome=outcome,
+                                                 error=error, final_url=response.url, size=len(response.body))])
+        requests = []
+        if kind == "sitemapindex":
+            requests = list(self._sitemap_links(response.url, st, locs, rows))
+        for loc, line in locs if kind == "urlset" else ():
+            raw = extract.RawLink(href=loc, anchor="", tag="sitemap", attr="loc", line=line, hidden=None,
+                                  list_date=None)
+            row, follow = self._link(raw, response.url, response.url, st, 1, None, False)
+            rows.add("links", [row])
+            if isinstance(follow, scrapy.Request):
+                requests.append(follow)
+            elif follow is not None:
+                rows.add("fetches", [follow])
+        yield rows
+        yield from requests
+
+    def on_source_error(self, failure):
+        meta = failure.request.meta
+        st = self.sites[meta["site"]]
+        if "origin" in meta:   # an announced sitemap that cannot be read
+            outcome, error = classify_failure(failure)
+            yield Rows.of("fetches", [self._fetch_row(meta, st, method="GET", status=None, outcome=outcome,
+                                                      error=error, final_url=failure.request.url)])
+
+    def _robots_excluded_row(self, st: SiteState, home_meta: dict, rule: str | None) -> Rows:
+        error = f"robots.txt 不允许检查首页（{rule}），未检查" if rule else "robots.txt 不允许检查首页，未检查"
+        return Rows.of("fetches", [self._fetch_row(home_meta, st, method="GET", status=None,
+                                                   outcome=Outcome.EXCLUDED, error=error,
+                                                   final_url=home_meta["origin"])])
 
     # -- responses ---------------------------------------------------------
     def on_response(self, response):
         meta = response.meta
         st = self.sites[meta["site"]]
         status = response.status
+        if meta["kind"] == "home" and not meta["chain"]:
+            yield from self._kept_sitemaps(meta["origin"], st)
         if 300 <= status < 400 and response.headers.get("Location"):
             yield from self._follow_redirect(response, st)
+            return
+        if status == 304 and meta.get("conditional"):
+            yield from self._not_modified(response, st)
             return
         request = response.request
         if request.method == "HEAD" and status in HEAD_FALLBACK_STATUSES and not meta.get("head_fallback"):
@@ -168,7 +322,8 @@ class PortalSpider(scrapy.Spider):
             return
         ctype = response.headers.get("Content-Type", b"").decode("latin-1").lower()
         body = response.body
-        htmlish = ("html" in ctype or (not ctype and b"<html" in body[:2048].lower())) and request.method != "HEAD"
+        htmlish = (("html" in ctype or (not ctype and b"<html" in body[:2048].lower())) and request.method != "HEAD"
+                   and "read_cap" not in meta)
         binary = htmlish and extract.looks_binary(body)
         text = charset = None
         tree = None
@@ -181,33 +336,57 @@ class PortalSpider(scrapy.Spider):
                 title = extract.page_title(tree)
                 heading = extract.page_heading(tree)
         outcome, error = classify_status(status, tree)
+        if meta.get("form") and status in FORM_OK_STATUSES:
+            outcome, error = Outcome.OK, f"HTTP {status}：表单地址存在（只检查地址，不提交表单）"
+        anchors = None
         if tree is not None and outcome is Outcome.OK:
+            if meta["kind"] not in ("probe", "attachment", "resource"):
+                redirect = linkparse.client_redirect(tree)
+                if redirect is not None and (follow := self._client_redirect(response, st, tree, *redirect)):
+                    yield follow
+                    return
             visible = extract.visible_text(tree)
+            anchors = json.dumps(sorted(linkparse.anchors(tree))[:MAX_ANCHORS], ensure_ascii=False)
         final_url = response.url
         row = self._fetch_row(meta, st, method=request.method, status=status, outcome=outcome, error=error,
                               final_url=final_url, ctype=ctype, title=title, heading=heading,
-                              size=_content_length(response), visible=visible)
+                              size=_content_length(response), visible=visible, anchors=anchors)
+        row.update(etag=_header(response, "ETag"), last_modified=_header(response, "Last-Modified"))
         if binary:
             row["error"] = "以 text/html 返回的二进制内容"
         rows = Rows.of("fetches", [row])
         follow = []
-        if meta["kind"] == "attachment" and outcome is Outcome.OK:
-            reading = self._attachment_text_request(response, st)
-            if reading is not None:
-                follow.append(reading)
         if outcome is Outcome.OK and tree is not None:
             follow.extend(self._maybe_probe(final_url, st, meta["kind"]))
             if self._should_parse(final_url, st, meta):
                 follow.extend(self._parse_page(response, st, tree, text, charset, title, heading, rows))
+        elif meta.get("css") and outcome is Outcome.OK and body and same_site(final_url, st.hosts):
+            follow.extend(self._parse_css(response, st, rows))
         yield rows
         yield from follow
 
     def _follow_redirect(self, response, st: SiteState):
-        meta = response.meta
         location = response.headers["Location"].decode("latin-1")
-        chain = [*meta["chain"], {"url": response.url, "status": response.status}]
+        yield from self._follow(response, st, location, response.url, {"url": response.url, "status": response.status})
+
+    def _client_redirect(self, response, st: SiteState, tree, how: str, href: str):
+        """The request following a page's ``<meta http-equiv=refresh>`` or ``location = …``
+        one-liner as a redirect hop (a browser never shows the page), or None when it
+        points back at the page itself (a page refreshing itself is a page)."""
+        base = _base_url(response.url, tree)
         try:
-            target = normalize_href(location, response.url)
+            if normalize_href(href, base) == canonical(response.url):
+                return None
+        except InvalidURL:
+            pass
+        return next(iter(self._follow(response, st, href, base,
+                                      {"url": response.url, "status": response.status, "via": how})), None)
+
+    def _follow(self, response, st: SiteState, location: str, base: str, hop: dict):
+        meta = response.meta
+        chain = [*meta["chain"], hop]
+        try:
+            target = normalize_href(location, base)
         except InvalidURL as exc:
             yield Rows.of("fetches", [self._fetch_row({**meta, "chain": chain}, st, method=response.request.method,
                                                    status=response.status, outcome=Outcome.HTTP_ERROR,
@@ -221,8 +400,10 @@ class PortalSpider(scrapy.Spider):
                                                    outcome=Outcome.REDIRECT_LOOP, error=error, final_url=target)])
             return
         method = "GET" if response.status == 303 else response.request.method
-        yield response.request.replace(url=target, method=method, dont_filter=True,
-                                       meta={**_own_meta(meta), "chain": chain})
+        headers = {k: v for k, v in response.request.headers.items()
+                   if k not in (b"If-None-Match", b"If-Modified-Since")}   # validators are the origin's
+        yield response.request.replace(url=target, method=method, dont_filter=True, headers=headers,
+                                       meta={**_own_meta(meta), "chain": chain, "conditional": False})
 
     # -- errors ------------------------------------------------------------
     def on_error(self, failure):
@@ -230,6 +411,12 @@ class PortalSpider(scrapy.Spider):
         meta = request.meta
         st = self.sites[meta["site"]]
         outcome, error = classify_failure(failure)
+        if outcome is Outcome.EXCLUDED and meta["kind"] == "home" and failure.check(IgnoreRequest):
+            text = self.robots_txt.get(urlsplit(request.url).netloc) or ""
+            agent = request.headers.get("User-Agent", b"").decode("latin-1")
+            yield self._robots_excluded_row(st, meta, robots.disallow_rule(text, agent, request.url))
+            yield from self._kept_sitemaps(request.url, st)
+            return
         if request.method == "HEAD" and outcome in (Outcome.RESET, Outcome.ERROR) and not meta.get("head_fallback"):
             yield request.replace(method="GET", headers={"Range": "bytes=0-1023"}, dont_filter=True,
                                   meta={**_own_meta(meta), "head_fallback": True})
@@ -264,14 +451,33 @@ class PortalSpider(scrapy.Spider):
         that follow from it."""
         meta = response.meta
         depth = meta["depth"]
+        base = _base_url(response.url, tree)
+        raw_links = self._capped_links(extract.iter_links(tree, self.reference_date, text), st)
+        pager = [extract.RawLink(href=href, anchor="（翻页脚本）", tag="script", attr="createPageHTML",
+                                 line=None, hidden=None, list_date=None)
+                 for href in extract.pagination_hrefs(text)]
+        is_list = sum(bool(raw.list_date) for raw in raw_links) >= 3
+        page = {
+            "site": st.name, "url": meta["origin"], "final_url": response.url, "status": response.status,
+            "content_type": response.headers.get("Content-Type", b"").decode("latin-1"), "charset": charset,
+            "title": title, "heading": heading, "size": len(response.body),
+            "is_home": int(depth == 0), "is_list": int(is_list),
+            "main_text": "" if is_list or depth == 0 else content.extract_main_text(tree),
+            "meta_json": json.dumps({} if is_list or depth == 0 else content.extract_metadata(tree),
+                                    ensure_ascii=False),
+            "document_url": None, "carried_from": None, "base_url": base if base != response.url else None,
+        }
+        if not is_list and depth > 0 and documents.body_is_only_a_link(page["main_text"]):
+            page["document_url"] = self._document_url(raw_links, base, st)
+        yield from self._use_page(meta, st, page, raw_links + pager, base, rows)
+
+    def _use_page(self, meta, st: SiteState, page: dict, raw_links, base: str, rows: Rows):
+        """A page's facts (parsed now, or carried from the previous run on a 304): discovery,
+        the link rows and the page row into ``rows``; yields the requests that follow."""
+        depth = meta["depth"]
         page_url = meta["origin"]
-        base = response.url
-        base_el = tree.find(".//base[@href]")
-        if base_el is not None:
-            base = urljoin(base, base_el.get("href"))
         st.pages += 1
         self.crawler.stats.inc_value(f"portal_audit/site/{st.name}/pages")
-        raw_links = list(extract.iter_links(tree, self.reference_date))
         if depth == 0:
             self._discover(st, raw_links, base, home=True)
         elif st.disclosure and page_url == st.disclosure:
@@ -279,57 +485,111 @@ class PortalSpider(scrapy.Spider):
         column, column_url = st.column_of(page_url)
         column = column or meta["column"]
         child_scope = st.in_scope(page_url) or depth == 0
-        link_rows, requests, invalid, dated = [], [], [], 0
-        pager = [extract.RawLink(href=href, anchor="（翻页脚本）", tag="script", attr="createPageHTML",
-                                 line=None, hidden=None, list_date=None)
-                 for href in extract.pagination_hrefs(text)]
-        for raw in raw_links + pager:
+        link_rows, requests = [], []
+        for raw in raw_links:
             # pages a pager script announces sit at the list page's own depth
             row, follow = self._link(raw, base, page_url, st, depth - (raw.tag == "script"), column,
-                                     child_scope or raw.tag == "script")
+                                     child_scope or raw.tag == "script", page["charset"])
             link_rows.append(row)
-            dated += bool(raw.list_date)
             if isinstance(follow, scrapy.Request):
                 requests.append(follow)
+            elif isinstance(follow, Rows):
+                rows.merge(follow)
+                checked = follow.tables["fetches"][0]
+                if checked["text_hash"]:
+                    requests.extend(self._maybe_probe(checked["final_url"], st, checked["kind"]))
             elif follow is not None:
-                invalid.append(follow)
-        is_list = dated >= 3
-        page = {
-            "site": st.name, "url": page_url, "final_url": response.url, "status": response.status,
-            "content_type": response.headers.get("Content-Type", b"").decode("latin-1"), "charset": charset,
-            "title": title, "heading": heading, "size": len(response.body), "depth": depth,
-            "column_kind": column, "column_url": column_url, "is_home": int(depth == 0),
-            "is_list": int(is_list), "list_date": meta.get("list_date"),
-            "main_text": "" if is_list or depth == 0 else content.extract_main_text(tree),
-            "meta_json": json.dumps({} if is_list or depth == 0 else content.extract_metadata(tree),
-                                    ensure_ascii=False),
-            "fetched_at": now_iso(),
-        }
-        rows.add("pages", [page]).add("links", link_rows).add("fetches", invalid)
-        if not is_list and depth > 0 and documents.body_is_only_a_link(page["main_text"]):
-            reading = self._document_request(raw_links, base, st, page)
-            if reading is not None:
-                requests.append(reading)
+                rows.add("fetches", [follow])
+        page.update(depth=depth, column_kind=column, column_url=column_url, list_date=meta.get("list_date"),
+                    fetched_at=now_iso())
+        rows.add("pages", [page]).add("links", link_rows)
         yield from requests
 
+    def _not_modified(self, response, st: SiteState):
+        """A 304 to a conditional request: the previous run's facts of the page are carried
+        into this run (fetch row, page row, link rows) and its links followed as if parsed."""
+        meta = response.meta
+        prev = self.previous.fetch(meta["origin"])
+        parse = prev is not None and self._should_parse(prev["final_url"], st, meta)
+        page = self.previous.page(meta["origin"]) if parse else None
+        if prev is None or (parse and page is None):
+            # nothing to carry (the previous run did not parse it): fetch it afresh, once
+            yield response.request.replace(headers={}, dont_filter=True, meta={**_own_meta(meta), "conditional": False})
+            return
+        row = self._fetch_row(meta, st, method="GET", status=prev["status"], outcome=Outcome.OK, error=None,
+                              final_url=prev["final_url"], ctype=prev["content_type"], title=prev["title"],
+                              heading=prev["heading"], size=prev["size"])
+        row.update(text_hash=prev["text_hash"], notfound_text=prev["notfound_text"], anchors=prev["anchors"], etag=prev["etag"],
+                   last_modified=prev["last_modified"], not_modified=1)
+        rows = Rows.of("fetches", [row])
+        follow = list(self._maybe_probe(prev["final_url"], st, meta["kind"]))
+        if page is not None:
+            carried = {k: page[k] for k in CARRIED_PAGE_FIELDS}
+            carried.update(site=st.name, carried_from=page["carried_from"] or self.previous.run_id)
+            raw_links = [extract.RawLink(href=r["raw_href"], anchor=r["anchor"], tag=r["tag"], attr=r["attr"],
+                                         line=r["line"], hidden=(r["hidden_reason"] or "hidden") if r["hidden"] else None,
+                                         list_date=r["list_date"], resource=r["kind"] == "resource",
+                                         form=r["tag"] == "form")
+                         for r in self.previous.links(meta["origin"])]
+            follow.extend(self._use_page(meta, st, carried, raw_links, page["base_url"] or page["final_url"], rows))
+        yield rows
+        yield from follow
+
+    def _verified_rows(self, prev: dict, st: SiteState, depth: int) -> Rows:
+        """A successful check of the previous run taken over without a request (it keeps
+        ``verified_at``, when a request last confirmed it), with the attachment's text."""
+        st.fetches += 1
+        self.crawler.stats.inc_value(f"portal_audit/site/{st.name}/fetches")
+        row = {k: prev[k] for k in FETCH_FIELDS}
+        row.update(site=st.name, depth=depth, cached=1, not_modified=0, attempts=0, elapsed=0.0, fetched_at=now_iso())
+        rows = Rows.of("fetches", [row])
+        text = self.previous.attachment_text(prev["url"]) if prev["kind"] == "attachment" else None
+        if text:
+            rows.add("attachment_texts", [{**text, "site": st.name}])
+        return rows
+
+    def _document_url(self, raw_links, base: str, st: SiteState) -> str | None:
+        """The PDF/DOCX that carries an article whose body is only a download link: the
+        first visible same-site one. Its link check reads it; the store appends its text
+        to the page's main text at the end of the crawl."""
+        for _, target in _visible_site_links(raw_links, base, st):
+            if is_attachment(target) and documents.document_kind(target) in ("pdf", "docx"):
+                return target
+        return None
+
+    def _capped_links(self, links, st: SiteState) -> list:
+        """The first ``crawl.max_links_per_page`` links of a page; the rest are counted
+        (``links_over_cap``, reported per site), never requested or stored."""
+        cap = self.crawl_cfg.max_links_per_page
+        links = iter(links)
+        kept = list(itertools.islice(links, cap))
+        if len(kept) == cap:
+            over = sum(1 for _ in links)
+            if over:
+                st.links_over_cap += over
+                st.pages_over_cap += 1
+        return kept
+
     def _link(self, raw, base: str, page_url: str, st: SiteState, depth: int, column: str | None,
-              child_scope: bool) -> tuple[dict, scrapy.Request | dict | None]:
+              child_scope: bool, charset: str | None = None) -> tuple[dict, scrapy.Request | dict | None]:
         """The link row for ``raw`` and what follows from it: a request, a fetch row
-        (for an invalid URL, recorded without any traffic) or nothing."""
+        (for an invalid URL, recorded without any traffic) or nothing; ``charset`` is the
+        page's (a browser encodes a link's query in it)."""
         href = raw.href.strip()
-        scheme = scheme_of(href)
+        skipped = skipped_scheme(href)
         row = {"site": st.name, "source_url": page_url, "raw_href": href[:1000], "anchor": raw.anchor,
                "tag": raw.tag, "attr": raw.attr, "line": raw.line, "hidden": int(bool(raw.hidden)),
-               "hidden_reason": raw.hidden, "list_date": raw.list_date}
-        if scheme in SKIP_SCHEMES or href.startswith("#") or not href:
-            row.update(target_url=href[:1000] or "(空)", kind=scheme or "anchor")
+               "hidden_reason": raw.hidden, "list_date": raw.list_date,
+               "fragment": fragment_of(href, base) if "#" in href and not skipped else None}
+        if skipped or href.startswith("#") or not href:
+            row.update(target_url=href[:1000] or "(空)", kind=skipped or "anchor")
             return row, None
         try:
-            target = normalize_href(href, base)
+            target = normalize_href(href, base, charset)
         except InvalidURL as exc:
             row.update(target_url=href[:1000], kind="invalid")
             return row, self._invalid_row(st, href, str(exc), depth + 1)
-        if raw.tag == "img":
+        if raw.resource or raw.form:
             kind = "resource"
         elif is_attachment(target):
             kind = "attachment"
@@ -338,78 +598,102 @@ class PortalSpider(scrapy.Spider):
         else:
             kind = "external"
         row.update(target_url=target, kind=kind)
+        if target.startswith("ftp:"):
+            if target in self.requested:
+                return row, None
+            self.requested.add(target)
+            return row, self._unfetched_row(st, target, kind, depth + 1, Outcome.ERROR,
+                                            "FTP 链接未检查（本工具只检查 HTTP/HTTPS），请人工核实")
         if kind == "external" and not self.crawl_cfg.check_external or target in self.requested:
             return row, None
+        verified = self.previous.verified(target, kind) if self.previous is not None else None
+        if verified is not None:
+            self.requested.add(target)
+            return row, self._verified_rows(verified, st, depth + 1)
+        css = kind == "resource" and (raw.css or urlsplit(target).path.lower().endswith(".css"))
         request = self._request(target, st, kind=kind, depth=depth + 1, column=column, from_scope=child_scope,
-                                list_date=raw.list_date, parent=page_url)
+                                list_date=raw.list_date, parent=page_url, css=css, form=raw.form)
         if target == st.disclosure:
             request = request.replace(priority=LEAF_PRIORITY + 1)  # parse the disclosure page early: it defines the scope
         return row, request
 
-    def _document_request(self, raw_links, base: str, st: SiteState, page: dict) -> scrapy.Request | None:
-        """A GET of the PDF/DOCX that carries an article whose body is only a download link
-        (capped at ``documents.MAX_DOCUMENT_BYTES``); its text becomes the page's main text.
-        The attachment's own HEAD check is unchanged."""
-        for _, target in _visible_site_links(raw_links, base, st):
-            if is_attachment(target) and documents.document_kind(target) in ("pdf", "docx"):
-                cap = min(documents.MAX_DOCUMENT_BYTES, self.crawl_cfg.max_page_size)
-                meta = {"site": st.name, "page_row": page, "download_maxsize": cap, "download_warnsize": 0,
-                        "handle_httpstatus_all": True, "dont_redirect": True, "dont_retry": True,
-                        "dont_obey_robotstxt": True}
-                return scrapy.Request(target, callback=self.on_document, errback=self.on_document_error,
-                                      meta=meta, dont_filter=True, priority=4)
-        return None
+    async def on_read_response(self, response):
+        """The one GET that checks and reads a same-site XLSX/DOCX/PDF: the check as in
+        :meth:`on_response`; when it came back OK, the body is read in the sandbox (off the
+        event loop, crawler/sandbox.py) into ``attachment_texts``."""
+        checked = False
+        for item in self.on_response(response):
+            if isinstance(item, Rows):
+                checked |= any(r["url"] == response.meta["origin"] and r["outcome"] == Outcome.OK.value
+                               for r in item.tables.get("fetches", []))
+            yield item
+        if checked:
+            st = self.sites[response.meta["site"]]
+            rows = await self._attachment_text(response, st)
+            if rows:
+                yield Rows.of("attachment_texts", rows)
 
-    def on_document(self, response):
-        if response.status != 200:
-            return
-        ctype = response.headers.get("Content-Type", b"").decode("latin-1")
-        text = documents.extract_document_text(response.body, documents.document_kind(response.url, ctype),
-                                               response.meta["download_maxsize"])
-        if text:
-            page = dict(response.meta["page_row"])
-            page["main_text"] = f"{page['main_text']} {text}".strip()[:documents.MAX_TEXT]
-            yield Rows.of("pages", [page])
+    def _parse_css(self, response, st: SiteState, rows: Rows):
+        """A same-site style sheet's ``url()``s and ``@import``s are its links (checked;
+        imported sheets are read in turn); yields their requests."""
+        meta = response.meta
+        css, _ = extract.decode_html(response.body, _header_charset(
+            response.headers.get("Content-Type", b"").decode("latin-1").lower()))
+        for attr, href, offset in linkparse.css_urls(css):
+            raw = extract.RawLink(href=href, anchor="", tag="css", attr=attr, line=css.count("\n", 0, offset) + 1,
+                                  hidden=None, list_date=None, resource=True, css=attr == "import")
+            row, follow = self._link(raw, response.url, meta["origin"], st, meta["depth"], None, False)
+            rows.add("links", [row])
+            if isinstance(follow, scrapy.Request):
+                yield follow
+            elif follow is not None:
+                rows.add("fetches", [follow])
 
-    def on_document_error(self, failure):
-        return None  # the page keeps its short text; the attachment's HEAD check reports problems
-
-    def _attachment_text_request(self, response, st: SiteState) -> scrapy.Request | None:
-        """After an attachment's link check came back OK: one GET (capped at
-        ``documents.MAX_DOCUMENT_BYTES``) of a same-site XLSX/DOCX/PDF, whose text goes to
-        ``attachment_texts`` for the privacy checks. The check's own fetch row is unchanged
-        and this GET adds none."""
-        origin = response.meta["origin"]
-        if not (same_site(origin, st.hosts) and same_site(response.url, st.hosts)):
-            return None
-        ctype = response.headers.get("Content-Type", b"").decode("latin-1")
-        kind = documents.document_kind(origin) or documents.document_kind(response.url, ctype)
-        if kind not in documents.READABLE_KINDS:
-            return None
-        cap = min(documents.MAX_DOCUMENT_BYTES, self.crawl_cfg.max_page_size)
-        meta = {"site": st.name, "origin": origin, "doc_kind": kind, "download_maxsize": cap,
-                "download_warnsize": 0, "handle_httpstatus_all": True, "dont_redirect": True,
-                "dont_retry": True, "dont_obey_robotstxt": True}
-        return scrapy.Request(response.url, callback=self.on_attachment_text, errback=self.on_document_error,
-                              meta=meta, dont_filter=True, priority=4)
-
-    def on_attachment_text(self, response):
-        if response.status != 200:
-            return
+    async def _attachment_text(self, response, st: SiteState) -> list[dict]:
+        """The text of a same-site XLSX/DOCX/PDF read by its check's GET (none when the
+        download stopped at the cap or the final URL left the site), parsed in the sandbox;
+        a file over a sandbox limit gives a row with outcome ``parse_limit`` and the reason."""
+        if "download_stopped" in response.flags or response.status != 200 or not same_site(response.url, st.hosts):
+            return []
         meta = response.meta
         ctype = response.headers.get("Content-Type", b"").decode("latin-1")
-        text = documents.extract_document_text(response.body, documents.document_kind(response.url, ctype)
-                                               or meta["doc_kind"], meta["download_maxsize"])
-        if text:
-            yield Rows.of("attachment_texts", [{"site": meta["site"], "url": meta["origin"], "text": text}])
+        kind = documents.document_kind(response.url, ctype) or documents.document_kind(meta["origin"])
+        try:
+            text = await sandbox.parse_async(documents.extract_document_text, (response.body, kind, meta["read_cap"]),
+                                             sandbox.Limits.of(self.crawl_cfg), self._stopping)
+        except sandbox.ParseLimit as exc:
+            self.crawler.stats.inc_value("portal_audit/parse_limit")
+            return [{"site": st.name, "url": meta["origin"], "text": "", "outcome": PARSE_LIMIT, "error": str(exc)}]
+        return [{"site": st.name, "url": meta["origin"], "text": text, "outcome": "ok", "error": None}] if text else []
+
+    def _stopping(self) -> bool:
+        engine = getattr(self.crawler, "engine", None)
+        return engine is None or not engine.running
+
+    def _cap_read_headers(self, headers, body_length, request, spider=None):
+        cap = request.meta.get("read_cap")
+        if cap is not None and body_length is not None and body_length > cap:
+            raise StopDownload(fail=False)
+
+    def _cap_read_bytes(self, data, request, spider=None):
+        cap = request.meta.get("read_cap")
+        if cap is not None:
+            request.meta["read_bytes"] = got = request.meta.get("read_bytes", 0) + len(data)
+            if got > cap:
+                raise StopDownload(fail=False)
 
     def _invalid_row(self, st: SiteState, href: str, error: str, depth: int) -> dict:
+        return self._unfetched_row(st, href[:1000], "invalid", depth, Outcome.INVALID_URL, error)
+
+    def _unfetched_row(self, st: SiteState, url: str, kind: str, depth: int, outcome: Outcome, error: str) -> dict:
+        """The fetch row of a link judged without any traffic (an invalid URL, an FTP link)."""
         st.problems += 1
-        return {"site": st.name, "url": href[:1000], "host": None, "kind": "invalid", "depth": depth,
-               "method": None, "status": None, "outcome": Outcome.INVALID_URL.value, "error": error,
+        return {"site": st.name, "url": url, "host": host_of(url) if kind != "invalid" else None, "kind": kind,
+               "depth": depth, "method": None, "status": None, "outcome": outcome.value, "error": error,
                "attempts": 0, "elapsed": 0.0, "redirects_json": "[]", "final_url": None,
                "content_type": None, "title": None, "heading": None, "size": None, "text_hash": None,
-               "notfound_text": 0, "fetched_at": now_iso()}
+               "notfound_text": 0, "anchors": None, "fetched_at": now_iso(), "etag": None, "last_modified": None,
+               "verified_at": None, "not_modified": 0, "cached": 0}
 
     def _discover(self, st: SiteState, raw_links, base: str, home: bool) -> None:
         """Find the disclosure column (on the home page) and sub-columns by anchor text."""
@@ -451,13 +735,14 @@ class PortalSpider(scrapy.Spider):
 
     # -- rows ----------------------------------------------------------------
     def _fetch_row(self, meta, st: SiteState, *, method, status, outcome: Outcome, error, final_url,
-                   ctype=None, title="", heading="", size=None, visible="") -> dict:
+                   ctype=None, title="", heading="", size=None, visible="", anchors=None) -> dict:
         st.fetches += 1
         if outcome.is_broken or outcome is Outcome.REDIRECT_LOOP:
             st.problems += 1
         self.crawler.stats.inc_value(f"portal_audit/site/{st.name}/fetches")
         chain = meta.get("chain") or []
         hops = [*chain, {"url": final_url, "status": status}] if chain else []
+        now = now_iso()
         return {
             "site": st.name, "url": meta["origin"], "host": host_of(meta["origin"]), "kind": meta["kind"],
             "depth": meta["depth"], "method": method, "status": status, "outcome": outcome.value,
@@ -467,7 +752,8 @@ class PortalSpider(scrapy.Spider):
             "content_type": ctype, "title": title, "heading": heading, "size": size,
             "text_hash": extract.text_hash(visible) if visible else None,
             "notfound_text": int(bool(visible) and extract.says_not_found(title, visible)),
-            "fetched_at": now_iso(),
+            "anchors": anchors, "fetched_at": now, "etag": None, "last_modified": None, "verified_at": now,
+            "not_modified": 0, "cached": 0,
         }
 
 
@@ -496,6 +782,10 @@ def classify_status(status: int, tree) -> tuple[Outcome, str | None]:
         return Outcome.RATE_LIMITED, "HTTP 429，访问频率受限"
     if status >= 400:
         return Outcome.HTTP_ERROR, f"HTTP {status}"
+    if status < 200:
+        return Outcome.ERROR, f"HTTP {status}：只有临时响应，无法判定"
+    if 300 <= status < 400:
+        return Outcome.ERROR, f"HTTP {status}：跳转缺少 Location，无法判定"
     return Outcome.ERROR, f"HTTP {status}"
 
 
@@ -511,6 +801,8 @@ def classify_failure(failure) -> tuple[Outcome, str]:
     if failure.check(scrapy_exc.DownloadTimeoutError, neterr.TimeoutError, neterr.TCPTimedOutError,
                      defer.TimeoutError):
         return Outcome.TIMEOUT, "访问超时"
+    if failure.check(ForbiddenAddress):
+        return Outcome.EXCLUDED, text
     if failure.check(IgnoreRequest):
         return Outcome.EXCLUDED, f"按 robots.txt 或规则未检查：{text}"
     if failure.check(scrapy_exc.DownloadCancelledError, defer.CancelledError):
@@ -533,14 +825,34 @@ def _priority(kind: str, depth: int) -> int:
     return LEAF_PRIORITY if kind in LEAF_KINDS else -depth
 
 
+# what a 304 carries of the previous run's page row (the rest is this run's: depth, column, list date)
+CARRIED_PAGE_FIELDS = ("url", "final_url", "status", "content_type", "charset", "title", "heading", "size",
+                       "is_home", "is_list", "main_text", "meta_json", "document_url", "base_url")
+# what a check taken over from the previous run keeps of its fetch row
+FETCH_FIELDS = ("site", "url", "host", "kind", "depth", "method", "status", "outcome", "error", "attempts", "elapsed",
+                "redirects_json", "final_url", "content_type", "title", "heading", "size", "text_hash",
+                "notfound_text", "anchors", "fetched_at", "etag", "last_modified", "verified_at", "not_modified", "cached")
+
 OWN_META_KEYS = ("site", "kind", "depth", "origin", "chain", "column", "from_scope", "list_date", "parent",
                  "handle_httpstatus_all", "dont_redirect", "started", "dont_obey_robotstxt", "dont_retry",
-                 "head_fallback")
+                 "head_fallback", "read_cap", "download_maxsize", "download_warnsize", "css", "form",
+                 "conditional")
 
 
 def _own_meta(meta) -> dict:
     """The request meta this spider set itself (Scrapy's per-download keys are not carried on)."""
     return {k: meta[k] for k in OWN_META_KEYS if k in meta}
+
+
+def _header(response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1")[:200] if value else None
+
+
+def _base_url(url: str, tree) -> str:
+    """The URL a page's relative links resolve against: its ``<base href>``, else its own."""
+    base_el = tree.find(".//base[@href]")
+    return urljoin(url, base_el.get("href")) if base_el is not None else url
 
 
 def _header_charset(ctype: str) -> str | None:
@@ -549,9 +861,7 @@ def _header_charset(ctype: str) -> str | None:
 
 
 def _content_length(response) -> int:
-    length = response.headers.get("Content-Length")
-    try:
-        return int(length) if length else len(response.body)
-    except ValueError:
-        return len(response.body)
+    """The announced size when it is a sane number (crawler/headers.py), else the body's."""
+    length = header_int(response.headers.get("Content-Length"))
+    return len(response.body) if length is None else length
 

@@ -1,10 +1,10 @@
-"""Text helpers shared by the gatherer and the checks: dates, whitespace, CJK."""
+"""Text and date helpers shared by the gatherer and the checks: dates, whitespace, CJK, timestamps."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
+from datetime import date, datetime, timezone
 
 _CN_DIGITS = {"〇": 0, "零": 0, "○": 0, "Ｏ": 0, "O": 0, "一": 1, "二": 2, "三": 3, "四": 4,
               "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -76,3 +76,23 @@ def squash(text: str | None) -> str:
 
 def cjk_count(text: str | None) -> int:
     return sum(1 for c in text or "" if "\u4e00" <= c <= "\u9fff")
+
+
+def now_iso() -> str:
+    """Now, in the machine's local time zone, as ISO 8601 to the second."""
+    return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+def duration(value) -> float:
+    """'30m', '15s', '7d', '1.5h', 90 → seconds."""
+    if isinstance(value, bool):
+        raise ValueError("应为秒数或 '30m' 这样的时长")
+    if isinstance(value, (int, float)):
+        if value <= 0:
+            raise ValueError("时长应大于 0")
+        return float(value)
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d)?\s*", str(value), re.I)
+    if not m or float(m.group(1)) <= 0:
+        raise ValueError(f"无法识别的时长 {value!r}（示例：30m、15s、7d、1.5h）")
+    unit = (m.group(2) or "s").lower()
+    return float(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}[unit]
