@@ -86,11 +86,15 @@ def build_portal(kind: str = "full", pages: int = 20000) -> SamplePortal:
         from .full import build_full
 
         return build_full()
+    if kind == "second":
+        from .second import build_second
+
+        return build_second()
     if kind == "bench":
         from .bench import build_bench
 
         return build_bench(pages=pages)
-    raise ValueError(f"unknown sample portal kind {kind!r} (expected 'full' or 'bench')")
+    raise ValueError(f"unknown sample portal kind {kind!r} (expected 'full', 'second' or 'bench')")
 
 
 __all__ = [
