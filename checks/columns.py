@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from checks.registry import NotApplicable, check
 
-_INDEX_NAME = re.compile(r"^(?:index|default|list|more)(?:_\d+)?\.(?:s?html?|jsp|php|aspx?)$", re.I)
+_INDEX_NAME = re.compile(r"^(?:index|default|list|more)(?:_[a-z]+)*(?:_\d+)?\.(?:s?html?|jsp|php|aspx?)$", re.I)
 _COLUMN_DIR = re.compile(r"/col/col\d+/?$", re.I)
 
 # column kinds recognised from a column's own name (the crawler's kinds first)
@@ -49,7 +49,8 @@ def index_key(url: str) -> str | None:
     """The column address of an index-like URL (its directory), or None for an article URL.
 
     ``…/tzgg/``, ``…/tzgg/index.html``, ``…/tzgg/index_3.html`` and
-    ``…/tzgg/index.html?page=2`` all give ``…/tzgg/``.
+    ``…/tzgg/index.html?page=2`` all give ``…/tzgg/``; so do TRS list names such as
+    ``…/zwgk/list_zw_wj.shtml`` and ``list_zw_wj_2.shtml`` (``…/zwgk/``).
     """
     parts = urlsplit(url)
     path = parts.path or "/"
@@ -154,6 +155,30 @@ def dated_links(ctx) -> DatedLinks:
     return ctx.computed("content.dated_links", build)
 
 
+CHROME_SHARE = 0.5
+CHROME_MIN_PAGES = 5
+
+
+def chrome_targets(ctx) -> dict[str, set[str]]:
+    """Per site, the link targets of the site's template (header, navigation, side blocks,
+    footer: 网站地图, 联系我们, 关于本网 …): targets linked from at least half of the site's
+    parsed pages (and from at least ``CHROME_MIN_PAGES``). A list's own entries change from
+    page to page, so they never reach that share."""
+
+    def build():
+        pages = {r["site"]: r["n"] for r in ctx.rows(
+            "SELECT site, COUNT(*) AS n FROM pages WHERE run_id = ? GROUP BY site", (ctx.run_id,))}
+        out: dict[str, set[str]] = {site: set() for site in pages}
+        sql = ("SELECT site, target_url, COUNT(DISTINCT source_url) AS n FROM links WHERE run_id = ? AND tag = 'a'"
+               " AND hidden = 0 GROUP BY site, target_url HAVING COUNT(DISTINCT source_url) >= ?")
+        for row in ctx.rows(sql, (ctx.run_id, CHROME_MIN_PAGES)):
+            if row["n"] >= CHROME_SHARE * pages.get(row["site"], 0):
+                out[row["site"]].add(row["target_url"])
+        return out
+
+    return ctx.computed("content.chrome_targets", build)
+
+
 def published_dates(ctx) -> dict[str, date]:
     """发布日期 of every stored page that shows one in its metadata table."""
     from portal_audit.text import parse_date
@@ -211,6 +236,7 @@ class Column:
     dated: list[tuple[date, str]] = field(default_factory=list)   # (date, target)
     articles: set[str] = field(default_factory=set)                # undated item targets
     subcolumns: set[str] = field(default_factory=set)
+    frames: set[str] = field(default_factory=set)                  # <iframe>/<frame> pages shown in it
 
     @property
     def url(self) -> str:
@@ -261,25 +287,41 @@ def columns(ctx) -> list[Column]:
             named = kind_from_name(col.name)
             if named == "news" or col.kind is None:
                 col.kind = named or col.kind
+        chrome = chrome_targets(ctx)
+        keys = {(col.site, col.key) for col in cols.values()}
         by_url = {u: col for col in cols.values() for u in col.urls}
         for col in cols.values():
+            template = chrome.get(col.site, set())
             for u in col.urls:
-                col.dated.extend(dl.by_source.get(u, ()))
-        # undated items and sub-columns: the links of the column pages, in batches
+                col.dated.extend((d, t) for d, t in dl.by_source.get(u, ()) if t not in template)
+        # undated items and sub-columns: the links of the column pages and of the frames they
+        # show, in batches; the site's template links are neither
         urls = sorted(by_url)
-        for chunk in _chunks(urls):
-            marks = ",".join("?" * len(chunk))
-            sql = (f"SELECT source_url, target_url, kind FROM links WHERE run_id = ? AND source_url IN ({marks})"
-                   " AND tag = 'a' AND hidden = 0 AND kind IN ('page', 'attachment')")
-            for row in ctx.rows(sql, (ctx.run_id, *chunk)):
-                col = by_url[row["source_url"]]
-                target = row["target_url"]
-                tkey = index_key(target)
-                if tkey is None:
-                    if target not in scopes.get(col.site, SiteScope()).home:
+        while urls:
+            frames: dict[str, Column] = {}
+            for chunk in _chunks(urls):
+                marks = ",".join("?" * len(chunk))
+                sql = (f"SELECT source_url, target_url, kind, tag FROM links WHERE run_id = ?"
+                       f" AND source_url IN ({marks}) AND tag IN ('a', 'iframe', 'frame') AND hidden = 0"
+                       " AND kind IN ('page', 'attachment')")
+                for row in ctx.rows(sql, (ctx.run_id, *chunk)):
+                    col = by_url[row["source_url"]]
+                    target = row["target_url"]
+                    if row["tag"] != "a":
+                        if target not in by_url and target not in col.frames:
+                            col.frames.add(target)
+                            frames[target] = col
+                        continue
+                    sc = scopes.get(col.site, SiteScope())
+                    if target in sc.home or target in chrome.get(col.site, ()):
+                        continue
+                    tkey = index_key(target)
+                    if tkey is None:
                         col.articles.add(target)
-                elif tkey != col.key and tkey.startswith(col.key):
-                    col.subcolumns.add(tkey)
+                    elif tkey != col.key and (tkey.startswith(col.key) or (col.site, tkey) in keys):
+                        col.subcolumns.add(tkey)   # Hanweb sub-columns sit anywhere: /col/colN/
+            by_url.update(frames)
+            urls = sorted(frames)
         return sorted(cols.values(), key=lambda c: (c.site, c.key))
 
     return ctx.computed("content.columns", build)

@@ -87,7 +87,8 @@ def gather(cfg: Config, run_id: int, store_path: str, progress: bool = True) -> 
             store.set_run_site(run_id, st.name, url=st.config.url, disclosure_url=st.disclosure,
                                status="ok" if reachable else "unreachable", pages=st.pages, links=st.fetches,
                                stats_json={"problems": st.problems, "capped": st.capped,
-                                           "columns": dict(st.columns)})
+                                           "columns": dict(st.columns), "coverage": dict(st.coverage),
+                                           "unparsed": dict(st.unparsed)})
     finally:
         store.close()
     return RUN_COMPLETED if reason == "finished" else RUN_INTERRUPTED

@@ -51,6 +51,9 @@ COLUMN_ANCHORS = [
 HANWEB_COLUMN = re.compile(r"/col/col\d+/")
 COLUMN_PATH = re.compile(r"/(?:index(?:_\d+)?\.s?html?)?$")
 LEAF_KINDS = ("attachment", "external", "resource", "probe")
+FRAME_TAGS = ("iframe", "frame")
+LIST_NAME = re.compile(r"/(?:(?:index|default|list|more)(?:_[a-z]+)*(?:_\d+)?\.(?:s?html?|jsp|php|aspx?))?$", re.I)
+MAX_UNPARSED_LISTED = 200
 HEAD_FALLBACK_STATUSES = (400, 403, 405, 501)
 BLOCK_STATUSES = (403, 412, 418, 468, 521, 999)
 MAX_TRAP_VARIANTS = 12
@@ -68,6 +71,12 @@ class SiteState:
     problems: int = 0
     capped: bool = False
     traps: dict[tuple[str, str], int] = field(default_factory=dict)
+    # scope upgrades: a URL first requested out of scope and later linked from an in-scope
+    # page → (list date, column, parent) of that in-scope link
+    upgraded: dict[str, tuple[str | None, str | None, str]] = field(default_factory=dict)
+    skipped: set[str] = field(default_factory=set)   # fetched OK, not parsed only for being out of scope
+    coverage: dict[str, int] = field(default_factory=dict)   # fetched / parsed / not parsed by reason
+    unparsed: dict[str, str] = field(default_factory=dict)   # in-scope URL fetched but not parsed → reason
 
     @property
     def name(self) -> str:
@@ -102,6 +111,16 @@ class SiteState:
             return True
         return any(url == p or (p.endswith("/") and url.startswith(p)) for p in self.columns)
 
+    def count(self, what: str) -> None:
+        self.coverage[what] = self.coverage.get(what, 0) + 1
+
+    def not_parsed(self, url: str, reason: str) -> None:
+        """An in-scope page answered but was not parsed (``cap``, ``depth``, ``trap``,
+        ``error``, ``non-HTML``): counted, and listed (the first few) in the run summary."""
+        self.count(f"unparsed:{reason}")
+        if len(self.unparsed) < MAX_UNPARSED_LISTED:
+            self.unparsed.setdefault(url, reason)
+
 
 def _scope_prefix(url: str) -> str:
     prefix = directory_prefix(url)
@@ -126,9 +145,10 @@ class PortalSpider(scrapy.Spider):
                 st.add_column(kind, normalize_href(url, site.url))
             self.sites[site.name] = st
         self.probed_hosts: set[str] = set()
-        # URLs already requested this run: a link seen again costs no Request object
-        # (Scrapy's dupefilter would drop it, after building and fingerprinting it)
-        self.requested: set[str] = set()
+        # URLs already requested this run → requested from the disclosure scope: a link seen
+        # again costs no Request object (Scrapy's dupefilter would drop it, after building
+        # and fingerprinting it), unless it upgrades the URL's scope
+        self.requested: dict[str, bool] = {}
 
     # -- requests ----------------------------------------------------------
     async def start(self):
@@ -143,7 +163,7 @@ class PortalSpider(scrapy.Spider):
                  from_scope: bool = False, list_date: str | None = None,
                  parent: str | None = None) -> scrapy.Request:
         head = kind in ("attachment", "resource")
-        self.requested.add(url)
+        self.requested[url] = self.requested.get(url, False) or from_scope
         meta = {
             "site": st.name, "kind": kind, "depth": depth, "origin": url, "chain": [],
             "column": column, "from_scope": from_scope, "list_date": list_date, "parent": parent,
@@ -181,24 +201,33 @@ class PortalSpider(scrapy.Spider):
                 title = extract.page_title(tree)
                 heading = extract.page_heading(tree)
         outcome, error = classify_status(status, tree)
+        if meta.get("list_of"):
+            yield from self._parse_list_data(response, st, outcome)
+            return
         if tree is not None and outcome is Outcome.OK:
             visible = extract.visible_text(tree)
         final_url = response.url
-        row = self._fetch_row(meta, st, method=request.method, status=status, outcome=outcome, error=error,
-                              final_url=final_url, ctype=ctype, title=title, heading=heading,
-                              size=_content_length(response), visible=visible)
-        if binary:
-            row["error"] = "以 text/html 返回的二进制内容"
-        rows = Rows.of("fetches", [row])
+        rows = Rows()
+        if not meta.get("reparse"):   # a scope upgrade's second fetch: the first one is recorded
+            row = self._fetch_row(meta, st, method=request.method, status=status, outcome=outcome, error=error,
+                                  final_url=final_url, ctype=ctype, title=title, heading=heading,
+                                  size=_content_length(response), visible=visible)
+            if binary:
+                row["error"] = "以 text/html 返回的二进制内容"
+            rows.add("fetches", [row])
         follow = []
         if meta["kind"] == "attachment" and outcome is Outcome.OK:
             reading = self._attachment_text_request(response, st)
             if reading is not None:
                 follow.append(reading)
         if outcome is Outcome.OK and tree is not None:
-            follow.extend(self._maybe_probe(final_url, st, meta["kind"]))
+            if not meta.get("reparse"):
+                follow.extend(self._maybe_probe(final_url, st, meta["kind"]))
             if self._should_parse(final_url, st, meta):
                 follow.extend(self._parse_page(response, st, tree, text, charset, title, heading, rows))
+        elif outcome is Outcome.OK and self._in_scope_page(final_url, st, meta):
+            st.count("fetched")
+            st.not_parsed(meta["origin"], "non-HTML" if tree is None and (binary or not htmlish) else "error")
         yield rows
         yield from follow
 
@@ -238,25 +267,58 @@ class PortalSpider(scrapy.Spider):
                                                error=error, final_url=request.url)])
 
     # -- parsing -------------------------------------------------------------
-    def _should_parse(self, url: str, st: SiteState, meta) -> bool:
+    def _in_scope_page(self, url: str, st: SiteState, meta) -> bool:
+        """A same-site page the audit must read: the home page and its links, anything in the
+        disclosure scope, linked from it, or upgraded into it (see :meth:`_upgrade`)."""
         if meta["kind"] in LEAF_KINDS or not same_site(url, st.hosts):
-            return False
-        depth = meta["depth"]
-        if depth > st.max_depth or looks_like_trap_path(url):
             return False
         # the parent's scope is looked at now, not when the link was found: a column
         # discovered on the disclosure page meanwhile counts (Hanweb /col/ → /art/ pages)
-        if depth > 1 and not (st.in_scope(url) or meta["from_scope"] or st.in_scope(meta.get("parent") or "")):
+        return (meta["depth"] <= 1 or st.in_scope(url) or meta["from_scope"] or meta["origin"] in st.upgraded
+                or st.in_scope(meta.get("parent") or ""))
+
+    def _should_parse(self, url: str, st: SiteState, meta) -> bool:
+        if not self._in_scope_page(url, st, meta):
+            if meta["kind"] not in LEAF_KINDS and same_site(url, st.hosts):
+                st.skipped.add(meta["origin"])   # parsed after all if an in-scope page links to it later
             return False
-        key = trap_key(url)
-        if key is not None:
-            st.traps[key] = st.traps.get(key, 0) + 1
-            if st.traps[key] > MAX_TRAP_VARIANTS:
-                return False
-        if st.pages >= st.max_pages:
+        st.count("fetched")
+        reason = None
+        if meta["depth"] > st.max_depth:
+            reason = "depth"
+        elif looks_like_trap_path(url):
+            reason = "trap"
+        else:
+            key = trap_key(url)
+            if key is not None:
+                st.traps[key] = st.traps.get(key, 0) + 1
+                if st.traps[key] > MAX_TRAP_VARIANTS:
+                    reason = "trap"
+        if reason is None and st.pages >= st.max_pages:
             st.capped = True
+            reason = "cap"
+        if reason:
+            st.not_parsed(meta["origin"], reason)
             return False
         return True
+
+    def _upgrade(self, st: SiteState, target: str, depth: int, page_url: str, column: str | None,
+                 list_date: str | None) -> scrapy.Request | None:
+        """An in-scope page links to ``target``, already requested out of scope: from now on it
+        is in scope. If it was fetched and left unparsed for that reason, it is fetched once
+        more and parsed (no second fetch row); if its answer is still to come, it is parsed
+        when it comes. Either way it is parsed as if this page had linked it first."""
+        if self.requested.get(target):
+            return None
+        self.requested[target] = True
+        st.upgraded[target] = (list_date, column, page_url)
+        if target not in st.skipped:
+            return None
+        st.skipped.discard(target)
+        request = self._request(target, st, kind="page", depth=depth, column=column, from_scope=True,
+                                list_date=list_date, parent=page_url)
+        request.meta["reparse"] = True
+        return request.replace(dont_filter=True)
 
     def _parse_page(self, response, st: SiteState, tree, text: str, charset: str, title: str, heading: str,
                     rows: Rows):
@@ -270,36 +332,56 @@ class PortalSpider(scrapy.Spider):
         if base_el is not None:
             base = urljoin(base, base_el.get("href"))
         st.pages += 1
+        st.count("parsed")
         self.crawler.stats.inc_value(f"portal_audit/site/{st.name}/pages")
+        list_date, upgraded_column, _ = st.upgraded.get(page_url, (meta.get("list_date"), meta["column"], None))
+        # a frame (the 信息公开目录 in an <iframe>) is part of the page that shows it
+        scope_url = meta.get("frame_of") or page_url
         raw_links = list(extract.iter_links(tree, self.reference_date))
+        raw_links += extract.record_links(extract.datastore_records(text), self.reference_date)
         if depth == 0:
             self._discover(st, raw_links, base, home=True)
-        elif st.disclosure and page_url == st.disclosure:
+        elif st.disclosure and scope_url == st.disclosure:
             self._discover(st, raw_links, base, home=False)
-        column, column_url = st.column_of(page_url)
-        column = column or meta["column"]
-        child_scope = st.in_scope(page_url) or depth == 0
+        pages_announced = extract.pagination_hrefs(text, urlsplit(page_url).path.rsplit("/", 1)[-1])
+        dated_items = sum(bool(raw.list_date) for raw in raw_links)
+        path = urlsplit(page_url).path
+        if (depth > 1 and (meta["from_scope"] or page_url in st.upgraded) and not st.in_scope(page_url)
+                and (HANWEB_COLUMN.search(path) or (LIST_NAME.search(path) and (dated_items or pages_announced)))):
+            # a Hanweb column, or a dated list, linked from the scope is a column (a hub's
+            # sub-column, a department list in another directory)
+            st.add_column(meta["column"] or "column", page_url)
+        column, column_url = st.column_of(scope_url)
+        column = column or upgraded_column
+        child_scope = st.in_scope(scope_url) or depth == 0
         link_rows, requests, invalid, dated = [], [], [], 0
         pager = [extract.RawLink(href=href, anchor="（翻页脚本）", tag="script", attr="createPageHTML",
                                  line=None, hidden=None, list_date=None)
-                 for href in extract.pagination_hrefs(text)]
+                 for href in pages_announced]
         for raw in raw_links + pager:
-            # pages a pager script announces sit at the list page's own depth
-            row, follow = self._link(raw, base, page_url, st, depth - (raw.tag == "script"), column,
+            # pages a pager script announces, and frames, sit at the page's own depth
+            same_depth = raw.tag == "script" or raw.tag in FRAME_TAGS
+            row, follow = self._link(raw, base, page_url, st, depth - same_depth, column,
                                      child_scope or raw.tag == "script")
             link_rows.append(row)
             dated += bool(raw.list_date)
             if isinstance(follow, scrapy.Request):
+                if raw.tag in FRAME_TAGS:
+                    follow.meta["frame_of"] = scope_url
                 requests.append(follow)
             elif follow is not None:
                 invalid.append(follow)
+        proxy = extract.jpage_proxy_href(text)
+        if proxy:
+            requests.append(self._list_data_request(normalize_href(proxy, base), st, page_url, depth, column,
+                                                    child_scope))
         is_list = dated >= 3
         page = {
             "site": st.name, "url": page_url, "final_url": response.url, "status": response.status,
             "content_type": response.headers.get("Content-Type", b"").decode("latin-1"), "charset": charset,
             "title": title, "heading": heading, "size": len(response.body), "depth": depth,
             "column_kind": column, "column_url": column_url, "is_home": int(depth == 0),
-            "is_list": int(is_list), "list_date": meta.get("list_date"),
+            "is_list": int(is_list), "list_date": list_date,
             "main_text": "" if is_list or depth == 0 else content.extract_main_text(tree),
             "meta_json": json.dumps({} if is_list or depth == 0 else content.extract_metadata(tree),
                                     ensure_ascii=False),
@@ -338,13 +420,56 @@ class PortalSpider(scrapy.Spider):
         else:
             kind = "external"
         row.update(target_url=target, kind=kind)
-        if kind == "external" and not self.crawl_cfg.check_external or target in self.requested:
+        if target in self.requested:
+            if kind == "page" and child_scope:
+                return row, self._upgrade(st, target, depth + 1, page_url, column, raw.list_date)
+            return row, None
+        if kind == "external" and not self.crawl_cfg.check_external:
             return row, None
         request = self._request(target, st, kind=kind, depth=depth + 1, column=column, from_scope=child_scope,
                                 list_date=raw.list_date, parent=page_url)
         if target == st.disclosure:
             request = request.replace(priority=LEAF_PRIORITY + 1)  # parse the disclosure page early: it defines the scope
         return row, request
+
+    def _list_data_request(self, url: str, st: SiteState, list_page: str, depth: int, column: str | None,
+                           child_scope: bool, page_no: int = 1) -> scrapy.Request:
+        """A GET of a Hanweb ``jpage`` list (``dataproxy.jsp?page=N…``): its records are the
+        list of ``list_page`` (their links are stored as that page's links)."""
+        request = self._request(url, st, kind="page", depth=depth, column=column, from_scope=child_scope,
+                                parent=list_page)
+        request.meta.update(list_of=list_page, list_scope=child_scope, page_no=page_no)
+        return request
+
+    def _parse_list_data(self, response, st: SiteState, outcome: Outcome):
+        """Rows and requests from a ``jpage`` answer: a fetch row for the proxy URL, the
+        records' links as links of the list page, and (from page 1) the other pages."""
+        meta = response.meta
+        text = extract.decode_html(response.body, _header_charset(
+            response.headers.get("Content-Type", b"").decode("latin-1").lower()))[0] if response.body else ""
+        rows = Rows.of("fetches", [self._fetch_row(meta, st, method=response.request.method,
+                                                   status=response.status, outcome=outcome,
+                                                   error=None if outcome is Outcome.OK else f"HTTP {response.status}",
+                                                   final_url=response.url, ctype=response.headers.get(
+                                                       "Content-Type", b"").decode("latin-1").lower())])
+        requests = []
+        if outcome is Outcome.OK:
+            list_page, depth = meta["list_of"], meta["depth"]
+            for raw in extract.record_links(extract.datastore_records(text), self.reference_date):
+                row, follow = self._link(raw, response.url, list_page, st, depth, meta["column"], meta["list_scope"])
+                rows.add("links", [row])
+                if isinstance(follow, scrapy.Request):
+                    requests.append(follow)
+                elif follow is not None:
+                    rows.add("fetches", [follow])
+            if meta["page_no"] == 1:
+                for n in range(2, extract.datastore_total_pages(text) + 1):
+                    url = re.sub(r"([?&]page=)\d+", rf"\g<1>{n}", meta["origin"])
+                    if url != meta["origin"] and url not in self.requested:
+                        requests.append(self._list_data_request(url, st, list_page, depth, meta["column"],
+                                                                meta["list_scope"], page_no=n))
+        yield rows
+        yield from requests
 
     def _document_request(self, raw_links, base: str, st: SiteState, page: dict) -> scrapy.Request | None:
         """A GET of the PDF/DOCX that carries an article whose body is only a download link
@@ -535,7 +660,7 @@ def _priority(kind: str, depth: int) -> int:
 
 OWN_META_KEYS = ("site", "kind", "depth", "origin", "chain", "column", "from_scope", "list_date", "parent",
                  "handle_httpstatus_all", "dont_redirect", "started", "dont_obey_robotstxt", "dont_retry",
-                 "head_fallback")
+                 "head_fallback", "reparse", "frame_of", "list_of", "list_scope", "page_no")
 
 
 def _own_meta(meta) -> dict:
