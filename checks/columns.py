@@ -155,6 +155,7 @@ def dated_links(ctx) -> DatedLinks:
     return ctx.computed("content.dated_links", build)
 
 
+MAX_HUBS_PER_COLUMN = 2
 CHROME_SHARE = 0.5
 CHROME_MIN_PAGES = 5
 
@@ -297,6 +298,7 @@ def columns(ctx) -> list[Column]:
         # undated items and sub-columns: the links of the column pages and of the frames they
         # show, in batches; the site's template links are neither
         urls = sorted(by_url)
+        elsewhere: dict[tuple[str, str], set[str]] = defaultdict(set)   # column → columns linking to it
         while urls:
             frames: dict[str, Column] = {}
             for chunk in _chunks(urls):
@@ -318,10 +320,20 @@ def columns(ctx) -> list[Column]:
                     tkey = index_key(target)
                     if tkey is None:
                         col.articles.add(target)
-                    elif tkey != col.key and (tkey.startswith(col.key) or (col.site, tkey) in keys):
-                        col.subcolumns.add(tkey)   # Hanweb sub-columns sit anywhere: /col/colN/
+                    elif tkey == col.key:
+                        continue
+                    elif tkey.startswith(col.key):
+                        col.subcolumns.add(tkey)
+                    elif (col.site, tkey) in keys:
+                        elsewhere[(col.site, tkey)].add(col.key)
             by_url.update(frames)
             urls = sorted(frames)
+        # a column outside the page's directory is its sub-column when few columns link to it
+        # (a Hanweb hub's /col/colN/ entries); one that many columns link to is their side menu
+        for (site, tkey), linking in elsewhere.items():
+            if len(linking) <= MAX_HUBS_PER_COLUMN:
+                for key in linking:
+                    cols[(site, key)].subcolumns.add(tkey)
         return sorted(cols.values(), key=lambda c: (c.site, c.key))
 
     return ctx.computed("content.columns", build)

@@ -17,6 +17,7 @@ from rapidfuzz import fuzz
 
 from checks.common import fetch_evidence, first_page, linked_from, per_site
 from checks.registry import check
+from checks.titles import document_name, name_similarity, names_a_document, site_threshold
 from portal_audit.models import BROKEN_OUTCOMES, INCONCLUSIVE_OUTCOMES, Outcome
 from portal_audit.text import cjk_count
 
@@ -169,24 +170,51 @@ def title_similarity(anchor: str, title: str) -> float:
     return max(fuzz.ratio(a, b), fuzz.partial_ratio(a, b) if min(len(a), len(b)) >= 6 else 0)
 
 
+def wrong_link_thresholds(ctx, base: float) -> dict[str, float]:
+    """Per site, the bar a link's anchor must reach against its target's document name
+    (:func:`checks.titles.site_threshold` over the names of the site's article pages)."""
+
+    def build():
+        names: dict[str, list[str]] = {}
+        for row in ctx.rows("SELECT site, title, heading FROM pages WHERE run_id = ? AND is_list = 0 AND is_home = 0",
+                            (ctx.run_id,)):
+            names.setdefault(row["site"], []).append(row["heading"] or row["title"] or "")
+        return {site: site_threshold(found, base) for site, found in names.items()}
+
+    return ctx.computed(f"links.wrong_thresholds:{base}", build)
+
+
+def is_wrong_link(ctx, site: str, anchor: str, title: str, base: float, min_cjk: int = 8) -> bool:
+    """Does a link whose text is ``anchor`` name another document than the page titled
+    ``title`` (the rule of ``link.wrong``, with the site's bar)? Short anchors never do."""
+    if cjk_count(anchor) < min_cjk or cjk_count(title_core(title)) < 4 or not names_a_document(title):
+        return False
+    return name_similarity(anchor, title) < wrong_link_thresholds(ctx, base).get(site, base)
+
+
 @check("link.wrong", title="链接指向错误的文件（错链）", severity="error",
        fix="核对链接地址，使其指向链接文字所列的文件。", requires=("links", "fetches"),
        options={"min_cjk": 8, "threshold": 45},
        source="S3 一(一) 杜绝错链、断链和内容混杂")
 def link_wrong(ctx):
     """Flags a link whose text names a document (at least ``min_cjk`` Chinese characters,
-    default 8) while the page it opens is clearly a different document: the best
-    similarity between the anchor and the target's heading or <title> is below
-    ``threshold`` (default 45, rapidfuzz ratio / partial ratio on 0–100, computed after
-    removing boilerplate such as 关于印发…的通知, 《》, 文号 and the site-name suffix, so
-    truncated anchors (…) and titles with a site suffix still match).
+    default 8) while the page it opens is another document: the documents' *names* — the
+    《》 content, else the title without issuer, place name, 关于印发…的通知 frame, 文号 and
+    site suffix, the document type kept (实施方案 and 实施意见 are two documents) — are less
+    alike than two unrelated documents of the same site usually are. The bar is the 90th
+    percentile of the similarity of the site's own unrelated document names plus 10, at
+    least ``threshold`` (default 45) and at most 75 (see ``checks/titles.py``), so a
+    neighbouring policy of the same issuer is caught on any site.
 
-    Not flagged: short or generic anchors (更多, 详情, 下载), hidden links, targets without
-    a usable title, and attachments.
+    Not flagged: short or generic anchors (更多, 详情, 下载), the same document under a
+    short, abbreviated (《营商环境措施》) or truncated (…) anchor, hidden links, targets
+    without a usable title, and attachments.
 
-    Evidence: the anchor, the target's title and heading, and the score.
+    Evidence: the anchor, the target's title and heading, both document names, the score
+    and the site's bar.
     """
-    min_cjk, threshold = int(ctx.options["min_cjk"]), float(ctx.options["threshold"])
+    min_cjk, base = int(ctx.options["min_cjk"]), float(ctx.options["threshold"])
+    bars = wrong_link_thresholds(ctx, base)
     sql = ("SELECT l.site, l.source_url, l.target_url, l.anchor, l.line, f.title, f.heading FROM links l"
            " JOIN fetches f ON f.run_id = l.run_id AND f.url = l.target_url"
            " WHERE l.run_id = ? AND l.kind IN ('page', 'external') AND l.tag = 'a' AND l.hidden = 0"
@@ -195,17 +223,22 @@ def link_wrong(ctx):
         anchor = row["anchor"] or ""
         if cjk_count(anchor) < min_cjk:
             continue
-        candidates = [t for t in (row["heading"], row["title"]) if t and cjk_count(title_core(t)) >= 4]
+        candidates = [t for t in (row["heading"], row["title"])
+                      if t and cjk_count(title_core(t)) >= 4 and names_a_document(t)]
         if not candidates:
             continue
-        score = max(title_similarity(anchor, t) for t in candidates)
+        score = max(name_similarity(anchor, t) for t in candidates)
+        threshold = bars.get(row["site"], base)
         if score >= threshold:
             continue
         shown = row["heading"] or row["title"]
         yield ctx.finding(site=row["site"], url=row["target_url"], page=row["source_url"], anchor=anchor,
                           message=f"链接文字为《{anchor}》，打开的却是《{shown}》",
                           evidence={"anchor": anchor, "target_title": row["title"], "target_heading": row["heading"],
-                                    "similarity": round(score, 1), "threshold": threshold, "line": row["line"]},
+                                    "anchor_names": document_name(anchor, place=True),
+                                    "target_names": document_name(shown, place=True),
+                                    "similarity": round(score, 1), "threshold": round(threshold, 1),
+                                    "line": row["line"]},
                           identity=(row["source_url"], row["target_url"]))
 
 

@@ -29,9 +29,10 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
+from checks.columns import dated_links
 from checks.common import linking_page
 from checks.documents import NAME_RE, Doc, doc_core, doc_nos_in, find_by_name, find_by_no, index, quoted
-from checks.links import title_similarity
+from checks.links import is_wrong_link
 from checks.registry import check
 from portal_audit.text import parse_date
 from portal_audit.workdays import workdays_between
@@ -90,6 +91,9 @@ class PolicyIndex:
         self.link_threshold = float(opts["link_threshold"])
         docs = idx["docs"]
         self.interps = [d for d in docs.values() if d.head]
+        # 解读 list entries whose page could not be read: (list page, list date) by URL
+        self.listed: dict[str, tuple[str, date]] = {}
+        self.interps += self._listed_interpretations(ctx, docs)
         self.policies = [d for d in docs.values() if self.is_policy(d)]
         self.policy_urls = {d.url for d in self.policies}
         self.interp_urls = {d.url for d in self.interps}
@@ -97,6 +101,45 @@ class PolicyIndex:
         self.pairs: dict[str, dict[str, tuple[Doc, str, float]]] = {}
         self.best: dict[str, tuple[Doc, float] | None] = {}
         self._pair(ctx)
+
+    def _listed_interpretations(self, ctx, docs: dict[str, Doc]) -> list[Doc]:
+        """Interpretations known only from a list entry — an anchor 《X》政策解读 with a date
+        beside it — whose page was not read (blocked, failed, not parsed): the anchor is the
+        title and the list date the 发布日期."""
+        entries: dict[str, tuple[date, str, str]] = {}
+        for target, items in dated_links(ctx).by_target.items():
+            if target in docs:
+                continue
+            for d, source, anchor in items:
+                if NAME_RE.search(anchor) and _INTERP_WORDS.search(anchor):
+                    entries.setdefault(target, (d, source, anchor))
+        if not entries:
+            return []
+        urls = sorted(entries)
+        read: set[str] = set()
+        for i in range(0, len(urls), _BATCH):
+            chunk = urls[i:i + _BATCH]
+            read.update(r["url"] for r in ctx.rows(
+                f"SELECT url FROM pages WHERE run_id = ? AND url IN ({', '.join('?' for _ in chunk)})", (ctx.run_id, *chunk)))
+        sites = {r["source_url"]: r["site"] for r in ctx.rows(
+            "SELECT DISTINCT source_url, site FROM links WHERE run_id = ? AND list_date IS NOT NULL", (ctx.run_id,))}
+        out = []
+        for url in urls:
+            if url in read:
+                continue
+            d, source, anchor = entries[url]
+            self.listed[url] = (source, d)
+            out.append(Doc(site=sites.get(source, ""), url=url, title=anchor, column="interpretation", published=d,
+                           written=None, doc_no=None, core=interp_core(anchor), validity_field="", mark=None,
+                           validity=None, start=None, head=anchor))
+        return out
+
+    def listed_note(self, it: Doc) -> str | None:
+        """For an interpretation known from its list entry only: where and how it is listed."""
+        if it.url not in self.listed:
+            return None
+        source, d = self.listed[it.url]
+        return f"解读页面未能读取，依据解读列表条目：{source}（列表日期 {d.isoformat()}）"
 
     def is_policy(self, d: Doc) -> bool:
         if d.head or (self.exclude and self.exclude.search(d.title)):
@@ -147,8 +190,8 @@ class PolicyIndex:
                 continue
             if p.site != it.site or p.url in named[it.url]:
                 continue
-            if named[it.url] and title_similarity(anchor or "", p.title) < self.link_threshold:
-                continue  # the interpretation names another policy: a wrong link, not a pairing
+            if is_wrong_link(ctx, p.site, anchor or "", p.title, self.link_threshold):
+                continue  # the anchor names another document: a wrong link, not a pairing
             self._add(p, it, how)
         self._fuzzy()
 
@@ -285,10 +328,13 @@ def policy_late_interpretation(ctx):
         days = workdays_between(p.published, published)
         if days <= limit:
             continue
+        note = pi.listed_note(it)
         yield ctx.finding(
-            site=it.site, url=it.url, page=p.url, identity=(p.url, it.url),
-            message=f"解读{quoted(it.title)}于 {published.isoformat()} 发布，比政策文件{quoted(p.title)}"
-                    f"（{p.published.isoformat()}）晚 {days} 个工作日（上限 {limit} 个工作日）",
+            site=p.site, url=p.url, page=it.url, identity=(p.url,),
+            message=f"政策文件{quoted(p.title)}（{p.published.isoformat()}）的解读{quoted(it.title)}于 "
+                    f"{published.isoformat()} 发布，晚 {days} 个工作日（上限 {limit} 个工作日）"
+                    + (f"；{note}" if note else ""),
             evidence={"policy": p.brief(), "interpretation": it.brief(), "paired_by": how,
+                      "interpretation_source": note or "解读页面",
                       "workdays": days, "calendar_days": (published - p.published).days, "max_workdays": limit,
                       "other_interpretations": sorted(u for u in pi.pairs[url] if u != it.url)})
