@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import json
 import logging
 import sys
 from collections import Counter
@@ -143,6 +144,7 @@ def _locked_store(config_path: str | None, store: str | None, command: str, func
 
 
 def _summary(result, cfg: Config) -> None:
+    from reports.coverage import summary_line
     from store import Store
 
     store = Store(cfg.store.path)
@@ -159,6 +161,7 @@ def _summary(result, cfg: Config) -> None:
         status = "" if site["status"] == "ok" else "（首页无法访问）"
         echo(f"{site['site']}{status}: 页面 {site['pages']} · 链接 {site['links']} · "
              f"错误 {sev['error']} · 警告 {sev['warning']} · 提示 {sev['info']}")
+        echo(summary_line(site["site"], json.loads(site["stats_json"] or "{}")))
         for code, n in Counter(f.check for f in mine).most_common(8):
             echo(f"    {code:<28} {n}")
     _history_summary(store_path=cfg.store.path, run_id=result.run_id, echo=echo)

@@ -36,6 +36,7 @@ class SiteSummary:
     by_severity: Counter = field(default_factory=Counter)
     by_check: Counter = field(default_factory=Counter)
     stats: dict[str, Any] = field(default_factory=dict)
+    coverage: Any = None   # reports.coverage.SiteCoverage, set by attach_coverage
 
     @property
     def total(self) -> int:
@@ -100,6 +101,9 @@ def load_report_data(store, run_id: int) -> ReportData:
     from portal_audit.history import attach_history
     from portal_audit.ipv6 import attach_report as attach_ipv6
 
+    from reports.coverage import attach_coverage
+
+    attach_coverage(store, run_id, data)   # 采集覆盖 per site and column, a banner when incomplete
     attach_history(store, run_id, data)
     attach_ipv6(data)  # the IPv6 section (when the run has IPv6 data) and the self-check banner
     return data
