@@ -64,7 +64,10 @@ def column_rows(store, run_id: int, site: str) -> list[dict[str, Any]]:
 def attach_coverage(store, run_id: int, data) -> None:
     """Coverage per site (``summary.coverage``) and per column, the report section, and a
     banner naming what could not be decided when coverage is incomplete."""
-    for summary in data.sites:
+    measured = [s for s in data.sites if "coverage" in (s.stats or {})]
+    if not measured:
+        return   # a run stored before coverage was counted
+    for summary in measured:
         cov = site_coverage(summary.name, summary.stats)
         cov.columns = column_rows(store, run_id, summary.name)
         summary.coverage = cov
