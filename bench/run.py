@@ -305,6 +305,9 @@ def run_audit(pages: int, work: Path, timeout: float, profile: Path | None = Non
     n_pages = count("SELECT COUNT(*) FROM pages WHERE run_id = ?")
     n_fetches = count("SELECT COUNT(*) FROM fetches WHERE run_id = ?")
     n_links = count("SELECT COUNT(*) FROM links WHERE run_id = ?")
+    n_logged = count("SELECT COUNT(*) FROM requests WHERE run_id = ?")
+    by_purpose = {r[0]: r[1] for r in db.execute(
+        "SELECT purpose, COUNT(*) FROM requests WHERE run_id = ? GROUP BY purpose", (run_id,))}
     findings = {r[0]: r[1] for r in db.execute(
         "SELECT check_code, COUNT(*) FROM findings WHERE run_id = ? GROUP BY check_code", (run_id,))}
     check_rows = db.execute("SELECT check_code, state, found, elapsed, error FROM check_runs WHERE run_id = ?",
@@ -326,6 +329,8 @@ def run_audit(pages: int, work: Path, timeout: float, profile: Path | None = Non
     return {
         **m, **crawl, "cli_error": cli_error, "run_id": run_id, "status": run["status"], "pages": n_pages,
         "fetches": n_fetches, "links": n_links, "requests": server["requests"], "server": server,
+        "requests_logged": n_logged, "requests_by_purpose": by_purpose,
+        "requests_per_page": n_logged / n_pages if n_pages else None,
         "run_recorded_s": run_s, "checks_s": checks_s, "stage_s": stage, "report_s": report_s,
         "stage_pct_of_crawl": {k: 100 * v / crawl_s for k, v in stage.items()},
         "checks_pct_of_crawl": 100 * checks_s / crawl_s,
@@ -429,7 +434,8 @@ def markdown(results: list[dict]) -> str:
         b, a = r["bare"], r["audit"]
         lines.append(
             f"- N={r['size']:,} ({r['when']}, {_tree(r)}, best of {r['repeat']}): audit parsed {a['pages']} pages, checked "
-            f"{a['fetches']} URLs, {a['requests']} requests; bare parsed {b['pages']} pages, {b['requests']} requests. "
+            f"{a['fetches']} URLs, {a['requests']} requests (the store's `requests` table: {a.get('requests_logged')}, "
+            f"{_f(a.get('requests_per_page'), '{:.2f}')} per page); bare parsed {b['pages']} pages, {b['requests']} requests. "
             f"CPU per page during the crawl: audit {a['cpu_ms_per_page']:.2f} ms, bare {b['cpu_ms_per_page']:.2f} ms "
             f"(crawler busy {a['cpu_busy_pct']:.0f}% / {b['cpu_busy_pct']:.0f}% of a core). Audit wall {a['wall_s']:.1f} s"
             f" = crawl {a['crawl_s']:.1f} s + checks {a['checks_s']:.2f} s + report {_f(a['report_s'], '{:.2f}')} s"

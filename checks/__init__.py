@@ -6,7 +6,7 @@
 import importlib
 import pkgutil
 
-_INFRA = {"registry", "common"}
+_INFRA = {"registry", "common", "computed"}
 
 
 def load_all() -> None:

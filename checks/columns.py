@@ -8,8 +8,8 @@ address, under a discovered column address, or linked from the 政府信息公�
 Its *items* are the list entries: links with a date beside them, links to
 article pages and attachment links.
 
-This module also holds helpers the other content checks share (column key of a
-URL, per-site scope and column map, dated list links).
+The column facts other checks share (column key of a URL, per-site scope and column
+map, dated list links) live in :mod:`checks.computed.columns`.
 """
 
 from __future__ import annotations
@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlsplit
 
+from checks.computed.columns import SiteScope, chrome_targets, dated_links, home_pages, index_key, site_scopes
 from checks.registry import NotApplicable, check
+from core.text import parse_date
+from core.vocabulary import column_label
 
-_INDEX_NAME = re.compile(r"^(?:index|default|list|more)(?:_[a-z]+)*(?:_\d+)?\.(?:s?html?|jsp|php|aspx?)$", re.I)
-_COLUMN_DIR = re.compile(r"/col/col\d+/?$", re.I)
 
 # column kinds recognised from a column's own name (the crawler's kinds first)
 _NAME_KINDS = [
@@ -38,152 +39,16 @@ _NAME_KINDS = [
 ]
 _TITLE_SPLIT = re.compile(r"\s*[_|｜\-－–—]+\s*")
 _SAYS_EMPTY = ("暂无", "没有相关", "无相关信息", "无记录", "没有记录", "没有找到", "内容正在建设", "正在建设中")
-KNOWN_KINDS = ("policy", "interpretation", "regulation", "notice", "guide", "report", "news")
-KIND_LABELS = {"news": "动态/要闻", "policy": "政策文件", "notice": "通知公告", "interpretation": "政策解读",
-               "regulation": "法规文件", "guide": "公开指南", "report": "年度报告", None: "其他栏目"}
 
 
 # -- shared helpers ------------------------------------------------------------
 
-def index_key(url: str) -> str | None:
-    """The column address of an index-like URL (its directory), or None for an article URL.
-
-    ``…/tzgg/``, ``…/tzgg/index.html``, ``…/tzgg/index_3.html`` and
-    ``…/tzgg/index.html?page=2`` all give ``…/tzgg/``; so do TRS list names such as
-    ``…/zwgk/list_zw_wj.shtml`` and ``list_zw_wj_2.shtml`` (``…/zwgk/``).
-    """
-    parts = urlsplit(url)
-    path = parts.path or "/"
-    base = path.rsplit("/", 1)[-1]
-    if base and not _INDEX_NAME.match(base):
-        if not _COLUMN_DIR.search(path):
-            return None
-        path += "/"
-        base = ""
-    directory = path[: len(path) - len(base)]
-    return f"{parts.scheme}://{parts.netloc}{directory}"
-
-
-def scope_prefix(url: str) -> str:
-    key = index_key(url) or url.rsplit("/", 1)[0] + "/"
-    return url if urlsplit(key).path in ("", "/") else key
-
-
-@dataclass
-class SiteScope:
-    disclosure: str | None = None
-    prefixes: list[str] = field(default_factory=list)
-    columns: dict[str, str] = field(default_factory=dict)   # column prefix → kind
-    home: set[str] = field(default_factory=set)
-    home_keys: set[str] = field(default_factory=set)
-
-    def kind_of(self, url: str, stored: str | None = None) -> str | None:
-        """The column kind of ``url``: the stored one, else the longest column prefix's;
-        None for a column of no known kind."""
-        if stored in KNOWN_KINDS:
-            return stored
-        best = None
-        for prefix in self.columns:
-            if url.startswith(prefix) and (best is None or len(prefix) > len(best)):
-                best = prefix
-        kind = self.columns[best] if best else None
-        return kind if kind in KNOWN_KINDS else None
-
-    def in_scope(self, url: str) -> bool:
-        return any(url.startswith(p) for p in self.prefixes)
-
-
-def home_pages(ctx) -> list:
-    """The stored home page of each site (found through the small fetches table: a scan of
-    ``pages`` would read every stored text)."""
-
-    def build():
-        sql = ("SELECT p.site, p.url, p.final_url FROM fetches f JOIN pages p ON p.run_id = f.run_id AND p.url = f.url"
-               " WHERE f.run_id = ? AND f.kind = 'home' AND p.is_home = 1 ORDER BY p.site")
-        return [dict(r) for r in ctx.rows(sql, (ctx.run_id,))]
-
-    return ctx.computed("content.home_pages", build)
-
-
-def site_scopes(ctx) -> dict[str, SiteScope]:
-    """Per site: the disclosure address, the discovered column map and the home URL(s)."""
-
-    def build():
-        scopes: dict[str, SiteScope] = defaultdict(SiteScope)
-        for row in ctx.rows("SELECT site, disclosure_url, stats_json FROM run_sites WHERE run_id = ?", (ctx.run_id,)):
-            sc = scopes[row["site"]]
-            sc.disclosure = row["disclosure_url"]
-            try:
-                sc.columns = dict((json.loads(row["stats_json"] or "{}") or {}).get("columns") or {})
-            except (ValueError, AttributeError):
-                sc.columns = {}
-            prefixes = [scope_prefix(sc.disclosure)] if sc.disclosure else []
-            prefixes += [p for p in sc.columns if urlsplit(p).path not in ("", "/")]
-            sc.prefixes = sorted(set(prefixes))
-        for row in home_pages(ctx):
-            scopes[row["site"]].home.update(u for u in (row["url"], row["final_url"]) if u)
-        for sc in scopes.values():
-            sc.home_keys = {k for k in map(index_key, sc.home) if k}
-        return dict(scopes)
-
-    return ctx.computed("content.site_scopes", build)
-
-
-@dataclass
-class DatedLinks:
-    by_target: dict[str, list[tuple[date, str, str]]]   # target → [(list date, list page, anchor)]
-    by_source: dict[str, list[tuple[date, str]]]   # list page → [(list date, target)]
-
-
-def dated_links(ctx) -> DatedLinks:
-    """Every list item with a date beside it, by target and by list page (one query)."""
-
-    def build():
-        by_target: dict[str, list[tuple[date, str, str]]] = defaultdict(list)
-        by_source: dict[str, list[tuple[date, str]]] = defaultdict(list)
-        sql = ("SELECT source_url, target_url, list_date, anchor FROM links"
-               " WHERE run_id = ? AND list_date IS NOT NULL AND tag = 'a' AND hidden = 0")
-        for row in ctx.rows(sql, (ctx.run_id,)):
-            try:
-                d = date.fromisoformat(row["list_date"][:10])
-            except ValueError:
-                continue
-            by_target[row["target_url"]].append((d, row["source_url"], row["anchor"] or ""))
-            by_source[row["source_url"]].append((d, row["target_url"]))
-        return DatedLinks(dict(by_target), dict(by_source))
-
-    return ctx.computed("content.dated_links", build)
-
 
 MAX_HUBS_PER_COLUMN = 2
-CHROME_SHARE = 0.5
-CHROME_MIN_PAGES = 5
-
-
-def chrome_targets(ctx) -> dict[str, set[str]]:
-    """Per site, the link targets of the site's template (header, navigation, side blocks,
-    footer: 网站地图, 联系我们, 关于本网 …): targets linked from at least half of the site's
-    parsed pages (and from at least ``CHROME_MIN_PAGES``). A list's own entries change from
-    page to page, so they never reach that share."""
-
-    def build():
-        pages = {r["site"]: r["n"] for r in ctx.rows(
-            "SELECT site, COUNT(*) AS n FROM pages WHERE run_id = ? GROUP BY site", (ctx.run_id,))}
-        out: dict[str, set[str]] = {site: set() for site in pages}
-        sql = ("SELECT site, target_url, COUNT(DISTINCT source_url) AS n FROM links WHERE run_id = ? AND tag = 'a'"
-               " AND hidden = 0 GROUP BY site, target_url HAVING COUNT(DISTINCT source_url) >= ?")
-        for row in ctx.rows(sql, (ctx.run_id, CHROME_MIN_PAGES)):
-            if row["n"] >= CHROME_SHARE * pages.get(row["site"], 0):
-                out[row["site"]].add(row["target_url"])
-        return out
-
-    return ctx.computed("content.chrome_targets", build)
 
 
 def published_dates(ctx) -> dict[str, date]:
     """发布日期 of every stored page that shows one in its metadata table."""
-    from portal_audit.text import parse_date
-
     def build():
         out = {}
         sql = "SELECT url, meta_json FROM pages WHERE run_id = ? AND meta_json LIKE '%发布日期%'"
@@ -374,7 +239,7 @@ def column_empty(ctx):
         reason = "页面提示暂无信息" if col.says_empty else "列表中没有任何信息条目"
         yield ctx.finding(site=col.site, url=col.url, page=None,
                           message=f"空白栏目：{label}（{reason}）",
-                          evidence={"column": col.name, "kind": col.kind, "kind_label": KIND_LABELS.get(col.kind, col.kind),
+                          evidence={"column": col.name, "kind": col.kind, "kind_label": column_label(col.kind),
                                     "pages": sorted(col.urls)[:10], "items": 0, "text_length": col.text_len,
                                     "says_empty": col.says_empty})
 
@@ -431,7 +296,7 @@ def column_stale(ctx):
             dated = [(pub[t], t) for t in col.articles if t in pub and pub[t] <= ctx.audit_date]
             source = "文章发布日期"
         label = col.name or col.key
-        kind_label = KIND_LABELS.get(col.kind, col.kind)
+        kind_label = column_label(col.kind)
         base = {"column": col.name, "kind": col.kind, "kind_label": kind_label, "max_age_days": limit,
                 "items": col.items, "pages": sorted(col.urls)[:10]}
         if not dated:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from portal_audit.models import Outcome
+from core.models import Outcome
 
 MAX_PAGES_LISTED = 10
 

@@ -10,11 +10,12 @@ import re
 from datetime import date, timedelta
 from functools import lru_cache
 
-from checks.columns import KIND_LABELS
-from checks.metadata import articles
+from checks.computed.articles import articles
 from checks.registry import NotApplicable, check
-from portal_audit.text import parse_date
-from portal_audit.workdays import is_workday
+from core.text import parse_date
+from core.vocabulary import column_label
+from core.workdays import is_workday
+
 
 DECISION_RE = (r"行政(?:许可|处罚)决定|(?:许可|处罚)决定书|(?:准予|不予)(?:行政)?许可|"
                r"行政(?:许可|处罚)(?:信息|结果)(?:公示|公开)?|双公示")
@@ -36,7 +37,7 @@ def _year_prefix(year: int) -> tuple[int, ...]:
 def working_days(start: date, end: date) -> int:
     """Working days after ``start`` up to and including ``end`` (0 when end <= start).
 
-    The same count as :func:`portal_audit.workdays.workdays_between`, from per-year prefix
+    The same count as :func:`core.workdays.workdays_between`, from per-year prefix
     sums, so that long gaps on thousands of pages cost nothing.
     """
     if end <= start:
@@ -122,4 +123,4 @@ def disclosure_late(ctx):
                                     "published": published.isoformat(), "published_source": source,
                                     "calendar_days": (published - written).days, "working_days": days,
                                     "limit": limit, "decision": decision, "kind": art.kind,
-                                    "kind_label": KIND_LABELS.get(art.kind, art.kind)})
+                                    "kind_label": column_label(art.kind)})

@@ -2,7 +2,7 @@
 rates, and the authoritative nameservers' IPv6, as the national IPv6 monitoring measures
 网站IPv6支持度 (DOMAIN.md §3.2).
 
-The facts come from the IPv6 gatherer (:mod:`portal_audit.ipv6`: tables ``ipv6_runs``,
+The facts come from the IPv6 gatherer (:mod:`crawler.ipv6`: tables ``ipv6_runs``,
 ``ipv6_sites``, ``dns_answers``, ``ip_probes``); these checks only read them. Host-level
 findings have the host's home page as ``url`` and no ``page``; link-level findings have the
 link target as ``url`` and the page it sits on as ``page``.
@@ -20,7 +20,7 @@ from collections import defaultdict
 from typing import Any
 
 from checks.registry import NotApplicable, check
-from portal_audit.ipv6 import (
+from core.ipv6 import (
     ADDRESS_LABELS,
     DNS_DECIDED,
     DNS_LABELS,
@@ -38,7 +38,7 @@ from portal_audit.ipv6 import (
     nonglobal_reason,
     v6_reason,
 )
-from portal_audit.models import Outcome
+from core.models import Outcome
 
 SOURCE = "国家IPv6发展监测平台 网站IPv6支持度指标；《深入推进IPv6规模部署和应用2022年工作安排》县级以上政府门户网站IPv6支持率"
 NOT_PROBED = (NO_AAAA, DNS_UNDECIDED_OUTCOME)

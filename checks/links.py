@@ -8,18 +8,16 @@ about one link on one page.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from rapidfuzz import fuzz
-
 from checks.common import fetch_evidence, first_page, linked_from, per_site
+from checks.computed.titles import document_name, name_similarity, names_a_document, title_core, wrong_link_thresholds
 from checks.registry import check
-from checks.titles import document_name, name_similarity, names_a_document, site_threshold
-from portal_audit.models import BROKEN_OUTCOMES, INCONCLUSIVE_OUTCOMES, Outcome
-from portal_audit.text import cjk_count
+from core.models import BROKEN_OUTCOMES, INCONCLUSIVE_OUTCOMES, Outcome
+from core.text import cjk_count
+
 
 _BROKEN = tuple(o.value for o in BROKEN_OUTCOMES)
 _INCONCLUSIVE = tuple(o.value for o in INCONCLUSIVE_OUTCOMES)
@@ -152,44 +150,6 @@ def link_soft404(ctx):
             continue
         yield from _fetch_findings(ctx, row, f"链接返回 200 但内容为错误页：{row['title'] or '（无标题）'}",
                                    {"title": row["title"], "rule": rule})
-
-
-_BOILERPLATE = re.compile(r"关于|印发|转发|公布|的|通知|意见|办法|方案|决定|《|》|〈|〉|“|”|\s|"
-                          r"[〔\[［(（﹝][^〕\]］)）﹝]*[〕\]］)）﹞]|\.{2,}|…+|_.*$|-.*$|——.*$|\|.*$")
-
-
-def title_core(text: str) -> str:
-    """A document title without gov boilerplate (关于印发…的通知), brackets, 文号 or site suffix."""
-    return _BOILERPLATE.sub("", text or "")
-
-
-def title_similarity(anchor: str, title: str) -> float:
-    a, b = title_core(anchor), title_core(title)
-    if not a or not b:
-        return 100.0
-    return max(fuzz.ratio(a, b), fuzz.partial_ratio(a, b) if min(len(a), len(b)) >= 6 else 0)
-
-
-def wrong_link_thresholds(ctx, base: float) -> dict[str, float]:
-    """Per site, the bar a link's anchor must reach against its target's document name
-    (:func:`checks.titles.site_threshold` over the names of the site's article pages)."""
-
-    def build():
-        names: dict[str, list[str]] = {}
-        for row in ctx.rows("SELECT site, title, heading FROM pages WHERE run_id = ? AND is_list = 0 AND is_home = 0",
-                            (ctx.run_id,)):
-            names.setdefault(row["site"], []).append(row["heading"] or row["title"] or "")
-        return {site: site_threshold(found, base) for site, found in names.items()}
-
-    return ctx.computed(f"links.wrong_thresholds:{base}", build)
-
-
-def is_wrong_link(ctx, site: str, anchor: str, title: str, base: float, min_cjk: int = 8) -> bool:
-    """Does a link whose text is ``anchor`` name another document than the page titled
-    ``title`` (the rule of ``link.wrong``, with the site's bar)? Short anchors never do."""
-    if cjk_count(anchor) < min_cjk or cjk_count(title_core(title)) < 4 or not names_a_document(title):
-        return False
-    return name_similarity(anchor, title) < wrong_link_thresholds(ctx, base).get(site, base)
 
 
 @check("link.wrong", title="链接指向错误的文件（错链）", severity="error",

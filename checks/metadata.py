@@ -4,58 +4,21 @@ that disagree with the list page or the document's own signing date.
 An *article* is a stored page that is not the home page, not a list page (nor an
 index-like column address) and not a “page not found” page, and that either carries a
 metadata table (索引号, 发布机构 …) or sits in a disclosure column and was reached from a
-list entry with a date. This module also builds the article records the
-``disclosure`` checks use.
+list entry with a date (the records, shared with the ``disclosure`` checks, are built in
+:mod:`checks.computed.articles`).
 """
 
 from __future__ import annotations
 
-import json
-import re
-import unicodedata
-from dataclasses import dataclass, field
-from datetime import date
-
-from checks.columns import KIND_LABELS, dated_links, index_key, site_scopes
-from checks.links import title_similarity
+from checks.computed.articles import articles
+from checks.computed.titles import title_similarity
 from checks.registry import NotApplicable, check
-from portal_audit.text import CN_DATE_RE, DATE_RE, cjk_count, find_dates, parse_date
+from core.text import cjk_count, parse_date
+from core.vocabulary import column_label
+
 
 BASE_FIELDS = ("索引号", "发布机构", "发布日期")
 DOCUMENT_FIELDS = ("文号", "有效性")
-CATALOG_FIELDS = frozenset({"索引号", "主题分类", "发布机构", "成文日期", "发布日期", "文号", "有效性", "公开属性"})
-_PLACEHOLDER = re.compile(r"^[\s\-－—_/／、.。*＊]*$")
-
-# the signing date (落款) at the very end of a document: only brackets may follow it
-_AFTER_SIGNATURE = re.compile(r"^[\s。．.]*(?:[（(][^（()）]{0,60}[）)][\s。．.]*)*$")
-_BEFORE_NOT_SIGNATURE = re.compile(r"(?:自|于|至|到|止|截至|截止|从|在|为|是|前|后|起|、|，|,)\s*$")
-_TAIL = 300
-
-
-@dataclass
-class ArticleRec:
-    site: str
-    url: str
-    kind: str | None
-    title: str
-    meta: dict[str, str]
-    list_dates: list[tuple[date, str, str]] = field(default_factory=list)   # (date, list page, anchor)
-    head: str = ""
-    signed: date | None = None
-    signed_text: str | None = None
-
-    @property
-    def list_page(self) -> str | None:
-        return (min(self.list_dates)[1] or None) if self.list_dates else None
-
-    @property
-    def has_table(self) -> bool:
-        """Whether the page shows a 信息公开 catalogue table (not just a 发布时间/来源 header)."""
-        return "索引号" in self.meta or len(CATALOG_FIELDS.intersection(self.meta)) >= 3
-
-    def field(self, name: str) -> str | None:
-        value = (self.meta.get(name) or "").strip()
-        return None if _PLACEHOLDER.match(value) else value
 
 
 def names_other_document(anchor: str, title: str, min_cjk: int, threshold: float) -> bool:
@@ -63,64 +26,6 @@ def names_other_document(anchor: str, title: str, min_cjk: int, threshold: float
     if not anchor or not title or cjk_count(anchor) < min_cjk:
         return False
     return title_similarity(anchor, title) < threshold
-
-
-def signature_date(tail: str) -> tuple[date | None, str | None]:
-    """The date a document is signed on: the last date of its text when nothing but
-    bracketed notes such as （此件公开发布） follows it."""
-    tail = unicodedata.normalize("NFKC", tail or "")
-    found = find_dates(tail)
-    if not found:
-        return None, None
-    pos, d = found[-1]
-    m = DATE_RE.match(tail, pos) or CN_DATE_RE.match(tail, pos)
-    end = m.end() if m else pos
-    if not _AFTER_SIGNATURE.match(tail[end:]):
-        return None, None
-    if _BEFORE_NOT_SIGNATURE.search(tail[max(0, pos - 4):pos]):
-        return None, None
-    return d, tail[pos:end].strip()
-
-
-def articles(ctx) -> list[ArticleRec]:
-    """The article pages of the snapshot (computed once per audit; texts are not kept)."""
-
-    def build():
-        scopes = site_scopes(ctx)
-        dl = dated_links(ctx)
-        sql = ("SELECT p.site, p.url, p.title, p.heading, p.column_kind, p.list_date, p.meta_json,"
-               f" substr(p.main_text, 1, 400) AS head, substr(p.main_text, -{_TAIL}) AS tail"
-               " FROM pages p LEFT JOIN fetches f ON f.run_id = p.run_id AND f.url = p.url"
-               " WHERE p.run_id = ? AND p.is_home = 0 AND p.is_list = 0 AND COALESCE(f.notfound_text, 0) = 0"
-               " ORDER BY p.site, p.url")
-        out = []
-        for row in ctx.rows(sql, (ctx.run_id,)):
-            url = row["url"]
-            if index_key(url) is not None:
-                continue
-            try:
-                meta = json.loads(row["meta_json"] or "{}") or {}
-            except ValueError:
-                meta = {}
-            listed = set(dl.by_target.get(url, ()))
-            if row["list_date"] and not listed:
-                d = parse_date(row["list_date"])
-                if d:
-                    listed.add((d, "", ""))
-            sc = scopes.get(row["site"])
-            kind = sc.kind_of(url, row["column_kind"]) if sc else row["column_kind"]
-            in_column = kind is not None or (sc is not None and sc.in_scope(url))
-            has_table = "索引号" in meta or len(CATALOG_FIELDS.intersection(meta)) >= 3
-            if not (has_table or (in_column and listed)):
-                continue
-            signed, signed_text = signature_date(row["tail"] or "")
-            out.append(ArticleRec(site=row["site"], url=url, kind=kind,
-                                  title=row["heading"] or row["title"] or "", meta=meta,
-                                  list_dates=sorted(listed), head=row["head"] or "",
-                                  signed=signed, signed_text=signed_text))
-        return out
-
-    return ctx.computed("content.articles", build)
 
 
 @check("metadata.missing", title="信息公开元数据缺项", severity="warning",
@@ -166,7 +71,7 @@ def metadata_missing(ctx):
         yield ctx.finding(site=art.site, url=art.url, page=art.list_page,
                           message=f"{what}：{art.title or art.url}",
                           evidence={"missing": missing, "present": sorted(art.meta), "kind": art.kind,
-                                    "kind_label": KIND_LABELS.get(art.kind, art.kind), "title": art.title})
+                                    "kind_label": column_label(art.kind), "title": art.title})
 
 
 @check("metadata.inconsistent", title="发布日期前后不一致", severity="warning",

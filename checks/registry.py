@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from portal_audit.models import Finding, Severity, fingerprint
+from checks import load_all
+from core.models import Finding, Severity, fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +66,6 @@ def check(code: str, *, title: str, severity: str, fix: str, requires: Sequence[
 
 
 def all_checks() -> list[Check]:
-    from checks import load_all
-
     load_all()
     return sorted(REGISTRY.values(), key=lambda c: c.code)
 

@@ -20,9 +20,9 @@ from typing import Any
 import yaml
 
 from checks.common import linking_page
-from checks.documents import clean_title, marking
+from checks.computed.documents import clean_title, marking
 from checks.registry import check
-from portal_audit.text import find_dates, parse_date
+from core.text import find_dates, parse_date
 
 _CN_DIGIT = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_UNIT = {"十": 10, "百": 100, "千": 1000}

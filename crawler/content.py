@@ -23,7 +23,7 @@ import re
 
 import lxml.etree
 
-from portal_audit.text import squash
+from core.text import squash
 
 MAX_TEXT = 200_000
 MIN_MAIN = 20            # characters a generic container needs to count as the main text

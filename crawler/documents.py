@@ -20,7 +20,7 @@ import re
 import zipfile
 from urllib.parse import unquote, urlsplit
 
-from portal_audit.text import cjk_count, squash
+from core.text import cjk_count, squash
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024   # a bigger attachment is not downloaded for reading
 MAX_PDF_PAGES = 60                     # pages of a PDF read at most
@@ -94,6 +94,7 @@ def extract_document_text(body: bytes, kind: str | None = None, max_bytes: int =
 
 
 def _pdf_text(body: bytes) -> str:
+    # deferred: pdfminer is heavy and only needed when a PDF is read
     from pdfminer.high_level import extract_text
 
     for name in ("pdfminer", "pdfminer.pdfpage", "pdfminer.pdfinterp", "pdfminer.cmapdb"):
@@ -103,6 +104,7 @@ def _pdf_text(body: bytes) -> str:
 
 
 def _docx_text(body: bytes) -> str:
+    # deferred: python-docx is only needed when a DOCX is read
     import docx
 
     document = docx.Document(io.BytesIO(body))
@@ -117,6 +119,7 @@ def _xlsx_text(body: bytes) -> str:
     """Cell values, one line per row (cells separated by spaces), sheet by sheet; capped
     at :data:`MAX_XLSX_ROWS` rows per sheet, :data:`MAX_XLSX_CELLS` cells and :data:`MAX_TEXT`
     characters. Formulas are not evaluated (their cached value is read)."""
+    # deferred: openpyxl is heavy and only needed when an XLSX is read
     import openpyxl
 
     workbook = openpyxl.load_workbook(io.BytesIO(body), read_only=True, data_only=True)

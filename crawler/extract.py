@@ -1,6 +1,6 @@
-"""Extraction from fetched HTML: decoding, title, links (with hidden-by-CSS state),
-pagination hints and list dates. Pure functions over bytes and lxml trees, so they
-are testable without a crawl.
+"""Extraction from fetched HTML: decoding, title, links (with their hidden state from
+crawler.hidden), pagination hints and list dates. Pure functions over bytes and lxml
+trees, so they are testable without a crawl.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import lxml.etree
 import lxml.html
 from lxml.html import soupparser
 
-from portal_audit.text import find_dates, squash
+from core.text import find_dates, squash
+from crawler.hidden import HiddenOracle
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-]+)""", re.I)
 _CHARSET_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030",
@@ -148,85 +149,6 @@ def is_waf_page(title: str, text: str) -> bool:
 
 LINK_ATTRS = {"a": "href", "area": "href", "iframe": "src", "frame": "src", "embed": "src",
               "object": "data", "img": "src"}
-_HIDING_DECLS = [
-    (re.compile(r"display\s*:\s*none", re.I), "display:none"),
-    (re.compile(r"visibility\s*:\s*hidden", re.I), "visibility:hidden"),
-    (re.compile(r"font-size\s*:\s*0(?:\.0+)?(?:px|pt|em|rem|%)?\s*(?:;|$|!)", re.I), "font-size:0"),
-    (re.compile(r"(?:left|top|right)\s*:\s*-\d{3,}(?:\.\d+)?(?:px|em|rem)?", re.I), "off-screen"),
-    (re.compile(r"text-indent\s*:\s*-\d{3,}", re.I), "off-screen"),
-    (re.compile(r"(?:^|;|\s)(?:width|height)\s*:\s*0(?:px)?\s*(?:;|$|!)", re.I), "zero-size"),
-    (re.compile(r"opacity\s*:\s*0(?:\.0+)?\s*(?:;|$|!)", re.I), "opacity:0"),
-]
-_CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
-_SIMPLE_SELECTOR = re.compile(r"([a-zA-Z0-9]*)([.#])([A-Za-z0-9_-]+)\s*$")
-
-
-def hiding_reason(style: str | None) -> str | None:
-    if not style:
-        return None
-    for pattern, reason in _HIDING_DECLS:
-        if pattern.search(style):
-            if reason == "zero-size" and "overflow" not in style.lower() and "display" not in style.lower():
-                if not re.search(r"width\s*:\s*0", style, re.I) or not re.search(r"height\s*:\s*0", style, re.I):
-                    continue
-            return reason
-    return None
-
-
-def hidden_selectors(tree) -> dict[tuple[str, str], str]:
-    """Classes and ids that embedded <style> rules hide: {("class"|"id", name): reason}."""
-    rules: dict[tuple[str, str], str] = {}
-    for style in tree.iter("style"):
-        css = re.sub(r"/\*.*?\*/", "", style.text or "", flags=re.S)
-        for selectors, decls in _CSS_RULE.findall(css):
-            reason = hiding_reason(decls)
-            if not reason:
-                continue
-            for sel in selectors.split(","):
-                m = _SIMPLE_SELECTOR.search(sel.strip())
-                if m:
-                    rules[("class" if m.group(2) == "." else "id", m.group(3))] = reason
-    return rules
-
-
-class _HiddenOracle:
-    def __init__(self, tree):
-        self.rules = hidden_selectors(tree)
-        self.memo: dict = {}
-
-    def reason(self, el) -> str | None:
-        chain = []
-        node = el
-        reason = None
-        while node is not None:
-            if node in self.memo:
-                reason = self.memo[node]
-                break
-            chain.append(node)
-            own = self._own(node)
-            if own:
-                reason = own
-                break
-            node = node.getparent()
-        for n in chain:
-            self.memo[n] = reason
-        return reason
-
-    def _own(self, el) -> str | None:
-        if not isinstance(el.tag, str):
-            return None
-        if el.get("hidden") is not None:
-            return "hidden"
-        reason = hiding_reason(el.get("style"))
-        if reason:
-            return reason
-        if self.rules:
-            if (r := self.rules.get(("id", el.get("id", "")))):
-                return r
-            for cls in (el.get("class") or "").split():
-                if (r := self.rules.get(("class", cls))):
-                    return r
-        return None
 
 
 @dataclass(frozen=True)
@@ -244,7 +166,7 @@ def iter_links(tree, reference: date | None = None) -> Iterator[RawLink]:
     """Every link-like element with its anchor text, position, hidden state and the date
     shown beside it in a list (a month-day date such as ``06-26`` takes its year from
     ``reference``, the audit date)."""
-    oracle = _HiddenOracle(tree)
+    oracle = HiddenOracle(tree)
     dates: dict = {}
     for el in tree.iter(*LINK_ATTRS):
         attr = LINK_ATTRS[el.tag]

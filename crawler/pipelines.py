@@ -9,13 +9,15 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 
+from crawler import documents
 from crawler.items import Rows
+from crawler.requestlog import REQUEST_SENT
 from store import Store
 
 log = logging.getLogger(__name__)
 
 CONFLICT_KEYS = {"pages": ("run_id", "url"), "fetches": ("run_id", "url"), "links": (),
-                 "attachment_texts": ("run_id", "url")}
+                 "attachment_texts": ("run_id", "url"), "requests": ()}
 
 
 class StorePipeline:
@@ -27,8 +29,10 @@ class StorePipeline:
     @classmethod
     def from_crawler(cls, crawler):
         s = crawler.settings
-        return cls(s.get("PORTAL_AUDIT_STORE"), s.getint("PORTAL_AUDIT_RUN_ID"),
+        pipe = cls(s.get("PORTAL_AUDIT_STORE"), s.getint("PORTAL_AUDIT_RUN_ID"),
                    s.getint("PORTAL_AUDIT_BATCH", 500), crawler.stats)
+        crawler.signals.connect(pipe.request_sent, signal=REQUEST_SENT)
+        return pipe
 
     def open_spider(self, spider=None):
         self.store = Store(self.path)
@@ -45,6 +49,14 @@ class StorePipeline:
                     self.flush(table)
         return item
 
+    def request_sent(self, row: dict) -> None:
+        """A ``requests`` row from :class:`crawler.requestlog.RequestLog`."""
+        row["run_id"] = self.run_id
+        buf = self.buffers["requests"]
+        buf.append(row)
+        if len(buf) >= self.batch and self.store is not None:
+            self.flush("requests")
+
     def flush(self, table: str) -> None:
         rows = self.buffers.pop(table, [])
         if rows:
@@ -53,4 +65,5 @@ class StorePipeline:
     def close_spider(self, spider=None):
         for table in list(self.buffers):
             self.flush(table)
+        self.store.attach_document_texts(self.run_id, documents.MAX_TEXT)
         self.store.close()

@@ -1,7 +1,7 @@
 """Scrapy settings of the portal-audit gatherer.
 
 The module-level names are the defaults (``scrapy.cfg`` points here);
-:func:`from_config` maps a portal-audit :class:`~portal_audit.config.Config`
+:func:`from_config` maps a run's configuration (duck-typed: ``crawl``, ``dns``, ``sites``)
 onto them for one run.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from scrapy.settings import default_settings as _scrapy_defaults
 
-from portal_audit import __version__
+from core import __version__
 
 BOT_NAME = "portal-audit"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -56,6 +56,7 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.PoliteRetryMiddleware": 550,
+    "crawler.requestlog.RequestLog": 950,          # next to the downloader: sees every request sent
 }
 ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}
 EXTENSIONS = {
@@ -67,8 +68,8 @@ PORTAL_AUDIT_BATCH = 500
 PORTAL_AUDIT_PROGRESS_INTERVAL = 2.0
 
 
-def from_config(cfg, *, run_id: int, store_path: str, progress: bool = True) -> dict:
-    """Scrapy settings for one run of ``cfg``."""
+def from_config(cfg, *, run_id: int, store_path: str, progress: bool = True, progress_file: str | None = None) -> dict:
+    """Scrapy settings for one run of ``cfg`` (``progress_file``: see :mod:`crawler.extensions`)."""
     crawl = cfg.crawl
     settings = {name: value for name, value in globals().items() if name.isupper() and not name.startswith("_")}
     settings.update(
@@ -90,6 +91,8 @@ def from_config(cfg, *, run_id: int, store_path: str, progress: bool = True) -> 
                           "timeout": cfg.dns.timeout, "retries": cfg.dns.retries},
         DNS_TIMEOUT=max(cfg.dns.timeout * (cfg.dns.retries + 1), 1.0),
     )
+    if progress_file:
+        settings["PORTAL_AUDIT_PROGRESS_FILE"] = progress_file
     if not progress:
         settings["EXTENSIONS"] = {**EXTENSIONS, "crawler.extensions.Progress": None}
     return settings

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import csv
 import enum
 import json
 import logging
 import sys
+import unicodedata
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
-from portal_audit import __version__
+from checks.registry import REGISTRY, all_checks, matches
+from core import __version__
+from core.models import RUN_KIND_LABELS, RUN_STATUS_LABELS, short_time
 from portal_audit.config import Config, ConfigError, load_config
+from portal_audit.feedback import LedgerError, import_ledger
+from portal_audit.lock import LockHeld, StoreLock
+from portal_audit.sample import build_portal, serve
+from reports.coverage import summary_line
+from store import Store, StoreError, history
+from store.history import history_applied, prune_runs, run_status_counts
 
 
 class Exit(enum.IntEnum):
@@ -52,8 +63,6 @@ def _store_path(config_path: str | None, store: str | None) -> str:
 
 
 def _open_store(path: str):
-    from store import Store, StoreError
-
     try:
         return Store(path)
     except StoreError as exc:
@@ -82,7 +91,7 @@ def main(verbose: int) -> None:
 @click.option("--no-progress", is_flag=True, help="Do not show the progress display.")
 def run(config_path, out_dir, sites, only, fail_on, no_progress) -> None:
     """Audit the sites in the config and write the reports."""
-    from checks.registry import all_checks, matches
+    # deferred: the crawl and the report writers import Scrapy, lxml, jinja2 and openpyxl
     from portal_audit.runner import run_audit
 
     cfg = _load(config_path, sites)
@@ -96,9 +105,6 @@ def run(config_path, out_dir, sites, only, fail_on, no_progress) -> None:
     if result.status != "completed":
         sys.exit(Exit.INTERRUPTED)
     if fail_on:
-        from portal_audit import history
-        from store import Store
-
         store = Store(cfg.store.path)
         if fail_on == "new-error":
             worst = history.new_errors(store, result.run_id)
@@ -117,7 +123,6 @@ def run(config_path, out_dir, sites, only, fail_on, no_progress) -> None:
 
 def _locked(func, *args, **kwargs):
     """Call ``func``; when another process holds the store lock, exit with Exit.LOCKED."""
-    from portal_audit.lock import LockHeld
 
     try:
         return func(*args, **kwargs)
@@ -128,7 +133,6 @@ def _locked(func, *args, **kwargs):
 def _locked_store(config_path: str | None, store: str | None, command: str, func):
     """Call ``func(db)`` on the store open, holding its lock as ``command``; when another
     process holds the lock, exit with Exit.LOCKED."""
-    from portal_audit.lock import StoreLock
 
     path = _store_path(config_path, store)
 
@@ -144,9 +148,6 @@ def _locked_store(config_path: str | None, store: str | None, command: str, func
 
 
 def _summary(result, cfg: Config) -> None:
-    from reports.coverage import summary_line
-    from store import Store
-
     store = Store(cfg.store.path)
     findings = store.findings(result.run_id)
     sites = store.run_sites(result.run_id)
@@ -176,7 +177,6 @@ def _summary(result, cfg: Config) -> None:
 @click.option("--explain", "code", help="Print how one check decides, its options and source rule.")
 def checks(code) -> None:
     """List every check: code, severity, Chinese title."""
-    from checks.registry import REGISTRY, all_checks
 
     rules = all_checks()
     if code:
@@ -204,6 +204,7 @@ def checks(code) -> None:
 @click.option("--store", help="Store file (default: the config's).")
 def report(run_id, out_dir, config_path, store) -> None:
     """Re-render a stored run without crawling."""
+    # deferred: the crawl and the report writers import Scrapy, lxml, jinja2 and openpyxl
     from reports import write_reports
 
     db = _open_store(_store_path(config_path, store))
@@ -220,6 +221,7 @@ def report(run_id, out_dir, config_path, store) -> None:
 @click.option("-o", "--out", "out_dir", default="out", show_default=True)
 def audit(run_id, config_path, only, out_dir) -> None:
     """Re-run the checks on a stored run (no crawling) and re-render its reports."""
+    # deferred: the crawl and the report writers import Scrapy, lxml, jinja2 and openpyxl
     from portal_audit.runner import audit as run_checks
     from reports import write_reports
 
@@ -238,7 +240,6 @@ def audit(run_id, config_path, only, out_dir) -> None:
 @click.option("--store")
 def runs(config_path, store) -> None:
     """List the stored runs with their counts per status."""
-    from portal_audit.history import RUN_KIND_LABELS, RUN_STATUS_LABELS, run_status_counts, short_time
 
     db = _open_store(_store_path(config_path, store))
     heads = [("编号", 6, ">"), ("类型", 6, "<"), ("开始时间", 18, "<"), ("状态", 22, "<"), ("检查日期", 12, "<"),
@@ -257,7 +258,6 @@ def runs(config_path, store) -> None:
 
 def _pad(value, width: int, align: str) -> str:
     """Pad to a terminal width, counting CJK characters as two columns."""
-    import unicodedata
 
     text = str(value)
     used = sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
@@ -266,9 +266,6 @@ def _pad(value, width: int, align: str) -> str:
 
 
 def _history_summary(store_path, run_id: int, echo) -> None:
-    from portal_audit.history import history_applied, run_status_counts
-    from store import Store
-
     store = Store(store_path)
     try:
         if not history_applied(store, run_id):
@@ -294,7 +291,6 @@ def feedback() -> None:
 @click.option("--by", help="Who confirms the answers (recorded with every 误报 waiver; default: 整改责任单位).")
 def feedback_import(ledger, config_path, store, by) -> None:
     """Import a filled-in ledger.xlsx: 误报 → waived, 已整改 → awaiting re-check, 暂缓 → new deadline."""
-    from portal_audit.feedback import LedgerError, import_ledger
 
     try:
         result = _locked_store(config_path, store, "feedback import", lambda db: import_ledger(db, ledger, by=by))
@@ -324,6 +320,7 @@ def feedback_import(ledger, config_path, store, by) -> None:
 @click.option("--progress", is_flag=True, help="Show the crawl progress display.")
 def recheck(config_path, status, sites, out_dir, progress) -> None:
     """Re-verify only the selected findings (re-fetch their pages and targets) and write the 复核报告."""
+    # deferred: the crawl and the report writers import Scrapy, lxml, jinja2 and openpyxl
     from portal_audit.recheck import run_recheck
 
     cfg = _load(config_path)
@@ -357,10 +354,8 @@ def recheck(config_path, status, sites, out_dir, progress) -> None:
 @click.option("-o", "--out", "out_dir", default="out", show_default=True, help="Where diff-A-B.json/.csv go.")
 def diff(run_a, run_b, config_path, store, out_dir) -> None:
     """What appeared and what disappeared between two runs."""
-    import csv
-    import json
-
-    from portal_audit.history import diff_runs
+    # deferred: the reports package imports jinja2 and openpyxl
+    from reports.history import diff_runs
 
     db = _open_store(_store_path(config_path, store))
     for rid in (run_a, run_b):
@@ -406,7 +401,6 @@ def diff(run_a, run_b, config_path, store, out_dir) -> None:
 @click.option("--vacuum", is_flag=True, help="Also give the freed space back to the file system.")
 def prune(keep, config_path, store, vacuum) -> None:
     """Delete runs older than the last N audit runs (the finding history is kept)."""
-    from portal_audit.history import prune_runs
 
     deleted = _locked_store(config_path, store, "prune", lambda db: prune_runs(db, keep, vacuum=vacuum))
     if deleted:
@@ -420,10 +414,9 @@ def prune(keep, config_path, store, vacuum) -> None:
 @click.option("-o", "--out", "out_dir", default="out/demo", show_default=True)
 def demo(config_path, out_dir) -> None:
     """Serve the bundled sample portal on loopback and audit it with the config."""
-    from urllib.parse import urlsplit
 
+    # deferred: the crawl and the report writers import Scrapy, lxml, jinja2 and openpyxl
     from portal_audit.runner import run_audit
-    from portal_audit.sample import build_portal, serve
 
     cfg = _load(config_path)
     port = urlsplit(cfg.sites[0].url).port or 80

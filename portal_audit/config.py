@@ -19,15 +19,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-COLUMN_KINDS = {
-    "policy": "政策文件",
-    "interpretation": "政策解读",
-    "regulation": "法规文件",
-    "notice": "公示公告",
-    "guide": "公开指南",
-    "report": "年度报告",
-}
-
+from core.vocabulary import COLUMN_KINDS
 
 class ConfigError(Exception):
     def __init__(self, file: str, key: str, problem: str):
@@ -49,6 +41,7 @@ def _size(value: Any) -> int:
 
 @dataclass(frozen=True)
 class CrawlConfig:
+    processes: int | None = None        # crawl processes (sites split between them); None: one per core
     concurrency: int = 16
     per_host_concurrency: int = 4
     download_delay: float = 0.0

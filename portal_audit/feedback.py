@@ -18,13 +18,15 @@ nothing, so importing the same file twice is a no-op.
 from __future__ import annotations
 
 import re
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from portal_audit.history import ACTIVE, FIXED, WAIVED, history_row
-from store.db import now_iso
+from core.models import ACTIVE, FIXED, WAIVED
+from core.text import now_iso
+from store.history import history_row
 
 ANSWERS = ("已整改", "误报", "暂缓", "未整改")
 ANSWER_ALIASES = {"已经整改": "已整改", "整改完成": "已整改", "已完成": "已整改", "误判": "误报",
@@ -125,8 +127,7 @@ def _find_header(ws) -> tuple[int, dict[str, int]] | None:
 
 def read_ledger(path: str | Path):
     """Yield (sheet, row number, {field: value}) for every data row of every ledger sheet."""
-    import zipfile
-
+    # deferred: openpyxl is heavy and only needed when a ledger is imported
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 

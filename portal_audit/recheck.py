@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 import time
 from collections import Counter
@@ -23,13 +25,21 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from checks.registry import all_checks, run_checks
+from core.models import ACTIVE, FIXED, OPEN, REOPENED, UNVERIFIED, RunStatus
+from core.text import now_iso
+from crawler.sites import CrawlLimits, SiteSpec
+from crawler.spiders.recheck import RecheckSpider, SitePlan
+from crawler.urls import is_attachment
 from portal_audit.config import Config
-from portal_audit.history import (ACTIVE, FIXED, LINKING_PAGE_CHECKS, OPEN, REOPENED, SOURCE_PAGE_CHECKS,
-                                  TARGET_CHECKS, UNVERIFIED, Entry, RunFacts, close_stale_runs, entry_from_row,
-                                  linking_pages, record_sighting, select_for_recheck, verify_location)
 from portal_audit.lock import StoreLock
+from portal_audit.runner import check_settings, crawler_process, versions
+from reports import recheck as recheck_report
+from reports.history import Entry, entry_from_row
 from store import Store
-from store.db import RUN_COMPLETED, RUN_INTERRUPTED, now_iso
+from store.history import (LINKING_PAGE_CHECKS, SOURCE_PAGE_CHECKS, TARGET_CHECKS, RunFacts, close_stale_runs,
+                           linking_pages, record_sighting, select_for_recheck, verify_location)
+
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +87,7 @@ class RecheckOutcome:
     sites: list[str]
     started_at: str
     finished_at: str = ""
-    run_status: str = RUN_COMPLETED
+    run_status: str = RunStatus.COMPLETED
     elapsed: float = 0.0
     pages: int = 0
     fetches: int = 0
@@ -98,8 +108,6 @@ def full_only_reason(code: str) -> str:
 
 
 def _url_kind(url: str, site_host: str) -> str:
-    from crawler.urls import is_attachment
-
     if is_attachment(url):
         return "attachment"
     host = (urlsplit(url).hostname or "").lower()
@@ -118,7 +126,6 @@ def _fetchable(url: str | None) -> bool:
 
 def plan_for(store, rows, cfg: Config):
     """(plan per site, {fingerprint: undecidable result}) for the history ``rows``."""
-    from crawler.spiders.recheck import SitePlan
 
     plans: dict[str, SitePlan] = {}
     skipped: dict[str, tuple[str, str]] = {}
@@ -167,8 +174,6 @@ def plan_for(store, rows, cfg: Config):
 
 
 def _linked_count(h) -> int:
-    import json
-
     try:
         evidence = json.loads(h["evidence_json"] or "{}")
     except ValueError:
@@ -179,15 +184,12 @@ def _linked_count(h) -> int:
 
 def gather(cfg: Config, run_id: int, store_path: str, plans, progress: bool = False) -> str:
     """Fetch the planned pages and targets into run ``run_id``; returns the run status."""
-    import dataclasses
-
-    from crawler.spiders.recheck import RecheckSpider
-    from portal_audit.runner import crawler_process
 
     sub = dataclasses.replace(cfg, sites=tuple(s for s in cfg.sites if s.name in plans))
     process = crawler_process(sub, run_id, store_path, progress)
     crawler = process.create_crawler(RecheckSpider)
-    process.crawl(crawler, sites=list(sub.sites), crawl=cfg.crawl, plan=plans, reference_date=cfg.audit_date)
+    process.crawl(crawler, sites=[SiteSpec.of(s) for s in sub.sites], crawl=CrawlLimits.of(cfg.crawl), plan=plans,
+                  reference_date=cfg.audit_date)
     process.start()
     reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
     store = Store(store_path)
@@ -200,15 +202,12 @@ def gather(cfg: Config, run_id: int, store_path: str, plans, progress: bool = Fa
                                stats_json={"recheck": True})
     finally:
         store.close()
-    return RUN_COMPLETED if reason == "finished" else RUN_INTERRUPTED
+    return RunStatus.COMPLETED if reason == "finished" else RunStatus.INTERRUPTED
 
 
 def run_recheck(cfg: Config, out_dir: Path | str, *, status: str = "awaiting", sites=(),
                 progress: bool = False) -> RecheckOutcome:
     """The ``portal-audit recheck`` command, holding the store lock throughout."""
-    from checks.registry import all_checks
-    from portal_audit.runner import check_settings, versions
-    from reports import recheck as recheck_report
 
     with StoreLock(cfg.store.path, "recheck"):
         store = Store(cfg.store.path)
@@ -228,19 +227,18 @@ def run_recheck(cfg: Config, out_dir: Path | str, *, status: str = "awaiting", s
                 options={"status": status, "sites": sorted(plans) or list(sites),
                          "fingerprints": [r["fingerprint"] for r in rows]})
             outcome.run_id = run_id
-            run_status = RUN_INTERRUPTED
+            run_status = RunStatus.INTERRUPTED
             try:
                 if plans:
                     run_status = gather(cfg, run_id, str(cfg.store.path), plans, progress=progress)
                     codes = sorted({r["check_code"] for r in rows if r["fingerprint"] not in skipped})
-                    from checks.registry import run_checks
 
                     run_checks(store, run_id, audit_date, {s.name: s for s in cfg.sites}, check_settings(cfg),
                                only=codes)
                 else:
-                    run_status = RUN_COMPLETED
+                    run_status = RunStatus.COMPLETED
             except KeyboardInterrupt:
-                run_status = RUN_INTERRUPTED
+                run_status = RunStatus.INTERRUPTED
             outcome.run_status = run_status
             outcome.items = decide(store, run_id, rows, skipped, run_status)
             store.finish_run(run_id, run_status, {"recheck": dict(outcome.counts)})
@@ -269,7 +267,7 @@ def decide(store, run_id: int, rows, skipped: dict[str, tuple[str, str]], run_st
             new_status = prev
             if fp in skipped:
                 result, detail = skipped[fp]
-            elif run_status != RUN_COMPLETED:
+            elif run_status != RunStatus.COMPLETED:
                 result, detail = RESULT_INTERRUPTED, "复核运行未完成，不作为整改依据"
             elif fp in found:
                 f = found[fp]
@@ -295,8 +293,6 @@ def decide(store, run_id: int, rows, skipped: dict[str, tuple[str, str]], run_st
 
 
 def _soft404_decidable(store, run_id: int, h) -> bool:
-    import json
-
     evidence = json.loads(h["evidence_json"] or "{}")
     if "页面不存在" in (evidence.get("rule") or ""):
         return True

@@ -1,26 +1,45 @@
 """Run orchestration: gather → audit → store → report.
 
-:func:`gather` runs the Scrapy crawl in this process and streams facts into
-the store; :func:`audit` runs the selected checks on a stored run;
-:func:`run_audit` does both, records the run and writes the reports.
+:func:`gather` runs the Scrapy crawl and streams facts into the store: in this
+process, or (``crawl.processes`` > 1 and more than one site) in that many
+processes, each with its own Scrapy crawler and reactor and a share of the
+sites (a site is never split), each streaming into a store file of its own that
+is merged into the store when it ends; :func:`audit` runs the selected checks on
+a stored run; :func:`run_audit` does both, records the run and writes the
+reports.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import multiprocessing
+import os
 import platform
+import signal
 import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import lxml.etree
+import scrapy
+import twisted
+from scrapy.crawler import CrawlerProcess
+
 from checks.registry import CheckResult, CheckSettings, run_checks
-from portal_audit import __version__
-from portal_audit import history
+from core import __version__
+from core.models import RunStatus
+from crawler import settings as crawler_settings
+from crawler.extensions import Board, show_files
+from crawler.ipv6.stage import gather_ipv6
+from crawler.sites import CrawlLimits, SiteSpec
+from crawler.spiders.portal import PortalSpider
 from portal_audit.config import Config
 from portal_audit.lock import StoreLock
-from store import Store
-from store.db import RUN_COMPLETED, RUN_INTERRUPTED
+from reports import write_reports
+from store import Store, history
+
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +58,6 @@ class RunResult:
 
 
 def versions() -> dict[str, str]:
-    import lxml.etree
-    import scrapy
-    import twisted
 
     return {"portal-audit": __version__, "python": platform.python_version(), "scrapy": scrapy.__version__,
             "twisted": twisted.__version__, "lxml": ".".join(map(str, lxml.etree.LXML_VERSION))}
@@ -53,28 +69,39 @@ def check_settings(cfg: Config) -> CheckSettings:
                          options={k: dict(v) for k, v in c.options.items()})
 
 
-def crawler_process(cfg: Config, run_id: int, store_path: str, progress: bool):
+def crawler_process(cfg: Config, run_id: int, store_path: str, progress: bool, progress_file: str | None = None):
     """A Scrapy CrawlerProcess for one run of ``cfg``, with Scrapy's noisy loggers quietened
     (Scrapy's own logging set-up, done by the constructor, resets them)."""
-    from scrapy.crawler import CrawlerProcess
-
-    from crawler import settings as crawler_settings
-
     process = CrawlerProcess(crawler_settings.from_config(cfg, run_id=run_id, store_path=store_path,
-                                                          progress=progress))
+                                                          progress=progress, progress_file=progress_file))
     if not logging.getLogger().isEnabledFor(logging.INFO):
         for noisy in QUIET_LOGGERS:
             logging.getLogger(noisy).setLevel(logging.CRITICAL)
     return process
 
 
+def processes_for(cfg: Config) -> int:
+    """How many crawl processes: ``crawl.processes`` (default: one per core), never more than sites."""
+    wanted = cfg.crawl.processes or os.cpu_count() or 1
+    return max(1, min(wanted, len(cfg.sites)))
+
+
 def gather(cfg: Config, run_id: int, store_path: str, progress: bool = True) -> str:
     """Crawl every site of ``cfg`` into the store; returns the run status."""
-    from crawler.spiders.portal import PortalSpider
+    n = processes_for(cfg)
+    if n == 1:
+        return _gather_here(cfg, run_id, store_path, progress)
+    return _gather_parallel(cfg, run_id, store_path, n, progress)
 
-    process = crawler_process(cfg, run_id, store_path, progress)
+
+def _gather_here(cfg: Config, run_id: int, store_path: str, progress: bool,
+                 progress_file: str | None = None) -> str:
+    """The crawl of ``cfg``'s sites in this process (its run_sites rows included)."""
+
+    process = crawler_process(cfg, run_id, store_path, progress, progress_file)
     crawler = process.create_crawler(PortalSpider)
-    process.crawl(crawler, sites=list(cfg.sites), crawl=cfg.crawl, reference_date=cfg.audit_date)
+    process.crawl(crawler, sites=[SiteSpec.of(s) for s in cfg.sites], crawl=CrawlLimits.of(cfg.crawl),
+                  reference_date=cfg.audit_date)
     process.start()
     reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
     spider = crawler.spider
@@ -91,7 +118,66 @@ def gather(cfg: Config, run_id: int, store_path: str, progress: bool = True) -> 
                                            "unparsed": dict(st.unparsed)})
     finally:
         store.close()
-    return RUN_COMPLETED if reason == "finished" else RUN_INTERRUPTED
+    return RunStatus.COMPLETED if reason == "finished" else RunStatus.INTERRUPTED
+
+
+EXIT_INTERRUPTED = 3   # a crawl process's exit code when its crawl did not finish
+
+
+def _crawl_process_main(cfg: Config, run_id: int, part: str, progress: bool) -> None:
+    """A crawl process: its share of the sites into its own store file ``part``.
+
+    It leaves the terminal's process group, so that a Ctrl-C reaches only the parent,
+    which passes one SIGINT on to each process (a second one would make Scrapy stop
+    uncleanly)."""
+    os.setpgrp()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    status = _gather_here(cfg, run_id, part, progress, progress_file=f"{part}.progress" if progress else None)
+    sys.exit(0 if status == RunStatus.COMPLETED else EXIT_INTERRUPTED)
+
+
+def _gather_parallel(cfg: Config, run_id: int, store_path: str, n: int, progress: bool) -> str:
+    ctx = multiprocessing.get_context("spawn")
+    parts = [f"{store_path}.run{run_id}.part{i}" for i in range(n)]
+    for part in parts:
+        _remove_part(part)
+    procs = []
+    for i, part in enumerate(parts):
+        share = dataclasses.replace(cfg, sites=cfg.sites[i::n])   # round robin: a site is never split
+        proc = ctx.Process(target=_crawl_process_main, args=(share, run_id, part, progress),
+                           name=f"portal-audit-crawl-{i + 1}")
+        proc.start()
+        procs.append(proc)
+    board = Board()
+    interval = 2.0
+    interrupted = False
+    while any(p.is_alive() for p in procs):
+        try:
+            for p in procs:
+                p.join(timeout=interval / n)
+            if progress:
+                show_files(board, [Path(f"{part}.progress") for part in parts])
+        except KeyboardInterrupt:
+            interrupted = True
+            for p in procs:
+                if p.is_alive():
+                    os.kill(p.pid, signal.SIGINT)
+    if progress:
+        show_files(board, [Path(f"{part}.progress") for part in parts], final=True)
+    store = Store(store_path)
+    try:
+        for part in parts:
+            if Path(part).exists():
+                store.merge_run_from(part, run_id)
+            _remove_part(part)
+    finally:
+        store.close()
+    return RunStatus.COMPLETED if not interrupted and all(p.exitcode == 0 for p in procs) else RunStatus.INTERRUPTED
+
+
+def _remove_part(part: str) -> None:
+    for suffix in ("", "-wal", "-shm", ".progress", ".progress.tmp"):
+        Path(part + suffix).unlink(missing_ok=True)
 
 
 def audit(store: Store, run_id: int, cfg: Config, only=(), on_result=None) -> list[CheckResult]:
@@ -99,6 +185,11 @@ def audit(store: Store, run_id: int, cfg: Config, only=(), on_result=None) -> li
     audit_date = date.fromisoformat(row["audit_date"])
     sites = {s.name: s for s in cfg.sites}
     return run_checks(store, run_id, audit_date, sites, check_settings(cfg), only=only, on_result=on_result)
+
+
+def ipv6_wanted(cfg: Config, only=()) -> bool:
+    """Whether any ``ipv6.*`` check is selected (the IPv6 stage is skipped otherwise)."""
+    return any(chk.family == "ipv6" for chk in check_settings(cfg).selected(only))
 
 
 def run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) -> RunResult:
@@ -110,7 +201,6 @@ def run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) -> 
 
 
 def _run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) -> RunResult:
-    from reports import write_reports
 
     store = Store(cfg.store.path)
     history.close_stale_runs(store)
@@ -118,19 +208,20 @@ def _run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) ->
     run_id = store.begin_run(audit_date=audit_date.isoformat(), config=cfg.raw,
                              options={"only": list(only), "sites": [s.name for s in cfg.sites]},
                              versions=versions())
-    status = RUN_INTERRUPTED
+    status = RunStatus.INTERRUPTED
     results: list[CheckResult] = []
     try:
         status = gather(cfg, run_id, str(cfg.store.path), progress=progress)
-        if cfg.ipv6.enabled and status == RUN_COMPLETED:
-            from portal_audit.ipv6 import gather_ipv6
-
-            gather_ipv6(cfg, run_id, store, only=only, progress=progress)
+        if cfg.ipv6.enabled and status == RunStatus.COMPLETED:
+            if ipv6_wanted(cfg, only):
+                gather_ipv6(cfg, run_id, store, progress=progress)
+            else:
+                log.info("no ipv6.* check selected; IPv6 stage skipped")
         if progress:
             print("[portal-audit] 采集完成，正在执行检查…", file=sys.stderr)
         results = audit(store, run_id, cfg, only)
     except KeyboardInterrupt:
-        status = RUN_INTERRUPTED
+        status = RunStatus.INTERRUPTED
     finally:
         store.finish_run(run_id, status, {"checks": len(results)})
     try:

@@ -9,7 +9,7 @@ report renders without them):
   waived), shown as a badge and used by the 只看新增 filter.
 * ``banners``: extra warnings shown at the top of the report.
 * ``history``: the finding history as of this run
-  (:class:`portal_audit.history.HistoryView`: first/last seen, feedback, the
+  (:class:`reports.history.HistoryView`: first/last seen, feedback, the
   豁免 list, the trend); waived findings are moved off ``findings`` into
   ``history.hidden`` (the JSONL and the ledger still list them).
 """
@@ -22,7 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checks.registry import Check, all_checks
-from portal_audit.models import Finding
+from reports.coverage import attach_coverage
+from reports.history import attach_history
+from reports.ipv6 import attach_report as attach_ipv6
+from core.models import Finding
 
 
 @dataclass
@@ -98,11 +101,6 @@ def load_report_data(store, run_id: int) -> ReportData:
     checks = {c.code: c for c in all_checks()}
     check_runs = [dict(r) for r in store.check_runs(run_id)]
     data = ReportData(run=run, sites=sites, findings=findings, checks=checks, check_runs=check_runs)
-    from portal_audit.history import attach_history
-    from portal_audit.ipv6 import attach_report as attach_ipv6
-
-    from reports.coverage import attach_coverage
-
     attach_coverage(store, run_id, data)   # 采集覆盖 per site and column, a banner when incomplete
     attach_history(store, run_id, data)
     attach_ipv6(data)  # the IPv6 section (when the run has IPv6 data) and the self-check banner

@@ -21,8 +21,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, TemplateNotFound, select_autoescape
 
-from portal_audit.history import STATUS_LABELS
-from portal_audit.models import Severity
+from core.models import STATUS_LABELS
+from core.models import Severity
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ SEVERITIES = [(s.value, s.label) for s in sorted(Severity, key=lambda s: s.rank)
 RUN_STATUS = {"completed": "已完成", "running": "进行中", "interrupted": "已中断", "failed": "失败"}
 SITE_STATUS = {"ok": "正常", "unreachable": "首页无法访问", "unknown": "未记录"}
 CHECK_STATE = {"ok": "未发现问题", "found": "发现问题", "n/a": "不适用", "error": "执行出错", "skipped": "本次未执行"}
-# History statuses (portal_audit/history.py); the same words as its section.
+# History statuses (core/models.py); the same words as its section.
 FINDING_STATUS = STATUS_LABELS
 
 # Chinese labels of evidence keys; keys not listed here are shown as they are.

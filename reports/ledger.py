@@ -22,8 +22,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from portal_audit.history import (ACTIVE, FIXED, NEW, OPEN, REOPENED, UNVERIFIED, WAIVED, Entry,
-                                  short_time)
+from core.models import ACTIVE, FIXED, NEW, OPEN, REOPENED, UNVERIFIED, WAIVED, short_time
+from reports.history import Entry
 
 ANSWERS = ("已整改", "误报", "暂缓", "未整改")
 # (header, width, wrap)

@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from portal_audit.history import STATUS_LABELS, short_time
+from core.models import STATUS_LABELS, short_time
 from reports.ledger import BORDER, HEADER_FILL, HEADER_FONT, finish_sheet, header, put
 
 STATUS_FILTER_LABELS = {"awaiting": "单位反馈“已整改”、待复核的问题", "open": "全部未整改的问题",

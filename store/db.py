@@ -7,27 +7,21 @@ import logging
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from portal_audit.models import Finding, Severity
+from core.models import Finding, RunStatus, Severity
+from core.text import now_iso
 from store.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
 
-RUN_RUNNING = "running"
-RUN_COMPLETED = "completed"
-RUN_INTERRUPTED = "interrupted"
-RUN_FAILED = "failed"
+# the tables a crawl writes (the IPv6 stage and the checks run on the merged store)
+CRAWL_TABLES = ("run_sites", "pages", "links", "fetches", "attachment_texts", "requests")
 
 
 class StoreError(Exception):
     """The store file cannot be opened or is not a portal-audit store."""
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
 
 
 class Store:
@@ -114,7 +108,7 @@ class Store:
             cur = self.db.execute(
                 "INSERT INTO runs (kind, started_at, status, audit_date, config_json, options_json, versions_json)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (kind, now_iso(), RUN_RUNNING, audit_date, _json(config), _json(options), _json(versions)),
+                (kind, now_iso(), RunStatus.RUNNING, audit_date, _json(config), _json(options), _json(versions)),
             )
         return int(cur.lastrowid)
 
@@ -141,6 +135,31 @@ class Store:
 
     def run_sites(self, run_id: int) -> list[sqlite3.Row]:
         return self.query("SELECT * FROM run_sites WHERE run_id = ? ORDER BY rowid", (run_id,))
+
+    def merge_run_from(self, path: str | Path, run_id: int) -> None:
+        """Copy run ``run_id``'s crawl rows from another store file (a crawl process's own;
+        see ``portal_audit.runner``), table by table, each in one transaction; rows whose
+        key is already here are kept as they are."""
+        self.db.execute("ATTACH DATABASE ? AS part", (str(path),))
+        try:
+            for table in CRAWL_TABLES:
+                cols = [r["name"] for r in self.db.execute(f"PRAGMA main.table_info({table})") if r["name"] != "id"]
+                names = ", ".join(cols)
+                with self.transaction():
+                    self.db.execute(f"INSERT INTO main.{table} ({names}) SELECT {names} FROM part.{table}"
+                                    f" WHERE run_id = ? ORDER BY rowid ON CONFLICT DO NOTHING", (run_id,))
+        finally:
+            self.db.execute("DETACH DATABASE part")
+
+    def attach_document_texts(self, run_id: int, max_text: int = 200_000) -> None:
+        """Append to each article's main text the text read from the PDF/DOCX that carries it
+        (``pages.document_url``; the attachment was read once, into ``attachment_texts``)."""
+        with self.transaction():
+            self.db.execute(
+                "UPDATE pages SET main_text = substr(trim(coalesce(main_text, '') || ' ' || (SELECT a.text FROM"
+                " attachment_texts a WHERE a.run_id = pages.run_id AND a.url = pages.document_url)), 1, ?)"
+                " WHERE run_id = ? AND document_url IN (SELECT url FROM attachment_texts WHERE run_id = ?)",
+                (max_text, run_id, run_id))
 
     # -- findings ---------------------------------------------------------
     def save_findings(self, run_id: int, findings: Iterable[Finding]) -> int:

@@ -140,7 +140,7 @@ def m001_initial(db: sqlite3.Connection) -> None:
 
 
 def m002_ipv6(db: sqlite3.Connection) -> None:
-    """IPv6 audit facts (portal_audit/ipv6.py): the stage's self-check and settings per run,
+    """IPv6 audit facts (crawler/ipv6/): the stage's self-check and settings per run,
     per-site summary, DNS answers (A, AAAA, NS with status and CNAME chain), and the IPv4
     (from the crawl) and IPv6 (probed) fetch of each page judged."""
     _script(db,
@@ -307,4 +307,33 @@ def m004_attachment_texts(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = [m001_initial, m002_ipv6, m003_history, m004_attachment_texts]
+def m005_requests(db: sqlite3.Connection) -> None:
+    """Every HTTP request of a run (crawler/requestlog.py; the IPv6 probes of portal_audit/ipv6.py),
+    one row per request actually sent: pages, link checks, attachment reads, robots.txt, host
+    probes, each retry and each redirect hop. ``pages.document_url`` names the PDF/DOCX whose
+    text (read once, into ``attachment_texts``) is appended to an article's main text at the
+    end of the crawl."""
+    _script(db,
+        """
+        CREATE TABLE requests (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL,
+            site TEXT,
+            url TEXT NOT NULL,
+            host TEXT,
+            method TEXT NOT NULL,
+            purpose TEXT NOT NULL,
+            retry INTEGER NOT NULL DEFAULT 0,
+            status INTEGER,
+            error TEXT,
+            bytes INTEGER NOT NULL DEFAULT 0,
+            elapsed REAL,
+            requested_at TEXT NOT NULL
+        );
+        CREATE INDEX requests_run ON requests (run_id, purpose);
+        ALTER TABLE pages ADD COLUMN document_url TEXT
+        """
+    )
+
+
+MIGRATIONS = [m001_initial, m002_ipv6, m003_history, m004_attachment_texts, m005_requests]

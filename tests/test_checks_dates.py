@@ -5,18 +5,18 @@ run on small hand-made snapshots."""
 from __future__ import annotations
 
 import json
+import pytest
 import random
 import re
 from datetime import date, timedelta
 
-import pytest
-
-from checks.columns import index_key
+from checks.computed.articles import signature_date
+from checks.computed.columns import index_key
 from checks.disclosure import DECISION_RE, is_decision, working_days
-from checks.metadata import signature_date
 from checks.registry import CheckSettings, run_checks
-from portal_audit.workdays import workdays_between
+from core.workdays import workdays_between
 from store.db import Store
+
 
 AUDIT = date(2024, 6, 30)
 H = "http://gov.test"

@@ -4,17 +4,17 @@ revision headers, title cores, 文号) and the checks on a snapshot in a real st
 from __future__ import annotations
 
 import json
+import pytest
 from datetime import date
 
-import pytest
-
-from checks.documents import (doc_core, marking, normalize_doc_no, parse_repeals, parse_validity, same_doc_no,
-                              doc_nos_in)
-from checks.policy import interp_core
+from checks.computed.documents import (doc_core, doc_nos_in, marking, normalize_doc_no, parse_repeals, parse_validity,
+                                       same_doc_no)
+from checks.computed.policy import interp_core
 from checks.registry import REGISTRY, CheckSettings, run_checks
-from checks.regulation import (cn_number, decree_of, judge, load_catalog, catalog_names, normalize_title,
+from checks.regulation import (catalog_names, cn_number, decree_of, judge, load_catalog, normalize_title,
                                revisions_shown, shipped_catalog)
 from store import Store
+
 
 AUDIT = date(2024, 6, 30)
 

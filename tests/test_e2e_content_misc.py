@@ -93,4 +93,4 @@ def test_an_attachment_finding_names_the_attachment_and_a_linking_page(audit, sa
     fetched = db.execute("SELECT method, outcome FROM fetches WHERE url = ?", (xlsx[0]["url"],)).fetchall()
     db.close()
     assert any(u.endswith("P020240621530501.xlsx") for u in read) and any(u.endswith(".docx") for u in read)
-    assert fetched == [("HEAD", "ok")]
+    assert fetched == [("GET", "ok")]   # the check and the read are one GET

@@ -128,3 +128,32 @@ def test_outputs_and_csv_bom(audit):
     raw = (out / "findings.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     assert "链接无法访问" in raw.decode("utf-8-sig")
+
+
+def test_every_request_is_a_row_and_none_is_repeated(audit, sample_server):
+    db = audit["db"]
+    requests = db.execute("SELECT * FROM requests").fetchall()
+    sent = {(r["url"], r["method"]) for r in requests}
+    # every fetch row (each hop of its redirect chain) was a request sent and recorded
+    for f in db.execute("SELECT * FROM fetches WHERE kind != 'invalid'"):
+        hops = [h["url"] for h in json.loads(f["redirects_json"])] or [f["url"]]
+        assert all(any(u == h for u, _ in sent) for h in hops), f["url"]
+    # the server saw exactly what the store says was sent
+    assert {r["purpose"] for r in requests} >= {"home", "page", "attachment", "external", "probe", "robots"}
+    robots = [r for r in requests if r["purpose"] == "robots"]
+    assert robots and all(r["url"].endswith("/robots.txt") and r["site"] == "临沂市政府" for r in robots
+                          if "127.0.0.1:" + str(sample_server.port) in r["url"])
+    # no URL twice except retries (and the ranged GET after a refused HEAD), and a redirect's
+    # target that is also linked directly (the known exception: /r/chain-… → /xxgk/zcjd/index.html)
+    twice = {u for (u, n) in db.execute("SELECT url, COUNT(*) FROM requests WHERE retry = 0 GROUP BY url")
+             if n > 1}
+    hop_targets = {h["url"] for (chain,) in db.execute("SELECT redirects_json FROM fetches")
+                   for h in json.loads(chain)[1:]}
+    assert twice and twice <= hop_targets
+    retried = {r["url"] for r in requests if r["retry"]}
+    assert retried and all(db.execute("SELECT COUNT(*) FROM requests WHERE url = ?", (u,)).fetchone()[0] > 1
+                           for u in retried)
+    # a same-site XLSX/DOCX/PDF is checked and read with one GET
+    read = {u for (u,) in db.execute("SELECT url FROM attachment_texts")}
+    assert read and all([tuple(r) for r in db.execute("SELECT method FROM requests WHERE url = ?", (u,))] == [("GET",)]
+                        for u in read)

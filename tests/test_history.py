@@ -11,15 +11,15 @@
 from __future__ import annotations
 
 import json
+import pytest
 from datetime import date
 
-import pytest
-
 from checks.registry import CheckSettings, run_checks
-from portal_audit import history
+from core.models import Finding, Severity, fingerprint
 from portal_audit.lock import LockHeld, StoreLock
-from portal_audit.models import Finding, Severity, fingerprint
-from store import Store
+from reports import history as history_view
+from store import Store, history
+
 
 SITE = "甲"
 
@@ -204,7 +204,7 @@ def test_waived_stays_waived_and_fail_on_new_error(store):
     audit(store, r2)
     assert status_of(store, r2) == {"http://a/gone.html": "waived"}
     assert history.new_errors(store, r2) == []
-    view = history.load_history_view(store, r2)
+    view = history_view.load_history_view(store, r2)
     assert [e.fingerprint for e in view.waived] == [fp] and view.sites[0]["waived"] == 1
 
 
@@ -214,7 +214,7 @@ def test_history_view_trend_and_counts(store):
                        fetches=[(f"http://a/gone{i}.html", "http_error", 404) for i in range(n + 1)],
                        links=[("http://a/p.html", f"http://a/gone{i}.html") for i in range(n + 1)])
         audit(store, rid)
-    view = history.load_history_view(store, rid)
+    view = history_view.load_history_view(store, rid)
     assert [p.total for p in view.trend.points] == [1, 2, 3]
     assert view.sites[0]["new"] == 1 and view.sites[0]["open"] == 2
     assert view.trend.lines[0]["points"].count(",") == 3
@@ -267,7 +267,7 @@ def test_diff(store):
     r2 = snapshot(store, pages=["http://a/p.html"], fetches=[("http://a/new.html", "http_error", 404)],
                   links=[("http://a/p.html", "http://a/new.html")])
     audit(store, r2)
-    items = {(d.change, d.finding.url): d.status for d in history.diff_runs(store, r1, r2)}
+    items = {(d.change, d.finding.url): d.status for d in history_view.diff_runs(store, r1, r2)}
     assert items == {("appeared", "http://a/new.html"): "new", ("disappeared", "http://a/gone.html"): "fixed"}
 
 

@@ -365,6 +365,11 @@ def test_rates_and_probes_of_the_healthy_site(audited):
     web = audited["web"]
     assert (6, "www.v6ok.test", "GET", "/a1.html") in web.requests
     assert (6, "www.v6ok.test", "HEAD", "/files/report.pdf") in web.requests
+    # each IPv6 request is a row of the store's request log, with its site
+    logged = db.execute("SELECT site, host, method, url FROM requests WHERE purpose = 'ipv6'").fetchall()
+    served = [r for r in web.requests if r[0] == 6]
+    assert served and len(logged) >= len(served)
+    assert ("样例一", "www.v6ok.test", "HEAD", f"http://www.v6ok.test:{p}/files/report.pdf") in [tuple(r) for r in logged]
 
 
 def test_report_section(audited):
@@ -399,7 +404,7 @@ def test_resolver_unreachable_is_inconclusive(tmp_path, web):
 # -- units ------------------------------------------------------------------------------------
 
 def test_usable_addresses():
-    from portal_audit.ipv6 import nonglobal_reason, split_usable
+    from core.ipv6 import nonglobal_reason, split_usable
 
     cases = {"::1": "loopback", "fe80::1": "link-local", "fd00::2": "unique-local", "2001:db8::1": "documentation",
              "::ffff:192.0.2.1": "ipv4-mapped", "::": "unspecified", "ff02::1": "multicast",
@@ -412,7 +417,7 @@ def test_usable_addresses():
 
 
 def test_internal_hosts():
-    from portal_audit.ipv6 import is_internal
+    from core.ipv6 import is_internal
 
     assert is_internal("www.linyi.gov.cn", "www.linyi.gov.cn")
     assert is_internal("xxgk.linyi.gov.cn", "www.linyi.gov.cn")
@@ -468,7 +473,8 @@ def test_https_over_ipv6_sends_sni_and_verifies(tmp_path, monkeypatch):
     import ssl
 
     from portal_audit.config import DnsConfig
-    from portal_audit.ipv6 import Dns, Prober
+    from crawler.ipv6.dns_client import Dns
+    from crawler.ipv6.prober import Prober
 
     ca, cert, key = _make_ca_and_leaf(tmp_path, "www.tls.test")
     srv = VHostServer(lambda port: {"www.tls.test": {"/": Page("加密站点")}, "other.tls.test": {"/": Page("其他")}})

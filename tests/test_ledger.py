@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+import pytest
 import shutil
 import subprocess
 import zipfile
 from datetime import datetime
 
-import pytest
 from lxml import etree
 from openpyxl import load_workbook
 
-from portal_audit import history
+from core.models import Finding, Severity, fingerprint
 from portal_audit.feedback import LedgerError, import_ledger, normalize_deadline
-from portal_audit.models import Finding, Severity, fingerprint
-from reports import ledger
+from reports import history as history_view, ledger
 from reports.data import load_report_data
-from store import Store
+from store import Store, history
+
 
 SITES = ["甲市/人民政府[门户]网站名称特别特别特别特别长的站点", "乙县"]
 
@@ -50,7 +50,7 @@ def make_run(store, findings):
 def write_ledger(store, rid, path):
     data = load_report_data(store, rid)
     if getattr(data, "history", None) is None:      # before reports/data.py attaches it
-        history.attach_history(store, rid, data)
+        history_view.attach_history(store, rid, data)
     ledger.write(data, path)
     return path
 

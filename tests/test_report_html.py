@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
+import pytest
 import re
 import time
 from html.parser import HTMLParser
-
-import pytest
-from jinja2 import ChoiceLoader, DictLoader
 from markupsafe import escape
 
-from portal_audit.models import Finding, Severity, fingerprint
-from reports import html as report_html
-from reports import write_reports
+from jinja2 import ChoiceLoader, DictLoader
+
+from core.models import Finding, RunStatus, Severity, fingerprint
+from reports import html as report_html, write_reports
 from reports.data import load_report_data
 from reports.html import render
 from store import Store
-from store.db import RUN_COMPLETED, RUN_INTERRUPTED
+
 
 SITES = [("临沂市人民政府", "http://127.0.0.1:8765/"), ("兰山区人民政府", "http://127.0.0.1:8766/")]
 LONG_URL = ("http://127.0.0.1:8765/xxgk/zcwj/2024/06/attachments/"
@@ -97,7 +96,7 @@ def make_findings(run_id: int, scale: int = 1) -> list[Finding]:
     return out
 
 
-def build(tmp_path, *, status=RUN_COMPLETED, findings=True, scale=1, check_error=False):
+def build(tmp_path, *, status=RunStatus.COMPLETED, findings=True, scale=1, check_error=False):
     store = Store(tmp_path / "audit.db")
     run_id = store.begin_run(audit_date="2024-06-30", config={}, options={}, versions={"portal-audit": "0.1.0"})
     for name, url in SITES:
@@ -213,7 +212,7 @@ def test_header_banner_and_filters(report, tmp_path):
 
 
 def test_incomplete_run_banner(tmp_path):
-    store, run_id, _ = build(tmp_path, status=RUN_INTERRUPTED)
+    store, run_id, _ = build(tmp_path, status=RunStatus.INTERRUPTED)
     text = render(load_report_data(store, run_id))
     assert "本次检查未完成" in text and "结果不完整" in text and "已中断" in text
     store.close()

@@ -4,10 +4,14 @@ Per site it fetches the home page (its links are the 二级 links), walks the
 政府信息公开 column and its sub-columns (list pages, TRS ``createPageHTML``
 pagination, ``?page=`` lists, articles), and checks every link found on those
 pages once per run. External links are checked, never crawled; attachments
-are checked with HEAD (falling back to a ranged GET); a same-site XLSX/DOCX/PDF
-whose check came back OK is then read once with a capped GET (its text goes to
-``attachment_texts``, for the privacy checks). Redirects are followed
-here, hop by hop, so that every hop is recorded and loops are recognised.
+are checked with HEAD (falling back to a ranged GET), except a same-site
+XLSX/DOCX/PDF, whose check is one GET capped at ``documents.MAX_DOCUMENT_BYTES``
+(the download stops there; the check is still answered): its text goes to
+``attachment_texts`` for the privacy checks and, when it carries an article whose
+body is only a link to it, to that article's main text (``pages.document_url``).
+No URL is requested twice in a run except for retries and the ranged-GET
+fallback. Redirects are followed here, hop by hop, so that every hop is
+recorded and loops are recognised.
 
 It yields :class:`crawler.items.Rows` only; the StorePipeline streams them into
 the store. Per-site state is a few counters and the column map, never a list
@@ -26,18 +30,20 @@ from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy import exceptions as scrapy_exc
-from scrapy.exceptions import IgnoreRequest
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest, StopDownload
 from twisted.internet import defer
 from twisted.internet import error as neterr
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from crawler import content, documents, extract
 from crawler.items import Rows
+from crawler.sites import CrawlLimits, SiteSpec
 from crawler.urls import (SKIP_SCHEMES, InvalidURL, directory_prefix, host_of, is_attachment,
                           looks_like_trap_path, normalize_href, same_site, scheme_of, trap_key)
-from portal_audit.config import CrawlConfig, SiteConfig
-from portal_audit.models import Outcome
-from store.db import now_iso
+from core.models import Outcome
+from core.text import now_iso
+from core.vocabulary import HANWEB_COLUMN, INDEX_NAME
 
 DISCLOSURE_ANCHORS = ("政府信息公开", "信息公开", "政务公开")
 COLUMN_ANCHORS = [
@@ -48,11 +54,9 @@ COLUMN_ANCHORS = [
     ("guide", re.compile(r"公开指南|信息公开指南")),
     ("report", re.compile(r"年度报告|公开年报|^年报")),
 ]
-HANWEB_COLUMN = re.compile(r"/col/col\d+/")
 COLUMN_PATH = re.compile(r"/(?:index(?:_\d+)?\.s?html?)?$")
 LEAF_KINDS = ("attachment", "external", "resource", "probe")
 FRAME_TAGS = ("iframe", "frame")
-LIST_NAME = re.compile(r"/(?:(?:index|default|list|more)(?:_[a-z]+)*(?:_\d+)?\.(?:s?html?|jsp|php|aspx?))?$", re.I)
 MAX_UNPARSED_LISTED = 200
 HEAD_FALLBACK_STATUSES = (400, 403, 405, 501)
 BLOCK_STATUSES = (403, 412, 418, 468, 521, 999)
@@ -61,8 +65,8 @@ MAX_TRAP_VARIANTS = 12
 
 @dataclass
 class SiteState:
-    config: SiteConfig
-    crawl: CrawlConfig
+    config: SiteSpec
+    crawl: CrawlLimits
     hosts: frozenset[str]
     disclosure: str | None = None
     columns: dict[str, str] = field(default_factory=dict)   # url prefix → column kind
@@ -130,7 +134,7 @@ def _scope_prefix(url: str) -> str:
 class PortalSpider(scrapy.Spider):
     name = "portal"
 
-    def __init__(self, sites: list[SiteConfig], crawl: CrawlConfig, reference_date: date | None = None, **kwargs):
+    def __init__(self, sites: list[SiteSpec], crawl: CrawlLimits, reference_date: date | None = None, **kwargs):
         super().__init__(**kwargs)
         self.crawl_cfg = crawl
         self.reference_date = reference_date or date.today()   # the audit date: gives month-day list dates a year
@@ -150,6 +154,17 @@ class PortalSpider(scrapy.Spider):
         # and fingerprinting it), unless it upgrades the URL's scope
         self.requested: dict[str, bool] = {}
 
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._cap_read_headers, signal=signals.headers_received)
+        crawler.signals.connect(spider._cap_read_bytes, signal=signals.bytes_received)
+        return spider
+
+    def site_of(self, url: str) -> str | None:
+        """The site a URL belongs to (for requests Scrapy makes itself, such as robots.txt)."""
+        return next((st.name for st in self.sites.values() if same_site(url, st.hosts)), None)
+
     # -- requests ----------------------------------------------------------
     async def start(self):
         for st in self.sites.values():
@@ -162,7 +177,8 @@ class PortalSpider(scrapy.Spider):
     def _request(self, url: str, st: SiteState, *, kind: str, depth: int, column: str | None = None,
                  from_scope: bool = False, list_date: str | None = None,
                  parent: str | None = None) -> scrapy.Request:
-        head = kind in ("attachment", "resource")
+        read = kind == "attachment" and same_site(url, st.hosts) and documents.document_kind(url) in documents.READABLE_KINDS
+        head = kind == "resource" or (kind == "attachment" and not read)
         self.requested[url] = self.requested.get(url, False) or from_scope
         meta = {
             "site": st.name, "kind": kind, "depth": depth, "origin": url, "chain": [],
@@ -170,6 +186,10 @@ class PortalSpider(scrapy.Spider):
             "handle_httpstatus_all": True, "dont_redirect": True, "started": time.monotonic(),
             "dont_obey_robotstxt": not st.robots or kind in LEAF_KINDS,
         }
+        if read:
+            # the check and the read are one GET, stopped (not failed) at the cap
+            meta.update(read_cap=min(documents.MAX_DOCUMENT_BYTES, self.crawl_cfg.max_page_size),
+                        download_maxsize=0, download_warnsize=0)
         return scrapy.Request(url, method="HEAD" if head else "GET", callback=self.on_response,
                               errback=self.on_error, meta=meta, priority=_priority(kind, depth))
 
@@ -188,7 +208,8 @@ class PortalSpider(scrapy.Spider):
             return
         ctype = response.headers.get("Content-Type", b"").decode("latin-1").lower()
         body = response.body
-        htmlish = ("html" in ctype or (not ctype and b"<html" in body[:2048].lower())) and request.method != "HEAD"
+        htmlish = (("html" in ctype or (not ctype and b"<html" in body[:2048].lower())) and request.method != "HEAD"
+                   and "read_cap" not in meta)
         binary = htmlish and extract.looks_binary(body)
         text = charset = None
         tree = None
@@ -216,10 +237,8 @@ class PortalSpider(scrapy.Spider):
                 row["error"] = "以 text/html 返回的二进制内容"
             rows.add("fetches", [row])
         follow = []
-        if meta["kind"] == "attachment" and outcome is Outcome.OK:
-            reading = self._attachment_text_request(response, st)
-            if reading is not None:
-                follow.append(reading)
+        if "read_cap" in meta and outcome is Outcome.OK:
+            rows.add("attachment_texts", self._attachment_text(response, st))
         if outcome is Outcome.OK and tree is not None:
             if not meta.get("reparse"):
                 follow.extend(self._maybe_probe(final_url, st, meta["kind"]))
@@ -347,7 +366,7 @@ class PortalSpider(scrapy.Spider):
         dated_items = sum(bool(raw.list_date) for raw in raw_links)
         path = urlsplit(page_url).path
         if (depth > 1 and (meta["from_scope"] or page_url in st.upgraded) and not st.in_scope(page_url)
-                and (HANWEB_COLUMN.search(path) or (LIST_NAME.search(path) and (dated_items or pages_announced)))):
+                and (HANWEB_COLUMN.search(path) or (_is_list_name(path) and (dated_items or pages_announced)))):
             # a Hanweb column, or a dated list, linked from the scope is a column (a hub's
             # sub-column, a department list in another directory)
             st.add_column(meta["column"] or "column", page_url)
@@ -385,14 +404,21 @@ class PortalSpider(scrapy.Spider):
             "main_text": "" if is_list or depth == 0 else content.extract_main_text(tree),
             "meta_json": json.dumps({} if is_list or depth == 0 else content.extract_metadata(tree),
                                     ensure_ascii=False),
-            "fetched_at": now_iso(),
+            "fetched_at": now_iso(), "document_url": None,
         }
-        rows.add("pages", [page]).add("links", link_rows).add("fetches", invalid)
         if not is_list and depth > 0 and documents.body_is_only_a_link(page["main_text"]):
-            reading = self._document_request(raw_links, base, st, page)
-            if reading is not None:
-                requests.append(reading)
+            page["document_url"] = self._document_url(raw_links, base, st)
+        rows.add("pages", [page]).add("links", link_rows).add("fetches", invalid)
         yield from requests
+
+    def _document_url(self, raw_links, base: str, st: SiteState) -> str | None:
+        """The PDF/DOCX that carries an article whose body is only a download link: the
+        first visible same-site one. Its link check reads it; the store appends its text
+        to the page's main text at the end of the crawl."""
+        for _, target in _visible_site_links(raw_links, base, st):
+            if is_attachment(target) and documents.document_kind(target) in ("pdf", "docx"):
+                return target
+        return None
 
     def _link(self, raw, base: str, page_url: str, st: SiteState, depth: int, column: str | None,
               child_scope: bool) -> tuple[dict, scrapy.Request | dict | None]:
@@ -471,62 +497,28 @@ class PortalSpider(scrapy.Spider):
         yield rows
         yield from requests
 
-    def _document_request(self, raw_links, base: str, st: SiteState, page: dict) -> scrapy.Request | None:
-        """A GET of the PDF/DOCX that carries an article whose body is only a download link
-        (capped at ``documents.MAX_DOCUMENT_BYTES``); its text becomes the page's main text.
-        The attachment's own HEAD check is unchanged."""
-        for _, target in _visible_site_links(raw_links, base, st):
-            if is_attachment(target) and documents.document_kind(target) in ("pdf", "docx"):
-                cap = min(documents.MAX_DOCUMENT_BYTES, self.crawl_cfg.max_page_size)
-                meta = {"site": st.name, "page_row": page, "download_maxsize": cap, "download_warnsize": 0,
-                        "handle_httpstatus_all": True, "dont_redirect": True, "dont_retry": True,
-                        "dont_obey_robotstxt": True}
-                return scrapy.Request(target, callback=self.on_document, errback=self.on_document_error,
-                                      meta=meta, dont_filter=True, priority=4)
-        return None
-
-    def on_document(self, response):
-        if response.status != 200:
-            return
-        ctype = response.headers.get("Content-Type", b"").decode("latin-1")
-        text = documents.extract_document_text(response.body, documents.document_kind(response.url, ctype),
-                                               response.meta["download_maxsize"])
-        if text:
-            page = dict(response.meta["page_row"])
-            page["main_text"] = f"{page['main_text']} {text}".strip()[:documents.MAX_TEXT]
-            yield Rows.of("pages", [page])
-
-    def on_document_error(self, failure):
-        return None  # the page keeps its short text; the attachment's HEAD check reports problems
-
-    def _attachment_text_request(self, response, st: SiteState) -> scrapy.Request | None:
-        """After an attachment's link check came back OK: one GET (capped at
-        ``documents.MAX_DOCUMENT_BYTES``) of a same-site XLSX/DOCX/PDF, whose text goes to
-        ``attachment_texts`` for the privacy checks. The check's own fetch row is unchanged
-        and this GET adds none."""
-        origin = response.meta["origin"]
-        if not (same_site(origin, st.hosts) and same_site(response.url, st.hosts)):
-            return None
-        ctype = response.headers.get("Content-Type", b"").decode("latin-1")
-        kind = documents.document_kind(origin) or documents.document_kind(response.url, ctype)
-        if kind not in documents.READABLE_KINDS:
-            return None
-        cap = min(documents.MAX_DOCUMENT_BYTES, self.crawl_cfg.max_page_size)
-        meta = {"site": st.name, "origin": origin, "doc_kind": kind, "download_maxsize": cap,
-                "download_warnsize": 0, "handle_httpstatus_all": True, "dont_redirect": True,
-                "dont_retry": True, "dont_obey_robotstxt": True}
-        return scrapy.Request(response.url, callback=self.on_attachment_text, errback=self.on_document_error,
-                              meta=meta, dont_filter=True, priority=4)
-
-    def on_attachment_text(self, response):
-        if response.status != 200:
-            return
+    def _attachment_text(self, response, st: SiteState) -> list[dict]:
+        """The text of a same-site XLSX/DOCX/PDF read by its check's GET (none when the
+        download stopped at the cap or the final URL left the site)."""
+        if "download_stopped" in response.flags or response.status != 200 or not same_site(response.url, st.hosts):
+            return []
         meta = response.meta
         ctype = response.headers.get("Content-Type", b"").decode("latin-1")
-        text = documents.extract_document_text(response.body, documents.document_kind(response.url, ctype)
-                                               or meta["doc_kind"], meta["download_maxsize"])
-        if text:
-            yield Rows.of("attachment_texts", [{"site": meta["site"], "url": meta["origin"], "text": text}])
+        kind = documents.document_kind(response.url, ctype) or documents.document_kind(meta["origin"])
+        text = documents.extract_document_text(response.body, kind, meta["read_cap"])
+        return [{"site": st.name, "url": meta["origin"], "text": text}] if text else []
+
+    def _cap_read_headers(self, headers, body_length, request, spider=None):
+        cap = request.meta.get("read_cap")
+        if cap is not None and body_length is not None and body_length > cap:
+            raise StopDownload(fail=False)
+
+    def _cap_read_bytes(self, data, request, spider=None):
+        cap = request.meta.get("read_cap")
+        if cap is not None:
+            request.meta["read_bytes"] = got = request.meta.get("read_bytes", 0) + len(data)
+            if got > cap:
+                raise StopDownload(fail=False)
 
     def _invalid_row(self, st: SiteState, href: str, error: str, depth: int) -> dict:
         st.problems += 1
@@ -660,12 +652,19 @@ def _priority(kind: str, depth: int) -> int:
 
 OWN_META_KEYS = ("site", "kind", "depth", "origin", "chain", "column", "from_scope", "list_date", "parent",
                  "handle_httpstatus_all", "dont_redirect", "started", "dont_obey_robotstxt", "dont_retry",
-                 "head_fallback", "reparse", "frame_of", "list_of", "list_scope", "page_no")
+                 "head_fallback", "read_cap", "download_maxsize", "download_warnsize", "reparse", "frame_of",
+                 "list_of", "list_scope", "page_no")
 
 
 def _own_meta(meta) -> dict:
     """The request meta this spider set itself (Scrapy's per-download keys are not carried on)."""
     return {k: meta[k] for k in OWN_META_KEYS if k in meta}
+
+
+def _is_list_name(path: str) -> bool:
+    """A directory or a list file name (index.html, list_zw_wj_2.shtml …)."""
+    base = path.rsplit("/", 1)[-1]
+    return not base or bool(INDEX_NAME.match(base))
 
 
 def _header_charset(ctype: str) -> str | None:

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 
 import scrapy
 
+from crawler.sites import CrawlLimits, SiteSpec
 from crawler.spiders.portal import PortalSpider, SiteState
-from portal_audit.config import CrawlConfig, SiteConfig
 
 
 @dataclass
@@ -38,7 +38,7 @@ class SitePlan:
 class RecheckSpider(PortalSpider):
     name = "recheck"
 
-    def __init__(self, sites: Sequence[SiteConfig], crawl: CrawlConfig, plan: Mapping[str, SitePlan], **kwargs):
+    def __init__(self, sites: Sequence[SiteSpec], crawl: CrawlLimits, plan: Mapping[str, SitePlan], **kwargs):
         super().__init__(sites=list(sites), crawl=crawl, **kwargs)
         self.plan = dict(plan)
 
@@ -58,8 +58,10 @@ class RecheckSpider(PortalSpider):
 
     def _parse_page(self, response, st: SiteState, tree, text, charset, title, heading, rows):
         wanted = self.plan[st.name].follow
-        for request in super()._parse_page(response, st, tree, text, charset, title, heading, rows):
+        requests = list(super()._parse_page(response, st, tree, text, charset, title, heading, rows))
+        document = rows.tables["pages"][-1]["document_url"]
+        for request in requests:
             # only the targets being re-checked, and the PDF/DOCX carrying the page's own
             # text (page-local content checks read it); no crawling
-            if request.meta.get("origin") in wanted or request.callback == getattr(self, "on_document", None):
+            if request.meta.get("origin") in wanted or request.meta.get("origin") == document:
                 yield request

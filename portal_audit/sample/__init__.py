@@ -76,6 +76,8 @@ Planted look-alikes that must NOT be flagged (``srv.lookalikes`` has their URLs)
 
 from __future__ import annotations
 
+from .bench import build_bench
+from .full import build_full
 from .model import ExpectedFinding, Resource, Response, SamplePortal, closed_port
 from .server import SampleServer, serve
 
@@ -83,16 +85,12 @@ from .server import SampleServer, serve
 def build_portal(kind: str = "full", pages: int = 20000) -> SamplePortal:
     """Build a sample portal: ``"full"`` (defect-rich, ~130 pages) or ``"bench"`` (``pages`` pages)."""
     if kind == "full":
-        from .full import build_full
-
         return build_full()
     if kind == "second":
         from .second import build_second
 
         return build_second()
     if kind == "bench":
-        from .bench import build_bench
-
         return build_bench(pages=pages)
     raise ValueError(f"unknown sample portal kind {kind!r} (expected 'full', 'second' or 'bench')")
 

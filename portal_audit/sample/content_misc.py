@@ -67,17 +67,14 @@ Look-alikes (never flagged)
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from datetime import date
 from html import escape
-from typing import TYPE_CHECKING
 
 from . import files
 from .model import HTML_BARE, MAIN, TOKENS, Resource
 from .templates import SITE_SUFFIX, article_footer_links, hanweb_page, page, trs_list
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .full import FullPortalBuilder
 
 M = TOKENS[MAIN]
 
@@ -112,8 +109,7 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def make_xlsx(title: str, header: tuple[str, ...], rows) -> bytes:
     """A one-sheet workbook (built in memory with openpyxl): a merged title row, a header
     row, the data rows and a 合计 row."""
-    import io
-
+    # deferred: openpyxl is heavy and only needed for the one sample workbook
     import openpyxl
 
     wb = openpyxl.Workbook()
@@ -236,7 +232,7 @@ def _resource(html: str, charset: str = "utf-8") -> Resource:
 
 
 class _Misc:
-    def __init__(self, b: "FullPortalBuilder"):
+    def __init__(self, b):
         self.b = b
         self.block: list[str] = []
 
@@ -590,6 +586,6 @@ class _Misc:
         res.body = res.body.replace(marker, marker + "\n" + block, 1)
 
 
-def add(builder: "FullPortalBuilder") -> None:
+def add(builder) -> None:
     """Add the pages of these checks to a full-portal builder (called once from its build())."""
     _Misc(builder).build()

@@ -60,9 +60,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from html import escape, unescape
 from urllib.parse import urljoin
-from typing import TYPE_CHECKING
 
-from portal_audit.workdays import workdays_between
+from core.workdays import workdays_between
 
 from . import files
 from .model import HTML_BARE, MAIN, TOKENS, Resource
@@ -81,9 +80,7 @@ from .templates import (
     trs_list_item,
     truncate,
 )
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .full import FullPortalBuilder
+from .titles import HANWEB_TITLES, ZCJD_TITLES
 
 M = TOKENS[MAIN]
 GOV, OFFICE = "临沂市人民政府", "临沂市人民政府办公室"
@@ -488,7 +485,7 @@ def _render(doc: Doc, index_no: str, column_name: str) -> str:
 
 
 class ContentPolicyPlanter:
-    def __init__(self, builder: "FullPortalBuilder"):
+    def __init__(self, builder):
         self.b = builder
         self.next_id = 600100
         self.docs: dict[str, Doc] = {}
@@ -641,8 +638,6 @@ class ContentPolicyPlanter:
         - the pages of ``content_misc`` (timeliness/metadata/privacy): none of them has a 解读,
           so each article of its 规范性文件 column and each 关于印发… notice elsewhere lacks one.
         """
-        from .full import HANWEB_TITLES, ZCJD_TITLES
-
         b = self.b
         zcwj, zcjd = b.cols["zcwj"], b.cols["zcjd"]
         explained = {idx for _t, idx in ZCJD_TITLES}
@@ -675,6 +670,6 @@ ARTICLE_PATH = re.compile(r"/t\d{8}_\d+\.html$|/art_\d+_\d+\.html$")
 INTERPRETATION = re.compile(r"解读|图解|答记者问")
 
 
-def plant(builder: "FullPortalBuilder") -> None:
+def plant(builder) -> None:
     """Add the issue-4 pages to a full sample portal under construction."""
     ContentPolicyPlanter(builder).plant()

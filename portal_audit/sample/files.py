@@ -8,6 +8,7 @@ import struct
 import zipfile
 import zlib
 from functools import lru_cache
+from html import escape
 
 PDF_TYPE = "application/pdf"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -54,8 +55,6 @@ def one_page_pdf(stream: bytes, fonts: list[bytes]) -> bytes:
 @lru_cache(maxsize=16)
 def make_docx(text: str = "附件") -> bytes:
     """A minimal WordprocessingML document with one paragraph."""
-    from html import escape
-
     parts = {
         "[Content_Types].xml": (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Union
+from typing import TYPE_CHECKING, Any, Callable, Union
 from urllib.parse import parse_qs
 
 if TYPE_CHECKING:  # pragma: no cover
     from email.message import Message
-
-    from .server import SampleServer
 
 MAIN, OTHER, SPAM = "main", "other", "spam"
 ROLES = (MAIN, OTHER, SPAM)
@@ -53,7 +51,7 @@ class Request:
     headers: "Message"
     role: str
     host: str  # Host header as sent (may carry the port)
-    server: "SampleServer"
+    server: Any  # the SampleServer that received it (server.py builds on this module)
 
     @property
     def params(self) -> dict[str, list[str]]:

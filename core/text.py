@@ -1,10 +1,10 @@
-"""Text helpers shared by the gatherer and the checks: dates, whitespace, CJK."""
+"""Text and date helpers shared by the gatherer and the checks: dates, whitespace, CJK, timestamps."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
+from datetime import date, datetime, timezone
 
 _CN_DIGITS = {"〇": 0, "零": 0, "○": 0, "Ｏ": 0, "O": 0, "一": 1, "二": 2, "三": 3, "四": 4,
               "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -76,3 +76,8 @@ def squash(text: str | None) -> str:
 
 def cjk_count(text: str | None) -> int:
     return sum(1 for c in text or "" if "\u4e00" <= c <= "\u9fff")
+
+
+def now_iso() -> str:
+    """Now, in the machine's local time zone, as ISO 8601 to the second."""
+    return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")

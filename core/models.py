@@ -1,8 +1,10 @@
-"""Shared value types: severities, fetch outcomes and findings.
+"""Shared value types: severities, fetch outcomes, findings and every closed status.
 
-Everything here is a small immutable record. The crawler produces
+Everything here is a small immutable record or a closed enum. The crawler produces
 :class:`Outcome` values, checks read them from the store and produce
-:class:`Finding` values, reports render findings.
+:class:`Finding` values, reports render findings. The status enums are ``StrEnum``:
+a member equals (and hashes as) its stored string, so rows read back from the store
+compare with them directly.
 """
 
 from __future__ import annotations
@@ -82,6 +84,84 @@ OUTCOME_LABELS = {
     Outcome.EXCLUDED: "按规则未检查",
     Outcome.ERROR: "其他错误",
 }
+
+
+class DnsStatus(enum.StrEnum):
+    """The answer to one DNS question, as the IPv6 stage stores it."""
+
+    OK = "ok"
+    NXDOMAIN = "nxdomain"        # the name does not exist
+    NOANSWER = "noanswer"        # the name exists, no record of this type
+    SERVFAIL = "servfail"
+    REFUSED = "refused"
+    TIMEOUT = "timeout"
+    ERROR = "error"
+    LOCAL = "local"              # answered without a query (IP literal, localhost, .invalid)
+
+
+class CheckState(enum.StrEnum):
+    """How one check ended in one run."""
+
+    OK = "ok"            # ran, found nothing
+    FOUND = "found"      # ran, found something
+    NA = "n/a"           # does not apply to this run (NotApplicable)
+    ERROR = "error"      # raised
+
+
+class RunStatus(enum.StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    INTERRUPTED = "interrupted"
+    FAILED = "failed"
+
+    @property
+    def label(self) -> str:
+        return RUN_STATUS_LABELS[self]
+
+
+RUN_STATUS_LABELS = {RunStatus.COMPLETED: "已完成", RunStatus.INTERRUPTED: "已中断",
+                     RunStatus.RUNNING: "进行中", RunStatus.FAILED: "失败"}
+
+
+class RunKind(enum.StrEnum):
+    AUDIT = "audit"
+    RECHECK = "recheck"
+
+    @property
+    def label(self) -> str:
+        return RUN_KIND_LABELS[self]
+
+
+RUN_KIND_LABELS = {RunKind.AUDIT: "检查", RunKind.RECHECK: "复核"}
+
+
+class FindingStatus(enum.StrEnum):
+    """A finding's place in its lifecycle across runs (see :mod:`store.history`)."""
+
+    NEW = "new"                  # first seen in this run
+    OPEN = "open"                # seen before and seen again
+    FIXED = "fixed"              # not seen, and the run proves it
+    REOPENED = "reopened"        # was fixed, seen again (复发)
+    WAIVED = "waived"            # 误报/accepted through the ledger
+    UNVERIFIED = "unverified"    # per run only: not seen, but the run is no evidence
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+
+NEW, OPEN, FIXED, REOPENED, WAIVED, UNVERIFIED = FindingStatus
+ACTIVE = (NEW, OPEN, REOPENED)
+STATUS_LABELS = {NEW: "新增", OPEN: "持续", FIXED: "已整改", REOPENED: "复发", WAIVED: "豁免",
+                 UNVERIFIED: "持续（本次未核实）"}
+STATUS_ORDER = {REOPENED: 0, NEW: 1, OPEN: 2, UNVERIFIED: 3, WAIVED: 4, FIXED: 5}
+
+
+def short_time(iso: str | None) -> str:
+    """'2024-06-30T02:30:11+08:00' → '2024-06-30 02:30'."""
+    if not iso:
+        return ""
+    return iso[:16].replace("T", " ")
 
 
 def fingerprint(*parts: Any) -> str:

@@ -1,14 +1,15 @@
-"""Document names and how alike two of them are (shared by ``link.wrong`` and the policy pairing).
+"""Title similarity: how far a link's anchor names the page it points to; used by the link,
+metadata and policy checks.
 
-Two titles from one government share the place name, the issuing agency and the
-关于印发…的通知 frame, so whole titles of two different documents look alike. What
-tells documents apart is their *name*: the 《》 content when there is one, else the
-title without issuer, place and frame (``checks.documents.doc_core``), with the
-document type kept (实施方案 and 实施意见 are different documents).
-
-A pair of names is compared with rapidfuzz (ratio; for an abbreviated anchor, the
-share of its characters found in order in the other name) and judged against what
-unrelated names of the same site score (:func:`site_threshold`), so that the bar
+``title_similarity`` compares whole titles with the document frame (关于印发…的通知)
+removed (the metadata checks' list-anchor test). Whether a link names *another document*
+is decided on document names instead: two titles from one government share the place
+name, the issuing agency and the frame, so what tells two documents apart is their name —
+the 《》 content when there is one, else the title without issuer, place and frame
+(``doc_core``), with the document type kept (实施方案 and 实施意见 are different
+documents). Names are compared with rapidfuzz (ratio of the subjects; an abbreviated
+anchor scores by the share of its characters found in order in the other name) and judged
+against what unrelated names of the same site score (:func:`site_threshold`), so the bar
 adapts to each site's naming habits.
 """
 
@@ -19,7 +20,25 @@ from collections.abc import Iterable
 
 from rapidfuzz import fuzz
 
-from checks.documents import doc_core
+from checks.computed.documents import doc_core
+from core.text import cjk_count
+
+
+_BOILERPLATE = re.compile(r"关于|印发|转发|公布|的|通知|意见|办法|方案|决定|《|》|〈|〉|“|”|\s|"
+                          r"[〔\[［(（﹝][^〕\]］)）﹝]*[〕\]］)）﹞]|\.{2,}|…+|_.*$|-.*$|——.*$|\|.*$")
+
+
+def title_core(text: str) -> str:
+    """A document title without gov boilerplate (关于印发…的通知), brackets, 文号 or site suffix."""
+    return _BOILERPLATE.sub("", text or "")
+
+
+def title_similarity(anchor: str, title: str) -> float:
+    a, b = title_core(anchor), title_core(title)
+    if not a or not b:
+        return 100.0
+    return max(fuzz.ratio(a, b), fuzz.partial_ratio(a, b) if min(len(a), len(b)) >= 6 else 0)
+
 
 _QUOTED = re.compile(r"《([^《》]{2,120})》")
 _TRUNCATED = re.compile(r"(?:\.{2,}|…+|。{3,})\s*$")
@@ -125,3 +144,25 @@ def site_threshold(names: Iterable[str], base: float = DEFAULT_THRESHOLD) -> flo
     scores = sorted(names_similarity(a, b) for i, a in enumerate(sample) for b in sample[i + 1:])
     p90 = scores[int(0.9 * (len(scores) - 1))]
     return max(MIN_THRESHOLD, min(MAX_THRESHOLD, max(base, p90 + 10)))
+
+
+def wrong_link_thresholds(ctx, base: float) -> dict[str, float]:
+    """Per site, the bar a link's anchor must reach against its target's document name
+    (:func:`site_threshold` over the names of the site's article pages)."""
+
+    def build():
+        names: dict[str, list[str]] = {}
+        for row in ctx.rows("SELECT site, title, heading FROM pages WHERE run_id = ? AND is_list = 0 AND is_home = 0",
+                            (ctx.run_id,)):
+            names.setdefault(row["site"], []).append(row["heading"] or row["title"] or "")
+        return {site: site_threshold(found, base) for site, found in names.items()}
+
+    return ctx.computed(f"titles.wrong_link_thresholds:{base}", build)
+
+
+def is_wrong_link(ctx, site: str, anchor: str, title: str, base: float, min_cjk: int = 8) -> bool:
+    """Does a link whose text is ``anchor`` name another document than the page titled
+    ``title`` (the rule of ``link.wrong``, with the site's bar)? Short anchors never do."""
+    if cjk_count(anchor) < min_cjk or cjk_count(title_core(title)) < 4 or not names_a_document(title):
+        return False
+    return name_similarity(anchor, title) < wrong_link_thresholds(ctx, base).get(site, base)

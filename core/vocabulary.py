@@ -1,0 +1,34 @@
+"""The domain vocabulary, defined once: column kinds and the CMS URL patterns that both
+the crawler and the checks read."""
+
+from __future__ import annotations
+
+import re
+
+#: Column kinds of a 政府信息公开 section, each with its one Chinese label.
+COLUMN_KINDS = {
+    "policy": "政策文件",
+    "interpretation": "政策解读",
+    "regulation": "法规文件",
+    "notice": "通知公告",
+    "guide": "公开指南",
+    "report": "年度报告",
+    "news": "动态/要闻",
+}
+#: The label of a column of no known kind.
+OTHER_COLUMN = "其他栏目"
+
+
+def column_label(kind: str | None) -> str:
+    """The Chinese label of a column kind ('其他栏目' for none; an unknown kind as itself)."""
+    return COLUMN_KINDS.get(kind, kind) if kind else OTHER_COLUMN
+
+
+_HANWEB_COLUMN = r"/col/col\d+"
+#: A Hanweb column directory (``/col/col1234/``) anywhere in a path: a column whatever its parent path.
+HANWEB_COLUMN = re.compile(_HANWEB_COLUMN + "/", re.I)
+#: A path that is itself a Hanweb column directory (``…/col/col1234`` or ``…/col/col1234/``).
+HANWEB_COLUMN_PATH = re.compile(_HANWEB_COLUMN + "/?$", re.I)
+#: A list/index file name (``index.html``, ``index_3.shtml``, ``default.aspx``, ``list.jsp``,
+#: TRS ``list_zw_wj.shtml`` / ``list_zw_wj_2.shtml``).
+INDEX_NAME = re.compile(r"^(?:index|default|list|more)(?:_[a-z]+)*(?:_\d+)?\.(?:s?html?|jsp|php|aspx?)$", re.I)
