@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from checks.common import fetch_evidence, first_page, linked_from, per_site
-from checks.computed.titles import document_name, name_similarity, names_a_document, title_core, wrong_link_thresholds
+from checks.computed.titles import document_name, name_similarity, names_other_document, wrong_link_thresholds
 from checks.registry import check
 from core.models import BROKEN_OUTCOMES, INCONCLUSIVE_OUTCOMES, Outcome
 from core.text import cjk_count
@@ -154,7 +154,7 @@ def link_soft404(ctx):
 
 @check("link.wrong", title="链接指向错误的文件（错链）", severity="error",
        fix="核对链接地址，使其指向链接文字所列的文件。", requires=("links", "fetches"),
-       options={"min_cjk": 8, "threshold": 45},
+       options={"min_cjk": 8, "threshold": 60},
        source="S3 一(一) 杜绝错链、断链和内容混杂")
 def link_wrong(ctx):
     """Flags a link whose text names a document (at least ``min_cjk`` Chinese characters,
@@ -163,7 +163,7 @@ def link_wrong(ctx):
     site suffix, the document type kept (实施方案 and 实施意见 are two documents) — are less
     alike than two unrelated documents of the same site usually are. The bar is the 90th
     percentile of the similarity of the site's own unrelated document names plus 10, at
-    least ``threshold`` (default 45) and at most 75 (see ``checks/titles.py``), so a
+    least ``threshold`` (default 60) and at most 75 (see ``checks/computed/titles.py``), so a
     neighbouring policy of the same issuer is caught on any site.
 
     Not flagged: short or generic anchors (更多, 详情, 下载), the same document under a
@@ -183,12 +183,12 @@ def link_wrong(ctx):
         anchor = row["anchor"] or ""
         if cjk_count(anchor) < min_cjk:
             continue
-        candidates = [t for t in (row["heading"], row["title"])
-                      if t and cjk_count(title_core(t)) >= 4 and names_a_document(t)]
+        threshold = bars.get(row["site"], base)
+        # the heading and the <title> that name a document: the link is wrong against all of them
+        candidates = [t for t in (row["heading"], row["title"]) if t and names_other_document(anchor, t, 101, min_cjk)]
         if not candidates:
             continue
         score = max(name_similarity(anchor, t) for t in candidates)
-        threshold = bars.get(row["site"], base)
         if score >= threshold:
             continue
         shown = row["heading"] or row["title"]

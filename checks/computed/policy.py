@@ -46,7 +46,7 @@ POLICY_OPTIONS = {
     "kinds": ["意见", "办法", "规定", "方案", "措施", "细则"],
     "exclude": DEFAULT_EXCLUDE,
     "threshold": 85,
-    "link_threshold": 45,
+    "link_threshold": 60,
 }
 
 
@@ -199,7 +199,8 @@ class PolicyIndex:
                 continue
             if p.site != it.site or p.url in named[it.url]:
                 continue
-            if is_wrong_link(ctx, p.site, anchor or "", p.title, self.link_threshold):
+            target = p if tgt == p.url else it
+            if is_wrong_link(ctx, p.site, anchor or "", target.title, self.link_threshold):
                 continue  # the anchor names another document: a wrong link, not a pairing
             self._add(p, it, how)
         self._fuzzy()

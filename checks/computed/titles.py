@@ -48,7 +48,7 @@ _INTERP = re.compile(r"(?:的)?(?:政策)?(?:解读|图解)$")
 DOC_TYPES = ("实施方案", "工作方案", "行动方案", "实施意见", "指导意见", "实施细则", "管理办法", "暂行办法", "实施办法",
              "若干措施", "行动计划", "工作要点", "方案", "意见", "办法", "细则", "规定", "措施", "计划", "规划",
              "纲要", "条例", "规则", "决定", "通告", "公告", "通知", "指南", "制度", "标准", "要点")
-DEFAULT_THRESHOLD = 45.0
+DEFAULT_THRESHOLD = 60.0
 MIN_THRESHOLD, MAX_THRESHOLD = 35.0, 75.0
 SAMPLE_NAMES = 60
 
@@ -109,7 +109,7 @@ def names_similarity(a: str, b: str, truncated: bool = False) -> float:
     short, long = sorted((a, b), key=len)
     if len(short) >= 4:
         share = _in_order_share(short, long)
-        if share >= 90 and (truncated or short is a):
+        if share >= 90:   # either is an abbreviation of the other (公开指南 of 政府信息公开指南)
             score = max(score, 90.0 if not truncated else share)
         if truncated and long.startswith(short[:min(6, len(short))]):
             score = max(score, float(fuzz.partial_ratio(short, long)))
@@ -160,9 +160,17 @@ def wrong_link_thresholds(ctx, base: float) -> dict[str, float]:
     return ctx.computed(f"titles.wrong_link_thresholds:{base}", build)
 
 
-def is_wrong_link(ctx, site: str, anchor: str, title: str, base: float, min_cjk: int = 8) -> bool:
+def names_other_document(anchor: str, title: str, bar: float, min_cjk: int = 8) -> bool:
     """Does a link whose text is ``anchor`` name another document than the page titled
-    ``title`` (the rule of ``link.wrong``, with the site's bar)? Short anchors never do."""
-    if cjk_count(anchor) < min_cjk or cjk_count(title_core(title)) < 4 or not names_a_document(title):
+    ``title``? Only when both name a document (an anchor of at least ``min_cjk`` Chinese
+    characters, neither only an agency or site name) and their names score below ``bar``."""
+    if cjk_count(anchor) < min_cjk or cjk_count(title_core(title)) < 4:
         return False
-    return name_similarity(anchor, title) < wrong_link_thresholds(ctx, base).get(site, base)
+    if not (names_a_document(title) and names_a_document(anchor)):
+        return False
+    return name_similarity(anchor, title) < bar
+
+
+def is_wrong_link(ctx, site: str, anchor: str, title: str, base: float, min_cjk: int = 8) -> bool:
+    """:func:`names_other_document` with the site's bar (the rule of ``link.wrong``)."""
+    return names_other_document(anchor, title, wrong_link_thresholds(ctx, base).get(site, base), min_cjk)
