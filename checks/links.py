@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from checks.common import fetch_evidence, first_page, linked_from, per_site
 from checks.computed.titles import document_name, name_similarity, names_other_document, wrong_link_thresholds
 from checks.registry import check
+from core.fragments import fragment_found
 from core.models import BROKEN_OUTCOMES, INCONCLUSIVE_OUTCOMES, Outcome
 from core.text import cjk_count
 
@@ -236,11 +237,56 @@ def link_inconclusive(ctx):
 
     Evidence: the outcome and the reason.
     """
-    sql = (f"SELECT * FROM fetches WHERE run_id = ? AND outcome IN {_in(_INCONCLUSIVE)}"
-           f" AND kind IN {_in(CHECKED_KINDS)} ORDER BY url")
+    sql = (f"SELECT * FROM fetches WHERE run_id = ? AND (outcome IN {_in(_INCONCLUSIVE)}"
+           f" AND kind IN {_in(CHECKED_KINDS)} OR kind = 'home' AND outcome = 'excluded') ORDER BY url")
     for row in ctx.rows(sql, (ctx.run_id,)):
         label = Outcome(row["outcome"]).label
         yield from _fetch_findings(ctx, row, f"无法判定链接是否可用：{label}（{row['error'] or ''}）")
+
+
+@check("link.anchor-missing", title="链接指向的页内位置不存在（锚点缺失）", severity="warning",
+       fix="修正链接中 # 后的锚点名称，或在目标页面恢复对应的 id / <a name> 位置。",
+       requires=("links", "fetches"))
+def link_anchor_missing(ctx):
+    """Flags a link ``page#name`` (or ``#name`` on the same page) whose target page opened
+    but has no element with that id and no ``<a name>`` of that name, so the browser stays at
+    the top of the page. Compared as browsers do: the fragment as written (percent-encoded
+    where the URL standard encodes it), then percent-decoded as UTF-8; ``#`` and ``#top``
+    are the top of the page. The target's anchors come from the page as fetched (no extra
+    request).
+
+    Not flagged: targets that are not HTML pages or did not open (those are ``link.broken``
+    and friends), links to other sites' pages that were not read.
+
+    Evidence: the fragment, its decoded form, the anchors the page has (first 20) and the
+    pages linking to it.
+    """
+    sql = ("SELECT l.site, l.source_url, l.target_url, l.fragment, MIN(l.anchor) AS anchor, MIN(l.line) AS line,"
+           " COUNT(*) AS n, f.url AS fetched, f.anchors FROM links l JOIN fetches f ON f.run_id = l.run_id"
+           " AND f.url = CASE WHEN l.kind = 'anchor' THEN l.source_url ELSE l.target_url END"
+           " WHERE l.run_id = ? AND l.fragment IS NOT NULL AND l.fragment != '' AND f.outcome = 'ok'"
+           " AND f.anchors IS NOT NULL GROUP BY l.site, f.url, l.fragment, l.source_url"
+           " ORDER BY l.site, f.url, l.fragment, MIN(l.id)")
+    grouped: dict[tuple[str, str, str], list] = {}
+    names: dict[str, set[str]] = {}
+    for row in ctx.rows(sql, (ctx.run_id,)):
+        if row["fetched"] not in names:
+            names[row["fetched"]] = set(json.loads(row["anchors"]))
+        if not fragment_found(row["fragment"], names[row["fetched"]]):
+            grouped.setdefault((row["site"], row["fetched"], row["fragment"]), []).append(row)
+    for (site, target, fragment), rows in grouped.items():
+        first = rows[0]
+        decoded = unquote(fragment)
+        available = sorted(names[target])
+        url = f"{target}#{fragment}"
+        yield ctx.finding(site=site, url=url, page=first["source_url"], anchor=first["anchor"],
+                          message=f"链接指向的页内位置“#{decoded}”在目标页面中不存在"
+                                  + (f"，共 {len(rows)} 个页面引用" if len(rows) > 1 else ""),
+                          evidence={"fragment": fragment, "decoded": decoded, "available": available[:20],
+                                    "available_count": len(available),
+                                    "linked_from": {"count": len(rows), "pages": [
+                                        {"page": r["source_url"], "anchor": r["anchor"], "line": r["line"]}
+                                        for r in rows[:10]]}})
 
 
 @check("site.unreachable", title="网站首页无法访问", severity="error",
@@ -251,9 +297,13 @@ def site_unreachable(ctx):
     ok: HTTP error, DNS failure, refused, timeout, TLS error, or an inconclusive block).
     Nothing else of that site can be audited in this run.
 
+    Not flagged: a home page robots.txt does not let the audit fetch (``link.inconclusive``
+    names the rule).
+
     Evidence: outcome, status, error and attempts of the home page fetch.
     """
-    for row in ctx.rows("SELECT * FROM fetches WHERE run_id = ? AND kind = 'home' AND outcome != 'ok' ORDER BY site",
+    for row in ctx.rows("SELECT * FROM fetches WHERE run_id = ? AND kind = 'home' AND outcome NOT IN ('ok', 'excluded')"
+                        " ORDER BY site",
                         (ctx.run_id,)):
         label = row["error"] or Outcome(row["outcome"]).label
         yield ctx.finding(site=row["site"], url=row["url"], page=None,

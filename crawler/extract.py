@@ -5,6 +5,7 @@ trees, so they are testable without a crawl.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ import lxml.html
 from lxml.html import soupparser
 
 from core.text import find_dates, squash
+from crawler import linkparse
 from crawler.hidden import HiddenOracle
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-]+)""", re.I)
@@ -147,8 +149,6 @@ def is_waf_page(title: str, text: str) -> bool:
 
 # -- links ---------------------------------------------------------------
 
-LINK_ATTRS = {"a": "href", "area": "href", "iframe": "src", "frame": "src", "embed": "src",
-              "object": "data", "img": "src"}
 
 
 @dataclass(frozen=True)
@@ -160,27 +160,85 @@ class RawLink:
     line: int | None
     hidden: str | None
     list_date: str | None
+    resource: bool = False    # loaded by the browser with the page (image, script, stylesheet …)
+    form: bool = False        # a form's action: checked, never submitted
+    css: bool = False         # a style sheet (<link rel=stylesheet>, @import): read for its url()s
 
 
-def iter_links(tree, reference: date | None = None) -> Iterator[RawLink]:
-    """Every link-like element with its anchor text, position, hidden state and the date
-    shown beside it in a list (a month-day date such as ``06-26`` takes its year from
-    ``reference``, the audit date)."""
+def iter_links(tree, reference: date | None = None, text: str | None = None) -> Iterator[RawLink]:
+    """Every link a browser follows or loads (see :mod:`crawler.linkparse`), with its anchor
+    text, the line where its tag starts (``text`` is the page's source; lxml alone gives
+    the line where a tag spanning lines ends), hidden state and the date shown beside it in
+    a list (a month-day date such as ``06-26`` takes its year from ``reference``, the audit
+    date). CSS ``url()``s of ``<style>`` elements and ``style`` attributes come last."""
     oracle = HiddenOracle(tree)
     dates: dict = {}
-    for el in tree.iter(*LINK_ATTRS):
-        attr = LINK_ATTRS[el.tag]
-        href = el.get(attr)
-        if href is None:
-            continue
-        if el.tag in ("a", "area"):
+    lines = _TagLines(text)
+    attrs_of = linkparse.ELEMENT_ATTRS
+    for el in tree.iter(*attrs_of):
+        tag = el.tag
+        if tag == "a":
+            href = el.get("href")
+            if href is None:
+                continue
             anchor = text_of(el) or squash(el.get("title") or el.get("alt") or "")
-            hidden = oracle.reason(el)
-        else:
-            anchor = squash(el.get("title") or el.get("alt") or "")
-            hidden = None
-        yield RawLink(href=href, anchor=anchor[:300], tag=el.tag, attr=attr, line=el.sourceline,
-                      hidden=hidden, list_date=_item_date(el, reference, dates) if el.tag == "a" else None)
+            yield RawLink(href=href, anchor=anchor[:300], tag=tag, attr="href", line=lines.start(el),
+                          hidden=oracle.reason(el), list_date=_item_date(el, reference, dates))
+            continue
+        if tag == "meta" and el.get("http-equiv") is None or len(el.attrib) == 0:
+            continue   # the common elements without a URL cost no more than this
+        first = True
+        for attr, href in linkparse.url_attrs(el):
+            if first:
+                if tag == "area":
+                    anchor = text_of(el) or squash(el.get("title") or el.get("alt") or "")
+                    hidden = oracle.reason(el)
+                else:
+                    anchor = squash(el.get("title") or el.get("alt") or "")
+                    hidden = None
+                line = lines.start(el)
+                rel = el.get("rel") if tag == "link" else None
+                first = False
+            yield RawLink(href=href, anchor=anchor[:300], tag=tag, attr=attr, line=line, hidden=hidden,
+                          list_date=None, resource=linkparse.is_resource(tag, attr, rel),
+                          form=(tag, attr) in linkparse.FORM_TARGETS,
+                          css=rel is not None and "stylesheet" in rel.lower())
+    if text is not None and "url(" not in text and "@import" not in text:
+        return   # no CSS URL anywhere in the source
+    for style in tree.iter("style"):
+        for attr, href, offset in linkparse.css_urls(style.text or ""):
+            line = style.sourceline + (style.text or "").count("\n", 0, offset) if style.sourceline else None
+            yield RawLink(href=href, anchor="", tag="style", attr=attr, line=line, hidden=None,
+                          list_date=None, resource=True, css=attr == "import")
+    for el in linkparse.STYLED(tree):
+        for _, href, _ in linkparse.css_urls(el.get("style")):
+            yield RawLink(href=href, anchor="", tag=el.tag, attr="style", line=lines.start(el), hidden=None,
+                          list_date=None, resource=True)
+
+
+_MULTILINE_TAG = re.compile(r"<[a-zA-Z][^<>]*\n")
+
+
+class _TagLines:
+    """The line where an element's start tag begins. lxml's ``sourceline`` is where the
+    tag ends; on a page without start tags spanning lines the two are the same and nothing
+    is computed, otherwise the source is searched back from that line for ``<tag``."""
+
+    def __init__(self, text: str | None):
+        self.text = text
+        self.multiline = bool(text) and _MULTILINE_TAG.search(text) is not None
+        self.lower = self.offsets = None
+
+    def start(self, el) -> int | None:
+        line = el.sourceline
+        if not self.multiline or line is None or not isinstance(el.tag, str):
+            return line
+        if self.offsets is None:
+            self.lower = self.text.lower()
+            self.offsets = [0, *(m.end() for m in re.finditer("\n", self.text))]
+        end = self.offsets[line] if line < len(self.offsets) else len(self.text)
+        pos = self.lower.rfind("<" + el.tag, 0, end)
+        return bisect.bisect_right(self.offsets, pos) if pos >= 0 else line
 
 
 _MONTH_DAY = re.compile(r"(?<![\d.\-/])(?:(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])|(\d{1,2})月(\d{1,2})日)(?![\d:])")

@@ -6,6 +6,8 @@ backoff (``PORTAL_AUDIT_RETRY_BACKOFF`` seconds, doubled each attempt) and
 honouring ``Retry-After`` on 429/503 up to ``PORTAL_AUDIT_MAX_RETRY_AFTER``
 seconds. A longer Retry-After is not waited for: the response goes to the
 spider, which records the URL as rate limited (inconclusive, not broken).
+
+``RobotsTxtKeeper`` replaces Scrapy's RobotsTxtMiddleware, keeping the text it fetched.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import email.utils
 import time
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.http import TextResponse
 from scrapy.utils.response import response_status_message
 
 
@@ -66,3 +70,22 @@ class PoliteRetryMiddleware(RetryMiddleware):
 
     def _delay(self, request) -> float:
         return self.backoff * (2 ** request.meta.get("retry_times", 0))
+
+
+class RobotsTxtKeeper(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware that also keeps each host's robots.txt text for the
+    spider (``spider.robots_txt``, by netloc): the ``Sitemap:`` lines it announces and the
+    rule that disallows a start page are read from the one fetch the middleware makes."""
+
+    async def _parse_robots(self, response, netloc, request):
+        self._keep(netloc, response.text if response.status == 200 and isinstance(response, TextResponse) else "")
+        await super()._parse_robots(response, netloc, request)
+
+    def _robots_error(self, exc, netloc):
+        self._keep(netloc, "")
+        super()._robots_error(exc, netloc)
+
+    def _keep(self, netloc: str, text: str) -> None:
+        kept = getattr(self.crawler.spider, "robots_txt", None)
+        if kept is not None:
+            kept[netloc] = text

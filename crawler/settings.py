@@ -56,6 +56,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.PoliteRetryMiddleware": 550,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.RobotsTxtKeeper": 100,    # Scrapy's, keeping the robots.txt text for the spider
     "crawler.requestlog.RequestLog": 950,          # next to the downloader: sees every request sent
 }
 ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}

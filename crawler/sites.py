@@ -44,6 +44,7 @@ class CrawlLimits:
     max_redirects: int = 10
     check_external: bool = True
     max_page_size: int = 10 * 1024**2
+    read_sitemaps: bool = True
 
     @classmethod
     def of(cls, source: Any) -> "CrawlLimits":

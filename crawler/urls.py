@@ -5,14 +5,15 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from w3lib.url import canonicalize_url, safe_url_string
+from ada_url import URL, join_url
+from rapidfuzz.distance import Levenshtein
 
 ATTACHMENT_EXTENSIONS = frozenset(
     "pdf doc docx xls xlsx et wps ofd zip rar 7z ppt pptx txt csv".split()
 )
-SKIP_SCHEMES = frozenset({"mailto", "tel", "javascript", "data", "about", "sms", "weixin", "ftp", "file"})
+SKIP_SCHEMES = frozenset({"mailto", "tel", "javascript", "data", "about", "sms", "weixin"})
 SESSION_PARAMS = frozenset({"jsessionid", "phpsessid", "sid", "sessionid", "session_id",
                             "aspsessionid", "asp.net_sessionid", "cfid", "cftoken"})
 CALENDAR_PARAMS = frozenset({"date", "day", "month", "year", "ym", "yearmonth", "caldate", "d", "m", "y"})
@@ -32,20 +33,83 @@ class InvalidURL(ValueError):
 def normalize_href(href: str, base: str) -> str:
     """Resolve an href found on ``base`` into an absolute, canonical, fetchable URL.
 
-    Strips surrounding white space (ASCII and full-width), folds full-width
-    ASCII in the scheme and host, percent-encodes spaces and non-ASCII path
-    characters (IDN hosts become punycode), drops the fragment and session ids,
-    and sorts the query. Raises :class:`InvalidURL` when it cannot be a URL.
+    Parsing follows the WHATWG URL standard (``ada-url``), as browsers do: hosts are
+    lower-cased and IDNA-encoded, spaces and non-ASCII characters percent-encoded (UTF-8),
+    and percent-escapes already present are kept byte for byte (``?kw=%B9%AB%BF%AA``, a
+    GBK value, stays as it is; ``%FF`` and ``%FC`` stay distinct); a path's ``//`` stays.
+    Before that, surrounding white space (ASCII and full-width) is stripped and full-width
+    ASCII in the scheme and host folded. The canonical form then drops the fragment and
+    session ids and sorts the query (see :func:`canonical`). Raises :class:`InvalidURL`
+    when no visitor could follow it: not a URL, a ``file:`` link, a scheme typo
+    (``https;//``, ``htp://``), ``http:`` without ``//``, or a host that is not a hostname.
     """
     raw = href.strip(" \t\r\n\f\v\u3000\xa0")
     if not raw:
         raise InvalidURL("空链接")
     raw = _fold_fullwidth_head(raw)
+    typo = scheme_typo(raw)
+    if typo:
+        raise InvalidURL(typo)
     try:
-        absolute = urljoin(base, raw)
-    except ValueError as exc:
-        raise InvalidURL(str(exc)) from None
+        absolute = join_url(base, raw)
+    except ValueError:
+        raise InvalidURL(_why_invalid(raw)) from None
     return canonical(absolute)
+
+
+_AUTHORITY = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#]*)")
+
+
+def _why_invalid(raw: str) -> str:
+    """The reason, for a person, why WHATWG parsing refused ``raw``."""
+    m = _AUTHORITY.match(raw)
+    if not m:
+        return "不是有效的链接地址"
+    host_port = m.group(1).rsplit("@", 1)[-1]
+    if not host_port:
+        return "链接缺少主机名"
+    port = host_port.rsplit("]", 1)[-1].partition(":")[2]
+    if port and (not port.isdigit() or int(port) > 65535):
+        return "端口号无效"
+    return "主机名无效"
+
+
+_SCHEME_TYPO = re.compile(r"(?i)^(h?t?t?p?s?)\s*[;,.：；]\s*//")
+_SCHEME_SLASHES = re.compile(r"(?i)^([a-z][a-z0-9+.-]*):/")
+_HTTP_NO_SLASHES = re.compile(r"(?i)^https?:(?!//)")
+_DRIVE_PATH = re.compile(r"^[a-zA-Z]:[\\/]")
+CHECKED_SCHEMES = frozenset({"http", "https", "ftp", "file"})
+_TYPO_HEAD = re.compile(r"[:;,.：；]")
+
+
+def scheme_typo(raw: str) -> str | None:
+    """Why an href is a mistyped absolute link, or None: ``https;//…``, a scheme one or two
+    letters away from http/https (``htp://``, ``htps://``), ``http:`` without ``//``, or a
+    Windows path (``D:\\文件\\a.doc``)."""
+    head = raw[:8].lower()
+    if head.startswith(("http://", "https://", "/", ".", "#", "?")) or not _TYPO_HEAD.search(raw[:12]):
+        return None   # the common cases: an absolute http(s) URL, a relative one
+    if (m := _SCHEME_TYPO.match(raw)) and m.group(1):
+        return f"协议拼写错误：{raw[:m.end()]}"
+    if _DRIVE_PATH.match(raw):
+        return "链接为本机文件路径，访问者无法打开"
+    if (m := _SCHEME_SLASHES.match(raw)):
+        scheme = m.group(1).lower()
+        if scheme not in CHECKED_SCHEMES and scheme not in SKIP_SCHEMES and min(
+                Levenshtein.distance(scheme, "http"), Levenshtein.distance(scheme, "https")) <= 2:
+            return f"协议拼写错误：{m.group(1)}"
+    if _HTTP_NO_SLASHES.match(raw):
+        return "协议后缺少 //"
+    return None
+
+
+def skipped_scheme(href: str) -> str | None:
+    """The scheme of a link that is recorded but not fetched (mailto:, tel:, javascript:,
+    data:, any scheme other than http/https/ftp/file that is no typo of them), or None."""
+    scheme = scheme_of(href)
+    if not scheme or scheme in CHECKED_SCHEMES or scheme_typo(href.strip()):
+        return None
+    return scheme
 
 
 def _fold_fullwidth_head(raw: str) -> str:
@@ -59,34 +123,65 @@ def _fold_fullwidth_head(raw: str) -> str:
     return unicodedata.normalize("NFKC", raw) if _SCHEME_HEAD.match(unicodedata.normalize("NFKC", raw)) else raw
 
 
+_ESCAPE = re.compile(r"%[0-9a-f][0-9A-Fa-f]|%[0-9A-F][0-9a-f]")
+_HOST_LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
+
+
 @functools.lru_cache(maxsize=32768)
 def canonical(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise InvalidURL(f"不支持的协议：{parts.scheme or '(无)'}")
+    """The canonical form of an absolute URL: WHATWG-parsed, without fragment, session
+    ids (``;jsessionid=`` and ``sid=``-style parameters) or an empty query, the query's
+    parameters sorted by their raw text and percent-escapes' hex digits upper-cased;
+    nothing is decoded, so escapes that are not UTF-8 are kept byte for byte."""
     try:
-        host = parts.hostname
-        port = parts.port
-    except ValueError as exc:
-        raise InvalidURL("端口号无效" if "port" in str(exc).lower() else "主机名无效") from None
-    if not host or " " in (parts.netloc or "") or _WS.search(parts.netloc):
-        raise InvalidURL("主机名无效")
-    if any(c in host for c in "<>\"'{}|\\^`"):
-        raise InvalidURL("主机名含非法字符")
-    path = _PATH_SESSION.sub("", parts.path)
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                       if k.lower() not in SESSION_PARAMS])
-    cleaned = urlunsplit((parts.scheme, parts.netloc, path or "/", query, ""))
-    try:
-        safe = safe_url_string(cleaned.replace(" ", "%20").replace("\u3000", "%E3%80%80"))
-        result = canonicalize_url(safe, keep_fragments=False)
-    except (ValueError, UnicodeError) as exc:
-        raise InvalidURL(str(exc)) from None
-    if port is not None and not 0 < port < 65536:
-        raise InvalidURL("端口超出范围")
+        parsed = URL(url)
+    except ValueError:
+        raise InvalidURL(_why_invalid(url)) from None
+    scheme = parsed.protocol[:-1]
+    if scheme == "file":
+        raise InvalidURL("file: 链接指向本机文件，访问者无法打开")
+    if scheme not in ("http", "https", "ftp"):
+        raise InvalidURL(f"不支持的协议：{scheme or '(无)'}")
+    host = parsed.hostname
+    if not valid_host(host):
+        raise InvalidURL(f"主机名无效：{host or '(空)'}")
+    path = _PATH_SESSION.sub("", parsed.pathname) or "/"
+    query = parsed.search[1:]
+    if query:
+        pairs = [p for p in query.split("&") if p and p.split("=", 1)[0].lower() not in SESSION_PARAMS]
+        query = "&".join(sorted(pairs, key=lambda p: p.split("=", 1)[0]))
+    port = f":{parsed.port}" if parsed.port else ""
+    auth = ""
+    if parsed.username or parsed.password:
+        auth = parsed.username + (f":{parsed.password}" if parsed.password else "") + "@"
+    result = f"{scheme}://{auth}{host}{port}{path}" + (f"?{query}" if query else "")
+    result = _ESCAPE.sub(lambda m: m.group(0).upper(), result)
     if len(result) > MAX_URL_LENGTH:
         raise InvalidURL("链接过长")
     return result
+
+
+def valid_host(host: str) -> bool:
+    """A DNS name (labels of letters, digits, ``-`` and ``_``, none empty or over 63
+    characters, 253 in all) or an IP literal; WHATWG parsing has already IDNA-encoded it."""
+    if not host:
+        return False
+    if host.startswith("["):
+        return True
+    name = host[:-1] if host.endswith(".") else host
+    return len(name) <= 253 and all(_HOST_LABEL.match(label) for label in name.split("."))
+
+
+def fragment_of(href: str, base: str) -> str | None:
+    """The fragment of an href as a browser parses it (percent-encoded where WHATWG
+    encodes it), ``""`` for a bare ``#``, None when it has none or is not a URL."""
+    if "#" not in href:
+        return None
+    try:
+        frag = URL(join_url(base, href.strip(" \t\r\n\f\v\u3000\xa0"))).hash
+    except ValueError:
+        return None
+    return frag[1:] if frag else ""
 
 
 def scheme_of(href: str) -> str:

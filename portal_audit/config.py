@@ -57,6 +57,7 @@ class CrawlConfig:
     max_depth: int = 8
     max_redirects: int = 10
     check_external: bool = True
+    read_sitemaps: bool = True
 
 
 @dataclass(frozen=True)

@@ -336,4 +336,16 @@ def m005_requests(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = [m001_initial, m002_ipv6, m003_history, m004_attachment_texts, m005_requests]
+def m006_fragments(db: sqlite3.Connection) -> None:
+    """Fragments: a link's fragment as the browser parses it (``links.fragment``) and the
+    anchors (ids and ``<a name>``s) of every fetched HTML page (``fetches.anchors``, a JSON
+    list), so ``link.anchor-missing`` needs no extra request."""
+    _script(db,
+        """
+        ALTER TABLE links ADD COLUMN fragment TEXT;
+        ALTER TABLE fetches ADD COLUMN anchors TEXT
+        """
+    )
+
+
+MIGRATIONS = [m001_initial, m002_ipv6, m003_history, m004_attachment_texts, m005_requests, m006_fragments]

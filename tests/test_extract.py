@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from crawler import extract
-from crawler.urls import InvalidURL, is_attachment, looks_like_trap_path, normalize_href, trap_key
+from crawler import extract, linkparse, robots
+from core.fragments import fragment_found
+from crawler.urls import (InvalidURL, fragment_of, is_attachment, looks_like_trap_path, normalize_href,
+                          skipped_scheme, trap_key)
 
 BASE = "http://127.0.0.1:8000/xxgk/zcwj/index.html"
 
@@ -18,13 +20,19 @@ BASE = "http://127.0.0.1:8000/xxgk/zcwj/index.html"
     ("ｈｔｔｐ：／／127.0.0.1:8000／x（1）.html", "http://127.0.0.1:8000/x%EF%BC%881%EF%BC%89.html"),
     ("http://例子.政务/a?b=2&a=1#frag", "http://xn--fsqu00a.xn--zfr164b/a?a=1&b=2"),
     ("/x;jsessionid=ABC?sid=1&p=2", "http://127.0.0.1:8000/x?p=2"),
+    ("search.jsp?kw=%B9%AB%BF%AA", "http://127.0.0.1:8000/xxgk/zcwj/search.jsp?kw=%B9%AB%BF%AA"),   # GBK kept
+    ("?q=%fc", "http://127.0.0.1:8000/xxgk/zcwj/index.html?q=%FC"),
+    ("/a//b.html", "http://127.0.0.1:8000/a//b.html"),
+    ("HtTP://WwW.Example.CN:80/?", "http://www.example.cn/"),
 ])
 def test_normalize_href(href, expected):
     assert normalize_href(href, BASE) == expected
 
 
 @pytest.mark.parametrize("href", ["http://exa mple.gov.cn:abc/x", "http://[bad/", "javascript:void(0)",
-                                  "http://127.0.0.1:99999/", "", "   "])
+                                  "http://127.0.0.1:99999/", "", "   ", "http://", "http:", "http:www.a.cn/",
+                                  "https;//www.a.cn/", "htp://www.a.cn/", "file:///C:/a.doc", "D:\\文件\\a.doc",
+                                  "http://.a.cn/", "http://a..cn/", "http://localhost]"])
 def test_invalid_hrefs(href):
     with pytest.raises(InvalidURL):
         normalize_href(href, BASE)
@@ -130,3 +138,59 @@ def test_not_found_and_waf_pages():
     assert not extract.says_not_found("关于404工作组的通知", "正文" * 2000 + "404")
     assert extract.is_waf_page("安全拦截", "您的访问被安全狗拦截")
     assert not extract.is_waf_page("403 Forbidden", "You don't have permission")
+
+
+def test_skipped_schemes_and_scheme_typos():
+    assert [skipped_scheme(h) for h in ("mailto:a@b.cn", "dns://x", "clsid:1", "weixin://x")] == [
+        "mailto", "dns", "clsid", "weixin"]
+    assert [skipped_scheme(h) for h in ("htp://x", "https://x", "ftp://x", "file:///x", "x.html")] == [None] * 5
+
+
+def test_fragments_are_found_as_browsers_find_them():
+    assert fragment_of("#名称 x", BASE) == "%E5%90%8D%E7%A7%B0%20x" and fragment_of("a.html", BASE) is None
+    names = {"名称", "a|b", "x%3Ay"}
+    assert all(fragment_found(f, names) for f in ("%E5%90%8D%E7%A7%B0", "a%7Cb", "a|b", "x%3Ay", "", "TOP"))
+    assert not any(fragment_found(f, names) for f in ("%FF", "A|B", "nothing"))
+
+
+def test_srcset_css_refresh_and_script_redirects():
+    assert linkparse.srcset_urls("a.png 1x, /i/format=webp,w=9/b.png 2x,c.png 10w,d.png,") == [
+        "a.png", "/i/format=webp,w=9/b.png", "c.png", "d.png"]
+    css = '@import "a.css"; /* url(no.png) */ b { background: url( "x.png" ) } i { c: url(y.png), url(\'\') }'
+    assert [(a, u) for a, u, _ in linkparse.css_urls(css)] == [("import", "a.css"), ("url", "x.png"), ("url", "y.png")]
+    assert [linkparse.refresh_url(c) for c in ("0; url=a.html", "5;URL='b.html'", "300", "url=c.html")] == [
+        "a.html", "b.html", None, "c.html"]
+    redirect = extract.parse_tree("<html><head><script>// go\nwindow.location.href='n.html';</script></head></html>")
+    assert linkparse.client_redirect(redirect) == ("script", "n.html")
+    replace = extract.parse_tree("<html><body><script>location.replace(\"r.html\")</script></body></html>")
+    assert linkparse.client_redirect(replace) == ("script", "r.html")
+    conditional = extract.parse_tree("<script>if (m) { location.href = 'm.html'; }</script><p>x</p>")
+    assert linkparse.client_redirect(conditional) is None
+
+
+def test_links_of_every_element_with_the_line_where_the_tag_starts():
+    html = ('<html><head><link rel="dns-prefetch" href="//hint.cn"><link rel="stylesheet"\n href="s.css">'
+            '<style>\nb { background: url(bg.png) }</style></head>\n<body background="b.gif">\n<a\n href="a.html"\n>甲</a>'
+            '<img src="i.png" srcset="i2.png 2x"><input type="image" src="go.png"><input src="no.png">'
+            '<form action="s.do"></form><div style="background:url(d.png)">x</div></body></html>')
+    links = [(l.tag, l.attr, l.href, l.line, l.resource, l.form, l.css)
+             for l in extract.iter_links(extract.parse_tree(html), text=html)]
+    assert links == [("link", "href", "s.css", 1, True, False, True),
+                     ("body", "background", "b.gif", 4, True, False, False),
+                     ("a", "href", "a.html", 5, False, False, False),
+                     ("img", "src", "i.png", 7, True, False, False), ("img", "srcset", "i2.png", 7, True, False, False),
+                     ("input", "src", "go.png", 7, True, False, False), ("form", "action", "s.do", 7, False, True, False),
+                     ("style", "url", "bg.png", 3, True, False, False), ("div", "style", "d.png", 7, True, False, False)]
+
+
+def test_robots_rule_and_sitemaps():
+    text = "User-agent: *\nDisallow: /private/\nAllow: /private/open/\n\nUser-agent: portal-audit\nDisallow: /\n" \
+           "Sitemap: http://h/sitemap.xml\n"
+    assert robots.disallow_rule(text, "Mozilla/5.0 (compatible; portal-audit/0.1)", "http://h/a.html") == "Disallow: /"
+    assert robots.disallow_rule(text, "other", "http://h/private/x.html") == "Disallow: /private/"
+    assert robots.disallow_rule(text, "other", "http://h/private/open/x.html") is None
+    assert robots.sitemaps_in(text) == ["http://h/sitemap.xml"]
+    kind, locs = robots.sitemap_locs(b'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/'
+                                     b'sitemap/0.9">\n<sitemap><loc> http://h/s1.xml </loc></sitemap></sitemapindex>')
+    assert (kind, locs) == ("sitemapindex", [("http://h/s1.xml", 2)])
+    assert robots.sitemap_locs(b"<html><body>not a sitemap</body></html>") == ("", [])

@@ -20,6 +20,8 @@ of pages.
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import re
 import secrets
@@ -36,14 +38,14 @@ from twisted.internet import defer
 from twisted.internet import error as neterr
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-from crawler import content, documents, extract
+from crawler import content, documents, extract, linkparse, robots
 from crawler.items import Rows
-from crawler.sites import CrawlLimits, SiteSpec
-from crawler.urls import (SKIP_SCHEMES, InvalidURL, directory_prefix, host_of, is_attachment,
-                          looks_like_trap_path, normalize_href, same_site, scheme_of, trap_key)
 from core.models import Outcome
 from core.text import now_iso
 from core.vocabulary import HANWEB_COLUMN, INDEX_NAME
+from crawler.sites import CrawlLimits, SiteSpec
+from crawler.urls import (InvalidURL, canonical, directory_prefix, fragment_of, host_of, is_attachment,
+                          looks_like_trap_path, normalize_href, same_site, skipped_scheme, trap_key)
 
 DISCLOSURE_ANCHORS = ("政府信息公开", "信息公开", "政务公开")
 COLUMN_ANCHORS = [
@@ -61,6 +63,9 @@ MAX_UNPARSED_LISTED = 200
 HEAD_FALLBACK_STATUSES = (400, 403, 405, 501)
 BLOCK_STATUSES = (403, 412, 418, 468, 521, 999)
 MAX_TRAP_VARIANTS = 12
+MAX_ANCHORS = 5000          # ids and <a name>s kept per page for the fragment check
+MAX_SITEMAPS = 50           # sitemaps (and sitemap indexes) read per site
+FORM_OK_STATUSES = (405, 501)   # a form's action that refuses GET/HEAD exists; it is never submitted
 
 
 @dataclass
@@ -81,6 +86,7 @@ class SiteState:
     skipped: set[str] = field(default_factory=set)   # fetched OK, not parsed only for being out of scope
     coverage: dict[str, int] = field(default_factory=dict)   # fetched / parsed / not parsed by reason
     unparsed: dict[str, str] = field(default_factory=dict)   # in-scope URL fetched but not parsed → reason
+    sitemaps: int = 0
 
     @property
     def name(self) -> str:
@@ -153,6 +159,7 @@ class PortalSpider(scrapy.Spider):
         # again costs no Request object (Scrapy's dupefilter would drop it, after building
         # and fingerprinting it), unless it upgrades the URL's scope
         self.requested: dict[str, bool] = {}
+        self.robots_txt: dict[str, str] = {}   # netloc → robots.txt text (crawler.middlewares.RobotsTxtKeeper)
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -168,7 +175,13 @@ class PortalSpider(scrapy.Spider):
     # -- requests ----------------------------------------------------------
     async def start(self):
         for st in self.sites.values():
-            yield self._request(normalize_href(st.config.url, st.config.url), st, kind="home", depth=0)
+            home = normalize_href(st.config.url, st.config.url)
+            yield self._request(home, st, kind="home", depth=0)
+            robots_txt = urljoin(home, "/robots.txt")
+            if self.crawl_cfg.read_sitemaps and not st.robots and robots_txt not in self.requested:
+                # obeying robots.txt, the middleware's fetch is read instead (see _kept_sitemaps)
+                self.requested[robots_txt] = False    # one host's robots.txt and sitemaps are read once a run
+                yield self._source_request(robots_txt, st, self.on_robots)
             if st.disclosure:
                 yield self._request(st.disclosure, st, kind="page", depth=1, from_scope=True)
             for prefix, kind in st.columns.items():
@@ -176,15 +189,15 @@ class PortalSpider(scrapy.Spider):
 
     def _request(self, url: str, st: SiteState, *, kind: str, depth: int, column: str | None = None,
                  from_scope: bool = False, list_date: str | None = None,
-                 parent: str | None = None) -> scrapy.Request:
+                 parent: str | None = None, css: bool = False, form: bool = False) -> scrapy.Request:
         read = kind == "attachment" and same_site(url, st.hosts) and documents.document_kind(url) in documents.READABLE_KINDS
-        head = kind == "resource" or (kind == "attachment" and not read)
+        head = (kind == "resource" and not css) or (kind == "attachment" and not read)
         self.requested[url] = self.requested.get(url, False) or from_scope
         meta = {
             "site": st.name, "kind": kind, "depth": depth, "origin": url, "chain": [],
             "column": column, "from_scope": from_scope, "list_date": list_date, "parent": parent,
             "handle_httpstatus_all": True, "dont_redirect": True, "started": time.monotonic(),
-            "dont_obey_robotstxt": not st.robots or kind in LEAF_KINDS,
+            "dont_obey_robotstxt": not st.robots or kind in LEAF_KINDS, "css": css, "form": form,
         }
         if read:
             # the check and the read are one GET, stopped (not failed) at the cap
@@ -193,11 +206,113 @@ class PortalSpider(scrapy.Spider):
         return scrapy.Request(url, method="HEAD" if head else "GET", callback=self.on_response,
                               errback=self.on_error, meta=meta, priority=_priority(kind, depth))
 
+    def _source_request(self, url: str, st: SiteState, callback, **extra) -> scrapy.Request:
+        """A GET of robots.txt or a sitemap: read for what it says, never judged as a link."""
+        meta = {"site": st.name, "handle_httpstatus_all": True, "dont_redirect": True, "dont_retry": True,
+                "dont_obey_robotstxt": True, **extra}
+        return scrapy.Request(url, callback=callback, errback=self.on_source_error, meta=meta, dont_filter=True,
+                              priority=LEAF_PRIORITY)
+
+    # -- robots.txt and sitemaps -------------------------------------------
+    def on_robots(self, response):
+        """robots.txt read for its ``Sitemap:`` lines (links of robots.txt, so a sitemap it
+        announces that is missing is a broken link); without any, the site root's sitemap.xml
+        is tried (a guess: it is never reported)."""
+        st = self.sites[response.meta["site"]]
+        text = response.text if response.status == 200 and not extract.looks_binary(response.body) else ""
+        yield from self._robots_sitemaps(response.url, st, text)
+
+    def _kept_sitemaps(self, url: str, st: SiteState):
+        """Obeying robots.txt: on a site's first answer, the sitemaps of the robots.txt the
+        middleware fetched for its host (one fetch of robots.txt a host and run)."""
+        robots_txt = urljoin(url, "/robots.txt")
+        text = self.robots_txt.get(urlsplit(url).netloc)
+        if not self.crawl_cfg.read_sitemaps or text is None or robots_txt in self.requested:
+            return
+        self.requested[robots_txt] = False
+        yield from self._robots_sitemaps(robots_txt, st, text)
+
+    def _robots_sitemaps(self, robots_txt: str, st: SiteState, text: str):
+        announced = robots.sitemaps_in(text)
+        if announced:
+            rows = Rows()
+            yield from self._sitemap_links(robots_txt, st, [(url, None) for url in announced], rows)
+            yield rows
+        else:
+            yield self._source_request(urljoin(robots_txt, "/sitemap.xml"), st, self.on_sitemap)
+
+    def _sitemap_links(self, source: str, st: SiteState, locs, rows: Rows):
+        """Link rows (into ``rows``) for the sitemaps robots.txt or a sitemap index lists, and
+        the requests reading them (each with a fetch row of its own)."""
+        for loc, line in locs:
+            raw = extract.RawLink(href=loc, anchor="", tag="sitemap", attr="loc", line=line, hidden=None,
+                                  list_date=None)
+            try:
+                fresh = normalize_href(loc, source) not in self.requested
+            except InvalidURL:
+                fresh = False
+            row, invalid = self._link(raw, source, source, st, 0, None, False)   # its request is not sent:
+            rows.add("links", [row]).add("fetches", [invalid] if isinstance(invalid, dict) else [])
+            if not fresh or st.sitemaps >= MAX_SITEMAPS:                      # the sitemap is read below
+                continue
+            st.sitemaps += 1
+            self.requested[row["target_url"]] = False
+            yield self._source_request(row["target_url"], st, self.on_sitemap, kind="resource", depth=1,
+                                       origin=row["target_url"], chain=[], started=time.monotonic())
+
+    def on_sitemap(self, response):
+        """A sitemap's ``<loc>``s are its links (checked, and crawled when in scope); a sitemap
+        index's are more sitemaps."""
+        meta = response.meta
+        st = self.sites[meta["site"]]
+        body = response.body
+        if body[:2] == b"\x1f\x8b":
+            try:
+                body = gzip.GzipFile(fileobj=io.BytesIO(body)).read(self.crawl_cfg.max_page_size)
+            except (OSError, EOFError):
+                body = b""
+        kind, locs = robots.sitemap_locs(body) if response.status == 200 else ("", [])
+        rows = Rows()
+        if "origin" in meta:   # announced: its fetch is a link check
+            outcome, error = classify_status(response.status, None)
+            rows.add("fetches", [self._fetch_row(meta, st, method="GET", status=response.status, outcome=outcome,
+                                                 error=error, final_url=response.url, size=len(response.body))])
+        requests = []
+        if kind == "sitemapindex":
+            requests = list(self._sitemap_links(response.url, st, locs, rows))
+        for loc, line in locs if kind == "urlset" else ():
+            raw = extract.RawLink(href=loc, anchor="", tag="sitemap", attr="loc", line=line, hidden=None,
+                                  list_date=None)
+            row, follow = self._link(raw, response.url, response.url, st, 1, None, False)
+            rows.add("links", [row])
+            if isinstance(follow, scrapy.Request):
+                requests.append(follow)
+            elif follow is not None:
+                rows.add("fetches", [follow])
+        yield rows
+        yield from requests
+
+    def on_source_error(self, failure):
+        meta = failure.request.meta
+        st = self.sites[meta["site"]]
+        if "origin" in meta:   # an announced sitemap that cannot be read
+            outcome, error = classify_failure(failure)
+            yield Rows.of("fetches", [self._fetch_row(meta, st, method="GET", status=None, outcome=outcome,
+                                                      error=error, final_url=failure.request.url)])
+
+    def _robots_excluded_row(self, st: SiteState, home_meta: dict, rule: str | None) -> Rows:
+        error = f"robots.txt 不允许检查首页（{rule}），未检查" if rule else "robots.txt 不允许检查首页，未检查"
+        return Rows.of("fetches", [self._fetch_row(home_meta, st, method="GET", status=None,
+                                                   outcome=Outcome.EXCLUDED, error=error,
+                                                   final_url=home_meta["origin"])])
+
     # -- responses ---------------------------------------------------------
     def on_response(self, response):
         meta = response.meta
         st = self.sites[meta["site"]]
         status = response.status
+        if meta["kind"] == "home" and not meta["chain"]:
+            yield from self._kept_sitemaps(meta["origin"], st)
         if 300 <= status < 400 and response.headers.get("Location"):
             yield from self._follow_redirect(response, st)
             return
@@ -225,14 +340,23 @@ class PortalSpider(scrapy.Spider):
         if meta.get("list_of"):
             yield from self._parse_list_data(response, st, outcome)
             return
+        if meta.get("form") and status in FORM_OK_STATUSES:
+            outcome, error = Outcome.OK, f"HTTP {status}：表单地址存在（只检查地址，不提交表单）"
+        anchors = None
         if tree is not None and outcome is Outcome.OK:
+            if meta["kind"] not in ("probe", "attachment", "resource"):
+                redirect = linkparse.client_redirect(tree)
+                if redirect is not None and (follow := self._client_redirect(response, st, tree, *redirect)):
+                    yield follow
+                    return
             visible = extract.visible_text(tree)
+            anchors = json.dumps(sorted(linkparse.anchors(tree))[:MAX_ANCHORS], ensure_ascii=False)
         final_url = response.url
         rows = Rows()
         if not meta.get("reparse"):   # a scope upgrade's second fetch: the first one is recorded
             row = self._fetch_row(meta, st, method=request.method, status=status, outcome=outcome, error=error,
                                   final_url=final_url, ctype=ctype, title=title, heading=heading,
-                                  size=_content_length(response), visible=visible)
+                                  size=_content_length(response), visible=visible, anchors=anchors)
             if binary:
                 row["error"] = "以 text/html 返回的二进制内容"
             rows.add("fetches", [row])
@@ -244,6 +368,8 @@ class PortalSpider(scrapy.Spider):
                 follow.extend(self._maybe_probe(final_url, st, meta["kind"]))
             if self._should_parse(final_url, st, meta):
                 follow.extend(self._parse_page(response, st, tree, text, charset, title, heading, rows))
+        elif meta.get("css") and outcome is Outcome.OK and body and same_site(final_url, st.hosts):
+            follow.extend(self._parse_css(response, st, rows))
         elif outcome is Outcome.OK and self._in_scope_page(final_url, st, meta):
             st.count("fetched")
             st.not_parsed(meta["origin"], "non-HTML" if tree is None and (binary or not htmlish) else "error")
@@ -251,11 +377,27 @@ class PortalSpider(scrapy.Spider):
         yield from follow
 
     def _follow_redirect(self, response, st: SiteState):
-        meta = response.meta
         location = response.headers["Location"].decode("latin-1")
-        chain = [*meta["chain"], {"url": response.url, "status": response.status}]
+        yield from self._follow(response, st, location, response.url, {"url": response.url, "status": response.status})
+
+    def _client_redirect(self, response, st: SiteState, tree, how: str, href: str):
+        """The request following a page's ``<meta http-equiv=refresh>`` or ``location = …``
+        one-liner as a redirect hop (a browser never shows the page), or None when it
+        points back at the page itself (a page refreshing itself is a page)."""
+        base = _base_url(response.url, tree)
         try:
-            target = normalize_href(location, response.url)
+            if normalize_href(href, base) == canonical(response.url):
+                return None
+        except InvalidURL:
+            pass
+        return next(iter(self._follow(response, st, href, base,
+                                      {"url": response.url, "status": response.status, "via": how})), None)
+
+    def _follow(self, response, st: SiteState, location: str, base: str, hop: dict):
+        meta = response.meta
+        chain = [*meta["chain"], hop]
+        try:
+            target = normalize_href(location, base)
         except InvalidURL as exc:
             yield Rows.of("fetches", [self._fetch_row({**meta, "chain": chain}, st, method=response.request.method,
                                                    status=response.status, outcome=Outcome.HTTP_ERROR,
@@ -278,6 +420,12 @@ class PortalSpider(scrapy.Spider):
         meta = request.meta
         st = self.sites[meta["site"]]
         outcome, error = classify_failure(failure)
+        if outcome is Outcome.EXCLUDED and meta["kind"] == "home" and failure.check(IgnoreRequest):
+            text = self.robots_txt.get(urlsplit(request.url).netloc) or ""
+            agent = request.headers.get("User-Agent", b"").decode("latin-1")
+            yield self._robots_excluded_row(st, meta, robots.disallow_rule(text, agent, request.url))
+            yield from self._kept_sitemaps(request.url, st)
+            return
         if request.method == "HEAD" and outcome in (Outcome.RESET, Outcome.ERROR) and not meta.get("head_fallback"):
             yield request.replace(method="GET", headers={"Range": "bytes=0-1023"}, dont_filter=True,
                                   meta={**_own_meta(meta), "head_fallback": True})
@@ -346,17 +494,14 @@ class PortalSpider(scrapy.Spider):
         meta = response.meta
         depth = meta["depth"]
         page_url = meta["origin"]
-        base = response.url
-        base_el = tree.find(".//base[@href]")
-        if base_el is not None:
-            base = urljoin(base, base_el.get("href"))
+        base = _base_url(response.url, tree)
         st.pages += 1
         st.count("parsed")
         self.crawler.stats.inc_value(f"portal_audit/site/{st.name}/pages")
         list_date, upgraded_column, _ = st.upgraded.get(page_url, (meta.get("list_date"), meta["column"], None))
         # a frame (the 信息公开目录 in an <iframe>) is part of the page that shows it
         scope_url = meta.get("frame_of") or page_url
-        raw_links = list(extract.iter_links(tree, self.reference_date))
+        raw_links = list(extract.iter_links(tree, self.reference_date, text))
         raw_links += extract.record_links(extract.datastore_records(text), self.reference_date)
         if depth == 0:
             self._discover(st, raw_links, base, home=True)
@@ -381,7 +526,7 @@ class PortalSpider(scrapy.Spider):
             # pages a pager script announces, and frames, sit at the page's own depth
             same_depth = raw.tag == "script" or raw.tag in FRAME_TAGS
             row, follow = self._link(raw, base, page_url, st, depth - same_depth, column,
-                                     child_scope or raw.tag == "script")
+                                     child_scope or raw.tag == "script", charset)
             link_rows.append(row)
             dated += bool(raw.list_date)
             if isinstance(follow, scrapy.Request):
@@ -421,23 +566,25 @@ class PortalSpider(scrapy.Spider):
         return None
 
     def _link(self, raw, base: str, page_url: str, st: SiteState, depth: int, column: str | None,
-              child_scope: bool) -> tuple[dict, scrapy.Request | dict | None]:
+              child_scope: bool, charset: str | None = None) -> tuple[dict, scrapy.Request | dict | None]:
         """The link row for ``raw`` and what follows from it: a request, a fetch row
-        (for an invalid URL, recorded without any traffic) or nothing."""
+        (for an invalid URL, recorded without any traffic) or nothing; ``charset`` is the
+        page's (a browser encodes a link's query in it)."""
         href = raw.href.strip()
-        scheme = scheme_of(href)
+        skipped = skipped_scheme(href)
         row = {"site": st.name, "source_url": page_url, "raw_href": href[:1000], "anchor": raw.anchor,
                "tag": raw.tag, "attr": raw.attr, "line": raw.line, "hidden": int(bool(raw.hidden)),
-               "hidden_reason": raw.hidden, "list_date": raw.list_date}
-        if scheme in SKIP_SCHEMES or href.startswith("#") or not href:
-            row.update(target_url=href[:1000] or "(空)", kind=scheme or "anchor")
+               "hidden_reason": raw.hidden, "list_date": raw.list_date,
+               "fragment": fragment_of(href, base) if "#" in href and not skipped else None}
+        if skipped or href.startswith("#") or not href:
+            row.update(target_url=href[:1000] or "(空)", kind=skipped or "anchor")
             return row, None
         try:
-            target = normalize_href(href, base)
+            target = normalize_href(href, base, charset)
         except InvalidURL as exc:
             row.update(target_url=href[:1000], kind="invalid")
             return row, self._invalid_row(st, href, str(exc), depth + 1)
-        if raw.tag == "img":
+        if raw.resource or raw.form:
             kind = "resource"
         elif is_attachment(target):
             kind = "attachment"
@@ -446,14 +593,21 @@ class PortalSpider(scrapy.Spider):
         else:
             kind = "external"
         row.update(target_url=target, kind=kind)
+        if target.startswith("ftp:"):
+            if target in self.requested:
+                return row, None
+            self.requested[target] = False
+            return row, self._unfetched_row(st, target, kind, depth + 1, Outcome.ERROR,
+                                            "FTP 链接未检查（本工具只检查 HTTP/HTTPS），请人工核实")
         if target in self.requested:
             if kind == "page" and child_scope:
                 return row, self._upgrade(st, target, depth + 1, page_url, column, raw.list_date)
             return row, None
         if kind == "external" and not self.crawl_cfg.check_external:
             return row, None
+        css = kind == "resource" and (raw.css or urlsplit(target).path.lower().endswith(".css"))
         request = self._request(target, st, kind=kind, depth=depth + 1, column=column, from_scope=child_scope,
-                                list_date=raw.list_date, parent=page_url)
+                                list_date=raw.list_date, parent=page_url, css=css, form=raw.form)
         if target == st.disclosure:
             request = request.replace(priority=LEAF_PRIORITY + 1)  # parse the disclosure page early: it defines the scope
         return row, request
@@ -497,6 +651,22 @@ class PortalSpider(scrapy.Spider):
         yield rows
         yield from requests
 
+    def _parse_css(self, response, st: SiteState, rows: Rows):
+        """A same-site style sheet's ``url()``s and ``@import``s are its links (checked;
+        imported sheets are read in turn); yields their requests."""
+        meta = response.meta
+        css, _ = extract.decode_html(response.body, _header_charset(
+            response.headers.get("Content-Type", b"").decode("latin-1").lower()))
+        for attr, href, offset in linkparse.css_urls(css):
+            raw = extract.RawLink(href=href, anchor="", tag="css", attr=attr, line=css.count("\n", 0, offset) + 1,
+                                  hidden=None, list_date=None, resource=True, css=attr == "import")
+            row, follow = self._link(raw, response.url, meta["origin"], st, meta["depth"], None, False)
+            rows.add("links", [row])
+            if isinstance(follow, scrapy.Request):
+                yield follow
+            elif follow is not None:
+                rows.add("fetches", [follow])
+
     def _attachment_text(self, response, st: SiteState) -> list[dict]:
         """The text of a same-site XLSX/DOCX/PDF read by its check's GET (none when the
         download stopped at the cap or the final URL left the site)."""
@@ -521,12 +691,16 @@ class PortalSpider(scrapy.Spider):
                 raise StopDownload(fail=False)
 
     def _invalid_row(self, st: SiteState, href: str, error: str, depth: int) -> dict:
+        return self._unfetched_row(st, href[:1000], "invalid", depth, Outcome.INVALID_URL, error)
+
+    def _unfetched_row(self, st: SiteState, url: str, kind: str, depth: int, outcome: Outcome, error: str) -> dict:
+        """The fetch row of a link judged without any traffic (an invalid URL, an FTP link)."""
         st.problems += 1
-        return {"site": st.name, "url": href[:1000], "host": None, "kind": "invalid", "depth": depth,
-               "method": None, "status": None, "outcome": Outcome.INVALID_URL.value, "error": error,
+        return {"site": st.name, "url": url, "host": host_of(url) if kind != "invalid" else None, "kind": kind,
+               "depth": depth, "method": None, "status": None, "outcome": outcome.value, "error": error,
                "attempts": 0, "elapsed": 0.0, "redirects_json": "[]", "final_url": None,
                "content_type": None, "title": None, "heading": None, "size": None, "text_hash": None,
-               "notfound_text": 0, "fetched_at": now_iso()}
+               "notfound_text": 0, "anchors": None, "fetched_at": now_iso()}
 
     def _discover(self, st: SiteState, raw_links, base: str, home: bool) -> None:
         """Find the disclosure column (on the home page) and sub-columns by anchor text."""
@@ -568,7 +742,7 @@ class PortalSpider(scrapy.Spider):
 
     # -- rows ----------------------------------------------------------------
     def _fetch_row(self, meta, st: SiteState, *, method, status, outcome: Outcome, error, final_url,
-                   ctype=None, title="", heading="", size=None, visible="") -> dict:
+                   ctype=None, title="", heading="", size=None, visible="", anchors=None) -> dict:
         st.fetches += 1
         if outcome.is_broken or outcome is Outcome.REDIRECT_LOOP:
             st.problems += 1
@@ -584,7 +758,7 @@ class PortalSpider(scrapy.Spider):
             "content_type": ctype, "title": title, "heading": heading, "size": size,
             "text_hash": extract.text_hash(visible) if visible else None,
             "notfound_text": int(bool(visible) and extract.says_not_found(title, visible)),
-            "fetched_at": now_iso(),
+            "anchors": anchors, "fetched_at": now_iso(),
         }
 
 
@@ -613,6 +787,10 @@ def classify_status(status: int, tree) -> tuple[Outcome, str | None]:
         return Outcome.RATE_LIMITED, "HTTP 429，访问频率受限"
     if status >= 400:
         return Outcome.HTTP_ERROR, f"HTTP {status}"
+    if status < 200:
+        return Outcome.ERROR, f"HTTP {status}：只有临时响应，无法判定"
+    if 300 <= status < 400:
+        return Outcome.ERROR, f"HTTP {status}：跳转缺少 Location，无法判定"
     return Outcome.ERROR, f"HTTP {status}"
 
 
@@ -652,8 +830,8 @@ def _priority(kind: str, depth: int) -> int:
 
 OWN_META_KEYS = ("site", "kind", "depth", "origin", "chain", "column", "from_scope", "list_date", "parent",
                  "handle_httpstatus_all", "dont_redirect", "started", "dont_obey_robotstxt", "dont_retry",
-                 "head_fallback", "read_cap", "download_maxsize", "download_warnsize", "reparse", "frame_of",
-                 "list_of", "list_scope", "page_no")
+                 "head_fallback", "read_cap", "download_maxsize", "download_warnsize", "css", "form", "reparse",
+                 "frame_of", "list_of", "list_scope", "page_no")
 
 
 def _own_meta(meta) -> dict:
@@ -665,6 +843,12 @@ def _is_list_name(path: str) -> bool:
     """A directory or a list file name (index.html, list_zw_wj_2.shtml …)."""
     base = path.rsplit("/", 1)[-1]
     return not base or bool(INDEX_NAME.match(base))
+
+
+def _base_url(url: str, tree) -> str:
+    """The URL a page's relative links resolve against: its ``<base href>``, else its own."""
+    base_el = tree.find(".//base[@href]")
+    return urljoin(url, base_el.get("href")) if base_el is not None else url
 
 
 def _header_charset(ctype: str) -> str | None:
