@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install system-deps demo test bench clean
+.PHONY: install system-deps demo test bench bench-tools clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ test: install system-deps
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# the other crawlers of `bench/scale.py race`, kept out of the project's venv: linkinator (npm)
+# and LinkChecker (pip, a venv of its own), both under bench/.tools/ (git-ignored)
+bench-tools:
+	npm install --silent --prefix bench/.tools linkinator@8
+	$(PYTHON) -m venv bench/.tools/venv && bench/.tools/venv/bin/pip install -q linkchecker
 
 clean:
 	rm -rf $(VENV) out .portal-audit .pytest_cache *.egg-info

@@ -49,7 +49,7 @@ PYTHON = sys.executable
 CLI = str(Path(PYTHON).with_name("portal-audit"))
 
 AUDIT_DATE = "2024-06-30"
-CRAWL = {"concurrency": 16, "per_host_concurrency": 4, "timeout": 10, "retries": 1}
+CRAWL = {"concurrency": 16, "per_host_concurrency": 4, "timeout": 10, "retries": 1, "per_host_rate": 0}
 # The depth cap is a trap guard. Under Scrapy's default LIFO order the bench portal's
 # prev/next article chains are discovered at depths far beyond the default 8, and the
 # bare spider has no depth cap: lift it so that both sides parse the same pages.
@@ -65,14 +65,14 @@ TARGET_CONTENT_PCT = 20.0
 
 # -- the portal server, in its own process -------------------------------------------
 
-def _server_main(pages: int, conn) -> None:
+def _server_main(pages: int, conn, serve_kw: dict | None = None) -> None:
     """Child process: build and serve the bench portal; answer 'stats' and 'stop'."""
     sys.path.insert(0, str(ROOT))
     from portal_audit.sample import build_portal, serve
 
     t0 = time.perf_counter()
     portal = build_portal(kind="bench", pages=pages)
-    srv = serve(portal, hosts=("127.0.0.1",), port=0)
+    srv = serve(portal, hosts=("127.0.0.1",), port=0, **(serve_kw or {}))
     built = time.perf_counter() - t0
     lock = threading.Lock()
     st = {"first": None, "last": None, "requests": 0, "by_method": defaultdict(int)}
@@ -103,6 +103,10 @@ def _server_main(pages: int, conn) -> None:
                 conn.send({"first": st["first"], "last": st["last"], "requests": st["requests"],
                            "by_method": dict(st["by_method"]), "cpu_s": cpu.user + cpu.system,
                            "rss_mb": psutil.Process().memory_info().rss / 2**20})
+        elif isinstance(cmd, tuple) and cmd[0] == "edit":   # ("edit", [path, …], html): pages changed
+            for path in cmd[1]:
+                srv.edit(path, cmd[2])
+            conn.send({"edited": len(cmd[1]), "refused": srv.refused})
         elif cmd == "stop":
             srv.stop()
             conn.send("stopped")
@@ -110,16 +114,20 @@ def _server_main(pages: int, conn) -> None:
 
 
 class PortalServer:
-    def __init__(self, pages: int):
+    def __init__(self, pages: int, **serve_kw):
         ctx = mp.get_context("spawn")
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_server_main, args=(pages, child), daemon=True)
+        self.proc = ctx.Process(target=_server_main, args=(pages, child, serve_kw), daemon=True)
         self.proc.start()
         if not self.conn.poll(120):
             self.close()
             raise RuntimeError("the bench portal server did not start within 120 s")
         self.info = self.conn.recv()
         self.base_url = self.info["base_url"]
+
+    def edit(self, paths: list[str], html: str) -> dict:
+        self.conn.send(("edit", paths, html))
+        return self.conn.recv()
 
     def stats(self) -> dict:
         self.conn.send("stats")
@@ -164,13 +172,16 @@ def measured(cmd: list[str], *, cwd: Path, log: Path, timeout: float, profile: P
                                    stderr=subprocess.DEVNULL)
         ps = psutil.Process(proc.pid)
         timed_out = False
+        per_process: dict[int, float] = {}   # pid → peak RSS MB of that process alone
         while proc.poll() is None:
             rss = cpu = 0.0
             try:
                 for p in [ps, *ps.children(recursive=True)]:
                     try:
                         with p.oneshot():
-                            rss += p.memory_info().rss
+                            one = p.memory_info().rss
+                            rss += one
+                            per_process[p.pid] = max(per_process.get(p.pid, 0.0), one / 2**20)
                             t = p.cpu_times()
                             cpu += t.user + t.system + t.children_user + t.children_system
                     except psutil.Error:
@@ -190,7 +201,8 @@ def measured(cmd: list[str], *, cwd: Path, log: Path, timeout: float, profile: P
     after = os.times()
     cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
     return {"returncode": proc.returncode, "wall_s": wall, "timed_out": timed_out,
-            "peak_rss_mb": max((s[2] for s in samples), default=float("nan")), "cpu_s": cpu, "samples": samples}
+            "peak_rss_mb": max((s[2] for s in samples), default=float("nan")), "cpu_s": cpu, "samples": samples,
+            "peak_rss_per_process_mb": sorted(per_process.values(), reverse=True)}
 
 
 def cpu_between(samples, t0: float, t1: float) -> float:

@@ -21,6 +21,11 @@ class Rows:
     def of(cls, table: str, rows: list[dict[str, Any]]) -> "Rows":
         return cls({table: rows})
 
+    def merge(self, other: "Rows") -> "Rows":
+        for table, rows in other.tables.items():
+            self.add(table, rows)
+        return self
+
     def add(self, table: str, rows: list[dict[str, Any]]) -> "Rows":
         if rows:
             self.tables.setdefault(table, []).extend(rows)

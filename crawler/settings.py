@@ -70,8 +70,10 @@ PORTAL_AUDIT_BATCH = 500
 PORTAL_AUDIT_PROGRESS_INTERVAL = 2.0
 
 
-def from_config(cfg, *, run_id: int, store_path: str, progress: bool = True, progress_file: str | None = None) -> dict:
-    """Scrapy settings for one run of ``cfg`` (``progress_file``: see :mod:`crawler.extensions`)."""
+def from_config(cfg, *, run_id: int, store_path: str, progress: bool = True, progress_file: str | None = None,
+                previous: dict | None = None) -> dict:
+    """Scrapy settings for one run of ``cfg`` (``progress_file``: see :mod:`crawler.extensions`;
+    ``previous``: see :mod:`crawler.previous`)."""
     crawl = cfg.crawl
     settings = {name: value for name, value in globals().items() if name.isupper() and not name.startswith("_")}
     settings.update(
@@ -79,7 +81,9 @@ def from_config(cfg, *, run_id: int, store_path: str, progress: bool = True, pro
         ROBOTSTXT_OBEY=crawl.respect_robots or any(s.respect_robots for s in cfg.sites),
         CONCURRENT_REQUESTS=crawl.concurrency,
         CONCURRENT_REQUESTS_PER_DOMAIN=crawl.per_host_concurrency,
-        DOWNLOAD_DELAY=crawl.download_delay,
+        # crawl.per_host_rate: Scrapy's per-host slot starts one request per delay, never sooner
+        DOWNLOAD_DELAY=max(crawl.download_delay, 1.0 / crawl.per_host_rate if crawl.per_host_rate > 0 else 0.0),
+        RANDOMIZE_DOWNLOAD_DELAY=False,
         AUTOTHROTTLE_ENABLED=crawl.autothrottle,
         AUTOTHROTTLE_TARGET_CONCURRENCY=float(crawl.per_host_concurrency),
         DOWNLOAD_TIMEOUT=crawl.timeout,
@@ -95,6 +99,8 @@ def from_config(cfg, *, run_id: int, store_path: str, progress: bool = True, pro
     )
     if progress_file:
         settings["PORTAL_AUDIT_PROGRESS_FILE"] = progress_file
+    if previous:
+        settings["PORTAL_AUDIT_PREVIOUS"] = previous
     if not progress:
         settings["EXTENSIONS"] = {**EXTENSIONS, "crawler.extensions.Progress": None}
     return settings

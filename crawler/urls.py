@@ -30,7 +30,7 @@ class InvalidURL(ValueError):
     pass
 
 
-def normalize_href(href: str, base: str) -> str:
+def normalize_href(href: str, base: str, encoding: str | None = None) -> str:
     """Resolve an href found on ``base`` into an absolute, canonical, fetchable URL.
 
     Parsing follows the WHATWG URL standard (``ada-url``), as browsers do: hosts are
@@ -39,7 +39,9 @@ def normalize_href(href: str, base: str) -> str:
     GBK value, stays as it is; ``%FF`` and ``%FC`` stay distinct); a path's ``//`` stays.
     Before that, surrounding white space (ASCII and full-width) is stripped and full-width
     ASCII in the scheme and host folded. The canonical form then drops the fragment and
-    session ids and sorts the query (see :func:`canonical`). Raises :class:`InvalidURL`
+    session ids and sorts the query (see :func:`canonical`). As in a browser, the non-ASCII
+    characters of the query are encoded in the page's ``encoding`` (on a GBK page
+    ``?kw=公开`` is ``?kw=%B9%AB%BF%AA``), the rest of the URL in UTF-8. Raises :class:`InvalidURL`
     when no visitor could follow it: not a URL, a ``file:`` link, a scheme typo
     (``https;//``, ``htp://``), ``http:`` without ``//``, or a host that is not a hostname.
     """
@@ -50,11 +52,27 @@ def normalize_href(href: str, base: str) -> str:
     typo = scheme_typo(raw)
     if typo:
         raise InvalidURL(typo)
+    if encoding and encoding not in ("utf-8", "utf8") and "?" in raw and not raw.isascii():
+        raw = _encode_query(raw, encoding)
     try:
         absolute = join_url(base, raw)
     except ValueError:
         raise InvalidURL(_why_invalid(raw)) from None
     return canonical(absolute)
+
+
+def _encode_query(raw: str, encoding: str) -> str:
+    """The href with the non-ASCII characters of its query percent-encoded in ``encoding``
+    (a character it cannot encode as ``&#N;``, as browsers do)."""
+    head, _, rest = raw.partition("?")
+    query, hash_, fragment = rest.partition("#")
+    try:
+        "".encode(encoding)
+    except LookupError:
+        return raw
+    encoded = "".join(c if c.isascii() else "".join(f"%{b:02X}" for b in c.encode(encoding, "xmlcharrefreplace"))
+                      for c in query)
+    return f"{head}?{encoded}{hash_}{fragment}"
 
 
 _AUTHORITY = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#]*)")

@@ -45,6 +45,7 @@ class CrawlConfig:
     concurrency: int = 16
     per_host_concurrency: int = 4
     download_delay: float = 0.0
+    per_host_rate: float = 2.0          # requests per second per host (0: no limit), each process
     autothrottle: bool = False
     timeout: float = 15.0
     retries: int = 2
@@ -58,6 +59,8 @@ class CrawlConfig:
     max_redirects: int = 10
     check_external: bool = True
     read_sitemaps: bool = True
+    incremental: bool = True            # conditional requests and cached checks from the previous run
+    recheck_after: float = 7.0          # days a successful external/attachment check is taken over
 
 
 @dataclass(frozen=True)

@@ -69,11 +69,13 @@ def check_settings(cfg: Config) -> CheckSettings:
                          options={k: dict(v) for k, v in c.options.items()})
 
 
-def crawler_process(cfg: Config, run_id: int, store_path: str, progress: bool, progress_file: str | None = None):
+def crawler_process(cfg: Config, run_id: int, store_path: str, progress: bool, progress_file: str | None = None,
+                    previous: dict | None = None):
     """A Scrapy CrawlerProcess for one run of ``cfg``, with Scrapy's noisy loggers quietened
     (Scrapy's own logging set-up, done by the constructor, resets them)."""
     process = CrawlerProcess(crawler_settings.from_config(cfg, run_id=run_id, store_path=store_path,
-                                                          progress=progress, progress_file=progress_file))
+                                                          progress=progress, progress_file=progress_file,
+                                                          previous=previous))
     if not logging.getLogger().isEnabledFor(logging.INFO):
         for noisy in QUIET_LOGGERS:
             logging.getLogger(noisy).setLevel(logging.CRITICAL)
@@ -86,19 +88,34 @@ def processes_for(cfg: Config) -> int:
     return max(1, min(wanted, len(cfg.sites)))
 
 
+def previous_run(cfg: Config, run_id: int, store_path: str) -> dict | None:
+    """What an incremental run starts from (see :mod:`crawler.previous`): the latest completed
+    audit run before ``run_id``; None when ``crawl.incremental`` is off or there is none."""
+    if not cfg.crawl.incremental:
+        return None
+    store = Store(store_path)
+    try:
+        prev = store.scalar("SELECT MAX(id) FROM runs WHERE kind = 'audit' AND status = ? AND id < ?",
+                            (RunStatus.COMPLETED, run_id))
+    finally:
+        store.close()
+    return {"store": store_path, "run_id": prev, "recheck_after": cfg.crawl.recheck_after * 86400} if prev else None
+
+
 def gather(cfg: Config, run_id: int, store_path: str, progress: bool = True) -> str:
     """Crawl every site of ``cfg`` into the store; returns the run status."""
     n = processes_for(cfg)
+    previous = previous_run(cfg, run_id, store_path)
     if n == 1:
-        return _gather_here(cfg, run_id, store_path, progress)
-    return _gather_parallel(cfg, run_id, store_path, n, progress)
+        return _gather_here(cfg, run_id, store_path, progress, previous=previous)
+    return _gather_parallel(cfg, run_id, store_path, n, progress, previous)
 
 
 def _gather_here(cfg: Config, run_id: int, store_path: str, progress: bool,
-                 progress_file: str | None = None) -> str:
+                 progress_file: str | None = None, previous: dict | None = None) -> str:
     """The crawl of ``cfg``'s sites in this process (its run_sites rows included)."""
 
-    process = crawler_process(cfg, run_id, store_path, progress, progress_file)
+    process = crawler_process(cfg, run_id, store_path, progress, progress_file, previous)
     crawler = process.create_crawler(PortalSpider)
     process.crawl(crawler, sites=[SiteSpec.of(s) for s in cfg.sites], crawl=CrawlLimits.of(cfg.crawl),
                   reference_date=cfg.audit_date)
@@ -124,7 +141,7 @@ def _gather_here(cfg: Config, run_id: int, store_path: str, progress: bool,
 EXIT_INTERRUPTED = 3   # a crawl process's exit code when its crawl did not finish
 
 
-def _crawl_process_main(cfg: Config, run_id: int, part: str, progress: bool) -> None:
+def _crawl_process_main(cfg: Config, run_id: int, part: str, progress: bool, previous: dict | None) -> None:
     """A crawl process: its share of the sites into its own store file ``part``.
 
     It leaves the terminal's process group, so that a Ctrl-C reaches only the parent,
@@ -132,11 +149,13 @@ def _crawl_process_main(cfg: Config, run_id: int, part: str, progress: bool) -> 
     uncleanly)."""
     os.setpgrp()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    status = _gather_here(cfg, run_id, part, progress, progress_file=f"{part}.progress" if progress else None)
+    status = _gather_here(cfg, run_id, part, progress, progress_file=f"{part}.progress" if progress else None,
+                          previous=previous)
     sys.exit(0 if status == RunStatus.COMPLETED else EXIT_INTERRUPTED)
 
 
-def _gather_parallel(cfg: Config, run_id: int, store_path: str, n: int, progress: bool) -> str:
+def _gather_parallel(cfg: Config, run_id: int, store_path: str, n: int, progress: bool,
+                     previous: dict | None) -> str:
     ctx = multiprocessing.get_context("spawn")
     parts = [f"{store_path}.run{run_id}.part{i}" for i in range(n)]
     for part in parts:
@@ -144,7 +163,7 @@ def _gather_parallel(cfg: Config, run_id: int, store_path: str, n: int, progress
     procs = []
     for i, part in enumerate(parts):
         share = dataclasses.replace(cfg, sites=cfg.sites[i::n])   # round robin: a site is never split
-        proc = ctx.Process(target=_crawl_process_main, args=(share, run_id, part, progress),
+        proc = ctx.Process(target=_crawl_process_main, args=(share, run_id, part, progress, previous),
                            name=f"portal-audit-crawl-{i + 1}")
         proc.start()
         procs.append(proc)

@@ -153,12 +153,14 @@ class Store:
 
     def attach_document_texts(self, run_id: int, max_text: int = 200_000) -> None:
         """Append to each article's main text the text read from the PDF/DOCX that carries it
-        (``pages.document_url``; the attachment was read once, into ``attachment_texts``)."""
+        (``pages.document_url``; the attachment was read once, into ``attachment_texts``). A
+        page carried from a previous run (a 304) has it already."""
         with self.transaction():
             self.db.execute(
                 "UPDATE pages SET main_text = substr(trim(coalesce(main_text, '') || ' ' || (SELECT a.text FROM"
                 " attachment_texts a WHERE a.run_id = pages.run_id AND a.url = pages.document_url)), 1, ?)"
-                " WHERE run_id = ? AND document_url IN (SELECT url FROM attachment_texts WHERE run_id = ?)",
+                " WHERE run_id = ? AND carried_from IS NULL"
+                " AND document_url IN (SELECT url FROM attachment_texts WHERE run_id = ?)",
                 (max_text, run_id, run_id))
 
     # -- findings ---------------------------------------------------------

@@ -348,4 +348,24 @@ def m006_fragments(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = [m001_initial, m002_ipv6, m003_history, m004_attachment_texts, m005_requests, m006_fragments]
+def m007_incremental(db: sqlite3.Connection) -> None:
+    """Incremental runs (crawler/previous.py): each fetch's validators (``etag``,
+    ``last_modified``), when its verdict was last verified by a request (``verified_at``),
+    whether the page answered 304 (``not_modified``) or the verdict was taken from the previous
+    run without a request (``cached``); a page carried from a previous run's facts
+    (``carried_from``) and the base URL its links were resolved against (``base_url``)."""
+    _script(db,
+        """
+        ALTER TABLE fetches ADD COLUMN etag TEXT;
+        ALTER TABLE fetches ADD COLUMN last_modified TEXT;
+        ALTER TABLE fetches ADD COLUMN verified_at TEXT;
+        ALTER TABLE fetches ADD COLUMN not_modified INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE fetches ADD COLUMN cached INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE pages ADD COLUMN carried_from INTEGER;
+        ALTER TABLE pages ADD COLUMN base_url TEXT
+        """
+    )
+
+
+MIGRATIONS = [m001_initial, m002_ipv6, m003_history, m004_attachment_texts, m005_requests, m006_fragments,
+              m007_incremental]

@@ -27,7 +27,7 @@ def write_config(path: Path, sites: list[tuple[str, str]], *, store: Path, extra
     lines = [
         f"audit_date: {AUDIT_DATE}",
         f"store: {{path: '{store}'}}",
-        "crawl: {timeout: 4, retries: 1, retry_backoff: 0.2, max_page_size: 1MB, concurrency: 16}",
+        "crawl: {timeout: 4, retries: 1, retry_backoff: 0.2, max_page_size: 1MB, concurrency: 16, per_host_rate: 0}",
         "sites:",
         *[f"  - {{name: '{name}', url: '{url}'}}" for name, url in sites],
         extra,

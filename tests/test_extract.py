@@ -140,6 +140,12 @@ def test_not_found_and_waf_pages():
     assert not extract.is_waf_page("403 Forbidden", "You don't have permission")
 
 
+def test_a_query_is_encoded_in_the_page_charset_as_browsers_do():
+    assert normalize_href("s.jsp?kw=公开#段", BASE, "gb18030") == "http://127.0.0.1:8000/xxgk/zcwj/s.jsp?kw=%B9%AB%BF%AA"
+    assert normalize_href("文件/s.jsp?kw=公开", BASE, "utf-8").endswith("/%E6%96%87%E4%BB%B6/s.jsp?kw=%E5%85%AC%E5%BC%80")
+    assert normalize_href("文件/s.jsp?kw=公开", BASE, "gb18030").endswith("/%E6%96%87%E4%BB%B6/s.jsp?kw=%B9%AB%BF%AA")
+
+
 def test_skipped_schemes_and_scheme_typos():
     assert [skipped_scheme(h) for h in ("mailto:a@b.cn", "dns://x", "clsid:1", "weixin://x")] == [
         "mailto", "dns", "clsid", "weixin"]

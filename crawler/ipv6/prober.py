@@ -72,7 +72,7 @@ class Prober:
     """Fetches pages over IPv6 at pinned addresses, with retries and redirects."""
 
     def __init__(self, dns: Dns, *, allow_nonglobal: bool, timeout: float, retries: int, backoff: float,
-                 user_agent: str, max_redirects: int, max_body: int, per_host: int):
+                 user_agent: str, max_redirects: int, max_body: int, per_host: int, per_host_rate: float = 0.0):
         self.dns = dns
         self.allow_nonglobal = allow_nonglobal
         self.timeout = timeout
@@ -84,6 +84,10 @@ class Prober:
         self.per_host = max(1, per_host)
         self._host_slots: dict[str, threading.Semaphore] = defaultdict(lambda: threading.Semaphore(self.per_host))
         self._slots_lock = threading.Lock()
+        # requests per second per host (0: no limit), as in the crawl: the next request to a host
+        # starts no earlier than 1/rate after the previous one
+        self.interval = 1.0 / per_host_rate if per_host_rate > 0 else 0.0
+        self._next_start: dict[str, float] = {}
         self.sent: list[dict[str, Any]] = []   # one row per request sent (the store's ``requests``)
 
     def usable(self, host: str) -> tuple[list[str], DnsAnswer]:
@@ -171,6 +175,7 @@ class Prober:
         host = parts.hostname or ""
         slot = self._slot(host)
         with slot:
+            self._pace(host)
             conn = cls(host, port, address, self.timeout)
             sent = {"url": url, "host": host, "method": method, "purpose": "ipv6", "retry": 0, "status": None,
                     "error": None, "bytes": 0, "elapsed": None, "requested_at": now_iso()}
@@ -211,6 +216,16 @@ class Prober:
         outcome = Outcome.OK.value if status < 400 else Outcome.HTTP_ERROR.value
         return FetchResult(outcome, status=status, title=title, address=address,
                            error=None if status < 400 else f"HTTP {status}")
+
+    def _pace(self, host: str) -> None:
+        if not self.interval:
+            return
+        with self._slots_lock:
+            now = time.monotonic()
+            start = max(now, self._next_start.get(host, 0.0))
+            self._next_start[host] = start + self.interval
+        if start > now:
+            time.sleep(start - now)
 
     def _slot(self, host: str) -> threading.Semaphore:
         with self._slots_lock:

@@ -190,7 +190,7 @@ def _gather(cfg, run_id: int, store, progress: bool) -> dict[str, Any]:
     prober = Prober(resolver, allow_nonglobal=allow, timeout=v6.probe_timeout, retries=v6.probe_retries,
                     backoff=cfg.crawl.retry_backoff, user_agent=cfg.crawl.user_agent,
                     max_redirects=cfg.crawl.max_redirects, max_body=min(cfg.crawl.max_page_size, 2 * 1024 ** 2),
-                    per_host=cfg.crawl.per_host_concurrency)
+                    per_host=cfg.crawl.per_host_concurrency, per_host_rate=cfg.crawl.per_host_rate)
     probe_rows: list[dict[str, Any]] = []
     if reach_ok:
         probe_rows = _probe_all(run_id, prober, plans, answers, allow, workers)

@@ -40,6 +40,7 @@ from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from crawler import content, documents, extract, linkparse, robots
 from crawler.items import Rows
+from crawler.previous import PreviousRun
 from core.models import Outcome
 from core.text import now_iso
 from core.vocabulary import HANWEB_COLUMN, INDEX_NAME
@@ -121,6 +122,7 @@ class SiteState:
             return True
         return any(url == p or (p.endswith("/") and url.startswith(p)) for p in self.columns)
 
+
     def count(self, what: str) -> None:
         self.coverage[what] = self.coverage.get(what, 0) + 1
 
@@ -159,6 +161,7 @@ class PortalSpider(scrapy.Spider):
         # again costs no Request object (Scrapy's dupefilter would drop it, after building
         # and fingerprinting it), unless it upgrades the URL's scope
         self.requested: dict[str, bool] = {}
+        self.previous: PreviousRun | None = None   # an incremental run's previous run (crawler/previous.py)
         self.robots_txt: dict[str, str] = {}   # netloc → robots.txt text (crawler.middlewares.RobotsTxtKeeper)
 
     @classmethod
@@ -166,6 +169,9 @@ class PortalSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._cap_read_headers, signal=signals.headers_received)
         crawler.signals.connect(spider._cap_read_bytes, signal=signals.bytes_received)
+        spider.previous = PreviousRun.from_settings(crawler.settings)
+        if spider.previous is not None:
+            crawler.signals.connect(spider.previous.close, signal=signals.spider_closed)
         return spider
 
     def site_of(self, url: str) -> str | None:
@@ -203,7 +209,10 @@ class PortalSpider(scrapy.Spider):
             # the check and the read are one GET, stopped (not failed) at the cap
             meta.update(read_cap=min(documents.MAX_DOCUMENT_BYTES, self.crawl_cfg.max_page_size),
                         download_maxsize=0, download_warnsize=0)
-        return scrapy.Request(url, method="HEAD" if head else "GET", callback=self.on_response,
+        headers = self.previous.validators(url) if self.previous is not None and kind in ("home", "page") else {}
+        if headers:
+            meta["conditional"] = True
+        return scrapy.Request(url, method="HEAD" if head else "GET", callback=self.on_response, headers=headers,
                               errback=self.on_error, meta=meta, priority=_priority(kind, depth))
 
     def _source_request(self, url: str, st: SiteState, callback, **extra) -> scrapy.Request:
@@ -316,6 +325,9 @@ class PortalSpider(scrapy.Spider):
         if 300 <= status < 400 and response.headers.get("Location"):
             yield from self._follow_redirect(response, st)
             return
+        if status == 304 and meta.get("conditional"):
+            yield from self._not_modified(response, st)
+            return
         request = response.request
         if request.method == "HEAD" and status in HEAD_FALLBACK_STATUSES and not meta.get("head_fallback"):
             yield request.replace(method="GET", headers={"Range": "bytes=0-1023"}, dont_filter=True,
@@ -357,6 +369,7 @@ class PortalSpider(scrapy.Spider):
             row = self._fetch_row(meta, st, method=request.method, status=status, outcome=outcome, error=error,
                                   final_url=final_url, ctype=ctype, title=title, heading=heading,
                                   size=_content_length(response), visible=visible, anchors=anchors)
+            row.update(etag=_header(response, "ETag"), last_modified=_header(response, "Last-Modified"))
             if binary:
                 row["error"] = "以 text/html 返回的二进制内容"
             rows.add("fetches", [row])
@@ -411,8 +424,10 @@ class PortalSpider(scrapy.Spider):
                                                    outcome=Outcome.REDIRECT_LOOP, error=error, final_url=target)])
             return
         method = "GET" if response.status == 303 else response.request.method
-        yield response.request.replace(url=target, method=method, dont_filter=True,
-                                       meta={**_own_meta(meta), "chain": chain})
+        headers = {k: v for k, v in response.request.headers.items()
+                   if k not in (b"If-None-Match", b"If-Modified-Since")}   # validators are the origin's
+        yield response.request.replace(url=target, method=method, dont_filter=True, headers=headers,
+                                       meta={**_own_meta(meta), "chain": chain, "conditional": False})
 
     # -- errors ------------------------------------------------------------
     def on_error(self, failure):
@@ -493,68 +508,128 @@ class PortalSpider(scrapy.Spider):
         that follow from it."""
         meta = response.meta
         depth = meta["depth"]
-        page_url = meta["origin"]
         base = _base_url(response.url, tree)
+        raw_links = list(extract.iter_links(tree, self.reference_date, text))
+        raw_links += extract.record_links(extract.datastore_records(text), self.reference_date)
+        pager = [extract.RawLink(href=href, anchor="（翻页脚本）", tag="script", attr="createPageHTML",
+                                 line=None, hidden=None, list_date=None)
+                 for href in extract.pagination_hrefs(text, urlsplit(meta["origin"]).path.rsplit("/", 1)[-1])]
+        is_list = sum(bool(raw.list_date) for raw in raw_links) >= 3
+        page = {
+            "site": st.name, "url": meta["origin"], "final_url": response.url, "status": response.status,
+            "content_type": response.headers.get("Content-Type", b"").decode("latin-1"), "charset": charset,
+            "title": title, "heading": heading, "size": len(response.body),
+            "is_home": int(depth == 0), "is_list": int(is_list),
+            "main_text": "" if is_list or depth == 0 else content.extract_main_text(tree),
+            "meta_json": json.dumps({} if is_list or depth == 0 else content.extract_metadata(tree),
+                                    ensure_ascii=False),
+            "document_url": None, "carried_from": None, "base_url": base if base != response.url else None,
+        }
+        if not is_list and depth > 0 and documents.body_is_only_a_link(page["main_text"]):
+            page["document_url"] = self._document_url(raw_links, base, st)
+        yield from self._use_page(meta, st, page, raw_links + pager, base, rows)
+        proxy = extract.jpage_proxy_href(text)
+        if proxy:   # a Hanweb list that loads through the jpage data proxy
+            column, _ = st.column_of(meta.get("frame_of") or meta["origin"])
+            yield self._list_data_request(normalize_href(proxy, base), st, meta["origin"], depth,
+                                          column or meta["column"], self._child_scope(meta, st))
+
+    def _use_page(self, meta, st: SiteState, page: dict, raw_links, base: str, rows: Rows):
+        """A page's facts (parsed now, or carried from the previous run on a 304): discovery,
+        the link rows and the page row into ``rows``; yields the requests that follow."""
+        depth = meta["depth"]
+        page_url = meta["origin"]
         st.pages += 1
         st.count("parsed")
         self.crawler.stats.inc_value(f"portal_audit/site/{st.name}/pages")
         list_date, upgraded_column, _ = st.upgraded.get(page_url, (meta.get("list_date"), meta["column"], None))
         # a frame (the 信息公开目录 in an <iframe>) is part of the page that shows it
         scope_url = meta.get("frame_of") or page_url
-        raw_links = list(extract.iter_links(tree, self.reference_date, text))
-        raw_links += extract.record_links(extract.datastore_records(text), self.reference_date)
         if depth == 0:
             self._discover(st, raw_links, base, home=True)
         elif st.disclosure and scope_url == st.disclosure:
             self._discover(st, raw_links, base, home=False)
-        pages_announced = extract.pagination_hrefs(text, urlsplit(page_url).path.rsplit("/", 1)[-1])
-        dated_items = sum(bool(raw.list_date) for raw in raw_links)
         path = urlsplit(page_url).path
+        listing = any(raw.list_date for raw in raw_links) or any(raw.attr == "createPageHTML" for raw in raw_links)
         if (depth > 1 and (meta["from_scope"] or page_url in st.upgraded) and not st.in_scope(page_url)
-                and (HANWEB_COLUMN.search(path) or (_is_list_name(path) and (dated_items or pages_announced)))):
+                and (HANWEB_COLUMN.search(path) or (_is_list_name(path) and listing))):
             # a Hanweb column, or a dated list, linked from the scope is a column (a hub's
             # sub-column, a department list in another directory)
             st.add_column(meta["column"] or "column", page_url)
         column, column_url = st.column_of(scope_url)
         column = column or upgraded_column
-        child_scope = st.in_scope(scope_url) or depth == 0
-        link_rows, requests, invalid, dated = [], [], [], 0
-        pager = [extract.RawLink(href=href, anchor="（翻页脚本）", tag="script", attr="createPageHTML",
-                                 line=None, hidden=None, list_date=None)
-                 for href in pages_announced]
-        for raw in raw_links + pager:
+        child_scope = self._child_scope(meta, st)
+        link_rows, requests = [], []
+        for raw in raw_links:
             # pages a pager script announces, and frames, sit at the page's own depth
             same_depth = raw.tag == "script" or raw.tag in FRAME_TAGS
             row, follow = self._link(raw, base, page_url, st, depth - same_depth, column,
-                                     child_scope or raw.tag == "script", charset)
+                                     child_scope or raw.tag == "script", page["charset"])
             link_rows.append(row)
-            dated += bool(raw.list_date)
             if isinstance(follow, scrapy.Request):
                 if raw.tag in FRAME_TAGS:
                     follow.meta["frame_of"] = scope_url
                 requests.append(follow)
+            elif isinstance(follow, Rows):
+                rows.merge(follow)
+                checked = follow.tables["fetches"][0]
+                if checked["text_hash"]:
+                    requests.extend(self._maybe_probe(checked["final_url"], st, checked["kind"]))
             elif follow is not None:
-                invalid.append(follow)
-        proxy = extract.jpage_proxy_href(text)
-        if proxy:
-            requests.append(self._list_data_request(normalize_href(proxy, base), st, page_url, depth, column,
-                                                    child_scope))
-        is_list = dated >= 3
-        page = {
-            "site": st.name, "url": page_url, "final_url": response.url, "status": response.status,
-            "content_type": response.headers.get("Content-Type", b"").decode("latin-1"), "charset": charset,
-            "title": title, "heading": heading, "size": len(response.body), "depth": depth,
-            "column_kind": column, "column_url": column_url, "is_home": int(depth == 0),
-            "is_list": int(is_list), "list_date": list_date,
-            "main_text": "" if is_list or depth == 0 else content.extract_main_text(tree),
-            "meta_json": json.dumps({} if is_list or depth == 0 else content.extract_metadata(tree),
-                                    ensure_ascii=False),
-            "fetched_at": now_iso(), "document_url": None,
-        }
-        if not is_list and depth > 0 and documents.body_is_only_a_link(page["main_text"]):
-            page["document_url"] = self._document_url(raw_links, base, st)
-        rows.add("pages", [page]).add("links", link_rows).add("fetches", invalid)
+                rows.add("fetches", [follow])
+        page.update(depth=depth, column_kind=column, column_url=column_url, list_date=list_date,
+                    fetched_at=now_iso())
+        rows.add("pages", [page]).add("links", link_rows)
         yield from requests
+
+    @staticmethod
+    def _child_scope(meta, st: SiteState) -> bool:
+        """Do the links of this page get the disclosure scope (the page, or the page showing
+        it in a frame, is in scope; the home page's links always)?"""
+        return st.in_scope(meta.get("frame_of") or meta["origin"]) or meta["depth"] == 0
+
+    def _not_modified(self, response, st: SiteState):
+        """A 304 to a conditional request: the previous run's facts of the page are carried
+        into this run (fetch row, page row, link rows) and its links followed as if parsed."""
+        meta = response.meta
+        prev = self.previous.fetch(meta["origin"])
+        parse = prev is not None and self._should_parse(prev["final_url"], st, meta)
+        page = self.previous.page(meta["origin"]) if parse else None
+        if prev is None or (parse and page is None):
+            # nothing to carry (the previous run did not parse it): fetch it afresh, once
+            yield response.request.replace(headers={}, dont_filter=True, meta={**_own_meta(meta), "conditional": False})
+            return
+        row = self._fetch_row(meta, st, method="GET", status=prev["status"], outcome=Outcome.OK, error=None,
+                              final_url=prev["final_url"], ctype=prev["content_type"], title=prev["title"],
+                              heading=prev["heading"], size=prev["size"])
+        row.update(text_hash=prev["text_hash"], notfound_text=prev["notfound_text"], anchors=prev["anchors"], etag=prev["etag"],
+                   last_modified=prev["last_modified"], not_modified=1)
+        rows = Rows.of("fetches", [row])
+        follow = list(self._maybe_probe(prev["final_url"], st, meta["kind"]))
+        if page is not None:
+            carried = {k: page[k] for k in CARRIED_PAGE_FIELDS}
+            carried.update(site=st.name, carried_from=page["carried_from"] or self.previous.run_id)
+            raw_links = [extract.RawLink(href=r["raw_href"], anchor=r["anchor"], tag=r["tag"], attr=r["attr"],
+                                         line=r["line"], hidden=(r["hidden_reason"] or "hidden") if r["hidden"] else None,
+                                         list_date=r["list_date"], resource=r["kind"] == "resource",
+                                         form=r["tag"] == "form")
+                         for r in self.previous.links(meta["origin"])]
+            follow.extend(self._use_page(meta, st, carried, raw_links, page["base_url"] or page["final_url"], rows))
+        yield rows
+        yield from follow
+
+    def _verified_rows(self, prev: dict, st: SiteState, depth: int) -> Rows:
+        """A successful check of the previous run taken over without a request (it keeps
+        ``verified_at``, when a request last confirmed it), with the attachment's text."""
+        st.fetches += 1
+        self.crawler.stats.inc_value(f"portal_audit/site/{st.name}/fetches")
+        row = {k: prev[k] for k in FETCH_FIELDS}
+        row.update(site=st.name, depth=depth, cached=1, not_modified=0, attempts=0, elapsed=0.0, fetched_at=now_iso())
+        rows = Rows.of("fetches", [row])
+        text = self.previous.attachment_text(prev["url"]) if prev["kind"] == "attachment" else None
+        if text:
+            rows.add("attachment_texts", [{**text, "site": st.name}])
+        return rows
 
     def _document_url(self, raw_links, base: str, st: SiteState) -> str | None:
         """The PDF/DOCX that carries an article whose body is only a download link: the
@@ -605,6 +680,10 @@ class PortalSpider(scrapy.Spider):
             return row, None
         if kind == "external" and not self.crawl_cfg.check_external:
             return row, None
+        verified = self.previous.verified(target, kind) if self.previous is not None else None
+        if verified is not None:
+            self.requested[target] = False
+            return row, self._verified_rows(verified, st, depth + 1)
         css = kind == "resource" and (raw.css or urlsplit(target).path.lower().endswith(".css"))
         request = self._request(target, st, kind=kind, depth=depth + 1, column=column, from_scope=child_scope,
                                 list_date=raw.list_date, parent=page_url, css=css, form=raw.form)
@@ -700,7 +779,8 @@ class PortalSpider(scrapy.Spider):
                "depth": depth, "method": None, "status": None, "outcome": outcome.value, "error": error,
                "attempts": 0, "elapsed": 0.0, "redirects_json": "[]", "final_url": None,
                "content_type": None, "title": None, "heading": None, "size": None, "text_hash": None,
-               "notfound_text": 0, "anchors": None, "fetched_at": now_iso()}
+               "notfound_text": 0, "anchors": None, "fetched_at": now_iso(), "etag": None, "last_modified": None,
+               "verified_at": None, "not_modified": 0, "cached": 0}
 
     def _discover(self, st: SiteState, raw_links, base: str, home: bool) -> None:
         """Find the disclosure column (on the home page) and sub-columns by anchor text."""
@@ -749,6 +829,7 @@ class PortalSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"portal_audit/site/{st.name}/fetches")
         chain = meta.get("chain") or []
         hops = [*chain, {"url": final_url, "status": status}] if chain else []
+        now = now_iso()
         return {
             "site": st.name, "url": meta["origin"], "host": host_of(meta["origin"]), "kind": meta["kind"],
             "depth": meta["depth"], "method": method, "status": status, "outcome": outcome.value,
@@ -758,7 +839,8 @@ class PortalSpider(scrapy.Spider):
             "content_type": ctype, "title": title, "heading": heading, "size": size,
             "text_hash": extract.text_hash(visible) if visible else None,
             "notfound_text": int(bool(visible) and extract.says_not_found(title, visible)),
-            "anchors": anchors, "fetched_at": now_iso(),
+            "anchors": anchors, "fetched_at": now, "etag": None, "last_modified": None, "verified_at": now,
+            "not_modified": 0, "cached": 0,
         }
 
 
@@ -828,10 +910,18 @@ def _priority(kind: str, depth: int) -> int:
     return LEAF_PRIORITY if kind in LEAF_KINDS else -depth
 
 
+# what a 304 carries of the previous run's page row (the rest is this run's: depth, column, list date)
+CARRIED_PAGE_FIELDS = ("url", "final_url", "status", "content_type", "charset", "title", "heading", "size",
+                       "is_home", "is_list", "main_text", "meta_json", "document_url", "base_url")
+# what a check taken over from the previous run keeps of its fetch row
+FETCH_FIELDS = ("site", "url", "host", "kind", "depth", "method", "status", "outcome", "error", "attempts", "elapsed",
+                "redirects_json", "final_url", "content_type", "title", "heading", "size", "text_hash",
+                "notfound_text", "anchors", "fetched_at", "etag", "last_modified", "verified_at", "not_modified", "cached")
+
 OWN_META_KEYS = ("site", "kind", "depth", "origin", "chain", "column", "from_scope", "list_date", "parent",
                  "handle_httpstatus_all", "dont_redirect", "started", "dont_obey_robotstxt", "dont_retry",
-                 "head_fallback", "read_cap", "download_maxsize", "download_warnsize", "css", "form", "reparse",
-                 "frame_of", "list_of", "list_scope", "page_no")
+                 "head_fallback", "read_cap", "download_maxsize", "download_warnsize", "css", "form",
+                 "conditional", "reparse", "frame_of", "list_of", "list_scope", "page_no")
 
 
 def _own_meta(meta) -> dict:
@@ -843,6 +933,11 @@ def _is_list_name(path: str) -> bool:
     """A directory or a list file name (index.html, list_zw_wj_2.shtml …)."""
     base = path.rsplit("/", 1)[-1]
     return not base or bool(INDEX_NAME.match(base))
+
+
+def _header(response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1")[:200] if value else None
 
 
 def _base_url(url: str, tree) -> str:

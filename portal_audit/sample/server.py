@@ -9,7 +9,9 @@ byte-range support.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import random
 import socket
 import socketserver
 import struct
@@ -131,6 +133,8 @@ class SampleServer:
         ipv6: bool = False,
         ipv6_fail_hosts=(),
         aliases: dict[str, str] | None = None,
+        rate_limit: float = 0.0,
+        latency: tuple[float, float] = (0.0, 0.0),
     ):
         hosts = tuple(hosts)
         if not hosts:
@@ -145,6 +149,13 @@ class SampleServer:
         self._lock = threading.Lock()
         self._counters: dict[tuple[str, str], int] = {}
         self._cache: dict[tuple[str, str], bytes] = {}
+        self.edits: dict[tuple[str, str], str] = {}   # (role, path) → HTML added before </body>
+        # politeness enforced like a strict portal: more than rate_limit requests/s for one Host
+        # name (a token bucket holding rate_limit tokens) get a 429; every answer waits latency s
+        self.rate_limit = rate_limit
+        self.latency = latency
+        self._buckets: dict[str, tuple[float, float]] = {}   # host → (tokens, when)
+        self.refused = 0
         self._errors = 0
         self.requests: list[tuple[str, str, str]] = []  # (role, method, raw request path)
         self._listeners: list[_Listener] = []
@@ -243,6 +254,12 @@ class SampleServer:
     def render(self, text: str) -> str:
         return render_tokens(text, self.bases, self.closed_port)
 
+    def edit(self, path: str, html: str, role: str = MAIN) -> None:
+        """Change a page from now on: ``html`` goes before its ``</body>`` (a changed page for the
+        incremental runs; its ETag changes with it)."""
+        with self._lock:
+            self.edits[(role, path)] = html
+
     def reset(self) -> None:
         """Forget per-path counters (429-then-200) and the request log."""
         with self._lock:
@@ -291,6 +308,12 @@ class SampleServer:
             self._abort(h)
             return
         role = self.vhosts.get(hostname, listener.role)
+        if self.rate_limit and not self._admit(hostname or listener.server_address[0]):
+            self._too_many(h)
+            return
+        if self.latency[1] and self._stop.wait(random.uniform(*self.latency)):
+            self._abort(h)
+            return
         split = urlsplit(h.path)
         raw_path = split.path or "/"
         path = unquote(raw_path, errors="replace").split(";", 1)[0] or "/"
@@ -310,7 +333,32 @@ class SampleServer:
             return
         cache_key = (role, key) if key is not None and res.handler is None and resp.status == 200 else None
         body = self._body(resp, cache_key)
+        edit = self.edits.get((role, path))
+        if edit is not None and isinstance(body, bytes):
+            body = body.replace(b"</body>", self.render(edit).encode(resp.encoding, "xmlcharrefreplace") + b"</body>", 1)
         self._send(h, method, resp, body, host_header or self.bases.get(role, "").split("//", 1)[-1])
+
+    def _admit(self, host: str) -> bool:
+        with self._lock:
+            now = time.monotonic()
+            tokens, when = self._buckets.get(host, (self.rate_limit, now))
+            tokens = min(self.rate_limit, tokens + (now - when) * self.rate_limit)
+            if tokens < 1:
+                self._buckets[host] = (tokens, now)
+                self.refused += 1
+                return False
+            self._buckets[host] = (tokens - 1, now)
+            return True
+
+    @staticmethod
+    def _too_many(h: _Handler) -> None:
+        try:
+            h.send_response_only(429, "Too Many Requests")
+            for name, value in (("Retry-After", "1"), ("Content-Length", "0"), ("Connection", "close")):
+                h.send_header(name, value)
+            h.end_headers()
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+            h.close_connection = True
 
     def _body(self, resp: Response, cache_key) -> bytes:
         if cache_key is not None:
@@ -340,6 +388,12 @@ class SampleServer:
                 headers.append(("Content-Range", f"bytes {start}-{end}/{len(body)}"))
                 body = body[start : end + 1]
                 status = 206
+        if status == 200 and method in ("GET", "HEAD"):
+            # validators as a web server sends them: an ETag of the body, honoured on If-None-Match
+            etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+            headers.append(("ETag", etag))
+            if h.headers.get("If-None-Match") == etag:
+                status, body = 304, b""
         reason = resp.reason or _REASONS_EXTRA.get(status)
         if reason is None:
             reason = h.responses.get(status, ("",))[0]
@@ -349,7 +403,8 @@ class SampleServer:
             h.send_header("Date", formatdate(time.time(), usegmt=True))
             if resp.content_type:
                 h.send_header("Content-Type", resp.content_type)
-            h.send_header("Content-Length", str(len(body)))
+            if status != 304:
+                h.send_header("Content-Length", str(len(body)))
             if resp.location is not None:
                 h.send_header("Location", self._location(resp.location, host_header))
             for name, value in headers:

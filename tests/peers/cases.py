@@ -431,9 +431,10 @@ OURS = [
     Case("ours", "gbk", {"index.html": '<html><head><meta charset="gbk"><title>\xb9\xab\xbf\xaa</title></head><body>'
                                        '<a href="search.html?kw=%B9%AB%BF%AA">s</a> <a href="list.html?q=%FF">ff</a>'
                                        ' <a href="list.html?q=%FC">fc</a> <a href="a//b.html">double slash</a>'
+                                       ' <a href="find.html?kw=\xb9\xab\xbf\xaa">query in the page\'s charset</a>'
                                        '</body></html>'},
          (Link("search.html?kw=%B9%AB%BF%AA", OK), Link("list.html?q=%FF", OK), Link("list.html?q=%FC", OK),
-          Link("a//b.html", OK)), ok=("search.html", "list.html", "a//b.html")),
+          Link("a//b.html", OK), Link("find.html?kw=公开", OK)), ok=("search.html", "list.html", "a//b.html", "find.html")),
     Case("ours", "unfollowable", {"index.html": page(
         '<a href="file:///C:/docs/a.doc">本机文件</a> <a href="htp://www.example.gov.cn/">htp</a>'
         ' <a href="https;//www.example.gov.cn/">分号</a> <a href="D:\\文件\\a.doc">盘符</a> <a href="http://">空</a>'

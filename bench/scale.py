@@ -1,0 +1,212 @@
+"""Scale benchmarks (issue 14): a measurement, never a timed test.
+
+    python bench/scale.py race --pages 2000       # portal-audit vs bare Scrapy vs linkinator vs LinkChecker
+    python bench/scale.py cores --pages 4000      # 4 sites of N/4 pages: crawl.processes 1 vs 2
+    python bench/scale.py incremental --pages 2000  # full run, unchanged second run, 5% of pages changed
+    python bench/scale.py province --sites 40     # many small portals named by dnsmasq, 2 req/s enforced
+
+Every side runs the real CLI (or tool) in a subprocess against the generated bench portal
+(``build_portal("bench", pages=N)``) served from separate processes on 127.0.0.1 (see
+``bench/run.py``); wall time and peak RSS (each process, and process + children) are measured
+the same way; requests, bytes and 304s come from the store's ``requests`` table. Linkinator and
+LinkChecker are installed by ``make bench-tools`` into ``bench/.tools/`` (npm and a venv of
+their own). Results: ``bench/results/scale-<what>.json`` and a Markdown table on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.run import AUDIT_DATE, CLI, CRAWL, PYTHON, RESULTS, ROOT, PortalServer, measured  # noqa: E402
+
+TOOLS = ROOT / "bench" / ".tools"
+
+
+def write_cfg(work: Path, sites: list[tuple[str, str]], **crawl) -> Path:
+    cfg = {"audit_date": AUDIT_DATE, "store": {"path": str(work / "audit.db")},
+           "crawl": {**CRAWL, "respect_robots": False, "max_pages": 100_000, "max_depth": 100_000, **crawl},
+           "ipv6": {"allow_nonglobal": True},
+           "sites": [{"name": name, "url": url} for name, url in sites]}
+    path = work / "bench.yaml"
+    path.write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def audit(work: Path, cfg: Path, label: str, timeout: float = 3600) -> dict:
+    m = measured([CLI, "run", "-c", str(cfg), "-o", str(work / f"out-{label}"), "--no-progress"], cwd=work,
+                 log=work / f"{label}.log", timeout=timeout)
+    db = sqlite3.connect(work / "audit.db")
+    run_id = db.execute("SELECT MAX(id) FROM runs").fetchone()[0]
+    one = lambda sql: db.execute(sql, (run_id,)).fetchone()[0]  # noqa: E731
+    res = {"label": label, "returncode": m["returncode"], "wall_s": m["wall_s"], "peak_rss_mb": m["peak_rss_mb"],
+           "peak_rss_per_process_mb": m["peak_rss_per_process_mb"][:4],
+           "pages": one("SELECT COUNT(*) FROM pages WHERE run_id = ?"),
+           "carried": one("SELECT COUNT(carried_from) FROM pages WHERE run_id = ?"),
+           "requests": one("SELECT COUNT(*) FROM requests WHERE run_id = ?"),
+           "bytes": one("SELECT COALESCE(SUM(bytes), 0) FROM requests WHERE run_id = ?"),
+           "not_modified": one("SELECT COUNT(*) FROM requests WHERE run_id = ? AND status = 304"),
+           "refused_429": one("SELECT COUNT(*) FROM requests WHERE run_id = ? AND status = 429"),
+           "cached_checks": one("SELECT COUNT(*) FROM fetches WHERE run_id = ? AND cached = 1"),
+           "findings": one("SELECT COUNT(*) FROM findings WHERE run_id = ?"),
+           "fingerprints": sorted(r[0] for r in db.execute("SELECT fingerprint FROM findings WHERE run_id = ?",
+                                                           (run_id,))),
+           "sites_audited": one("SELECT COUNT(*) FROM run_sites WHERE run_id = ? AND status = 'ok'"),
+           "status": one("SELECT status FROM runs WHERE id = ?")}
+    db.close()
+    res["requests_per_page"] = res["requests"] / res["pages"] if res["pages"] else None
+    res["pages_per_s"] = res["pages"] / res["wall_s"]
+    print(f"[scale] {label}: {res['pages']} pages, {res['requests']} requests, {res['wall_s']:.1f} s, "
+          f"peak RSS {res['peak_rss_mb']:.0f} MB", file=sys.stderr, flush=True)
+    return res
+
+
+def race(pages: int, work: Path) -> dict:
+    out = {}
+    with PortalServer(pages) as srv:
+        out["portal-audit"] = {k: v for k, v in audit(work, write_cfg(work, [("基准门户", srv.base_url)]),
+                                                      "portal-audit").items() if k != "fingerprints"}
+        out["portal-audit"]["server_requests"] = srv.stats()["requests"]
+    tools = {
+        "bare scrapy": [PYTHON, str(ROOT / "bench" / "bare_spider.py"), "{url}", "--concurrency", "16",
+                        "--per-host", "4", "--timeout", "10", "--retries", "1", "--out", str(work / "bare.json")],
+        "linkinator": [str(TOOLS / "node_modules" / ".bin" / "linkinator"), "{url}", "--recurse", "--concurrency",
+                       "16", "--timeout", "10000", "--format", "json"],
+        "linkchecker": [str(TOOLS / "venv" / "bin" / "linkchecker"), "--no-status", "--threads", "16",
+                        "--timeout", "10", "--no-robots", "-o", "none", "{url}"],
+    }
+    for name, cmd in tools.items():
+        if not Path(cmd[0]).exists() and name != "bare scrapy":
+            out[name] = {"skipped": f"{cmd[0]} missing: make bench-tools"}
+            continue
+        with PortalServer(pages) as srv:
+            m = measured([c.replace("{url}", srv.base_url) for c in cmd], cwd=work, log=work / f"{name}.log",
+                         timeout=3600)
+            st = srv.stats()
+        out[name] = {"wall_s": m["wall_s"], "peak_rss_mb": m["peak_rss_mb"], "server_requests": st["requests"],
+                     "crawl_s": (st["last"] or 0) - (st["first"] or 0), "returncode": m["returncode"]}
+        print(f"[scale] {name}: {st['requests']} requests in {m['wall_s']:.1f} s", file=sys.stderr, flush=True)
+    return out
+
+
+def cores(pages: int, work: Path, sites: int = 4) -> dict:
+    out = {}
+    for n in (1, 2):
+        servers = [PortalServer(pages // sites) for _ in range(sites)]
+        try:
+            cfg = write_cfg(work, [(f"门户{i + 1}", s.base_url) for i, s in enumerate(servers)], processes=n)
+            (work / "audit.db").unlink(missing_ok=True)
+            out[f"processes={n}"] = {k: v for k, v in audit(work, cfg, f"processes-{n}").items() if k != "fingerprints"}
+        finally:
+            for s in servers:
+                s.close()
+    return out
+
+
+def incremental(pages: int, work: Path) -> dict:
+    out = {}
+    with PortalServer(pages) as srv:
+        cfg = write_cfg(work, [("基准门户", srv.base_url)])
+        first = audit(work, cfg, "first")
+        second = audit(work, cfg, "unchanged")
+        db = sqlite3.connect(work / "audit.db")
+        articles = [u for (u,) in db.execute("SELECT url FROM pages WHERE run_id = 1 AND is_list = 0 AND depth > 1"
+                                             " ORDER BY url")]
+        db.close()
+        prefix = srv.base_url.rstrip("/")
+        changed = [u[len(prefix):] for u in articles[::20]]
+        srv.edit(changed[:1], '<p><a href="/planted-gone.html">新增的失效链接</a></p>')
+        srv.edit(changed[1:], "<p>本页内容已更新。</p>")
+        third = audit(work, cfg, "5% changed")
+    out = {"first": first, "unchanged": second, "changed_5pct": third, "pages_changed": len(changed),
+           "same_fingerprints_unchanged": first["fingerprints"] == second["fingerprints"],
+           "new_in_changed": sorted(set(third["fingerprints"]) - set(second["fingerprints"])),
+           "gone_in_changed": sorted(set(second["fingerprints"]) - set(third["fingerprints"]))}
+    for r in (first, second, third):
+        r.pop("fingerprints")
+    return out
+
+
+def _province_server(n: int, seed: int, conn) -> None:
+    """Child process: n small bench portals (50–200 pages), each on its own port, 2 req/s per
+    Host name enforced with 429 and 50–300 ms latency per answer."""
+    sys.path.insert(0, str(ROOT))
+    from portal_audit.sample import build_portal, serve
+
+    rng = random.Random(seed)
+    servers = []
+    for i in range(n):
+        srv = serve(build_portal(kind="bench", pages=rng.randint(50, 200)), hosts=("127.0.0.1",), port=0,
+                    aliases={f"site{i:04d}.province.test": "main"}, rate_limit=2, latency=(0.05, 0.3))
+        servers.append(srv)
+    conn.send([s.port for s in servers])
+    conn.recv()
+    conn.send(sum(s.refused for s in servers))
+    for s in servers:
+        s.stop()
+
+
+def province(sites: int, work: Path) -> dict:
+    import multiprocessing as mp
+
+    from tests.dnsmasq import Dnsmasq
+
+    dns = Dnsmasq(["--address=/province.test/127.0.0.1"], work / "dnsmasq.log")
+    ctx = mp.get_context("spawn")
+    conn, child = ctx.Pipe()
+    proc = ctx.Process(target=_province_server, args=(sites, 14, child), daemon=True)
+    proc.start()
+    try:
+        ports = conn.recv()
+        cfg = write_cfg(work, [(f"县级门户{i:04d}", f"http://site{i:04d}.province.test:{p}/")
+                               for i, p in enumerate(ports)], per_host_rate=2, respect_robots=True,
+                        concurrency=64, timeout=10)
+        data = yaml.safe_load(cfg.read_text(encoding="utf-8"))
+        data["dns"] = {"nameservers": ["127.0.0.1"], "port": dns.port, "timeout": 1, "retries": 1}
+        cfg.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        res = audit(work, cfg, "province")
+        conn.send("refused?")
+        res["refused_by_servers"] = conn.recv()
+    finally:
+        proc.join(30)
+        dns.stop()
+    res.pop("fingerprints")
+    res["sites"] = sites
+    return res
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("what", choices=("race", "cores", "incremental", "province"))
+    ap.add_argument("--pages", type=int, default=2000)
+    ap.add_argument("--sites", type=int, default=40)
+    args = ap.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix=f"scale-{args.what}-"))
+    try:
+        if args.what == "province":
+            result = province(args.sites, work)
+        else:
+            result = {"race": race, "cores": cores, "incremental": incremental}[args.what](args.pages, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    result = {"what": args.what, "pages": args.pages, "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+              "result": result}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"scale-{args.what}.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(json.dumps(result, ensure_ascii=False, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""The previous run's facts, for an incremental run.
+
+``PORTAL_AUDIT_PREVIOUS`` = ``{"store": path, "run_id": N, "recheck_after": seconds}`` (set by
+the runner: the latest completed audit run) gives the spider, read-only:
+
+- the validators (ETag, Last-Modified) of each page the previous run fetched with a 200, sent
+  as ``If-None-Match`` / ``If-Modified-Since``; on a 304 the page's stored facts (fetch row,
+  page row, link rows with their list dates) are carried into this run instead of parsing;
+- the successful checks of external links and attachments verified less than
+  ``recheck_after`` seconds ago: taken over without a request (``fetches.cached``; the row keeps
+  ``verified_at``, when a request last confirmed it). Failures and inconclusive answers are
+  never taken over: they are checked again.
+
+One indexed query per URL; nothing of the previous run is held in memory.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from store import Store
+
+
+class PreviousRun:
+    def __init__(self, store_path: str, run_id: int, recheck_after: float):
+        self.store = Store(store_path)
+        self.run_id = run_id
+        self.recheck_after = recheck_after
+
+    @classmethod
+    def from_settings(cls, settings) -> "PreviousRun | None":
+        prev = settings.getdict("PORTAL_AUDIT_PREVIOUS")
+        return cls(prev["store"], int(prev["run_id"]), float(prev["recheck_after"])) if prev else None
+
+    def close(self) -> None:
+        self.store.close()
+
+    def _one(self, sql: str, *params):
+        rows = self.store.query(sql, (self.run_id, *params))
+        return dict(rows[0]) if rows else None
+
+    def validators(self, url: str) -> dict[str, str]:
+        """Conditional-request headers for a page the previous run fetched with a 200."""
+        row = self._one("SELECT etag, last_modified FROM fetches WHERE run_id = ? AND url = ? AND outcome = 'ok'"
+                        " AND status = 200 AND redirects_json = '[]'", url)
+        headers = {}
+        if row and row["etag"]:
+            headers["If-None-Match"] = row["etag"]
+        if row and row["last_modified"]:
+            headers["If-Modified-Since"] = row["last_modified"]
+        return headers
+
+    def fetch(self, url: str) -> dict | None:
+        return self._one("SELECT * FROM fetches WHERE run_id = ? AND url = ?", url)
+
+    def page(self, url: str) -> dict | None:
+        return self._one("SELECT * FROM pages WHERE run_id = ? AND url = ?", url)
+
+    def links(self, url: str) -> list[dict]:
+        return [dict(r) for r in self.store.query(
+            "SELECT * FROM links WHERE run_id = ? AND source_url = ? ORDER BY id", (self.run_id, url))]
+
+    def verified(self, url: str, kind: str) -> dict | None:
+        """The previous run's successful check of an external link or attachment, when a request
+        confirmed it less than ``recheck_after`` seconds ago."""
+        if self.recheck_after <= 0 or kind not in ("external", "attachment"):
+            return None
+        row = self._one("SELECT * FROM fetches WHERE run_id = ? AND url = ? AND outcome = 'ok' AND kind = ?",
+                        url, kind)
+        if not row or not row["verified_at"]:
+            return None
+        age = datetime.now(datetime.fromisoformat(row["verified_at"]).tzinfo) - datetime.fromisoformat(row["verified_at"])
+        return row if age < timedelta(seconds=self.recheck_after) else None
+
+    def attachment_text(self, url: str) -> dict | None:
+        return self._one("SELECT site, url, text FROM attachment_texts WHERE run_id = ? AND url = ?", url)
