@@ -168,6 +168,9 @@ def names_other_document(anchor: str, title: str, bar: float, min_cjk: int = 8) 
         return False
     if not (names_a_document(title) and names_a_document(anchor)):
         return False
+    cut = _TRUNCATED.sub("", (anchor or "").strip())
+    if cut != (anchor or "").strip() and (title or "").startswith(cut):
+        return False   # a truncated anchor: the title's own beginning
     return name_similarity(anchor, title) < bar
 
 
