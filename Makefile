@@ -36,9 +36,10 @@ bench: install
 	$(BIN)/python bench/run.py
 
 # the other crawlers of `bench/scale.py race`, kept out of the project's venv: linkinator (npm)
-# and LinkChecker (pip, a venv of its own), both under bench/.tools/ (git-ignored)
+# and LinkChecker (pip, a venv of its own), both under bench/.tools/ (git-ignored); linkinator 6,
+# since 8 needs a newer Node than Debian's 20
 bench-tools:
-	npm install --silent --prefix bench/.tools linkinator@8
+	npm install --silent --prefix bench/.tools linkinator@6
 	$(PYTHON) -m venv bench/.tools/venv && bench/.tools/venv/bin/pip install -q linkchecker
 
 clean:

@@ -6,7 +6,7 @@
 import importlib
 import pkgutil
 
-_INFRA = {"registry", "common", "computed"}
+_INFRA = {"registry", "common", "computed", "inspection"}
 
 
 def load_all() -> None:

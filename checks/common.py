@@ -19,11 +19,12 @@ def linked_from(ctx, url: str, site: str | None = None) -> dict[str, Any]:
     params = (ctx.run_id, url) + ((site,) if site is not None else ())
     total = ctx.store.scalar(f"SELECT COUNT(DISTINCT source_url) FROM links WHERE {where}", params)
     rows = ctx.store.query(
-        "SELECT source_url, MIN(anchor) AS anchor, MIN(line) AS line, MIN(tag) AS tag FROM links"
+        "SELECT source_url, MIN(anchor) AS anchor, MIN(line) AS line, MIN(tag) AS tag, MIN(attr) AS attr FROM links"
         f" WHERE {where} GROUP BY source_url ORDER BY MIN(list_date IS NULL), source_url LIMIT ?",
         (*params, MAX_PAGES_LISTED))
     return {"count": total or 0,
-            "pages": [{"page": r["source_url"], "anchor": r["anchor"], "line": r["line"], "tag": r["tag"]}
+            "pages": [{"page": r["source_url"], "anchor": r["anchor"], "line": r["line"], "tag": r["tag"],
+                        "attr": r["attr"]}
                       for r in rows]}
 
 

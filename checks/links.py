@@ -16,9 +16,8 @@ from checks.common import fetch_evidence, first_page, linked_from, per_site
 from checks.computed.titles import document_name, name_similarity, names_other_document, wrong_link_thresholds
 from checks.registry import check
 from core.fragments import fragment_found
-from core.models import BROKEN_OUTCOMES, INCONCLUSIVE_OUTCOMES, Outcome
+from core.models import BROKEN_OUTCOMES, INCONCLUSIVE_OUTCOMES, PRIVATE_ADDRESS_REASON, Outcome
 from core.text import cjk_count
-
 
 _BROKEN = tuple(o.value for o in BROKEN_OUTCOMES)
 _INCONCLUSIVE = tuple(o.value for o in INCONCLUSIVE_OUTCOMES)
@@ -232,14 +231,16 @@ def link_hidden(ctx):
 def link_inconclusive(ctx):
     """Lists links that could not be judged: a bot wall or WAF page (403/412/999 with a
     firewall page), a rate limit still in force after retries (429, or a Retry-After longer
-    than ``crawl.max_retry_after``), a response over ``crawl.max_page_size``, or another
-    error. These are deliberately not reported as broken, to avoid false alarms.
+    than ``crawl.max_retry_after``), a response over ``crawl.max_page_size``, a target on an
+    intranet address the address policy did not fetch (内网地址; ``crawl.allowed_networks``),
+    or another error. These are deliberately not reported as broken, to avoid false alarms.
 
     Evidence: the outcome and the reason.
     """
     sql = (f"SELECT * FROM fetches WHERE run_id = ? AND (outcome IN {_in(_INCONCLUSIVE)}"
-           f" AND kind IN {_in(CHECKED_KINDS)} OR kind = 'home' AND outcome = 'excluded') ORDER BY url")
-    for row in ctx.rows(sql, (ctx.run_id,)):
+           f" AND kind IN {_in(CHECKED_KINDS)} OR kind = 'home' AND outcome = 'excluded'"
+           f" OR outcome = 'excluded' AND error LIKE ? AND kind IN {_in(CHECKED_KINDS)}) ORDER BY url")
+    for row in ctx.rows(sql, (ctx.run_id, PRIVATE_ADDRESS_REASON + "%")):
         label = Outcome(row["outcome"]).label
         yield from _fetch_findings(ctx, row, f"无法判定链接是否可用：{label}（{row['error'] or ''}）")
 

@@ -86,6 +86,11 @@ OUTCOME_LABELS = {
 }
 
 
+# The reason of an ``excluded`` fetch the address policy refused (crawler/addresses.py):
+# such links are reported as inconclusive (link.inconclusive), never as broken.
+PRIVATE_ADDRESS_REASON = "内网地址"
+
+
 class DnsStatus(enum.StrEnum):
     """The answer to one DNS question, as the IPv6 stage stores it."""
 
@@ -111,6 +116,7 @@ class CheckState(enum.StrEnum):
 class RunStatus(enum.StrEnum):
     RUNNING = "running"
     COMPLETED = "completed"
+    COMPLETED_WITH_ERRORS = "completed_with_errors"   # finished, but gathered rows or a report were lost
     INTERRUPTED = "interrupted"
     FAILED = "failed"
 
@@ -119,7 +125,10 @@ class RunStatus(enum.StrEnum):
         return RUN_STATUS_LABELS[self]
 
 
-RUN_STATUS_LABELS = {RunStatus.COMPLETED: "已完成", RunStatus.INTERRUPTED: "已中断",
+# a run that went to its end: it may prove fixes (a site with rows lost proves none)
+FINISHED_RUN_STATUSES = (RunStatus.COMPLETED, RunStatus.COMPLETED_WITH_ERRORS)
+RUN_STATUS_LABELS = {RunStatus.COMPLETED: "已完成", RunStatus.COMPLETED_WITH_ERRORS: "已完成（有数据未写入）",
+                     RunStatus.INTERRUPTED: "已中断",
                      RunStatus.RUNNING: "进行中", RunStatus.FAILED: "失败"}
 
 

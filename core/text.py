@@ -81,3 +81,18 @@ def cjk_count(text: str | None) -> int:
 def now_iso() -> str:
     """Now, in the machine's local time zone, as ISO 8601 to the second."""
     return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+def duration(value) -> float:
+    """'30m', '15s', '7d', '1.5h', 90 → seconds."""
+    if isinstance(value, bool):
+        raise ValueError("应为秒数或 '30m' 这样的时长")
+    if isinstance(value, (int, float)):
+        if value <= 0:
+            raise ValueError("时长应大于 0")
+        return float(value)
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d)?\s*", str(value), re.I)
+    if not m or float(m.group(1)) <= 0:
+        raise ValueError(f"无法识别的时长 {value!r}（示例：30m、15s、7d、1.5h）")
+    unit = (m.group(2) or "s").lower()
+    return float(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}[unit]

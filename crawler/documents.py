@@ -88,6 +88,8 @@ def extract_document_text(body: bytes, kind: str | None = None, max_bytes: int =
             return _docx_text(body)
         if real == "xlsx":
             return _xlsx_text(body)
+    except MemoryError:
+        raise               # over the sandbox's memory limit: the caller records parse_limit
     except Exception as exc:  # noqa: BLE001 - a broken attachment must never stop the crawl
         log.info("cannot read %s attachment: %s: %s", real, type(exc).__name__, exc)
     return ""

@@ -90,17 +90,45 @@ def parse_tree(text: str) -> lxml.html.HtmlElement | None:
     text = _XML_DECL.sub("", text, count=1)
     if not text.strip():
         return None
+    parser = lxml.html.HTMLParser()
     try:
-        tree = lxml.html.document_fromstring(text)
+        tree = lxml.html.document_fromstring(text, parser=parser)
     except (lxml.etree.ParserError, ValueError):
         tree = None
+    too_deep = any("Excessive depth" in e.message for e in parser.error_log)
     anchors = len(_ANCHOR_TAG.findall(text))
-    if anchors >= 3 and (tree is None or sum(1 for _ in tree.iter("a")) * 2 < anchors):
+    lost = lambda t: t is None or sum(1 for _ in t.iter("a")) * 2 < anchors  # noqa: E731
+    if anchors >= 3 and (too_deep or lost(tree)):
         try:
-            return soupparser.fromstring(text.translate(_CONTROL))
+            soup = soupparser.fromstring(text.translate(_CONTROL))
         except (ValueError, TypeError, RecursionError):
-            return tree
+            soup = None
+        if soup is not None and not lost(soup) and not (too_deep and _depth_over(soup, 250)):
+            return soup
+        # nested deeper than any parser goes (a 10,000-level <div> nest): the layout
+        # tags are dropped so that the nesting goes away and no link is lost
+        flat = _flat_tree(text)
+        return flat if flat is not None else (soup if soup is not None else tree)
     return tree
+
+
+# layout-only tags: dropping them keeps every link, image, frame, script and form
+_LAYOUT_TAG = re.compile(r"</?(?:div|span|font|center|table|thead|tbody|tfoot|tr|td|th|ul|ol|li|dl|dt|dd|p|b|i|u|s|"
+                         r"em|strong|small|big|section|article|header|footer|nav|main|aside|blockquote|pre|h[1-6]|"
+                         r"label|fieldset|marquee|tt|sub|sup)\b[^>]*>", re.I)
+
+
+def _depth_over(tree, limit: int) -> bool:
+    """Is some element of ``tree`` nested deeper than ``limit``? (A rebuilt tree cut at
+    libxml2's depth limit ends right there.)"""
+    return any(sum(1 for _ in el.iterancestors()) > limit for el in tree.iter("a"))
+
+
+def _flat_tree(text: str) -> lxml.html.HtmlElement | None:
+    try:
+        return lxml.html.document_fromstring(_LAYOUT_TAG.sub(" ", text))
+    except (lxml.etree.ParserError, ValueError):
+        return None
 
 
 def text_of(el) -> str:

@@ -44,9 +44,9 @@ CSS_URL = re.compile(
     r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)"'\s][^)\s]*))\s*\)|@import\s+(?:"([^"]*)"|'([^']*)')""", re.I)
 _REFRESH_URL = re.compile(r"""^\s*[\d.]*\s*[;,]?\s*(?:url\s*=\s*)?(['"]?)(.*?)\1\s*$""", re.I | re.S)
 _JS_REDIRECT = re.compile(
-    r"""^\s*(?:(?:window|self|top|document)\s*\.\s*)?location\s*(?:\.\s*href\s*)?=\s*(['"])([^'"]+)\1\s*;?\s*$"""
-    r"""|^\s*(?:(?:window|self|top|document)\s*\.\s*)?location\s*\.\s*(?:replace|assign)\s*\(\s*(['"])([^'"]+)\3\s*\)\s*;?\s*$""")
-_JS_COMMENTS = re.compile(r"<!--|-->|//[^\n]*|/\*.*?\*/", re.S)
+    r"""^\s*(?:(?:window|self|top|document)\s*\.\s*)?location\s*(?:\.\s*href\s*)?=\s*(['"])([^'"]+)\1\s*;?\s*(?://[^\n]*)?\s*$"""
+    r"""|^\s*(?:(?:window|self|top|document)\s*\.\s*)?location\s*\.\s*(?:replace|assign)\s*\(\s*(['"])([^'"]+)\3\s*\)\s*;?\s*(?://[^\n]*)?\s*$""")
+_JS_COMMENTS = re.compile(r"<!--|-->|^\s*//[^\n]*|/\*.*?\*/", re.S | re.M)   # not the // of a URL
 
 
 def url_attrs(el) -> Iterator[tuple[str, str]]:

@@ -1,5 +1,8 @@
 """Downloader middlewares.
 
+``AddressPolicyMiddleware`` refuses hosts resolving to intranet addresses (see
+crawler/addresses.py): the request ends as ``excluded`` with the reason 内网地址.
+
 ``PoliteRetryMiddleware`` replaces Scrapy's RetryMiddleware: same retry rules
 (``RETRY_TIMES``, ``RETRY_HTTP_CODES``, network errors), plus exponential
 backoff (``PORTAL_AUDIT_RETRY_BACKOFF`` seconds, doubled each attempt) and
@@ -18,8 +21,14 @@ import time
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import TextResponse
+from scrapy.utils.defer import deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
+
+from crawler.addresses import AddressPolicy, literal_address
+from crawler.headers import header_int
 
 
 def retry_after_seconds(value: bytes | str | None) -> float | None:
@@ -28,8 +37,11 @@ def retry_after_seconds(value: bytes | str | None) -> float | None:
         return None
     text = value.decode("latin-1") if isinstance(value, bytes) else value
     text = text.strip()
+    seconds = header_int(text)
+    if seconds is not None:
+        return float(seconds)
     if text.isdigit():
-        return float(text)
+        return float("inf")     # a number too large to be real: never waited for
     try:
         when = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError):
@@ -89,3 +101,54 @@ class RobotsTxtKeeper(RobotsTxtMiddleware):
         kept = getattr(self.crawler.spider, "robots_txt", None)
         if kept is not None:
             kept[netloc] = text
+
+
+class ForbiddenAddress(IgnoreRequest):
+    """The request's host resolves to an address the policy refuses (crawler/addresses.py)."""
+
+
+class AddressPolicyMiddleware:
+    """Refuses requests whose host resolves to a non-public address that is neither one of
+    the configured sites' own addresses nor in ``crawl.allowed_networks``
+    (settings ``PORTAL_AUDIT_SITE_HOSTS``, ``PORTAL_AUDIT_ALLOWED_NETWORKS``). Runs on every
+    request, so every redirect hop is checked; resolution goes through the crawler's
+    resolver (cached), which the download then uses too."""
+
+    def __init__(self, site_hosts, networks):
+        self.site_hosts = list(site_hosts)
+        self.policy = AddressPolicy(networks)
+        self.ready = False
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        s = crawler.settings
+        return cls(s.getlist("PORTAL_AUDIT_SITE_HOSTS"), s.getlist("PORTAL_AUDIT_ALLOWED_NETWORKS"))
+
+    async def _address(self, host: str) -> str | None:
+        literal = literal_address(host)
+        if literal is not None:
+            return str(literal)
+        from twisted.internet import reactor
+
+        try:
+            return await deferred_to_future(reactor.resolve(host))
+        except Exception:  # noqa: BLE001 - unresolvable: the download reports the DNS failure
+            return None
+
+    async def process_request(self, request):
+        if not self.ready:
+            for host in self.site_hosts:
+                address = await self._address(host)
+                if address:
+                    self.policy.allow(address)
+            self.ready = True
+        host = urlparse_cached(request).hostname
+        if not host:
+            return None
+        address = await self._address(host)
+        if address is None:
+            return None
+        refusal = self.policy.refusal(address)
+        if refusal:
+            raise ForbiddenAddress(refusal)
+        return None

@@ -2,28 +2,44 @@
 
 Settings: ``PORTAL_AUDIT_STORE`` (path), ``PORTAL_AUDIT_RUN_ID``,
 ``PORTAL_AUDIT_BATCH`` (rows per transaction, default 500).
+
+Nothing gathered is lost without a trace: a batch whose write fails (a value SQLite
+cannot store, a disk full for a moment, a locked or read-only file) is retried row by
+row; a row that still fails is recorded in ``write_errors`` with the reason (and, when
+even that record cannot be written, kept in memory and retried when the spider closes).
+Lost rows are counted per site and table in the crawl stats
+(``portal_audit/write_errors/<site>/<table>``): the runner marks such a run
+``completed_with_errors`` and the history proves no fix for those sites.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import sqlite3
 from collections import defaultdict
 
 from crawler import documents
 from crawler.items import Rows
 from crawler.requestlog import REQUEST_SENT
 from store import Store
+from store.db import now_iso
 
 log = logging.getLogger(__name__)
 
 CONFLICT_KEYS = {"pages": ("run_id", "url"), "fetches": ("run_id", "url"), "links": (),
                  "attachment_texts": ("run_id", "url"), "requests": ()}
+WRITE_FAILURES = (sqlite3.Error, OverflowError, ValueError, TypeError, OSError)
+STAT_PREFIX = "portal_audit/write_errors"
+MAX_PENDING = 10_000     # write_errors records kept in memory while even they cannot be stored
+MAX_ROW_JSON = 4000
 
 
 class StorePipeline:
     def __init__(self, path: str, run_id: int, batch: int, stats):
         self.path, self.run_id, self.batch, self.stats = path, run_id, batch, stats
         self.buffers: dict[str, list[dict]] = defaultdict(list)
+        self.pending: list[dict] = []     # write_errors records not stored yet
         self.store: Store | None = None
 
     @classmethod
@@ -59,11 +75,60 @@ class StorePipeline:
 
     def flush(self, table: str) -> None:
         rows = self.buffers.pop(table, [])
-        if rows:
+        if not rows:
+            return
+        try:
             self.store.insert_many(table, rows, conflict=CONFLICT_KEYS[table])
+            return
+        except WRITE_FAILURES as exc:
+            log.warning("writing %d %s rows failed (%s: %s); retrying row by row",
+                        len(rows), table, type(exc).__name__, exc)
+        for row in rows:
+            try:
+                self.store.insert_many(table, [row], conflict=CONFLICT_KEYS[table])
+            except WRITE_FAILURES as exc:
+                self._lost(table, row, exc)
+        self._store_pending()
+
+    def _lost(self, table: str, row: dict, exc: BaseException) -> None:
+        site = row.get("site") or ""
+        self.stats.inc_value(STAT_PREFIX)
+        self.stats.inc_value(f"{STAT_PREFIX}/{site}/{table}")
+        url = row.get("url") or row.get("source_url")
+        log.warning("row of %s lost (%s: %s): %s", table, type(exc).__name__, exc, url)
+        if len(self.pending) < MAX_PENDING:
+            self.pending.append({
+                "run_id": self.run_id, "site": site, "table_name": table,
+                "url": None if url is None else str(url)[:2000],
+                "reason": f"{type(exc).__name__}: {exc}"[:500],
+                "row_json": json.dumps(row, ensure_ascii=False, default=str)[:MAX_ROW_JSON], "at": now_iso(),
+            })
+
+    def _store_pending(self) -> None:
+        if not self.pending:
+            return
+        try:
+            self.store.insert_many("write_errors", self.pending)
+            self.pending = []
+        except WRITE_FAILURES as exc:
+            log.warning("recording %d lost rows failed too (%s); kept for later", len(self.pending), exc)
 
     def close_spider(self, spider=None):
         for table in list(self.buffers):
             self.flush(table)
-        self.store.attach_document_texts(self.run_id, documents.MAX_TEXT)
+        try:
+            self.store.attach_document_texts(self.run_id, documents.MAX_TEXT)
+        except WRITE_FAILURES as exc:
+            self._lost("pages", {"site": "", "url": "（文章所附文件的正文）"}, exc)
+        self._store_pending()
         self.store.close()
+
+
+def lost_rows(stats) -> dict[str, dict[str, int]]:
+    """{site: {table: rows lost}} from a crawl's stats."""
+    out: dict[str, dict[str, int]] = {}
+    for key, value in (stats.get_stats() if stats else {}).items():
+        if key.startswith(STAT_PREFIX + "/"):
+            site, _, table = key[len(STAT_PREFIX) + 1:].rpartition("/")
+            out.setdefault(site, {})[table] = int(value)
+    return out

@@ -7,6 +7,8 @@ onto them for one run.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from scrapy.settings import default_settings as _scrapy_defaults
 
 from core import __version__
@@ -55,6 +57,7 @@ SPIDER_MIDDLEWARES = {
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.AddressPolicyMiddleware": 50,
     "crawler.middlewares.PoliteRetryMiddleware": 550,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.RobotsTxtKeeper": 100,    # Scrapy's, keeping the robots.txt text for the spider
@@ -96,6 +99,10 @@ def from_config(cfg, *, run_id: int, store_path: str, progress: bool = True, pro
         PORTAL_AUDIT_DNS={"nameservers": list(cfg.dns.nameservers), "port": cfg.dns.port,
                           "timeout": cfg.dns.timeout, "retries": cfg.dns.retries},
         DNS_TIMEOUT=max(cfg.dns.timeout * (cfg.dns.retries + 1), 1.0),
+        PORTAL_AUDIT_SITE_HOSTS=sorted({urlsplit(u).hostname for s in cfg.sites
+                                        for u in [s.url, s.disclosure, *s.columns.values()] if u}
+                                       | {h for s in cfg.sites for h in s.allowed_domains}),
+        PORTAL_AUDIT_ALLOWED_NETWORKS=list(crawl.allowed_networks),
     )
     if progress_file:
         settings["PORTAL_AUDIT_PROGRESS_FILE"] = progress_file

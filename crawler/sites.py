@@ -45,6 +45,9 @@ class CrawlLimits:
     check_external: bool = True
     max_page_size: int = 10 * 1024**2
     read_sitemaps: bool = True
+    max_links_per_page: int = 10_000       # links of one page followed; the rest counted
+    parse_time_limit: float = 20.0         # seconds (wall and CPU) to read one attachment
+    parse_memory_limit: int = 512 * 1024**2
 
     @classmethod
     def of(cls, source: Any) -> "CrawlLimits":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import enum
+import tempfile
 import json
 import logging
 import sys
@@ -16,20 +17,23 @@ import click
 
 from checks.registry import REGISTRY, all_checks, matches
 from core import __version__
-from core.models import RUN_KIND_LABELS, RUN_STATUS_LABELS, short_time
+from core.models import RUN_KIND_LABELS, RUN_STATUS_LABELS, RunStatus, short_time
 from portal_audit.config import Config, ConfigError, load_config
-from portal_audit.feedback import LedgerError, import_ledger
+from portal_audit.feedback import (MAX_LEDGER_BYTES, MAX_LEDGER_ROWS, LedgerError, import_ledger,
+                                   parse_ledger_sandboxed)
 from portal_audit.lock import LockHeld, StoreLock
 from portal_audit.sample import build_portal, serve
 from reports.coverage import summary_line
 from store import Store, StoreError, history
+from store.db import store_problem
 from store.history import history_applied, prune_runs, run_status_counts
 
 
 class Exit(enum.IntEnum):
     OK = 0             # the audit completed, whatever it found
     FINDINGS = 1       # --fail-on matched
-    USAGE = 2          # bad usage or bad config
+    USAGE = 2          # bad usage, bad config, or an unusable store / output directory
+    WITH_ERRORS = 3    # the run completed but lost something: rows not stored or a report not written
     LOCKED = 75        # another run holds the store lock (EX_TEMPFAIL): nothing was done, try later
     INTERRUPTED = 130  # Ctrl-C: the store is consistent, the report is marked incomplete
 
@@ -62,11 +66,33 @@ def _store_path(config_path: str | None, store: str | None) -> str:
     return ".portal-audit/audit.db"
 
 
-def _open_store(path: str):
+def _open_store(path: str, *, must_exist: bool = True):
+    """The store at ``path``, checked (``quick_check``); an unusable one is a zh-CN message
+    naming the path and exit 2."""
+    where = Path(path)
+    if must_exist and not where.exists():
+        _fail(f"数据库文件不存在：{where}（先运行 portal-audit run，或用 -c / --store 指定）")
+    problem = store_problem(where)
+    if problem:
+        _fail(problem)
     try:
-        return Store(path)
+        db = Store(where)
+        db.quick_check()
     except StoreError as exc:
         _fail(str(exc))
+    return db
+
+
+def _preflight(store_path: str, out_dir: str | Path) -> None:
+    """Before any crawl: the store opens and passes its check, the output directory is writable."""
+    _open_store(store_path, must_exist=False).close()
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        _fail(f"输出目录 {out} 不可写（{exc.strerror or exc}），请换用 -o 指定的目录或检查权限")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -100,9 +126,12 @@ def run(config_path, out_dir, sites, only, fail_on, no_progress) -> None:
     for pattern in only_codes:
         if not any(matches(code, pattern) for code in known):
             _fail(f"--only: 未知的检查项 {pattern!r}（运行 portal-audit checks 查看全部）")
+    _preflight(cfg.store.path, out_dir)
     result = _locked(run_audit, cfg, Path(out_dir), only=only_codes, progress=not no_progress)
     _summary(result, cfg)
-    if result.status != "completed":
+    if result.status == RunStatus.COMPLETED_WITH_ERRORS:
+        sys.exit(Exit.WITH_ERRORS)
+    if result.status != RunStatus.COMPLETED:
         sys.exit(Exit.INTERRUPTED)
     if fail_on:
         store = Store(cfg.store.path)
@@ -135,10 +164,11 @@ def _locked_store(config_path: str | None, store: str | None, command: str, func
     process holds the lock, exit with Exit.LOCKED."""
 
     path = _store_path(config_path, store)
+    _open_store(path, must_exist=False).close()     # an unusable store is a message, before the lock
 
     def work():
         with StoreLock(path, command):
-            db = _open_store(path)
+            db = _open_store(path, must_exist=False)
             try:
                 return func(db)
             finally:
@@ -151,21 +181,37 @@ def _summary(result, cfg: Config) -> None:
     store = Store(cfg.store.path)
     findings = store.findings(result.run_id)
     sites = store.run_sites(result.run_id)
+    lost = store.write_error_counts(result.run_id)
     store.close()
     echo = lambda s="": click.echo(s, err=True)  # noqa: E731
-    state = "完成" if result.status == "completed" else "未完成（已中断，报告标记为不完整）"
+    state = {RunStatus.COMPLETED: "完成", RunStatus.COMPLETED_WITH_ERRORS: "完成，但有数据未写入（结果不完整，不作为整改依据）"}.get(
+        result.status, "未完成（已中断，报告标记为不完整）")
     echo()
     echo(f"══ 检查{state} · 运行编号 {result.run_id} ══")
+    verdicts = {v.site: v for v in _verdicts(cfg.store.path, result.run_id)}
     for site in sites:
         mine = [f for f in findings if f.site == site["site"]]
         sev = Counter(f.severity.value for f in mine)
         status = "" if site["status"] == "ok" else "（首页无法访问）"
-        echo(f"{site['site']}{status}: 页面 {site['pages']} · 链接 {site['links']} · "
+        v = verdicts.get(site["site"])
+        code = f"［{v.code}］" if v and v.code else ""
+        echo(f"{site['site']}{code}{status}: 页面 {site['pages']} · 链接 {site['links']} · "
              f"错误 {sev['error']} · 警告 {sev['warning']} · 提示 {sev['info']}")
         echo(summary_line(site["site"], json.loads(site["stats_json"] or "{}")))
+        if v:
+            why = "、".join(f"{i.label}（{'/'.join(i.codes)}）" for i in v.triggered) or \
+                  "、".join(f"{i.label}待定" for i in v.undecided)
+            score = "—" if v.score is None else f"{v.score:.1f}"
+            echo(f"    检查结论：{v.verdict}{'（' + why + '）' if why else ''} · 健康分（非官方）{score}")
         for code, n in Counter(f.check for f in mine).most_common(8):
             echo(f"    {code:<28} {n}")
     _history_summary(store_path=cfg.store.path, run_id=result.run_id, echo=echo)
+    if lost:
+        from reports.data import lost_rows_banner
+
+        echo(lost_rows_banner(lost))
+    for name, why in result.report_errors.items():
+        echo(f"报告文件 {name} 未能写出：{why}")
     failed = [r for r in result.check_results if r.state == "error"]
     if failed:
         echo("检查项执行出错：" + "、".join(f"{r.code}（{r.error}）" for r in failed))
@@ -204,14 +250,24 @@ def checks(code) -> None:
 @click.option("--store", help="Store file (default: the config's).")
 def report(run_id, out_dir, config_path, store) -> None:
     """Re-render a stored run without crawling."""
-    # deferred: the crawl and the report writers import Scrapy, lxml, jinja2 and openpyxl
-    from reports import write_reports
-
     db = _open_store(_store_path(config_path, store))
     if db.run(run_id) is None:
         _fail(f"运行 {run_id} 不存在")
-    for name, path in write_reports(db, run_id, out_dir).items():
+    _render(db, run_id, out_dir)
+
+
+def _render(db, run_id: int, out_dir) -> None:
+    """Write run ``run_id``'s reports; a file that could not be written is named, exit 3."""
+    # deferred: the report writers import lxml, jinja2 and openpyxl
+    from reports import write_reports
+
+    failures: dict[str, str] = {}
+    for name, path in write_reports(db, run_id, out_dir, failures=failures).items():
         click.echo(f"{name:<15} {path}")
+    for name, why in failures.items():
+        click.echo(f"报告文件 {name} 未能写出：{why}", err=True)
+    if failures:
+        sys.exit(Exit.WITH_ERRORS)
 
 
 @main.command()
@@ -221,9 +277,8 @@ def report(run_id, out_dir, config_path, store) -> None:
 @click.option("-o", "--out", "out_dir", default="out", show_default=True)
 def audit(run_id, config_path, only, out_dir) -> None:
     """Re-run the checks on a stored run (no crawling) and re-render its reports."""
-    # deferred: the crawl and the report writers import Scrapy, lxml, jinja2 and openpyxl
+    # deferred: the crawl imports Scrapy and lxml
     from portal_audit.runner import audit as run_checks
-    from reports import write_reports
 
     cfg = _load(config_path)
     db = _open_store(cfg.store.path)
@@ -231,8 +286,7 @@ def audit(run_id, config_path, only, out_dir) -> None:
         _fail(f"运行 {run_id} 不存在")
     for r in run_checks(db, run_id, cfg, _split_codes(only)):
         click.echo(f"{r.code:<30} {r.state:<6} {r.found}")
-    for name, path in write_reports(db, run_id, out_dir).items():
-        click.echo(f"{name:<15} {path}")
+    _render(db, run_id, out_dir)
 
 
 @main.command()
@@ -265,6 +319,18 @@ def _pad(value, width: int, align: str) -> str:
     return fill + text if align == ">" else text + fill
 
 
+def _verdicts(store_path, run_id: int) -> list:
+    """The per-site verdicts of a run (reports/verdict.py), as the report shows them."""
+    from reports.data import load_report_data
+    from store import Store
+
+    store = Store(store_path)
+    try:
+        return load_report_data(store, run_id).verdicts
+    finally:
+        store.close()
+
+
 def _history_summary(store_path, run_id: int, echo) -> None:
     store = Store(store_path)
     try:
@@ -279,6 +345,35 @@ def _history_summary(store_path, run_id: int, echo) -> None:
         store.close()
 
 
+@main.command()
+@click.option("-c", "--config", "config_path", default="config.yaml", show_default=True, help="Config file.")
+@click.option("--once", is_flag=True, help="One probe round, then exit (for cron and systemd timers).")
+@click.option("--rounds", type=click.IntRange(min=1), help="Stop after this many rounds (default: run until stopped).")
+def watch(config_path, once, rounds) -> None:
+    """Availability watch: probe every site's home page every watch.interval (站点无法访问)."""
+    from portal_audit.lock import LockHeld
+    from portal_audit.watch import round_line, run_watch
+
+    cfg = _load(config_path)
+    per_day = 86400 / cfg.watch.interval
+    if not once:
+        click.echo(f"[watch] 每 {cfg.watch.interval:g} 秒一轮（每天 {per_day:.0f} 轮），{len(cfg.sites)} 个站点，"
+                   f"{cfg.watch.timeout:g} 秒内未打开即为失败；Ctrl-C 停止。", err=True)
+    try:
+        done = run_watch(cfg, rounds=1 if once else rounds, on_round=lambda r: click.echo(round_line(r), err=True))
+    except LockHeld as exc:
+        _fail(f"另一个 watch 正在运行（进程 {exc.holder.get('pid', '?')}，开始于 {exc.holder.get('started', '未知时间')}），"
+              f"本次未执行。锁文件：{exc.path}", Exit.LOCKED)
+    if done:
+        requests = sum(r.requests for r in done)
+        size = sum(r.bytes for r in done)
+        busy = sum(r.elapsed for r in done)
+        n = len(done)
+        click.echo(f"[watch] 共 {n} 轮：请求 {requests} 次，{size} 字节，探测用时 {busy:.1f} 秒；"
+                   f"按每天 {per_day:.0f} 轮估算每天：请求 {requests / n * per_day:.0f} 次，"
+                   f"{size / n * per_day / 1024:.0f} KB，探测用时 {busy / n * per_day:.0f} 秒", err=True)
+
+
 @main.group()
 def feedback() -> None:
     """The 整改台账 returned by the responsible units."""
@@ -289,11 +384,18 @@ def feedback() -> None:
 @click.option("-c", "--config", "config_path", default=None, help="Config whose store to update.")
 @click.option("--store", help="Store file (default: the config's).")
 @click.option("--by", help="Who confirms the answers (recorded with every 误报 waiver; default: 整改责任单位).")
-def feedback_import(ledger, config_path, store, by) -> None:
+@click.option("--max-bytes", type=click.IntRange(min=1024), default=MAX_LEDGER_BYTES, show_default=True,
+              help="Refuse a ledger file larger than this (bytes).")
+@click.option("--max-rows", type=click.IntRange(min=1), default=MAX_LEDGER_ROWS, show_default=True,
+              help="Refuse a ledger with more data rows than this.")
+def feedback_import(ledger, config_path, store, by, max_bytes, max_rows) -> None:
     """Import a filled-in ledger.xlsx: 误报 → waived, 已整改 → awaiting re-check, 暂缓 → new deadline."""
 
     try:
-        result = _locked_store(config_path, store, "feedback import", lambda db: import_ledger(db, ledger, by=by))
+        # read (bounded, sandboxed) before the store lock is taken: the lock covers applying only
+        rows = parse_ledger_sandboxed(ledger, max_bytes=max_bytes, max_rows=max_rows)
+        result = _locked_store(config_path, store, "feedback import",
+                               lambda db: import_ledger(db, ledger, by=by, rows=rows))
     except LedgerError as exc:
         _fail(str(exc))
     click.echo(f"已导入 {ledger}：")
@@ -328,13 +430,15 @@ def recheck(config_path, status, sites, out_dir, progress) -> None:
     for name in sites:
         if name not in known:
             _fail(f"{cfg.source}: sites: 没有名为 {name} 的站点")
+    _preflight(cfg.store.path, out_dir)
     outcome = _locked(run_recheck, cfg, Path(out_dir), status=status, sites=list(sites), progress=progress)
     if outcome.run_id is None:
         click.echo("没有需要复核的问题。")
         sys.exit(Exit.OK)
     counts = outcome.counts
     undecided = sum(n for k, n in counts.items() if k not in ("已整改", "未整改", "复发"))
-    state = "完成" if outcome.run_status == "completed" else "未完成（已中断，状态未更改）"
+    state = {RunStatus.COMPLETED: "完成", RunStatus.COMPLETED_WITH_ERRORS: "完成，但有数据未写入（相关站点不作为整改依据）"}.get(
+        outcome.run_status, "未完成（已中断，状态未更改）")
     click.echo(f"复核{state} · 复核运行编号 {outcome.run_id} · {len(outcome.items)} 个问题 · "
                f"用时 {outcome.elapsed:.1f} 秒（解析页面 {outcome.pages} 个，访问地址 {outcome.fetches} 个）")
     click.echo(f"已整改 {counts.get('已整改', 0)} · 未整改 {counts.get('未整改', 0)} · 复发 {counts.get('复发', 0)} · "
@@ -343,7 +447,8 @@ def recheck(config_path, status, sites, out_dir, progress) -> None:
         click.echo(f"  {item.result:<8} {item.entry.site} [{item.entry.check}] {item.entry.url or ''}  {item.detail}")
     for name, path in outcome.outputs.items():
         click.echo(f"{name:<15} {path}")
-    sys.exit(Exit.OK if outcome.run_status == "completed" else Exit.INTERRUPTED)
+    sys.exit({RunStatus.COMPLETED: Exit.OK, RunStatus.COMPLETED_WITH_ERRORS: Exit.WITH_ERRORS}.get(outcome.run_status,
+                                                                                   Exit.INTERRUPTED))
 
 
 @main.command()
@@ -420,6 +525,7 @@ def demo(config_path, out_dir) -> None:
 
     cfg = _load(config_path)
     port = urlsplit(cfg.sites[0].url).port or 80
+    _preflight(cfg.store.path, out_dir)
     server = serve(build_portal(kind="full"), port=port)
     try:
         result = _locked(run_audit, cfg, Path(out_dir))

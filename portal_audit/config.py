@@ -8,6 +8,8 @@ naming the file, the key path and what is wrong (the CLI exits with 2).
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
+import math
 import re
 import types
 import typing
@@ -19,6 +21,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from core.text import duration
 from core.vocabulary import COLUMN_KINDS
 
 class ConfigError(Exception):
@@ -61,6 +64,10 @@ class CrawlConfig:
     read_sitemaps: bool = True
     incremental: bool = True            # conditional requests and cached checks from the previous run
     recheck_after: float = 7.0          # days a successful external/attachment check is taken over
+    max_links_per_page: int = 10_000    # links of one page followed at most; the rest are counted and reported
+    allowed_networks: tuple[str, ...] = ()   # private/loopback networks besides the sites' own addresses
+    parse_time_limit: float = 20.0      # seconds (wall and CPU) to read one attachment or ledger
+    parse_memory_limit: int = field(default=512 * 1024**2, metadata={"parse": _size})   # per file
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,27 @@ class Ipv6Config:
 
 
 @dataclass(frozen=True)
+class WatchConfig:
+    """``portal-audit watch``: probes of every site's home page (see portal_audit/watch.py)."""
+
+    interval: float = field(default=1800.0, metadata={"parse": duration})   # 30 min = 48 probes a day
+    timeout: float = field(default=15.0, metadata={"parse": duration})      # not loaded within → failed
+    retries: int = 1                    # quick connection failures retried within the time limit
+    ipv6: bool = True                   # also probe over IPv6 where the host has AAAA
+    reference_urls: tuple[str, ...] = ()   # probed each round: all failing → the round is inconclusive
+    concurrency: int = 8
+
+
+@dataclass(frozen=True)
+class InspectionConfig:
+    """Overrides of the verdict thresholds shipped in checks/data/inspection.yaml
+    (provinces tighten them), e.g. ``{veto: {blank-columns: {threshold: 3}}}``."""
+
+    thresholds: dict[str, Any] = field(default_factory=dict)
+    file: str | None = None             # a whole thresholds file instead of the shipped one
+
+
+@dataclass(frozen=True)
 class StoreConfig:
     path: str = ".portal-audit/audit.db"
 
@@ -100,6 +128,8 @@ class ChecksConfig:
 class SiteConfig:
     name: str
     url: str
+    code: str | None = None             # 网站标识码 (10 digits), as the 抽查 通报 name the site
+    unit: str | None = None             # 主办单位
     disclosure: str | None = None
     columns: dict[str, str] = field(default_factory=dict)
     max_pages: int | None = None
@@ -120,6 +150,8 @@ class Config:
     ipv6: Ipv6Config = Ipv6Config()
     store: StoreConfig = StoreConfig()
     checks: ChecksConfig = ChecksConfig()
+    watch: WatchConfig = WatchConfig()
+    inspection: InspectionConfig = InspectionConfig()
     audit_date: date | None = None
     source: str = field(default="<config>", metadata={"internal": True})
     raw: dict[str, Any] = field(default_factory=dict, metadata={"internal": True})
@@ -137,10 +169,36 @@ class Config:
         return dataclasses.replace(self, sites=tuple(s for s in self.sites if s.name in names))
 
 
+MAX_CONFIG_BYTES = 1024 * 1024   # a config file larger than this is refused unread
+MAX_YAML_ALIASES = 100           # YAML aliases (*name) per file: a billion-laughs document has thousands
+MAX_YAML_NODES = 200_000         # values in the expanded document
+
+# (section, key) → (minimum, maximum) of a number; a float must also be finite
+RANGES: dict[tuple[str, str], tuple[float, float]] = {
+    ("crawl", "concurrency"): (1, 1000), ("crawl", "per_host_concurrency"): (1, 100),
+    ("crawl", "download_delay"): (0, 3600), ("crawl", "timeout"): (0.1, 3600), ("crawl", "retries"): (0, 20),
+    ("crawl", "retry_backoff"): (0, 600), ("crawl", "max_retry_after"): (0, 86400),
+    ("crawl", "max_page_size"): (1024, 2**40), ("crawl", "max_pages"): (1, 10_000_000),
+    ("crawl", "max_depth"): (0, 1000), ("crawl", "max_redirects"): (1, 100),
+    ("crawl", "max_links_per_page"): (1, 10_000_000), ("crawl", "parse_time_limit"): (0.5, 3600),
+    ("crawl", "parse_memory_limit"): (64 * 1024**2, 2**40), ("crawl", "per_host_rate"): (0, 1000),
+    ("crawl", "recheck_after"): (0, 3650),
+    ("watch", "interval"): (0.01, 7 * 86400), ("watch", "timeout"): (0.1, 3600), ("watch", "retries"): (0, 20),
+    ("watch", "concurrency"): (1, 1000),
+    ("dns", "port"): (1, 65535), ("dns", "timeout"): (0.1, 600), ("dns", "retries"): (0, 20),
+    ("ipv6", "probe_timeout"): (0.1, 600), ("ipv6", "probe_retries"): (0, 20),
+    ("ipv6", "target_level2"): (0, 100), ("ipv6", "target_level3"): (0, 100),
+    ("ipv6", "concurrency"): (1, 1000), ("ipv6", "max_links"): (1, 10_000_000),
+    ("sites", "max_pages"): (1, 10_000_000), ("sites", "max_depth"): (0, 1000),
+}
+
+
 def load_config(path: str | Path) -> Config:
     path = Path(path)
     name = str(path)
     try:
+        if path.is_file() and path.stat().st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(name, "", f"配置文件超过 {MAX_CONFIG_BYTES // 1024} KB，拒绝读取")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(name, "", "配置文件不存在") from None
@@ -149,9 +207,59 @@ def load_config(path: str | Path) -> Config:
     return parse_config(text, name)
 
 
+class _LimitedLoader(yaml.SafeLoader):
+    """SafeLoader counting aliases: past :data:`MAX_YAML_ALIASES` the document is refused
+    before it is expanded (billion laughs)."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.aliases = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_YAML_ALIASES:
+                raise _TooBig(f"YAML 别名（*引用）超过 {MAX_YAML_ALIASES} 个，拒绝展开")
+        return super().compose_node(parent, index)
+
+
+class _TooBig(Exception):
+    pass
+
+
+def load_yaml(text: str, name: str) -> Any:
+    """The YAML document in ``text``, within the size, alias and node limits (ConfigError otherwise)."""
+    if len(text) > MAX_CONFIG_BYTES:
+        raise ConfigError(name, "", f"配置内容超过 {MAX_CONFIG_BYTES // 1024} KB，拒绝读取")
+    loader = _LimitedLoader(text)
+    try:
+        data = loader.get_single_data()
+        _count_nodes(data)
+    except _TooBig as exc:
+        raise ConfigError(name, "", str(exc)) from None
+    finally:
+        loader.dispose()
+    return data
+
+
+def _count_nodes(data: Any) -> None:
+    """Walk the expanded document (shared aliases counted each time), stopping at the limit."""
+    seen, stack = 0, [data]
+    while stack:
+        value = stack.pop()
+        seen += 1
+        if seen > MAX_YAML_NODES:
+            raise _TooBig(f"配置展开后超过 {MAX_YAML_NODES} 个值，拒绝读取")
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+
+
 def parse_config(text: str, name: str = "<config>") -> Config:
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text, name)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else ""
@@ -166,6 +274,8 @@ def parse_config(text: str, name: str = "<config>") -> Config:
         if site.name in seen:
             raise ConfigError(name, f"sites[{i}].name", f"站点名称重复：{site.name}")
         seen.add(site.name)
+        if site.code is not None and not re.fullmatch(r"\d{10}", site.code):
+            raise ConfigError(name, f"sites[{i}].code", f"网站标识码应为10位数字，实际为 {site.code!r}")
         for key, url in [("url", site.url), ("disclosure", site.disclosure), *[
                 (f"columns.{k}", v) for k, v in site.columns.items()]]:
             if url is not None:
@@ -174,6 +284,9 @@ def parse_config(text: str, name: str = "<config>") -> Config:
             if kind not in COLUMN_KINDS:
                 raise ConfigError(name, f"sites[{i}].columns.{kind}",
                                   f"未知的栏目类型，可选：{', '.join(COLUMN_KINDS)}")
+    for i, url in enumerate(cfg.watch.reference_urls):
+        _check_url(url, name, f"watch.reference_urls[{i}]")
+    check_ranges(cfg, name)
     for code, level in cfg.checks.severity.items():
         if level not in ("error", "warning", "info"):
             raise ConfigError(name, f"checks.severity.{code}", "级别应为 error、warning 或 info")
@@ -181,9 +294,54 @@ def parse_config(text: str, name: str = "<config>") -> Config:
 
 
 def _check_url(url: str, name: str, key: str) -> None:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError(name, key, f"不是有效的网址：{url!r}（{_port_problem(exc)}）") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(name, key, f"不是有效的 http(s) 网址：{url!r}")
+    if port == 0:
+        raise ConfigError(name, key, f"端口应在 1 到 65535 之间：{url!r}")
+
+
+def _port_problem(exc: ValueError) -> str:
+    return "端口应在 1 到 65535 之间" if "port" in str(exc).lower() else str(exc)
+
+
+def check_ranges(cfg: Config, name: str) -> None:
+    """Numbers within :data:`RANGES` (finite floats), nameservers and networks that parse,
+    for every section but ``checks`` (validated against the check registry)."""
+    sections = [("crawl", cfg.crawl, "crawl"), ("dns", cfg.dns, "dns"), ("ipv6", cfg.ipv6, "ipv6"),
+                ("watch", cfg.watch, "watch")]
+    sections += [("sites", site, f"sites[{i}]") for i, site in enumerate(cfg.sites)]
+    for section, obj, prefix in sections:
+        for f in dataclasses.fields(obj):
+            bounds = RANGES.get((section, f.name))
+            value = getattr(obj, f.name)
+            if bounds is None or value is None:
+                continue
+            low, high = bounds
+            key = f"{prefix}.{f.name}"
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigError(name, key, f"应为有限的数字，实际为 {value!r}")
+            if not low <= value <= high:
+                raise ConfigError(name, key, f"应在 {_num(low)} 到 {_num(high)} 之间，实际为 {value!r}")
+    for i, server in enumerate(cfg.dns.nameservers):
+        try:
+            ipaddress.ip_address(server)
+        except ValueError:
+            raise ConfigError(name, f"dns.nameservers[{i}]", f"应为 IP 地址，实际为 {server!r}") from None
+    for i, net in enumerate(cfg.crawl.allowed_networks):
+        try:
+            ipaddress.ip_network(net, strict=False)
+        except ValueError:
+            raise ConfigError(name, f"crawl.allowed_networks[{i}]",
+                              f"应为网段（如 10.0.0.0/8、fd00::/8），实际为 {net!r}") from None
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def _build(cls: type, data: Any, name: str, prefix: str) -> Any:

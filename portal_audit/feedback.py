@@ -13,6 +13,14 @@ by fingerprint only. Each answer in 反馈状态 is stored:
 A row whose fingerprint is missing or unknown, a duplicate, or an unknown answer is
 listed, never silently dropped. Rows whose answer equals what is stored change
 nothing, so importing the same file twice is a no-op.
+
+A row applies only to a finding of the site its sheet names (the sheet's title as the
+ledger wrote it) and its own 站点 cell names: site A's sheet never waives site B's
+finding; such rows are listed and ignored.
+
+Bounded: the file is refused above ``max_bytes`` and ``max_rows`` data rows; it is read
+(streamed, openpyxl read-only) in a sandboxed worker under :data:`LEDGER_LIMITS`
+(crawler/sandbox.py), and the store lock is taken only to apply the parsed answers.
 """
 
 from __future__ import annotations
@@ -26,7 +34,13 @@ from typing import Any
 
 from core.models import ACTIVE, FIXED, WAIVED
 from core.text import now_iso
+from crawler import sandbox
+from reports.ledger import sheet_title
 from store.history import history_row
+
+MAX_LEDGER_BYTES = 20 * 1024 * 1024    # a returned ledger larger than this is refused unread
+MAX_LEDGER_ROWS = 50_000               # data rows read at most
+LEDGER_LIMITS = sandbox.Limits(wall=120, cpu=120, memory=1024 * 1024 * 1024)
 
 ANSWERS = ("已整改", "误报", "暂缓", "未整改")
 ANSWER_ALIASES = {"已经整改": "已整改", "整改完成": "已整改", "已完成": "已整改", "误判": "误报",
@@ -125,6 +139,34 @@ def _find_header(ws) -> tuple[int, dict[str, int]] | None:
     return None
 
 
+def parse_ledger(path: str | Path, max_bytes: int = MAX_LEDGER_BYTES, max_rows: int = MAX_LEDGER_ROWS) -> list:
+    """Every data row of the ledger at ``path`` (see :func:`read_ledger`), refusing a file
+    over ``max_bytes`` or ``max_rows`` rows with a :class:`LedgerError`."""
+    try:
+        size = Path(path).stat().st_size
+    except FileNotFoundError:
+        raise LedgerError(f"文件不存在：{path}") from None
+    except OSError as exc:
+        raise LedgerError(f"无法读取台账文件 {path}：{exc}") from None
+    if size > max_bytes:
+        raise LedgerError(f"台账文件 {path} 有 {size // 1024} KB，超过上限 {max_bytes // 1024} KB（--max-bytes），未导入")
+    rows = []
+    for row in read_ledger(path):
+        if len(rows) >= max_rows:
+            raise LedgerError(f"台账文件 {path} 超过 {max_rows} 行（--max-rows），未导入；请按站点拆分后分别导入")
+        rows.append(row)
+    return rows
+
+
+def parse_ledger_sandboxed(path: str | Path, max_bytes: int = MAX_LEDGER_BYTES,
+                           max_rows: int = MAX_LEDGER_ROWS, limits: sandbox.Limits = LEDGER_LIMITS) -> list:
+    """:func:`parse_ledger` in a sandboxed worker; a file over the limits is a :class:`LedgerError`."""
+    try:
+        return sandbox.run_limited(parse_ledger, (str(path), max_bytes, max_rows), limits)
+    except sandbox.ParseLimit as exc:
+        raise LedgerError(f"读取台账文件 {path} 时{exc}") from None
+
+
 def read_ledger(path: str | Path):
     """Yield (sheet, row number, {field: value}) for every data row of every ledger sheet."""
     # deferred: openpyxl is heavy and only needed when a ledger is imported
@@ -159,11 +201,13 @@ def read_ledger(path: str | Path):
                           "且不要删除隐藏的“指纹”列")
 
 
-def import_ledger(store, path: str | Path, by: str | None = None) -> ImportResult:
-    """Store every answer of the ledger at ``path``; see the module docstring."""
+def import_ledger(store, path: str | Path, by: str | None = None, rows: list | None = None) -> ImportResult:
+    """Store every answer of the ledger at ``path`` (its ``rows`` when already parsed);
+    see the module docstring."""
     result = ImportResult(source=str(path))
     seen: dict[str, tuple[str, int]] = {}
-    rows = list(read_ledger(path))
+    rows = parse_ledger(path) if rows is None else rows
+    sheet_sites: dict[str, str | None] = {}
     when = now_iso()
     with store.transaction():
         for sheet, row_no, values in rows:
@@ -191,6 +235,13 @@ def import_ledger(store, path: str | Path, by: str | None = None) -> ImportResul
             if h is None:
                 result.problems.append(Problem(sheet, row_no, f"无法匹配（数据库中没有指纹为 {fp} 的问题）", describe))
                 continue
+            if sheet not in sheet_sites:
+                sheet_sites[sheet] = _sheet_site(store, sheet)
+            claimed = _cell_text(values.get("site")) or None
+            if any(site is not None and site != h["site"] for site in (sheet_sites[sheet], claimed)):
+                result.problems.append(Problem(sheet, row_no, f"站点不符（该问题属于“{h['site']}”，不属于本工作表或本行"
+                                                              "所填站点），已忽略此行", describe))
+                continue
             if not answer:
                 result.blank += 1
                 continue
@@ -212,6 +263,13 @@ def import_ledger(store, path: str | Path, by: str | None = None) -> ImportResul
             result.applied[answer] = result.applied.get(answer, 0) + 1
             result.changed.append((fp, answer))
     return result
+
+
+def _sheet_site(store, sheet: str) -> str | None:
+    """The site whose ledger sheet is titled ``sheet`` (None when no site's is: renamed)."""
+    sites = [r["site"] for r in store.query("SELECT DISTINCT site FROM finding_history")]
+    matches = [s for s in sites if sheet_title(s, set()) == sheet]
+    return matches[0] if len(matches) == 1 else None
 
 
 def _state_matches(h, answer: str) -> bool:

@@ -37,16 +37,18 @@ class LockHeld(Exception):
         )
 
 
-def lock_path(store_path: str | Path) -> Path:
+def lock_path(store_path: str | Path, suffix: str = ".lock") -> Path:
     store_path = Path(store_path)
-    return store_path.with_name(store_path.name + ".lock")
+    return store_path.with_name(store_path.name + suffix)
 
 
 class StoreLock:
-    """``with StoreLock(store_path, "run"):`` — exclusive, non-blocking."""
+    """``with StoreLock(store_path, "run"):`` — exclusive, non-blocking. ``suffix`` names
+    another lock beside the store (the availability watch holds ``<store>.watch.lock``, so
+    that it never overlaps itself but keeps probing while an audit runs)."""
 
-    def __init__(self, store_path: str | Path, command: str = ""):
-        self.path = lock_path(store_path)
+    def __init__(self, store_path: str | Path, command: str = "", suffix: str = ".lock"):
+        self.path = lock_path(store_path, suffix)
         self.command = command
         self.fd: int | None = None
 

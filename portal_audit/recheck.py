@@ -26,8 +26,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from checks.registry import all_checks, run_checks
-from core.models import ACTIVE, FIXED, OPEN, REOPENED, UNVERIFIED, RunStatus
+from core.models import ACTIVE, FINISHED_RUN_STATUSES, FIXED, OPEN, REOPENED, UNVERIFIED, RunStatus
 from core.text import now_iso
+from crawler.pipelines import lost_rows
 from crawler.sites import CrawlLimits, SiteSpec
 from crawler.spiders.recheck import RecheckSpider, SitePlan
 from crawler.urls import is_attachment
@@ -183,7 +184,9 @@ def _linked_count(h) -> int:
 
 
 def gather(cfg: Config, run_id: int, store_path: str, plans, progress: bool = False) -> str:
-    """Fetch the planned pages and targets into run ``run_id``; returns the run status."""
+    """Fetch the planned pages and targets into run ``run_id``; returns the run status
+    (``completed_with_errors`` when gathered rows could not be stored: those are recorded
+    in ``write_errors`` and their sites decide nothing)."""
 
     sub = dataclasses.replace(cfg, sites=tuple(s for s in cfg.sites if s.name in plans))
     process = crawler_process(sub, run_id, store_path, progress)
@@ -192,6 +195,7 @@ def gather(cfg: Config, run_id: int, store_path: str, plans, progress: bool = Fa
                   reference_date=cfg.audit_date)
     process.start()
     reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
+    lost = lost_rows(crawler.stats)
     store = Store(store_path)
     try:
         for st in crawler.spider.sites.values():
@@ -199,10 +203,14 @@ def gather(cfg: Config, run_id: int, store_path: str, plans, progress: bool = Fa
                               (run_id, st.name))
             store.set_run_site(run_id, st.name, url=st.config.url, disclosure_url=st.disclosure,
                                status="ok" if ok else "unreachable", pages=st.pages, links=st.fetches,
-                               stats_json={"recheck": True})
+                               stats_json={"recheck": True, "write_errors": lost.get(st.name, {})})
+        if lost:
+            store.finish_run(run_id, RunStatus.COMPLETED_WITH_ERRORS, {"write_errors": lost})
     finally:
         store.close()
-    return RunStatus.COMPLETED if reason == "finished" else RunStatus.INTERRUPTED
+    if reason != "finished":
+        return RunStatus.INTERRUPTED
+    return RunStatus.COMPLETED_WITH_ERRORS if lost else RunStatus.COMPLETED
 
 
 def run_recheck(cfg: Config, out_dir: Path | str, *, status: str = "awaiting", sites=(),
@@ -241,7 +249,8 @@ def run_recheck(cfg: Config, out_dir: Path | str, *, status: str = "awaiting", s
                 run_status = RunStatus.INTERRUPTED
             outcome.run_status = run_status
             outcome.items = decide(store, run_id, rows, skipped, run_status)
-            store.finish_run(run_id, run_status, {"recheck": dict(outcome.counts)})
+            store.finish_run(run_id, run_status, {"recheck": dict(outcome.counts),
+                                                  "write_errors": store.write_error_counts(run_id)})
             outcome.finished_at = now_iso()
             outcome.elapsed = time.perf_counter() - started
             outcome.pages = store.scalar("SELECT COUNT(*) FROM pages WHERE run_id = ?", (run_id,)) or 0
@@ -267,8 +276,10 @@ def decide(store, run_id: int, rows, skipped: dict[str, tuple[str, str]], run_st
             new_status = prev
             if fp in skipped:
                 result, detail = skipped[fp]
-            elif run_status != RunStatus.COMPLETED:
+            elif run_status not in FINISHED_RUN_STATUSES:
                 result, detail = RESULT_INTERRUPTED, "复核运行未完成，不作为整改依据"
+            elif h["site"] in facts.lost_rows and fp not in found:
+                result, detail = RESULT_UNREACHED, "复核运行中该站点有数据未能写入数据库，不作为整改依据"
             elif fp in found:
                 f = found[fp]
                 result = RESULT_REOPENED if prev in (FIXED, REOPENED) else RESULT_OPEN

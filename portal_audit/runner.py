@@ -18,7 +18,7 @@ import os
 import platform
 import signal
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -29,9 +29,10 @@ from scrapy.crawler import CrawlerProcess
 
 from checks.registry import CheckResult, CheckSettings, run_checks
 from core import __version__
-from core.models import RunStatus
+from core.models import FINISHED_RUN_STATUSES, RunStatus
 from crawler import settings as crawler_settings
 from crawler.extensions import Board, show_files
+from crawler.pipelines import lost_rows
 from crawler.ipv6.stage import gather_ipv6
 from crawler.sites import CrawlLimits, SiteSpec
 from crawler.spiders.portal import PortalSpider
@@ -55,6 +56,7 @@ class RunResult:
     status: str
     outputs: dict[str, Path]
     check_results: list[CheckResult]
+    report_errors: dict[str, str] = field(default_factory=dict)   # report file → why it was not written
 
 
 def versions() -> dict[str, str]:
@@ -64,9 +66,11 @@ def versions() -> dict[str, str]:
 
 
 def check_settings(cfg: Config) -> CheckSettings:
+    from checks.inspection import merged_options
+
     c = cfg.checks
     return CheckSettings(select=list(c.select), ignore=list(c.ignore), severity=dict(c.severity),
-                         options={k: dict(v) for k, v in c.options.items()})
+                         options=merged_options(cfg.inspection, c.options))
 
 
 def crawler_process(cfg: Config, run_id: int, store_path: str, progress: bool, progress_file: str | None = None,
@@ -122,6 +126,7 @@ def _gather_here(cfg: Config, run_id: int, store_path: str, progress: bool,
     process.start()
     reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
     spider = crawler.spider
+    lost = lost_rows(crawler.stats)
     store = Store(store_path)
     try:
         for st in spider.sites.values():
@@ -131,8 +136,9 @@ def _gather_here(cfg: Config, run_id: int, store_path: str, progress: bool,
             store.set_run_site(run_id, st.name, url=st.config.url, disclosure_url=st.disclosure,
                                status="ok" if reachable else "unreachable", pages=st.pages, links=st.fetches,
                                stats_json={"problems": st.problems, "capped": st.capped,
-                                           "columns": dict(st.columns), "coverage": dict(st.coverage),
-                                           "unparsed": dict(st.unparsed)})
+                                           "links_over_cap": st.links_over_cap, "pages_over_cap": st.pages_over_cap,
+                                           "columns": dict(st.columns), "write_errors": lost.get(st.name, {}),
+                                           "coverage": dict(st.coverage), "unparsed": dict(st.unparsed)})
     finally:
         store.close()
     return RunStatus.COMPLETED if reason == "finished" else RunStatus.INTERRUPTED
@@ -229,9 +235,13 @@ def _run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) ->
                              versions=versions())
     status = RunStatus.INTERRUPTED
     results: list[CheckResult] = []
+    lost: dict = {}
     try:
         status = gather(cfg, run_id, str(cfg.store.path), progress=progress)
-        if cfg.ipv6.enabled and status == RunStatus.COMPLETED:
+        lost = store.write_error_counts(run_id)     # rows gathered but not stored, per site and table
+        if lost and status == RunStatus.COMPLETED:
+            status = RunStatus.COMPLETED_WITH_ERRORS
+        if cfg.ipv6.enabled and status in FINISHED_RUN_STATUSES:
             if ipv6_wanted(cfg, only):
                 gather_ipv6(cfg, run_id, store, progress=progress)
             else:
@@ -242,12 +252,18 @@ def _run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) ->
     except KeyboardInterrupt:
         status = RunStatus.INTERRUPTED
     finally:
-        store.finish_run(run_id, status, {"checks": len(results)})
+        store.finish_run(run_id, status, {"checks": len(results), "write_errors": lost})
     try:
-        # statuses (new/open/fixed/reopened); an interrupted run never fixes anything
+        # statuses (new/open/fixed/reopened); an interrupted run never fixes anything, and
+        # a site with rows lost proves no fix
         history.apply_run(store, run_id)
     except Exception:  # noqa: BLE001 - the run and its reports matter more than the history
         log.exception("updating the finding history for run %s failed", run_id)
-    outputs = write_reports(store, run_id, out_dir)
+    failed: dict[str, str] = {}
+    outputs = write_reports(store, run_id, out_dir, failures=failed)
+    if failed and status == RunStatus.COMPLETED:
+        # a run is "completed" only with all of its reports written
+        status = RunStatus.COMPLETED_WITH_ERRORS
+        store.finish_run(run_id, status, {"checks": len(results), "write_errors": lost, "report_errors": failed})
     store.close()
-    return RunResult(run_id, status, outputs, results)
+    return RunResult(run_id, status, outputs, results, failed)

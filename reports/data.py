@@ -8,6 +8,10 @@ report renders without them):
 * ``status_of``: finding fingerprint → history status (new/open/fixed/reopened/
   waived), shown as a badge and used by the 只看新增 filter.
 * ``banners``: extra warnings shown at the top of the report.
+* ``lead_sections``: like ``sections``, rendered first, before the overview (the verdict
+  table of reports/verdict.py is the report's first screen).
+* ``verdicts``: per site, :class:`reports.verdict.SiteVerdict` (不合格/合格/待定, veto items,
+  counts, availability, health score, trend).
 * ``history``: the finding history as of this run
   (:class:`reports.history.HistoryView`: first/last seen, feedback, the
   豁免 list, the trend); waived findings are moved off ``findings`` into
@@ -16,16 +20,19 @@ report renders without them):
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from checks.registry import Check, all_checks
+from core.models import Finding
 from reports.coverage import attach_coverage
 from reports.history import attach_history
 from reports.ipv6 import attach_report as attach_ipv6
-from core.models import Finding
+from reports.safe import deep
+from reports.verdict import attach as attach_verdicts
 
 
 @dataclass
@@ -39,6 +46,8 @@ class SiteSummary:
     by_severity: Counter = field(default_factory=Counter)
     by_check: Counter = field(default_factory=Counter)
     stats: dict[str, Any] = field(default_factory=dict)
+    code: str | None = None            # 网站标识码 (from the run's config)
+    unit: str | None = None            # 主办单位
     coverage: Any = None   # reports.coverage.SiteCoverage, set by attach_coverage
 
     @property
@@ -57,10 +66,17 @@ class ReportData:
     status_of: dict[str, str] = field(default_factory=dict)
     banners: list[str] = field(default_factory=list)
     history: Any = None
+    lead_sections: list[tuple[str, str]] = field(default_factory=list)
+    verdicts: list[Any] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
         return self.run["status"] == "completed"
+
+    @property
+    def lost_rows(self) -> dict[str, dict[str, int]]:
+        """{site: {table: rows}} gathered but not stored in this run (``write_errors``)."""
+        return self.run.get("write_errors") or {}
 
     @property
     def by_severity(self) -> Counter:
@@ -84,7 +100,11 @@ def load_report_data(store, run_id: int) -> ReportData:
     run["options"] = json.loads(run.pop("options_json") or "{}")
     run["versions"] = json.loads(run.pop("versions_json") or "{}")
     run["stats"] = json.loads(run.pop("stats_json") or "{}")
-    findings = store.findings(run_id)
+    # crawled text is hostile: every writer gets it without controls, lone surrogates
+    # or XML-forbidden characters (reports/safe.py)
+    findings = [dataclasses.replace(f, url=deep(f.url), page=deep(f.page), anchor=deep(f.anchor),
+                                    message=deep(f.message), evidence=deep(f.evidence))
+                for f in store.findings(run_id)]
     sites = []
     for row in store.run_sites(run_id):
         summary = SiteSummary(name=row["site"], url=row["url"], disclosure_url=row["disclosure_url"],
@@ -98,13 +118,35 @@ def load_report_data(store, run_id: int) -> ReportData:
             sites.append(index[f.site])
         index[f.site].by_severity[f.severity.value] += 1
         index[f.site].by_check[f.check] += 1
+    run["write_errors"] = store.write_error_counts(run_id)
     checks = {c.code: c for c in all_checks()}
     check_runs = [dict(r) for r in store.check_runs(run_id)]
     data = ReportData(run=run, sites=sites, findings=findings, checks=checks, check_runs=check_runs)
     attach_coverage(store, run_id, data)   # 采集覆盖 per site and column, a banner when incomplete
+    if run["write_errors"]:
+        data.banners.append(lost_rows_banner(run["write_errors"]))
+    over = store.scalar("SELECT COUNT(*) FROM attachment_texts WHERE run_id = ? AND outcome = 'parse_limit'",
+                        (run_id,))
+    if over:
+        data.banners.append(f"有 {over} 个附件超过解析限制（crawl.parse_time_limit / parse_memory_limit）未能读取，"
+                            "其内容本次未检查。")
     attach_history(store, run_id, data)
+    attach_verdicts(store, run_id, data)  # the first screen: 合格/不合格/待定 per site
     attach_ipv6(data)  # the IPv6 section (when the run has IPv6 data) and the self-check banner
     return data
+
+
+TABLE_LABELS = {"pages": "页面", "links": "链接", "fetches": "访问结果", "attachment_texts": "附件文本"}
+
+
+def lost_rows_banner(lost: dict[str, dict[str, int]]) -> str:
+    """The report's warning about rows gathered but not stored (zh-CN)."""
+    parts = []
+    for site, tables in sorted(lost.items()):
+        detail = "、".join(f"{TABLE_LABELS.get(t, t)} {n} 条" for t, n in sorted(tables.items()))
+        parts.append(f"{site or '（未知站点）'}：{detail}")
+    return ("本次运行有数据未能写入数据库（" + "；".join(parts) + "）。这些站点的结果不完整，"
+            "本次不作为整改依据（详见数据库 write_errors 表）。")
 
 
 def _json_dict(text: str | None) -> dict[str, Any]:

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.models import ACTIVE, FIXED, STATUS_LABELS, STATUS_ORDER, UNVERIFIED, WAIVED, Finding, RunStatus
+from core.models import (ACTIVE, FINISHED_RUN_STATUSES, FIXED, STATUS_LABELS, STATUS_ORDER, UNVERIFIED, WAIVED,
+                         Finding)
 from core.vocabulary import COLUMN_KINDS
 from store import history as lifecycle
 
@@ -250,7 +251,7 @@ def load_trend(store, run_id: int, sites: Sequence[str], limit: int = TREND_RUNS
     points = []
     for r in runs:
         by_site = lifecycle.active_by_site(store, r["id"])
-        mark = "" if r["status"] == RunStatus.COMPLETED else "*"
+        mark = "" if r["status"] in FINISHED_RUN_STATUSES else "*"
         points.append(TrendPoint(r["id"], f"#{r['id']}{mark} {r['started_at'][5:10]}",
                                  sum(v for s, v in by_site.items() if not sites or s in sites), by_site))
     return Trend(points, list(sites)).layout()

@@ -23,6 +23,8 @@ from jinja2 import Environment, PackageLoader, TemplateNotFound, select_autoesca
 
 from core.models import STATUS_LABELS
 from core.models import Severity
+from reports.safe import for_xml
+from reports.verdict import chart
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +32,8 @@ _env = Environment(loader=PackageLoader("reports", "templates"), autoescape=sele
                    trim_blocks=True, lstrip_blocks=True)
 
 SEVERITIES = [(s.value, s.label) for s in sorted(Severity, key=lambda s: s.rank)]
-RUN_STATUS = {"completed": "已完成", "running": "进行中", "interrupted": "已中断", "failed": "失败"}
+RUN_STATUS = {"completed": "已完成", "completed_with_errors": "已完成（有数据未写入）", "running": "进行中",
+              "interrupted": "已中断", "failed": "失败"}
 SITE_STATUS = {"ok": "正常", "unreachable": "首页无法访问", "unknown": "未记录"}
 CHECK_STATE = {"ok": "未发现问题", "found": "发现问题", "n/a": "不适用", "error": "执行出错", "skipped": "本次未执行"}
 # History statuses (core/models.py); the same words as its section.
@@ -208,6 +211,9 @@ def build_view(data) -> dict[str, Any]:
             notes.append("首页无法访问，本站点其余内容未能检查。")
         if summary.stats.get("capped"):
             notes.append("采集达到页面数上限，部分页面未检查。")
+        if summary.stats.get("links_over_cap"):
+            notes.append(f"{summary.stats.get('pages_over_cap', 0)} 个页面的链接数超过上限（crawl.max_links_per_page），"
+                         f"其余 {summary.stats['links_over_cap']} 个链接未检查。")
         sites.append(SiteView(summary=summary, anchor=f"site-{i}", groups=groups, notes=notes))
 
     totals = data.by_severity
@@ -256,14 +262,15 @@ def build_view(data) -> dict[str, Any]:
         "run_state": run_state,
         "has_status": bool(data.status_of),
         "status_labels": FINDING_STATUS,
-        "sections": _sections(data),
+        "sections": _sections(data.sections),
+        "lead_sections": _sections(data.lead_sections),
     }
 
 
-def _sections(data) -> list[tuple[str, str]]:
+def _sections(sections) -> list[tuple[str, str]]:
     """The extension sections whose template exists (a missing one is logged and skipped)."""
     found = []
-    for name, heading in data.sections or []:
+    for name, heading in sections or []:
         try:
             _env.get_template(name)
         except TemplateNotFound:
@@ -280,6 +287,7 @@ def _safe_href(url: Any) -> str | None:
 
 
 _env.filters["href"] = _safe_href
+_env.globals["chart"] = chart
 _env.filters["sev_label"] = lambda v: Severity(v).label if v in {s.value for s in Severity} else v
 _env.filters["evlabel"] = lambda k: EVIDENCE_LABELS.get(k, k)
 _env.tests["flat"] = lambda v: (isinstance(v, (list, tuple)) and len(v) <= 12
@@ -293,4 +301,4 @@ def render(data) -> str:
 
 
 def write(data, path) -> None:
-    path.write_text(render(data), encoding="utf-8")
+    path.write_text(for_xml(render(data)), encoding="utf-8")

@@ -17,13 +17,13 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from core.models import ACTIVE, FIXED, NEW, OPEN, REOPENED, UNVERIFIED, WAIVED, short_time
 from reports.history import Entry
+from reports.safe import for_xml
 
 ANSWERS = ("已整改", "误报", "暂缓", "未整改")
 # (header, width, wrap)
@@ -55,7 +55,7 @@ def clean(value: Any) -> Any:
         return None
     if isinstance(value, (int, float)):
         return value
-    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    text = for_xml(str(value))
     return text if len(text) <= MAX_CELL else text[:MAX_CELL] + "…"
 
 
@@ -75,7 +75,7 @@ def put(ws, row: int, col: int, value: Any, *, wrap: bool = False, link: str | N
 
 
 def sheet_title(name: str, taken: set[str]) -> str:
-    base = _SHEET_BAD.sub("_", name).strip("'") or "站点"
+    base = _SHEET_BAD.sub("_", for_xml(name)).strip("'") or "站点"
     base = base[:31]
     title, n = base, 2
     while title.lower() in {t.lower() for t in taken}:
@@ -118,6 +118,12 @@ def answer_validation(ws, col: int, last_row: int) -> None:
                         promptTitle="反馈状态", prompt="已整改 / 误报 / 暂缓 / 未整改")
     dv.add(f"{letter}2:{letter}{last_row}")
     ws.add_data_validation(dv)
+
+
+def site_label(summary) -> str:
+    """A site as the 通报 name it: 名称（网站标识码，主办单位） when configured."""
+    extra = "，".join(x for x in (getattr(summary, "code", None), getattr(summary, "unit", None)) if x)
+    return f"{summary.name}（{extra}）" if extra else summary.name
 
 
 # -- the ledger ----------------------------------------------------------------------------
@@ -164,6 +170,7 @@ def write(data, path) -> None:
     by_site: dict[str, list[Entry]] = {s: [] for s in sites}
     for e in entries:
         by_site[e.site].append(e)
+    idents = {x.name: site_label(x) for x in data.sites}
     fp_col = len(COLUMNS)
     answer_col = [c[0] for c in COLUMNS].index("反馈状态") + 1
     for site in sites:
@@ -173,7 +180,7 @@ def write(data, path) -> None:
         for n, e in enumerate(rows, 1):
             r = n + 1
             chk = data.checks.get(e.check)
-            values = [n, e.site, e.column, chk.title if chk else e.check, e.check, e.message, e.page or "",
+            values = [n, idents.get(e.site, e.site), e.column, chk.title if chk else e.check, e.check, e.message, e.page or "",
                       e.url or "", short_time(e.first_seen), short_time(e.last_seen), status_label(e),
                       e.feedback_unit or "", e.feedback_deadline or "", e.feedback_note or e.waived_reason or "",
                       answer_of(e), recheck_text(e), e.fingerprint]
@@ -198,21 +205,24 @@ def _summary(ws, data, by_site: dict[str, list[Entry]]) -> None:
     ws.merge_cells("A1:J1")
     info = [("检查运行编号", run.get("id")), ("检查开始时间", short_time(run.get("started_at"))),
             ("检查日期", run.get("audit_date")),
-            ("运行状态", {"completed": "已完成", "interrupted": "已中断（结果不完整）"}.get(run.get("status"),
+            ("运行状态", {"completed": "已完成", "completed_with_errors": "已完成（有数据未写入，结果不完整）",
+                      "interrupted": "已中断（结果不完整）"}.get(run.get("status"),
                                                                                    run.get("status")))]
     for i, (label, value) in enumerate(info, 3):
         ws.cell(row=i, column=1, value=label).font = Font(bold=True)
         put(ws, i, 2, value).border = Border()
     cols = [("站点", 22, True), ("当前问题", 10, False), ("新增", 8, False), ("持续", 8, False),
             ("复发", 8, False), ("本次未核实", 11, False), ("本次已整改", 11, False), ("豁免", 8, False),
-            ("待复核", 8, False), ("已反馈", 8, False)]
+            ("待复核", 8, False), ("已反馈", 8, False), ("网站标识码", 13, False), ("主办单位", 16, True),
+            ("检查结论", 9, False), ("单项否决项 / 待定原因", 40, True), ("健康分（非官方）", 10, False)]
+    verdicts = {v.site: v for v in getattr(data, "verdicts", None) or []}
     top = len(info) + 4
     for i, (label, width, _) in enumerate(cols, 1):
         cell = ws.cell(row=top, column=i, value=label)
         cell.font, cell.fill, cell.border = HEADER_FONT, HEADER_FILL, BORDER
         cell.alignment = Alignment(horizontal="center")
         ws.column_dimensions[get_column_letter(i)].width = width
-    totals = [0] * (len(cols) - 1)
+    totals = [0] * 9
     r = top
     for r, (site, rows) in enumerate(by_site.items(), top + 1):
         count = lambda *st: sum(1 for e in rows if e.status in st)  # noqa: E731
@@ -224,6 +234,13 @@ def _summary(ws, data, by_site: dict[str, list[Entry]]) -> None:
         for c, v in enumerate(values, 2):
             put(ws, r, c, v)
             totals[c - 2] += v
+        verdict = verdicts.get(site)
+        if verdict is not None:
+            reasons = [f"{i.label}（{i.count}）" for i in verdict.triggered] or \
+                      [f"待定：{i.label}，{i.reason}" for i in verdict.undecided]
+            for c, v in enumerate([verdict.code or "", verdict.unit or "", verdict.verdict, "；".join(reasons),
+                                   verdict.score], len(values) + 2):
+                put(ws, r, c, v, wrap=c == len(values) + 5)
     r += 1
     put(ws, r, 1, "合计").font = Font(bold=True)
     for c, v in enumerate(totals, 2):

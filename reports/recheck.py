@@ -53,7 +53,7 @@ th{background:#1f3864;color:#fff;font-weight:600} tr{page-break-inside:avoid}
 <p class="meta"><span>复核运行编号：{{ o.run_id }}</span><span>复核时间：{{ o.started_at|t }}</span>
 <span>复核范围：{{ scope }}</span>{% if o.sites %}<span>站点：{{ o.sites|join("、") }}</span>{% endif %}
 <span>用时 {{ "%.1f"|format(o.elapsed) }} 秒</span><span>解析页面 {{ o.pages }} 个 · 访问地址 {{ o.fetches }} 个</span></p>
-{% if o.run_status != "completed" %}<p class="warn">本次复核未完成（已中断），以下结果不作为整改依据，问题状态未作更改。</p>{% endif %}
+{% if o.run_status not in ("completed", "completed_with_errors") %}<p class="warn">本次复核未完成（已中断），以下结果不作为整改依据，问题状态未作更改。</p>{% endif %}
 <div class="cards">
 {% for label in ["已整改", "未整改", "复发"] %}<div class="card">{{ label }}<b>{{ counts.get(label, 0) }}</b></div>{% endfor %}
 <div class="card">无法复核<b>{{ undecided }}</b></div>
@@ -130,7 +130,8 @@ def write_xlsx(outcome, path: Path) -> None:
     meta = [("复核运行编号", outcome.run_id), ("复核时间", short_time(outcome.started_at)),
             ("复核范围", STATUS_FILTER_LABELS.get(outcome.status_filter, outcome.status_filter)),
             ("用时（秒）", round(outcome.elapsed, 1)),
-            ("运行状态", "已完成" if outcome.run_status == "completed" else "已中断（结果不作为整改依据）")]
+            ("运行状态", {"completed": "已完成", "completed_with_errors": "已完成（有数据未写入，相关站点不作为整改依据）"}.get(
+                outcome.run_status, "已中断（结果不作为整改依据）"))]
     for r, (label, value) in enumerate(meta, 3):
         s.cell(row=r, column=1, value=label).font = Font(bold=True)
         s.cell(row=r, column=2, value=value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -17,11 +18,33 @@ from store.migrations import MIGRATIONS
 log = logging.getLogger(__name__)
 
 # the tables a crawl writes (the IPv6 stage and the checks run on the merged store)
-CRAWL_TABLES = ("run_sites", "pages", "links", "fetches", "attachment_texts", "requests")
+CRAWL_TABLES = ("run_sites", "pages", "links", "fetches", "attachment_texts", "requests",
+               "write_errors")
 
 
 class StoreError(Exception):
     """The store file cannot be opened or is not a portal-audit store."""
+
+
+def store_problem(path: Path, exc: BaseException | None = None) -> str | None:
+    """Why the store at ``path`` cannot be used, in Chinese (None when nothing is seen
+    wrong and no ``exc`` is given): a directory, a read-only file or directory, a file that
+    is not a database."""
+    if path.is_dir():
+        return f"数据库路径 {path} 是一个目录，应为 SQLite 文件（检查 store.path 或 --store）"
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        return f"数据库文件 {path} 不可读写（只读？），请检查文件权限"
+    parent = next((p for p in [path.parent, *path.parent.parents] if p.exists()), None)
+    if parent is not None and not (parent.is_dir() and os.access(parent, os.W_OK | os.X_OK)):
+        return f"数据库文件 {path} 所在目录 {parent} 不可写（SQLite 需要在其中创建日志文件）"
+    if exc is None:
+        return None
+    text = str(exc)
+    if isinstance(exc, sqlite3.DatabaseError) and ("not a database" in text or "malformed" in text):
+        return f"数据库文件 {path} 不是有效的 SQLite 数据库或已损坏（{text}）：请从备份恢复，或换用新文件"
+    if "readonly" in text or "read-only" in text:
+        return f"数据库文件 {path} 是只读的（{text}），请检查文件权限"
+    return f"无法打开数据库文件 {path}：{text}"
 
 
 class Store:
@@ -37,7 +60,17 @@ class Store:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.migrate()
         except (sqlite3.DatabaseError, OSError) as exc:
-            raise StoreError(f"无法打开数据库文件 {self.path}: {exc}") from exc
+            raise StoreError(store_problem(self.path, exc)) from exc
+
+    def quick_check(self) -> None:
+        """Raise :class:`StoreError` when SQLite's ``quick_check`` finds the file damaged."""
+        try:
+            answer = [r[0] for r in self.db.execute("PRAGMA quick_check(5)")]
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(store_problem(self.path, exc)) from exc
+        if answer != ["ok"]:
+            raise StoreError(f"数据库文件 {self.path} 未通过完整性检查（quick_check：{'；'.join(answer)[:300]}），"
+                             "文件可能已损坏：请从备份恢复，或在配置的 store.path 中换用新文件")
 
     # -- schema -----------------------------------------------------------
     def migrate(self) -> None:
@@ -135,6 +168,21 @@ class Store:
 
     def run_sites(self, run_id: int) -> list[sqlite3.Row]:
         return self.query("SELECT * FROM run_sites WHERE run_id = ? ORDER BY rowid", (run_id,))
+
+    # -- rows that could not be stored ------------------------------------
+    def write_error_counts(self, run_id: int) -> dict[str, dict[str, int]]:
+        """{site: {table: rows lost}} of a run (from ``write_errors`` and the sites' crawl stats)."""
+        counts: dict[str, dict[str, int]] = {}
+        for r in self.query("SELECT COALESCE(site, '') AS site, table_name, COUNT(*) AS n FROM write_errors"
+                            " WHERE run_id = ? GROUP BY 1, 2", (run_id,)):
+            counts.setdefault(r["site"], {})[r["table_name"]] = r["n"]
+        # rows whose write_errors record itself could not be written are only counted in the stats
+        for r in self.run_sites(run_id):
+            stats = json.loads(r["stats_json"] or "{}") if r["stats_json"] else {}
+            for table, n in (stats.get("write_errors") or {}).items():
+                mine = counts.setdefault(r["site"], {})
+                mine[table] = max(mine.get(table, 0), int(n))
+        return counts
 
     def merge_run_from(self, path: str | Path, run_id: int) -> None:
         """Copy run ``run_id``'s crawl rows from another store file (a crawl process's own;

@@ -35,7 +35,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from core.models import (ACTIVE, FIXED, INCONCLUSIVE_OUTCOMES, NEW, OPEN, REOPENED, UNVERIFIED, WAIVED, Finding,
-                         RunKind, RunStatus)
+                         FINISHED_RUN_STATUSES, RunKind, RunStatus)
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +101,7 @@ class RunFacts:
 
     def __init__(self, store, run_id: int):
         self.store, self.run_id = store, run_id
+        self.lost_rows = store.write_error_counts(run_id)   # sites whose gathered rows were not all stored
 
     def parsed(self, url: str | None) -> bool:
         return bool(url) and self.store.scalar(
@@ -167,8 +168,10 @@ def verify_location(facts: RunFacts, row) -> tuple[bool, str]:
 def verify_absence(store, run, row, check_states: dict[str, str], site_status: dict[str, str],
                    facts: RunFacts) -> tuple[bool, str]:
     """Is this run evidence that the active finding ``row`` is fixed?"""
-    if run["status"] != RunStatus.COMPLETED:
+    if run["status"] not in FINISHED_RUN_STATUSES:
         return False, "本次运行未完成（已中断），不作为整改依据"
+    if row["site"] in facts.lost_rows or "" in facts.lost_rows:   # "": rows of no known site
+        return False, "本次运行该站点有数据未能写入数据库，不作为整改依据"
     state = check_states.get(row["check_code"])
     if state is None:
         return False, "本次未执行该检查项"

@@ -367,5 +367,78 @@ def m007_incremental(db: sqlite3.Connection) -> None:
     )
 
 
+def m008_watch(db: sqlite3.Connection) -> None:
+    """The availability watch (portal_audit/watch.py): one row per probe round (its own
+    network self-check: a round is ``inconclusive`` when this machine, not the sites, lost the
+    network) and one row per probe of a site's home page over IPv4 or IPv6. Runs never own
+    these rows: ``prune`` keeps them; times are ISO 8601 UTC text."""
+    _script(db,
+        """
+        CREATE TABLE watch_rounds (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,
+            reason TEXT,
+            sites INTEGER NOT NULL DEFAULT 0,
+            requests INTEGER NOT NULL DEFAULT 0,
+            bytes INTEGER NOT NULL DEFAULT 0,
+            elapsed REAL
+        );
+        CREATE INDEX watch_rounds_started ON watch_rounds (started_at);
+        CREATE TABLE watch_probes (
+            id INTEGER PRIMARY KEY,
+            round_id INTEGER NOT NULL,
+            site TEXT NOT NULL,
+            url TEXT NOT NULL,
+            family INTEGER NOT NULL,
+            address TEXT,
+            probed_at TEXT NOT NULL,
+            result TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            status INTEGER,
+            final_url TEXT,
+            error TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            elapsed REAL
+        );
+        CREATE INDEX watch_probes_site ON watch_probes (site, probed_at)
+        """
+    )
+
+
+def m009_write_errors(db: sqlite3.Connection) -> None:
+    """Rows the crawl gathered but could not store (crawler/pipelines.py): one row per lost
+    row, with the table, the site, the row's URL, why it failed and the row itself (as JSON,
+    truncated). A site with write errors in a run proves no fix in that run."""
+    _script(db,
+        """
+        CREATE TABLE write_errors (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL,
+            site TEXT,
+            table_name TEXT NOT NULL,
+            url TEXT,
+            reason TEXT NOT NULL,
+            row_json TEXT,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX write_errors_run ON write_errors (run_id, site)
+        """
+    )
+
+
+def m010_parse_outcomes(db: sqlite3.Connection) -> None:
+    """How reading an attachment ended (crawler/sandbox.py): ``ok``, or ``parse_limit`` when
+    the parser went over its time or memory limit (the text is then empty and ``error`` says
+    which limit)."""
+    _script(db,
+        """
+        ALTER TABLE attachment_texts ADD COLUMN outcome TEXT NOT NULL DEFAULT 'ok';
+        ALTER TABLE attachment_texts ADD COLUMN error TEXT
+        """
+    )
+
+
 MIGRATIONS = [m001_initial, m002_ipv6, m003_history, m004_attachment_texts, m005_requests, m006_fragments,
-              m007_incremental]
+              m007_incremental, m008_watch, m009_write_errors, m010_parse_outcomes]

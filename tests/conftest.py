@@ -22,12 +22,19 @@ def sample_server():
     srv.stop()
 
 
-def write_config(path: Path, sites: list[tuple[str, str]], *, store: Path, extra: str = "") -> Path:
-    """A config for the tests: pinned audit date, short timeouts, one retry."""
+# the sample portal's other hosts (its "other domains") live on 127.0.0.2/.3 and ::1
+LOOPBACK_NETWORKS = "allowed_networks: ['127.0.0.0/8', '::1/128']"
+
+
+def write_config(path: Path, sites: list[tuple[str, str]], *, store: Path, extra: str = "",
+                 allow_loopback: bool = True) -> Path:
+    """A config for the tests: pinned audit date, short timeouts, one retry; every loopback
+    address allowed by the address policy unless ``allow_loopback`` is false."""
+    networks = f", {LOOPBACK_NETWORKS}" if allow_loopback else ""
     lines = [
         f"audit_date: {AUDIT_DATE}",
         f"store: {{path: '{store}'}}",
-        "crawl: {timeout: 4, retries: 1, retry_backoff: 0.2, max_page_size: 1MB, concurrency: 16, per_host_rate: 0}",
+        f"crawl: {{timeout: 4, retries: 1, retry_backoff: 0.2, max_page_size: 1MB, concurrency: 16{networks}, per_host_rate: 0}}",
         "sites:",
         *[f"  - {{name: '{name}', url: '{url}'}}" for name, url in sites],
         extra,

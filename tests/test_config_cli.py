@@ -86,4 +86,4 @@ def test_report_for_unknown_run_and_corrupt_store(tmp_path: Path):
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"this is not a database" * 100)
     result = run_cli("runs", "--store", str(junk))
-    assert result.returncode == 2 and "无法打开数据库文件" in result.stderr
+    assert result.returncode == 2 and "不是有效的 SQLite 数据库" in result.stderr and str(junk) in result.stderr

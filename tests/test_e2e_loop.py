@@ -24,6 +24,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from tests.conftest import LOOPBACK_NETWORKS
+
 CLI = [sys.executable, "-m", "portal_audit.cli"]
 AUDIT_DATE = "2024-06-30"
 
@@ -177,7 +179,7 @@ def work(tmp_path_factory, portal):
     config = f"""
 audit_date: {AUDIT_DATE}
 store: {{path: {root / 'data' / 'audit.db'}}}
-crawl: {{concurrency: 8, per_host_concurrency: 4, timeout: 4, retries: 0, respect_robots: false, per_host_rate: 0}}
+crawl: {{concurrency: 8, per_host_concurrency: 4, timeout: 4, retries: 0, respect_robots: false, {LOOPBACK_NETWORKS}, per_host_rate: 0}}
 checks: {{select: [link, attachment, site.unreachable]}}   # the families this portal plants
 sites:
   - {{name: 甲市人民政府, url: '{a}/', disclosure: '{a}/xxgk/'}}

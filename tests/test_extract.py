@@ -170,6 +170,8 @@ def test_srcset_css_refresh_and_script_redirects():
     assert linkparse.client_redirect(redirect) == ("script", "n.html")
     replace = extract.parse_tree("<html><body><script>location.replace(\"r.html\")</script></body></html>")
     assert linkparse.client_redirect(replace) == ("script", "r.html")
+    absolute = extract.parse_tree("<script>\n<!--\n  top.location = 'http://www.gov.cn/a.html'; // moved\n--></script>")
+    assert linkparse.client_redirect(absolute) == ("script", "http://www.gov.cn/a.html")
     conditional = extract.parse_tree("<script>if (m) { location.href = 'm.html'; }</script><p>x</p>")
     assert linkparse.client_redirect(conditional) is None
 

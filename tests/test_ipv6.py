@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import LOOPBACK_NETWORKS
 from tests.dnsmasq import AaaaServfailUpstream, Dnsmasq, SilentUpstream, free_port, ns_rdata
 
 CLI = Path(sys.executable).parent / "portal-audit"
@@ -223,7 +224,7 @@ def write_cfg(path: Path, *, store: Path, dns_port: int, http_port: int, sites=S
     lines = [
         "audit_date: 2024-06-30",
         f"store: {{path: '{store}'}}",
-        "crawl: {timeout: 3, retries: 1, retry_backoff: 0.1, concurrency: 16, respect_robots: false, per_host_rate: 0}",
+        f"crawl: {{timeout: 3, retries: 1, retry_backoff: 0.1, concurrency: 16, respect_robots: false, {LOOPBACK_NETWORKS}, per_host_rate: 0}}",
         f"dns: {{nameservers: [127.0.0.1], port: {dns_port}, timeout: 0.5, retries: 1}}",
         "ipv6: {allow_nonglobal: true, probe_timeout: 2, probe_retries: 1}",
         "sites:",

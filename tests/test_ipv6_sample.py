@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from portal_audit.sample import build_portal, serve
-from tests.conftest import read_findings, run_cli
+from tests.conftest import LOOPBACK_NETWORKS, read_findings, run_cli
 from tests.dnsmasq import Dnsmasq
 
 OK, FAIL = "www.ly-sample.test", "www.ly-v6fail.test"
@@ -23,7 +23,7 @@ def audited(tmp_path_factory):
     cfg.write_text("\n".join([
         "audit_date: 2024-06-30",
         f"store: {{path: '{tmp / 'a.db'}'}}",
-        "crawl: {timeout: 4, retries: 1, retry_backoff: 0.2, max_page_size: 1MB, per_host_rate: 0}",
+        f"crawl: {{timeout: 4, retries: 1, retry_backoff: 0.2, max_page_size: 1MB, {LOOPBACK_NETWORKS}, per_host_rate: 0}}",
         f"dns: {{nameservers: [127.0.0.1], port: {dns.port}, timeout: 0.5, retries: 1}}",
         "ipv6: {allow_nonglobal: true, probe_timeout: 5, probe_retries: 1}",
         "sites:",

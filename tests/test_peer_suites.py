@@ -92,7 +92,8 @@ def test_invalid_links_say_why_and_ftp_is_inconclusive(audit):
 
 def test_a_broken_page_resource_names_its_element(audit):
     finding = next(f for f in audit.findings if f["check"] == "link.broken" and f["url"].endswith("/missing.png"))
-    assert finding["evidence"]["linked_from"]["pages"][0]["tag"] == "css"
+    assert {k: finding["evidence"]["linked_from"]["pages"][0][k] for k in ("tag", "attr")} == {"tag": "css",
+                                                                                             "attr": "url"}
     assert finding["page"].endswith("/ours/stylesheet/site.css")
 
 

@@ -21,6 +21,7 @@ of pages.
 from __future__ import annotations
 
 import gzip
+import itertools
 import io
 import json
 import re
@@ -38,8 +39,10 @@ from twisted.internet import defer
 from twisted.internet import error as neterr
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-from crawler import content, documents, extract, linkparse, robots
+from crawler import content, documents, extract, linkparse, robots, sandbox
+from crawler.headers import header_int
 from crawler.items import Rows
+from crawler.middlewares import ForbiddenAddress
 from crawler.previous import PreviousRun
 from core.models import Outcome
 from core.text import now_iso
@@ -67,6 +70,7 @@ MAX_TRAP_VARIANTS = 12
 MAX_ANCHORS = 5000          # ids and <a name>s kept per page for the fragment check
 MAX_SITEMAPS = 50           # sitemaps (and sitemap indexes) read per site
 FORM_OK_STATUSES = (405, 501)   # a form's action that refuses GET/HEAD exists; it is never submitted
+PARSE_LIMIT = "parse_limit"     # attachment_texts.outcome of a file over a sandbox limit
 
 
 @dataclass
@@ -80,6 +84,8 @@ class SiteState:
     fetches: int = 0
     problems: int = 0
     capped: bool = False
+    links_over_cap: int = 0          # links beyond crawl.max_links_per_page, counted, not followed
+    pages_over_cap: int = 0
     traps: dict[tuple[str, str], int] = field(default_factory=dict)
     # scope upgrades: a URL first requested out of scope and later linked from an in-scope
     # page → (list date, column, parent) of that in-scope link
@@ -212,7 +218,8 @@ class PortalSpider(scrapy.Spider):
         headers = self.previous.validators(url) if self.previous is not None and kind in ("home", "page") else {}
         if headers:
             meta["conditional"] = True
-        return scrapy.Request(url, method="HEAD" if head else "GET", callback=self.on_response, headers=headers,
+        return scrapy.Request(url, method="HEAD" if head else "GET", callback=self.on_read_response if read else self.on_response,
+                              headers=headers,
                               errback=self.on_error, meta=meta, priority=_priority(kind, depth))
 
     def _source_request(self, url: str, st: SiteState, callback, **extra) -> scrapy.Request:
@@ -374,8 +381,6 @@ class PortalSpider(scrapy.Spider):
                 row["error"] = "以 text/html 返回的二进制内容"
             rows.add("fetches", [row])
         follow = []
-        if "read_cap" in meta and outcome is Outcome.OK:
-            rows.add("attachment_texts", self._attachment_text(response, st))
         if outcome is Outcome.OK and tree is not None:
             if not meta.get("reparse"):
                 follow.extend(self._maybe_probe(final_url, st, meta["kind"]))
@@ -509,7 +514,7 @@ class PortalSpider(scrapy.Spider):
         meta = response.meta
         depth = meta["depth"]
         base = _base_url(response.url, tree)
-        raw_links = list(extract.iter_links(tree, self.reference_date, text))
+        raw_links = self._capped_links(extract.iter_links(tree, self.reference_date, text), st)
         raw_links += extract.record_links(extract.datastore_records(text), self.reference_date)
         pager = [extract.RawLink(href=href, anchor="（翻页脚本）", tag="script", attr="createPageHTML",
                                  line=None, hidden=None, list_date=None)
@@ -640,6 +645,19 @@ class PortalSpider(scrapy.Spider):
                 return target
         return None
 
+    def _capped_links(self, links, st: SiteState) -> list:
+        """The first ``crawl.max_links_per_page`` links of a page; the rest are counted
+        (``links_over_cap``, reported per site), never requested or stored."""
+        cap = self.crawl_cfg.max_links_per_page
+        links = iter(links)
+        kept = list(itertools.islice(links, cap))
+        if len(kept) == cap:
+            over = sum(1 for _ in links)
+            if over:
+                st.links_over_cap += over
+                st.pages_over_cap += 1
+        return kept
+
     def _link(self, raw, base: str, page_url: str, st: SiteState, depth: int, column: str | None,
               child_scope: bool, charset: str | None = None) -> tuple[dict, scrapy.Request | dict | None]:
         """The link row for ``raw`` and what follows from it: a request, a fetch row
@@ -730,6 +748,22 @@ class PortalSpider(scrapy.Spider):
         yield rows
         yield from requests
 
+    async def on_read_response(self, response):
+        """The one GET that checks and reads a same-site XLSX/DOCX/PDF: the check as in
+        :meth:`on_response`; when it came back OK, the body is read in the sandbox (off the
+        event loop, crawler/sandbox.py) into ``attachment_texts``."""
+        checked = False
+        for item in self.on_response(response):
+            if isinstance(item, Rows):
+                checked |= any(r["url"] == response.meta["origin"] and r["outcome"] == Outcome.OK.value
+                               for r in item.tables.get("fetches", []))
+            yield item
+        if checked:
+            st = self.sites[response.meta["site"]]
+            rows = await self._attachment_text(response, st)
+            if rows:
+                yield Rows.of("attachment_texts", rows)
+
     def _parse_css(self, response, st: SiteState, rows: Rows):
         """A same-site style sheet's ``url()``s and ``@import``s are its links (checked;
         imported sheets are read in turn); yields their requests."""
@@ -746,16 +780,26 @@ class PortalSpider(scrapy.Spider):
             elif follow is not None:
                 rows.add("fetches", [follow])
 
-    def _attachment_text(self, response, st: SiteState) -> list[dict]:
+    async def _attachment_text(self, response, st: SiteState) -> list[dict]:
         """The text of a same-site XLSX/DOCX/PDF read by its check's GET (none when the
-        download stopped at the cap or the final URL left the site)."""
+        download stopped at the cap or the final URL left the site), parsed in the sandbox;
+        a file over a sandbox limit gives a row with outcome ``parse_limit`` and the reason."""
         if "download_stopped" in response.flags or response.status != 200 or not same_site(response.url, st.hosts):
             return []
         meta = response.meta
         ctype = response.headers.get("Content-Type", b"").decode("latin-1")
         kind = documents.document_kind(response.url, ctype) or documents.document_kind(meta["origin"])
-        text = documents.extract_document_text(response.body, kind, meta["read_cap"])
-        return [{"site": st.name, "url": meta["origin"], "text": text}] if text else []
+        try:
+            text = await sandbox.parse_async(documents.extract_document_text, (response.body, kind, meta["read_cap"]),
+                                             sandbox.Limits.of(self.crawl_cfg), self._stopping)
+        except sandbox.ParseLimit as exc:
+            self.crawler.stats.inc_value("portal_audit/parse_limit")
+            return [{"site": st.name, "url": meta["origin"], "text": "", "outcome": PARSE_LIMIT, "error": str(exc)}]
+        return [{"site": st.name, "url": meta["origin"], "text": text, "outcome": "ok", "error": None}] if text else []
+
+    def _stopping(self) -> bool:
+        engine = getattr(self.crawler, "engine", None)
+        return engine is None or not engine.running
 
     def _cap_read_headers(self, headers, body_length, request, spider=None):
         cap = request.meta.get("read_cap")
@@ -888,6 +932,8 @@ def classify_failure(failure) -> tuple[Outcome, str]:
     if failure.check(scrapy_exc.DownloadTimeoutError, neterr.TimeoutError, neterr.TCPTimedOutError,
                      defer.TimeoutError):
         return Outcome.TIMEOUT, "访问超时"
+    if failure.check(ForbiddenAddress):
+        return Outcome.EXCLUDED, text
     if failure.check(IgnoreRequest):
         return Outcome.EXCLUDED, f"按 robots.txt 或规则未检查：{text}"
     if failure.check(scrapy_exc.DownloadCancelledError, defer.CancelledError):
@@ -952,9 +998,7 @@ def _header_charset(ctype: str) -> str | None:
 
 
 def _content_length(response) -> int:
-    length = response.headers.get("Content-Length")
-    try:
-        return int(length) if length else len(response.body)
-    except ValueError:
-        return len(response.body)
+    """The announced size when it is a sane number (crawler/headers.py), else the body's."""
+    length = header_int(response.headers.get("Content-Length"))
+    return len(response.body) if length is None else length
 

@@ -18,6 +18,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.conftest import LOOPBACK_NETWORKS
 from tests.peers.cases import ABSENT, ANCHOR, BROKEN, INC, OK, PEER_CASES, SKIP, UNDECIDED, Case
 from tests.peers.server import EXT_IP, SITE_IP, PeerServer, Resp
 
@@ -82,7 +83,8 @@ def run_audit(cases, workdir: Path, code: Path = ROOT) -> Audit:
     server = PeerServer(routes_for(cases, ROBOTS))
     store = workdir / "audit.db"
     lines = [f"audit_date: {AUDIT_DATE}", f"store: {{path: '{store}'}}",
-             "crawl: {timeout: 4, retries: 1, retry_backoff: 0.2, max_page_size: 1MB, concurrency: 16}", "sites:"]
+             "crawl: {timeout: 4, retries: 1, retry_backoff: 0.2, max_page_size: 1MB, concurrency: 16, "
+             f"{LOOPBACK_NETWORKS}}}", "sites:"]
     # the start page is also the disclosure page: the whole case directory is in scope, so
     # its pages are parsed at any depth (the peers recurse without limit)
     lines += [f"  - {{name: '{c.peer}/{c.name}', url: '{server.site}{c.directory}{c.start}',"

@@ -1,0 +1,323 @@
+"""The verdict per site, in the 抽查 通报's terms: 不合格 / 合格 / 待定, the 单项否决 items that
+trigger it, the counts the inspections report, and a health score (not the official one).
+
+Everything is derived from what is stored (the run's findings and check states, the watch's
+probes) with the thresholds of ``checks/data/inspection.yaml`` as the run's config
+overrides them; re-rendering a stored run gives the same verdicts. The trend compares with
+the previous completed audit run, computed the same way.
+
+Rules (the README has the same text, sourced):
+
+* a veto item counts the site's findings of its check codes (waived ones excluded) and
+  triggers at its threshold; a triggered item makes the site 不合格 whatever else is unknown;
+* an item is undecided when one of its checks did not run, was not applicable or failed, when
+  the home page could not be fetched (content items), or — availability — when the watch does
+  not cover the window yet; with no item triggered and one undecided the site is 待定;
+* otherwise 合格. The health score never changes the verdict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from checks.availability import Availability, availability, run_end
+from core.vocabulary import column_label
+from checks.inspection import thresholds
+
+FAIL, PASS, PENDING = "不合格", "合格", "待定"
+VERDICT_CLASS = {FAIL: "fail", PASS: "pass", PENDING: "pending"}
+RAN = ("ok", "found")
+LINK_CODES = ("link.broken", "attachment.broken", "link.redirect-loop", "link.soft404")
+STALE_KINDS = ("news", "notice", "policy")
+
+
+@dataclass
+class VetoItem:
+    id: str
+    label: str
+    rule: str
+    source: str
+    threshold: int
+    count: int = 0
+    triggered: bool = False
+    decided: bool = True
+    reason: str | None = None
+    codes: tuple[str, ...] = ()
+
+    @property
+    def state(self) -> str:
+        return "triggered" if self.triggered else ("ok" if self.decided else "undecided")
+
+    @property
+    def state_label(self) -> str:
+        return {"triggered": "单项否决", "ok": "未触发", "undecided": "待定"}[self.state]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "label": self.label, "count": self.count, "threshold": self.threshold,
+                "state": self.state, "reason": self.reason, "codes": list(self.codes)}
+
+
+@dataclass
+class ScoreItem:
+    id: str
+    label: str
+    count: float
+    deduction: float
+    measured: bool
+    rule: str
+
+
+@dataclass
+class SiteVerdict:
+    site: str
+    code: str | None
+    unit: str | None
+    url: str
+    verdict: str
+    items: list[VetoItem]
+    counts: dict[str, Any]
+    availability: Availability
+    score: float | None
+    score_items: list[ScoreItem] = field(default_factory=list)
+    previous: dict[str, Any] | None = None
+
+    @property
+    def triggered(self) -> list[VetoItem]:
+        return [i for i in self.items if i.triggered]
+
+    @property
+    def undecided(self) -> list[VetoItem]:
+        return [i for i in self.items if not i.decided and not i.triggered]
+
+    @property
+    def css(self) -> str:
+        return VERDICT_CLASS[self.verdict]
+
+    @property
+    def score_delta(self) -> float | None:
+        if not self.previous or self.previous.get("score") is None or self.score is None:
+            return None
+        return round(self.score - self.previous["score"], 1)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The per-site summary of the JSONL and the ledger."""
+        return {"site": self.site, "site_code": self.code, "site_unit": self.unit, "verdict": self.verdict,
+                "veto": [i.id for i in self.triggered], "veto_labels": [i.label for i in self.triggered],
+                "undecided": [{"id": i.id, "reason": i.reason} for i in self.undecided],
+                "score": self.score, "counts": self.counts,
+                "availability": {k: v for k, v in self.availability.as_dict().items() if k != "failed_probes"},
+                "previous": self.previous}
+
+
+def site_identities(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """site name → {code, unit} from a run's stored config."""
+    out = {}
+    for s in (config or {}).get("sites") or []:
+        if isinstance(s, dict) and s.get("name") is not None:
+            out[str(s["name"])] = {"code": None if s.get("code") is None else str(s["code"]), "unit": s.get("unit")}
+    return out
+
+
+def _is_home_link(f, homes: set[str]) -> bool:
+    linked = (f.evidence or {}).get("linked_from")
+    pages = [p.get("page") for p in linked.get("pages") or [] if isinstance(p, dict)] if isinstance(linked, dict) else []
+    return bool(homes & ({f.page} | set(pages)))
+
+
+def _stale_age(f) -> float:
+    ev = f.evidence or {}
+    return float("inf") if ev.get("newest") is None else float(ev.get("age_days") or 0)
+
+
+def _matching(item: dict[str, Any], findings: list) -> list:
+    codes = set(item.get("codes") or ())
+    out = [f for f in findings if f.check in codes]
+    if item.get("kinds"):
+        kinds = set(item["kinds"])
+        out = [f for f in out if (f.evidence or {}).get("kind") in kinds]
+    if item.get("min_age_days") is not None:
+        out = [f for f in out if _stale_age(f) >= float(item["min_age_days"])]
+    return out
+
+
+def compute(store, run_id: int, findings: list, check_states: dict[str, str], sites: list,
+            config: dict[str, Any], *, with_trend: bool = True) -> list[SiteVerdict]:
+    """The verdict of every site of a run (``sites``: SiteSummary-like objects with name, url,
+    status; ``findings``: the run's findings without the waived ones)."""
+    th = thresholds(config.get("inspection"))
+    ids = site_identities(config)
+    end = run_end(store, run_id)
+    av_opts = {**(th.get("check_options") or {}).get("site.unavailable", {}),
+               **((config.get("checks") or {}).get("options") or {}).get("site.unavailable", {})}
+    homes_by_site = {r["site"]: {u for u in (r["url"], r["final_url"]) if u} for r in store.query(
+        "SELECT site, url, final_url FROM fetches WHERE run_id = ? AND kind = 'home'", (run_id,))}
+    previous = _previous(store, run_id, sites, config) if with_trend else {}
+    out = []
+    for s in sites:
+        mine = [f for f in findings if f.site == s.name]
+        homes = homes_by_site.get(s.name, set()) | {s.url}
+        reachable = s.status == "ok"
+        av = availability(store, s.name, end, av_opts)
+        items = []
+        for spec in th.get("veto") or []:
+            codes = tuple(spec.get("codes") or ())
+            matched = _matching(spec, mine)
+            item = VetoItem(id=spec["id"], label=spec["label"], rule=spec.get("rule", ""), source=spec.get("source", ""),
+                            threshold=int(spec.get("threshold", 1)), count=len(matched), codes=codes)
+            item.triggered = item.count >= item.threshold
+            if not item.triggered:
+                not_run = [c for c in codes if check_states.get(c) not in RAN]
+                if "site.unavailable" in codes:
+                    if not av.decided:
+                        item.decided, item.reason = False, av.undecided_reason()
+                    elif not_run:
+                        item.decided, item.reason = False, "检查项 site.unavailable 本次未执行"
+                elif not_run:
+                    states = "、".join(f"{c}（{_STATE_LABELS.get(check_states.get(c), '本次未执行')}）" for c in not_run)
+                    item.decided, item.reason = False, f"检查项未得出结果：{states}"
+                elif not reachable:
+                    item.decided, item.reason = False, "首页无法访问，内容未能检查"
+            items.append(item)
+        verdict = FAIL if any(i.triggered for i in items) else PENDING if any(not i.decided for i in items) else PASS
+        score, score_items = _score(th.get("score") or {}, mine, check_states, homes, av, reachable)
+        ident = ids.get(s.name, {})
+        sv = SiteVerdict(site=s.name, code=ident.get("code"), unit=ident.get("unit"), url=s.url, verdict=verdict,
+                         items=items, counts=_counts(mine, homes, av, check_states if reachable else {}), availability=av,
+                         score=score, score_items=score_items, previous=previous.get(s.name))
+        out.append(sv)
+    return out
+
+
+_STATE_LABELS = {"n/a": "不适用", "error": "执行出错", None: "本次未执行"}
+
+
+def _counts(findings: list, homes: set[str], av: Availability, states: dict[str, str]) -> dict[str, Any]:
+    broken = [f for f in findings if f.check in LINK_CODES]
+    stale = [f for f in findings if f.check == "column.stale"]
+    by_kind = {column_label(k): sum(1 for f in stale if (f.evidence or {}).get("kind") == k) for k in STALE_KINDS}
+    home_stale = next((f for f in findings if f.check == "site.home-stale"), None)
+    return {
+        "home_broken_links": sum(1 for f in broken if _is_home_link(f, homes)),
+        "site_broken_links": len(broken),
+        "blank_columns": sum(1 for f in findings if f.check == "column.empty"),
+        "stale_columns": by_kind,
+        "stale_columns_total": len(stale),
+        "long_stale_columns": sum(1 for f in stale if _stale_age(f) >= 365),
+        "home_stale": None if states.get("site.home-stale") not in RAN else home_stale is not None,
+        "home_newest": (home_stale.evidence or {}).get("newest") if home_stale else None,
+        "interaction_problems": (None if states.get("interaction.unanswered") not in RAN
+                                 else sum(1 for f in findings if f.check == "interaction.unanswered")),
+        "serious_errors": (None if states.get("text.serious-error") not in RAN
+                           else sum(1 for f in findings if f.check == "text.serious-error")),
+        "uptime_percent": av.uptime_percent,
+        "probes": av.probes,
+        "v6_percent": av.v6_percent,
+    }
+
+
+def _score(spec: dict[str, Any], findings: list, states: dict[str, str], homes: set[str], av: Availability,
+           reachable: bool) -> tuple[float | None, list[ScoreItem]]:
+    if not reachable and not av.probes:
+        return None, []
+    items = []
+    total = 0.0
+    a = spec.get("availability")
+    if a:
+        measured = av.probes > 0
+        lost = (100.0 - av.uptime_percent) if measured else 0.0
+        d = min(float(a["cap"]), float(a["per_percent"]) * lost) if measured else 0.0
+        items.append(ScoreItem("availability", a.get("label", "首页连通率"), round(lost, 2), round(d, 2), measured,
+                               f"每低于100%一个百分点扣 {a['per_percent']:g} 分，最多 {a['cap']:g} 分"))
+        total += d
+    for it in spec.get("items") or []:
+        codes = set(it.get("codes") or ())
+        measured = reachable and any(states.get(c) in RAN for c in codes)
+        matched = [f for f in findings if f.check in codes]
+        if it.get("where") == "home":
+            matched = [f for f in matched if _is_home_link(f, homes)]
+        elif it.get("where") == "other":
+            matched = [f for f in matched if not _is_home_link(f, homes)]
+        d = min(float(it["cap"]), float(it["per"]) * len(matched)) if measured else 0.0
+        items.append(ScoreItem(it["id"], it["label"], len(matched), round(d, 2), measured,
+                               f"每项扣 {it['per']:g} 分，最多 {it['cap']:g} 分"))
+        total += d
+    return round(max(0.0, 100.0 - total), 1), items
+
+
+def _previous(store, run_id: int, sites: list, config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The verdict and score of each site in the previous completed audit run."""
+    import json
+
+    from store.db import row_to_finding
+
+    prev = store.scalar("SELECT MAX(id) FROM runs WHERE kind = 'audit' AND status = 'completed' AND id < ?", (run_id,))
+    if prev is None:
+        return {}
+    waived = {r[0] for r in store.query(
+        "SELECT fingerprint FROM finding_status WHERE run_id = ? AND status = 'waived'", (prev,))}
+    findings = [row_to_finding(r) for r in store.query("SELECT * FROM findings WHERE run_id = ?", (prev,))]
+    findings = [f for f in findings if f.fingerprint not in waived]
+    states = {r["check_code"]: r["state"] for r in store.check_runs(prev)}
+    prev_sites = [_Site(r["site"], r["url"], r["status"]) for r in store.run_sites(prev)]
+    prev_config = json.loads(store.run(prev)["config_json"] or "{}")
+    names = {s.name for s in sites}
+    return {v.site: {"run_id": prev, "verdict": v.verdict, "score": v.score, "veto": [i.id for i in v.triggered]}
+            for v in compute(store, prev, findings, states, [s for s in prev_sites if s.name in names], prev_config,
+                             with_trend=False)}
+
+
+@dataclass
+class _Site:
+    name: str
+    url: str
+    status: str
+
+
+# -- report parts ---------------------------------------------------------------------------
+
+LEAD = ("sections/verdict.html.j2", "检查结论（对照国办函〔2019〕80号单项否决指标）")
+AVAILABILITY = ("sections/availability.html.j2", "可用性监测（首页连通率）")
+CHART_WIDTH, ROW_HEIGHT = 720, 14
+
+
+def chart(av: Availability) -> dict[str, Any]:
+    """The probe strip of one site: one mark per probe on a time axis over the window, a row
+    per address family (drawn as inline SVG by the template)."""
+    from datetime import datetime
+
+    start = datetime.fromisoformat(av.window_start).timestamp()
+    span = max(av.window_seconds, 1.0)
+    marks = []
+    families = sorted({fam for _, fam, _ in av.series})
+    for t, fam, result in av.series:
+        x = (datetime.fromisoformat(t).timestamp() - start) / span * CHART_WIDTH
+        marks.append({"x": round(min(max(x, 0), CHART_WIDTH - 2), 1), "y": families.index(fam) * (ROW_HEIGHT + 4),
+                      "result": result, "time": t, "family": fam})
+    width = max(2.0, min(6.0, CHART_WIDTH / max(1, len(av.series) // max(1, len(families)))))
+    return {"marks": marks, "families": families, "width": CHART_WIDTH, "mark_width": round(width * 0.8, 1),
+            "height": max(1, len(families)) * (ROW_HEIGHT + 4), "row_height": ROW_HEIGHT,
+            "start": av.window_start, "end": av.window_end}
+
+
+def attach(store, run_id: int, data) -> None:
+    """Compute the verdicts of ``data``'s run, put the verdict table first in report.html and,
+    when the watch has data, the availability section."""
+    states = {r["check_code"]: r["state"] for r in data.check_runs}
+    data.verdicts = compute(store, run_id, list(data.findings), states, data.sites, data.run.get("config") or {})
+    for s in data.sites:
+        ident = site_identities(data.run.get("config") or {}).get(s.name, {})
+        s.code, s.unit = ident.get("code"), ident.get("unit")
+    data.lead_sections.append(LEAD)
+    if any(v.availability.watched for v in data.verdicts):
+        data.sections.append(AVAILABILITY)
+
+
+def write_jsonl(data, path) -> None:
+    """sites.jsonl: one verdict summary per site of the run (``SiteVerdict.as_dict``), also for
+    sites without findings."""
+    import json
+
+    with open(path, "w", encoding="utf-8") as out:
+        for v in data.verdicts:
+            out.write(json.dumps({"run_id": data.run.get("id"), **v.as_dict()}, ensure_ascii=False, sort_keys=True) + "\n")
