@@ -18,6 +18,7 @@ from checks.registry import check
 from core.fragments import fragment_found
 from core.models import BROKEN_OUTCOMES, INCONCLUSIVE_OUTCOMES, PRIVATE_ADDRESS_REASON, Outcome
 from core.text import cjk_count
+from crawler.hidden import dark_link
 
 _BROKEN = tuple(o.value for o in BROKEN_OUTCOMES)
 _INCONCLUSIVE = tuple(o.value for o in INCONCLUSIVE_OUTCOMES)
@@ -202,27 +203,57 @@ def link_wrong(ctx):
                           identity=(row["source_url"], row["target_url"]))
 
 
+_HIDING_LABELS = {
+    "off-screen": "移出屏幕（定位或缩进偏移 2000px 以上）", "font-size:0": "字号为 0",
+    "marquee": "1 像素或极速滚动的 <marquee>", "document.write": "由 document.write 写入的隐藏块",
+    "color=background": "文字颜色与背景相同", "tiny-box": "1 像素且溢出隐藏的区块",
+    "style-rule": "页面 <style> 规则隐藏且无任何规则或脚本显示它",
+    "display:none": "display:none（可展开的隐藏区块）", "visibility:hidden": "visibility:hidden（可展开的隐藏区块）",
+    "opacity:0": "透明度为 0", "hidden": "hidden 属性", "zero-size": "宽高为 0", "collapsed": "样式表隐藏（可展开）",
+}
+
+
 @check("link.hidden", title="隐藏的外部链接（暗链）", severity="error",
        fix="立即删除隐藏链接并排查页面模板和服务器是否被篡改（挂马、黑链），修补漏洞。",
        requires=("links",), source="国办函〔2019〕80号 单项否决：安全攻击（页面被挂马、内容被篡改）")
 def link_hidden(ctx):
-    """Flags a link to another domain inside an element hidden by inline or embedded CSS:
-    display:none, visibility:hidden, font-size:0, off-screen positioning (left/top ≤ -100px,
-    text-indent), zero size or opacity 0, on the link itself or an ancestor. Such links are
-    typical of injected SEO spam (暗链).
+    """Flags 暗链: a link a visitor can never see or reach, to a host outside the
+    government's family of sites. Hidden means, on the link or an ancestor: a 1-pixel or
+    racing ``<marquee>``, a block opened and closed by ``document.write`` with a hiding
+    style, text indent or position 2000px or more off-screen, zero font size, text colour
+    equal to the background, a 1-pixel ``overflow:hidden`` box, or a class/id hidden by a
+    ``<style>`` rule that no other rule (``:hover``, layout, ``@media``) and no inline script
+    mentions. A link that is only collapsed (``display:none``, ``visibility:hidden``,
+    ``opacity:0``) — the state of dropdown menus, tab panels and 友情链接 lists — counts only
+    when its anchor or address carries spam words (博彩, 娱乐, 彩票, 代孕, 发票 …).
 
-    Not flagged: hidden links to the site's own hosts (menus, tabs), visible external links.
+    Not flagged: links to the site's own hosts and ``allowed_domains``, to ``.gov.cn``
+    hosts, image links whose text only is hidden, collapsed menus without spam words,
+    visible links.
 
-    Evidence: the hiding rule, the anchor text, and the pages carrying it.
+    Evidence: how the link is hidden and why that is never visible, the foreign host, the
+    spam words, and the pages carrying it.
     """
-    sql = ("SELECT site, target_url, MIN(hidden_reason) AS reason, MIN(anchor) AS anchor FROM links"
-           " WHERE run_id = ? AND hidden = 1 AND kind = 'external' GROUP BY site, target_url ORDER BY site, target_url")
+    sql = ("SELECT site, target_url, hidden_reason, anchor FROM links"
+           " WHERE run_id = ? AND hidden = 1 AND kind = 'external' ORDER BY site, target_url, id")
+    seen: set = set()
     for row in ctx.rows(sql, (ctx.run_id,)):
+        key = (row["site"], row["target_url"])
+        if key in seen:
+            continue
+        host = urlsplit(row["target_url"]).hostname or ""
+        why = dark_link(row["hidden_reason"], row["anchor"], row["target_url"], host)
+        if why is None:
+            continue
+        seen.add(key)
         linked = linked_from(ctx, row["target_url"], row["site"])
         page, _ = first_page(linked)
+        form = _HIDING_LABELS.get(row["hidden_reason"].split(" ", 1)[0], row["hidden_reason"])
+        words = f"，含“{'、'.join(why['spam_words'])}”等字样" if why["spam_words"] else ""
         yield ctx.finding(site=row["site"], url=row["target_url"], page=page, anchor=row["anchor"],
-                          message=f"页面含有隐藏的外部链接（{row['reason']}）：{row['anchor'] or row['target_url']}",
-                          evidence={"hidden_by": row["reason"], "linked_from": linked})
+                          message=f"页面含有隐藏的外部链接（{form}，指向本网站以外的域名 {host}{words}）："
+                                  f"{row['anchor'] or row['target_url']}",
+                          evidence={**why, "hidden_label": form, "linked_from": linked})
 
 
 @check("link.inconclusive", title="链接无法判定（被拦截或受限）", severity="info",
