@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from checks.common import fetch_evidence, first_page, linked_from, per_site
-from checks.computed.titles import title_core, title_similarity
+from checks.computed.titles import document_name, name_similarity, names_other_document, wrong_link_thresholds
 from checks.registry import check
 from core.fragments import fragment_found
 from core.models import BROKEN_OUTCOMES, INCONCLUSIVE_OUTCOMES, PRIVATE_ADDRESS_REASON, Outcome, Verify
@@ -155,22 +155,27 @@ def link_soft404(ctx):
 
 @check("link.wrong", verify=Verify.SOURCE_PAGE, title="链接指向错误的文件（错链）", severity="error",
        fix="核对链接地址，使其指向链接文字所列的文件。", requires=("links", "fetches"),
-       options={"min_cjk": 8, "threshold": 45},
+       options={"min_cjk": 8, "threshold": 60},
        source="S3 一(一) 杜绝错链、断链和内容混杂")
 def link_wrong(ctx):
     """Flags a link whose text names a document (at least ``min_cjk`` Chinese characters,
-    default 8) while the page it opens is clearly a different document: the best
-    similarity between the anchor and the target's heading or <title> is below
-    ``threshold`` (default 45, rapidfuzz ratio / partial ratio on 0–100, computed after
-    removing boilerplate such as 关于印发…的通知, 《》, 文号 and the site-name suffix, so
-    truncated anchors (…) and titles with a site suffix still match).
+    default 8) while the page it opens is another document: the documents' *names* — the
+    《》 content, else the title without issuer, place name, 关于印发…的通知 frame, 文号 and
+    site suffix, the document type kept (实施方案 and 实施意见 are two documents) — are less
+    alike than two unrelated documents of the same site usually are. The bar is the 90th
+    percentile of the similarity of the site's own unrelated document names plus 10, at
+    least ``threshold`` (default 60) and at most 75 (see ``checks/computed/titles.py``), so a
+    neighbouring policy of the same issuer is caught on any site.
 
-    Not flagged: short or generic anchors (更多, 详情, 下载), hidden links, targets without
-    a usable title, and attachments.
+    Not flagged: short or generic anchors (更多, 详情, 下载), the same document under a
+    short, abbreviated (《营商环境措施》) or truncated (…) anchor, hidden links, targets
+    without a usable title, and attachments.
 
-    Evidence: the anchor, the target's title and heading, and the score.
+    Evidence: the anchor, the target's title and heading, both document names, the score
+    and the site's bar.
     """
-    min_cjk, threshold = int(ctx.options["min_cjk"]), float(ctx.options["threshold"])
+    min_cjk, base = int(ctx.options["min_cjk"]), float(ctx.options["threshold"])
+    bars = wrong_link_thresholds(ctx, base)
     sql = ("SELECT l.site, l.source_url, l.target_url, l.anchor, l.line, f.title, f.heading FROM links l"
            " JOIN fetches f ON f.run_id = l.run_id AND f.url = l.target_url"
            " WHERE l.run_id = ? AND l.kind IN ('page', 'external') AND l.tag = 'a' AND l.hidden = 0"
@@ -179,17 +184,22 @@ def link_wrong(ctx):
         anchor = row["anchor"] or ""
         if cjk_count(anchor) < min_cjk:
             continue
-        candidates = [t for t in (row["heading"], row["title"]) if t and cjk_count(title_core(t)) >= 4]
+        threshold = bars.get(row["site"], base)
+        # the heading and the <title> that name a document: the link is wrong against all of them
+        candidates = [t for t in (row["heading"], row["title"]) if t and names_other_document(anchor, t, 101, min_cjk)]
         if not candidates:
             continue
-        score = max(title_similarity(anchor, t) for t in candidates)
+        score = max(name_similarity(anchor, t) for t in candidates)
         if score >= threshold:
             continue
         shown = row["heading"] or row["title"]
         yield ctx.finding(site=row["site"], url=row["target_url"], page=row["source_url"], anchor=anchor,
                           message=f"链接文字为《{anchor}》，打开的却是《{shown}》",
                           evidence={"anchor": anchor, "target_title": row["title"], "target_heading": row["heading"],
-                                    "similarity": round(score, 1), "threshold": threshold, "line": row["line"]},
+                                    "anchor_names": document_name(anchor, place=True),
+                                    "target_names": document_name(shown, place=True),
+                                    "similarity": round(score, 1), "threshold": round(threshold, 1),
+                                    "line": row["line"]},
                           identity=(row["source_url"], row["target_url"]))
 
 

@@ -110,10 +110,13 @@ def policy_late_interpretation(ctx):
         days = workdays_between(p.published, published)
         if days <= limit:
             continue
+        note = pi.listed_note(it)
         yield ctx.finding(
-            site=it.site, url=it.url, page=p.url, identity=(p.url, it.url),
-            message=f"解读{quoted(it.title)}于 {published.isoformat()} 发布，比政策文件{quoted(p.title)}"
-                    f"（{p.published.isoformat()}）晚 {days} 个工作日（上限 {limit} 个工作日）",
+            site=p.site, url=p.url, page=it.url, identity=(p.url,),
+            message=f"政策文件{quoted(p.title)}（{p.published.isoformat()}）的解读{quoted(it.title)}于 "
+                    f"{published.isoformat()} 发布，晚 {days} 个工作日（上限 {limit} 个工作日）"
+                    + (f"；{note}" if note else ""),
             evidence={"policy": p.brief(), "interpretation": it.brief(), "paired_by": how,
+                      "interpretation_source": note or "解读页面",
                       "workdays": days, "calendar_days": (published - p.published).days, "max_workdays": limit,
                       "other_interpretations": sorted(u for u in pi.pairs[url] if u != it.url)})

@@ -54,5 +54,6 @@ _HANWEB_COLUMN = r"/col/col\d+"
 HANWEB_COLUMN = re.compile(_HANWEB_COLUMN + "/", re.I)
 #: A path that is itself a Hanweb column directory (``…/col/col1234`` or ``…/col/col1234/``).
 HANWEB_COLUMN_PATH = re.compile(_HANWEB_COLUMN + "/?$", re.I)
-#: A list/index file name (``index.html``, ``index_3.shtml``, ``default.aspx``, ``list.jsp``).
-INDEX_NAME = re.compile(r"^(?:index|default|list|more)(?:_\d+)?\.(?:s?html?|jsp|php|aspx?)$", re.I)
+#: A list/index file name (``index.html``, ``index_3.shtml``, ``default.aspx``, ``list.jsp``,
+#: TRS ``list_zw_wj.shtml`` / ``list_zw_wj_2.shtml``).
+INDEX_NAME = re.compile(r"^(?:index|default|list|more)(?:_[a-z]+)*(?:_\d+)?\.(?:s?html?|jsp|php|aspx?)$", re.I)

@@ -23,6 +23,7 @@ from portal_audit.feedback import (MAX_LEDGER_BYTES, MAX_LEDGER_ROWS, LedgerErro
                                    parse_ledger_sandboxed)
 from portal_audit.lock import LockHeld, StoreLock
 from portal_audit.sample import build_portal, serve
+from reports.coverage import summary_line
 from store import Store, StoreError, history
 from store.db import store_problem
 from store.history import history_applied, prune_runs, run_status_counts
@@ -196,6 +197,7 @@ def _summary(result, cfg: Config) -> None:
         code = f"［{v.code}］" if v and v.code else ""
         echo(f"{site['site']}{code}{status}: 页面 {site['pages']} · 链接 {site['links']} · "
              f"错误 {sev['error']} · 警告 {sev['warning']} · 提示 {sev['info']}")
+        echo(summary_line(site["site"], json.loads(site["stats_json"] or "{}")))
         if v:
             why = "、".join(f"{i.label}（{'/'.join(i.codes)}）" for i in v.triggered) or \
                   "、".join(f"{i.label}待定" for i in v.undecided)
