@@ -23,6 +23,7 @@ from portal_audit.feedback import (MAX_LEDGER_BYTES, MAX_LEDGER_ROWS, LedgerErro
                                    parse_ledger_sandboxed)
 from portal_audit.lock import LockHeld, StoreLock
 from portal_audit.sample import build_portal, serve
+from reports.coverage import summary_line
 from store import Store, StoreError, history
 from store.db import store_problem
 from store.history import history_applied, prune_runs, run_status_counts
@@ -196,6 +197,7 @@ def _summary(result, cfg: Config) -> None:
         code = f"［{v.code}］" if v and v.code else ""
         echo(f"{site['site']}{code}{status}: 页面 {site['pages']} · 链接 {site['links']} · "
              f"错误 {sev['error']} · 警告 {sev['warning']} · 提示 {sev['info']}")
+        echo(summary_line(site["site"], json.loads(site["stats_json"] or "{}")))
         if v:
             why = "、".join(f"{i.label}（{'/'.join(i.codes)}）" for i in v.triggered) or \
                   "、".join(f"{i.label}待定" for i in v.undecided)
@@ -221,7 +223,6 @@ def _summary(result, cfg: Config) -> None:
 @click.option("--explain", "code", help="Print how one check decides, its options and source rule.")
 def checks(code) -> None:
     """List every check: code, severity, Chinese title."""
-
     rules = all_checks()
     if code:
         chk = REGISTRY.get(code)
@@ -230,6 +231,8 @@ def checks(code) -> None:
         click.echo(f"{chk.code} · {chk.title} · 默认级别 {chk.severity.value}（{chk.severity.label}）\n")
         click.echo(chk.doc + "\n")
         click.echo(f"整改建议：{chk.fix}")
+        click.echo(f"整改核实：{chk.verify.label}（verify: {chk.verify.value}）")
+        click.echo(f"所需数据：{'、'.join(chk.requires) or '无'}")
         if chk.options:
             click.echo("参数（config.yaml → checks.options." + chk.code + "）：")
             for k, v in chk.options.items():
