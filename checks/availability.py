@@ -14,6 +14,7 @@ from typing import Any
 
 from checks.inspection import check_options
 from checks.registry import NotApplicable, check
+from core.models import Verify
 from core.text import duration
 
 MAX_TIMES_LISTED = 50
@@ -143,7 +144,7 @@ def site_homes(ctx) -> dict[str, str]:
     return {r["site"]: r["url"] for r in ctx.store.run_sites(ctx.run_id)}
 
 
-@check("site.unavailable", title="站点无法访问", severity="error",
+@check("site.unavailable", verify=Verify.SITE, title="站点无法访问", severity="error",
        fix="排查服务器、网络与域名解析的稳定性（负载、带宽、防护策略、DNS），确保首页在任何时段15秒内可以打开；"
            "建立可用性监控与故障告警。",
        requires=("watch_probes",), options=_DEFAULTS,

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlsplit
 
-from checks.computed.columns import SiteScope, column_name, dated_links, home_pages, index_key, site_scopes
+from checks.computed.columns import SiteScope, chrome_targets, column_name, dated_links, home_pages, index_key, site_scopes
 from checks.registry import NotApplicable, check
+from core.models import Verify
 from core.text import parse_date
 from core.vocabulary import column_label
 
@@ -40,6 +42,9 @@ _SAYS_EMPTY = ("暂无", "没有相关", "无相关信息", "无记录", "没有
 
 
 # -- shared helpers ------------------------------------------------------------
+
+
+MAX_HUBS_PER_COLUMN = 2
 
 
 def published_dates(ctx) -> dict[str, date]:
@@ -87,6 +92,7 @@ class Column:
     dated: list[tuple[date, str]] = field(default_factory=list)   # (date, target)
     articles: set[str] = field(default_factory=set)                # undated item targets
     subcolumns: set[str] = field(default_factory=set)
+    frames: set[str] = field(default_factory=set)                  # <iframe>/<frame> pages shown in it
 
     @property
     def url(self) -> str:
@@ -137,25 +143,52 @@ def columns(ctx) -> list[Column]:
             named = kind_from_name(col.name)
             if named == "news" or col.kind is None:
                 col.kind = named or col.kind
+        chrome = chrome_targets(ctx)
+        keys = {(col.site, col.key) for col in cols.values()}
         by_url = {u: col for col in cols.values() for u in col.urls}
         for col in cols.values():
+            template = chrome.get(col.site, set())
             for u in col.urls:
-                col.dated.extend(dl.by_source.get(u, ()))
-        # undated items and sub-columns: the links of the column pages, in batches
+                col.dated.extend((d, t) for d, t in dl.by_source.get(u, ()) if t not in template)
+        # undated items and sub-columns: the links of the column pages and of the frames they
+        # show, in batches; the site's template links are neither
         urls = sorted(by_url)
-        for chunk in _chunks(urls):
-            marks = ",".join("?" * len(chunk))
-            sql = (f"SELECT source_url, target_url, kind FROM links WHERE run_id = ? AND source_url IN ({marks})"
-                   " AND tag = 'a' AND hidden = 0 AND kind IN ('page', 'attachment')")
-            for row in ctx.rows(sql, (ctx.run_id, *chunk)):
-                col = by_url[row["source_url"]]
-                target = row["target_url"]
-                tkey = index_key(target)
-                if tkey is None:
-                    if target not in scopes.get(col.site, SiteScope()).home:
+        elsewhere: dict[tuple[str, str], set[str]] = defaultdict(set)   # column → columns linking to it
+        while urls:
+            frames: dict[str, Column] = {}
+            for chunk in _chunks(urls):
+                marks = ",".join("?" * len(chunk))
+                sql = (f"SELECT source_url, target_url, kind, tag FROM links WHERE run_id = ?"
+                       f" AND source_url IN ({marks}) AND tag IN ('a', 'iframe', 'frame') AND hidden = 0"
+                       " AND kind IN ('page', 'attachment')")
+                for row in ctx.rows(sql, (ctx.run_id, *chunk)):
+                    col = by_url[row["source_url"]]
+                    target = row["target_url"]
+                    if row["tag"] != "a":
+                        if target not in by_url and target not in col.frames:
+                            col.frames.add(target)
+                            frames[target] = col
+                        continue
+                    sc = scopes.get(col.site, SiteScope())
+                    if target in sc.home or target in chrome.get(col.site, ()):
+                        continue
+                    tkey = index_key(target)
+                    if tkey is None:
                         col.articles.add(target)
-                elif tkey != col.key and tkey.startswith(col.key):
-                    col.subcolumns.add(tkey)
+                    elif tkey == col.key:
+                        continue
+                    elif tkey.startswith(col.key):
+                        col.subcolumns.add(tkey)
+                    elif (col.site, tkey) in keys:
+                        elsewhere[(col.site, tkey)].add(col.key)
+            by_url.update(frames)
+            urls = sorted(frames)
+        # a column outside the page's directory is its sub-column when few columns link to it
+        # (a Hanweb hub's /col/colN/ entries); one that many columns link to is their side menu
+        for (site, tkey), linking in elsewhere.items():
+            if len(linking) <= MAX_HUBS_PER_COLUMN:
+                for key in linking:
+                    cols[(site, key)].subcolumns.add(tkey)
         return sorted(cols.values(), key=lambda c: (c.site, c.key))
 
     return ctx.computed("content.columns", build)
@@ -163,7 +196,7 @@ def columns(ctx) -> list[Column]:
 
 # -- checks ------------------------------------------------------------------------
 
-@check("column.empty", title="空白栏目", severity="warning",
+@check("column.empty", verify=Verify.SITE, title="空白栏目", severity="warning",
        fix="为栏目补充应公开的信息；确无内容的栏目应整合或下线，不要保留空白栏目。",
        requires=("pages", "links"), options={"min_text": 200},
        source="国办函〔2019〕80号 单项否决“栏目不更新”：空白栏目数量超过(含)5个；全国政府网站普查评分表 同")
@@ -211,7 +244,7 @@ def stale_limit(kind: str | None, options) -> int:
     return int(options["default_days"])
 
 
-@check("column.stale", title="栏目未按时更新", severity="warning",
+@check("column.stale", verify=Verify.SITE, title="栏目未按时更新", severity="warning",
        fix="按栏目类型及时更新：动态、要闻类栏目2周内、通知公告和政策文件类栏目6个月内应有新信息；"
            "长期无新增内容的栏目应整合或注明情况。",
        requires=("pages", "links"),
@@ -274,7 +307,7 @@ def column_stale(ctx):
                                     "age_days": age, "date_source": source})
 
 
-@check("site.home-stale", title="首页长期不更新", severity="error",
+@check("site.home-stale", verify=Verify.SITE, title="首页长期不更新", severity="error",
        fix="首页应持续发布信息，并为每条信息标注发布日期；确保监测期2周内首页有新信息。",
        requires=("pages", "links"), options={"max_age_days": 14, "level2_when_navigation": True},
        source="国办函〔2019〕80号 单项否决“首页不更新”：监测2周，首页无信息更新的，即单项否决；"

@@ -8,18 +8,21 @@ from typing import Any
 
 from core.models import Outcome
 
+
 MAX_PAGES_LISTED = 10
 
 
 def linked_from(ctx, url: str, site: str | None = None) -> dict[str, Any]:
     """The pages (of ``site``, or of any site) linking to ``url`` in this run: total count
-    and the first few, with anchors."""
+    and the first few, with anchors — list pages showing a date beside the link first, then
+    by address, so that the order never depends on the order of the crawl."""
     where = "run_id = ? AND target_url = ?" + (" AND site = ?" if site is not None else "")
     params = (ctx.run_id, url) + ((site,) if site is not None else ())
     total = ctx.store.scalar(f"SELECT COUNT(DISTINCT source_url) FROM links WHERE {where}", params)
     rows = ctx.store.query(
         "SELECT source_url, MIN(anchor) AS anchor, MIN(line) AS line, MIN(tag) AS tag, MIN(attr) AS attr FROM links"
-        f" WHERE {where} GROUP BY source_url ORDER BY MIN(id) LIMIT ?", (*params, MAX_PAGES_LISTED))
+        f" WHERE {where} GROUP BY source_url ORDER BY MIN(list_date IS NULL), source_url LIMIT ?",
+        (*params, MAX_PAGES_LISTED))
     return {"count": total or 0,
             "pages": [{"page": r["source_url"], "anchor": r["anchor"], "line": r["line"], "tag": r["tag"],
                         "attr": r["attr"]}

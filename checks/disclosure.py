@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from checks.computed.articles import articles
 from checks.registry import NotApplicable, check
+from core.models import Verify
 from core.text import parse_date
 from core.vocabulary import column_label
 from core.workdays import is_workday
@@ -60,10 +61,10 @@ def is_decision(title: str, head: str, url: str, pattern: re.Pattern) -> bool:
     return bool(pattern.search(title) or pattern.search(head[:200] or "") or _DECISION_PATH.search(url))
 
 
-@check("disclosure.late", title="信息公开不及时", severity="warning",
+@check("disclosure.late", verify=Verify.SITE, title="信息公开不及时", severity="warning",
        fix="自信息形成或变更之日起20个工作日内公开；行政许可、行政处罚决定自作出之日起7个工作日内公开。"
            "建立发布前审核时限台账，避免积压。",
-       requires=("pages",),
+       requires=("pages", "document_texts"),
        options={"max_workdays": 20, "decision_workdays": 7, "decision_pattern": DECISION_RE,
                 "skip_kinds": ["regulation"], "ignore_written_before": None},
        source="《政府信息公开条例》(国务院令第711号) 第二十六条：自该政府信息形成或者变更之日起20个工作日内及时公开；"

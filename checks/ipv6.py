@@ -20,28 +20,17 @@ from collections import defaultdict
 from typing import Any
 
 from checks.registry import NotApplicable, check
-from core.ipv6 import (
-    ADDRESS_LABELS,
-    DNS_DECIDED,
-    DNS_LABELS,
-    DNS_NXDOMAIN,
-    DNS_OK,
-    DNS_UNDECIDED,
-    DNS_UNDECIDED_OUTCOME,
-    LEVEL_NAMES,
-    LEVELS,
-    NO_AAAA,
-    UNREACHABLE_OUTCOMES,
-    differences,
-    host_root,
-    level_summary,
-    nonglobal_reason,
-    v6_reason,
-)
-from core.models import Outcome
+from core.ipv6 import (ADDRESS_LABELS, DNS_DECIDED, DNS_LABELS, DNS_NXDOMAIN, DNS_OK, DNS_UNDECIDED,
+                       DNS_UNDECIDED_OUTCOME, LEVELS, LEVEL_NAMES, NO_AAAA, UNREACHABLE_OUTCOMES,
+                       V4_CHANGED, V6_UNDECIDED_OUTCOMES, differences,
+                       host_root, level_summary, nonglobal_reason, v6_reason)
+from core.models import Outcome, Verify
+
 
 SOURCE = "国家IPv6发展监测平台 网站IPv6支持度指标；《深入推进IPv6规模部署和应用2022年工作安排》县级以上政府门户网站IPv6支持率"
-NOT_PROBED = (NO_AAAA, DNS_UNDECIDED_OUTCOME)
+#: IPv6 answers that say nothing about reachability or content: no IPv6 fetch was made, or
+#: the answer was inconclusive under the fetch policy (bot wall, rate limit, size limit)
+NOT_PROBED = (NO_AAAA, DNS_UNDECIDED_OUTCOME, *sorted(V6_UNDECIDED_OUTCOMES))
 
 
 # -- shared reads (computed once per audit) --------------------------------------------------
@@ -154,7 +143,7 @@ def _v4_evidence(row: dict[str, Any] | None) -> dict[str, Any] | None:
 
 # -- checks ----------------------------------------------------------------------------------
 
-@check("ipv6.no-aaaa", title="网站域名没有可用的 IPv6 地址（AAAA 记录）", severity="error",
+@check("ipv6.no-aaaa", verify=Verify.IPV6, title="网站域名没有可用的 IPv6 地址（AAAA 记录）", severity="error",
        fix="为网站域名添加指向已开通 IPv6 的服务器或 CDN 节点的 AAAA 记录（公网 IPv6 地址），并确认经 IPv6 可正常访问。",
        requires=("dns_answers", "ipv6_sites"), source=SOURCE + "：网站域名IPv6地址解析能力")
 def ipv6_no_aaaa(ctx):
@@ -193,7 +182,7 @@ def ipv6_no_aaaa(ctx):
                                     "a": _dns_evidence(a), "cname": chain, "nameserver": aaaa["nameserver"]})
 
 
-@check("ipv6.unreachable", title="通过 IPv6 无法访问", severity="error",
+@check("ipv6.unreachable", verify=Verify.IPV6, title="通过 IPv6 无法访问", severity="error",
        fix="检查 IPv6 地址上的 Web 服务（监听、防火墙、负载均衡、CDN 回源）及线路，确保经 IPv6 与 IPv4 一样可访问。",
        requires=("ip_probes",), source=SOURCE + "：网站首页IPv6可访问、首页IPv6访问成功率")
 def ipv6_unreachable(ctx):
@@ -209,7 +198,9 @@ def ipv6_unreachable(ctx):
 
     Not flagged: pages that fail over IPv4 too (the link checks report them), hosts without
     AAAA (``ipv6.no-aaaa``, ``ipv6.link-rate``), 4xx answers or different content over IPv6
-    (``ipv6.inconsistent``), and everything when this machine's IPv6 self-check failed.
+    (``ipv6.inconsistent``), IPv6 answers that decide nothing under the crawl's fetch policy
+    (a bot wall, 429, 503 with Retry-After: undecided in ``ipv6.link-rate``), and everything
+    when this machine's IPv6 self-check failed.
 
     Evidence: per IPv6 address the outcome, status, error, attempts and time, and the IPv4
     result of the same page; for a host, the number of failing pages and examples.
@@ -265,7 +256,7 @@ def ipv6_unreachable(ctx):
                           "ipv4": _v4_evidence(four)})
 
 
-@check("ipv6.inconsistent", title="IPv6 与 IPv4 访问结果不一致", severity="warning",
+@check("ipv6.inconsistent", verify=Verify.IPV6, title="IPv6 与 IPv4 访问结果不一致", severity="warning",
        fix="使 IPv6 与 IPv4 访问到同一套网站内容（同一服务器或同步的 CDN 配置），避免 IPv6 访问到空壳页、旧页面或错误页。",
        requires=("ip_probes",), source=SOURCE + "：网站首页内容IPv6和IPv4的一致性")
 def ipv6_inconsistent(ctx):
@@ -276,7 +267,10 @@ def ipv6_inconsistent(ctx):
     address (one finding about the host); links one finding per link, with the page it
     sits on.
 
-    Not flagged: pages that cannot be fetched over IPv6 at all (``ipv6.unreachable``),
+    Not flagged: pages that cannot be fetched over IPv6 at all (``ipv6.unreachable``), IPv6
+    answers that decide nothing (a bot wall, 429, 503 with Retry-After), pages whose IPv4
+    answer changed too between two fetches (an IPv6 answer that differs from the crawl's is
+    compared with an IPv4 answer taken at the same moment),
     titles of responses that have none on either side (attachments, HEAD), and everything
     when this machine's IPv6 self-check failed.
 
@@ -291,7 +285,7 @@ def ipv6_inconsistent(ctx):
             continue
         four = v4.get((r["site"], r["url"]))
         diffs = differences(four, r)
-        if not diffs:
+        if not diffs or four["source"] == V4_CHANGED:   # a page that changes between any two fetches
             continue
         if r["level"] == 1:
             home_diffs[r["site"]].append({"address": r["address"], "differences": diffs})
@@ -320,7 +314,7 @@ def _describe(diffs: list[dict[str, Any]]) -> str:
     return "；".join(parts)
 
 
-@check("ipv6.link-rate", title="二级/三级链接 IPv6 支持率低于目标", severity="warning",
+@check("ipv6.link-rate", verify=Verify.IPV6, title="二级/三级链接 IPv6 支持率低于目标", severity="warning",
        fix="为不支持 IPv6 的站内主机（子域名、栏目系统、附件服务器）配置 AAAA 记录并开通 IPv6 访问，逐项消除失败主机。",
        requires=("ip_probes", "ipv6_runs"), source=SOURCE + "：网站二级内链IPv6支持率、网站三级内链IPv6支持率")
 def ipv6_link_rate(ctx):
@@ -332,7 +326,9 @@ def ipv6_link_rate(ctx):
     answers over IPv6 with a status below 400 (redirects followed, each hop over IPv6).
 
     The rate is computed over the links that work over IPv4; links whose host's AAAA lookup
-    failed (SERVFAIL/timeout) are left out and counted as undecided. When a level has more
+    failed (SERVFAIL/timeout), and links whose IPv6 answer is inconclusive under the crawl's
+    fetch policy (a bot wall, 429, 503 with Retry-After, over the size limit), are left out
+    and counted as undecided (named in the evidence). When a level has more
     than ``ipv6.max_links`` links, an even sample of that many is measured (the evidence
     says so). Not flagged: a level without internal links, and everything when this
     machine's IPv6 self-check failed.
@@ -355,7 +351,8 @@ def ipv6_link_rate(ctx):
             hosts = summary["failing_hosts"]
             shown = "；".join(f"{h['host']}（{h['links']} 个，{'、'.join(h['reasons'])}）" for h in hosts[:5])
             more = f" 等 {len(hosts)} 个主机" if len(hosts) > 5 else ""
-            undecided = f"；另有 {summary['undecided']} 个链接因 DNS 查询失败未计入" if summary["undecided"] else ""
+            undecided = (f"；另有 {summary['undecided']} 个链接无法判定（DNS 查询失败、被拦截或访问频率受限），未计入"
+                         if summary["undecided"] else "")
             name = LEVEL_NAMES[level]
             yield ctx.finding(
                 site=site, url=s["home_url"], page=None, identity=(f"level{level}",),
@@ -363,11 +360,12 @@ def ipv6_link_rate(ctx):
                         f"低于目标 {target:g}%；不支持 IPv6 的主机：{shown}{more}{undecided}",
                 evidence={"level": name, "rate": summary["rate"], "target": target, "supported": summary["supported"],
                           "total": summary["total"], "undecided": summary["undecided"],
+                          "undecided_links": summary["undecided_links"],
                           "links": counts.get(str(level)), "sampled": (counts.get(str(level)) or 0) > len(rows),
                           "failing_hosts": hosts})
 
 
-@check("ipv6.dns-no-v6", title="权威域名服务器不支持 IPv6", severity="info",
+@check("ipv6.dns-no-v6", verify=Verify.IPV6, title="权威域名服务器不支持 IPv6", severity="info",
        fix="请域名解析服务商提供具有 IPv6 地址的权威域名服务器（NS），使域名授权体系完整支持 IPv6。",
        requires=("dns_answers", "ipv6_sites"), source=SOURCE + "：网站域名具备完整的IPv6域名授权体系")
 def ipv6_dns_no_v6(ctx):
@@ -401,7 +399,7 @@ def ipv6_dns_no_v6(ctx):
                           evidence={"zone": zone, "nameservers": hosts})
 
 
-@check("ipv6.dns-error", title="DNS 查询失败，无法判定 IPv6 支持情况", severity="warning",
+@check("ipv6.dns-error", verify=Verify.IPV6, title="DNS 查询失败，无法判定 IPv6 支持情况", severity="warning",
        fix="检查域名的权威解析（是否对 AAAA 查询超时或返回 SERVFAIL），确保 A 与 AAAA 查询都能正常应答。",
        requires=("dns_answers", "ip_probes"))
 def ipv6_dns_error(ctx):

@@ -13,11 +13,12 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from checks.common import fetch_evidence, first_page, linked_from, per_site
-from checks.computed.titles import title_core, title_similarity
+from checks.computed.titles import document_name, name_similarity, names_other_document, wrong_link_thresholds
 from checks.registry import check
 from core.fragments import fragment_found
-from core.models import BROKEN_OUTCOMES, INCONCLUSIVE_OUTCOMES, PRIVATE_ADDRESS_REASON, Outcome
+from core.models import BROKEN_OUTCOMES, INCONCLUSIVE_OUTCOMES, PRIVATE_ADDRESS_REASON, Outcome, Verify
 from core.text import cjk_count
+from crawler.hidden import dark_link
 
 _BROKEN = tuple(o.value for o in BROKEN_OUTCOMES)
 _INCONCLUSIVE = tuple(o.value for o in INCONCLUSIVE_OUTCOMES)
@@ -57,7 +58,7 @@ def _broken_targets(ctx, kinds: tuple[str, ...], what: str):
         yield from _fetch_findings(ctx, row, message)
 
 
-@check("link.broken", title="链接无法访问（断链）", severity="error",
+@check("link.broken", verify=Verify.TARGET, title="链接无法访问（断链）", severity="error",
        fix="修正链接地址，或恢复被链接的页面；已撤稿的内容应同时删除各处指向它的链接。",
        requires=("fetches", "links"),
        source="《政府网站与政务新媒体检查指标》(国办函〔2019〕80号) 链接可用性；S3 一(一) 杜绝错链、断链")
@@ -76,7 +77,7 @@ def link_broken(ctx):
     yield from _broken_targets(ctx, LINK_KINDS, "链接无法访问")
 
 
-@check("attachment.broken", title="附件无法下载", severity="error",
+@check("attachment.broken", verify=Verify.TARGET, title="附件无法下载", severity="error",
        fix="重新上传附件或修正附件链接；附件应与正文同步维护。",
        requires=("fetches", "links"),
        source="全国政府网站普查 附件下载：所需的办事表格、文件附件等资料能否正常下载")
@@ -90,7 +91,7 @@ def attachment_broken(ctx):
     yield from _broken_targets(ctx, ("attachment",), "附件无法下载")
 
 
-@check("link.redirect-loop", title="链接循环跳转", severity="error",
+@check("link.redirect-loop", verify=Verify.TARGET, title="链接循环跳转", severity="error",
        fix="检查服务器跳转规则，消除相互跳转；链接应直接指向最终页面。", requires=("fetches",))
 def link_redirect_loop(ctx):
     """Flags a link whose redirects never end: a hop points back to an earlier URL of the
@@ -103,7 +104,7 @@ def link_redirect_loop(ctx):
         yield from _fetch_findings(ctx, row, f"链接循环跳转：{row['error']}")
 
 
-@check("link.redirect-chain", title="链接多次跳转", severity="warning",
+@check("link.redirect-chain", verify=Verify.TARGET, title="链接多次跳转", severity="warning",
        fix="把链接改为最终地址，减少跳转次数。", requires=("fetches",), options={"max_hops": 3})
 def link_redirect_chain(ctx):
     """Flags a working link that reaches its page only after more than ``max_hops``
@@ -121,7 +122,7 @@ def link_redirect_chain(ctx):
                                    {"max_hops": max_hops})
 
 
-@check("link.soft404", title="链接指向“页面不存在”页面（软404）", severity="error",
+@check("link.soft404", verify=Verify.TARGET, title="链接指向“页面不存在”页面（软404）", severity="error",
        fix="修正链接或恢复内容；服务器对不存在的页面应返回 404 状态码。", requires=("fetches", "probes"))
 def link_soft404(ctx):
     """Flags a link that answers 200 but shows a "not found" page: its title or short text
@@ -152,24 +153,29 @@ def link_soft404(ctx):
                                    {"title": row["title"], "rule": rule})
 
 
-@check("link.wrong", title="链接指向错误的文件（错链）", severity="error",
+@check("link.wrong", verify=Verify.SOURCE_PAGE, title="链接指向错误的文件（错链）", severity="error",
        fix="核对链接地址，使其指向链接文字所列的文件。", requires=("links", "fetches"),
-       options={"min_cjk": 8, "threshold": 45},
+       options={"min_cjk": 8, "threshold": 60},
        source="S3 一(一) 杜绝错链、断链和内容混杂")
 def link_wrong(ctx):
     """Flags a link whose text names a document (at least ``min_cjk`` Chinese characters,
-    default 8) while the page it opens is clearly a different document: the best
-    similarity between the anchor and the target's heading or <title> is below
-    ``threshold`` (default 45, rapidfuzz ratio / partial ratio on 0–100, computed after
-    removing boilerplate such as 关于印发…的通知, 《》, 文号 and the site-name suffix, so
-    truncated anchors (…) and titles with a site suffix still match).
+    default 8) while the page it opens is another document: the documents' *names* — the
+    《》 content, else the title without issuer, place name, 关于印发…的通知 frame, 文号 and
+    site suffix, the document type kept (实施方案 and 实施意见 are two documents) — are less
+    alike than two unrelated documents of the same site usually are. The bar is the 90th
+    percentile of the similarity of the site's own unrelated document names plus 10, at
+    least ``threshold`` (default 60) and at most 75 (see ``checks/computed/titles.py``), so a
+    neighbouring policy of the same issuer is caught on any site.
 
-    Not flagged: short or generic anchors (更多, 详情, 下载), hidden links, targets without
-    a usable title, and attachments.
+    Not flagged: short or generic anchors (更多, 详情, 下载), the same document under a
+    short, abbreviated (《营商环境措施》) or truncated (…) anchor, hidden links, targets
+    without a usable title, and attachments.
 
-    Evidence: the anchor, the target's title and heading, and the score.
+    Evidence: the anchor, the target's title and heading, both document names, the score
+    and the site's bar.
     """
-    min_cjk, threshold = int(ctx.options["min_cjk"]), float(ctx.options["threshold"])
+    min_cjk, base = int(ctx.options["min_cjk"]), float(ctx.options["threshold"])
+    bars = wrong_link_thresholds(ctx, base)
     sql = ("SELECT l.site, l.source_url, l.target_url, l.anchor, l.line, f.title, f.heading FROM links l"
            " JOIN fetches f ON f.run_id = l.run_id AND f.url = l.target_url"
            " WHERE l.run_id = ? AND l.kind IN ('page', 'external') AND l.tag = 'a' AND l.hidden = 0"
@@ -178,44 +184,79 @@ def link_wrong(ctx):
         anchor = row["anchor"] or ""
         if cjk_count(anchor) < min_cjk:
             continue
-        candidates = [t for t in (row["heading"], row["title"]) if t and cjk_count(title_core(t)) >= 4]
+        threshold = bars.get(row["site"], base)
+        # the heading and the <title> that name a document: the link is wrong against all of them
+        candidates = [t for t in (row["heading"], row["title"]) if t and names_other_document(anchor, t, 101, min_cjk)]
         if not candidates:
             continue
-        score = max(title_similarity(anchor, t) for t in candidates)
+        score = max(name_similarity(anchor, t) for t in candidates)
         if score >= threshold:
             continue
         shown = row["heading"] or row["title"]
         yield ctx.finding(site=row["site"], url=row["target_url"], page=row["source_url"], anchor=anchor,
                           message=f"链接文字为《{anchor}》，打开的却是《{shown}》",
                           evidence={"anchor": anchor, "target_title": row["title"], "target_heading": row["heading"],
-                                    "similarity": round(score, 1), "threshold": threshold, "line": row["line"]},
+                                    "anchor_names": document_name(anchor, place=True),
+                                    "target_names": document_name(shown, place=True),
+                                    "similarity": round(score, 1), "threshold": round(threshold, 1),
+                                    "line": row["line"]},
                           identity=(row["source_url"], row["target_url"]))
 
 
-@check("link.hidden", title="隐藏的外部链接（暗链）", severity="error",
+_HIDING_LABELS = {
+    "off-screen": "移出屏幕（定位或缩进偏移 2000px 以上）", "font-size:0": "字号为 0",
+    "marquee": "1 像素或极速滚动的 <marquee>", "document.write": "由 document.write 写入的隐藏块",
+    "color=background": "文字颜色与背景相同", "tiny-box": "1 像素且溢出隐藏的区块",
+    "style-rule": "页面 <style> 规则隐藏且无任何规则或脚本显示它",
+    "display:none": "display:none（可展开的隐藏区块）", "visibility:hidden": "visibility:hidden（可展开的隐藏区块）",
+    "opacity:0": "透明度为 0", "hidden": "hidden 属性", "zero-size": "宽高为 0", "collapsed": "样式表隐藏（可展开）",
+}
+
+
+@check("link.hidden", verify=Verify.LINKING_PAGES, title="隐藏的外部链接（暗链）", severity="error",
        fix="立即删除隐藏链接并排查页面模板和服务器是否被篡改（挂马、黑链），修补漏洞。",
        requires=("links",), source="国办函〔2019〕80号 单项否决：安全攻击（页面被挂马、内容被篡改）")
 def link_hidden(ctx):
-    """Flags a link to another domain inside an element hidden by inline or embedded CSS:
-    display:none, visibility:hidden, font-size:0, off-screen positioning (left/top ≤ -100px,
-    text-indent), zero size or opacity 0, on the link itself or an ancestor. Such links are
-    typical of injected SEO spam (暗链).
+    """Flags 暗链: a link a visitor can never see or reach, to a host outside the
+    government's family of sites. Hidden means, on the link or an ancestor: a 1-pixel or
+    racing ``<marquee>``, a block opened and closed by ``document.write`` with a hiding
+    style, text indent or position 2000px or more off-screen, zero font size, text colour
+    equal to the background, a 1-pixel ``overflow:hidden`` box, or a class/id hidden by a
+    ``<style>`` rule that no other rule (``:hover``, layout, ``@media``) and no inline script
+    mentions. A link that is only collapsed (``display:none``, ``visibility:hidden``,
+    ``opacity:0``) — the state of dropdown menus, tab panels and 友情链接 lists — counts only
+    when its anchor or address carries spam words (博彩, 娱乐, 彩票, 代孕, 发票 …).
 
-    Not flagged: hidden links to the site's own hosts (menus, tabs), visible external links.
+    Not flagged: links to the site's own hosts and ``allowed_domains``, to ``.gov.cn``
+    hosts, image links whose text only is hidden, collapsed menus without spam words,
+    visible links.
 
-    Evidence: the hiding rule, the anchor text, and the pages carrying it.
+    Evidence: how the link is hidden and why that is never visible, the foreign host, the
+    spam words, and the pages carrying it.
     """
-    sql = ("SELECT site, target_url, MIN(hidden_reason) AS reason, MIN(anchor) AS anchor FROM links"
-           " WHERE run_id = ? AND hidden = 1 AND kind = 'external' GROUP BY site, target_url ORDER BY site, target_url")
+    sql = ("SELECT site, target_url, hidden_reason, anchor FROM links"
+           " WHERE run_id = ? AND hidden = 1 AND kind = 'external' ORDER BY site, target_url, id")
+    seen: set = set()
     for row in ctx.rows(sql, (ctx.run_id,)):
+        key = (row["site"], row["target_url"])
+        if key in seen:
+            continue
+        host = urlsplit(row["target_url"]).hostname or ""
+        why = dark_link(row["hidden_reason"], row["anchor"], row["target_url"], host)
+        if why is None:
+            continue
+        seen.add(key)
         linked = linked_from(ctx, row["target_url"], row["site"])
         page, _ = first_page(linked)
+        form = _HIDING_LABELS.get(row["hidden_reason"].split(" ", 1)[0], row["hidden_reason"])
+        words = f"，含“{'、'.join(why['spam_words'])}”等字样" if why["spam_words"] else ""
         yield ctx.finding(site=row["site"], url=row["target_url"], page=page, anchor=row["anchor"],
-                          message=f"页面含有隐藏的外部链接（{row['reason']}）：{row['anchor'] or row['target_url']}",
-                          evidence={"hidden_by": row["reason"], "linked_from": linked})
+                          message=f"页面含有隐藏的外部链接（{form}，指向本网站以外的域名 {host}{words}）："
+                                  f"{row['anchor'] or row['target_url']}",
+                          evidence={**why, "hidden_label": form, "linked_from": linked})
 
 
-@check("link.inconclusive", title="链接无法判定（被拦截或受限）", severity="info",
+@check("link.inconclusive", verify=Verify.TARGET, title="链接无法判定（被拦截或受限）", severity="info",
        fix="人工在浏览器中打开核实；如为本网站的防火墙拦截，请将检查工具加入白名单。",
        requires=("fetches",))
 def link_inconclusive(ctx):
@@ -235,7 +276,8 @@ def link_inconclusive(ctx):
         yield from _fetch_findings(ctx, row, f"无法判定链接是否可用：{label}（{row['error'] or ''}）")
 
 
-@check("link.anchor-missing", title="链接指向的页内位置不存在（锚点缺失）", severity="warning",
+@check("link.anchor-missing", verify=Verify.TARGET,
+       title="链接指向的页内位置不存在（锚点缺失）", severity="warning",
        fix="修正链接中 # 后的锚点名称，或在目标页面恢复对应的 id / <a name> 位置。",
        requires=("links", "fetches"))
 def link_anchor_missing(ctx):
@@ -280,7 +322,7 @@ def link_anchor_missing(ctx):
                                         for r in rows[:10]]}})
 
 
-@check("site.unreachable", title="网站首页无法访问", severity="error",
+@check("site.unreachable", verify=Verify.HOME, title="网站首页无法访问", severity="error",
        fix="检查服务器、域名解析和网络；首页应持续可访问（国办要求超时率低于5%）。",
        requires=("fetches",), source="国办函〔2019〕80号 单项否决：站点无法访问")
 def site_unreachable(ctx):

@@ -13,6 +13,7 @@ from __future__ import annotations
 from checks.computed.articles import articles
 from checks.computed.titles import title_similarity
 from checks.registry import NotApplicable, check
+from core.models import Verify
 from core.text import cjk_count, parse_date
 from core.vocabulary import column_label
 
@@ -28,9 +29,9 @@ def names_other_document(anchor: str, title: str, min_cjk: int, threshold: float
     return title_similarity(anchor, title) < threshold
 
 
-@check("metadata.missing", title="信息公开元数据缺项", severity="warning",
+@check("metadata.missing", verify=Verify.SITE, title="信息公开元数据缺项", severity="warning",
        fix="在信息公开目录（元数据表）中补全索引号、发布机构、发布日期；政策文件、法规文件类还应标注文号和有效性。",
-       requires=("pages",),
+       requires=("pages", "document_texts"),
        options={"kinds": ["policy", "regulation", "interpretation", "notice"],
                 "document_kinds": ["policy", "regulation"]},
        source="《政府信息公开条例》第二十条、《政府网站发展指引》(国办发〔2017〕47号) 信息公开目录；"
@@ -74,9 +75,9 @@ def metadata_missing(ctx):
                                     "kind_label": column_label(art.kind), "title": art.title})
 
 
-@check("metadata.inconsistent", title="发布日期前后不一致", severity="warning",
+@check("metadata.inconsistent", verify=Verify.SITE, title="发布日期前后不一致", severity="warning",
        fix="核对并统一信息公开目录（元数据表）、栏目列表和正文落款中的日期；发布日期不得早于成文日期。",
-       requires=("pages", "links"), options={"tolerance_days": 0, "min_cjk": 8, "threshold": 45},
+       requires=("pages", "links", "document_texts"), options={"tolerance_days": 0, "min_cjk": 8, "threshold": 45},
        source="国办函〔2019〕80号 单项否决“安全、泄密事故等严重问题”：存在弄虚作假行为(如伪造发稿日期等)；"
               "《政府网站发展指引》信息公开目录")
 def metadata_inconsistent(ctx):

@@ -14,6 +14,7 @@ from checks.common import linking_page
 from checks.computed.documents import quoted
 from checks.computed.policy import POLICY_OPTIONS, policy_index
 from checks.registry import check
+from core.models import Verify
 from core.workdays import workdays_between
 
 
@@ -21,10 +22,10 @@ _SOURCE = ("三同步：政策文件与解读材料同步起草、同步审签�
            "解读文本原则上应与政策文件同时公开发布，最迟应在政策文件公开发布后3个工作日内发布（DOMAIN.md §4.3）")
 
 
-@check("policy.no-interpretation", title="政策文件未发布解读", severity="warning",
+@check("policy.no-interpretation", verify=Verify.SITE, title="政策文件未发布解读", severity="warning",
        fix="按“三同步”要求起草并发布政策解读，在解读中写明所解读文件的标题（《》）或文号，"
            "并在文件页面与解读页面之间互相链接。",
-       requires=("pages", "links"), options=dict(POLICY_OPTIONS), source=_SOURCE)
+       requires=("pages", "links", "document_texts"), options=dict(POLICY_OPTIONS), source=_SOURCE)
 def policy_no_interpretation(ctx):
     """Flags a policy document published on or after ``since`` for which no interpretation
     (政策解读, 图解, 一图读懂, 答记者问 …, in the 解读 column or titled so) can be found on the
@@ -75,9 +76,9 @@ def policy_no_interpretation(ctx):
                       "interpretations_on_site": count.get(p.site, 0), "since": pi.since.isoformat()})
 
 
-@check("policy.late-interpretation", title="政策解读发布滞后", severity="warning",
+@check("policy.late-interpretation", verify=Verify.SITE, title="政策解读发布滞后", severity="warning",
        fix="政策解读应与政策文件同步发布；今后在文件发布的同一天（最迟在规定的工作日内）发布解读。",
-       requires=("pages", "links"), options={"max_workdays": 3, **POLICY_OPTIONS}, source=_SOURCE)
+       requires=("pages", "links", "document_texts"), options={"max_workdays": 3, **POLICY_OPTIONS}, source=_SOURCE)
 def policy_late_interpretation(ctx):
     """Flags an interpretation published more than ``max_workdays`` working days (default 3)
     after its policy document. Working days exclude weekends and public holidays and include
@@ -109,10 +110,13 @@ def policy_late_interpretation(ctx):
         days = workdays_between(p.published, published)
         if days <= limit:
             continue
+        note = pi.listed_note(it)
         yield ctx.finding(
-            site=it.site, url=it.url, page=p.url, identity=(p.url, it.url),
-            message=f"解读{quoted(it.title)}于 {published.isoformat()} 发布，比政策文件{quoted(p.title)}"
-                    f"（{p.published.isoformat()}）晚 {days} 个工作日（上限 {limit} 个工作日）",
+            site=p.site, url=p.url, page=it.url, identity=(p.url,),
+            message=f"政策文件{quoted(p.title)}（{p.published.isoformat()}）的解读{quoted(it.title)}于 "
+                    f"{published.isoformat()} 发布，晚 {days} 个工作日（上限 {limit} 个工作日）"
+                    + (f"；{note}" if note else ""),
             evidence={"policy": p.brief(), "interpretation": it.brief(), "paired_by": how,
+                      "interpretation_source": note or "解读页面",
                       "workdays": days, "calendar_days": (published - p.published).days, "max_workdays": limit,
                       "other_interpretations": sorted(u for u in pi.pairs[url] if u != it.url)})

@@ -20,6 +20,8 @@ from urllib.parse import unquote, urlsplit
 
 from checks.common import linking_page
 from checks.registry import NotApplicable, check
+from core.models import Verify
+
 
 PROVINCES = frozenset({11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46,
                        50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82})
@@ -251,9 +253,9 @@ def _findings(ctx, kind: str, label: str):
                 evidence=evidence, identity=(page.url, hit.masked))
 
 
-@check("privacy.id-number", title="公开了完整的居民身份证号", severity="error",
+@check("privacy.id-number", verify=Verify.PAGE, title="公开了完整的居民身份证号", severity="error",
        fix="立即撤下或脱敏处理（如 35*************123），并排查同批公开的名单、附件；公开前落实保密审查和个人信息去标识化。",
-       requires=("pages", "attachment_texts"), options={"max_per_page": 20},
+       requires=("pages", "attachment_texts", "document_texts"), options={"max_per_page": 20},
        source="国务院办公厅《2018年政务公开工作要点》：涉及个人隐私的政府信息公开时要去标识化处理；"
               "《政府网站发展指引》：不得泄露个人隐私；S3 一(三) 杜绝泄露公民个人信息；GB 11643-1999 公民身份号码")
 def privacy_id_number(ctx):
@@ -280,9 +282,9 @@ def privacy_id_number(ctx):
     yield from _findings(ctx, "id", "居民身份证号")
 
 
-@check("privacy.mobile", title="公开了完整的手机号码", severity="error",
+@check("privacy.mobile", verify=Verify.PAGE, title="公开了完整的手机号码", severity="error",
        fix="对个人手机号码脱敏（如 138****1234）或改为单位办公电话；公开前落实个人信息审查。",
-       requires=("pages", "attachment_texts"), options={"max_per_page": 20},
+       requires=("pages", "attachment_texts", "document_texts"), options={"max_per_page": 20},
        source="永安市政府办公室 2022年第四季度网站错情通报：电话号码须进行脱敏处理，格式如 138****1234；"
               "《2018年政务公开工作要点》去标识化；S3 一(三)")
 def privacy_mobile(ctx):

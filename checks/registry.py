@@ -18,7 +18,9 @@ from datetime import date
 from typing import Any
 
 from checks import load_all
-from core.models import Finding, Severity, fingerprint
+from core.models import Finding, Severity, Verify, fingerprint
+from core.vocabulary import Stage, stages_for
+
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,7 @@ class Check:
     severity: Severity
     fix: str
     func: Callable[["AuditContext"], Iterable[Finding]]
+    verify: Verify
     requires: tuple[str, ...] = ()
     options: Mapping[str, Any] = field(default_factory=dict)
     source: str = ""
@@ -50,15 +53,20 @@ class Check:
 REGISTRY: dict[str, Check] = {}
 
 
-def check(code: str, *, title: str, severity: str, fix: str, requires: Sequence[str] = (),
+def check(code: str, *, title: str, severity: str, fix: str, verify: Verify | str, requires: Sequence[str] = (),
           options: Mapping[str, Any] | None = None, source: str = ""):
-    """Register the decorated function as the check ``code``."""
+    """Register the decorated function as the check ``code``.
+
+    ``verify`` says how a later run proves its findings fixed (:class:`core.models.Verify`);
+    ``requires`` names the stored facts it reads (tables, and the facts of the optional
+    gather stages: :data:`core.vocabulary.STAGE_FACTS`), from which the runner decides
+    which stages to run."""
 
     def register(func: Callable[["AuditContext"], Iterable[Finding]]):
         if code in REGISTRY:
             raise ValueError(f"check {code} registered twice")
         REGISTRY[code] = Check(code=code, title=title, severity=Severity(severity), fix=fix,
-                               func=func, requires=tuple(requires), options=dict(options or {}),
+                               func=func, verify=Verify(verify), requires=tuple(requires), options=dict(options or {}),
                                source=source)
         return func
 
@@ -68,6 +76,35 @@ def check(code: str, *, title: str, severity: str, fix: str, requires: Sequence[
 def all_checks() -> list[Check]:
     load_all()
     return sorted(REGISTRY.values(), key=lambda c: c.code)
+
+
+def verify_rules() -> dict[str, Verify]:
+    """Each check code's ``verify`` rule, for the finding history and the re-check."""
+    return {c.code: c.verify for c in all_checks()}
+
+
+def checks_section_problems(section) -> Iterator[tuple[str, str]]:
+    """(config key, problem in Chinese) for each entry of the ``checks:`` config section
+    (``select``, ``ignore``, ``severity``, ``options``) that names no registered check, or
+    an option the check does not have."""
+    checks = {c.code: c for c in all_checks()}
+    hint = "（运行 portal-audit checks 查看全部）"
+    for field_name in ("select", "ignore"):
+        for i, pattern in enumerate(getattr(section, field_name)):
+            if not any(matches(code, pattern) for code in checks):
+                yield f"checks.{field_name}[{i}]", f"未知的检查项或前缀 {pattern!r}{hint}"
+    for pattern in section.severity:
+        if not any(matches(code, pattern) for code in checks):
+            yield f"checks.severity.{pattern}", f"未知的检查项或前缀 {pattern!r}{hint}"
+    for code, options in section.options.items():
+        chk = checks.get(code)
+        if chk is None:
+            yield f"checks.options.{code}", f"未知的检查项 {code!r}（options 须写完整的检查项代码）{hint}"
+            continue
+        for option in options:
+            if option not in chk.options:
+                known = "、".join(chk.options) or "无"
+                yield f"checks.options.{code}.{option}", f"检查项 {code} 没有选项 {option!r}，可用的选项：{known}"
 
 
 def matches(code: str, pattern: str) -> int:
@@ -102,6 +139,10 @@ class CheckSettings:
         if only:
             chosen = [c for c in chosen if any(matches(c.code, p) for p in only)]
         return chosen
+
+    def stages(self, only: Sequence[str] = ()) -> set[Stage]:
+        """The optional gather stages the selected checks need (from their ``requires``)."""
+        return stages_for(fact for chk in self.selected(only) for fact in chk.requires)
 
     def severity_of(self, chk: Check) -> Severity:
         best, level = 0, chk.severity

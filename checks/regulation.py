@@ -22,7 +22,9 @@ import yaml
 from checks.common import linking_page
 from checks.computed.documents import clean_title, marking
 from checks.registry import check
+from core.models import Verify
 from core.text import find_dates, parse_date
+
 
 _CN_DIGIT = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_UNIT = {"十": 10, "百": 100, "千": 1000}
@@ -277,10 +279,10 @@ def _catalog(ctx) -> dict[str, Entry]:
     return ctx.computed(key, lambda: catalog_names(load_catalog(option, mode)))
 
 
-@check("regulation.stale", title="法律法规文本不是现行版本", severity="error",
+@check("regulation.stale", verify=Verify.SITE, title="法律法规文本不是现行版本", severity="error",
        fix="以国家法律法规数据库或中国政府法制信息网行政法规库的现行文本替换页面内容，并注明修订信息；"
            "已废止的应标注“废止”或撤下。",
-       requires=("pages",), options={"catalog": None, "catalog_mode": "merge"},
+       requires=("pages", "document_texts"), options={"catalog": None, "catalog_mode": "merge"},
        source="全文应与国家正式版本一致（中国政府法制信息网 行政法规库 / 国家法律法规数据库）；DOMAIN.md §5")
 def regulation_stale(ctx):
     """Flags a page that publishes a national law or 行政法规 from the catalog (its title is the

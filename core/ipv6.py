@@ -27,6 +27,15 @@ DNS_LABELS = {
 NO_AAAA = "no_aaaa"          # the host has no usable AAAA: the page cannot work over IPv6
 DNS_UNDECIDED_OUTCOME = "dns_error"  # the AAAA lookup failed (SERVFAIL/timeout): undecided
 V6_OUTCOME_LABELS = {NO_AAAA: "没有可用的 IPv6 地址", DNS_UNDECIDED_OUTCOME: "AAAA 查询失败，无法判定"}
+#: Outcomes of an IPv6 fetch that decide nothing about IPv6 (the crawl's inconclusive answers
+#: under the same fetch policy: a bot wall, a rate limit — 429, 503 with Retry-After — and an
+#: answer over the size limit): left out of ``ipv6.unreachable``/``ipv6.inconsistent`` and of
+#: the 二级/三级 rates, and named in the evidence as undecided.
+V6_UNDECIDED_OUTCOMES = frozenset({Outcome.BLOCKED.value, Outcome.RATE_LIMITED.value, Outcome.TOO_LARGE.value})
+#: ``ip_probes.source`` of an IPv4 row re-fetched when the IPv6 answer differed from the
+#: crawl's: the same answer again, or a page that changes from one fetch to the next (then
+#: the IPv4/IPv6 comparison decides nothing)
+V4_PROBED, V4_CHANGED = "probe", "probe-changed"
 #: Outcomes of an IPv6 fetch that mean "cannot be fetched over IPv6" (5xx is http_error).
 UNREACHABLE_OUTCOMES = frozenset({Outcome.REFUSED.value, Outcome.RESET.value, Outcome.TIMEOUT.value,
                                   Outcome.TLS.value, Outcome.ERROR.value, Outcome.REDIRECT_LOOP.value})
@@ -117,15 +126,20 @@ def level_summary(rows: Iterable[Mapping[str, Any]], target: float) -> dict[str,
     """The support rate of one level from its IPv6 probe rows (pages that work over IPv4).
 
     A link is supported when its page answers over IPv6 with a status below 400; links
-    whose host's AAAA could not be decided (SERVFAIL/timeout) are left out and counted
-    as undecided. ``failing_hosts`` groups the unsupported links by host with the reasons.
+    whose host's AAAA could not be decided (SERVFAIL/timeout) or whose IPv6 answer decides
+    nothing (:data:`V6_UNDECIDED_OUTCOMES`) are left out and counted as undecided, the
+    first ten named in ``undecided_links``. ``failing_hosts`` groups the unsupported links
+    by host with the reasons.
     """
     total = supported = undecided = 0
     failing: dict[str, dict[str, Any]] = {}
+    undecided_links: list[dict[str, str]] = []
     for r in rows:
         outcome = r["outcome"]
-        if outcome == DNS_UNDECIDED_OUTCOME:
+        if outcome == DNS_UNDECIDED_OUTCOME or outcome in V6_UNDECIDED_OUTCOMES:
             undecided += 1
+            if len(undecided_links) < 10:
+                undecided_links.append({"url": r["url"], "reason": v6_reason(outcome, r["status"], r["error"])})
             continue
         total += 1
         if outcome == Outcome.OK.value:
@@ -140,7 +154,8 @@ def level_summary(rows: Iterable[Mapping[str, Any]], target: float) -> dict[str,
     for e in hosts:
         e["reasons"] = dict(e["reasons"].most_common())
     rate = round(100.0 * supported / total, 1) if total else None
-    return {"total": total, "supported": supported, "undecided": undecided, "rate": rate,
+    return {"total": total, "supported": supported, "undecided": undecided, "undecided_links": undecided_links,
+            "rate": rate,
             "target": target, "below_target": rate is not None and rate < target, "failing_hosts": hosts}
 
 

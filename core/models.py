@@ -113,6 +113,40 @@ class CheckState(enum.StrEnum):
     ERROR = "error"      # raised
 
 
+class Verify(enum.StrEnum):
+    """How a later run proves a finding fixed: every check declares one (``@check(verify=...)``);
+    the finding history (:mod:`store.history`) and the re-check read it."""
+
+    TARGET = "target"                # the target URL was fetched again and answers (decided), or
+                                     # every page that linked to it was re-parsed
+    LINKING_PAGES = "linking-pages"  # every page the link sat on was re-parsed
+    SOURCE_PAGE = "source-page"      # the page the defective link sits on (``page``) was re-parsed
+    PAGE = "page"                    # the page carrying the defect (``url``) was re-read
+    HOME = "home"                    # the site's home page answered
+    SITE = "site"                    # site-wide: a full audit that re-read ``url`` decides; a re-check cannot
+    IPV6 = "ipv6"                    # the IPv6 stage probed it again; a re-check cannot
+
+    @property
+    def recheckable(self) -> bool:
+        """Whether a re-check (which re-fetches only the finding's pages) can decide it."""
+        return self not in (Verify.SITE, Verify.IPV6)
+
+    @property
+    def label(self) -> str:
+        return VERIFY_LABELS[self]
+
+
+VERIFY_LABELS = {
+    Verify.TARGET: "再次访问目标地址且能正常判定，或引用它的页面均已重新解析",
+    Verify.LINKING_PAGES: "含有该链接的页面均已重新解析",
+    Verify.SOURCE_PAGE: "该链接所在的页面已重新解析",
+    Verify.PAGE: "问题所在的页面（或附件）已重新读取",
+    Verify.HOME: "网站首页能够正常访问",
+    Verify.SITE: "需要完整检查（全站数据），且问题所在页面已重新读取；复核不能判定",
+    Verify.IPV6: "需要再次进行 IPv6 检测；复核不能判定",
+}
+
+
 class RunStatus(enum.StrEnum):
     RUNNING = "running"
     COMPLETED = "completed"

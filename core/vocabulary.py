@@ -3,7 +3,9 @@ the crawler and the checks read."""
 
 from __future__ import annotations
 
+import enum
 import re
+from collections.abc import Iterable
 
 #: Column kinds of a 政府信息公开 section, each with its one Chinese label.
 COLUMN_KINDS = {
@@ -24,13 +26,37 @@ def column_label(kind: str | None) -> str:
     return COLUMN_KINDS.get(kind, kind) if kind else OTHER_COLUMN
 
 
+class Stage(enum.StrEnum):
+    """An optional gather stage: it runs only when a selected check requires one of its facts."""
+
+    IPV6 = "ipv6"                 # DNS and reachability over IPv6, after the crawl
+    ATTACHMENTS = "attachments"   # same-site PDF/DOCX/XLSX attachments read into attachment_texts
+    DOCUMENTS = "documents"       # the PDF/DOCX carrying an article whose body is only a link, read
+
+
+#: The facts (a check's ``requires``) each optional stage produces; every other fact
+#: (pages, links, fetches …) comes from the crawl itself.
+STAGE_FACTS = {
+    Stage.IPV6: frozenset({"dns_answers", "ip_probes", "ipv6_sites", "ipv6_runs"}),
+    Stage.ATTACHMENTS: frozenset({"attachment_texts"}),
+    Stage.DOCUMENTS: frozenset({"document_texts"}),
+}
+
+
+def stages_for(requires: Iterable[str]) -> set[Stage]:
+    """The optional stages that produce any of the facts ``requires``."""
+    facts = set(requires)
+    return {stage for stage, produced in STAGE_FACTS.items() if produced & facts}
+
+
 _HANWEB_COLUMN = r"/col/col\d+"
 #: A Hanweb column directory (``/col/col1234/``) anywhere in a path: a column whatever its parent path.
 HANWEB_COLUMN = re.compile(_HANWEB_COLUMN + "/", re.I)
 #: A path that is itself a Hanweb column directory (``…/col/col1234`` or ``…/col/col1234/``).
 HANWEB_COLUMN_PATH = re.compile(_HANWEB_COLUMN + "/?$", re.I)
-#: A list/index file name (``index.html``, ``index_3.shtml``, ``default.aspx``, ``list.jsp``).
-INDEX_NAME = re.compile(r"^(?:index|default|list|more)(?:_\d+)?\.(?:s?html?|jsp|php|aspx?)$", re.I)
+#: A list/index file name (``index.html``, ``index_3.shtml``, ``default.aspx``, ``list.jsp``,
+#: TRS ``list_zw_wj.shtml`` / ``list_zw_wj_2.shtml``).
+INDEX_NAME = re.compile(r"^(?:index|default|list|more)(?:_[a-z]+)*(?:_\d+)?\.(?:s?html?|jsp|php|aspx?)$", re.I)
 
 
 # 政务咨询 channels (领导信箱, 咨询留言, 政民互动 …) by their link text; 信访, 举报, 访谈, 征集 and

@@ -21,6 +21,8 @@ import zipfile
 from urllib.parse import unquote, urlsplit
 
 from core.text import cjk_count, squash
+from core.vocabulary import Stage
+
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024   # a bigger attachment is not downloaded for reading
 MAX_PDF_PAGES = 60                     # pages of a PDF read at most
@@ -33,8 +35,15 @@ PDF_TYPES = ("application/pdf", "application/x-pdf")
 DOCX_TYPES = ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",)
 XLSX_TYPES = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",)
 READABLE_KINDS = ("pdf", "docx", "xlsx")
+#: what each reading stage reads: every readable attachment, or the documents an article's body is in
+STAGE_KINDS = {Stage.ATTACHMENTS: READABLE_KINDS, Stage.DOCUMENTS: ("pdf", "docx")}
 
 log = logging.getLogger(__name__)
+
+
+def kinds_to_read(stages) -> tuple[str, ...]:
+    """The attachment kinds the crawl reads (one capped GET) for the reading ``stages`` wanted."""
+    return tuple(k for k in READABLE_KINDS if any(k in STAGE_KINDS.get(s, ()) for s in stages))
 
 
 def document_kind(url: str, content_type: str | None = None) -> str | None:

@@ -311,24 +311,33 @@ def _date_beside(item, a, reference: date | None) -> str | None:
     return day.isoformat()
 
 
-_CREATE_PAGE = re.compile(r"createPageHTML\s*\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,\s*['\"]([\w-]+)['\"]\s*,\s*['\"](\w+)['\"]")
-_PAGE_VARS = re.compile(r"(?:countPage|totalPage|pageCount|contenpage)\s*[=:]\s*(\d+)")
+# createPageHTML(12, 0, "index", "html") and createPageHTML('page_div', 10, 1, 'list_zw_wj', 'shtml', 278)
+_CREATE_PAGE = re.compile(r"""createPageHTML\s*\(\s*(?:['"][\w-]*['"]\s*,\s*)?['"]?(\d+)['"]?\s*,\s*['"]?(\d+)['"]?"""
+                          r"""\s*,\s*['"]([\w-]+)['"]\s*,\s*['"](\w+)['"]""")
+_PAGE_VARS = re.compile(r"(?:countPage|totalPage|pageCount|contenpage)\s*[=:]\s*['\"]?(\d+)")
+_PAGE_NAME = re.compile(r"^(?P<stem>[\w-]+?)(?:_\d+)?\.(?P<ext>s?html?)$")
 MAX_LIST_PAGES = 200
 
 
-def pagination_hrefs(html: str) -> list[str]:
+def pagination_hrefs(html: str, page_name: str = "") -> list[str]:
     """Relative hrefs of the pages a TRS-style pager script would write.
 
-    ``createPageHTML(12, 0, "index", "html")`` → index_1.html … index_11.html.
+    ``createPageHTML(12, 0, "index", "html")`` → index_1.html … index_11.html;
+    ``createPageHTML('page_div', 3, 0, 'list_zw_wj', 'shtml', 25)`` → list_zw_wj_1.shtml,
+    list_zw_wj_2.shtml; a ``var countPage = 3`` whose script builds ``index_`` + i names gives the same suffixes
+    on the list page's own name (``page_name``: ``index.shtml`` → index_1.shtml, index_2.shtml).
     """
     m = _CREATE_PAGE.search(html)
     if m:
         count, name, ext = int(m.group(1)), m.group(3), m.group(4)
     else:
         m = _PAGE_VARS.search(html)
-        if not m or "index_" not in html and "createPage" not in html:
+        if not m:
             return []
-        count, name, ext = int(m.group(1)), "index", "html"
+        own = _PAGE_NAME.match(page_name or "index.html") or _PAGE_NAME.match("index.html")
+        count, name, ext = int(m.group(1)), own.group("stem"), own.group("ext")
+        if f"{name}_" not in html and "createPage" not in html:
+            return []   # a page count of something else: the script never names the pages
     return [f"{name}_{i}.{ext}" for i in range(1, min(count, MAX_LIST_PAGES))]
 
 
@@ -356,3 +365,47 @@ def section_headings(tree) -> list[str]:
         if parent is not None and parent.tag not in ("body", "html") and parent.find(".//a") is not None:
             out.append(text)
     return out
+
+
+# -- Hanweb list data: <script type="text/xml"><datastore> and the jpage proxy -----------
+
+_DATASTORE = re.compile(r"<datastore\b.*?</datastore>", re.S | re.I)
+_RECORD = re.compile(r"<record\b[^>]*>\s*(?:<!\[CDATA\[(.*?)\]\]>|(.*?))\s*</record>", re.S | re.I)
+_NEXTGROUP = re.compile(r"<nextgroup\b[^>]*>\s*(?:<!\[CDATA\[(.*?)\]\]>|(.*?))\s*</nextgroup>", re.S | re.I)
+_TOTAL_PAGES = re.compile(r"<totalpage>\s*(\d+)\s*</totalpage>", re.I)
+_HREF = re.compile(r"""href\s*=\s*["']([^"']+)["']""", re.I)
+
+
+def datastore_records(text: str) -> list[str]:
+    """The HTML fragments of a Hanweb list: the ``<record>`` entries (usually CDATA) of every
+    ``<datastore>`` in the page (an inline ``<script type="text/xml">`` list, or a ``jpage``
+    ``dataproxy.jsp`` answer)."""
+    out = []
+    for store in _DATASTORE.findall(text):
+        out.extend((a or b).strip() for a, b in _RECORD.findall(store))
+    return [r for r in out if r]
+
+
+def record_links(records: list[str], reference: date | None = None) -> list[RawLink]:
+    """The list links of Hanweb records, each with the date shown in its record."""
+    if not records:
+        return []
+    tree = parse_tree("<html><body><ul>" + "".join(records) + "</ul></body></html>")
+    return [raw for raw in iter_links(tree, reference) if raw.tag == "a"] if tree is not None else []
+
+
+def jpage_proxy_href(text: str) -> str | None:
+    """The ``dataproxy.jsp`` address a Hanweb ``<datastore>`` loads its list from (the
+    ``<nextgroup>`` link), or None."""
+    for store in _DATASTORE.findall(text):
+        m = _NEXTGROUP.search(store)
+        if m:
+            href = _HREF.search(m.group(1) or m.group(2) or "")
+            if href and "dataproxy" in href.group(1):
+                return href.group(1).replace("&amp;", "&")
+    return None
+
+
+def datastore_total_pages(text: str) -> int:
+    m = _TOTAL_PAGES.search(text)
+    return min(int(m.group(1)), MAX_LIST_PAGES) if m else 1

@@ -3,12 +3,12 @@
 ``AddressPolicyMiddleware`` refuses hosts resolving to intranet addresses (see
 crawler/addresses.py): the request ends as ``excluded`` with the reason 内网地址.
 
-``PoliteRetryMiddleware`` replaces Scrapy's RetryMiddleware: same retry rules
-(``RETRY_TIMES``, ``RETRY_HTTP_CODES``, network errors), plus exponential
-backoff (``PORTAL_AUDIT_RETRY_BACKOFF`` seconds, doubled each attempt) and
-honouring ``Retry-After`` on 429/503 up to ``PORTAL_AUDIT_MAX_RETRY_AFTER``
-seconds. A longer Retry-After is not waited for: the response goes to the
-spider, which records the URL as rate limited (inconclusive, not broken).
+``PoliteRetryMiddleware`` replaces Scrapy's RetryMiddleware with the retry rules of
+:mod:`crawler.fetch_policy` (``RETRY_TIMES``, ``RETRY_HTTP_CODES``, network errors,
+exponential backoff of ``PORTAL_AUDIT_RETRY_BACKOFF`` seconds, ``Retry-After`` on 429/503
+honoured up to ``PORTAL_AUDIT_MAX_RETRY_AFTER`` seconds). A longer Retry-After is not
+waited for: the response goes to the spider, which records the URL as rate limited
+(inconclusive, not broken).
 
 ``RobotsTxtKeeper`` replaces Scrapy's RobotsTxtMiddleware, keeping the text it fetched.
 """
@@ -16,8 +16,6 @@ spider, which records the URL as rate limited (inconclusive, not broken).
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import time
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
@@ -28,25 +26,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
 
 from crawler.addresses import AddressPolicy, literal_address
-from crawler.headers import header_int
-
-
-def retry_after_seconds(value: bytes | str | None) -> float | None:
-    """Parse a Retry-After header: delta seconds or an HTTP date."""
-    if not value:
-        return None
-    text = value.decode("latin-1") if isinstance(value, bytes) else value
-    text = text.strip()
-    seconds = header_int(text)
-    if seconds is not None:
-        return float(seconds)
-    if text.isdigit():
-        return float("inf")     # a number too large to be real: never waited for
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
+from crawler.fetch_policy import retry_after_seconds, retry_delay
 
 
 class PoliteRetryMiddleware(RetryMiddleware):
@@ -58,13 +38,10 @@ class PoliteRetryMiddleware(RetryMiddleware):
     async def process_response(self, request, response):
         if request.meta.get("dont_retry") or response.status not in self.retry_http_codes:
             return response
-        delay = self._delay(request)
-        if response.status in (429, 503):
-            after = retry_after_seconds(response.headers.get("Retry-After"))
-            if after is not None:
-                if after > self.max_retry_after:
-                    return response
-                delay = max(delay, after)
+        after = retry_after_seconds(response.headers.get("Retry-After")) if response.status in (429, 503) else None
+        delay = retry_delay(request.meta.get("retry_times", 0), self.backoff, after, self.max_retry_after)
+        if delay is None:
+            return response
         new = self._retry(request, response_status_message(response.status))
         if new is None:
             return response
@@ -77,11 +54,8 @@ class PoliteRetryMiddleware(RetryMiddleware):
         new = self._retry(request, exception)
         if new is None:
             return None
-        await asyncio.sleep(self._delay(request))
+        await asyncio.sleep(retry_delay(request.meta.get("retry_times", 0), self.backoff, None, self.max_retry_after))
         return new
-
-    def _delay(self, request) -> float:
-        return self.backoff * (2 ** request.meta.get("retry_times", 0))
 
 
 class RobotsTxtKeeper(RobotsTxtMiddleware):

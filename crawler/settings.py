@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from scrapy.settings import default_settings as _scrapy_defaults
 
 from core import __version__
+from crawler.fetch_policy import RETRY_STATUSES
 
 BOT_NAME = "portal-audit"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -28,7 +29,7 @@ DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 0
 RETRY_ENABLED = True
 RETRY_TIMES = 2
-RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+RETRY_HTTP_CODES = list(RETRY_STATUSES)
 REDIRECT_ENABLED = False          # the spider follows redirects itself, hop by hop
 METAREFRESH_ENABLED = False
 COOKIES_ENABLED = True

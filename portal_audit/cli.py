@@ -23,6 +23,7 @@ from portal_audit.feedback import (MAX_LEDGER_BYTES, MAX_LEDGER_ROWS, LedgerErro
                                    parse_ledger_sandboxed)
 from portal_audit.lock import LockHeld, StoreLock
 from portal_audit.sample import build_portal, serve
+from reports.coverage import summary_line
 from store import Store, StoreError, history
 from store.db import store_problem
 from store.history import history_applied, prune_runs, run_status_counts
@@ -196,6 +197,7 @@ def _summary(result, cfg: Config) -> None:
         code = f"［{v.code}］" if v and v.code else ""
         echo(f"{site['site']}{code}{status}: 页面 {site['pages']} · 链接 {site['links']} · "
              f"错误 {sev['error']} · 警告 {sev['warning']} · 提示 {sev['info']}")
+        echo(summary_line(site["site"], json.loads(site["stats_json"] or "{}")))
         if v:
             why = "、".join(f"{i.label}（{'/'.join(i.codes)}）" for i in v.triggered) or \
                   "、".join(f"{i.label}待定" for i in v.undecided)
@@ -221,7 +223,6 @@ def _summary(result, cfg: Config) -> None:
 @click.option("--explain", "code", help="Print how one check decides, its options and source rule.")
 def checks(code) -> None:
     """List every check: code, severity, Chinese title."""
-
     rules = all_checks()
     if code:
         chk = REGISTRY.get(code)
@@ -230,6 +231,8 @@ def checks(code) -> None:
         click.echo(f"{chk.code} · {chk.title} · 默认级别 {chk.severity.value}（{chk.severity.label}）\n")
         click.echo(chk.doc + "\n")
         click.echo(f"整改建议：{chk.fix}")
+        click.echo(f"整改核实：{chk.verify.label}（verify: {chk.verify.value}）")
+        click.echo(f"所需数据：{'、'.join(chk.requires) or '无'}")
         if chk.options:
             click.echo("参数（config.yaml → checks.options." + chk.code + "）：")
             for k, v in chk.options.items():
@@ -370,6 +373,33 @@ def watch(config_path, once, rounds) -> None:
         click.echo(f"[watch] 共 {n} 轮：请求 {requests} 次，{size} 字节，探测用时 {busy:.1f} 秒；"
                    f"按每天 {per_day:.0f} 轮估算每天：请求 {requests / n * per_day:.0f} 次，"
                    f"{size / n * per_day / 1024:.0f} KB，探测用时 {busy / n * per_day:.0f} 秒", err=True)
+
+
+@main.group()
+def ledger() -> None:
+    """Ledgers built from the stored runs (no crawling)."""
+
+
+@ledger.command("monthly")
+@click.option("--month", required=True, help="The month, YYYY-MM (e.g. 2026-10).")
+@click.option("-c", "--config", "config_path", default="config.yaml", show_default=True, help="Config file.")
+@click.option("-o", "--out", "out_dir", default="out", show_default=True, help="Output directory.")
+def ledger_monthly(month, config_path, out_dir) -> None:
+    """The monthly 《政务信息公开台账》 per site and per 主办单位 (XLSX), from the stored runs."""
+    from reports.monthly import MonthError, parse_month, write_monthly
+
+    cfg = _load(config_path)
+    try:
+        parse_month(month)
+    except MonthError as exc:
+        _fail(f"--month: {exc}")
+    db = _open_store(cfg.store.path)
+    try:
+        paths = write_monthly(db, cfg, month, out_dir)
+    finally:
+        db.close()
+    for path in paths:
+        click.echo(str(path))
 
 
 @main.group()

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from checks.registry import checks_section_problems
 from core.text import duration
 from core.vocabulary import COLUMN_KINDS
 
@@ -290,6 +291,8 @@ def parse_config(text: str, name: str = "<config>") -> Config:
     for code, level in cfg.checks.severity.items():
         if level not in ("error", "warning", "info"):
             raise ConfigError(name, f"checks.severity.{code}", "级别应为 error、warning 或 info")
+    for key, problem in checks_section_problems(cfg.checks):
+        raise ConfigError(name, key, problem)
     return dataclasses.replace(cfg, source=name, raw=data)
 
 

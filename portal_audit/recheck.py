@@ -20,14 +20,16 @@ import json
 import logging
 import time
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from checks.registry import all_checks, run_checks
-from core.models import ACTIVE, FINISHED_RUN_STATUSES, FIXED, OPEN, REOPENED, UNVERIFIED, RunStatus
+from checks.registry import all_checks, run_checks, verify_rules
+from core.models import ACTIVE, FINISHED_RUN_STATUSES, FIXED, OPEN, REOPENED, UNVERIFIED, RunStatus, Verify
 from core.text import now_iso
+from crawler.documents import kinds_to_read
 from crawler.pipelines import lost_rows
 from crawler.sites import CrawlLimits, SiteSpec
 from crawler.spiders.recheck import RecheckSpider, SitePlan
@@ -38,8 +40,8 @@ from portal_audit.runner import check_settings, crawler_process, versions
 from reports import recheck as recheck_report
 from reports.history import Entry, entry_from_row
 from store import Store
-from store.history import (LINKING_PAGE_CHECKS, SOURCE_PAGE_CHECKS, TARGET_CHECKS, RunFacts, close_stale_runs,
-                           linking_pages, record_sighting, select_for_recheck, verify_location)
+from store.history import (RunFacts, close_stale_runs, pages_to_reread, record_sighting, select_for_recheck,
+                           verify_location)
 
 
 log = logging.getLogger(__name__)
@@ -54,17 +56,11 @@ RESULT_INTERRUPTED = "无法复核（复核被中断）"
 RESULT_NO_SITE = "无法复核（站点不在配置中）"
 RESULT_ORDER = {RESULT_REOPENED: 0, RESULT_OPEN: 1, RESULT_FIXED: 2}
 
-#: content checks decided by the text of the page itself (``url`` is the page), nothing else
-PAGE_LOCAL_CHECKS = frozenset({"privacy.id-number", "privacy.mobile"})
-#: checks a re-check can decide from the re-fetched pages and targets
-RECHECKABLE = frozenset(TARGET_CHECKS | LINKING_PAGE_CHECKS | SOURCE_PAGE_CHECKS | PAGE_LOCAL_CHECKS
-                        | {"site.unreachable"})
-#: why the others cannot be (shown in the 复核报告)
+#: why a finding whose check's ``verify`` rule a re-check cannot meet is left to the next
+#: full audit (shown in the 复核报告)
 FULL_ONLY_REASONS = {
-    "policy": "需要全站政策解读索引",
-    "column": "需要栏目的完整列表",
-    "site.home-stale": "需要首页全部信息的日期",
-    "ipv6": "需要完整的 IPv6 检测",
+    Verify.SITE: "该检查项依赖全站数据",
+    Verify.IPV6: "需要完整的 IPv6 检测",
 }
 
 
@@ -101,13 +97,6 @@ class RecheckOutcome:
         return Counter(i.result for i in self.items)
 
 
-def full_only_reason(code: str) -> str:
-    for prefix, why in FULL_ONLY_REASONS.items():
-        if code == prefix or code.startswith(prefix + "."):
-            return why
-    return "该检查项依赖全站数据"
-
-
 def _url_kind(url: str, site_host: str) -> str:
     if is_attachment(url):
         return "attachment"
@@ -125,8 +114,9 @@ def _fetchable(url: str | None) -> bool:
     return " " not in url
 
 
-def plan_for(store, rows, cfg: Config):
-    """(plan per site, {fingerprint: undecidable result}) for the history ``rows``."""
+def plan_for(store, rows, cfg: Config, rules: Mapping[str, Verify]):
+    """(plan per site, {fingerprint: undecidable result}) for the history ``rows``; ``rules``:
+    each check code's ``verify`` rule, which says what to re-fetch."""
 
     plans: dict[str, SitePlan] = {}
     skipped: dict[str, tuple[str, str]] = {}
@@ -136,8 +126,10 @@ def plan_for(store, rows, cfg: Config):
         if site not in names:
             skipped[h["fingerprint"]] = (RESULT_NO_SITE, f"配置文件中没有站点“{site}”")
             continue
-        if code not in RECHECKABLE:
-            skipped[h["fingerprint"]] = (RESULT_FULL, full_only_reason(code) + "，请在下次完整检查中确认")
+        rule = rules.get(code)
+        if rule is None or not rule.recheckable:
+            why = FULL_ONLY_REASONS.get(rule, "该检查项已不存在")
+            skipped[h["fingerprint"]] = (RESULT_FULL, why + "，请在下次完整检查中确认")
             continue
         plan = plans.setdefault(site, SitePlan())
         last_run = h["last_seen_run"]
@@ -146,22 +138,18 @@ def plan_for(store, rows, cfg: Config):
             row = store.db.execute("SELECT depth FROM pages WHERE run_id = ? AND url = ?", (last_run, url)).fetchone()
             return int(row["depth"]) if row is not None and row["depth"] is not None else 1
 
-        if code == "site.unreachable":
+        if rule is Verify.HOME:
             if _fetchable(h["url"]):
                 plan.direct[h["url"]] = "home"
             continue
-        if code in PAGE_LOCAL_CHECKS:
-            if _fetchable(h["url"]):
-                plan.pages.setdefault(h["url"], depth_of(h["url"]))
-            continue
-        pages = [h["page"]] if code in SOURCE_PAGE_CHECKS and h["page"] else linking_pages(h)
+        pages = pages_to_reread(h, rule)
         for page in pages:
             if _fetchable(page):
                 plan.pages.setdefault(page, depth_of(page))
-        if code in LINKING_PAGE_CHECKS:
+        if rule in (Verify.LINKING_PAGES, Verify.PAGE):
             continue
         plan.follow.add(h["url"])
-        if code in TARGET_CHECKS and _fetchable(h["url"]):
+        if rule is Verify.TARGET and _fetchable(h["url"]):
             evidence_count = _linked_count(h)
             if not pages or evidence_count > len(pages):
                 row = store.db.execute("SELECT kind FROM fetches WHERE run_id = ? AND url = ?",
@@ -183,16 +171,15 @@ def _linked_count(h) -> int:
     return int(linked.get("count") or 0)
 
 
-def gather(cfg: Config, run_id: int, store_path: str, plans, progress: bool = False) -> str:
+def gather(cfg: Config, run_id: int, store_path: str, plans, read_kinds: Sequence[str], progress: bool = False) -> str:
     """Fetch the planned pages and targets into run ``run_id``; returns the run status
     (``completed_with_errors`` when gathered rows could not be stored: those are recorded
     in ``write_errors`` and their sites decide nothing)."""
-
     sub = dataclasses.replace(cfg, sites=tuple(s for s in cfg.sites if s.name in plans))
     process = crawler_process(sub, run_id, store_path, progress)
     crawler = process.create_crawler(RecheckSpider)
     process.crawl(crawler, sites=[SiteSpec.of(s) for s in sub.sites], crawl=CrawlLimits.of(cfg.crawl), plan=plans,
-                  reference_date=cfg.audit_date)
+                  reference_date=cfg.audit_date, read_kinds=read_kinds)
     process.start()
     reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
     lost = lost_rows(crawler.stats)
@@ -216,7 +203,6 @@ def gather(cfg: Config, run_id: int, store_path: str, plans, progress: bool = Fa
 def run_recheck(cfg: Config, out_dir: Path | str, *, status: str = "awaiting", sites=(),
                 progress: bool = False) -> RecheckOutcome:
     """The ``portal-audit recheck`` command, holding the store lock throughout."""
-
     with StoreLock(cfg.store.path, "recheck"):
         store = Store(cfg.store.path)
         try:
@@ -228,7 +214,8 @@ def run_recheck(cfg: Config, out_dir: Path | str, *, status: str = "awaiting", s
                 outcome.finished_at = now_iso()
                 return outcome
             started = time.perf_counter()
-            plans, skipped = plan_for(store, rows, cfg)
+            rules = verify_rules()
+            plans, skipped = plan_for(store, rows, cfg, rules)
             audit_date = cfg.audit_date or date.today()
             run_id = store.begin_run(
                 audit_date=audit_date.isoformat(), config=cfg.raw, kind="recheck", versions=versions(),
@@ -238,17 +225,17 @@ def run_recheck(cfg: Config, out_dir: Path | str, *, status: str = "awaiting", s
             run_status = RunStatus.INTERRUPTED
             try:
                 if plans:
-                    run_status = gather(cfg, run_id, str(cfg.store.path), plans, progress=progress)
                     codes = sorted({r["check_code"] for r in rows if r["fingerprint"] not in skipped})
-
-                    run_checks(store, run_id, audit_date, {s.name: s for s in cfg.sites}, check_settings(cfg),
-                               only=codes)
+                    settings = check_settings(cfg)
+                    run_status = gather(cfg, run_id, str(cfg.store.path), plans,
+                                        kinds_to_read(settings.stages(codes)), progress=progress)
+                    run_checks(store, run_id, audit_date, {s.name: s for s in cfg.sites}, settings, only=codes)
                 else:
                     run_status = RunStatus.COMPLETED
             except KeyboardInterrupt:
                 run_status = RunStatus.INTERRUPTED
             outcome.run_status = run_status
-            outcome.items = decide(store, run_id, rows, skipped, run_status)
+            outcome.items = decide(store, run_id, rows, skipped, run_status, rules)
             store.finish_run(run_id, run_status, {"recheck": dict(outcome.counts),
                                                   "write_errors": store.write_error_counts(run_id)})
             outcome.finished_at = now_iso()
@@ -261,7 +248,8 @@ def run_recheck(cfg: Config, out_dir: Path | str, *, status: str = "awaiting", s
             store.close()
 
 
-def decide(store, run_id: int, rows, skipped: dict[str, tuple[str, str]], run_status: str) -> list[RecheckItem]:
+def decide(store, run_id: int, rows, skipped: dict[str, tuple[str, str]], run_status: str,
+           rules: Mapping[str, Verify]) -> list[RecheckItem]:
     """Compare the re-check run with the findings re-checked, update the history."""
     run = store.run(run_id)
     when = run["started_at"]
@@ -289,12 +277,13 @@ def decide(store, run_id: int, rows, skipped: dict[str, tuple[str, str]], run_st
             elif states.get(h["check_code"]) not in ("ok", "found"):
                 result, detail = RESULT_FAILED, f"检查项状态：{states.get(h['check_code']) or '未执行'}"
             else:
-                ok, why = verify_location(facts, h)
+                rule = rules[h["check_code"]]
+                ok, why = verify_location(facts, h, rule)
                 if ok and h["check_code"] == "link.soft404" and not _soft404_decidable(store, run_id, h):
                     ok, why = False, ""
                     result, detail = RESULT_FULL, "需要该网站的“页面不存在”样本页，本次未取得"
                 elif ok:
-                    result, detail, new_status = RESULT_FIXED, _fixed_detail(facts, h), FIXED
+                    result, detail, new_status = RESULT_FIXED, _fixed_detail(facts, h, rule), FIXED
                 else:
                     result, detail = RESULT_UNREACHED, why
             items.append(RecheckItem(entry, prev, result, detail, new_status))
@@ -313,16 +302,15 @@ def _soft404_decidable(store, run_id: int, h) -> bool:
                         " AND substr(url, 1, ?) = ?", (run_id, len(origin), origin)) > 0
 
 
-def _fixed_detail(facts: RunFacts, h) -> str:
-    code = h["check_code"]
-    if code == "site.unreachable":
+def _fixed_detail(facts: RunFacts, h, rule: Verify) -> str:
+    if rule is Verify.HOME:
         return "首页现可正常访问"
-    if code in LINKING_PAGE_CHECKS:
+    if rule is Verify.LINKING_PAGES:
         return "相关页面已不再含有该隐藏链接"
-    if code in PAGE_LOCAL_CHECKS:
+    if rule is Verify.PAGE:
         return "页面已不再含有该内容"
     fetch = facts.fetch(h["url"])
-    if code in SOURCE_PAGE_CHECKS:
+    if rule is Verify.SOURCE_PAGE:
         return "链接已指向正确的文件" if fetch is not None else "页面已不再含有该链接"
     if fetch is not None and fetch["outcome"] == "ok":
         status = f"（HTTP {fetch['status']}）" if fetch["status"] else ""

@@ -18,6 +18,7 @@ import os
 import platform
 import signal
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -27,10 +28,12 @@ import scrapy
 import twisted
 from scrapy.crawler import CrawlerProcess
 
-from checks.registry import CheckResult, CheckSettings, run_checks
+from checks.registry import CheckResult, CheckSettings, run_checks, verify_rules
 from core import __version__
 from core.models import FINISHED_RUN_STATUSES, RunStatus
+from core.vocabulary import Stage
 from crawler import settings as crawler_settings
+from crawler.documents import READABLE_KINDS, kinds_to_read
 from crawler.extensions import Board, show_files
 from crawler.pipelines import lost_rows
 from crawler.ipv6.stage import gather_ipv6
@@ -106,23 +109,24 @@ def previous_run(cfg: Config, run_id: int, store_path: str) -> dict | None:
     return {"store": store_path, "run_id": prev, "recheck_after": cfg.crawl.recheck_after * 86400} if prev else None
 
 
-def gather(cfg: Config, run_id: int, store_path: str, progress: bool = True) -> str:
-    """Crawl every site of ``cfg`` into the store; returns the run status."""
+def gather(cfg: Config, run_id: int, store_path: str, progress: bool = True,
+           read_kinds: Sequence[str] = READABLE_KINDS) -> str:
+    """Crawl every site of ``cfg`` into the store; returns the run status. ``read_kinds``:
+    the attachment kinds read (see :func:`crawler.documents.kinds_to_read`)."""
     n = processes_for(cfg)
     previous = previous_run(cfg, run_id, store_path)
     if n == 1:
-        return _gather_here(cfg, run_id, store_path, progress, previous=previous)
-    return _gather_parallel(cfg, run_id, store_path, n, progress, previous)
+        return _gather_here(cfg, run_id, store_path, progress, read_kinds, previous=previous)
+    return _gather_parallel(cfg, run_id, store_path, n, progress, read_kinds, previous)
 
 
-def _gather_here(cfg: Config, run_id: int, store_path: str, progress: bool,
+def _gather_here(cfg: Config, run_id: int, store_path: str, progress: bool, read_kinds: Sequence[str],
                  progress_file: str | None = None, previous: dict | None = None) -> str:
     """The crawl of ``cfg``'s sites in this process (its run_sites rows included)."""
-
     process = crawler_process(cfg, run_id, store_path, progress, progress_file, previous)
     crawler = process.create_crawler(PortalSpider)
     process.crawl(crawler, sites=[SiteSpec.of(s) for s in cfg.sites], crawl=CrawlLimits.of(cfg.crawl),
-                  reference_date=cfg.audit_date)
+                  reference_date=cfg.audit_date, read_kinds=read_kinds)
     process.start()
     reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
     spider = crawler.spider
@@ -138,7 +142,8 @@ def _gather_here(cfg: Config, run_id: int, store_path: str, progress: bool,
                                stats_json={"problems": st.problems, "capped": st.capped,
                                            "links_over_cap": st.links_over_cap, "pages_over_cap": st.pages_over_cap,
                                            "columns": dict(st.columns), "sections": list(st.sections),
-                                           "write_errors": lost.get(st.name, {})})
+                                           "write_errors": lost.get(st.name, {}),
+                                           "coverage": dict(st.coverage), "unparsed": dict(st.unparsed)})
     finally:
         store.close()
     return RunStatus.COMPLETED if reason == "finished" else RunStatus.INTERRUPTED
@@ -147,7 +152,8 @@ def _gather_here(cfg: Config, run_id: int, store_path: str, progress: bool,
 EXIT_INTERRUPTED = 3   # a crawl process's exit code when its crawl did not finish
 
 
-def _crawl_process_main(cfg: Config, run_id: int, part: str, progress: bool, previous: dict | None) -> None:
+def _crawl_process_main(cfg: Config, run_id: int, part: str, progress: bool, read_kinds: Sequence[str],
+                        previous: dict | None) -> None:
     """A crawl process: its share of the sites into its own store file ``part``.
 
     It leaves the terminal's process group, so that a Ctrl-C reaches only the parent,
@@ -155,13 +161,13 @@ def _crawl_process_main(cfg: Config, run_id: int, part: str, progress: bool, pre
     uncleanly)."""
     os.setpgrp()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    status = _gather_here(cfg, run_id, part, progress, progress_file=f"{part}.progress" if progress else None,
-                          previous=previous)
+    status = _gather_here(cfg, run_id, part, progress, read_kinds,
+                          progress_file=f"{part}.progress" if progress else None, previous=previous)
     sys.exit(0 if status == RunStatus.COMPLETED else EXIT_INTERRUPTED)
 
 
 def _gather_parallel(cfg: Config, run_id: int, store_path: str, n: int, progress: bool,
-                     previous: dict | None) -> str:
+                     read_kinds: Sequence[str], previous: dict | None) -> str:
     ctx = multiprocessing.get_context("spawn")
     parts = [f"{store_path}.run{run_id}.part{i}" for i in range(n)]
     for part in parts:
@@ -169,7 +175,7 @@ def _gather_parallel(cfg: Config, run_id: int, store_path: str, n: int, progress
     procs = []
     for i, part in enumerate(parts):
         share = dataclasses.replace(cfg, sites=cfg.sites[i::n])   # round robin: a site is never split
-        proc = ctx.Process(target=_crawl_process_main, args=(share, run_id, part, progress, previous),
+        proc = ctx.Process(target=_crawl_process_main, args=(share, run_id, part, progress, read_kinds, previous),
                            name=f"portal-audit-crawl-{i + 1}")
         proc.start()
         procs.append(proc)
@@ -212,11 +218,6 @@ def audit(store: Store, run_id: int, cfg: Config, only=(), on_result=None) -> li
     return run_checks(store, run_id, audit_date, sites, check_settings(cfg), only=only, on_result=on_result)
 
 
-def ipv6_wanted(cfg: Config, only=()) -> bool:
-    """Whether any ``ipv6.*`` check is selected (the IPv6 stage is skipped otherwise)."""
-    return any(chk.family == "ipv6" for chk in check_settings(cfg).selected(only))
-
-
 def run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) -> RunResult:
     """Gather, audit, update the finding history and write the reports, holding the
     store lock throughout (raises :class:`portal_audit.lock.LockHeld` when another run
@@ -226,7 +227,6 @@ def run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) -> 
 
 
 def _run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) -> RunResult:
-
     store = Store(cfg.store.path)
     history.close_stale_runs(store)
     audit_date = cfg.audit_date or date.today()
@@ -236,16 +236,18 @@ def _run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) ->
     status = RunStatus.INTERRUPTED
     results: list[CheckResult] = []
     lost: dict = {}
+    # the optional stages run only when a selected check requires what they gather
+    stages = check_settings(cfg).stages(only)
     try:
-        status = gather(cfg, run_id, str(cfg.store.path), progress=progress)
+        status = gather(cfg, run_id, str(cfg.store.path), progress=progress, read_kinds=kinds_to_read(stages))
         lost = store.write_error_counts(run_id)     # rows gathered but not stored, per site and table
         if lost and status == RunStatus.COMPLETED:
             status = RunStatus.COMPLETED_WITH_ERRORS
         if cfg.ipv6.enabled and status in FINISHED_RUN_STATUSES:
-            if ipv6_wanted(cfg, only):
+            if Stage.IPV6 in stages:
                 gather_ipv6(cfg, run_id, store, progress=progress)
             else:
-                log.info("no ipv6.* check selected; IPv6 stage skipped")
+                log.info("no selected check requires IPv6 facts; IPv6 stage skipped")
         if progress:
             print("[portal-audit] 采集完成，正在执行检查…", file=sys.stderr)
         results = audit(store, run_id, cfg, only)
@@ -256,7 +258,7 @@ def _run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) ->
     try:
         # statuses (new/open/fixed/reopened); an interrupted run never fixes anything, and
         # a site with rows lost proves no fix
-        history.apply_run(store, run_id)
+        history.apply_run(store, run_id, verify_rules())
     except Exception:  # noqa: BLE001 - the run and its reports matter more than the history
         log.exception("updating the finding history for run %s failed", run_id)
     failed: dict[str, str] = {}

@@ -55,14 +55,6 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-class _Prober4(Prober):
-    """The same client, pinned to the host's A addresses."""
-
-    def usable(self, host: str):
-        answer = self.dns.query(host, "A")
-        return list(answer.answers), answer
-
-
 @dataclass
 class Probe:
     site: str
@@ -124,10 +116,11 @@ class Watch:
     def _probers(self) -> tuple[Dns, Prober, Prober]:
         w, crawl = self.cfg.watch, self.cfg.crawl
         dns = Dns(self.cfg.dns)   # a fresh resolver each round: no cached answers across rounds
-        common = dict(timeout=w.timeout, retries=w.retries, backoff=crawl.retry_backoff, user_agent=crawl.user_agent,
-                      max_redirects=crawl.max_redirects, max_body=crawl.max_page_size,
+        common = dict(timeout=w.timeout, retries=w.retries, backoff=crawl.retry_backoff,
+                      max_retry_after=crawl.max_retry_after, user_agent=crawl.user_agent,
+                      max_redirects=crawl.max_redirects, max_size=crawl.max_page_size, max_body=crawl.max_page_size,
                       per_host=crawl.per_host_concurrency)
-        v4 = _Prober4(dns, allow_nonglobal=True, **common)
+        v4 = Prober(dns, allow_nonglobal=True, **common)   # used with family=4: pinned to A addresses
         v6 = Prober(dns, allow_nonglobal=self.cfg.ipv6.allow_nonglobal, **common)
         return dns, v4, v6
 
@@ -151,7 +144,7 @@ class Watch:
                 error = "域名无法解析" if answer.decided else f"A 记录查询失败：{DNS_LABELS.get(answer.status, answer.status)}"
                 return Probe(site, url, 4, FAILED, Outcome.DNS.value, at, error=error, attempts=1,
                              elapsed=answer.elapsed)
-            fetched = prober.fetch(url, "GET", answer.answers)
+            fetched = prober.fetch(url, "GET", answer.answers, family=4)
         fetched.elapsed = round(fetched.elapsed + answer.elapsed, 3)   # the DNS lookup is part of opening
         result, reason = judge(fetched, limit)
         return Probe(site, url, family, result, fetched.outcome, at, address=fetched.address, status=fetched.status,

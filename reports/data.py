@@ -28,6 +28,7 @@ from typing import Any
 
 from checks.registry import Check, all_checks
 from core.models import Finding
+from reports.coverage import attach_coverage
 from reports.history import attach_history
 from reports.ipv6 import attach_report as attach_ipv6
 from reports.safe import deep
@@ -47,6 +48,7 @@ class SiteSummary:
     stats: dict[str, Any] = field(default_factory=dict)
     code: str | None = None            # 网站标识码 (from the run's config)
     unit: str | None = None            # 主办单位
+    coverage: Any = None   # reports.coverage.SiteCoverage, set by attach_coverage
 
     @property
     def total(self) -> int:
@@ -120,6 +122,7 @@ def load_report_data(store, run_id: int) -> ReportData:
     checks = {c.code: c for c in all_checks()}
     check_runs = [dict(r) for r in store.check_runs(run_id)]
     data = ReportData(run=run, sites=sites, findings=findings, checks=checks, check_runs=check_runs)
+    attach_coverage(store, run_id, data)   # 采集覆盖 per site and column, a banner when incomplete
     if run["write_errors"]:
         data.banners.append(lost_rows_banner(run["write_errors"]))
     over = store.scalar("SELECT COUNT(*) FROM attachment_texts WHERE run_id = ? AND outcome = 'parse_limit'",

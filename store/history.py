@@ -31,22 +31,15 @@ import json
 import logging
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from core.models import (ACTIVE, FIXED, INCONCLUSIVE_OUTCOMES, NEW, OPEN, REOPENED, UNVERIFIED, WAIVED, Finding,
-                         FINISHED_RUN_STATUSES, RunKind, RunStatus)
+                         FINISHED_RUN_STATUSES, RunKind, RunStatus, Verify)
 
 log = logging.getLogger(__name__)
 
 
-# Checks whose finding is about one target URL: fixed when the target was fetched
-# again and is fine, or when every page that linked to it was parsed again.
-TARGET_CHECKS = frozenset({"link.broken", "attachment.broken", "link.redirect-loop", "link.redirect-chain",
-                           "link.soft404", "link.inconclusive"})
-# Checks decided by the pages where the link sits (the target fetch says nothing).
-LINKING_PAGE_CHECKS = frozenset({"link.hidden"})
-SOURCE_PAGE_CHECKS = frozenset({"link.wrong"})
 _INCONCLUSIVE = frozenset(o.value for o in INCONCLUSIVE_OUTCOMES) | {"excluded"}
 
 
@@ -126,14 +119,26 @@ class RunFacts:
                                      (self.run_id, site)).fetchone()
 
 
-def verify_location(facts: RunFacts, row) -> tuple[bool, str]:
-    """Did the run look where the finding ``row`` (a finding_history row) showed?
-    Returns (proven absent, why not in Chinese)."""
-    code = row["check_code"]
-    if code == "site.unreachable":
+def pages_to_reread(row, rule: Verify) -> list[str]:
+    """The pages a run must parse to prove the finding ``row`` fixed under ``rule`` (for
+    ``TARGET``: the alternative to fetching the target)."""
+    if rule in (Verify.TARGET, Verify.LINKING_PAGES):
+        return linking_pages(row)
+    if rule is Verify.SOURCE_PAGE:
+        return [row["page"]] if row["page"] else linking_pages(row)
+    if rule in (Verify.PAGE, Verify.SITE):
+        location = row["url"] or row["page"]
+        return [location] if location else []
+    return []
+
+
+def verify_location(facts: RunFacts, row, rule: Verify) -> tuple[bool, str]:
+    """Did the run look where the finding ``row`` (a finding_history row) showed, as its
+    check's ``verify`` rule asks? Returns (proven absent, why not in Chinese)."""
+    if rule is Verify.HOME:
         home = facts.home(row["site"])
         return (home is not None and home["outcome"] == "ok"), "首页本次未访问到"
-    if code in TARGET_CHECKS:
+    if rule is Verify.TARGET:
         fetch = facts.fetch(row["url"])
         if fetch is not None and fetch["outcome"] not in _INCONCLUSIVE:
             return True, ""
@@ -143,50 +148,44 @@ def verify_location(facts: RunFacts, row) -> tuple[bool, str]:
         if fetch is not None:
             return False, "目标地址本次无法判定（被拦截或受限）"
         return False, "引用该链接的页面本次未访问到"
-    if code in LINKING_PAGE_CHECKS or code in SOURCE_PAGE_CHECKS:
-        pages = [row["page"]] if code in SOURCE_PAGE_CHECKS and row["page"] else linking_pages(row)
-        if pages and all(facts.parsed(p) for p in pages):
-            return True, ""
-        return False, "问题所在页面本次未访问到"
-    if code.startswith("ipv6."):
+    if rule is Verify.IPV6:
         # decided by the IPv6 gatherer's probes, not by the crawl: a link-level finding needs
         # that URL probed again, a host-level one the site's IPv6 audit
         if row["page"]:
             return facts.exists("ip_probes", "url = ?", (row["url"],)), "该链接本次未做 IPv6 探测"
         return facts.exists("ipv6_sites", "site = ?", (row["site"],)), "本次未对该站点做 IPv6 检测"
-    location = row["page"] or row["url"]
-    if not location:
-        return True, ""
-    if facts.parsed(location):
-        return True, ""
-    fetch = facts.fetch(location)
-    if fetch is not None and fetch["outcome"] == "ok":
+    pages = pages_to_reread(row, rule)
+    if not pages and rule in (Verify.PAGE, Verify.SITE):
+        return True, ""       # a finding about no page at all: the completed run is the proof
+    if pages and all(facts.parsed(p) or facts.exists("attachment_texts", "url = ?", (p,)) for p in pages):
         return True, ""
     return False, "问题所在页面本次未访问到"
 
 
-def verify_absence(store, run, row, check_states: dict[str, str], site_status: dict[str, str],
+def verify_absence(run, row, rule: Verify | None, check_states: dict[str, str], site_status: dict[str, str],
                    facts: RunFacts) -> tuple[bool, str]:
-    """Is this run evidence that the active finding ``row`` is fixed?"""
+    """Is this run evidence that the active finding ``row`` is fixed (``rule``: its check's
+    ``verify``; None when the check is no longer known)?"""
     if run["status"] not in FINISHED_RUN_STATUSES:
         return False, "本次运行未完成（已中断），不作为整改依据"
     if row["site"] in facts.lost_rows or "" in facts.lost_rows:   # "": rows of no known site
         return False, "本次运行该站点有数据未能写入数据库，不作为整改依据"
     state = check_states.get(row["check_code"])
-    if state is None:
+    if state is None or rule is None:
         return False, "本次未执行该检查项"
     if state == "error":
         return False, "该检查项本次执行出错"
     if state == "n/a":
         return False, "该检查项本次不适用"
-    if row["check_code"] != "site.unreachable" and site_status.get(row["site"]) != "ok":
+    if rule is not Verify.HOME and site_status.get(row["site"]) != "ok":
         return False, "站点首页本次无法访问"
-    return verify_location(facts, row)
+    return verify_location(facts, row, rule)
 
 
 # -- applying a run -------------------------------------------------------------------
-def apply_run(store, run_id: int) -> Counter:
-    """Update the finding history with audit run ``run_id`` (once; later calls are no-ops)."""
+def apply_run(store, run_id: int, rules: Mapping[str, Verify]) -> Counter:
+    """Update the finding history with audit run ``run_id`` (once; later calls are no-ops).
+    ``rules``: each check code's ``verify`` rule (the store knows no checks)."""
     run = store.run(run_id)
     if run is None:
         raise KeyError(run_id)
@@ -220,7 +219,7 @@ def apply_run(store, run_id: int) -> Counter:
     for fp, h in history.items():
         if fp in found or h["status"] not in ACTIVE or h["site"] not in site_status:
             continue
-        ok, why = verify_absence(store, run, h, check_states, site_status, facts)
+        ok, why = verify_absence(run, h, rules.get(h["check_code"]), check_states, site_status, facts)
         status = FIXED if ok else UNVERIFIED
         counts[status] += 1
         (fixed if ok else unverified).append(fp)

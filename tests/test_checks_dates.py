@@ -5,10 +5,11 @@ run on small hand-made snapshots."""
 from __future__ import annotations
 
 import json
-import pytest
 import random
 import re
 from datetime import date, timedelta
+
+import pytest
 
 from checks.computed.articles import signature_date
 from checks.computed.columns import index_key

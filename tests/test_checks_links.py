@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 
 from checks.registry import REGISTRY, CheckSettings, check, is_selected, run_checks
+from core.models import Verify
 from store import Store
 
 
@@ -93,12 +94,20 @@ def test_redirect_chain_option_and_severity_override(store):
     assert finding.severity.value == "info" and finding.evidence["max_hops"] == 2
 
 
-def test_hidden_links_to_other_domains_only(store):
-    store.insert_many("links", [link("http://a/", "http://spam/", kind="external", hidden="display:none"),
-                                link("http://a/", "http://a/menu", kind="page", hidden="display:none"),
-                                link("http://a/", "http://b/", kind="external")])
+def test_hidden_links_never_visible_or_spam_worded_to_foreign_hosts_only(store):
+    store.insert_many("links", [
+        link("http://a/", "http://spam/", kind="external", hidden="off-screen left:-9999px"),
+        link("http://a/", "http://casino/", kind="external", hidden="display:none", anchor="澳门博彩"),
+        link("http://a/", "http://weibo.example/", kind="external", hidden="display:none", anchor="官方微博"),
+        link("http://a/", "http://www.hebei.gov.cn/", kind="external", hidden="font-size:0", anchor="河北省"),
+        link("http://a/", "http://a/menu", kind="page", hidden="font-size:0"),
+        link("http://a/", "http://b/", kind="external")])
     run(store, only=["link.hidden"])
-    assert [f.url for f in store.findings(1)] == ["http://spam/"]
+    found = {f.url: f for f in store.findings(1)}
+    assert sorted(found) == ["http://casino/", "http://spam/"]
+    assert found["http://spam/"].evidence["never_visible"] is True
+    assert found["http://casino/"].evidence["spam_words"] == ["博彩"]
+    assert found["http://casino/"].evidence["foreign_host"] == "casino"
 
 
 def test_selection_rules():
@@ -111,7 +120,7 @@ def test_selection_rules():
 
 
 def test_a_failing_check_is_recorded_and_does_not_stop_the_others(store):
-    @check("test.explodes", title="测试", severity="info", fix="无")
+    @check("test.explodes", title="测试", severity="info", fix="无", verify=Verify.PAGE)
     def explodes(ctx):
         """Always fails."""
         raise RuntimeError("boom")

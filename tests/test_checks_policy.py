@@ -4,8 +4,9 @@ revision headers, title cores, 文号) and the checks on a snapshot in a real st
 from __future__ import annotations
 
 import json
-import pytest
 from datetime import date
+
+import pytest
 
 from checks.computed.documents import (doc_core, doc_nos_in, marking, normalize_doc_no, parse_repeals, parse_validity,
                                        same_doc_no)
@@ -243,8 +244,9 @@ def test_late_interpretation_counts_working_days(store):
         page("/jd/5.html", "《临沂市城市更新行动实施方案》解读", "interpretation", pub="2024-02-20"),
     ])
     found = run(store, ["policy.late-interpretation"])
-    assert set(found) == {("policy.late-interpretation", "/jd/2.html")}
-    ev = found[("policy.late-interpretation", "/jd/2.html")].evidence
+    assert set(found) == {("policy.late-interpretation", "/zc/2.html")}   # the policy's finding
+    assert found[("policy.late-interpretation", "/zc/2.html")].page.endswith("/jd/2.html")
+    ev = found[("policy.late-interpretation", "/zc/2.html")].evidence
     assert ev["workdays"] == 9 and ev["calendar_days"] == 11 and ev["max_workdays"] == 3
     found = run(store, ["policy.late-interpretation"], {"policy.late-interpretation": {"max_workdays": 10}})
     assert found == {}

@@ -98,10 +98,10 @@ HIDDEN_PAGE = """<html><head><style>
 def test_hidden_links_by_inline_and_embedded_css():
     links = {link.href: link for link in extract.iter_links(extract.parse_tree(HIDDEN_PAGE))}
     assert links["http://spam.example/1"].hidden == "display:none"
-    assert links["http://spam.example/2"].hidden == "off-screen"
+    assert links["http://spam.example/2"].hidden == "off-screen left:-9999px (<style> .gg-x)"
     assert links["http://spam.example/3"].hidden == "font-size:0"
     assert links["http://spam.example/4"].hidden == "visibility:hidden"
-    assert links["http://spam.example/5"].hidden == "display:none"
+    assert links["http://spam.example/5"].hidden == "style-rule display:none (<style> #hide2)"
     assert links["http://ok.example/"].hidden is None
     assert links["/visible"].hidden is None
     assert links["/a1.html"].list_date == "2024-03-15"

@@ -11,10 +11,11 @@
 from __future__ import annotations
 
 import json
-import pytest
 from datetime import date
 
-from checks.registry import CheckSettings, run_checks
+import pytest
+
+from checks.registry import CheckSettings, run_checks, verify_rules
 from core.models import Finding, Severity, fingerprint
 from portal_audit.lock import LockHeld, StoreLock
 from reports import history as history_view
@@ -62,7 +63,7 @@ def snapshot(store, *, pages=(), fetches=(), links=(), status="completed", site_
 def audit(store, run_id, only=("link.broken", "link.wrong", "link.hidden", "site.unreachable"), status="completed"):
     run_checks(store, run_id, date(2024, 6, 30), {}, CheckSettings(), only=list(only))
     store.finish_run(run_id, status)
-    history.apply_run(store, run_id)
+    history.apply_run(store, run_id, verify_rules())
     return {f.url: f for f in store.findings(run_id)}
 
 
@@ -136,7 +137,7 @@ def test_new_open_fixed_reopened(store):
     assert (h["times_seen"], h["times_fixed"], h["times_reopened"], h["first_seen_run"], h["last_seen_run"]) == \
         (3, 1, 1, r1, r5)
     assert h["first_seen"] == store.run(r1)["started_at"]
-    assert history.apply_run(store, r5) == history.run_status_counts(store, r5)       # applying twice: no-op
+    assert history.apply_run(store, r5, verify_rules()) == history.run_status_counts(store, r5)       # applying twice: no-op
     assert history.history_row(store, h["fingerprint"])["times_seen"] == 3
 
 
@@ -166,7 +167,7 @@ def test_absence_that_proves_nothing_is_not_a_fix(store, case, why):
         r2 = snapshot(store, pages=["http://a/p.html"])
         store.record_check_run(r2, "link.broken", "error", 0, "boom", 0.0)
         store.finish_run(r2, "completed")
-        history.apply_run(store, r2)
+        history.apply_run(store, r2, verify_rules())
     row = store.query("SELECT status, note FROM finding_status WHERE run_id = ?", (r2,))
     assert [r["status"] for r in row] == ["unverified"]
     assert why in row[0]["note"]
@@ -296,13 +297,13 @@ def test_ipv6_findings_need_the_ipv6_probes_of_the_run(store):
     for code in ("ipv6.no-aaaa", "ipv6.unreachable"):
         store.record_check_run(r1, code, "found", 1, None, 0.0)
     store.finish_run(r1, "completed")
-    history.apply_run(store, r1)
+    history.apply_run(store, r1, verify_rules())
     # both pages parsed again, both checks ran, nothing found — but no IPv6 audit data
     r2 = snapshot(store, pages=["http://a/", "http://a/p.html"])
     for code in ("ipv6.no-aaaa", "ipv6.unreachable"):
         store.record_check_run(r2, code, "ok", 0, None, 0.0)
     store.finish_run(r2, "completed")
-    history.apply_run(store, r2)
+    history.apply_run(store, r2, verify_rules())
     assert status_of(store, r2) == {"http://a/": "unverified", "http://a/x.html": "unverified"}
     # with the site's IPv6 audit and the link probed again: fixed
     r3 = snapshot(store, pages=["http://a/", "http://a/p.html"])
@@ -313,5 +314,5 @@ def test_ipv6_findings_need_the_ipv6_probes_of_the_run(store):
     for code in ("ipv6.no-aaaa", "ipv6.unreachable"):
         store.record_check_run(r3, code, "ok", 0, None, 0.0)
     store.finish_run(r3, "completed")
-    history.apply_run(store, r3)
+    history.apply_run(store, r3, verify_rules())
     assert status_of(store, r3) == {"http://a/": "fixed", "http://a/x.html": "fixed"}

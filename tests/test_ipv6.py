@@ -43,6 +43,8 @@ class Page:
     v6_title: str | None = None
     content_type: str = "text/html; charset=utf-8"
     location: str | None = None
+    v6_retry_after: str | None = None   # a Retry-After header on the IPv6 answer
+    changing: bool = False              # the title changes with every request (a live counter)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -77,17 +79,21 @@ class _Handler(BaseHTTPRequestHandler):
             return
         status = (page.v6_status if v6 and page.v6_status else page.status)
         title = page.v6_title if v6 and page.v6_title else page.title
+        if page.changing:
+            title += f" 第{len(app.requests)}次访问"
         if not page.content_type.startswith("text/html"):
             self._send(status, page.content_type, "%PDF-1.4 sample", body)
             return
         links = "".join(f'<li><a href="{href}">链接 {i}</a></li>' for i, href in enumerate(page.links, 1))
         html = (f"<html><head><meta charset='utf-8'><title>{title}</title></head>"
                 f"<body><h1>{title}</h1><ul>{links}</ul></body></html>")
-        self._send(status, page.content_type, html, body)
+        self._send(status, page.content_type, html, body, page.v6_retry_after if v6 else None)
 
-    def _send(self, status: int, ctype: str, text: str, body: bool):
+    def _send(self, status: int, ctype: str, text: str, body: bool, retry_after: str | None = None):
         data = text.encode("utf-8")
         self.send_response(status)
+        if retry_after:
+            self.send_header("Retry-After", retry_after)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Connection", "close")
@@ -170,10 +176,15 @@ def sites_for(port: int) -> dict[str, dict[str, Page]]:
             "/": Page("样例四 首页", ("/a.html", "/b.html", on("old.v6mixed.test"), on("media.v6mixed.test"),
                                     "/go-old.html"), v6_title="样例四 IPv6 测试页"),
             "/go-old.html": Page("", status=302, location=on("old.v6mixed.test")),
-            "/a.html": Page("样例四 A", ("/a1.html", "/c.html")),
+            "/a.html": Page("样例四 A", ("/a1.html", "/c.html", "/d.html", "/e.html", "/t.html")),
             "/b.html": Page("样例四 B", v6_status=503),
             "/a1.html": Page("样例四 A1"),
             "/c.html": Page("样例四 C", v6_title="样例四 C（旧版）"),
+            # not IPv6 faults: a rate limit (longer than crawl.max_retry_after), a bot wall,
+            # and a page that is different at every fetch whatever the address family
+            "/d.html": Page("样例四 D", v6_status=429, v6_retry_after="600"),
+            "/e.html": Page("样例四 E", v6_status=403, v6_title="访问被拦截 - 网站防火墙"),
+            "/t.html": Page("样例四 T", changing=True),
         },
         "old.v6mixed.test": {"/": Page("样例四 旧系统")},
         "media.v6mixed.test": {"/": Page("样例四 媒体库")},
@@ -373,6 +384,30 @@ def test_rates_and_probes_of_the_healthy_site(audited):
     assert ("样例一", "www.v6ok.test", "HEAD", f"http://www.v6ok.test:{p}/files/report.pdf") in [tuple(r) for r in logged]
 
 
+def test_rate_limits_bot_walls_and_changing_pages_are_not_ipv6_faults(audited):
+    db, p = audited["db"], audited["port"]
+
+    def u(path):
+        return f"http://www.v6mixed.test:{p}{path}"
+
+    v6 = {r["url"]: r for r in db.execute("SELECT * FROM ip_probes WHERE site = '样例四' AND family = 6")}
+    assert (v6[u("/d.html")]["outcome"], v6[u("/d.html")]["status"]) == ("rate_limited", 429)
+    assert (v6[u("/e.html")]["outcome"], v6[u("/e.html")]["status"]) == ("blocked", 403)
+    # no finding names them (the exact list is test_exact_ipv6_findings); the 三级 rate leaves
+    # the two undecided links out and names them
+    summary = json.loads(db.execute("SELECT stats_json FROM run_sites WHERE site = '样例四'").fetchone()[0])
+    level3 = summary["ipv6"]["levels"]["3"]["summary"]
+    assert (level3["supported"], level3["total"], level3["undecided"]) == (3, 3, 2)
+    assert sorted(x["url"] for x in level3["undecided_links"]) == [u("/d.html"), u("/e.html")]
+    # the changing page was fetched over IPv4 again right after its IPv6 probe, differed
+    # from the crawl's IPv4 answer too, and so decides nothing
+    v4 = db.execute("SELECT source, title FROM ip_probes WHERE family = 4 AND url = ?", (u("/t.html"),)).fetchone()
+    assert v4["source"] == "probe-changed" and v6[u("/t.html")]["title"] != v4["title"]
+    # a page that differs for real is compared with an IPv4 answer taken at probe time
+    c4 = db.execute("SELECT source, title FROM ip_probes WHERE family = 4 AND url = ?", (u("/c.html"),)).fetchone()
+    assert tuple(c4) == ("probe", "样例四 C")
+
+
 def test_report_section(audited):
     html = (audited["out"] / "report.html").read_text(encoding="utf-8")
     stats = json.loads(audited["db"].execute("SELECT stats_json FROM run_sites WHERE site = '样例一'").fetchone()[0])
@@ -488,7 +523,8 @@ def test_https_over_ipv6_sends_sni_and_verifies(tmp_path, monkeypatch):
     monkeypatch.setenv("SSL_CERT_FILE", str(ca))  # ssl.create_default_context() trusts the test CA
     try:
         prober = Prober(Dns(DnsConfig(nameservers=("127.0.0.1",), port=free_port(), timeout=0.2, retries=0)),
-                        allow_nonglobal=True, timeout=2, retries=0, backoff=0.1, user_agent="portal-audit 测试",
+                        allow_nonglobal=True, timeout=2, retries=0, backoff=0.1, max_retry_after=1,
+                        user_agent="portal-audit 测试", max_size=1 << 20,
                         max_redirects=3, max_body=1 << 20, per_host=2)
         good = prober.fetch(f"https://www.tls.test:{srv.port}/", "GET", ["::1"])
         assert (good.outcome, good.status, good.title, good.address) == ("ok", 200, "加密站点", "::1")

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
 import shutil
 import subprocess
 import zipfile
 from datetime import datetime
 
+import pytest
 from lxml import etree
 from openpyxl import load_workbook
 
+from checks.registry import verify_rules
 from core.models import Finding, Severity, fingerprint
 from portal_audit.feedback import LedgerError, import_ledger, normalize_deadline
 from reports import history as history_view, ledger
@@ -43,7 +44,7 @@ def make_run(store, findings):
     store.save_findings(rid, findings)
     store.record_check_run(rid, "link.broken", "found", len(findings), None, 0.1)
     store.finish_run(rid, "completed")
-    history.apply_run(store, rid)
+    history.apply_run(store, rid, verify_rules())
     return rid
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 import re
 import time
 from html.parser import HTMLParser
 from markupsafe import escape
 
+import pytest
 from jinja2 import ChoiceLoader, DictLoader
 
 from core.models import Finding, RunStatus, Severity, fingerprint

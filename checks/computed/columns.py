@@ -18,7 +18,8 @@ def index_key(url: str) -> str | None:
     """The column address of an index-like URL (its directory), or None for an article URL.
 
     ``…/tzgg/``, ``…/tzgg/index.html``, ``…/tzgg/index_3.html`` and
-    ``…/tzgg/index.html?page=2`` all give ``…/tzgg/``.
+    ``…/tzgg/index.html?page=2`` all give ``…/tzgg/``; so do TRS list names such as
+    ``…/zwgk/list_zw_wj.shtml`` and ``list_zw_wj_2.shtml`` (``…/zwgk/``).
     """
     parts = urlsplit(url)
     path = parts.path or "/"
@@ -134,3 +135,27 @@ def column_name(title: str | None, heading: str | None) -> str:
             if name:
                 return name[:40]
     return ""
+
+
+CHROME_SHARE = 0.5
+CHROME_MIN_PAGES = 5
+
+
+def chrome_targets(ctx) -> dict[str, set[str]]:
+    """Per site, the link targets of the site's template (header, navigation, side blocks,
+    footer: 网站地图, 联系我们, 关于本网 …): targets linked from at least half of the site's
+    parsed pages (and from at least ``CHROME_MIN_PAGES``). A list's own entries change from
+    page to page, so they never reach that share."""
+
+    def build():
+        pages = {r["site"]: r["n"] for r in ctx.rows(
+            "SELECT site, COUNT(*) AS n FROM pages WHERE run_id = ? GROUP BY site", (ctx.run_id,))}
+        out: dict[str, set[str]] = {site: set() for site in pages}
+        sql = ("SELECT site, target_url, COUNT(DISTINCT source_url) AS n FROM links WHERE run_id = ? AND tag = 'a'"
+               " AND hidden = 0 GROUP BY site, target_url HAVING COUNT(DISTINCT source_url) >= ?")
+        for row in ctx.rows(sql, (ctx.run_id, CHROME_MIN_PAGES)):
+            if row["n"] >= CHROME_SHARE * pages.get(row["site"], 0):
+                out[row["site"]].add(row["target_url"])
+        return out
+
+    return ctx.computed("content.chrome_targets", build)

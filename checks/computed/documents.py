@@ -85,13 +85,14 @@ _CORE_VERBS = re.compile(r"^(?:印发|转发|公布|发布|下发|修订|出台|
 _CORE_TAIL = re.compile(r"的(?:通知|通告|公告|函|批复|复函|决定)?$")
 
 
-def doc_core(title: str) -> str:
+def doc_core(title: str, place: bool = True) -> str:
     """What a document title names, for matching: 临沂市人民政府关于印发《临沂市X方案》的通知 → X方案.
 
     Drops the issuing authority (everything before the last 关于 of the opening), 印发/转发, the trailing 的通知,
     bracketed parts (文号, 试行), quotes and punctuation, and a leading place name
     (临沂市 / 我市 / 全市), so that the title of a policy, its 《》 name inside another
-    text, and the title of its interpretation reduce to the same string.
+    text, and the title of its interpretation reduce to the same string. ``place=False``
+    keeps the leading place name (a place-like word such as 老旧小区 is no place).
     """
     t = _CORE_DROP.sub("", title or "")
     t = _CORE_BRACKETS.sub("", t)
@@ -101,7 +102,7 @@ def doc_core(title: str) -> str:
     for _ in range(2):
         t = _CORE_VERBS.sub("", t)
         t = _CORE_TAIL.sub("", t)
-    return _CORE_PLACE.sub("", t)
+    return _CORE_PLACE.sub("", t) if place else t
 
 
 # -- marking -------------------------------------------------------------------------

@@ -9,10 +9,14 @@ How a policy and its interpretation are paired:
    a leading place name left out);
 2. it cites the policy's 文号 (year, number and 机关代字 agree);
 3. the interpretation links to the policy, or the policy page links to the interpretation
-   (a link whose anchor names another document is not taken when the interpretation
-   already names its policy otherwise: that is a wrong link, see ``link.wrong``);
+   (a link whose anchor names another document is never taken: that is a wrong link, see
+   ``link.wrong``);
 4. otherwise, for a policy still without one, the closest interpretation title not
    already paired (rapidfuzz ratio of the cores, 0–100) if it reaches ``threshold``.
+
+An interpretation whose page could not be read (blocked, failed, not parsed) but that a
+list shows — an anchor 《X》政策解读 with a date beside it — takes part with its anchor
+as title and the list date as 发布日期; findings say so.
 
 Only interpretations are searched (indexed by core and 文号; fuzzy matching only
 against the interpretation titles of the same site), never all pages against all pages.
@@ -27,7 +31,8 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from checks.computed.documents import NAME_RE, Doc, doc_core, doc_nos_in, find_by_name, find_by_no, index
-from checks.computed.titles import title_similarity
+from checks.computed.columns import dated_links
+from checks.computed.titles import is_wrong_link
 from core.text import parse_date
 
 
@@ -41,7 +46,7 @@ POLICY_OPTIONS = {
     "kinds": ["意见", "办法", "规定", "方案", "措施", "细则"],
     "exclude": DEFAULT_EXCLUDE,
     "threshold": 85,
-    "link_threshold": 45,
+    "link_threshold": 60,
 }
 
 
@@ -95,6 +100,9 @@ class PolicyIndex:
         self.link_threshold = float(opts["link_threshold"])
         docs = idx["docs"]
         self.interps = [d for d in docs.values() if d.head]
+        # 解读 list entries whose page could not be read: (list page, list date) by URL
+        self.listed: dict[str, tuple[str, date]] = {}
+        self.interps += self._listed_interpretations(ctx, docs)
         self.policies = [d for d in docs.values() if self.is_policy(d)]
         self.policy_urls = {d.url for d in self.policies}
         self.interp_urls = {d.url for d in self.interps}
@@ -102,6 +110,45 @@ class PolicyIndex:
         self.pairs: dict[str, dict[str, tuple[Doc, str, float]]] = {}
         self.best: dict[str, tuple[Doc, float] | None] = {}
         self._pair(ctx)
+
+    def _listed_interpretations(self, ctx, docs: dict[str, Doc]) -> list[Doc]:
+        """Interpretations known only from a list entry — an anchor 《X》政策解读 with a date
+        beside it — whose page was not read (blocked, failed, not parsed): the anchor is the
+        title and the list date the 发布日期."""
+        entries: dict[str, tuple[date, str, str]] = {}
+        for target, items in dated_links(ctx).by_target.items():
+            if target in docs:
+                continue
+            for d, source, anchor in items:
+                if NAME_RE.search(anchor) and _INTERP_WORDS.search(anchor):
+                    entries.setdefault(target, (d, source, anchor))
+        if not entries:
+            return []
+        urls = sorted(entries)
+        read: set[str] = set()
+        for i in range(0, len(urls), _BATCH):
+            chunk = urls[i:i + _BATCH]
+            read.update(r["url"] for r in ctx.rows(
+                f"SELECT url FROM pages WHERE run_id = ? AND url IN ({', '.join('?' for _ in chunk)})", (ctx.run_id, *chunk)))
+        sites = {r["source_url"]: r["site"] for r in ctx.rows(
+            "SELECT DISTINCT source_url, site FROM links WHERE run_id = ? AND list_date IS NOT NULL", (ctx.run_id,))}
+        out = []
+        for url in urls:
+            if url in read:
+                continue
+            d, source, anchor = entries[url]
+            self.listed[url] = (source, d)
+            out.append(Doc(site=sites.get(source, ""), url=url, title=anchor, column="interpretation", published=d,
+                           written=None, doc_no=None, core=interp_core(anchor), validity_field="", mark=None,
+                           validity=None, start=None, head=anchor))
+        return out
+
+    def listed_note(self, it: Doc) -> str | None:
+        """For an interpretation known from its list entry only: where and how it is listed."""
+        if it.url not in self.listed:
+            return None
+        source, d = self.listed[it.url]
+        return f"解读页面未能读取，依据解读列表条目：{source}（列表日期 {d.isoformat()}）"
 
     def is_policy(self, d: Doc) -> bool:
         if d.head or (self.exclude and self.exclude.search(d.title)):
@@ -152,8 +199,9 @@ class PolicyIndex:
                 continue
             if p.site != it.site or p.url in named[it.url]:
                 continue
-            if named[it.url] and title_similarity(anchor or "", p.title) < self.link_threshold:
-                continue  # the interpretation names another policy: a wrong link, not a pairing
+            target = p if tgt == p.url else it
+            if is_wrong_link(ctx, p.site, anchor or "", target.title, self.link_threshold):
+                continue  # the anchor names another document: a wrong link, not a pairing
             self._add(p, it, how)
         self._fuzzy()
 

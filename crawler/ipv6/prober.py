@@ -1,10 +1,12 @@
 """Fetching one page over IPv6: an HTTP(S) request pinned to an AAAA address with the
-page's Host header (SNI and certificate verification for https), redirects followed, retried."""
+page's Host header (SNI and certificate verification for https), redirects followed and
+retried, each answer judged, under the crawl's own fetch policy (:mod:`crawler.fetch_policy`)."""
 
 from __future__ import annotations
 
 import errno
 import http.client
+import itertools
 import re
 import socket
 import ssl
@@ -21,6 +23,8 @@ from core.ipv6 import DNS_LABELS, DNS_UNDECIDED_OUTCOME, NO_AAAA, split_usable
 from core.models import Outcome
 from core.text import now_iso
 from crawler import extract
+from crawler.fetch_policy import (HEAD_FALLBACK_STATUSES, RETRY_STATUSES, TOO_LARGE_ERROR, classify_status,
+                                   redirect_verdict, retry_after_seconds, retry_delay, too_large)
 from crawler.ipv6.dns_client import Dns, DnsAnswer
 from crawler.urls import InvalidURL, normalize_href
 
@@ -38,6 +42,7 @@ class FetchResult:
     address: str | None = None
     redirects: list[dict[str, Any]] = field(default_factory=list)
     location: str | None = None
+    retry_after: float | None = None     # the answer's Retry-After (429/503), seconds
 
     @property
     def connected(self) -> bool:
@@ -62,7 +67,6 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
             (address, port), timeout)
 
 
-HEAD_FALLBACK_STATUSES = (400, 403, 405, 501)  # as the crawler: HEAD refused → ranged GET
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
 _NETWORK_ERRNOS = {errno.ENETUNREACH: "网络不可达", errno.EHOSTUNREACH: "主机不可达",
                    errno.EADDRNOTAVAIL: "本机没有可用的 IPv6 地址"}
@@ -72,12 +76,15 @@ class Prober:
     """Fetches pages over IPv6 at pinned addresses, with retries and redirects."""
 
     def __init__(self, dns: Dns, *, allow_nonglobal: bool, timeout: float, retries: int, backoff: float,
-                 user_agent: str, max_redirects: int, max_body: int, per_host: int, per_host_rate: float = 0.0):
+                 max_retry_after: float, user_agent: str, max_redirects: int, max_size: int, max_body: int,
+                 per_host: int, per_host_rate: float = 0.0):
         self.dns = dns
         self.allow_nonglobal = allow_nonglobal
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
+        self.max_retry_after = max_retry_after
+        self.max_size = max_size          # the crawl's size limit: a bigger answer is too large
         self.user_agent = user_agent
         self.max_redirects = max_redirects
         self.max_body = max_body
@@ -90,22 +97,27 @@ class Prober:
         self._next_start: dict[str, float] = {}
         self.sent: list[dict[str, Any]] = []   # one row per request sent (the store's ``requests``)
 
-    def usable(self, host: str) -> tuple[list[str], DnsAnswer]:
+    def usable(self, host: str, family: int = 6) -> tuple[list[str], DnsAnswer]:
+        if family == 4:
+            answer = self.dns.query(host, "A")
+            return list(answer.answers), answer
         answer = self.dns.query(host, "AAAA")
         usable, _ = split_usable(answer.answers, self.allow_nonglobal)
         return usable, answer
 
-    def fetch(self, url: str, method: str = "GET", addresses: Sequence[str] | None = None) -> FetchResult:
-        """The page at ``url`` over IPv6, redirects followed (each hop at its host's AAAA)."""
-
+    def fetch(self, url: str, method: str = "GET", addresses: Sequence[str] | None = None,
+              family: int = 6) -> FetchResult:
+        """The page at ``url`` over IPv6 (``family=4``: over IPv4, to compare an answer with
+        one taken at the same moment under the same policy), redirects followed (each hop at
+        its host's AAAA, or A)."""
         started = time.perf_counter()
-        current, hops, seen, attempts = url, [], {url}, 0
+        current, hops, attempts = url, [], 0
         first_host = (urlsplit(url).hostname or "").lower()
         result = FetchResult(Outcome.ERROR.value)
-        for hop in range(self.max_redirects + 1):
+        for hop in itertools.count():   # ends at an answer, or at the redirect verdict
             host = (urlsplit(current).hostname or "").lower()
             if addresses is None or host != first_host:
-                usable, answer = self.usable(host)
+                usable, answer = self.usable(host, family)
                 if not usable:
                     outcome = NO_AAAA if answer.decided else DNS_UNDECIDED_OUTCOME
                     where = f"跳转目标主机 {host}" if hop else f"主机 {host}"
@@ -115,11 +127,11 @@ class Prober:
                     break
             else:
                 usable = list(addresses)
-            result = self._fetch_retrying(current, method, usable)
+            result = self._fetch_retrying(current, method, usable, family)
             if method == "HEAD" and result.status in HEAD_FALLBACK_STATUSES:
                 attempts += result.attempts
                 method = "GET"
-                result = self._fetch_retrying(current, method, usable, ranged=True)
+                result = self._fetch_retrying(current, method, usable, family, ranged=True)
             attempts += result.attempts
             if result.location is None:
                 result.final_url = current
@@ -132,41 +144,43 @@ class Prober:
                 result = FetchResult(Outcome.HTTP_ERROR.value, status=result.status, final_url=location,
                                      error=f"跳转地址无效：{location}（{exc}）", address=result.address)
                 break
-            if target in seen:
-                result = FetchResult(Outcome.REDIRECT_LOOP.value, status=result.status, final_url=target,
-                                     error="循环跳转", address=result.address)
+            verdict = redirect_verdict([hop["url"] for hop in hops], target, self.max_redirects)
+            if verdict is not None:
+                outcome, error = verdict
+                result = FetchResult(outcome.value, status=result.status, final_url=target, error=error,
+                                     address=result.address)
                 break
-            seen.add(target)
             current = target
             if result.status == 303:
                 method = "GET"
-        else:
-            result = FetchResult(Outcome.REDIRECT_LOOP.value, final_url=current,
-                                 error=f"跳转超过 {self.max_redirects} 次", address=result.address)
         result.attempts = max(attempts, result.attempts)
         result.redirects = [*hops, {"url": result.final_url, "status": result.status}] if hops else []
         result.elapsed = round(time.perf_counter() - started, 3)
         return result
 
-    def _fetch_retrying(self, url: str, method: str, addresses: Sequence[str], ranged: bool = False) -> FetchResult:
+    def _fetch_retrying(self, url: str, method: str, addresses: Sequence[str], family: int,
+                        ranged: bool = False) -> FetchResult:
         """One URL: each attempt tries the addresses in order until one answers; connection
-        failures and 5xx are retried ``retries`` times with backoff."""
+        failures and the fetch policy's retry statuses are retried ``retries`` times, with its
+        backoff and Retry-After."""
         result = FetchResult(Outcome.ERROR.value, error="没有可用的地址")
         attempts = 0
         for attempt in range(self.retries + 1):
-            if attempt:
-                time.sleep(self.backoff * 2 ** (attempt - 1))
             for address in addresses:
                 attempts += 1
-                result = self._fetch_once(url, method, address, ranged)
+                result = self._fetch_once(url, method, address, family, ranged)
                 if result.connected:
                     break
-            if result.connected and (result.status or 0) < 500:
+            if attempt == self.retries or (result.connected and result.status not in RETRY_STATUSES):
                 break
+            delay = retry_delay(attempt, self.backoff, result.retry_after, self.max_retry_after)
+            if delay is None:
+                break
+            time.sleep(delay)
         result.attempts = attempts
         return result
 
-    def _fetch_once(self, url: str, method: str, address: str, ranged: bool = False) -> FetchResult:
+    def _fetch_once(self, url: str, method: str, address: str, family: int, ranged: bool = False) -> FetchResult:
         parts = urlsplit(url)
         https = parts.scheme == "https"
         port = parts.port or (443 if https else 80)
@@ -177,7 +191,7 @@ class Prober:
         with slot:
             self._pace(host)
             conn = cls(host, port, address, self.timeout)
-            sent = {"url": url, "host": host, "method": method, "purpose": "ipv6", "retry": 0, "status": None,
+            sent = {"url": url, "host": host, "method": method, "purpose": f"ipv{family}", "retry": 0, "status": None,
                     "error": None, "bytes": 0, "elapsed": None, "requested_at": now_iso()}
             self.sent.append(sent)   # list.append is atomic: the worker threads share the list
             started = time.perf_counter()
@@ -192,6 +206,11 @@ class Prober:
                     resp.close()
                     return FetchResult(Outcome.OK.value, status=status, location=resp.getheader("Location"),
                                        address=address)
+                retry_after = retry_after_seconds(resp.getheader("Retry-After")) if status in (429, 503) else None
+                length = resp.getheader("Content-Length")
+                if too_large(int(length) if length and length.isdigit() else None, self.max_size):
+                    sent.update(status=status, elapsed=round(time.perf_counter() - started, 4))
+                    return FetchResult(Outcome.TOO_LARGE.value, status=status, error=TOO_LARGE_ERROR, address=address)
                 body = resp.read(self.max_body) if method != "HEAD" else b""
                 ctype = (resp.getheader("Content-Type") or "").lower()
                 encoding = (resp.getheader("Content-Encoding") or "").lower()
@@ -212,10 +231,10 @@ class Prober:
                 return FetchResult(Outcome.RESET.value, error=f"HTTP 协议错误：{type(exc).__name__}", address=address)
             finally:
                 conn.close()
-        title = _title(_decode(body, encoding), ctype) if body else ""
-        outcome = Outcome.OK.value if status < 400 else Outcome.HTTP_ERROR.value
-        return FetchResult(outcome, status=status, title=title, address=address,
-                           error=None if status < 400 else f"HTTP {status}")
+        title, text = _page(_decode(body, encoding), ctype) if body else ("", "")
+        outcome, error = classify_status(status, title, text, retry_after)
+        return FetchResult(outcome.value, status=status, title=title, address=address, error=error,
+                           retry_after=retry_after)
 
     def _pace(self, host: str) -> None:
         if not self.interval:
@@ -244,13 +263,15 @@ def _decode(body: bytes, encoding: str) -> bytes:
     return body
 
 
-def _title(body: bytes, ctype: str) -> str:
-
+def _page(body: bytes, ctype: str) -> tuple[str, str]:
+    """(<title>, text) of an HTML answer: what the outcome and the IPv4/IPv6 comparison read."""
     if "html" not in ctype and (ctype or b"<html" not in body[:2048].lower()):
-        return ""
+        return "", ""
     if extract.looks_binary(body):
-        return ""
+        return "", ""
     m = _CHARSET.search(ctype)
-    text, _ = extract.decode_html(body, extract.normalize_charset(m.group(1)) if m else None)
-    tree = extract.parse_tree(text)
-    return extract.page_title(tree) if tree is not None else ""
+    html, _ = extract.decode_html(body, extract.normalize_charset(m.group(1)) if m else None)
+    tree = extract.parse_tree(html)
+    if tree is None:
+        return "", ""
+    return extract.page_title(tree), extract.text_of(tree)

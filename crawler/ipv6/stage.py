@@ -42,7 +42,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core.ipv6 import (DNS_LABELS, DNS_OK, DNS_UNDECIDED_OUTCOME, LEVEL_NAMES, LEVELS, LINK_KINDS, NO_AAAA, differences,
-                       is_internal, is_ip, level_summary, nonglobal_reason, split_usable, v6_reason)
+                       V4_CHANGED, V4_PROBED, V6_UNDECIDED_OUTCOMES, is_internal, is_ip, level_summary, nonglobal_reason, split_usable,
+                       v6_reason)
 from core.models import Outcome
 from core.text import now_iso
 from crawler.ipv6.dns_client import Dns, DnsAnswer, route_check, self_check_local
@@ -188,12 +189,14 @@ def _gather(cfg, run_id: int, store, progress: bool) -> dict[str, Any]:
     reason = "；".join(f"{s['label']}：{s['detail']}" for s in steps if not s["ok"])
 
     prober = Prober(resolver, allow_nonglobal=allow, timeout=v6.probe_timeout, retries=v6.probe_retries,
-                    backoff=cfg.crawl.retry_backoff, user_agent=cfg.crawl.user_agent,
-                    max_redirects=cfg.crawl.max_redirects, max_body=min(cfg.crawl.max_page_size, 2 * 1024 ** 2),
+                    backoff=cfg.crawl.retry_backoff, max_retry_after=cfg.crawl.max_retry_after,
+                    user_agent=cfg.crawl.user_agent, max_redirects=cfg.crawl.max_redirects,
+                    max_size=cfg.crawl.max_page_size, max_body=min(cfg.crawl.max_page_size, 2 * 1024 ** 2),
                     per_host=cfg.crawl.per_host_concurrency, per_host_rate=cfg.crawl.per_host_rate)
     probe_rows: list[dict[str, Any]] = []
     if reach_ok:
         probe_rows = _probe_all(run_id, prober, plans, answers, allow, workers)
+        _compare_close_in_time(prober, plans, probe_rows)
 
     now = _now()
     dns_rows = []
@@ -288,6 +291,28 @@ def _probe_all(run_id: int, prober: Prober, plans, answers, allow: bool, workers
         raise
     pool.shutdown()
     return rows
+
+
+def _compare_close_in_time(prober: Prober, plans, probe_rows: list[dict[str, Any]]) -> None:
+    """A page whose IPv6 answer differs from the crawl's IPv4 one is fetched once more over
+    IPv4, now and under the same fetch policy as the probe: that answer is what the IPv6
+    answer is compared with (``source='probe'``), so that a page changed between the crawl
+    and the probe is not reported as inconsistent. When the two IPv4 answers differ from
+    each other too, the page changes from fetch to fetch (``source='probe-changed'``) and
+    the comparison decides nothing."""
+    targets = {(t.site, t.url): t for _, _, ts, _ in plans for t in ts}
+    for row in probe_rows:
+        t = targets.get((row["site"], row["url"]))
+        if (t is None or row["status"] is None or row["outcome"] in V6_UNDECIDED_OUTCOMES
+                or (t.v4 or {}).get("source") in (V4_PROBED, V4_CHANGED) or not differences(t.v4, row)):
+            continue
+        r = prober.fetch(t.url, row["method"] or "GET", family=4)
+        if r.status is not None:
+            fresh = {"method": row["method"], "outcome": r.outcome, "status": r.status, "final_url": r.final_url,
+                     "title": r.title, "error": r.error, "attempts": r.attempts, "elapsed": r.elapsed,
+                     "redirects_json": _json(r.redirects)}
+            changed = differences(t.v4, fresh)
+            t.v4 = {**fresh, "source": V4_CHANGED if changed else V4_PROBED}
 
 
 def _method(v4: Mapping[str, Any] | None, url: str) -> str:
@@ -393,7 +418,7 @@ def _dns_row(run_id: int, site: str, host: str, role: str, ans: DnsAnswer, allow
 def _v4_row(run_id: int, t: Target, now: str) -> dict[str, Any]:
     v4 = t.v4 or {}
     return {"run_id": run_id, "site": t.site, "level": t.level, "url": t.url, "host": t.host,
-            "source_url": t.source_url, "family": 4, "source": "crawl", "address": None,
+            "source_url": t.source_url, "family": 4, "source": v4.get("source", "crawl"), "address": None,
             "method": v4.get("method"), "outcome": v4.get("outcome") or "not_fetched", "status": v4.get("status"),
             "final_url": v4.get("final_url"), "title": v4.get("title"), "error": v4.get("error"),
             "attempts": v4.get("attempts") or 0, "elapsed": v4.get("elapsed"),

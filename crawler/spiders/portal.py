@@ -27,6 +27,7 @@ import json
 import re
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urljoin, urlsplit
@@ -40,13 +41,15 @@ from twisted.internet import error as neterr
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from crawler import content, documents, extract, linkparse, robots, sandbox
+from crawler.fetch_policy import (HEAD_FALLBACK_STATUSES, TOO_LARGE_ERROR, classify_status, redirect_verdict,
+                                   retry_after_seconds)
 from crawler.headers import header_int
 from crawler.items import Rows
 from crawler.middlewares import ForbiddenAddress
 from crawler.previous import PreviousRun
 from core.models import Outcome
 from core.text import now_iso
-from core.vocabulary import HANWEB_COLUMN, is_consultation
+from core.vocabulary import HANWEB_COLUMN, INDEX_NAME, is_consultation
 from crawler.sites import CrawlLimits, SiteSpec
 from crawler.urls import (InvalidURL, canonical, directory_prefix, fragment_of, host_of, is_attachment,
                           looks_like_trap_path, normalize_href, same_site, skipped_scheme, trap_key)
@@ -62,8 +65,8 @@ COLUMN_ANCHORS = [
 ]
 COLUMN_PATH = re.compile(r"/(?:index(?:_\d+)?\.s?html?)?$")
 LEAF_KINDS = ("attachment", "external", "resource", "probe")
-HEAD_FALLBACK_STATUSES = (400, 403, 405, 501)
-BLOCK_STATUSES = (403, 412, 418, 468, 521, 999)
+FRAME_TAGS = ("iframe", "frame")
+MAX_UNPARSED_LISTED = 200
 MAX_TRAP_VARIANTS = 12
 MAX_ANCHORS = 5000          # ids and <a name>s kept per page for the fragment check
 MAX_SITEMAPS = 50           # sitemaps (and sitemap indexes) read per site
@@ -86,6 +89,12 @@ class SiteState:
     links_over_cap: int = 0          # links beyond crawl.max_links_per_page, counted, not followed
     pages_over_cap: int = 0
     traps: dict[tuple[str, str], int] = field(default_factory=dict)
+    # scope upgrades: a URL first requested out of scope and later linked from an in-scope
+    # page → (list date, column, parent) of that in-scope link
+    upgraded: dict[str, tuple[str | None, str | None, str]] = field(default_factory=dict)
+    skipped: set[str] = field(default_factory=set)   # fetched OK, not parsed only for being out of scope
+    coverage: dict[str, int] = field(default_factory=dict)   # fetched / parsed / not parsed by reason
+    unparsed: dict[str, str] = field(default_factory=dict)   # in-scope URL fetched but not parsed → reason
     sitemaps: int = 0
 
     @property
@@ -122,6 +131,17 @@ class SiteState:
         return any(url == p or (p.endswith("/") and url.startswith(p)) for p in self.columns)
 
 
+    def count(self, what: str) -> None:
+        self.coverage[what] = self.coverage.get(what, 0) + 1
+
+    def not_parsed(self, url: str, reason: str) -> None:
+        """An in-scope page answered but was not parsed (``cap``, ``depth``, ``trap``,
+        ``error``, ``non-HTML``): counted, and listed (the first few) in the run summary."""
+        self.count(f"unparsed:{reason}")
+        if len(self.unparsed) < MAX_UNPARSED_LISTED:
+            self.unparsed.setdefault(url, reason)
+
+
 def _scope_prefix(url: str) -> str:
     prefix = directory_prefix(url)
     return url if urlsplit(prefix).path in ("", "/") else prefix
@@ -130,8 +150,10 @@ def _scope_prefix(url: str) -> str:
 class PortalSpider(scrapy.Spider):
     name = "portal"
 
-    def __init__(self, sites: list[SiteSpec], crawl: CrawlLimits, reference_date: date | None = None, **kwargs):
+    def __init__(self, sites: list[SiteSpec], crawl: CrawlLimits, reference_date: date | None = None,
+                 read_kinds: Sequence[str] = documents.READABLE_KINDS, **kwargs):
         super().__init__(**kwargs)
+        self.read_kinds = tuple(read_kinds)   # same-site attachments read with one capped GET (pdf/docx/xlsx)
         self.crawl_cfg = crawl
         self.reference_date = reference_date or date.today()   # the audit date: gives month-day list dates a year
         self.sites: dict[str, SiteState] = {}
@@ -145,9 +167,10 @@ class PortalSpider(scrapy.Spider):
                 st.add_column(kind, normalize_href(url, site.url))
             self.sites[site.name] = st
         self.probed_hosts: set[str] = set()
-        # URLs already requested this run: a link seen again costs no Request object
-        # (Scrapy's dupefilter would drop it, after building and fingerprinting it)
-        self.requested: set[str] = set()
+        # URLs already requested this run → requested from the disclosure scope: a link seen
+        # again costs no Request object (Scrapy's dupefilter would drop it, after building
+        # and fingerprinting it), unless it upgrades the URL's scope
+        self.requested: dict[str, bool] = {}
         self.previous: PreviousRun | None = None   # an incremental run's previous run (crawler/previous.py)
         self.robots_txt: dict[str, str] = {}   # netloc → robots.txt text (crawler.middlewares.RobotsTxtKeeper)
 
@@ -173,7 +196,7 @@ class PortalSpider(scrapy.Spider):
             robots_txt = urljoin(home, "/robots.txt")
             if self.crawl_cfg.read_sitemaps and not st.robots and robots_txt not in self.requested:
                 # obeying robots.txt, the middleware's fetch is read instead (see _kept_sitemaps)
-                self.requested.add(robots_txt)    # one host's robots.txt and sitemaps are read once a run
+                self.requested[robots_txt] = False    # one host's robots.txt and sitemaps are read once a run
                 yield self._source_request(robots_txt, st, self.on_robots)
             if st.disclosure:
                 yield self._request(st.disclosure, st, kind="page", depth=1, from_scope=True)
@@ -183,9 +206,9 @@ class PortalSpider(scrapy.Spider):
     def _request(self, url: str, st: SiteState, *, kind: str, depth: int, column: str | None = None,
                  from_scope: bool = False, list_date: str | None = None,
                  parent: str | None = None, css: bool = False, form: bool = False) -> scrapy.Request:
-        read = kind == "attachment" and same_site(url, st.hosts) and documents.document_kind(url) in documents.READABLE_KINDS
+        read = kind == "attachment" and same_site(url, st.hosts) and documents.document_kind(url) in self.read_kinds
         head = (kind == "resource" and not css) or (kind == "attachment" and not read)
-        self.requested.add(url)
+        self.requested[url] = self.requested.get(url, False) or from_scope
         meta = {
             "site": st.name, "kind": kind, "depth": depth, "origin": url, "chain": [],
             "column": column, "from_scope": from_scope, "list_date": list_date, "parent": parent,
@@ -226,7 +249,7 @@ class PortalSpider(scrapy.Spider):
         text = self.robots_txt.get(urlsplit(url).netloc)
         if not self.crawl_cfg.read_sitemaps or text is None or robots_txt in self.requested:
             return
-        self.requested.add(robots_txt)
+        self.requested[robots_txt] = False
         yield from self._robots_sitemaps(robots_txt, st, text)
 
     def _robots_sitemaps(self, robots_txt: str, st: SiteState, text: str):
@@ -253,7 +276,7 @@ class PortalSpider(scrapy.Spider):
             if not fresh or st.sitemaps >= MAX_SITEMAPS:                      # the sitemap is read below
                 continue
             st.sitemaps += 1
-            self.requested.add(row["target_url"])
+            self.requested[row["target_url"]] = False
             yield self._source_request(row["target_url"], st, self.on_sitemap, kind="resource", depth=1,
                                        origin=row["target_url"], chain=[], started=time.monotonic())
 
@@ -271,7 +294,7 @@ class PortalSpider(scrapy.Spider):
         kind, locs = robots.sitemap_locs(body) if response.status == 200 else ("", [])
         rows = Rows()
         if "origin" in meta:   # announced: its fetch is a link check
-            outcome, error = classify_status(response.status, None)
+            outcome, error = classify_status(response.status, retry_after=retry_after_seconds(response.headers.get("Retry-After")))
             rows.add("fetches", [self._fetch_row(meta, st, method="GET", status=response.status, outcome=outcome,
                                                  error=error, final_url=response.url, size=len(response.body))])
         requests = []
@@ -336,7 +359,12 @@ class PortalSpider(scrapy.Spider):
             if tree is not None:
                 title = extract.page_title(tree)
                 heading = extract.page_heading(tree)
-        outcome, error = classify_status(status, tree)
+        waf_text = extract.text_of(tree) if tree is not None and not 200 <= status < 300 else ""
+        outcome, error = classify_status(status, title, waf_text,
+                                         retry_after_seconds(response.headers.get("Retry-After")))
+        if meta.get("list_of"):
+            yield from self._parse_list_data(response, st, outcome)
+            return
         if meta.get("form") and status in FORM_OK_STATUSES:
             outcome, error = Outcome.OK, f"HTTP {status}：表单地址存在（只检查地址，不提交表单）"
         anchors = None
@@ -349,20 +377,26 @@ class PortalSpider(scrapy.Spider):
             visible = extract.visible_text(tree)
             anchors = json.dumps(sorted(linkparse.anchors(tree))[:MAX_ANCHORS], ensure_ascii=False)
         final_url = response.url
-        row = self._fetch_row(meta, st, method=request.method, status=status, outcome=outcome, error=error,
-                              final_url=final_url, ctype=ctype, title=title, heading=heading,
-                              size=_content_length(response), visible=visible, anchors=anchors)
-        row.update(etag=_header(response, "ETag"), last_modified=_header(response, "Last-Modified"))
-        if binary:
-            row["error"] = "以 text/html 返回的二进制内容"
-        rows = Rows.of("fetches", [row])
+        rows = Rows()
+        if not meta.get("reparse"):   # a scope upgrade's second fetch: the first one is recorded
+            row = self._fetch_row(meta, st, method=request.method, status=status, outcome=outcome, error=error,
+                                  final_url=final_url, ctype=ctype, title=title, heading=heading,
+                                  size=_content_length(response), visible=visible, anchors=anchors)
+            row.update(etag=_header(response, "ETag"), last_modified=_header(response, "Last-Modified"))
+            if binary:
+                row["error"] = "以 text/html 返回的二进制内容"
+            rows.add("fetches", [row])
         follow = []
         if outcome is Outcome.OK and tree is not None:
-            follow.extend(self._maybe_probe(final_url, st, meta["kind"]))
+            if not meta.get("reparse"):
+                follow.extend(self._maybe_probe(final_url, st, meta["kind"]))
             if self._should_parse(final_url, st, meta):
                 follow.extend(self._parse_page(response, st, tree, text, charset, title, heading, rows))
         elif meta.get("css") and outcome is Outcome.OK and body and same_site(final_url, st.hosts):
             follow.extend(self._parse_css(response, st, rows))
+        elif outcome is Outcome.OK and self._in_scope_page(final_url, st, meta):
+            st.count("fetched")
+            st.not_parsed(meta["origin"], "non-HTML" if tree is None and (binary or not htmlish) else "error")
         yield rows
         yield from follow
 
@@ -393,12 +427,12 @@ class PortalSpider(scrapy.Spider):
                                                    status=response.status, outcome=Outcome.HTTP_ERROR,
                                                    error=f"跳转地址无效：{location}（{exc}）", final_url=location)])
             return
-        seen = {hop["url"] for hop in chain}
-        if target in seen or len(chain) > self.crawl_cfg.max_redirects:
-            error = "循环跳转" if target in seen else f"跳转超过 {self.crawl_cfg.max_redirects} 次"
+        verdict = redirect_verdict([hop["url"] for hop in chain], target, self.crawl_cfg.max_redirects)
+        if verdict is not None:
+            outcome, error = verdict
             yield Rows.of("fetches", [self._fetch_row({**meta, "chain": chain + [{"url": target, "status": None}]}, st,
                                                    method=response.request.method, status=response.status,
-                                                   outcome=Outcome.REDIRECT_LOOP, error=error, final_url=target)])
+                                                   outcome=outcome, error=error, final_url=target)])
             return
         method = "GET" if response.status == 303 else response.request.method
         headers = {k: v for k, v in response.request.headers.items()
@@ -426,25 +460,58 @@ class PortalSpider(scrapy.Spider):
                                                error=error, final_url=request.url)])
 
     # -- parsing -------------------------------------------------------------
-    def _should_parse(self, url: str, st: SiteState, meta) -> bool:
+    def _in_scope_page(self, url: str, st: SiteState, meta) -> bool:
+        """A same-site page the audit must read: the home page and its links, anything in the
+        disclosure scope, linked from it, or upgraded into it (see :meth:`_upgrade`)."""
         if meta["kind"] in LEAF_KINDS or not same_site(url, st.hosts):
-            return False
-        depth = meta["depth"]
-        if depth > st.max_depth or looks_like_trap_path(url):
             return False
         # the parent's scope is looked at now, not when the link was found: a column
         # discovered on the disclosure page meanwhile counts (Hanweb /col/ → /art/ pages)
-        if depth > 1 and not (st.in_scope(url) or meta["from_scope"] or st.in_scope(meta.get("parent") or "")):
+        return (meta["depth"] <= 1 or st.in_scope(url) or meta["from_scope"] or meta["origin"] in st.upgraded
+                or st.in_scope(meta.get("parent") or ""))
+
+    def _should_parse(self, url: str, st: SiteState, meta) -> bool:
+        if not self._in_scope_page(url, st, meta):
+            if meta["kind"] not in LEAF_KINDS and same_site(url, st.hosts):
+                st.skipped.add(meta["origin"])   # parsed after all if an in-scope page links to it later
             return False
-        key = trap_key(url)
-        if key is not None:
-            st.traps[key] = st.traps.get(key, 0) + 1
-            if st.traps[key] > MAX_TRAP_VARIANTS:
-                return False
-        if st.pages >= st.max_pages:
+        st.count("fetched")
+        reason = None
+        if meta["depth"] > st.max_depth:
+            reason = "depth"
+        elif looks_like_trap_path(url):
+            reason = "trap"
+        else:
+            key = trap_key(url)
+            if key is not None:
+                st.traps[key] = st.traps.get(key, 0) + 1
+                if st.traps[key] > MAX_TRAP_VARIANTS:
+                    reason = "trap"
+        if reason is None and st.pages >= st.max_pages:
             st.capped = True
+            reason = "cap"
+        if reason:
+            st.not_parsed(meta["origin"], reason)
             return False
         return True
+
+    def _upgrade(self, st: SiteState, target: str, depth: int, page_url: str, column: str | None,
+                 list_date: str | None) -> scrapy.Request | None:
+        """An in-scope page links to ``target``, already requested out of scope: from now on it
+        is in scope. If it was fetched and left unparsed for that reason, it is fetched once
+        more and parsed (no second fetch row); if its answer is still to come, it is parsed
+        when it comes. Either way it is parsed as if this page had linked it first."""
+        if self.requested.get(target):
+            return None
+        self.requested[target] = True
+        st.upgraded[target] = (list_date, column, page_url)
+        if target not in st.skipped:
+            return None
+        st.skipped.discard(target)
+        request = self._request(target, st, kind="page", depth=depth, column=column, from_scope=True,
+                                list_date=list_date, parent=page_url)
+        request.meta["reparse"] = True
+        return request.replace(dont_filter=True)
 
     def _parse_page(self, response, st: SiteState, tree, text: str, charset: str, title: str, heading: str,
                     rows: Rows):
@@ -454,9 +521,10 @@ class PortalSpider(scrapy.Spider):
         depth = meta["depth"]
         base = _base_url(response.url, tree)
         raw_links = self._capped_links(extract.iter_links(tree, self.reference_date, text), st)
+        raw_links += extract.record_links(extract.datastore_records(text), self.reference_date)
         pager = [extract.RawLink(href=href, anchor="（翻页脚本）", tag="script", attr="createPageHTML",
                                  line=None, hidden=None, list_date=None)
-                 for href in extract.pagination_hrefs(text)]
+                 for href in extract.pagination_hrefs(text, urlsplit(meta["origin"]).path.rsplit("/", 1)[-1])]
         is_list = sum(bool(raw.list_date) for raw in raw_links) >= 3
         page = {
             "site": st.name, "url": meta["origin"], "final_url": response.url, "status": response.status,
@@ -473,6 +541,11 @@ class PortalSpider(scrapy.Spider):
         if st.disclosure and meta["origin"] == st.disclosure:
             st.sections = extract.section_headings(tree)
         yield from self._use_page(meta, st, page, raw_links + pager, base, rows)
+        proxy = extract.jpage_proxy_href(text)
+        if proxy:   # a Hanweb list that loads through the jpage data proxy
+            column, _ = st.column_of(meta.get("frame_of") or meta["origin"])
+            yield self._list_data_request(normalize_href(proxy, base), st, meta["origin"], depth,
+                                          column or meta["column"], self._child_scope(meta, st))
 
     def _use_page(self, meta, st: SiteState, page: dict, raw_links, base: str, rows: Rows):
         """A page's facts (parsed now, or carried from the previous run on a 304): discovery,
@@ -480,21 +553,35 @@ class PortalSpider(scrapy.Spider):
         depth = meta["depth"]
         page_url = meta["origin"]
         st.pages += 1
+        st.count("parsed")
         self.crawler.stats.inc_value(f"portal_audit/site/{st.name}/pages")
+        list_date, upgraded_column, _ = st.upgraded.get(page_url, (meta.get("list_date"), meta["column"], None))
+        # a frame (the 信息公开目录 in an <iframe>) is part of the page that shows it
+        scope_url = meta.get("frame_of") or page_url
         if depth == 0:
             self._discover(st, raw_links, base, home=True)
-        elif st.disclosure and page_url == st.disclosure:
+        elif st.disclosure and scope_url == st.disclosure:
             self._discover(st, raw_links, base, home=False)
-        column, column_url = st.column_of(page_url)
-        column = column or meta["column"]
-        child_scope = st.in_scope(page_url) or depth == 0
+        path = urlsplit(page_url).path
+        listing = any(raw.list_date for raw in raw_links) or any(raw.attr == "createPageHTML" for raw in raw_links)
+        if (depth > 1 and (meta["from_scope"] or page_url in st.upgraded) and not st.in_scope(page_url)
+                and (HANWEB_COLUMN.search(path) or (_is_list_name(path) and listing))):
+            # a Hanweb column, or a dated list, linked from the scope is a column (a hub's
+            # sub-column, a department list in another directory)
+            st.add_column(meta["column"] or "column", page_url)
+        column, column_url = st.column_of(scope_url)
+        column = column or upgraded_column
+        child_scope = self._child_scope(meta, st)
         link_rows, requests = [], []
         for raw in raw_links:
-            # pages a pager script announces sit at the list page's own depth
-            row, follow = self._link(raw, base, page_url, st, depth - (raw.tag == "script"), column,
+            # pages a pager script announces, and frames, sit at the page's own depth
+            same_depth = raw.tag == "script" or raw.tag in FRAME_TAGS
+            row, follow = self._link(raw, base, page_url, st, depth - same_depth, column,
                                      child_scope or raw.tag == "script", page["charset"])
             link_rows.append(row)
             if isinstance(follow, scrapy.Request):
+                if raw.tag in FRAME_TAGS:
+                    follow.meta["frame_of"] = scope_url
                 requests.append(follow)
             elif isinstance(follow, Rows):
                 rows.merge(follow)
@@ -503,10 +590,16 @@ class PortalSpider(scrapy.Spider):
                     requests.extend(self._maybe_probe(checked["final_url"], st, checked["kind"]))
             elif follow is not None:
                 rows.add("fetches", [follow])
-        page.update(depth=depth, column_kind=column, column_url=column_url, list_date=meta.get("list_date"),
+        page.update(depth=depth, column_kind=column, column_url=column_url, list_date=list_date,
                     fetched_at=now_iso())
         rows.add("pages", [page]).add("links", link_rows)
         yield from requests
+
+    @staticmethod
+    def _child_scope(meta, st: SiteState) -> bool:
+        """Do the links of this page get the disclosure scope (the page, or the page showing
+        it in a frame, is in scope; the home page's links always)?"""
+        return st.in_scope(meta.get("frame_of") or meta["origin"]) or meta["depth"] == 0
 
     def _not_modified(self, response, st: SiteState):
         """A 304 to a conditional request: the previous run's facts of the page are carried
@@ -606,14 +699,18 @@ class PortalSpider(scrapy.Spider):
         if target.startswith("ftp:"):
             if target in self.requested:
                 return row, None
-            self.requested.add(target)
+            self.requested[target] = False
             return row, self._unfetched_row(st, target, kind, depth + 1, Outcome.ERROR,
                                             "FTP 链接未检查（本工具只检查 HTTP/HTTPS），请人工核实")
-        if kind == "external" and not self.crawl_cfg.check_external or target in self.requested:
+        if target in self.requested:
+            if kind == "page" and child_scope:
+                return row, self._upgrade(st, target, depth + 1, page_url, column, raw.list_date)
+            return row, None
+        if kind == "external" and not self.crawl_cfg.check_external:
             return row, None
         verified = self.previous.verified(target, kind) if self.previous is not None else None
         if verified is not None:
-            self.requested.add(target)
+            self.requested[target] = False
             return row, self._verified_rows(verified, st, depth + 1)
         css = kind == "resource" and (raw.css or urlsplit(target).path.lower().endswith(".css"))
         request = self._request(target, st, kind=kind, depth=depth + 1, column=column, from_scope=child_scope,
@@ -621,6 +718,45 @@ class PortalSpider(scrapy.Spider):
         if target == st.disclosure:
             request = request.replace(priority=LEAF_PRIORITY + 1)  # parse the disclosure page early: it defines the scope
         return row, request
+
+    def _list_data_request(self, url: str, st: SiteState, list_page: str, depth: int, column: str | None,
+                           child_scope: bool, page_no: int = 1) -> scrapy.Request:
+        """A GET of a Hanweb ``jpage`` list (``dataproxy.jsp?page=N…``): its records are the
+        list of ``list_page`` (their links are stored as that page's links)."""
+        request = self._request(url, st, kind="page", depth=depth, column=column, from_scope=child_scope,
+                                parent=list_page)
+        request.meta.update(list_of=list_page, list_scope=child_scope, page_no=page_no)
+        return request
+
+    def _parse_list_data(self, response, st: SiteState, outcome: Outcome):
+        """Rows and requests from a ``jpage`` answer: a fetch row for the proxy URL, the
+        records' links as links of the list page, and (from page 1) the other pages."""
+        meta = response.meta
+        text = extract.decode_html(response.body, _header_charset(
+            response.headers.get("Content-Type", b"").decode("latin-1").lower()))[0] if response.body else ""
+        rows = Rows.of("fetches", [self._fetch_row(meta, st, method=response.request.method,
+                                                   status=response.status, outcome=outcome,
+                                                   error=None if outcome is Outcome.OK else f"HTTP {response.status}",
+                                                   final_url=response.url, ctype=response.headers.get(
+                                                       "Content-Type", b"").decode("latin-1").lower())])
+        requests = []
+        if outcome is Outcome.OK:
+            list_page, depth = meta["list_of"], meta["depth"]
+            for raw in extract.record_links(extract.datastore_records(text), self.reference_date):
+                row, follow = self._link(raw, response.url, list_page, st, depth, meta["column"], meta["list_scope"])
+                rows.add("links", [row])
+                if isinstance(follow, scrapy.Request):
+                    requests.append(follow)
+                elif follow is not None:
+                    rows.add("fetches", [follow])
+            if meta["page_no"] == 1:
+                for n in range(2, extract.datastore_total_pages(text) + 1):
+                    url = re.sub(r"([?&]page=)\d+", rf"\g<1>{n}", meta["origin"])
+                    if url != meta["origin"] and url not in self.requested:
+                        requests.append(self._list_data_request(url, st, list_page, depth, meta["column"],
+                                                                meta["list_scope"], page_no=n))
+        yield rows
+        yield from requests
 
     async def on_read_response(self, response):
         """The one GET that checks and reads a same-site XLSX/DOCX/PDF: the check as in
@@ -779,25 +915,6 @@ def _visible_site_links(raw_links, base: str, st: SiteState):
             yield raw, url
 
 
-def classify_status(status: int, tree) -> tuple[Outcome, str | None]:
-    """Map a final HTTP status (and, for errors, the page shown) onto the closed :class:`Outcome` type."""
-    if 200 <= status < 300:
-        return Outcome.OK, None
-    title = extract.page_title(tree) if tree is not None else ""
-    text = extract.text_of(tree) if tree is not None else ""
-    if status == 999 or (status in BLOCK_STATUSES and extract.is_waf_page(title, text)):
-        return Outcome.BLOCKED, f"HTTP {status}，疑似网站防火墙拦截"
-    if status == 429:
-        return Outcome.RATE_LIMITED, "HTTP 429，访问频率受限"
-    if status >= 400:
-        return Outcome.HTTP_ERROR, f"HTTP {status}"
-    if status < 200:
-        return Outcome.ERROR, f"HTTP {status}：只有临时响应，无法判定"
-    if 300 <= status < 400:
-        return Outcome.ERROR, f"HTTP {status}：跳转缺少 Location，无法判定"
-    return Outcome.ERROR, f"HTTP {status}"
-
-
 def classify_failure(failure) -> tuple[Outcome, str]:
     """Map a download failure onto the closed :class:`Outcome` type."""
     exc = failure.value
@@ -815,7 +932,7 @@ def classify_failure(failure) -> tuple[Outcome, str]:
     if failure.check(IgnoreRequest):
         return Outcome.EXCLUDED, f"按 robots.txt 或规则未检查：{text}"
     if failure.check(scrapy_exc.DownloadCancelledError, defer.CancelledError):
-        return Outcome.TOO_LARGE, "内容超过下载大小上限，未下载"
+        return Outcome.TOO_LARGE, TOO_LARGE_ERROR
     if "SSL" in text or "certificate" in text.lower() or "tls" in text.lower():
         return Outcome.TLS, f"TLS/证书错误：{text[:300]}"
     if failure.check(scrapy_exc.ResponseDataLossError, scrapy_exc.DownloadFailedError, ResponseNeverReceived,
@@ -845,12 +962,18 @@ FETCH_FIELDS = ("site", "url", "host", "kind", "depth", "method", "status", "out
 OWN_META_KEYS = ("site", "kind", "depth", "origin", "chain", "column", "from_scope", "list_date", "parent",
                  "handle_httpstatus_all", "dont_redirect", "started", "dont_obey_robotstxt", "dont_retry",
                  "head_fallback", "read_cap", "download_maxsize", "download_warnsize", "css", "form",
-                 "conditional")
+                 "conditional", "reparse", "frame_of", "list_of", "list_scope", "page_no")
 
 
 def _own_meta(meta) -> dict:
     """The request meta this spider set itself (Scrapy's per-download keys are not carried on)."""
     return {k: meta[k] for k in OWN_META_KEYS if k in meta}
+
+
+def _is_list_name(path: str) -> bool:
+    """A directory or a list file name (index.html, list_zw_wj_2.shtml …)."""
+    base = path.rsplit("/", 1)[-1]
+    return not base or bool(INDEX_NAME.match(base))
 
 
 def _header(response, name: str) -> str | None:

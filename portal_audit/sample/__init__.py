@@ -86,9 +86,13 @@ def build_portal(kind: str = "full", pages: int = 20000) -> SamplePortal:
     """Build a sample portal: ``"full"`` (defect-rich, ~130 pages) or ``"bench"`` (``pages`` pages)."""
     if kind == "full":
         return build_full()
+    if kind == "second":
+        from .second import build_second
+
+        return build_second()
     if kind == "bench":
         return build_bench(pages=pages)
-    raise ValueError(f"unknown sample portal kind {kind!r} (expected 'full' or 'bench')")
+    raise ValueError(f"unknown sample portal kind {kind!r} (expected 'full', 'second' or 'bench')")
 
 
 __all__ = [

@@ -17,7 +17,7 @@ policy.no-interpretation
   Base portal: the 政策文件 without a 解读 (excluding the 表彰 决定 and the 名录 notice;
   zcwj[3] is only the target of a wrong link from another 解读, which does not count) and
   the two 关于印发… notices of the Hanweb 市教育局 column.
-policy.late-interpretation
+policy.late-interpretation (the finding is the policy's; its page is the 解读)
   P9 2024-04-08 → its 解读 2024-04-19 (9 working days).  P11 “2024.05.06” → 解读
   “2024年5月20日” (11 working days; Saturday 2024-05-11 is a 调休 working day).
   Base portal: every 解读 published more than 3 working days after its policy.
@@ -576,8 +576,8 @@ class ContentPolicyPlanter:
         expect = self.expect
         for key in ("P1", "P2", "P3"):
             expect("policy.no-interpretation", docs[key].path)
-        for key in ("I9", "I11"):
-            expect("policy.late-interpretation", docs[key].path)
+        for key in ("P9", "P11"):
+            expect("policy.late-interpretation", docs[key].path)   # the finding is the policy's
         for key in ("R1", "R2", "R3"):
             expect("regulation.stale", docs[key].path)
         for key in ("E1", "E2", "E3", "E4"):
@@ -649,7 +649,7 @@ class ContentPolicyPlanter:
                 self.expect("policy.no-interpretation", a.path)
         for a, (_t, idx) in zip(zcjd, ZCJD_TITLES):
             if workdays_between(zcwj[idx].pub, a.pub) > 3:
-                self.expect("policy.late-interpretation", a.path)
+                self.expect("policy.late-interpretation", zcwj[idx].path)
         mine = {d.path for d in self.docs.values()}
         base = {a.path for arts in b.cols.values() for a in arts} | {a.path for a in b.hanweb}
         for path, res in list(b.main.resources.items()):
