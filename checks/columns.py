@@ -207,7 +207,8 @@ def column_empty(ctx):
     sub-column below its own address, and its page has no content of its own (main text
     shorter than ``min_text`` characters, default 200, or a “暂无信息/没有相关记录” notice).
 
-    Not flagged: the home page; pages outside the 政府信息公开 scope; a hub page whose
+    Not flagged: the home page; pages outside the 政府信息公开 scope; 咨询/信箱 columns (a
+    channel, often only a form: its messages are judged by ``interaction.unanswered``); a hub page whose
     entries are sub-columns below it (each sub-column is judged itself); a single-page
     column that carries its content (a 公开指南 page with text or a metadata table);
     article pages. A Hanweb column whose list is only loaded by the ``jpage`` data proxy
@@ -221,7 +222,7 @@ def column_empty(ctx):
     if not cols:
         raise NotApplicable("快照中没有政府信息公开栏目页面")
     for col in cols:
-        if col.items or col.subcolumns or col.has_meta:
+        if col.kind == "interaction" or col.items or col.subcolumns or col.has_meta:
             continue
         if col.text_len >= min_text and not col.says_empty:
             continue
@@ -277,7 +278,7 @@ def column_stale(ctx):
     pub = published_dates(ctx)
     undated_is_stale = bool(ctx.options["undated_is_stale"])
     for col in cols:
-        if not col.items:
+        if col.kind == "interaction" or not col.items:    # messages: interaction.unanswered
             continue
         limit = stale_limit(col.kind, ctx.options)
         dated = [(d, t) for d, t in col.dated if d <= ctx.audit_date]

@@ -16,6 +16,7 @@ from datetime import date
 from checks.computed.articles import articles
 from checks.computed.columns import column_name, dated_links, home_pages, index_key, site_scopes
 from checks.registry import NotApplicable, check
+from core.models import Verify
 from core.text import parse_date
 from core.vocabulary import CONSULTATION_WORDS, is_consultation
 
@@ -71,7 +72,7 @@ def _stored(ctx, url: str) -> bool:
 
 # -- column.required-missing ------------------------------------------------------------
 
-@check("column.required-missing", title="政府信息公开专栏缺少必设栏目", severity="warning",
+@check("column.required-missing", verify=Verify.SITE, title="政府信息公开专栏缺少必设栏目", severity="warning",
        fix="在政府信息公开专栏设置政府信息公开指南、政府信息公开制度、法定主动公开内容、政府信息公开年报栏目，"
            "并保持内容完整、及时更新。",
        requires=("pages", "links"), options={"required": REQUIRED_COLUMNS},
@@ -191,7 +192,7 @@ def _deadline(ctx) -> tuple[int, date]:
     return due_year(ctx.audit_date, month, day)
 
 
-@check("report.annual-missing", title="未公布上一年度政府信息公开工作年度报告", severity="error",
+@check("report.annual-missing", verify=Verify.SITE, title="未公布上一年度政府信息公开工作年度报告", severity="error",
        fix="编制并在政府信息公开专栏“政府信息公开年报”栏目公布上一年度政府信息公开工作年度报告（每年1月31日前）。",
        requires=("pages", "links"), options=_REPORT_OPTIONS, source=_REPORT_SOURCE)
 def report_annual_missing(ctx):
@@ -227,7 +228,7 @@ def report_annual_missing(ctx):
         raise NotApplicable("没有抓取到政府信息公开专栏页面")
 
 
-@check("report.annual-late", title="政府信息公开工作年度报告公布超期", severity="warning",
+@check("report.annual-late", verify=Verify.SITE, title="政府信息公开工作年度报告公布超期", severity="warning",
        fix="每年1月31日前公布上一年度政府信息公开工作年度报告；发布日期应如实标注。",
        requires=("pages", "links"), options=_REPORT_OPTIONS, source=_REPORT_SOURCE)
 def report_annual_late(ctx):
@@ -261,7 +262,7 @@ def report_annual_late(ctx):
 
 # -- metadata.disclosure-attribute ------------------------------------------------------------
 
-@check("metadata.disclosure-attribute", title="公开属性缺失或不规范", severity="warning",
+@check("metadata.disclosure-attribute", verify=Verify.PAGE, title="公开属性缺失或不规范", severity="warning",
        fix="在信息公开目录（元数据表）中标注公开属性（公开方式），取值为主动公开、依申请公开或不予公开；"
            "依申请公开、不予公开的公文不应全文公开发布，已公开的应核实并更正公开属性。",
        requires=("pages",), options={"min_text": 100},
@@ -342,7 +343,7 @@ def messages(ctx) -> list[Message]:
     return ctx.computed("statutory.messages", build)
 
 
-@check("interaction.unanswered", title="互动回应差", severity="error",
+@check("interaction.unanswered", verify=Verify.SITE, title="互动回应差", severity="error",
        fix="对网民留言及时答复处理（不超过3个月），公开答复内容和答复时间；未设置咨询建言渠道的，"
            "应开设领导信箱、咨询留言等网上有效咨询建言渠道。",
        requires=("pages", "links"), options={"max_months": 3, "window_days": 365},

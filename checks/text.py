@@ -29,6 +29,7 @@ import yaml
 
 from checks.common import linking_page
 from checks.registry import NotApplicable, check
+from core.models import Verify
 
 CATEGORIES = ("机构名称", "时政表述", "法律名称", "一般")
 SERIOUS_CATEGORIES = ("机构名称", "时政表述")
@@ -217,7 +218,7 @@ def _findings(ctx, serious: bool):
             evidence=evidence, identity=(hit.url, e.wrong))
 
 
-@check("text.serious-error", title="严重表述错误", severity="error",
+@check("text.serious-error", verify=Verify.PAGE, title="严重表述错误", severity="error",
        fix="立即更正页面中的错误表述（国家机构名称、时政表述），并排查同一稿件的其他发布位置；"
            "建立发布前审校（三审三校）制度。",
        requires=("pages", "attachment_texts"), options=OPTIONS,
@@ -247,7 +248,7 @@ def text_serious_error(ctx):
     yield from _findings(ctx, serious=True)
 
 
-@check("text.typo", title="错别字", severity="warning",
+@check("text.typo", verify=Verify.PAGE, title="错别字", severity="warning",
        fix="更正错别字（法律名称、常见错别字），并检查同一稿件的其他发布位置；发布前审校。",
        requires=("pages", "attachment_texts"), options=OPTIONS,
        source="全国政府网站普查评分表、国办函〔2019〕80号 扣分项：错别字；《政府网站发展指引》(国办发〔2017〕47号) "

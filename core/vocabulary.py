@@ -16,6 +16,7 @@ COLUMN_KINDS = {
     "guide": "公开指南",
     "report": "年度报告",
     "news": "动态/要闻",
+    "interaction": "政务咨询",
 }
 #: The label of a column of no known kind.
 OTHER_COLUMN = "其他栏目"
