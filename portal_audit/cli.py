@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import csv
 import enum
-import tempfile
 import json
 import logging
 import sys
+import tempfile
 import unicodedata
 from collections import Counter
 from pathlib import Path
@@ -207,6 +207,7 @@ def _summary(result, cfg: Config) -> None:
             echo(f"    {code:<28} {n}")
     _history_summary(store_path=cfg.store.path, run_id=result.run_id, echo=echo)
     if lost:
+        # deferred: the reports package loads jinja2 and openpyxl, which other commands do not need
         from reports.data import lost_rows_banner
 
         echo(lost_rows_banner(lost))
@@ -322,8 +323,8 @@ def _pad(value, width: int, align: str) -> str:
 
 def _verdicts(store_path, run_id: int) -> list:
     """The per-site verdicts of a run (reports/verdict.py), as the report shows them."""
+    # deferred: the reports package loads jinja2 and openpyxl, which other commands do not need
     from reports.data import load_report_data
-    from store import Store
 
     store = Store(store_path)
     try:
@@ -352,7 +353,7 @@ def _history_summary(store_path, run_id: int, echo) -> None:
 @click.option("--rounds", type=click.IntRange(min=1), help="Stop after this many rounds (default: run until stopped).")
 def watch(config_path, once, rounds) -> None:
     """Availability watch: probe every site's home page every watch.interval (站点无法访问)."""
-    from portal_audit.lock import LockHeld
+    # deferred: the watch loads the probe client (dnspython, ssl) only for this command
     from portal_audit.watch import round_line, run_watch
 
     cfg = _load(config_path)
@@ -386,6 +387,7 @@ def ledger() -> None:
 @click.option("-o", "--out", "out_dir", default="out", show_default=True, help="Output directory.")
 def ledger_monthly(month, config_path, out_dir) -> None:
     """The monthly 《政务信息公开台账》 per site and per 主办单位 (XLSX), from the stored runs."""
+    # deferred: the reports package loads jinja2 and openpyxl, which other commands do not need
     from reports.monthly import MonthError, parse_month, write_monthly
 
     cfg = _load(config_path)

@@ -28,6 +28,7 @@ import scrapy
 import twisted
 from scrapy.crawler import CrawlerProcess
 
+from checks.inspection import merged_options
 from checks.registry import CheckResult, CheckSettings, run_checks, verify_rules
 from core import __version__
 from core.models import FINISHED_RUN_STATUSES, RunStatus
@@ -69,8 +70,6 @@ def versions() -> dict[str, str]:
 
 
 def check_settings(cfg: Config) -> CheckSettings:
-    from checks.inspection import merged_options
-
     c = cfg.checks
     return CheckSettings(select=list(c.select), ignore=list(c.ignore), severity=dict(c.severity),
                          options=merged_options(cfg.inspection, c.options))

@@ -42,6 +42,7 @@ from core.models import Outcome
 from crawler.ipv6.dns_client import Dns
 from crawler.ipv6.prober import FetchResult, Prober
 from portal_audit.lock import StoreLock
+from store import Store
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +173,7 @@ class Watch:
         return rnd
 
     def _self_check(self, dns: Dns, probes: list[Probe], references: list[Probe]) -> tuple[str, str | None]:
+        # deferred: crawler.resolver loads Scrapy and Twisted, which the watch needs only here
         from crawler.resolver import special_answer
 
         hosts = {(urlsplit(s.url).hostname or "") for s in self.cfg.sites}
@@ -205,8 +207,6 @@ def run_watch(cfg, *, rounds: int | None = None, on_round=None, stop: threading.
     SIGINT/SIGTERM or ``stop``), holding the watch lock (raises LockHeld when another watch
     holds it). A round that overruns the interval makes the next start at once; missed slots
     are skipped, never made up."""
-    from store import Store
-
     stop = stop or threading.Event()
     previous = {}
     if threading.current_thread() is threading.main_thread():

@@ -18,12 +18,14 @@ Rules (the README has the same text, sourced):
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from checks.availability import Availability, availability, run_end
-from core.vocabulary import column_label
 from checks.inspection import thresholds
+from core.vocabulary import column_label
+from store.db import row_to_finding
 
 FAIL, PASS, PENDING = "不合格", "合格", "待定"
 VERDICT_CLASS = {FAIL: "fail", PASS: "pass", PENDING: "pending"}
@@ -247,10 +249,6 @@ def _score(spec: dict[str, Any], findings: list, states: dict[str, str], homes: 
 
 def _previous(store, run_id: int, sites: list, config: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The verdict and score of each site in the previous completed audit run."""
-    import json
-
-    from store.db import row_to_finding
-
     prev = store.scalar("SELECT MAX(id) FROM runs WHERE kind = 'audit' AND status = 'completed' AND id < ?", (run_id,))
     if prev is None:
         return {}
