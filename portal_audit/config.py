@@ -24,6 +24,7 @@ import yaml
 from checks.registry import checks_section_problems
 from core.text import duration
 from core.vocabulary import COLUMN_KINDS
+from crawler.sites import SiteSpec
 
 class ConfigError(Exception):
     def __init__(self, file: str, key: str, problem: str):
@@ -126,21 +127,12 @@ class ChecksConfig:
 
 
 @dataclass(frozen=True)
-class SiteConfig:
-    name: str
-    url: str
+class SiteConfig(SiteSpec):
+    """A configured site: what the crawler needs (:class:`crawler.sites.SiteSpec`) plus how the
+    inspections name it."""
+
     code: str | None = None             # 网站标识码 (10 digits), as the 抽查 通报 name the site
     unit: str | None = None             # 主办单位
-    disclosure: str | None = None
-    columns: dict[str, str] = field(default_factory=dict)
-    max_pages: int | None = None
-    max_depth: int | None = None
-    allowed_domains: tuple[str, ...] = ()
-    respect_robots: bool | None = None
-
-    @property
-    def host(self) -> str:
-        return urlsplit(self.url).hostname or ""
 
 
 @dataclass(frozen=True)
