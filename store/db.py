@@ -21,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 from core.models import Finding, RunStatus, Severity
 from core.text import now_iso
 from store.migrations import MIGRATIONS
+from store.snapshot import SnapshotReads
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ def backend(location: str | Path) -> type[Store]:
     return SqliteStore
 
 
-class Store:
+class Store(SnapshotReads):
     """A portal-audit store. ``Store(location)`` returns the backend for ``location``."""
 
     # whether several processes may write one run into this store at once (else each crawl
