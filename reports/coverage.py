@@ -48,17 +48,7 @@ def site_coverage(site: str, stats: dict[str, Any]) -> SiteCoverage:
 def column_rows(store, run_id: int, site: str) -> list[dict[str, Any]]:
     """Per column of ``site``: the same-site pages its list pages link to — listed, answered
     (status OK), parsed."""
-    sql = ("SELECT p.column_url AS col, COUNT(DISTINCT l.target_url) AS listed,"
-           " COUNT(DISTINCT CASE WHEN f.outcome = 'ok' THEN l.target_url END) AS fetched,"
-           " COUNT(DISTINCT t.url) AS parsed"
-           " FROM pages p JOIN links l ON l.run_id = p.run_id AND l.source_url = p.url"
-           "  AND l.kind = 'page' AND l.tag = 'a' AND l.hidden = 0"
-           " LEFT JOIN fetches f ON f.run_id = l.run_id AND f.url = l.target_url"
-           " LEFT JOIN pages t ON t.run_id = l.run_id AND t.url = l.target_url"
-           " WHERE p.run_id = ? AND p.site = ? AND p.column_url IS NOT NULL AND p.is_home = 0"
-           "  AND (p.is_list = 1 OR p.url = p.column_url)"
-           " GROUP BY p.column_url ORDER BY p.column_url")
-    return [dict(r) for r in store.query(sql, (run_id, site))]
+    return store.column_coverage(run_id, site)
 
 
 def attach_coverage(store, run_id: int, data) -> None:

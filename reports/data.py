@@ -125,8 +125,7 @@ def load_report_data(store, run_id: int) -> ReportData:
     attach_coverage(store, run_id, data)   # 采集覆盖 per site and column, a banner when incomplete
     if run["write_errors"]:
         data.banners.append(lost_rows_banner(run["write_errors"]))
-    over = store.scalar("SELECT COUNT(*) FROM attachment_texts WHERE run_id = ? AND outcome = 'parse_limit'",
-                        (run_id,))
+    over = store.parse_limit_count(run_id)
     if over:
         data.banners.append(f"有 {over} 个附件超过解析限制（crawl.parse_time_limit / parse_memory_limit）未能读取，"
                             "其内容本次未检查。")

@@ -216,6 +216,11 @@ class Store(SnapshotReads):
         return self.scalar("SELECT MAX(id) FROM runs WHERE kind = ? AND status = ? AND id < ?",
                            (kind, status, run_id))
 
+    def latest_completed_audit(self, site: str) -> int | None:
+        """The latest completed audit run that audited ``site``."""
+        return self.scalar("SELECT MAX(s.run_id) FROM run_sites s JOIN runs r ON r.id = s.run_id"
+                           " WHERE s.site = ? AND r.kind = 'audit' AND r.status = 'completed'", (site,))
+
     def set_run_site(self, run_id: int, site: str, **values: Any) -> None:
         row = {"run_id": run_id, "site": site, **values}
         if "stats_json" in row and not isinstance(row["stats_json"], str):
@@ -223,6 +228,20 @@ class Store(SnapshotReads):
         if self.scalar("SELECT 1 FROM run_sites WHERE run_id = ? AND site = ?", (run_id, site)) is None:
             row["seq"] = self.scalar("SELECT COUNT(*) FROM run_sites WHERE run_id = ?", (run_id,))
         self.insert_many("run_sites", [row], conflict=("run_id", "site"))
+
+    def run_site(self, run_id: int, site: str) -> Any:
+        return self.db.execute("SELECT * FROM run_sites WHERE run_id = ? AND site = ?", (run_id, site)).fetchone()
+
+    def set_run_site_stats(self, run_id: int, site: str, stats: Mapping[str, Any]) -> None:
+        with self.transaction():
+            self.db.execute("UPDATE run_sites SET stats_json = ? WHERE run_id = ? AND site = ?",
+                            (_json(stats), run_id, site))
+
+    def delete_run_rows(self, run_id: int, tables: Sequence[str]) -> None:
+        """Delete run ``run_id``'s rows of ``tables`` (a stage gathered again) in one transaction."""
+        with self.transaction():
+            for table in tables:
+                self.db.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
 
     def run_sites(self, run_id: int) -> list[Any]:
         return self.query("SELECT * FROM run_sites WHERE run_id = ? ORDER BY seq, site", (run_id,))

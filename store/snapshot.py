@@ -58,6 +58,16 @@ class SnapshotReads:
             f" OR outcome = 'excluded' AND substr(error, 1, ?) = ? AND kind IN ({_marks(kinds)})) ORDER BY url",
             (run_id, *outcomes, *kinds, len(excluded_prefix), excluded_prefix, *kinds))
 
+    def site_fetches(self, run_id: int, site: str) -> Iterator[Any]:
+        """How each of ``site``'s URLs was fetched (method, status, outcome, error, attempts,
+        time, final URL, title, redirects)."""
+        return self.iquery("SELECT url, method, status, outcome, error, attempts, elapsed, final_url, title,"
+                           " redirects_json FROM fetches WHERE run_id = ? AND site = ?", (run_id, site))
+
+    def home_fetches(self, run_id: int) -> list[Any]:
+        """Site, URL and final URL of each home page fetch."""
+        return self.query("SELECT site, url, final_url FROM fetches WHERE run_id = ? AND kind = 'home'", (run_id,))
+
     def failed_homes(self, run_id: int) -> Iterator[Any]:
         """Home page fetches that did not answer (not ok, not excluded), by site."""
         return self.iquery("SELECT * FROM fetches WHERE run_id = ? AND kind = 'home'"
@@ -122,6 +132,15 @@ class SnapshotReads:
             "SELECT target_url FROM links WHERE run_id = ? AND source_url = ? AND tag = 'a' AND hidden = 0"
             " AND kind = 'page'", (run_id, source_url))))
 
+    def links_of(self, run_id: int, source_url: str) -> list[Any]:
+        """Every link stored for the page ``source_url``, in page order."""
+        return self.query("SELECT * FROM links WHERE run_id = ? AND source_url = ? ORDER BY id", (run_id, source_url))
+
+    def site_links(self, run_id: int, site: str, kinds: Sequence[str]) -> Iterator[Any]:
+        """Source and target of ``site``'s links of ``kinds``, in the order they were stored."""
+        return self.iquery(f"SELECT source_url, target_url FROM links WHERE run_id = ? AND site = ?"
+                           f" AND kind IN ({_marks(kinds)}) ORDER BY id", (run_id, site, *kinds))
+
     def column_links_from(self, run_id: int, sources: Sequence[str]) -> Iterator[Any]:
         """The visible ``<a>``/frame links to pages and attachments on ``sources``."""
         return self.iquery(f"SELECT source_url, target_url, kind, tag FROM links WHERE run_id = ?"
@@ -171,6 +190,10 @@ class SnapshotReads:
     def pages_per_site(self, run_id: int) -> dict[str, int]:
         return {r["site"]: r["n"] for r in self.iquery(
             "SELECT site, COUNT(*) AS n FROM pages WHERE run_id = ? GROUP BY site", (run_id,))}
+
+    def home_page_urls(self, run_id: int, site: str) -> set[str]:
+        return {r[0] for r in self.query("SELECT url FROM pages WHERE run_id = ? AND site = ? AND is_home = 1",
+                                         (run_id, site))}
 
     def home_pages(self, run_id: int) -> list[dict[str, Any]]:
         """The parsed home page of each site (found through the small fetches table: a scan
@@ -234,11 +257,44 @@ class SnapshotReads:
         return self.iquery("SELECT url, title, heading FROM pages WHERE run_id = ? AND site = ? AND is_home = 0",
                            (run_id, site))
 
+    def column_coverage(self, run_id: int, site: str) -> list[dict[str, Any]]:
+        """Per column of ``site`` (by address): how many same-site pages its list pages link
+        to (``listed``), how many of them answered (``fetched``) and were parsed (``parsed``)."""
+        sql = ("SELECT p.column_url AS col, COUNT(DISTINCT l.target_url) AS listed,"
+               " COUNT(DISTINCT CASE WHEN f.outcome = 'ok' THEN l.target_url END) AS fetched,"
+               " COUNT(DISTINCT t.url) AS parsed"
+               " FROM pages p JOIN links l ON l.run_id = p.run_id AND l.source_url = p.url"
+               "  AND l.kind = 'page' AND l.tag = 'a' AND l.hidden = 0"
+               " LEFT JOIN fetches f ON f.run_id = l.run_id AND f.url = l.target_url"
+               " LEFT JOIN pages t ON t.run_id = l.run_id AND t.url = l.target_url"
+               " WHERE p.run_id = ? AND p.site = ? AND p.column_url IS NOT NULL AND p.is_home = 0"
+               "  AND (p.is_list = 1 OR p.url = p.column_url)"
+               " GROUP BY p.column_url ORDER BY p.column_url")
+        return [dict(r) for r in self.query(sql, (run_id, site))]
+
+    def page_metas(self, run_id: int, urls: Sequence[str]) -> dict[str, str]:
+        """{URL: metadata JSON} of those of ``urls`` that were parsed."""
+        out = {}
+        for i in range(0, len(urls), 400):
+            chunk = urls[i:i + 400]
+            out.update((r["url"], r["meta_json"]) for r in self.iquery(
+                f"SELECT url, meta_json FROM pages WHERE run_id = ? AND url IN ({_marks(chunk)})", (run_id, *chunk)))
+        return out
+
     # -- attachments --------------------------------------------------------
+    def attachment_text(self, run_id: int, url: str) -> Any:
+        return self.db.execute("SELECT site, url, text FROM attachment_texts WHERE run_id = ? AND url = ?",
+                               (run_id, url)).fetchone()
+
     def attachment_texts(self, run_id: int) -> Iterator[Any]:
         """Site, URL and text of every attachment read, by site and URL."""
         return self.iquery("SELECT site, url, text FROM attachment_texts WHERE run_id = ? ORDER BY site, url",
                            (run_id,))
+
+    def parse_limit_count(self, run_id: int) -> int:
+        """How many attachments went over the parser's time or memory limit."""
+        return self.scalar("SELECT COUNT(*) FROM attachment_texts WHERE run_id = ? AND outcome = 'parse_limit'",
+                           (run_id,)) or 0
 
     # -- the IPv6 stage ------------------------------------------------------
     def ipv6_runs(self, run_id: int) -> list[Any]:
