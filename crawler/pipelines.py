@@ -19,6 +19,7 @@ import logging
 import sqlite3
 from collections import defaultdict
 
+from core.models import SiteStatus
 from crawler import documents
 from crawler.items import Rows
 from crawler.requestlog import REQUEST_SENT
@@ -122,6 +123,20 @@ class StorePipeline:
             self._lost("pages", {"site": "", "url": "（文章所附文件的正文）"}, exc)
         self._store_pending()
         self.store.close()
+
+
+def run_site_row(store, run_id: int, st, lost: dict[str, dict[str, int]]) -> dict:
+    """The ``run_sites`` values of a crawled site (``st``: the spider's
+    :class:`~crawler.spiders.portal.SiteState`; ``lost``: :func:`lost_rows`)."""
+    home = store.query("SELECT outcome FROM fetches WHERE run_id = ? AND site = ? AND kind = 'home'",
+                       (run_id, st.name))
+    reachable = bool(home) and home[0]["outcome"] == "ok"
+    return {"url": st.config.url, "disclosure_url": st.disclosure, "status": SiteStatus.OK if reachable else SiteStatus.UNREACHABLE,
+            "pages": st.pages, "links": st.fetches,
+            "stats_json": {"problems": st.problems, "capped": st.capped, "links_over_cap": st.links_over_cap,
+                           "pages_over_cap": st.pages_over_cap, "columns": dict(st.columns),
+                           "sections": list(st.sections), "write_errors": lost.get(st.name, {}),
+                           "coverage": dict(st.coverage), "unparsed": dict(st.unparsed)}}
 
 
 def lost_rows(stats) -> dict[str, dict[str, int]]:
