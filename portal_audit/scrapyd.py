@@ -366,8 +366,9 @@ class Coordinator:
 
     def record_not_audited(self, store: Store, sj: SiteJob) -> None:
         attempts = [{"node": a.node.url, "job": a.job, "reason": a.reason} for a in sj.attempts]
-        reasons = [f"{a.node.url}：{a.reason}" for a in sj.attempts] or [
-            "没有可用的 Scrapyd 节点：" + "；".join(f"{n.url} {n.dead}" for n in self.nodes)]
+        reasons = [f"第 {i} 次（{a.node.url}）：{a.reason}" for i, a in enumerate(sj.attempts, 1)]
+        if len(sj.attempts) < MAX_ATTEMPTS:
+            reasons.append("没有可用的 Scrapyd 节点：" + "；".join(f"{n.url} {n.dead}" for n in self.nodes))
         store.set_run_site(self.run_id, sj.site.name, url=sj.site.url, disclosure_url=sj.site.disclosure,
                            status=SiteStatus.NOT_AUDITED, pages=0, links=0,
                            stats_json={"attempts": attempts, "not_audited": reasons})
