@@ -92,6 +92,8 @@ def test_a_node_killed_mid_run_loses_no_site_and_duplicates_none(tmp_path, porta
         _, stderr = proc.communicate(timeout=120)
         assert killed, stderr
         assert proc.returncode == 0, stderr
+        # 乙 was crawled again, on the node left
+        assert "run1-site1-try2" in [j["id"] for j in nodes[0].jobs()["finished"]]
     finally:
         for node in nodes:
             node.stop()
