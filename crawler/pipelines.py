@@ -128,9 +128,7 @@ class StorePipeline:
 def run_site_row(store, run_id: int, st, lost: dict[str, dict[str, int]]) -> dict:
     """The ``run_sites`` values of a crawled site (``st``: the spider's
     :class:`~crawler.spiders.portal.SiteState`; ``lost``: :func:`lost_rows`)."""
-    home = store.query("SELECT outcome FROM fetches WHERE run_id = ? AND site = ? AND kind = 'home'",
-                       (run_id, st.name))
-    reachable = bool(home) and home[0]["outcome"] == "ok"
+    reachable = store.fetch_count(run_id, site=st.name, kind="home", outcome="ok") > 0
     return {"url": st.config.url, "disclosure_url": st.disclosure, "status": SiteStatus.OK if reachable else SiteStatus.UNREACHABLE,
             "pages": st.pages, "links": st.fetches,
             "stats_json": {"problems": st.problems, "capped": st.capped, "links_over_cap": st.links_over_cap,

@@ -25,6 +25,7 @@ from checks.registry import checks_section_problems
 from core.text import duration
 from core.vocabulary import COLUMN_KINDS
 from crawler.sites import SiteSpec
+from store.db import url_problem as store_url_problem
 
 class ConfigError(Exception):
     def __init__(self, file: str, key: str, problem: str):
@@ -115,7 +116,16 @@ class InspectionConfig:
 
 @dataclass(frozen=True)
 class StoreConfig:
+    """Where the store is: a SQLite file (``path``, the default) or a PostgreSQL database
+    (``url: postgresql://USER@HOST:PORT/DB``)."""
+
     path: str = ".portal-audit/audit.db"
+    url: str | None = None
+
+    @property
+    def location(self) -> str:
+        """What :class:`store.Store` opens: the URL when one is given, else the file."""
+        return self.url or self.path
 
 
 @dataclass(frozen=True)
@@ -293,6 +303,9 @@ def parse_config(text: str, name: str = "<config>") -> Config:
         _check_url(url, name, f"watch.reference_urls[{i}]")
     for i, url in enumerate(cfg.scrapyd.nodes):
         _check_url(url, name, f"scrapyd.nodes[{i}]")
+    if cfg.scrapyd.nodes and needs_shared_store(cfg):
+        raise ConfigError(name, "scrapyd.nodes", needs_shared_store(cfg))
+    _check_store(data.get("store"), cfg.store, name)
     check_ranges(cfg, name)
     for code, level in cfg.checks.severity.items():
         if level not in ("error", "warning", "info"):
@@ -320,6 +333,24 @@ def url_problem(url: str) -> str | None:
     if port == 0:
         return f"端口应在 1 到 65535 之间：{url!r}"
     return None
+
+
+def needs_shared_store(cfg: Config) -> str | None:
+    """Why ``cfg``'s store cannot take a crawl on Scrapyd nodes (zh-CN), None when it can."""
+    if cfg.store.url:
+        return None
+    return (f"在 Scrapyd 节点上采集需要 PostgreSQL 存储（store: {{url: postgresql://USER@HOST:PORT/DB}}）："
+            f"各节点写入同一个数据库，无法写入本机的 SQLite 文件 {cfg.store.path}")
+
+
+def _check_store(data: Any, store: StoreConfig, name: str) -> None:
+    if store.url is None:
+        return
+    if isinstance(data, dict) and data.get("path") is not None:
+        raise ConfigError(name, "store", "store.path 与 store.url 只能给出一个（SQLite 文件或 PostgreSQL 数据库）")
+    problem = store_url_problem(store.url)
+    if problem:
+        raise ConfigError(name, "store.url", problem)
 
 
 def _port_problem(exc: ValueError) -> str:

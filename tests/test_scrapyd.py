@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 import time
@@ -12,10 +11,12 @@ import pytest
 from portal_audit.config import ConfigError, parse_config
 from portal_audit.sample import build_portal, serve
 from portal_audit.scrapyd import build_egg, find_scrapy_cfg
+from store import Store
 from tests.conftest import read_findings, run_cli, write_config
 from tests.scrapyd_nodes import ScrapydNode
 
 ONLY = "link,column,interaction,report"   # checks on the crawl alone: no attachment is read
+PG = "postgresql://audit@127.0.0.1:5432/audit"   # a URL of the right form (config tests connect nowhere)
 FAST = "scrapyd: {max_proc: 2, poll_interval: 0.2, timeout: 3}"
 
 
@@ -34,9 +35,14 @@ def portals():
         srv.stop()
 
 
-def config(tmp, portals, extra=FAST):
-    return write_config(tmp / "c.yaml", [(name, srv.base_url) for name, srv in portals.items()],
+def config(tmp, portals, extra=FAST, store_url: str | None = None):
+    """The config of ``portals``: the store in PostgreSQL at ``store_url``, else a SQLite file."""
+    path = write_config(tmp / "c.yaml", [(name, srv.base_url) for name, srv in portals.items()],
                         store=tmp / "a.db", extra=extra)
+    if store_url:
+        text = path.read_text(encoding="utf-8").replace(f"store: {{path: '{tmp / 'a.db'}'}}", f"store: {{url: '{store_url}'}}")
+        path.write_text(text, encoding="utf-8")
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -46,11 +52,13 @@ def here(tmp_path_factory, portals):
     cfg = config(tmp, portals, extra="")
     result = run_cli("run", "-c", str(cfg), "-o", str(tmp / "out"), "--only", ONLY, "--no-progress")
     assert result.returncode == 0, result.stderr
-    return {"findings": read_findings(tmp / "out"), "db": sqlite3.connect(tmp / "a.db")}
+    db = Store(str(tmp / "a.db"))
+    yield {"findings": read_findings(tmp / "out"), "db": db}
+    db.close()
 
 
-def per_site(db, table):
-    return dict(db.execute(f"SELECT site, COUNT(*) FROM {table} GROUP BY site").fetchall())
+def per_site(db: Store, table: str) -> dict[str, int]:
+    return {r[0]: r[1] for r in db.query(f"SELECT site, COUNT(*) FROM {table} GROUP BY site")}
 
 
 def test_the_egg_is_built_from_scrapy_cfg():
@@ -67,10 +75,11 @@ def test_the_egg_is_built_from_scrapy_cfg():
     assert entry == "[scrapy]\nsettings = crawler.settings\n"
 
 
-def test_a_node_killed_mid_run_loses_no_site_and_duplicates_none(tmp_path, portals, here):
+def test_a_node_killed_mid_run_loses_no_site_and_duplicates_none(tmp_path, portals, here, pg_url):
     nodes = [ScrapydNode(tmp_path / f"node{i}") for i in (1, 2)]
+    db = Store(pg_url)
     try:
-        cfg = config(tmp_path, portals)
+        cfg = config(tmp_path, portals, store_url=pg_url)
         proc = subprocess.Popen([sys.executable, "-m", "portal_audit.cli", "run", "-c", str(cfg), "-o",
                                  str(tmp_path / "out"), "--only", ONLY, "--scrapyd", ",".join(n.url for n in nodes)],
                                 stderr=subprocess.PIPE, text=True)
@@ -79,15 +88,10 @@ def test_a_node_killed_mid_run_loses_no_site_and_duplicates_none(tmp_path, porta
         deadline = time.monotonic() + 60
         killed = False
         while time.monotonic() < deadline and proc.poll() is None:
-            running = nodes[1].jobs().get("running")
-            if running and (tmp_path / "a.db").exists():
-                db = sqlite3.connect(tmp_path / "a.db")
-                started = db.execute("SELECT COUNT(*) FROM links WHERE site = '乙'").fetchone()[0]
-                db.close()
-                if started:
-                    nodes[1].kill()
-                    killed = True
-                    break
+            if nodes[1].jobs().get("running") and db.scalar("SELECT COUNT(*) FROM links WHERE site = '乙'"):
+                nodes[1].kill()
+                killed = True
+                break
             time.sleep(0.1)
         _, stderr = proc.communicate(timeout=120)
         assert killed, stderr
@@ -100,21 +104,20 @@ def test_a_node_killed_mid_run_loses_no_site_and_duplicates_none(tmp_path, porta
     found = read_findings(tmp_path / "out")
     assert sorted(f["fingerprint"] for f in found) == sorted(f["fingerprint"] for f in here["findings"])
     assert {f["site"] for f in found} == set(portals)
-    db = sqlite3.connect(tmp_path / "a.db")
     for table in ("pages", "links", "fetches", "requests"):
         assert per_site(db, table) == per_site(here["db"], table), table
-    assert dict(db.execute("SELECT site, status FROM run_sites").fetchall()) == dict.fromkeys(portals, "ok")
+    assert {r[0]: r[1] for r in db.query("SELECT site, status FROM run_sites")} == dict.fromkeys(portals, "ok")
     # the progress display shows the nodes' jobs, and the killed node given up
     assert f"节点 {nodes[0].url}：作业" in stderr and f"节点 {nodes[1].url}：已停用" in stderr
     # 丙 and 丁 share a host: one was crawled after the other (crawl.per_host_rate holds across jobs)
-    spans = dict((s, (a, b)) for s, a, b in db.execute(
-        "SELECT site, MIN(requested_at), MAX(requested_at) FROM requests WHERE site IN ('丙', '丁') GROUP BY site"))
-    first, second = sorted(spans.values())
-    assert first[1] <= second[0]
+    spans = sorted(tuple(r) for r in db.query(
+        "SELECT MIN(requested_at), MAX(requested_at) FROM requests WHERE site IN ('丙', '丁') GROUP BY site"))
+    db.close()
+    assert len(spans) == 2 and spans[0][1] <= spans[1][0]
 
 
-def test_every_node_dead_reports_every_site_not_audited(tmp_path, portals, dead_port):
-    cfg = config(tmp_path, portals)
+def test_every_node_dead_reports_every_site_not_audited(tmp_path, portals, dead_port, pg_url):
+    cfg = config(tmp_path, portals, store_url=pg_url)
     nodes = f"http://127.0.0.1:{dead_port},http://127.0.0.1:{dead_port}/"
     result = run_cli("run", "-c", str(cfg), "-o", str(tmp_path / "out"), "--only", ONLY, "--scrapyd", nodes)
     assert result.returncode == 3, result.stderr
@@ -123,9 +126,10 @@ def test_every_node_dead_reports_every_site_not_audited(tmp_path, portals, dead_
     assert read_findings(tmp_path / "out") == []
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "有 4 个站点本次未能检查" in html and "部署失败" in html
-    db = sqlite3.connect(tmp_path / "a.db")
-    assert set(db.execute("SELECT status FROM run_sites").fetchall()) == {("not_audited",)}
-    assert db.execute("SELECT status FROM runs").fetchone()[0] == "completed_with_errors"
+    db = Store(pg_url)
+    assert {r[0] for r in db.query("SELECT status FROM run_sites")} == {"not_audited"}
+    assert db.scalar("SELECT status FROM runs") == "completed_with_errors"
+    db.close()
 
 
 @pytest.mark.parametrize("section, key", [
@@ -137,8 +141,18 @@ def test_every_node_dead_reports_every_site_not_audited(tmp_path, portals, dead_
 ])
 def test_the_scrapyd_section_is_validated(section, key):
     with pytest.raises(ConfigError) as err:
-        parse_config(f"sites: [{{name: 甲, url: 'http://127.0.0.1/'}}]\nscrapyd: {section}\n")
+        parse_config(f"sites: [{{name: 甲, url: 'http://127.0.0.1/'}}]\nstore: {{url: '{PG}'}}\nscrapyd: {section}\n")
     assert err.value.key == key
+
+
+def test_a_sqlite_store_is_refused(tmp_path, portals):
+    with pytest.raises(ConfigError) as err:
+        parse_config("sites: [{name: 甲, url: 'http://127.0.0.1/'}]\nscrapyd: {nodes: ['http://127.0.0.1:6800']}\n")
+    assert err.value.key == "scrapyd.nodes" and "需要 PostgreSQL 存储" in err.value.problem
+    result = run_cli("run", "-c", str(config(tmp_path, portals)), "-o", str(tmp_path / "out"),
+                     "--scrapyd", "http://127.0.0.1:6800")
+    assert result.returncode == 2 and "--scrapyd: 在 Scrapyd 节点上采集需要 PostgreSQL 存储" in result.stderr
+    assert not (tmp_path / "a.db").exists()
 
 
 def test_scrapyd_urls_on_the_command_line_are_checked(tmp_path, portals):
