@@ -53,7 +53,11 @@ DEPLOY_TIMEOUT = 120.0        # seconds for addversion.json: the node runs `scra
 
 
 class ScrapydError(Exception):
-    """A Scrapyd node did not answer, or answered with an error (the message says which)."""
+    """A Scrapyd node did not answer, or answered with an error (``answered``; the message says which)."""
+
+    def __init__(self, message: str, answered: bool = False):
+        super().__init__(message)
+        self.answered = answered
 
 
 # -- the egg ------------------------------------------------------------------------------
@@ -129,7 +133,7 @@ class Node:
         except (OSError, ValueError) as exc:    # URLError, timeouts, refused connections, bad JSON
             raise ScrapydError(f"{endpoint}：{getattr(exc, 'reason', None) or exc}") from exc
         if reply.get("status") != "ok":
-            raise ScrapydError(f"{endpoint}：{reply.get('message', reply)}")
+            raise ScrapydError(f"{endpoint}：{reply.get('message', reply)}", answered=True)
         return reply
 
 
@@ -193,6 +197,7 @@ class Coordinator:
                      "reference_date": (cfg.audit_date or date.today()).isoformat()}
         self.turn = 0                   # the node the next site goes to, in turn
         self.egg: Egg | None = None
+        self.store: Store | None = None    # open while the jobs run
         self.board = Board() if progress else None
         self.started = self.shown = time.monotonic()
 
@@ -214,7 +219,7 @@ class Coordinator:
             return str(exc)
         return None
 
-    def poll(self, store: Store) -> None:
+    def poll(self) -> None:
         """Every live node's jobs, then the completion rows (read after the lists: a job is
         listed as finished only after its row was written)."""
         listed: dict[int, dict[str, str]] = {}
@@ -232,7 +237,7 @@ class Coordinator:
             node.misses = 0
             listed[id(node)] = {j["id"]: state for state in ("pending", "running", "finished")
                                 for j in jobs.get(state, [])}
-        done = {r["site"] for r in store.query("SELECT site FROM run_sites WHERE run_id = ?", (self.run_id,))}
+        done = {r["site"] for r in self.store.run_sites(self.run_id)}
         for sj in self.sites:
             att = sj.current
             if att is None:
@@ -253,15 +258,8 @@ class Coordinator:
         sj.attempts[-1].reason = reason
         log.warning("site %s: attempt %d on %s failed: %s", sj.site.name, len(sj.attempts),
                     sj.attempts[-1].node.url, reason)
-        self.discard(sj.site.name)
+        self.store.discard_site(self.run_id, sj.site.name)
         sj.state = "waiting" if len(sj.attempts) < MAX_ATTEMPTS else "failed"
-
-    def discard(self, site: str) -> None:
-        store = Store(self.store_path)
-        try:
-            store.discard_site(self.run_id, site)
-        finally:
-            store.close()
 
     def schedule(self) -> None:
         busy = {h for sj in self.sites if sj.state == "running" for h in sj.hosts}
@@ -285,8 +283,12 @@ class Coordinator:
                     ("jobid", job), ("run_id", str(self.run_id)), ("site", sj.site.name),
                     ("spec", json.dumps(spec, ensure_ascii=False)), *(("setting", s) for s in self.settings)])
             except ScrapydError as exc:
-                node.misses += 1      # the next poll decides whether the node is gone
                 log.warning("scheduling %s on %s failed: %s", sj.site.name, node.url, exc)
+                if exc.answered:      # the node refused the job: an attempt that failed
+                    sj.attempts.append(Attempt(node, job))
+                    self.fail(sj, f"节点拒绝了作业（{exc}）")
+                else:                 # the next poll decides whether the node is gone
+                    node.misses += 1
                 continue
             sj.attempts.append(Attempt(node, job))
             sj.state = "running"
@@ -333,43 +335,43 @@ class Coordinator:
                        + (f" · {'、'.join(jobs)}" if jobs else ""))
         return out
 
-    def show(self, store: Store, final: bool = False) -> None:
+    def show(self, final: bool = False) -> None:
         if self.board is None or not final and time.monotonic() - self.shown < PROGRESS_INTERVAL:
             return
         self.shown = time.monotonic()
-        pages = {r["site"]: r["n"] for r in store.query(
+        pages = {r["site"]: r["n"] for r in self.store.query(
             "SELECT site, COUNT(*) AS n FROM pages WHERE run_id = ? GROUP BY site", (self.run_id,))}
         self.board.show(self.lines(pages), final)
 
     # -- the whole ----------------------------------------------------------------------
     def run(self) -> str:
         self.deploy()
-        store = Store(self.store_path)
+        self.store = Store(self.store_path)
         try:
             while True:
-                self.poll(store)
+                self.poll()
                 self.schedule()
-                self.show(store)
+                self.show()
                 if all(sj.state in ("done", "failed") for sj in self.sites):
                     break
                 time.sleep(self.cfg.scrapyd.poll_interval)
             for sj in self.sites:
                 if sj.state == "failed":
-                    self.record_not_audited(store, sj)
-            self.show(store, final=True)
+                    self.record_not_audited(sj)
+            self.show(final=True)
         except KeyboardInterrupt:
             self.cancel_all()
             return RunStatus.INTERRUPTED
         finally:
-            store.close()
+            self.store.close()
         return RunStatus.COMPLETED
 
-    def record_not_audited(self, store: Store, sj: SiteJob) -> None:
+    def record_not_audited(self, sj: SiteJob) -> None:
         attempts = [{"node": a.node.url, "job": a.job, "reason": a.reason} for a in sj.attempts]
         reasons = [f"第 {i} 次（{a.node.url}）：{a.reason}" for i, a in enumerate(sj.attempts, 1)]
         if len(sj.attempts) < MAX_ATTEMPTS:
             reasons.append("没有可用的 Scrapyd 节点：" + "；".join(f"{n.url} {n.dead}" for n in self.nodes))
-        store.set_run_site(self.run_id, sj.site.name, url=sj.site.url, disclosure_url=sj.site.disclosure,
+        self.store.set_run_site(self.run_id, sj.site.name, url=sj.site.url, disclosure_url=sj.site.disclosure,
                            status=SiteStatus.NOT_AUDITED, pages=0, links=0,
                            stats_json={"attempts": attempts, "not_audited": reasons})
 

@@ -18,7 +18,7 @@ from pathlib import Path
 CONF = """[scrapyd]
 bind_address = 127.0.0.1
 http_port = {port}
-max_proc = {max_proc}
+max_proc = 2
 poll_interval = 0.2
 eggs_dir = eggs
 logs_dir = logs
@@ -34,26 +34,40 @@ def free_port() -> int:
 
 
 class ScrapydNode:
-    def __init__(self, root: Path, max_proc: int = 2):
+    def __init__(self, root: Path):
         root.mkdir(parents=True, exist_ok=True)
         self.root = root
         self.port = free_port()
-        (root / "scrapyd.conf").write_text(CONF.format(port=self.port, max_proc=max_proc), encoding="utf-8")
+        (root / "scrapyd.conf").write_text(CONF.format(port=self.port), encoding="utf-8")
         self.log = open(root / "scrapyd.log", "wb")
         self.proc = subprocess.Popen([sys.executable, "-m", "scrapyd"], cwd=root, stdout=self.log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
         self.url = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 60
+
+    @classmethod
+    def start(cls, roots: list[Path]) -> list["ScrapydNode"]:
+        """Nodes in these directories, started together, once every one answers."""
+        nodes = [cls(root) for root in roots]
+        try:
+            for node in nodes:
+                node.wait_ready()
+        except RuntimeError:
+            for node in nodes:
+                node.stop()
+            raise
+        return nodes
+
+    def wait_ready(self, within: float = 60) -> None:
+        deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"scrapyd exited: {(root / 'scrapyd.log').read_text(errors='replace')[-2000:]}")
+                raise RuntimeError(f"scrapyd exited: {(self.root / 'scrapyd.log').read_text(errors='replace')[-2000:]}")
             try:
                 self.api("daemonstatus.json")
                 return
             except OSError:
                 time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("scrapyd did not answer within 60 s")
+        raise RuntimeError(f"scrapyd did not answer within {within:.0f} s")
 
     def api(self, endpoint: str) -> dict:
         with urllib.request.urlopen(f"{self.url}/{endpoint}", timeout=5) as answer:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 import time
+import zipfile
 
 import pytest
 
@@ -65,9 +67,6 @@ def test_the_egg_is_built_from_scrapy_cfg():
     egg = build_egg(find_scrapy_cfg())
     again = build_egg(find_scrapy_cfg())
     assert egg.project == "portal_audit" and egg.version == again.version and egg.data == again.data
-    import io
-    import zipfile
-
     names = zipfile.ZipFile(io.BytesIO(egg.data)).namelist()
     assert "crawler/spiders/site_job.py" in names and "store/db.py" in names
     assert not any("__pycache__" in n for n in names)
@@ -76,7 +75,7 @@ def test_the_egg_is_built_from_scrapy_cfg():
 
 
 def test_a_node_killed_mid_run_loses_no_site_and_duplicates_none(tmp_path, portals, here, pg_url):
-    nodes = [ScrapydNode(tmp_path / f"node{i}") for i in (1, 2)]
+    nodes = ScrapydNode.start([tmp_path / "node1", tmp_path / "node2"])
     db = Store(pg_url)
     try:
         cfg = config(tmp_path, portals, store_url=pg_url)
