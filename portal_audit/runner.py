@@ -12,6 +12,7 @@ reports.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 import multiprocessing
 import os
@@ -39,7 +40,7 @@ from crawler.extensions import Board, show_files
 from crawler.pipelines import lost_rows
 from crawler.ipv6.stage import gather_ipv6
 from crawler.sites import CrawlLimits, SiteSpec
-from crawler.spiders.portal import PortalSpider
+from crawler.spiders.portal import MAX_UNPARSED_LISTED, PortalSpider
 from portal_audit.config import Config
 from portal_audit.lock import StoreLock
 from reports import write_reports
@@ -142,7 +143,10 @@ def _gather_here(cfg: Config, run_id: int, store_path: str, progress: bool, read
                                            "links_over_cap": st.links_over_cap, "pages_over_cap": st.pages_over_cap,
                                            "columns": dict(st.columns), "sections": list(st.sections),
                                            "write_errors": lost.get(st.name, {}),
-                                           "coverage": dict(st.coverage), "unparsed": dict(st.unparsed)})
+                                           "coverage": dict(st.coverage),
+                                           "unparsed": dict(itertools.islice(st.unparsed.items(),
+                                                                             MAX_UNPARSED_LISTED))})
+            store.mark_unparsed(run_id, st.unparsed)
     finally:
         store.close()
     return RunStatus.COMPLETED if reason == "finished" else RunStatus.INTERRUPTED

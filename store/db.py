@@ -170,6 +170,12 @@ class Store:
         return self.query("SELECT * FROM run_sites WHERE run_id = ? ORDER BY rowid", (run_id,))
 
     # -- rows that could not be stored ------------------------------------
+    def mark_unparsed(self, run_id: int, reasons: Mapping[str, str]) -> None:
+        """Record on the fetch rows of run ``run_id`` why those in-scope pages were not parsed."""
+        with self.transaction():
+            self.db.executemany("UPDATE fetches SET unparsed = ? WHERE run_id = ? AND url = ?",
+                                [(reason, run_id, url) for url, reason in reasons.items()])
+
     def write_error_counts(self, run_id: int) -> dict[str, dict[str, int]]:
         """{site: {table: rows lost}} of a run (from ``write_errors`` and the sites' crawl stats)."""
         counts: dict[str, dict[str, int]] = {}
