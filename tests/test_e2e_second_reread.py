@@ -15,9 +15,9 @@ import pytest
 
 from checks.registry import verify_rules
 from core.models import Verify
-from portal_audit.sample import Resource, build_portal, serve
+from portal_audit.sample import Resource
 from portal_audit.sample.model import MAIN
-from tests.conftest import read_findings, run_cli, write_config
+from tests.conftest import read_findings, run_cli, served, write_config
 
 #: the checks whose fix is proven by re-reading the finding's own page (its ``url``)
 REREAD = (Verify.PAGE, Verify.SITE)
@@ -31,9 +31,8 @@ def as_download(res: Resource) -> Resource:
 
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory):
-    srv = serve(build_portal(kind="second"))
     tmp = tmp_path_factory.mktemp("reread")
-    try:
+    with served("second") as srv:
         cfg = write_config(tmp / "c.yaml", [("青山县", srv.base_url)], store=tmp / "a.db")
         first = run_cli("run", "-c", str(cfg), "-o", str(tmp / "out1"), "--no-progress")
         assert first.returncode in (0, 1), first.stderr
@@ -49,8 +48,8 @@ def two_runs(tmp_path_factory):
                     site.resources[key] = as_download(res)
                     unread.add(key)
         # afresh (no conditional requests: a 304 would carry the unchanged page's facts over)
-        cfg.write_text(cfg.read_text(encoding="utf-8").replace("per_host_rate: 0", "per_host_rate: 0, incremental: false"),
-                       encoding="utf-8")
+        cfg = write_config(tmp / "c.yaml", [("青山县", srv.base_url)], store=tmp / "a.db",
+                           crawl={"incremental": "false"})
         second = run_cli("run", "-c", str(cfg), "-o", str(tmp / "out2"), "--no-progress")
         assert second.returncode in (0, 1), second.stderr
         db = sqlite3.connect(tmp / "a.db")
@@ -58,8 +57,6 @@ def two_runs(tmp_path_factory):
         yield {"findings": findings, "rules": rules, "db": db, "summary": second.stderr,
                "report": (tmp / "out2" / "report.html").read_text(encoding="utf-8")}
         db.close()
-    finally:
-        srv.stop()
 
 
 def test_no_finding_is_fixed_when_its_page_was_fetched_but_not_reread(two_runs):
