@@ -82,6 +82,10 @@ def dead_port() -> int:
     return closed_port()
 
 
+# the PostgreSQL server of the store tests (tests/pgserver.py), started only when a test asks
+from tests.pgserver import pg_server, pg_url  # noqa: E402,F401
+
+
 def interrupt_cli(*args: str, wait: Callable[[], None]) -> subprocess.CompletedProcess:
     """Start the CLI with ``args``, send one Ctrl-C (SIGINT) once ``wait()`` returns, and
     check it exits 130 (interrupted)."""
