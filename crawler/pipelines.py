@@ -19,7 +19,6 @@ import logging
 import sqlite3
 from collections import defaultdict
 
-from core.models import SiteStatus
 from crawler import documents
 from crawler.items import Rows
 from crawler.requestlog import REQUEST_SENT
@@ -123,18 +122,6 @@ class StorePipeline:
             self._lost("pages", {"site": "", "url": "（文章所附文件的正文）"}, exc)
         self._store_pending()
         self.store.close()
-
-
-def run_site_row(store, run_id: int, st, lost: dict[str, dict[str, int]]) -> dict:
-    """The ``run_sites`` values of a crawled site (``st``: the spider's
-    :class:`~crawler.spiders.portal.SiteState`; ``lost``: :func:`lost_rows`)."""
-    reachable = store.fetch_count(run_id, site=st.name, kind="home", outcome="ok") > 0
-    return {"url": st.config.url, "disclosure_url": st.disclosure, "status": SiteStatus.OK if reachable else SiteStatus.UNREACHABLE,
-            "pages": st.pages, "links": st.fetches,
-            "stats_json": {"problems": st.problems, "capped": st.capped, "links_over_cap": st.links_over_cap,
-                           "pages_over_cap": st.pages_over_cap, "columns": dict(st.columns),
-                           "sections": list(st.sections), "write_errors": lost.get(st.name, {}),
-                           "coverage": dict(st.coverage), "unparsed": dict(st.unparsed)}}
 
 
 def lost_rows(stats) -> dict[str, dict[str, int]]:

@@ -39,7 +39,7 @@ from core.vocabulary import Stage
 from crawler import settings as crawler_settings
 from crawler.documents import READABLE_KINDS, kinds_to_read
 from crawler.extensions import Board, show_files
-from crawler.pipelines import lost_rows, run_site_row
+from crawler.pipelines import lost_rows
 from crawler.ipv6.stage import gather_ipv6
 from crawler.sites import CrawlLimits, SiteSpec
 from crawler.spiders.portal import PortalSpider
@@ -139,8 +139,7 @@ def _gather_here(cfg: Config, run_id: int, store_path: str, progress: bool, read
     lost = lost_rows(crawler.stats)
     store = Store(store_path)
     try:
-        for st in spider.sites.values():
-            store.set_run_site(run_id, st.name, **run_site_row(store, run_id, st, lost))
+        spider.record_sites(store, run_id, lost)
     finally:
         store.close()
     return RunStatus.COMPLETED if reason == "finished" else RunStatus.INTERRUPTED

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from crawler.pipelines import lost_rows, run_site_row
+from crawler.pipelines import lost_rows
 from crawler.sites import CrawlLimits, SiteSpec
 from crawler.spiders.portal import PortalSpider
 from store import Store
@@ -38,8 +38,6 @@ class SiteJobSpider(PortalSpider):
             return
         store = Store(self.settings.get("PORTAL_AUDIT_STORE"))
         try:
-            lost = lost_rows(self.crawler.stats)
-            for st in self.sites.values():
-                store.set_run_site(self.run_id, st.name, **run_site_row(store, self.run_id, st, lost))
+            self.record_sites(store, self.run_id, lost_rows(self.crawler.stats))
         finally:
             store.close()
