@@ -272,6 +272,14 @@ class Store(SnapshotReads):
     def page_count(self, run_id: int) -> int:
         return self.scalar("SELECT COUNT(*) FROM pages WHERE run_id = ?", (run_id,)) or 0
 
+    def mark_unparsed(self, run_id: int, reasons: Mapping[str, str]) -> None:
+        """Record on the fetch rows of run ``run_id`` why those in-scope pages were not parsed."""
+        if not reasons:
+            return
+        with self.transaction():
+            self.db.executemany("UPDATE fetches SET unparsed = ? WHERE run_id = ? AND url = ?",
+                                [(reason, run_id, url) for url, reason in reasons.items()])
+
     # -- rows that could not be stored ------------------------------------
     def write_error_counts(self, run_id: int) -> dict[str, dict[str, int]]:
         """{site: {table: rows lost}} of a run (from ``write_errors`` and the sites' crawl stats)."""
@@ -286,6 +294,13 @@ class Store(SnapshotReads):
                 mine = counts.setdefault(r["site"], {})
                 mine[table] = max(mine.get(table, 0), int(n))
         return counts
+
+    def discard_site(self, run_id: int, site: str) -> None:
+        """Remove what a crawl of ``site`` wrote into run ``run_id`` (a failed Scrapyd job's
+        rows, before the site is crawled again), in one transaction."""
+        with self.transaction():
+            for table in CRAWL_TABLES:
+                self.db.execute(f"DELETE FROM {table} WHERE run_id = ? AND site = ?", (run_id, site))
 
     def attach_document_texts(self, run_id: int, max_text: int = 200_000) -> None:
         """Append to each article's main text the text read from the PDF/DOCX that carries it

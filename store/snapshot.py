@@ -16,6 +16,15 @@ from typing import Any
 _DATED_FIRST = "MIN(CASE WHEN list_date IS NULL THEN 1 ELSE 0 END)"
 
 
+# the links of a site's column pages to same-site pages, with their fetch and page
+_COLUMN_LINKS = ("FROM pages p JOIN links l ON l.run_id = p.run_id AND l.source_url = p.url"
+                 "  AND l.kind = 'page' AND l.tag = 'a' AND l.hidden = 0"
+                 " LEFT JOIN fetches f ON f.run_id = l.run_id AND f.url = l.target_url"
+                 " LEFT JOIN pages t ON t.run_id = l.run_id AND t.url = l.target_url"
+                 " WHERE p.run_id = ? AND p.site = ? AND p.column_url IS NOT NULL AND p.is_home = 0"
+                 "  AND (p.is_list = 1 OR p.url = p.column_url)")
+
+
 def _marks(values: Sequence[Any]) -> str:
     return ", ".join("?" for _ in values)
 
@@ -260,17 +269,18 @@ class SnapshotReads:
     def column_coverage(self, run_id: int, site: str) -> list[dict[str, Any]]:
         """Per column of ``site`` (by address): how many same-site pages its list pages link
         to (``listed``), how many of them answered (``fetched``) and were parsed (``parsed``)."""
-        sql = ("SELECT p.column_url AS col, COUNT(DISTINCT l.target_url) AS listed,"
-               " COUNT(DISTINCT CASE WHEN f.outcome = 'ok' THEN l.target_url END) AS fetched,"
-               " COUNT(DISTINCT t.url) AS parsed"
-               " FROM pages p JOIN links l ON l.run_id = p.run_id AND l.source_url = p.url"
-               "  AND l.kind = 'page' AND l.tag = 'a' AND l.hidden = 0"
-               " LEFT JOIN fetches f ON f.run_id = l.run_id AND f.url = l.target_url"
-               " LEFT JOIN pages t ON t.run_id = l.run_id AND t.url = l.target_url"
-               " WHERE p.run_id = ? AND p.site = ? AND p.column_url IS NOT NULL AND p.is_home = 0"
-               "  AND (p.is_list = 1 OR p.url = p.column_url)"
-               " GROUP BY p.column_url ORDER BY p.column_url")
-        return [dict(r) for r in self.query(sql, (run_id, site))]
+        return [dict(r) for r in self.query(
+            "SELECT p.column_url AS col, COUNT(DISTINCT l.target_url) AS listed,"
+            " COUNT(DISTINCT CASE WHEN f.outcome = 'ok' THEN l.target_url END) AS fetched,"
+            " COUNT(DISTINCT t.url) AS parsed " + _COLUMN_LINKS + " GROUP BY p.column_url ORDER BY p.column_url",
+            (run_id, site))]
+
+    def column_unparsed(self, run_id: int, site: str) -> list[tuple[str, str, int]]:
+        """(column, reason, pages) of the pages ``site``'s columns link to that answered but
+        were not parsed (``fetches.unparsed``)."""
+        return [(r["col"], r["reason"], r["n"]) for r in self.query(
+            "SELECT p.column_url AS col, f.unparsed AS reason, COUNT(DISTINCT l.target_url) AS n " + _COLUMN_LINKS
+            + " AND f.unparsed IS NOT NULL AND t.url IS NULL GROUP BY p.column_url, f.unparsed", (run_id, site))]
 
     def page_metas(self, run_id: int, urls: Sequence[str]) -> dict[str, str]:
         """{URL: metadata JSON} of those of ``urls`` that were parsed."""
