@@ -60,7 +60,9 @@ def scores(findings, expected) -> dict[str, tuple[float, float]]:
 
 def test_exactly_the_planted_defects(audits, second_server):
     expected = sorted({(e.check, e.url) for e in second_server.expected})
-    assert sorted({(f["check"], f["url"]) for f in audits[0]["findings"]}) == expected
+    got = sorted({(f["check"], f["url"]) for f in audits[0]["findings"]})
+    print("EXTRA", sorted(set(got) - set(expected)), "MISSING", sorted(set(expected) - set(got)))
+    assert got == expected
     for code, (recall, precision) in scores(audits[0]["findings"], second_server.expected).items():
         assert recall >= 0.95 and precision >= 0.98, code
     assert len({e.check for e in second_server.expected}) >= 20   # every family is planted

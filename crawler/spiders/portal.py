@@ -50,6 +50,7 @@ from crawler.previous import PreviousRun
 from core.models import Outcome
 from core.text import now_iso
 from core.vocabulary import HANWEB_COLUMN, INDEX_NAME, is_consultation
+from crawler.settle import column_of
 from crawler.sites import CrawlLimits, SiteSpec
 from crawler.urls import (InvalidURL, canonical, directory_prefix, fragment_of, host_of, is_attachment,
                           looks_like_trap_path, normalize_href, same_site, skipped_scheme, trap_key)
@@ -119,11 +120,7 @@ class SiteState:
         self.columns.setdefault(key, kind)
 
     def column_of(self, url: str) -> tuple[str | None, str | None]:
-        best = None
-        for prefix in self.columns:
-            if (url == prefix or url.startswith(prefix)) and (best is None or len(prefix) > len(best)):
-                best = prefix
-        return (self.columns[best], best) if best else (None, None)
+        return column_of(self.columns, url)
 
     def in_scope(self, url: str) -> bool:
         if self.disclosure and url.startswith(_scope_prefix(self.disclosure)):
