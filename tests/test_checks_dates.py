@@ -303,3 +303,17 @@ def test_home_stale_dates_fallback_and_navigation_home(tmp_path):
     assert found[undated].evidence["newest"] is None
     assert found[stale_nav].evidence["navigation_home"] is True
     snap.store.close()
+
+
+def test_disclosure_late_applies_from_since(snap):
+    """An old document republished (formed 1997, added to the policy library in 2018) is not
+    late: the limit applies to documents formed on or after ``since`` (default 2019-05-15)."""
+    art = lambda n, w, p: snap.page(f"/xxgk/zcwj/t_{n}.html", title=f"关于某事项的通知{n}", meta=meta(w, p), kind="policy")
+    old = art(1, "1997-02-04", "2018-12-02")
+    art(2, "2019-05-14", "2019-08-01")
+    late = art(3, "2019-05-15", "2019-08-01")
+    [f] = snap.audit("disclosure.late")
+    assert f.url == late and f.evidence["since"] == "2019-05-15"
+    found = {f.url for f in snap.audit("disclosure.late", options={"disclosure.late": {"since": None}})}
+    assert old in found and late in found and len(found) == 3
+    assert {f.url for f in snap.audit("disclosure.late", options={"disclosure.late": {"since": "2019-06-01"}})} == set()
