@@ -140,7 +140,8 @@ def _gather_here(cfg: Config, run_id: int, store_path: str, progress: bool, read
                                status="ok" if reachable else "unreachable", pages=st.pages, links=st.fetches,
                                stats_json={"problems": st.problems, "capped": st.capped,
                                            "links_over_cap": st.links_over_cap, "pages_over_cap": st.pages_over_cap,
-                                           "columns": dict(st.columns), "sections": list(st.sections),
+                                           "columns": dict(st.columns), "off_site_columns": dict(st.off_site_columns),
+                                           "sections": list(st.sections),
                                            "write_errors": lost.get(st.name, {}),
                                            "coverage": dict(st.coverage), "unparsed": dict(st.unparsed)})
     finally:

@@ -155,7 +155,7 @@ def test_skipped_schemes_and_scheme_typos():
 def test_fragments_are_found_as_browsers_find_them():
     assert fragment_of("#名称 x", BASE) == "%E5%90%8D%E7%A7%B0%20x" and fragment_of("a.html", BASE) is None
     names = {"名称", "a|b", "x%3Ay"}
-    assert all(fragment_found(f, names) for f in ("%E5%90%8D%E7%A7%B0", "a%7Cb", "a|b", "x%3Ay", "", "TOP"))
+    assert all(fragment_found(f, names) for f in ("%E5%90%8D%E7%A7%B0", "a%7Cb", "a|b", "x%3Ay", "", "TOP", "##"))
     assert not any(fragment_found(f, names) for f in ("%FF", "A|B", "nothing"))
 
 

@@ -81,6 +81,9 @@ class SiteState:
     hosts: frozenset[str]
     disclosure: str | None = None
     columns: dict[str, str] = field(default_factory=dict)   # url prefix → column kind
+    # kind → URL of a column linked by the home or disclosure page on a host outside the
+    # site (邯郸's 政策解读 on hd.gov.cn): not crawled, so what it holds is unknown
+    off_site_columns: dict[str, str] = field(default_factory=dict)
     sections: list[str] = field(default_factory=list)       # block headings of the disclosure page
     pages: int = 0
     fetches: int = 0
@@ -837,8 +840,14 @@ class PortalSpider(scrapy.Spider):
                "verified_at": None, "not_modified": 0, "cached": 0}
 
     def _discover(self, st: SiteState, raw_links, base: str, home: bool) -> None:
-        """Find the disclosure column (on the home page) and sub-columns by anchor text."""
+        """Find the disclosure column (on the home page) and sub-columns by anchor text, and
+        the columns of a known kind linked on another host (``off_site_columns``)."""
         candidates = [(raw.anchor, url) for raw, url in _visible_site_links(raw_links, base, st)]
+        for raw, url in _visible_links(raw_links, base):
+            kind = next((k for k, pattern in COLUMN_ANCHORS if pattern.search(raw.anchor)), None) \
+                if len(raw.anchor) <= 12 else None
+            if kind and url.startswith("http") and not same_site(url, st.hosts):
+                st.off_site_columns.setdefault(kind, url)
         if home and not st.disclosure:
             for wanted in DISCLOSURE_ANCHORS:
                 hit = next((u for a, u in candidates if wanted in a), None)
@@ -902,17 +911,20 @@ class PortalSpider(scrapy.Spider):
         }
 
 
-def _visible_site_links(raw_links, base: str, st: SiteState):
-    """(raw link, absolute URL) of the visible <a> links to the site's own hosts."""
+def _visible_links(raw_links, base: str):
+    """(raw link, absolute URL) of the visible <a> links."""
     for raw in raw_links:
         if raw.tag != "a" or raw.hidden:
             continue
         try:
-            url = normalize_href(raw.href, base)
+            yield raw, normalize_href(raw.href, base)
         except InvalidURL:
             continue
-        if same_site(url, st.hosts):
-            yield raw, url
+
+
+def _visible_site_links(raw_links, base: str, st: SiteState):
+    """(raw link, absolute URL) of the visible <a> links to the site's own hosts."""
+    return ((raw, url) for raw, url in _visible_links(raw_links, base) if same_site(url, st.hosts))
 
 
 def classify_failure(failure) -> tuple[Outcome, str]:
