@@ -229,6 +229,13 @@ def _index(host: str, pages, keep) -> str:
     return f"<ul>{items}</ul>"
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass   # a crawler closing the connection early (a capped read) is no error of the server
+
+
 class RealPagesServer:
     """Every saved page at ``http://<host><path>`` on port 80 of one loopback address, routed
     by the Host header (``dir/`` is ``dir/index.html``, as on a web server); a host without a
@@ -262,7 +269,7 @@ class RealPagesServer:
             def log_message(self, *args):
                 pass
 
-        self.httpd = ThreadingHTTPServer((self.address, port), Handler)
+        self.httpd = _QuietServer((self.address, port), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True, name="real-pages")
         self.thread.start()

@@ -99,6 +99,7 @@ class SiteState:
     coverage: dict[str, int] = field(default_factory=dict)   # fetched / parsed / not parsed by reason
     unparsed: dict[str, str] = field(default_factory=dict)   # in-scope URL fetched but not parsed → reason
     sitemaps: int = 0
+    index_pages: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)   # directory → (url, text hash)
 
     @property
     def name(self) -> str:
@@ -137,12 +138,27 @@ class SiteState:
     def count(self, what: str) -> None:
         self.coverage[what] = self.coverage.get(what, 0) + 1
 
+    def twin_of(self, url: str, visible: str) -> str | None:
+        """The URL already read as the same page as ``url`` (``dir/`` and ``dir/index.html``,
+        ``index.htm``, ``default.aspx`` …, with the same visible text), else None (and ``url``
+        is remembered as its directory's page)."""
+        parts = urlsplit(url)
+        base = parts.path.rsplit("/", 1)[-1]
+        if parts.query or (base and not _INDEX_FILE.match(base)):
+            return None
+        key = (parts.netloc, parts.path[: len(parts.path) - len(base)])
+        seen = self.index_pages.setdefault(key, (url, extract.text_hash(visible)))
+        return seen[0] if seen[0] != url and seen[1] == extract.text_hash(visible) else None
+
     def not_parsed(self, url: str, reason: str) -> None:
         """An in-scope page answered but was not parsed (``cap``, ``depth``, ``trap``,
         ``error``, ``non-HTML``): counted, and listed (the first few) in the run summary."""
         self.count(f"unparsed:{reason}")
         if len(self.unparsed) < MAX_UNPARSED_LISTED:
             self.unparsed.setdefault(url, reason)
+
+
+_INDEX_FILE = re.compile(r"^(?:index|default)\.(?:s?html?|jsp|php|aspx?)$", re.I)
 
 
 def _scope_prefix(url: str) -> str:
@@ -349,7 +365,7 @@ class PortalSpider(scrapy.Spider):
             return
         ctype = response.headers.get("Content-Type", b"").decode("latin-1").lower()
         body = response.body
-        htmlish = (("html" in ctype or (not ctype and b"<html" in body[:2048].lower())) and request.method != "HEAD"
+        htmlish = (("html" in ctype or (not ctype and extract.looks_html(body))) and request.method != "HEAD"
                    and "read_cap" not in meta)
         binary = htmlish and extract.looks_binary(body)
         text = charset = None
@@ -394,7 +410,11 @@ class PortalSpider(scrapy.Spider):
             if not meta.get("reparse"):
                 follow.extend(self._maybe_probe(final_url, st, meta["kind"]))
             if self._should_parse(final_url, st, meta):
-                follow.extend(self._parse_page(response, st, tree, text, charset, title, heading, rows))
+                if meta["depth"] > 0 and meta["origin"] != st.disclosure and st.twin_of(meta["origin"], visible):
+                    st.count("parsed")   # the page of ``dir/`` already read as ``dir/index.html`` (or back)
+                    st.count("same-page")
+                else:
+                    follow.extend(self._parse_page(response, st, tree, text, charset, title, heading, rows))
         elif meta.get("css") and outcome is Outcome.OK and body and same_site(final_url, st.hosts):
             follow.extend(self._parse_css(response, st, rows))
         elif outcome is Outcome.OK and self._in_scope_page(final_url, st, meta):
