@@ -99,7 +99,10 @@ class SiteState:
     coverage: dict[str, int] = field(default_factory=dict)   # fetched / parsed / not parsed by reason
     unparsed: dict[str, str] = field(default_factory=dict)   # in-scope URL fetched but not parsed → reason
     sitemaps: int = 0
-    index_pages: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)   # directory → (url, text hash)
+    # directory → (url, facts hash, links in scope) of the page read for ``dir/`` or ``dir/index.html``
+    index_pages: dict[tuple[str, str], tuple] = field(default_factory=dict)
+    # pages read out of scope → the pages they requested [(url, depth, column, list date)]
+    unscoped: dict[str, list[tuple[str, int, str | None, str | None]]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -138,17 +141,19 @@ class SiteState:
     def count(self, what: str) -> None:
         self.coverage[what] = self.coverage.get(what, 0) + 1
 
-    def twin_of(self, url: str, visible: str) -> str | None:
+    def twin_of(self, url: str, facts, scoped: bool) -> str | None:
         """The URL already read as the same page as ``url`` (``dir/`` and ``dir/index.html``,
-        ``index.htm``, ``default.aspx`` …, with the same visible text), else None (and ``url``
-        is remembered as its directory's page)."""
+        ``index.htm``, ``default.aspx`` …, with the same ``facts``: title, text and links;
+        its links followed in the same scope), else None (and ``url`` is remembered as its
+        directory's page)."""
         parts = urlsplit(url)
         base = parts.path.rsplit("/", 1)[-1]
         if parts.query or (base and not _INDEX_FILE.match(base)):
             return None
         key = (parts.netloc, parts.path[: len(parts.path) - len(base)])
-        seen = self.index_pages.setdefault(key, (url, extract.text_hash(visible)))
-        return seen[0] if seen[0] != url and seen[1] == extract.text_hash(visible) else None
+        this = (url, extract.text_hash(json.dumps(facts, ensure_ascii=False)), scoped)
+        seen = self.index_pages.setdefault(key, this)
+        return seen[0] if seen[0] != url and seen[1:] == this[1:] else None
 
     def not_parsed(self, url: str, reason: str) -> None:
         """An in-scope page answered but was not parsed (``cap``, ``depth``, ``trap``,
@@ -410,11 +415,7 @@ class PortalSpider(scrapy.Spider):
             if not meta.get("reparse"):
                 follow.extend(self._maybe_probe(final_url, st, meta["kind"]))
             if self._should_parse(final_url, st, meta):
-                if meta["depth"] > 0 and meta["origin"] != st.disclosure and st.twin_of(meta["origin"], visible):
-                    st.count("parsed")   # the page of ``dir/`` already read as ``dir/index.html`` (or back)
-                    st.count("same-page")
-                else:
-                    follow.extend(self._parse_page(response, st, tree, text, charset, title, heading, rows))
+                follow.extend(self._parse_page(response, st, tree, text, charset, title, heading, rows))
         elif meta.get("css") and outcome is Outcome.OK and body and same_site(final_url, st.hosts):
             follow.extend(self._parse_css(response, st, rows))
         elif outcome is Outcome.OK and self._in_scope_page(final_url, st, meta):
@@ -581,6 +582,7 @@ class PortalSpider(scrapy.Spider):
         list_date, upgraded_column, _ = st.upgraded.get(page_url, (meta.get("list_date"), meta["column"], None))
         # a frame (the 信息公开目录 in an <iframe>) is part of the page that shows it
         scope_url = meta.get("frame_of") or page_url
+        columns_before = len(st.columns)
         if depth == 0:
             self._discover(st, raw_links, base, home=True)
         elif st.disclosure and scope_url == st.disclosure:
@@ -595,6 +597,10 @@ class PortalSpider(scrapy.Spider):
         column, column_url = st.column_of(scope_url)
         column = column or upgraded_column
         child_scope = self._child_scope(meta, st)
+        if depth > 0 and page_url != st.disclosure and not meta.get("frame_of") \
+                and st.twin_of(page_url, (page["title"], page["main_text"], [r.href for r in raw_links]), child_scope):
+            st.count("same-page")   # ``dir/`` already read as ``dir/index.html`` (or back): one page
+            return
         link_rows, requests = [], []
         for raw in raw_links:
             # pages a pager script announces, and frames, sit at the page's own depth
@@ -602,6 +608,8 @@ class PortalSpider(scrapy.Spider):
             row, follow = self._link(raw, base, page_url, st, depth - same_depth, column,
                                      child_scope or raw.tag == "script", page["charset"])
             link_rows.append(row)
+            if not child_scope and row.get("kind") == "page" and raw.tag not in FRAME_TAGS:
+                st.unscoped.setdefault(scope_url, []).append((row["target_url"], depth + 1, column, raw.list_date))
             if isinstance(follow, scrapy.Request):
                 if raw.tag in FRAME_TAGS:
                     follow.meta["frame_of"] = scope_url
@@ -616,7 +624,19 @@ class PortalSpider(scrapy.Spider):
         page.update(depth=depth, column_kind=column, column_url=column_url, list_date=list_date,
                     fetched_at=now_iso())
         rows.add("pages", [page]).add("links", link_rows)
+        if len(st.columns) != columns_before:
+            requests.extend(self._rescope(st))
         yield from requests
+
+    def _rescope(self, st: SiteState):
+        """Columns were just discovered: the pages read before they were known to be in a
+        column (a home dropdown linking a column before the 信息公开目录 names it) pass the
+        scope on to the pages they linked, as if they had been in scope when read."""
+        for parent in [p for p in st.unscoped if st.in_scope(p)]:
+            for target, depth, column, list_date in st.unscoped.pop(parent):
+                request = self._upgrade(st, target, depth, parent, column, list_date)
+                if request is not None:
+                    yield request
 
     @staticmethod
     def _child_scope(meta, st: SiteState) -> bool:
