@@ -576,9 +576,7 @@ class PortalSpider(scrapy.Spider):
         the link rows and the page row into ``rows``; yields the requests that follow."""
         depth = meta["depth"]
         page_url = meta["origin"]
-        st.pages += 1
         st.count("parsed")
-        self.crawler.stats.inc_value(f"portal_audit/site/{st.name}/pages")
         list_date, upgraded_column, _ = st.upgraded.get(page_url, (meta.get("list_date"), meta["column"], None))
         # a frame (the 信息公开目录 in an <iframe>) is part of the page that shows it
         scope_url = meta.get("frame_of") or page_url
@@ -601,6 +599,8 @@ class PortalSpider(scrapy.Spider):
                 and st.twin_of(page_url, (page["title"], page["main_text"], [r.href for r in raw_links]), child_scope):
             st.count("same-page")   # ``dir/`` already read as ``dir/index.html`` (or back): one page
             return
+        st.pages += 1
+        self.crawler.stats.inc_value(f"portal_audit/site/{st.name}/pages")
         link_rows, requests = [], []
         for raw in raw_links:
             # pages a pager script announces, and frames, sit at the page's own depth
