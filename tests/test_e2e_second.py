@@ -114,7 +114,8 @@ def test_the_forms_of_real_templates(audits, second_server):
     a = audits[0]
     dark = {f["url"].rsplit("/", 2)[-2]: f["evidence"] for f in a["findings"] if f["check"] == "link.hidden"}
     assert dark["m"]["hidden_by"].startswith("marquee") and dark["w"]["hidden_by"].startswith("document.write")
-    assert not any(f["check"] == "link.hidden" and second_server.url("/") in (f["page"] or "") for f in a["findings"])
+    home = {second_server.url("/"), second_server.url("/index.html")}
+    assert not [f for f in a["findings"] if f["check"] == "link.hidden" and f["page"] in home]
     twins = {second_server.url("/xxgk/flfg/"), second_server.url("/xxgk/flfg/index.shtml")}
     assert len(twins & a["pages"]) == 1 and a["stats"]["coverage"]["same-page"] == 1
     read = {e.url for e in second_server.expected if e.check in ("privacy.mobile", "privacy.id-number")}
