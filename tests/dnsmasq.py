@@ -8,9 +8,6 @@ Stubs used as dnsmasq upstreams for chosen domains (``--server=/domain/127.0.0.1
 - :class:`SilentUpstream` never answers: names under it time out.
 - :class:`AaaaServfailUpstream` answers A with 127.0.0.1 and AAAA with SERVFAIL (a broken
   authoritative server that only fails IPv6 lookups).
-
-:class:`HostsServer` is the same kind of stub used on its own, as the crawler's nameserver:
-chosen names have an A record, every other name is NXDOMAIN.
 """
 
 from __future__ import annotations
@@ -100,25 +97,6 @@ class AaaaServfailUpstream(_Upstream):
             reply.answer.append(dns.rrset.from_text(question.name, 0, "IN", "A", "127.0.0.1"))
         else:
             reply.set_rcode(dns.rcode.SERVFAIL)
-        return reply.to_wire()
-
-
-class HostsServer(_Upstream):
-    """A for the given names (``{name: address}``, no trailing dot); anything else NXDOMAIN."""
-
-    def __init__(self, addresses: dict[str, str]):
-        self.addresses = {name.lower().rstrip("."): address for name, address in addresses.items()}
-        super().__init__()
-
-    def answer(self, data: bytes) -> bytes | None:
-        query = dns.message.from_wire(data)
-        reply = dns.message.make_response(query)
-        question = query.question[0]
-        address = self.addresses.get(question.name.to_text(omit_final_dot=True).lower())
-        if address is None:
-            reply.set_rcode(dns.rcode.NXDOMAIN)
-        elif question.rdtype == dns.rdatatype.A:
-            reply.answer.append(dns.rrset.from_text(question.name, 0, "IN", "A", address))
         return reply.to_wire()
 
 

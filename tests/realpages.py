@@ -337,20 +337,19 @@ CORPUS_ARTEFACTS = ("link.broken", "link.external", "column.", "site.", "statuto
                     "interaction.", "coverage.", "report.", "ipv6.")
 
 
-def audit(tmp: Path) -> list[dict]:
-    """Every finding of one real audit (the CLI, as a user runs it) of the saved pages, each
-    host a site whose 政府信息公开 is its saved disclosure page or else the scaffold index of
-    its pages; the crawler resolves the hosts through a DNS stub on loopback."""
-    from tests.conftest import read_findings, run_cli
-    from tests.dnsmasq import HostsServer
+def run_audit(tmp: Path, pages, disclosure: dict[str, str], *, only: str | None = None) -> Path:
+    """One real audit (the CLI, as a user runs it) of ``pages`` served on loopback under
+    their own host names, the crawler resolving them through dnsmasq: each host a site whose
+    政府信息公开 page is ``disclosure[host]``; ``only``: the checks run (all by default).
+    Returns the output folder (the store is ``audit.db`` in ``tmp``)."""
+    from tests.conftest import run_cli
+    from tests.dnsmasq import Dnsmasq
 
-    pages = corpus()
     server = RealPagesServer(pages)
-    dns = HostsServer({host: server.address for host in server.hosts})
+    dns = Dnsmasq([f"--host-record={h},{server.address}" for h in server.hosts], tmp / "dnsmasq.log",
+                  local_domains=("gov.cn",))
     try:
-        disclosure = {p.host: p.url for p in pages if p.column == "disclosure"}
-        sites = "\n".join(f"  - {{name: '{h}', url: 'http://{h}/', "
-                          f"disclosure: '{disclosure.get(h, f'http://{h}{SCAFFOLD_DISCLOSURE}')}'}}"
+        sites = "\n".join(f"  - {{name: '{h}', url: 'http://{h}/', disclosure: '{disclosure[h]}'}}"
                           for h in server.hosts)
         cfg = tmp / "real-pages.yaml"
         cfg.write_text(f"audit_date: {AUDIT_DATE}\nstore: {{path: '{tmp / 'audit.db'}'}}\n"
@@ -358,13 +357,31 @@ def audit(tmp: Path) -> list[dict]:
                        "allowed_networks: ['127.0.0.0/8']}\n"
                        f"dns: {{nameservers: [127.0.0.1], port: {dns.port}, timeout: 0.5, retries: 0}}\n"
                        f"sites:\n{sites}\n", encoding="utf-8")
-        result = run_cli("run", "-c", str(cfg), "-o", str(tmp / "out"), "--no-progress", timeout=900)
+        result = run_cli("run", "-c", str(cfg), "-o", str(tmp / "out"), "--no-progress",
+                         *(("--only", only) if only else ()), timeout=900)
         if result.returncode not in (0, 1):
             raise RuntimeError(f"the audit failed ({result.returncode}):\n{result.stderr[-3000:]}")
-        return read_findings(tmp / "out")
+        return tmp / "out"
     finally:
-        dns.close()
+        dns.stop()
         server.stop()
+
+
+def audit(tmp: Path) -> list[dict]:
+    """Every finding of one real audit of all the saved pages, each host a site whose
+    政府信息公开 is its saved disclosure page or else the scaffold index of its pages."""
+    from tests.conftest import read_findings
+
+    pages = corpus()
+    saved = {p.host: p.url for p in pages if p.column == "disclosure"}
+    disclosure = {p.host: saved.get(p.host, f"http://{p.host}{SCAFFOLD_DISCLOSURE}") for p in pages}
+    return read_findings(run_audit(tmp, pages, disclosure))
+
+
+def audit_host(host: str, tmp: Path, *, disclosure: str, only: str) -> Path:
+    """One real audit of the saved pages of ``host`` (``disclosure``: the site's 政府信息公开
+    page; ``only``: the checks run); returns the output folder (see :func:`run_audit`)."""
+    return run_audit(tmp, [p for p in corpus() if p.host == host], {host: disclosure}, only=only)
 
 
 @dataclass
