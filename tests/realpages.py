@@ -213,6 +213,23 @@ def read_list(page: Page) -> ListReading:
                        pages=(page.url, *(normalize_href(href, page.url) for href in pager)))
 
 
+def site_links(page: Page) -> list[tuple[str, str]]:
+    """(anchor, URL) of the page's visible links to its own host, as the spider's discovery
+    sees a home page's links."""
+    text, _ = extract.decode_html(page.body, None)
+    out = []
+    for raw in extract.iter_links(extract.parse_tree(text), parse_date(AUDIT_DATE), text):
+        if raw.tag != "a" or raw.hidden:
+            continue
+        try:
+            url = normalize_href(raw.href, page.url)
+        except InvalidURL:
+            continue
+        if same_site(url, frozenset({page.host})):
+            out.append((raw.anchor, url))
+    return out
+
+
 def list_table(pages=None) -> str:
     pages = corpus() if pages is None else pages
     lines = []
@@ -337,10 +354,11 @@ CORPUS_ARTEFACTS = ("link.broken", "link.external", "column.", "site.", "statuto
                     "interaction.", "coverage.", "report.", "ipv6.")
 
 
-def run_audit(tmp: Path, pages, disclosure: dict[str, str], *, only: str | None = None) -> Path:
+def run_audit(tmp: Path, pages, disclosure: dict[str, str | None], *, only: str | None = None) -> Path:
     """One real audit (the CLI, as a user runs it) of ``pages`` served on loopback under
     their own host names, the crawler resolving them through dnsmasq: each host a site whose
-    政府信息公开 page is ``disclosure[host]``; ``only``: the checks run (all by default).
+    政府信息公开 page is ``disclosure[host]`` (found from the home page when None); ``only``:
+    the checks run (all by default).
     Returns the output folder (the store is ``audit.db`` in ``tmp``)."""
     from tests.conftest import run_cli
     from tests.dnsmasq import Dnsmasq
@@ -349,7 +367,8 @@ def run_audit(tmp: Path, pages, disclosure: dict[str, str], *, only: str | None 
     dns = Dnsmasq([f"--host-record={h},{server.address}" for h in server.hosts], tmp / "dnsmasq.log",
                   local_domains=("gov.cn",))
     try:
-        sites = "\n".join(f"  - {{name: '{h}', url: 'http://{h}/', disclosure: '{disclosure[h]}'}}"
+        sites = "\n".join(f"  - {{name: '{h}', url: 'http://{h}/'"
+                          + (f", disclosure: '{disclosure[h]}'" if disclosure.get(h) else "") + "}"
                           for h in server.hosts)
         cfg = tmp / "real-pages.yaml"
         cfg.write_text(f"audit_date: {AUDIT_DATE}\nstore: {{path: '{tmp / 'audit.db'}'}}\n"
@@ -378,9 +397,10 @@ def audit(tmp: Path) -> list[dict]:
     return read_findings(run_audit(tmp, pages, disclosure))
 
 
-def audit_host(host: str, tmp: Path, *, disclosure: str, only: str) -> Path:
-    """One real audit of the saved pages of ``host`` (``disclosure``: the site's 政府信息公开
-    page; ``only``: the checks run); returns the output folder (see :func:`run_audit`)."""
+def audit_host(host: str, tmp: Path, *, only: str, disclosure: str | None = None) -> Path:
+    """One real audit of the saved pages of ``host`` (``only``: the checks run;
+    ``disclosure``: the site's 政府信息公开 page, found from the home page when not given);
+    returns the output folder (see :func:`run_audit`)."""
     return run_audit(tmp, [p for p in corpus() if p.host == host], {host: disclosure}, only=only)
 
 
