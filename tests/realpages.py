@@ -2,16 +2,20 @@
 into this repository) and how the tool reads them: per page and field, against the hand
 labels of ``labels.jsonl``.
 
-``python -m tests.realpages`` prints the per-field figures (the measurement the tests
-assert); with ``--audit`` it also runs a real audit of the pages served on loopback
-(:func:`audit`) and prints the findings per check and the false alarms among them
-(:func:`judge`). Tests use :func:`corpus` (skips with the reason when the folder is absent),
-:func:`read`, :func:`score`, :func:`audit` and :func:`judge`.
+``python -m tests.realpages`` prints the per-field figures, the list pages' main list and
+pager (:func:`read_list`) and ``link.wrong``'s rule on the real titles (:func:`title_scores`)
+— the measurements the tests assert; with ``--audit`` it also runs a real audit of all the
+pages served on loopback (:func:`audit`) and prints the findings per check and the false
+alarms among them (:func:`judge`). Tests use :func:`corpus` (skips with the reason when the
+folder is absent), :func:`read`, :func:`score`, :func:`read_list`, :func:`site_links`,
+:func:`title_scores`, :func:`audit_host` (one saved host audited for real on loopback),
+:func:`audit` and :func:`judge`.
 """
 
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import random
 import re
@@ -23,10 +27,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from checks.computed.titles import names_other_document, site_threshold
 from crawler import content, extract
 from crawler.hidden import dark_link
 from crawler.urls import InvalidURL, host_of, normalize_href, same_site
-from core.text import parse_date, squash
+from core.text import cjk_count, parse_date, squash
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "real-pages"
 AUDIT_DATE = "2026-06-30"       # later than every page of the corpus
@@ -211,6 +216,65 @@ def read_list(page: Page) -> ListReading:
     return ListReading(entries=len(dated), items=len({normalize_href(raw.href, page.url) for raw in dated}),
                        visible=sum(not raw.hidden for raw in dated),
                        pages=(page.url, *(normalize_href(href, page.url) for href in pager)))
+
+
+# -- link.wrong's naming rule on real titles ---------------------------------------------
+
+@dataclass
+class TitleScores:
+    pairs: int = 0           # (anchor, target) pairs of two different documents of one host
+    missed: list = field(default_factory=list)      # those not judged a wrong link
+    forms: int = 0           # a document's title under its other forms, as the anchor of a link to it
+    flagged: list = field(default_factory=list)     # those judged a wrong link
+
+    def table(self) -> str:
+        return (f"{'link.wrong':<14} other documents of one host {self.pairs - len(self.missed)} / {self.pairs} "
+                f"flagged; same document under other forms {len(self.flagged)} / {self.forms} flagged")
+
+
+def _titled(pages) -> list[Page]:
+    return [p for p in pages if p.label["type"] == "article" and p.label.get("title")]
+
+
+def other_forms(page: Page) -> list[str]:
+    """How a link names the document ``page`` is: its title, with the site's suffix, cut
+    short (… or ...), and its 《》 name when the title only frames it (关于印发《X》的通知)."""
+    title = page.label["title"]
+    forms = [title, f"{title}_{page.host}"]
+    if len(title) > 16:
+        forms += [title[:14] + "…", title[:12] + "..."]
+    framed = re.fullmatch(r".*关于印发《([^》]+)》的通知", title)
+    if framed:
+        forms += [framed.group(1), f"《{framed.group(1)}》"]
+    return forms
+
+
+def title_scores(pages=None) -> TitleScores:
+    """``link.wrong``'s rule (:func:`names_other_document` with the site's bar) on the real
+    titles: every pair of different documents saved from one host (an anchor of fewer than 8
+    Chinese characters is not judged; a derived copy is the same document), and every
+    document under its :func:`other_forms`."""
+    titled = _titled(corpus() if pages is None else pages)
+    out = TitleScores()
+    by_host: dict[str, list[Page]] = {}
+    for page in titled:
+        by_host.setdefault(page.host, []).append(page)
+    for same in by_host.values():
+        bar = site_threshold(p.label["title"] for p in same)
+        for a, b in itertools.permutations(same, 2):
+            anchor, title = a.label["title"], b.label["title"]
+            if anchor == title or cjk_count(anchor) < 8:
+                continue
+            out.pairs += 1
+            if not names_other_document(anchor, title, bar):
+                out.missed.append((a.id, b.id))
+    bar = site_threshold(p.label["title"] for p in titled)
+    for page in titled:
+        for anchor in other_forms(page):
+            out.forms += 1
+            if names_other_document(anchor, page.label["title"], bar):
+                out.flagged.append((page.id, anchor))
+    return out
 
 
 def site_links(page: Page) -> list[tuple[str, str]]:
@@ -476,12 +540,18 @@ def main() -> int:
     s = score()
     print(s.table())
     print(list_table())
+    titles = title_scores()
+    print(titles.table())
     if "-v" in sys.argv:
         for name, fs in s.fields.items():
             for pid, want, have in fs.wrong:
                 print(f"  {name}: {pid}: want {want!r} got {squash(str(have))[:80]!r}")
         for pid, url in s.false_spam:
             print(f"  false 暗链: {pid}: {url}")
+        for a, b in titles.missed:
+            print(f"  not a wrong link: {a} → {b}")
+        for pid, anchor in titles.flagged:
+            print(f"  false link.wrong: {pid}: {anchor}")
     if "--audit" in sys.argv:
         import tempfile
         with tempfile.TemporaryDirectory() as tmp:
