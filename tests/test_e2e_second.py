@@ -104,3 +104,18 @@ def test_evidence_says_why(audits, second_server):
     assert waf_policy not in {f["url"] for f in by["policy.no-interpretation"]}
     empty = {f["url"] for f in by["column.empty"]}
     assert second_server.url("/col/col302/index.html") in empty     # 暂无信息 under the site's chrome
+
+
+def test_the_forms_of_real_templates(audits, second_server):
+    """Menus, tab panels, a hidden 友情链接 list and opacity:0 share links are navigation;
+    the marquee and document.write blocks are 暗链, each said why; dir/ and dir/index.shtml
+    are one page; the UTF-16 page and the page with a stray </html> are read."""
+    a = audits[0]
+    dark = {f["url"].rsplit("/", 2)[-2]: f["evidence"] for f in a["findings"] if f["check"] == "link.hidden"}
+    assert dark["m"]["hidden_by"].startswith("marquee") and dark["w"]["hidden_by"].startswith("document.write")
+    home = {second_server.url("/"), second_server.url("/index.html")}
+    assert not [f for f in a["findings"] if f["check"] == "link.hidden" and f["page"] in home]
+    twins = {second_server.url("/xxgk/flfg/"), second_server.url("/xxgk/flfg/index.shtml")}
+    assert len(twins & a["pages"]) == 1 and a["stats"]["coverage"]["same-page"] == 1
+    read = {e.url for e in second_server.expected if e.check in ("privacy.mobile", "privacy.id-number")}
+    assert read <= a["pages"]
