@@ -369,7 +369,7 @@ class Store(SnapshotReads):
 
     def findings(self, run_id: int) -> list[Finding]:
         return [row_to_finding(r) for r in self.query(
-            "SELECT * FROM findings WHERE run_id = ? ORDER BY site, check_code, url, page", (run_id,))]
+            "SELECT * FROM findings WHERE run_id = ? ORDER BY site, check_code, url, page, fingerprint", (run_id,))]
 
     def finding_count(self, run_id: int) -> int:
         return self.scalar("SELECT COUNT(*) FROM findings WHERE run_id = ?", (run_id,)) or 0
