@@ -74,29 +74,40 @@ def test_the_egg_is_built_from_scrapy_cfg():
     assert entry == "[scrapy]\nsettings = crawler.settings\n"
 
 
-def test_a_node_killed_mid_run_loses_no_site_and_duplicates_none(tmp_path, portals, here, pg_url):
+def until(condition, proc, within: float = 60) -> bool:
+    """Poll ``condition`` while the run ``proc`` goes on; whether it came true."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline and proc.poll() is None:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_dead_node_and_a_cancelled_job_lose_no_site_and_duplicate_none(tmp_path, portals, here, pg_url):
     nodes = ScrapydNode.start([tmp_path / "node1", tmp_path / "node2"])
     db = Store(pg_url)
+    crawling = lambda node, job: job in node.running() and db.scalar(  # noqa: E731
+        "SELECT COUNT(*) FROM links WHERE site = '乙'")
     try:
         cfg = config(tmp_path, portals, store_url=pg_url)
         proc = subprocess.Popen([sys.executable, "-m", "portal_audit.cli", "run", "-c", str(cfg), "-o",
                                  str(tmp_path / "out"), "--only", ONLY, "--scrapyd", ",".join(n.url for n in nodes)],
                                 stderr=subprocess.PIPE, text=True)
-        # 乙 (the second site) goes to the second node; kill that node while 乙 is crawled there
-        # and has rows in the store already
-        deadline = time.monotonic() + 60
-        killed = False
-        while time.monotonic() < deadline and proc.poll() is None:
-            if nodes[1].jobs().get("running") and db.scalar("SELECT COUNT(*) FROM links WHERE site = '乙'"):
-                nodes[1].kill()
-                killed = True
-                break
-            time.sleep(0.1)
+        # 乙 (the second site) goes to the second node: that node dies while 乙 is crawled there
+        # and has rows in the store already …
+        killed = until(lambda: crawling(nodes[1], "run1-site1-try1"), proc)
+        if killed:
+            nodes[1].kill()
+        # … and its second job, on the node left, is cancelled (it ends without the site's
+        # completion row): the third and last attempt audits it
+        cancelled = killed and until(lambda: crawling(nodes[0], "run1-site1-try2"), proc)
+        if cancelled:
+            nodes[0].cancel("run1-site1-try2")
         _, stderr = proc.communicate(timeout=120)
-        assert killed, stderr
+        assert killed and cancelled, stderr
         assert proc.returncode == 0, stderr
-        # 乙 was crawled again, on the node left
-        assert "run1-site1-try2" in [j["id"] for j in nodes[0].jobs()["finished"]]
+        assert "run1-site1-try3" in [j["id"] for j in nodes[0].jobs()["finished"]]
     finally:
         for node in nodes:
             node.stop()
