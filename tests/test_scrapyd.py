@@ -42,7 +42,8 @@ def config(tmp, portals, extra=FAST, store_url: str | None = None):
     path = write_config(tmp / "c.yaml", [(name, srv.base_url) for name, srv in portals.items()],
                         store=tmp / "a.db", extra=extra)
     if store_url:
-        text = path.read_text(encoding="utf-8").replace(f"store: {{path: '{tmp / 'a.db'}'}}", f"store: {{url: '{store_url}'}}")
+        text = path.read_text(encoding="utf-8").replace(f"store: {{path: '{tmp / 'a.db'}'}}",
+                                                         f"store: {{url: '{store_url}'}}")
         path.write_text(text, encoding="utf-8")
     return path
 
@@ -132,7 +133,7 @@ def test_every_node_dead_reports_every_site_not_audited(tmp_path, portals, dead_
     result = run_cli("run", "-c", str(cfg), "-o", str(tmp_path / "out"), "--only", ONLY, "--scrapyd", nodes)
     assert result.returncode == 3, result.stderr
     for name in portals:
-        assert f"{name}（未能检查，没有检查结果，不作为整改依据）：没有可用的 Scrapyd 节点" in result.stderr
+        assert f"{name}（未能检查，没有检查结果，不作为整改依据）：没有可用的 Scrapyd 节点" in result.stderr, name
     assert read_findings(tmp_path / "out") == []
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "有 4 个站点本次未能检查" in html and "部署失败" in html
