@@ -210,6 +210,23 @@ def read_list(page: Page) -> ListReading:
                        pages=(page.url, *(normalize_href(href, page.url) for href in pager)))
 
 
+def site_links(page: Page) -> list[tuple[str, str]]:
+    """(anchor, URL) of the page's visible links to its own host, as the spider's discovery
+    sees a home page's links."""
+    text, _ = extract.decode_html(page.body, None)
+    out = []
+    for raw in extract.iter_links(extract.parse_tree(text), parse_date(AUDIT_DATE), text):
+        if raw.tag != "a" or raw.hidden:
+            continue
+        try:
+            url = normalize_href(raw.href, page.url)
+        except InvalidURL:
+            continue
+        if same_site(url, frozenset({page.host})):
+            out.append((raw.anchor, url))
+    return out
+
+
 def list_table(pages=None) -> str:
     pages = corpus() if pages is None else pages
     lines = []
@@ -298,10 +315,11 @@ class RealPagesServer:
         self.httpd.server_close()
 
 
-def audit_host(host: str, tmp: Path, *, disclosure: str, only: str) -> Path:
+def audit_host(host: str, tmp: Path, *, only: str, disclosure: str | None = None) -> Path:
     """One real audit (the CLI) of the saved pages of ``host`` served on loopback, the
-    crawler resolving ``host`` through dnsmasq; ``disclosure``: the site's 政府信息公开 page;
-    ``only``: the checks run. Returns the output folder (the store is ``audit.db`` in ``tmp``)."""
+    crawler resolving ``host`` through dnsmasq; ``only``: the checks run; ``disclosure``: the
+    site's 政府信息公开 page (found from the home page when not given). Returns the output
+    folder (the store is ``audit.db`` in ``tmp``)."""
     from tests.conftest import run_cli
     from tests.dnsmasq import Dnsmasq
 
@@ -313,7 +331,8 @@ def audit_host(host: str, tmp: Path, *, disclosure: str, only: str) -> Path:
                        "crawl: {timeout: 4, retries: 0, concurrency: 8, per_host_rate: 0, check_external: false, "
                        "allowed_networks: ['127.0.0.0/8']}\n"
                        f"dns: {{nameservers: [127.0.0.1], port: {dns.port}, timeout: 0.5, retries: 0}}\n"
-                       f"sites:\n  - {{name: '{host}', url: 'http://{host}/', disclosure: '{disclosure}'}}\n",
+                       f"sites:\n  - {{name: '{host}', url: 'http://{host}/'"
+                       + (f", disclosure: '{disclosure}'" if disclosure else "") + "}\n",
                        encoding="utf-8")
         result = run_cli("run", "-c", str(cfg), "-o", str(tmp / "out"), "--no-progress", "--only", only)
         if result.returncode not in (0, 1):
