@@ -33,6 +33,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from core.models import (ACTIVE, FIXED, INCONCLUSIVE_OUTCOMES, NEW, OPEN, REOPENED, UNVERIFIED, WAIVED, Finding,
                          FINISHED_RUN_STATUSES, RunKind, RunStatus, Verify)
@@ -114,6 +115,17 @@ class RunFacts:
         except sqlite3.OperationalError:
             return False
 
+    def probed(self, url: str) -> bool:
+        """Did the run take the answer of ``url``'s host to an unknown URL (its "not found"
+        sample, decided: a 404 or a page)?"""
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}/"
+        marks = ", ".join("?" for _ in _INCONCLUSIVE)
+        return self.store.scalar(
+            f"SELECT 1 FROM fetches WHERE run_id = ? AND kind = 'probe' AND outcome NOT IN ({marks})"
+            " AND substr(url, 1, ?) = ? LIMIT 1",
+            (self.run_id, *sorted(_INCONCLUSIVE), len(origin), origin)) is not None
+
     def home(self, site: str):
         return self.store.db.execute("SELECT * FROM fetches WHERE run_id = ? AND site = ? AND kind = 'home'",
                                      (self.run_id, site)).fetchone()
@@ -122,7 +134,7 @@ class RunFacts:
 def pages_to_reread(row, rule: Verify) -> list[str]:
     """The pages a run must parse to prove the finding ``row`` fixed under ``rule`` (for
     ``TARGET``: the alternative to fetching the target)."""
-    if rule in (Verify.TARGET, Verify.LINKING_PAGES):
+    if rule.fetches_target or rule is Verify.LINKING_PAGES:
         return linking_pages(row)
     if rule is Verify.SOURCE_PAGE:
         return [row["page"]] if row["page"] else linking_pages(row)
@@ -138,15 +150,18 @@ def verify_location(facts: RunFacts, row, rule: Verify) -> tuple[bool, str]:
     if rule is Verify.HOME:
         home = facts.home(row["site"])
         return (home is not None and home["outcome"] == "ok"), "首页本次未访问到"
-    if rule is Verify.TARGET:
+    if rule.fetches_target:
         fetch = facts.fetch(row["url"])
-        if fetch is not None and fetch["outcome"] not in _INCONCLUSIVE:
+        if fetch is not None:
+            # fetched: the answer decides (a page still linking to it was re-parsed too)
+            if fetch["outcome"] in _INCONCLUSIVE:
+                return False, "目标地址本次无法判定（被拦截或受限）"
+            if rule is Verify.TARGET_PROBE and not facts.probed(row["url"]):
+                return False, "本次未取得该网站对不存在地址的应答（软404样本），无法判定"
             return True, ""
         pages = linking_pages(row)
         if pages and all(facts.parsed(p) for p in pages):
             return True, ""
-        if fetch is not None:
-            return False, "目标地址本次无法判定（被拦截或受限）"
         return False, "引用该链接的页面本次未访问到"
     if rule is Verify.IPV6:
         # decided by the IPv6 gatherer's probes, not by the crawl: a link-level finding needs
