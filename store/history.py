@@ -198,12 +198,16 @@ def verify_absence(run, row, rule: Verify | None, check_states: dict[str, str], 
 
 
 # -- applying a run -------------------------------------------------------------------
-def apply_run(store, run_id: int, rules: Mapping[str, Verify]) -> Counter:
+def apply_run(store, run_id: int, rules: Mapping[str, Verify], status: str | None = None) -> Counter:
     """Update the finding history with audit run ``run_id`` (once; later calls are no-ops).
-    ``rules``: each check code's ``verify`` rule (the store knows no checks)."""
+    ``rules``: each check code's ``verify`` rule (the store knows no checks); ``status``: the
+    status the run is finishing with, when it is not marked yet (the runner marks a run only
+    once its reports are written)."""
     run = store.run(run_id)
     if run is None:
         raise KeyError(run_id)
+    if status is not None:
+        run = {**dict(run), "status": status}
     if history_applied(store, run_id):
         return run_status_counts(store, run_id)
     when = run["started_at"]

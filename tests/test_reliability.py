@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
+import subprocess
+import sys
 
 import lxml.html
 import openpyxl
@@ -131,5 +133,58 @@ def test_one_writer_failing_keeps_the_others_and_says_so(tmp_path):
         store = Store(tmp_path / "a.db")
         assert store.run(1)["status"] == "completed_with_errors"
         store.close()
+    finally:
+        srv.stop()
+
+
+# a report writer added in the CLI's process that records what the store says of the run
+# while the reports are being written
+WATCHING_WRITER = """
+import json, sys
+import reports
+from portal_audit import cli
+from store import Store
+
+STORE = sys.argv[1]
+
+def seen(data, path):
+    store = Store(STORE)
+    try:
+        row = store.run(data.run["id"])
+        path.write_text(json.dumps({"stored": row["status"], "shown": data.run["status"]}))
+    finally:
+        store.close()
+
+reports.WRITERS["seen.json"] = seen
+sys.argv = ["portal-audit", *sys.argv[2:]]
+cli.main()
+"""
+
+
+def test_reports_are_written_before_the_run_is_marked(tmp_path):
+    """The run stays 'running' while its reports are written (the reports show the status it
+    is finishing with); it is marked once they are, and a writer failing makes it
+    completed_with_errors without losing the finding history's mark."""
+    srv = HostileServer({"/": page("<a href='/x.html'>x</a>")})
+    try:
+        cfg = _cfg(tmp_path, srv)
+        args = ["run", "-c", str(cfg), "-o", str(tmp_path / "out"), "--no-progress", "--only", "link"]
+        result = subprocess.run([sys.executable, "-c", WATCHING_WRITER, str(tmp_path / "a.db"), *args],
+                                capture_output=True, text=True, timeout=240)
+        assert result.returncode == 0, result.stderr
+        assert json.loads((tmp_path / "out" / "seen.json").read_text()) == {"stored": "running", "shown": "completed"}
+        (tmp_path / "out2" / "ledger.xlsx").mkdir(parents=True)
+        failed = _run(cfg, tmp_path / "out2")
+        assert failed.returncode == 3, failed.stderr
+        store = Store(tmp_path / "a.db")
+        try:
+            for run_id, status in ((1, "completed"), (2, "completed_with_errors")):
+                row = store.run(run_id)
+                assert row["status"] == status and row["finished_at"]
+                stats = json.loads(row["stats_json"])
+                assert "history" in stats and stats["checks"] > 0, stats
+            assert "ledger.xlsx" in json.loads(store.run(2)["stats_json"])["report_errors"]
+        finally:
+            store.close()
     finally:
         srv.stop()
