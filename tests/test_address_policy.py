@@ -72,3 +72,36 @@ def test_redirects_and_links_to_intranet_addresses_are_not_followed(tmp_path, in
         assert secret.hits["/secret"] >= 1
     finally:
         portal.stop()
+
+
+@pytest.mark.skipif(not socket.has_ipv6, reason="no IPv6 on this machine")
+def test_the_ipv6_stage_applies_the_policy(tmp_path, intranet):
+    """The IPv6 stage's own fetches follow redirects under the same policy: the home page
+    answers differently over IPv6, so the stage fetches it again over IPv4 to compare, and
+    that answer now redirects to 127.0.0.5 — which is not followed."""
+    secret = intranet[0]
+    answers = {"n": 0}
+
+    def home(_handler):
+        answers["n"] += 1
+        if answers["n"] == 1:                                  # the crawl's fetch
+            return page("<title>甲站</title><p>首页</p>")
+        return 302, {"Location": f"http://127.0.0.5:{secret.port}/secret"}, b""
+
+    for _ in range(20):
+        v4 = HostileServer({"/": home})
+        try:
+            v6 = HostileServer({"/": page("<title>乙站</title><p>另一个首页</p>")}, host="::1", port=v4.port)
+            break
+        except OSError:
+            v4.stop()
+    try:
+        cfg = write_config(tmp_path / "c.yaml", [("甲站", f"http://pa.localhost:{v4.port}/")],
+                           store=tmp_path / "a.db", extra="ipv6: {allow_nonglobal: true}", allow_loopback=False)
+        result = run_cli("run", "-c", str(cfg), "-o", str(tmp_path / "out"), "--no-progress", "--only", "ipv6")
+        assert result.returncode == 0, result.stderr
+        assert v6.hits["/"] >= 1 and answers["n"] >= 2       # probed over IPv6, then again over IPv4
+        assert secret.hits["/secret"] == 0
+    finally:
+        v4.stop()
+        v6.stop()
