@@ -1,6 +1,7 @@
 """The address policy (issue 13): link and redirect targets on intranet addresses are not
 fetched unless they are the sites' own addresses or in crawl.allowed_networks; checked
-after resolution and on every redirect hop (decimal-encoded IPs and [::1] included)."""
+after resolution and on every redirect hop (decimal-encoded IPs and [::1] included), by
+every gatherer (the crawl, the IPv6 stage, the watch), and proof against DNS rebinding."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 
 from crawler.addresses import AddressPolicy, literal_address
 from tests.conftest import read_findings, run_cli, write_config
+from tests.dnsmasq import RebindingUpstream
 from tests.hostile import HostileServer, page
 
 
@@ -105,3 +107,34 @@ def test_the_ipv6_stage_applies_the_policy(tmp_path, intranet):
     finally:
         v4.stop()
         v6.stop()
+
+
+def test_dns_rebinding_and_public_names_of_intranet_addresses_are_caught(tmp_path):
+    """The address checked is the address connected to: a name answering the site's own
+    address when checked and 127.0.0.5 right after (TTL 0) is fetched at the first one,
+    resolved once; a name that resolves to an intranet address is not fetched."""
+    for _ in range(20):
+        secret = HostileServer({"/secret": page("内部数据")}, host="127.0.0.5")
+        try:
+            public = HostileServer({"/secret": page("公开页面")}, port=secret.port)   # the site's own address
+            break
+        except OSError:
+            secret.stop()
+    dns = RebindingUpstream({"rebind.test": ["127.0.0.1", "127.0.0.5"], "intra.test": ["127.0.0.5"]})
+    portal = HostileServer({"/": page(f"<a href='http://rebind.test:{secret.port}/secret'>换绑</a>"
+                                      f"<a href='http://intra.test:{secret.port}/secret'>内网</a>")})
+    try:
+        cfg = write_config(tmp_path / "c.yaml", [("甲站", portal.url("/"))], store=tmp_path / "a.db",
+                           extra=f"dns: {{nameservers: [127.0.0.1], port: {dns.port}, timeout: 1, retries: 0}}\n"
+                                 "ipv6: {enabled: false}", allow_loopback=False)
+        result = run_cli("run", "-c", str(cfg), "-o", str(tmp_path / "out"), "--no-progress", "--only", "link")
+        assert result.returncode == 0, result.stderr
+        assert secret.hits["/secret"] == 0
+        assert public.hits["/secret"] >= 1 and dns.queries["rebind.test."] == 1
+        inconclusive = [f for f in read_findings(tmp_path / "out") if f["check"] == "link.inconclusive"]
+        assert [f["url"] for f in inconclusive] == [f"http://intra.test:{secret.port}/secret"]
+        assert "内网地址" in inconclusive[0]["message"] and "127.0.0.5" in inconclusive[0]["message"]
+    finally:
+        for srv in (secret, public, portal):
+            srv.stop()
+        dns.close()
