@@ -141,6 +141,7 @@ def _gather_here(cfg: Config, run_id: int, store_path: str, progress: bool, read
                                stats_json={"problems": st.problems, "capped": st.capped,
                                            "links_over_cap": st.links_over_cap, "pages_over_cap": st.pages_over_cap,
                                            "columns": dict(st.columns), "sections": list(st.sections),
+                                           "messages": list(st.messages.values()),
                                            "write_errors": lost.get(st.name, {}),
                                            "coverage": dict(st.coverage), "unparsed": dict(st.unparsed)})
     finally:
