@@ -79,7 +79,9 @@ def test_ctrl_c_leaves_a_consistent_store_and_an_incomplete_report(tmp_path, sam
     cfg.write_text(cfg.read_text(encoding="utf-8").replace("concurrency: 16", "concurrency: 2"), encoding="utf-8")
     proc = subprocess.Popen([sys.executable, "-m", "portal_audit.cli", "run", "-c", str(cfg), "-o",
                              str(tmp_path / "out"), "--no-progress"], stderr=subprocess.PIPE, text=True)
-    time.sleep(3)
+    deadline = time.monotonic() + 60     # interrupted mid-crawl, however loaded the machine is
+    while time.monotonic() < deadline and len(sample_server.requests) < 20 and proc.poll() is None:
+        time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=90)
     assert proc.returncode == 130, stderr
