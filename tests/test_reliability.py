@@ -188,3 +188,33 @@ def test_reports_are_written_before_the_run_is_marked(tmp_path):
             store.close()
     finally:
         srv.stop()
+
+
+def test_a_soft404_is_rechecked_through_its_verify_rule(tmp_path):
+    """recheck decides link.soft404 through ``verify=target-probe`` like any other check: fixed
+    once the page answers with content and the host's answer to an unknown URL was taken; while
+    that answer is inconclusive (rate-limited), the re-check proves nothing."""
+    srv = HostileServer({"/": page("<a href='/x.html'>关于开展安全检查的通知</a>"),
+                         "/x.html": page("<title>页面不存在</title><p>您访问的页面不存在</p>")})
+    try:
+        cfg = _cfg(tmp_path, srv)
+        first = run_cli("run", "-c", str(cfg), "-o", str(tmp_path / "o1"), "--no-progress", "--only", "link")
+        assert first.returncode == 0, first.stderr
+        assert [f["check"] for f in read_findings(tmp_path / "o1") if f["url"].endswith("/x.html")] == ["link.soft404"]
+        srv.routes["/x.html"] = page("<title>关于开展安全检查的通知</title><p>正文</p>")
+        # every unknown URL of the host (its not-found sample) is now rate-limited: inconclusive
+        fallback, srv.fallback = srv.fallback, (429, {"Content-Type": "text/html"}, b"<html>429</html>")
+        blocked = run_cli("recheck", "-c", str(cfg), "--status", "open", "-o", str(tmp_path / "r1"))
+        assert blocked.returncode == 0, blocked.stderr
+        db = sqlite3.connect(tmp_path / "a.db")
+        status, result, note = db.execute("SELECT status, recheck_result, recheck_note FROM finding_history"
+                                          " WHERE check_code = 'link.soft404'").fetchone()
+        assert status == "new" and result.startswith("无法复核") and "软404样本" in note, (status, result, note)
+        srv.fallback = fallback                  # unknown URLs answer 404 again
+        fixed = run_cli("recheck", "-c", str(cfg), "--status", "open", "-o", str(tmp_path / "r2"))
+        assert fixed.returncode == 0, fixed.stderr
+        status, result = db.execute("SELECT status, recheck_result FROM finding_history"
+                                    " WHERE check_code = 'link.soft404'").fetchone()
+        assert (status, result) == ("fixed", "已整改")
+    finally:
+        srv.stop()
