@@ -122,7 +122,8 @@ class Verify(enum.StrEnum):
     TARGET_PROBE = "target-probe"    # as TARGET, and the fetch counts only with the host's answer to
                                      # an unknown URL (its "not found" sample) taken in the same run
     LINKING_PAGES = "linking-pages"  # every page the link sat on was re-parsed
-    SOURCE_PAGE = "source-page"      # the page the defective link sits on (``page``) was re-parsed
+    SOURCE_PAGE = "source-page"      # the page the defective link sits on (``page``) was re-parsed, and
+                                     # the target read again unless the page no longer links it
     PAGE = "page"                    # the page carrying the defect (``url``) was re-read
     HOME = "home"                    # the site's home page answered
     SITE = "site"                    # site-wide: a full audit that re-read ``url`` decides; a re-check cannot
@@ -148,7 +149,7 @@ VERIFY_LABELS = {
     Verify.TARGET_PROBE: "再次访问目标地址且能正常判定，并取得该网站对不存在地址的应答（软404样本），"
                          "或引用它的页面均已重新解析",
     Verify.LINKING_PAGES: "含有该链接的页面均已重新解析",
-    Verify.SOURCE_PAGE: "该链接所在的页面已重新解析",
+    Verify.SOURCE_PAGE: "该链接所在的页面已重新解析，且链接目标已重新读取（或页面已不再链接它）",
     Verify.PAGE: "问题所在的页面（或附件）已重新读取",
     Verify.HOME: "网站首页能够正常访问",
     Verify.SITE: "需要完整检查（全站数据），且问题所在页面已重新读取；复核不能判定",

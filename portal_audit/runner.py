@@ -13,6 +13,7 @@ reports.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 import multiprocessing
 import os
@@ -42,7 +43,7 @@ from crawler.extensions import Board, show_files
 from crawler.pipelines import lost_rows
 from crawler.ipv6.stage import gather_ipv6
 from crawler.sites import CrawlLimits, SiteSpec
-from crawler.spiders.portal import PortalSpider
+from crawler.spiders.portal import MAX_UNPARSED_LISTED, PortalSpider
 from portal_audit.config import Config
 from portal_audit.lock import StoreLock
 from reports import write_reports
@@ -144,7 +145,10 @@ def _gather_here(cfg: Config, run_id: int, store_path: str, progress: bool, read
                                            "columns": dict(st.columns), "sections": list(st.sections),
                                            "messages": list(st.messages.values()),
                                            "write_errors": lost.get(st.name, {}),
-                                           "coverage": dict(st.coverage), "unparsed": dict(st.unparsed)})
+                                           "coverage": dict(st.coverage),
+                                           "unparsed": dict(itertools.islice(st.unparsed.items(),
+                                                                             MAX_UNPARSED_LISTED))})
+            store.mark_unparsed(run_id, st.unparsed)
     finally:
         store.close()
     return RunStatus.COMPLETED if reason == "finished" else RunStatus.INTERRUPTED

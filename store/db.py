@@ -260,6 +260,14 @@ class Store:
     def page_count(self, run_id: int) -> int:
         return self.scalar("SELECT COUNT(*) FROM pages WHERE run_id = ?", (run_id,)) or 0
 
+    def mark_unparsed(self, run_id: int, reasons: Mapping[str, str]) -> None:
+        """Record on the fetch rows of run ``run_id`` why those in-scope pages were not parsed."""
+        if not reasons:
+            return
+        with self.transaction():
+            self.db.executemany("UPDATE fetches SET unparsed = ? WHERE run_id = ? AND url = ?",
+                                [(reason, run_id, url) for url, reason in reasons.items()])
+
     # -- rows that could not be stored ------------------------------------
     def write_error_counts(self, run_id: int) -> dict[str, dict[str, int]]:
         """{site: {table: rows lost}} of a run (from ``write_errors`` and the sites' crawl stats)."""

@@ -111,6 +111,17 @@ class RunFacts:
         return self.store.db.execute("SELECT * FROM fetches WHERE run_id = ? AND url = ?",
                                      (self.run_id, url)).fetchone()
 
+    def read_again(self, url: str | None) -> bool:
+        """Did ``url`` answer with a readable page (a title or heading) in this run?"""
+        fetch = self.fetch(url)
+        return fetch is not None and fetch["outcome"] == "ok" and bool(fetch["title"] or fetch["heading"])
+
+    def links(self, source: str, target: str | None) -> bool:
+        """Does the page ``source`` link ``target`` in this run?"""
+        return bool(target) and self.store.scalar(
+            "SELECT 1 FROM links WHERE run_id = ? AND source_url = ? AND target_url = ? LIMIT 1",
+            (self.run_id, source, target)) is not None
+
     def exists(self, table: str, where: str, params: Sequence[Any]) -> bool:
         """Does ``table`` (maybe another feature's, maybe absent) have a row of this run?"""
         return table in self.tables and self.store.scalar(
@@ -171,6 +182,12 @@ def verify_location(facts: RunFacts, row, rule: Verify) -> tuple[bool, str]:
             return facts.exists("ip_probes", "url = ?", (row["url"],)), "该链接本次未做 IPv6 探测"
         return facts.exists("ipv6_sites", "site = ?", (row["site"],)), "本次未对该站点做 IPv6 检测"
     pages = pages_to_reread(row, rule)
+    if rule is Verify.SOURCE_PAGE and pages and all(facts.parsed(p) for p in pages):
+        # the link is judged against what its target shows: a page still linking it proves
+        # nothing unless the target was read again too
+        if facts.read_again(row["url"]) or not any(facts.links(p, row["url"]) for p in pages):
+            return True, ""
+        return False, "链接目标本次未能读取"
     if not pages and rule in (Verify.PAGE, Verify.SITE):
         return True, ""       # a finding about no page at all: the completed run is the proof
     if pages and all(facts.parsed(p) or facts.exists("attachment_texts", "url = ?", (p,)) for p in pages):

@@ -190,6 +190,39 @@ def score(pages=None) -> Scores:
                   false_spam=false_spam)
 
 
+# -- list pages: the main list and the pager, as the gatherer reads them ---------------
+
+@dataclass(frozen=True)
+class ListReading:
+    entries: int        # dated list entries (a URL listed twice in two tab panels counts twice)
+    items: int          # distinct URLs among them
+    visible: int        # entries a visitor sees (the rest sit in hidden tab panels)
+    pages: tuple        # the list's pages: itself, then those its pager script announces
+
+
+def read_list(page: Page) -> ListReading:
+    text, _ = extract.decode_html(page.body, None)
+    links = list(extract.iter_links(extract.parse_tree(text), parse_date(AUDIT_DATE), text))
+    dated = [raw for raw in links if raw.list_date]
+    pager = extract.pagination_hrefs(text, urlsplit(page.path).path.rsplit("/", 1)[-1])
+    return ListReading(entries=len(dated), items=len({normalize_href(raw.href, page.url) for raw in dated}),
+                       visible=sum(not raw.hidden for raw in dated),
+                       pages=(page.url, *(normalize_href(href, page.url) for href in pager)))
+
+
+def list_table(pages=None) -> str:
+    pages = corpus() if pages is None else pages
+    lines = []
+    for page in pages:
+        if page.label["type"] != "list":
+            continue
+        got, lab = read_list(page), page.label
+        lines.append(f"list {page.id:<10} entries {got.entries} (label {lab.get('entries', lab['dated_items'])}), "
+                     f"items {got.items} (label {lab['items']}), visible {got.visible} "
+                     f"(label {lab.get('visible_items')}), pages {len(got.pages)} (label {lab.get('page_count') or 1})")
+    return "\n".join(lines)
+
+
 # -- serving the pages on loopback under their own host names ---------------------
 
 SCAFFOLD_DISCLOSURE = "/__audit__/xxgk.html"
@@ -271,6 +304,7 @@ def main() -> int:
         return 1
     s = score()
     print(s.table())
+    print(list_table())
     if "-v" in sys.argv:
         for name, fs in s.fields.items():
             for pid, want, have in fs.wrong:

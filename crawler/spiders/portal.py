@@ -96,6 +96,7 @@ class SiteState:
     # page → (list date, column, parent) of that in-scope link
     upgraded: dict[str, tuple[str | None, str | None, str]] = field(default_factory=dict)
     skipped: set[str] = field(default_factory=set)   # fetched OK, not parsed only for being out of scope
+    unreadable: dict[str, str] = field(default_factory=dict)   # fetched OK out of scope, not a page → reason
     coverage: dict[str, int] = field(default_factory=dict)   # fetched / parsed / not parsed by reason
     unparsed: dict[str, str] = field(default_factory=dict)   # in-scope URL fetched but not parsed → reason
     sitemaps: int = 0
@@ -152,10 +153,10 @@ class SiteState:
 
     def not_parsed(self, url: str, reason: str) -> None:
         """An in-scope page answered but was not parsed (``cap``, ``depth``, ``trap``,
-        ``error``, ``non-HTML``): counted, and listed (the first few) in the run summary."""
+        ``error``, ``non-HTML``): counted, and kept with its reason (the runner writes it on
+        the page's fetch row and lists the first few in the run summary)."""
         self.count(f"unparsed:{reason}")
-        if len(self.unparsed) < MAX_UNPARSED_LISTED:
-            self.unparsed.setdefault(url, reason)
+        self.unparsed.setdefault(url, reason)
 
 
 def _scope_prefix(url: str) -> str:
@@ -410,9 +411,13 @@ class PortalSpider(scrapy.Spider):
                 follow.extend(self._parse_page(response, st, tree, text, charset, title, heading, rows))
         elif meta.get("css") and outcome is Outcome.OK and body and same_site(final_url, st.hosts):
             follow.extend(self._parse_css(response, st, rows))
-        elif outcome is Outcome.OK and self._in_scope_page(final_url, st, meta):
-            st.count("fetched")
-            st.not_parsed(meta["origin"], "non-HTML" if tree is None and (binary or not htmlish) else "error")
+        elif outcome is Outcome.OK and meta["kind"] not in LEAF_KINDS and same_site(final_url, st.hosts):
+            reason = "non-HTML" if tree is None and (binary or not htmlish) else "error"
+            if self._in_scope_page(final_url, st, meta):
+                st.count("fetched")
+                st.not_parsed(meta["origin"], reason)
+            else:
+                st.unreadable[meta["origin"]] = reason   # counted if an in-scope page links to it later
         yield rows
         yield from follow
 
@@ -521,6 +526,10 @@ class PortalSpider(scrapy.Spider):
             return None
         self.requested[target] = True
         st.upgraded[target] = (list_date, column, page_url)
+        if target in st.unreadable:   # it answered, but not as a web page: no use fetching it again
+            st.count("fetched")
+            st.not_parsed(target, st.unreadable.pop(target))
+            return None
         if target not in st.skipped:
             return None
         st.skipped.discard(target)
