@@ -176,6 +176,21 @@ RUN_STATUS_LABELS = {RunStatus.COMPLETED: "已完成", RunStatus.COMPLETED_WITH_
                      RunStatus.RUNNING: "进行中", RunStatus.FAILED: "失败"}
 
 
+class SiteStatus(enum.StrEnum):
+    """How a site's crawl ended in a run (``run_sites.status``)."""
+
+    OK = "ok"                      # crawled; the home page answered
+    UNREACHABLE = "unreachable"    # crawled; the home page did not answer
+    NOT_AUDITED = "not_audited"    # every crawl attempt failed (run --scrapyd): nothing gathered or checked
+
+    @property
+    def label(self) -> str:
+        return SITE_STATUS_LABELS[self]
+
+
+SITE_STATUS_LABELS = {SiteStatus.OK: "正常", SiteStatus.UNREACHABLE: "首页无法访问", SiteStatus.NOT_AUDITED: "未能检查"}
+
+
 class RunKind(enum.StrEnum):
     AUDIT = "audit"
     RECHECK = "recheck"

@@ -283,6 +283,13 @@ class Store:
                 mine[table] = max(mine.get(table, 0), int(n))
         return counts
 
+    def discard_site(self, run_id: int, site: str) -> None:
+        """Remove what a crawl of ``site`` wrote into run ``run_id`` (a failed Scrapyd job's
+        rows, before the site is crawled again), in one transaction."""
+        with self.transaction():
+            for table in CRAWL_TABLES:
+                self.db.execute(f"DELETE FROM {table} WHERE run_id = ? AND site = ?", (run_id, site))
+
     def attach_document_texts(self, run_id: int, max_text: int = 200_000) -> None:
         """Append to each article's main text the text read from the PDF/DOCX that carries it
         (``pages.document_url``; the attachment was read once, into ``attachment_texts``). A

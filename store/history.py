@@ -35,7 +35,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core.models import (ACTIVE, FIXED, INCONCLUSIVE_OUTCOMES, NEW, OPEN, REOPENED, UNVERIFIED, WAIVED, Finding,
-                         FINISHED_RUN_STATUSES, RunKind, RunStatus, Verify)
+                         FINISHED_RUN_STATUSES, RunKind, RunStatus, SiteStatus, Verify)
 from store.db import upsert_sql
 
 log = logging.getLogger(__name__)
@@ -210,6 +210,8 @@ def verify_absence(run, row, rule: Verify | None, check_states: dict[str, str], 
         return False, "该检查项本次执行出错"
     if state == "n/a":
         return False, "该检查项本次不适用"
+    if site_status.get(row["site"]) == SiteStatus.NOT_AUDITED:
+        return False, "本次该站点未能检查（各次采集均失败），不作为整改依据"
     if rule is not Verify.HOME and site_status.get(row["site"]) != "ok":
         return False, "站点首页本次无法访问"
     return verify_location(facts, row, rule)

@@ -298,6 +298,32 @@ class RealPagesServer:
         self.httpd.server_close()
 
 
+def audit_host(host: str, tmp: Path, *, disclosure: str, only: str) -> Path:
+    """One real audit (the CLI) of the saved pages of ``host`` served on loopback, the
+    crawler resolving ``host`` through dnsmasq; ``disclosure``: the site's 政府信息公开 page;
+    ``only``: the checks run. Returns the output folder (the store is ``audit.db`` in ``tmp``)."""
+    from tests.conftest import run_cli
+    from tests.dnsmasq import Dnsmasq
+
+    server = RealPagesServer([p for p in corpus() if p.host == host])
+    dns = Dnsmasq([f"--host-record={host},{server.address}"], tmp / "dnsmasq.log", local_domains=("gov.cn",))
+    try:
+        cfg = tmp / "real-host.yaml"
+        cfg.write_text(f"audit_date: {AUDIT_DATE}\nstore: {{path: '{tmp / 'audit.db'}'}}\n"
+                       "crawl: {timeout: 4, retries: 0, concurrency: 8, per_host_rate: 0, check_external: false, "
+                       "allowed_networks: ['127.0.0.0/8']}\n"
+                       f"dns: {{nameservers: [127.0.0.1], port: {dns.port}, timeout: 0.5, retries: 0}}\n"
+                       f"sites:\n  - {{name: '{host}', url: 'http://{host}/', disclosure: '{disclosure}'}}\n",
+                       encoding="utf-8")
+        result = run_cli("run", "-c", str(cfg), "-o", str(tmp / "out"), "--no-progress", "--only", only)
+        if result.returncode not in (0, 1):
+            raise RuntimeError(f"the audit failed ({result.returncode}):\n{result.stderr[-3000:]}")
+        return tmp / "out"
+    finally:
+        dns.stop()
+        server.stop()
+
+
 def main() -> int:
     if not available():
         print(SKIP_REASON, file=sys.stderr)

@@ -1,17 +1,24 @@
 """Issue 10 on the saved real pages (``../shared/real-pages``, read in place; skipped with the
 reason when absent): the main list of a real TRS list page and of a real disclosure home
-(tab panels included), the pager of a real TRS list, and ``link.wrong``'s naming rule on
-real titles — two different documents are a wrong link, the same document under its other
-forms never is. ``python -m tests.realpages`` prints the figures."""
+(tab panels included), the pager of a real TRS list, ``link.wrong``'s naming rule on real
+titles — two different documents are a wrong link, the same document under its other forms
+never is — and a real audit of the 邯郸 disclosure platform's saved pages (columns, items,
+coverage, column findings). ``python -m tests.realpages`` prints the reading figures."""
 
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from collections import defaultdict
+from datetime import date
 
+from checks.columns import columns
 from checks.computed.titles import name_similarity, names_other_document, site_threshold
-from tests.realpages import corpus, read_list
+from checks.registry import AuditContext
+from store import Store
+from tests.conftest import read_findings
+from tests.realpages import AUDIT_DATE, audit_host, corpus, read_list
 
 
 def lists():
@@ -82,3 +89,27 @@ def test_a_real_document_under_its_other_forms_is_no_wrong_link():
             forms += 1
             assert not names_other_document(anchor, title, bar), (anchor, title, name_similarity(anchor, title))
     assert forms >= 280
+
+
+def test_the_real_trs_disclosure_home_gives_its_columns_items_and_full_coverage(tmp_path):
+    """The 邯郸 政府信息公开 platform (TRS; its saved home, list, article and 公开指南 pages)
+    audited for real: the columns its home names are found with their kinds, the list column
+    has the one item its saved list shows, every in-scope page answering is parsed, and the
+    only column finding is the list that is stale at the audit date — not the 公开指南 hub,
+    whose undated links are its menu."""
+    home = next(p for p in corpus() if p.id == "hd-index")
+    out = audit_host(home.host, tmp_path, disclosure=home.url, only="column")
+    db = Store(tmp_path / "audit.db")
+    try:
+        stats = json.loads(db.query("SELECT stats_json FROM run_sites")[0]["stats_json"])
+        same_host = {url: kind for kind, url in home.label["columns"].items() if url.startswith(home.url)}
+        assert {url: stats["columns"].get(url) for url in same_host} == same_host
+        assert stats["coverage"]["fetched"] == stats["coverage"]["parsed"] >= 4 and not stats["unparsed"]
+        ctx = AuditContext(db, 1, date.fromisoformat(AUDIT_DATE), {}, None, None, {}, {})
+        listed = next(p for p in corpus() if p.id == "hd-list")
+        items = {c.url: c.items for c in columns(ctx)}
+        assert items[listed.url.removesuffix("index.html")] == listed.label["items"]
+    finally:
+        db.close()
+    found = {(f["check"], f["url"]) for f in read_findings(out)}
+    assert found == {("column.stale", listed.url.removesuffix("index.html"))}

@@ -47,7 +47,7 @@ from crawler.headers import header_int
 from crawler.items import Rows
 from crawler.middlewares import ForbiddenAddress
 from crawler.previous import PreviousRun
-from core.models import Outcome
+from core.models import Outcome, SiteStatus
 from core.text import now_iso
 from core.vocabulary import HANWEB_COLUMN, INDEX_NAME, is_consultation
 from crawler.sites import CrawlLimits, SiteSpec
@@ -200,6 +200,23 @@ class PortalSpider(scrapy.Spider):
         if spider.previous is not None:
             crawler.signals.connect(spider.previous.close, signal=signals.spider_closed)
         return spider
+
+    def record_sites(self, store, run_id: int, lost: dict[str, dict[str, int]]) -> None:
+        """After the crawl: each site's ``run_sites`` row and why its unparsed pages were not
+        parsed (``lost``: :func:`crawler.pipelines.lost_rows`)."""
+        for st in self.sites.values():
+            reachable = store.fetch_count(run_id, site=st.name, kind="home", outcome="ok") > 0
+            store.set_run_site(run_id, st.name, url=st.config.url, disclosure_url=st.disclosure,
+                               status=SiteStatus.OK if reachable else SiteStatus.UNREACHABLE,
+                               pages=st.pages, links=st.fetches,
+                               stats_json={"problems": st.problems, "capped": st.capped,
+                                           "links_over_cap": st.links_over_cap, "pages_over_cap": st.pages_over_cap,
+                                           "columns": dict(st.columns), "sections": list(st.sections),
+                                           "messages": list(st.messages.values()),
+                                           "write_errors": lost.get(st.name, {}), "coverage": dict(st.coverage),
+                                           "unparsed": dict(itertools.islice(st.unparsed.items(),
+                                                                             MAX_UNPARSED_LISTED))})
+            store.mark_unparsed(run_id, st.unparsed)
 
     def site_of(self, url: str) -> str | None:
         """The site a URL belongs to (for requests Scrapy makes itself, such as robots.txt)."""
