@@ -51,8 +51,7 @@ def published_dates(ctx) -> dict[str, date]:
     """发布日期 of every stored page that shows one in its metadata table."""
     def build():
         out = {}
-        sql = "SELECT url, meta_json FROM pages WHERE run_id = ? AND meta_json LIKE '%发布日期%'"
-        for row in ctx.rows(sql, (ctx.run_id,)):
+        for row in ctx.store.pages_with_meta(ctx.run_id, "发布日期"):
             try:
                 value = json.loads(row["meta_json"]).get("发布日期")
             except ValueError:
@@ -116,11 +115,7 @@ def columns(ctx) -> list[Column]:
         scopes = site_scopes(ctx)
         dl = dated_links(ctx)
         cols: dict[tuple[str, str], Column] = {}
-        sql = ("SELECT site, url, title, heading, column_kind, column_url, meta_json,"
-               " length(main_text) AS text_len,"
-               " (" + " OR ".join(f"instr(main_text, '{w}') > 0" for w in _SAYS_EMPTY) + ") AS says_empty"
-               " FROM pages WHERE run_id = ? AND is_home = 0 ORDER BY site, url")
-        for row in ctx.rows(sql, (ctx.run_id,)):
+        for row in ctx.store.column_pages(ctx.run_id, _SAYS_EMPTY):
             url = row["url"]
             key = index_key(url)
             if key is None:
@@ -158,11 +153,7 @@ def columns(ctx) -> list[Column]:
         while urls:
             frames: dict[str, Column] = {}
             for chunk in _chunks(urls):
-                marks = ",".join("?" * len(chunk))
-                sql = (f"SELECT source_url, target_url, kind, tag FROM links WHERE run_id = ?"
-                       f" AND source_url IN ({marks}) AND tag IN ('a', 'iframe', 'frame') AND hidden = 0"
-                       " AND kind IN ('page', 'attachment')")
-                for row in ctx.rows(sql, (ctx.run_id, *chunk)):
+                for row in ctx.store.column_links_from(ctx.run_id, chunk):
                     col = by_url[row["source_url"]]
                     target = row["target_url"]
                     if row["tag"] != "a":
@@ -360,10 +351,7 @@ def site_home_stale(ctx):
     for home in homes:
         url = home["url"]
         dated = [(d, t, "首页列表日期") for d, t in dl.by_source.get(url, ()) if d <= ctx.audit_date]
-        # (no DISTINCT: it would make SQLite walk the target index instead of the source index)
-        targets = list(dict.fromkeys(r["target_url"] for r in ctx.rows(
-            "SELECT target_url FROM links WHERE run_id = ? AND source_url = ? AND tag = 'a' AND hidden = 0"
-            " AND kind = 'page'", (ctx.run_id, url))))
+        targets = ctx.store.visible_page_targets_of(ctx.run_id, url)
         article_links = [t for t in targets if index_key(t) is None]
         if not dated:
             dated = [(pub[t], t, "链接文章的发布日期") for t in article_links if t in pub and pub[t] <= ctx.audit_date]

@@ -352,10 +352,51 @@ def record_recheck(store, run_id: int, h, *, result: str, note: str, detail: str
                      int(seen), note)])
 
 
+def record_feedback(store, h, *, answer: str, note, unit, deadline, by, when: str, source: str, sheet: str,
+                    row_number: int) -> None:
+    """Apply a unit's answer from the returned ledger (误报 / 已整改 / 暂缓 / 未整改) to the
+    history row ``h`` and keep it in ``feedback_log``. 误报 waives the finding (remembering
+    its status); any other answer withdraws an earlier 误报; 已整改 asks the next run or
+    re-check to prove the fix."""
+    db = store.db
+    fp = h["fingerprint"]
+    db.execute("UPDATE finding_history SET feedback_status = ?, feedback_note = ?, feedback_unit = ?,"
+               " feedback_deadline = ?, feedback_at = ?, feedback_source = ? WHERE fingerprint = ?",
+               (answer, note, unit, deadline, when, source, fp))
+    db.execute("INSERT INTO feedback_log (fingerprint, imported_at, source, sheet, row_number, feedback_status,"
+               " note, unit, deadline, imported_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               (fp, when, source, sheet, row_number, answer, note, unit, deadline, by))
+    if answer == "误报":
+        if h["status"] != WAIVED:
+            db.execute("UPDATE finding_history SET status = 'waived', waived_prior = status, waived_by = ?,"
+                       " waived_at = ?, waived_reason = ?, awaiting_recheck = 0, status_at = ? WHERE fingerprint = ?",
+                       (by or unit or "（未填写）", when, note or "（未填写理由）", when, fp))
+        else:
+            db.execute("UPDATE finding_history SET waived_by = ?, waived_reason = ? WHERE fingerprint = ?",
+                       (by or unit or h["waived_by"], note or h["waived_reason"], fp))
+        return
+    if h["status"] == WAIVED and h["waived_prior"] is not None:
+        # the unit withdrew its 误报: back to the status it had
+        prior = h["waived_prior"] if h["waived_prior"] in (*ACTIVE, FIXED) else "open"
+        db.execute("UPDATE finding_history SET status = ?, waived_prior = NULL, waived_by = NULL, waived_at = NULL,"
+                   " waived_reason = NULL, status_at = ? WHERE fingerprint = ?", (prior, when, fp))
+    if answer == "已整改":
+        status = h["status"] if h["status"] != WAIVED else (h["waived_prior"] or "open")
+        db.execute("UPDATE finding_history SET awaiting_recheck = ?, recheck_result = NULL, recheck_note = NULL"
+                   " WHERE fingerprint = ?", (int(status in ACTIVE), fp))
+    else:  # 暂缓 / 未整改
+        db.execute("UPDATE finding_history SET awaiting_recheck = 0 WHERE fingerprint = ?", (fp,))
+
+
 # -- reading ----------------------------------------------------------------------------
 def run_status_counts(store, run_id: int) -> Counter:
     return Counter({r["status"]: r["n"] for r in store.query(
         "SELECT status, COUNT(*) AS n FROM finding_status WHERE run_id = ? GROUP BY status", (run_id,))})
+
+
+def history_sites(store) -> list[str]:
+    """The sites the finding history knows."""
+    return [r[0] for r in store.query("SELECT DISTINCT site FROM finding_history ORDER BY site")]
 
 
 def history_row(store, fingerprint: str):

@@ -79,13 +79,8 @@ def articles(ctx) -> list[ArticleRec]:
     def build():
         scopes = site_scopes(ctx)
         dl = dated_links(ctx)
-        sql = ("SELECT p.site, p.url, p.title, p.heading, p.column_kind, p.list_date, p.meta_json,"
-               f" substr(p.main_text, 1, 400) AS head, substr(p.main_text, -{_TAIL}) AS tail"
-               " FROM pages p LEFT JOIN fetches f ON f.run_id = p.run_id AND f.url = p.url"
-               " WHERE p.run_id = ? AND p.is_home = 0 AND p.is_list = 0 AND COALESCE(f.notfound_text, 0) = 0"
-               " ORDER BY p.site, p.url")
         out = []
-        for row in ctx.rows(sql, (ctx.run_id,)):
+        for row in ctx.store.article_heads(ctx.run_id, _TAIL):
             url = row["url"]
             if index_key(url) is not None:
                 continue
