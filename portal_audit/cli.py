@@ -129,6 +129,13 @@ def run(config_path, out_dir, sites, only, fail_on, no_progress, scrapyd_nodes) 
     cfg = _load(config_path, sites)
     if scrapyd_nodes is not None:
         cfg = _with_nodes(cfg, scrapyd_nodes)
+    if cfg.scrapyd.nodes:
+        from portal_audit.scrapyd import ScrapydError, find_scrapy_cfg   # deferred with the runner: Scrapy
+
+        try:
+            find_scrapy_cfg()       # the egg is built from it: missing is a message before anything runs
+        except ScrapydError as exc:
+            _fail(f"--scrapyd: {exc}")
     only_codes = _split_codes(only)
     known = [c.code for c in all_checks()]
     for pattern in only_codes:
