@@ -107,8 +107,9 @@ def read(page: Page) -> Reading:
     text, _ = extract.decode_html(page.body, None)
     tree = extract.parse_tree(text)
     links = list(extract.iter_links(tree, parse_date(AUDIT_DATE)))
-    is_list = sum(bool(raw.list_date) for raw in links) >= 3
-    meta = {} if is_list else content.extract_metadata(tree)
+    meta = content.extract_metadata(tree)
+    is_list = content.is_list_page(tree, links, meta)
+    meta = {} if is_list else meta
     title = extract.page_heading(tree) or extract.page_title(tree)
     spam = []
     for raw in links:
