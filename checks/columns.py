@@ -48,13 +48,16 @@ MAX_HUBS_PER_COLUMN = 2
 
 
 def published_dates(ctx) -> dict[str, date]:
-    """发布日期 of every stored page that shows one in its metadata table."""
+    """发布日期 of every stored page that shows one (metadata table or date line); for a page
+    that shows no date, the CMS's ``PubDate`` meta."""
     def build():
         out = {}
-        sql = "SELECT url, meta_json FROM pages WHERE run_id = ? AND meta_json LIKE '%发布日期%'"
+        sql = ("SELECT url, meta_json FROM pages WHERE run_id = ?"
+               " AND (meta_json LIKE '%发布日期%' OR meta_json LIKE '%PubDate%')")
         for row in ctx.rows(sql, (ctx.run_id,)):
             try:
-                value = json.loads(row["meta_json"]).get("发布日期")
+                meta = json.loads(row["meta_json"])
+                value = meta.get("发布日期") or meta.get("PubDate")
             except ValueError:
                 continue
             d = parse_date(value)
@@ -263,7 +266,7 @@ def column_stale(ctx):
 
     The newest item is the latest date shown beside a list entry on any page of the column
     (dates after the audit date are ignored); when the list shows no dates, the 发布日期 of
-    the articles it links to. A column whose items carry no date at all is flagged when
+    the articles it links to (an article that shows none: its CMS ``PubDate`` meta). A column whose items carry no date at all is flagged when
     ``undated_is_stale`` is true (the 普查 rule: 未注明信息发布时间的视为不更新).
 
     Not flagged: empty columns (see ``column.empty``), hub pages without entries of their

@@ -138,9 +138,9 @@ def extract_metadata(tree) -> dict[str, str]:
     layouts, and the 发布日期 of its date line.
 
     Catalogue fields count only when at least two are found (a lone “来源：” or
-    “发布机构：” line is not a metadata table); the 发布日期 counts alone (a date line
-    with one field gives a date). Without any date, the CMS's ``PubDate`` meta is kept
-    as ``PubDate``. A 失效/废止 notice is kept as ``失效提示``.
+    “发布机构：” line is not a metadata table); the 发布日期 counts alone, with the 来源
+    beside it (a date line with one field gives a date). Without any date, the CMS's
+    ``PubDate`` meta is kept as ``PubDate``. A 失效/废止 notice is kept as ``失效提示``.
     """
     meta: dict[str, str] = {}
     for table in tree.iter("table"):
@@ -188,7 +188,7 @@ def extract_metadata(tree) -> dict[str, str]:
     if len(counted) >= 2:
         result = {k: v for k, v in meta.items() if k != "标题"} if len(meta) < 3 else dict(meta)
     else:
-        result = {"发布日期": meta["发布日期"]} if find_dates(meta.get("发布日期", "")) else {}
+        result = {k: meta[k] for k in ("发布日期", "来源") if k in meta} if find_dates(meta.get("发布日期", "")) else {}
     if "发布日期" not in result:
         shown = date_line(tree)
         if shown:
