@@ -209,7 +209,9 @@ def _parse_line(text: str, meta: dict[str, str]) -> bool:
     got = False
     for i, m in enumerate(found):
         end = found[i + 1].start() if i + 1 < len(found) else len(text)
-        value = text[m.end():end].strip(" \u3000\xa0|｜;；,，")
+        value = text[m.end():end]
+        value = value[:part.start()] if (part := _LINE_PART.search(value)) else value   # 来源：本网 字体：【大 中 小】
+        value = value.strip(" \u3000\xa0|｜;；,，")
         key = canonical_label(m.group(1))
         if key and value and not _SCRIPT_VALUE.search(value):
             got = True
@@ -277,7 +279,7 @@ _OTHER_DATE = re.compile(rf"[\u4e00-\u9fff]{{1,8}}\s*[】\]]?\s*[:：]\s*[\[【(
                          r"|(?:今天是|今天|今日|当前)\s*$")
 # the other parts of a date line; 来源 alone only beside a time of day
 _LINE_PART = re.compile(r"字\s*[体号](?:\s*大\s*小)?\s*[:：【\[〖]|【\s*字\s*[体号]|浏览(?:次数|量)?\s*[:：]|阅读(?:次数|量)?\s*[:：]"
-                        r"|点击(?:次数|数|量|率)?\s*[:：]|访问量|打\s*印|分享|作者\s*[:：]|编辑\s*[:：]|大\s*中\s*小")
+                        r"|点击(?:次数|数|量|率)?\s*[:：]|访问(?:次数|量)|打\s*印|分享|收藏|作者\s*[:：]|编辑\s*[:：]|大\s*中\s*小")
 _SOURCE_PART = re.compile(r"来\s*源")
 _TIME_OF_DAY = re.compile(r"^\s*\d{1,2}\s*[:：∶时]\s*\d{2}")
 _DATE_CLASS = re.compile(r"(?:^|[-_ ])(?:time|date|pubdate|pubtime|fbsj|fbrq|rq|sj)(?:[-_ ]|$)", re.I)
