@@ -284,7 +284,7 @@ _SOURCE_PART = re.compile(r"来\s*源")
 _TIME_OF_DAY = re.compile(r"^\s*\d{1,2}\s*[:：∶时]\s*\d{2}")
 _DATE_CLASS = re.compile(r"(?:^|[-_ ])(?:time|date|pubdate|pubtime|fbsj|fbrq|rq|sj)(?:[-_ ]|$)", re.I)
 _ITEM_TAGS = frozenset({"li", "tr", "dd", "dt"})
-MAX_LINE = 240
+MAX_LINE = 160
 
 
 def date_line(tree) -> str | None:
@@ -336,8 +336,8 @@ def _date_rank(parent, own: str, m) -> int | None:
     label = _DATE_LABEL.search(before[-16:])
     if label and not label.group("bare"):
         return 1 if label.group("update") else 0
-    if not label and _OTHER_DATE.search(before[-12:]):
-        return None
+    if (not label and _OTHER_DATE.search(before[-12:])) or len(text) > MAX_LINE:
+        return None   # another field's date, or a date inside prose (only a label makes it a date line's)
     if _in_item(line):
         return None
     if _LINE_PART.search(text) or (_SOURCE_PART.search(text) and (label or _TIME_OF_DAY.match(after))):

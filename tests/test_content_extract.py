@@ -98,6 +98,7 @@ def test_body_sentences_are_not_metadata_and_a_lone_source_line_is_not_a_table()
     ("<div class='top'>今天是2024年6月30日 星期日</div>", None),
     ("<ul><li><a href='/a.html'>相关新闻</a> <span class='date'>2024-01-25</span></li></ul>", None),
     ("<p>2024年5月8日，县长主持召开常务会议，研究部署防汛工作，来源：本网。</p>", None),
+    ("<p>" + "美术馆是收藏和陈列书画精品的场所，" * 10 + "1997年6月21日正式开馆。</p>", None),
 ])
 def test_the_date_line_in_its_usual_forms(line, shown):
     html = f"<html><body><h1>县政府召开常务会议</h1>{line}<div id='zoom'><p>正文第一段内容，正文第一段内容。</p></div></body></html>"
