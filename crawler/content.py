@@ -296,26 +296,32 @@ def date_line(tree) -> str | None:
     time holding only a date. The first of the best form wins. Dates in links, in
     another field (开始时间：, 成文日期：) and in list items are not the date line's."""
     best: tuple[int, str] | None = None
+    texts: dict = {}   # element → its text, each computed once (a long list has many dated items)
+
+    def text_of(el) -> str:
+        if el not in texts:
+            texts[el] = _text(el)
+        return texts[el]
+
     for node in _BODY_TEXTS(tree):
-        raw = str(node)
-        if not _DATE_HINT.search(raw):
+        if not _DATE_HINT.search(node):
             continue
         parent = node.getparent()
         if parent is not None and node.is_tail:
             parent = parent.getparent()   # the text after an element belongs to that element's parent
-        if parent is None or _in_link(parent):
+        own = squash(str(node))
+        m = DATE_RE.search(own)   # one date per text node: the date line's date comes first
+        if parent is None or m is None or _in_link(parent, text_of):
             continue
-        for m in DATE_RE.finditer(squash(raw)):
-            rank = _date_rank(parent, squash(raw), m)
-            if rank is not None and (best is None or rank < best[0]):
-                best = (rank, m.group(0).strip())
-                if rank == 0:
-                    return best[1]
-            break   # one date per text node: the date line's date comes first
+        rank = _date_rank(parent, own, m, text_of)
+        if rank is not None and (best is None or rank < best[0]):
+            best = (rank, m.group(0).strip())
+            if rank == 0:
+                break
     return best[1] if best else None
 
 
-def _date_rank(parent, own: str, m) -> int | None:
+def _date_rank(parent, own: str, m, text_of) -> int | None:
     """0 labelled, 1 labelled 更新时间, 2 bare label or no label in a date line, 3 a date
     element by class; None when the date is no date line's. The line is the nearest
     element (up to four levels up, at most ``MAX_LINE`` characters) holding a label or
@@ -324,7 +330,7 @@ def _date_rank(parent, own: str, m) -> int | None:
     for _ in range(4):
         if el is None or el.tag in ("body", "html"):
             break
-        whole = _text(el)
+        whole = text_of(el)
         if len(whole) > MAX_LINE:
             break
         line, text = el, whole
@@ -362,9 +368,9 @@ def _class_rank(parent, own: str, m) -> int | None:
     return None
 
 
-def _in_link(el) -> bool:
+def _in_link(el, text_of) -> bool:
     """Inside a link's text (a link left open around half the page is no link text)."""
-    return any(a.tag == "a" and len(_text(a)) <= MAX_LINE for a in (el, *el.iterancestors()))
+    return any(a.tag == "a" and len(text_of(a)) <= MAX_LINE for a in (el, *el.iterancestors()))
 
 
 def _in_item(el) -> bool:

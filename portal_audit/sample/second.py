@@ -91,6 +91,7 @@ class Doc:
     extra: str = ""
     index_no: str = ""
     trs: bool = False     # a TRS department page (:meth:`SecondPortalBuilder.trs_article`)
+    news: bool = False    # … a news page: its date line is all it shows of its metadata
 
 
 class SecondPortalBuilder:
@@ -163,7 +164,7 @@ class SecondPortalBuilder:
                    f'<li><a href="/index.html">{SITE}</a></li></ul></div>'
                    f'<div class="article"><div class="title">{escape(d.title)}</div>'
                    f'<p class="info">发布时间：{d.published.isoformat()} 来源：本网 字体：【{zoom}】</p>'
-                   f'{table}<div class="TRS_Editor">{body}</div>{d.extra}</div>')
+                   f'{"" if d.news else table}<div class="TRS_Editor">{body}</div>{d.extra}</div>')
         return chrome(f"{SITE}-{d.title}", content, crumb="正文")
 
     def register(self) -> None:
@@ -316,6 +317,11 @@ class SecondPortalBuilder:
             day = date(2023, 9, 1 + i)
             self.doc(Doc(f"e{i:02d}", f"青山县教育局召开2023年秋季学期第{i + 1}次工作例会", day, 401, trs=True,
                          path=f"/jyj/zwgk/{day:%Y%m}/t{day:%Y%m%d}_{7000 + i}.shtml", body=list(text)))
+        # 工作动态 (column 402): a list without dates of news pages that show their date in
+        # the date line only (fresh: the look-alike of an undated column)
+        for i, day in enumerate([date(2024, 6, 25), date(2024, 6, 18), date(2024, 6, 11)]):
+            self.doc(Doc(f"w0{i}", f"县政务服务中心开展窗口服务提升第{i + 1}次集中培训", day, 402, trs=True, news=True,
+                         path=f"/zwdt/{day:%Y%m}/t{day:%Y%m%d}_{8000 + i}.shtml", body=list(text)))
         # news on the home page; their 相关文件 link policies and 解读 before any list does
         for i, (title, day, rel) in enumerate([
                 ("县政府召开常务会议研究养老服务体系建设", date(2024, 6, 27), [("p06", d["p06"].title), ("j06", d["j06"].title)]),
@@ -372,6 +378,9 @@ class SecondPortalBuilder:
                                     "二、依申请公开。公民、法人或者其他组织可以向本县各行政机关申请获取相关政府信息。",
                                     "三、监督和救济。公民、法人或者其他组织认为行政机关侵犯其合法权益的，可以依法投诉、举报。"] * 2)))
         self.alike("guide-with-text", "/col/col101/index.html")
+        news = "".join(f'<li><a href="{x.path}">{escape(x.title)}</a></li>' for x in self.of(402))
+        self.html("/col/col402/index.html", chrome("工作动态" + SUFFIX, f'<ul class="list">{news}</ul>'))
+        self.alike("undated-list-dated-pages", "/col/col402/index.html")
         # 部门信息公开: a hub of /col/ sub-columns unrelated to its own path, plus a TRS department
         hub = "".join(f'<li><a href="{h}">{t}</a></li>' for t, h in [
             ("县财政局", "/col/col301/index.html"), ("县人社局", "/col/col302/index.html"),
@@ -413,7 +422,7 @@ class SecondPortalBuilder:
         tree = "".join(f'<li><a href="{h}" target="_parent">{t}</a></li>' for t, h in [
             ("政策文件", "/col/col201/index.html"), ("政策解读", "/col/col202/index.html"),
             ("通知公告", "/col/col203/index.html"), ("部门信息公开", "/col/col204/index.html"),
-            ("法律法规", "/xxgk/flfg/index.shtml")])
+            ("法律法规", "/xxgk/flfg/index.shtml"), ("工作动态", "/col/col402/index.html")])
         self.main.add(TREE, Resource(body=f'<html><head><meta charset="utf-8"><title>信息公开目录</title></head>'
                                           f'<body><ul class="tree">{tree}</ul></body></html>'))
         # home: fresh news (chrome + dated list)
