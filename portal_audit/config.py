@@ -25,6 +25,7 @@ from checks.registry import checks_section_problems
 from core.text import duration
 from core.vocabulary import COLUMN_KINDS
 from crawler.sites import SiteSpec
+from store.db import url_problem as store_url_problem
 
 class ConfigError(Exception):
     def __init__(self, file: str, key: str, problem: str):
@@ -115,7 +116,16 @@ class InspectionConfig:
 
 @dataclass(frozen=True)
 class StoreConfig:
+    """Where the store is: a SQLite file (``path``, the default) or a PostgreSQL database
+    (``url: postgresql://USER@HOST:PORT/DB``)."""
+
     path: str = ".portal-audit/audit.db"
+    url: str | None = None
+
+    @property
+    def location(self) -> str:
+        """What :class:`store.Store` opens: the URL when one is given, else the file."""
+        return self.url or self.path
 
 
 @dataclass(frozen=True)
@@ -279,6 +289,7 @@ def parse_config(text: str, name: str = "<config>") -> Config:
                                   f"未知的栏目类型，可选：{', '.join(COLUMN_KINDS)}")
     for i, url in enumerate(cfg.watch.reference_urls):
         _check_url(url, name, f"watch.reference_urls[{i}]")
+    _check_store(data.get("store"), cfg.store, name)
     check_ranges(cfg, name)
     for code, level in cfg.checks.severity.items():
         if level not in ("error", "warning", "info"):
@@ -298,6 +309,16 @@ def _check_url(url: str, name: str, key: str) -> None:
         raise ConfigError(name, key, f"不是有效的 http(s) 网址：{url!r}")
     if port == 0:
         raise ConfigError(name, key, f"端口应在 1 到 65535 之间：{url!r}")
+
+
+def _check_store(data: Any, store: StoreConfig, name: str) -> None:
+    if store.url is None:
+        return
+    if isinstance(data, dict) and data.get("path") is not None:
+        raise ConfigError(name, "store", "store.path 与 store.url 只能给出一个（SQLite 文件或 PostgreSQL 数据库）")
+    problem = store_url_problem(store.url)
+    if problem:
+        raise ConfigError(name, "store.url", problem)
 
 
 def _port_problem(exc: ValueError) -> str:

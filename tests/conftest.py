@@ -56,3 +56,7 @@ def read_findings(out: Path) -> list[dict]:
 @pytest.fixture(scope="session")
 def dead_port() -> int:
     return closed_port()
+
+
+# the PostgreSQL server of the store tests (tests/pgserver.py), started only when a test asks
+from tests.pgserver import pg_server, pg_url  # noqa: E402,F401
