@@ -19,6 +19,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import chain
 from urllib.parse import urlsplit
 
 from checks.computed.columns import SiteScope, chrome_targets, column_name, dated_links, home_pages, index_key, site_scopes
@@ -52,9 +53,8 @@ def published_dates(ctx) -> dict[str, date]:
     that shows no date, the CMS's ``PubDate`` meta."""
     def build():
         out = {}
-        sql = ("SELECT url, meta_json FROM pages WHERE run_id = ?"
-               " AND (meta_json LIKE '%发布日期%' OR meta_json LIKE '%PubDate%')")
-        for row in ctx.rows(sql, (ctx.run_id,)):
+        for row in chain(ctx.store.pages_with_meta(ctx.run_id, "发布日期"),
+                         ctx.store.pages_with_meta(ctx.run_id, "PubDate")):   # PubDate only without 发布日期
             try:
                 meta = json.loads(row["meta_json"])
                 value = meta.get("发布日期") or meta.get("PubDate")
@@ -118,11 +118,7 @@ def columns(ctx) -> list[Column]:
         scopes = site_scopes(ctx)
         dl = dated_links(ctx)
         cols: dict[tuple[str, str], Column] = {}
-        sql = ("SELECT site, url, title, heading, column_kind, column_url, meta_json,"
-               " length(main_text) AS text_len,"
-               " (" + " OR ".join(f"instr(main_text, '{w}') > 0" for w in _SAYS_EMPTY) + ") AS says_empty"
-               " FROM pages WHERE run_id = ? AND is_home = 0 ORDER BY site, url")
-        for row in ctx.rows(sql, (ctx.run_id,)):
+        for row in ctx.store.column_pages(ctx.run_id, _SAYS_EMPTY):
             url = row["url"]
             key = index_key(url)
             if key is None:
@@ -160,11 +156,7 @@ def columns(ctx) -> list[Column]:
         while urls:
             frames: dict[str, Column] = {}
             for chunk in _chunks(urls):
-                marks = ",".join("?" * len(chunk))
-                sql = (f"SELECT source_url, target_url, kind, tag FROM links WHERE run_id = ?"
-                       f" AND source_url IN ({marks}) AND tag IN ('a', 'iframe', 'frame') AND hidden = 0"
-                       " AND kind IN ('page', 'attachment')")
-                for row in ctx.rows(sql, (ctx.run_id, *chunk)):
+                for row in ctx.store.column_links_from(ctx.run_id, chunk):
                     col = by_url[row["source_url"]]
                     target = row["target_url"]
                     if row["tag"] != "a":
@@ -266,11 +258,13 @@ def column_stale(ctx):
 
     The newest item is the latest date shown beside a list entry on any page of the column
     (dates after the audit date are ignored); when the list shows no dates, the 发布日期 of
-    the articles it links to (an article that shows none: its CMS ``PubDate`` meta). A column whose items carry no date at all is flagged when
-    ``undated_is_stale`` is true (the 普查 rule: 未注明信息发布时间的视为不更新).
+    the articles it links to (an article that shows none: its CMS ``PubDate`` meta). A
+    column whose items carry no date at all is flagged when ``undated_is_stale`` is true
+    (the 普查 rule: 未注明信息发布时间的视为不更新).
 
-    Not flagged: empty columns (see ``column.empty``), hub pages without entries of their
-    own, the home page (see ``site.home-stale``).
+    Not flagged: empty columns (see ``column.empty``), hub pages without dated entries of
+    their own (their undated links are navigation; each sub-column is judged itself), the
+    home page (see ``site.home-stale``).
 
     Evidence: the column name and kind, the newest date and the item it belongs to, the
     threshold and the age in days.
@@ -294,8 +288,8 @@ def column_stale(ctx):
         base = {"column": col.name, "kind": col.kind, "kind_label": kind_label, "max_age_days": limit,
                 "items": col.items, "pages": sorted(col.urls)[:10]}
         if not dated:
-            if col.dated or not undated_is_stale:
-                continue
+            if col.dated or not undated_is_stale or col.subcolumns:
+                continue   # a hub's undated links are its navigation: its sub-columns are judged
             yield ctx.finding(site=col.site, url=col.url, page=None,
                               message=f"栏目“{label}”的 {col.items} 条信息均未标注发布日期，视为未更新",
                               evidence={**base, "newest": None})
@@ -341,10 +335,7 @@ def site_home_stale(ctx):
     for home in homes:
         url = home["url"]
         dated = [(d, t, "首页列表日期") for d, t in dl.by_source.get(url, ()) if d <= ctx.audit_date]
-        # (no DISTINCT: it would make SQLite walk the target index instead of the source index)
-        targets = list(dict.fromkeys(r["target_url"] for r in ctx.rows(
-            "SELECT target_url FROM links WHERE run_id = ? AND source_url = ? AND tag = 'a' AND hidden = 0"
-            " AND kind = 'page'", (ctx.run_id, url))))
+        targets = ctx.store.visible_page_targets_of(ctx.run_id, url)
         article_links = [t for t in targets if index_key(t) is None]
         if not dated:
             dated = [(pub[t], t, "链接文章的发布日期") for t in article_links if t in pub and pub[t] <= ctx.audit_date]

@@ -10,12 +10,12 @@ list entry with a date (the records, shared with the ``disclosure`` checks, are 
 
 from __future__ import annotations
 
-from checks.computed.articles import CATALOG_FIELDS, articles
+from checks.computed.articles import articles
 from checks.computed.titles import title_similarity
 from checks.registry import NotApplicable, check
 from core.models import Verify
 from core.text import cjk_count, parse_date
-from core.vocabulary import column_label
+from core.vocabulary import CATALOG_FIELDS, column_label
 
 
 BASE_FIELDS = ("索引号", "发布机构", "发布日期")

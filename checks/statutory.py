@@ -56,7 +56,7 @@ def add_months(day: date, months: int) -> date:
 def _site_stats(ctx) -> dict[str, dict]:
     def build():
         out = {}
-        for row in ctx.rows("SELECT site, stats_json FROM run_sites WHERE run_id = ?", (ctx.run_id,)):
+        for row in ctx.store.run_sites(ctx.run_id):
             try:
                 out[row["site"]] = json.loads(row["stats_json"] or "{}") or {}
             except ValueError:
@@ -67,7 +67,7 @@ def _site_stats(ctx) -> dict[str, dict]:
 
 
 def _stored(ctx, url: str) -> bool:
-    return ctx.store.scalar("SELECT COUNT(*) FROM pages WHERE run_id = ? AND url = ?", (ctx.run_id, url)) > 0
+    return ctx.store.page_stored(ctx.run_id, url)
 
 
 # -- column.required-missing ------------------------------------------------------------
@@ -105,15 +105,13 @@ def column_required_missing(ctx):
             continue
         judged += 1
         names: set[str] = set(stats.get(site, {}).get("sections") or ())
-        sql = "SELECT anchor, target_url FROM links WHERE run_id = ? AND source_url = ? AND tag = 'a' AND hidden = 0"
-        for row in ctx.rows(sql, (ctx.run_id, sc.disclosure)):
+        for row in ctx.store.visible_anchors_of(ctx.run_id, sc.disclosure):
             names.add(row["anchor"] or "")
         for home in sc.home:
-            for row in ctx.rows(sql, (ctx.run_id, home)):
+            for row in ctx.store.visible_anchors_of(ctx.run_id, home):
                 if sc.in_scope(row["target_url"]):
                     names.add(row["anchor"] or "")
-        for row in ctx.rows("SELECT url, title, heading FROM pages WHERE run_id = ? AND site = ? AND is_home = 0",
-                            (ctx.run_id, site)):
+        for row in ctx.store.site_page_titles(ctx.run_id, site):
             if index_key(row["url"]) is not None and sc.in_scope(row["url"]):
                 names.add(column_name(row["title"], row["heading"]))
         names = {n.strip() for n in names if n and n.strip() and len(n.strip()) <= 40}
@@ -160,7 +158,7 @@ def annual_reports(ctx) -> dict[str, list[AnnualReport]]:
                 published, source = art.list_dates[0][0], "列表页日期"
             out.setdefault(art.site, {})[art.url] = AnnualReport(art.site, art.url, art.title, int(m["year"]),
                                                                 published, source, art.list_page)
-        site_of = {r["url"]: r["site"] for r in ctx.rows("SELECT site, url FROM pages WHERE run_id = ?", (ctx.run_id,))}
+        site_of = ctx.store.page_sites(ctx.run_id)
         for target, entries in dated_links(ctx).by_target.items():
             for d, list_page, anchor in sorted(entries):
                 m = rx.search((anchor or "").strip())
@@ -325,9 +323,7 @@ def messages(ctx) -> list[Message]:
                     for site, s in stats.items()}
         dl = dated_links(ctx)
         out = []
-        sql = ("SELECT site, url, title, heading, meta_json FROM pages WHERE run_id = ? AND is_list = 0"
-               " AND meta_json LIKE '%留言日期%' ORDER BY site, url")
-        for row in ctx.rows(sql, (ctx.run_id,)):
+        for row in ctx.store.articles_with_meta(ctx.run_id, "留言日期"):
             if not any(row["url"].startswith(p) for p in prefixes.get(row["site"], ())):
                 continue
             meta = json.loads(row["meta_json"] or "{}")
@@ -375,9 +371,7 @@ def interaction_unanswered(ctx):
     if not homes:
         raise NotApplicable("没有成功抓取的首页")
     channels: dict[str, str] = {}
-    sql = ("SELECT site, anchor, target_url FROM links WHERE run_id = ? AND tag = 'a' AND hidden = 0 AND ("
-           + " OR ".join("instr(anchor, ?) > 0" for _ in CONSULTATION_WORDS) + ")")
-    for row in ctx.rows(sql, (ctx.run_id, *CONSULTATION_WORDS)):
+    for row in ctx.store.visible_links_with_words(ctx.run_id, CONSULTATION_WORDS):
         if is_consultation(row["anchor"]):
             channels.setdefault(row["site"], f"{row['anchor']}（{row['target_url']}）")
     for home in homes:

@@ -35,6 +35,7 @@ import re
 import lxml.etree
 
 from core.text import DATE_RE, find_dates, squash
+from core.vocabulary import has_catalogue
 
 MAX_TEXT = 200_000
 MIN_MAIN = 20            # characters a generic container needs to count as the main text
@@ -387,7 +388,7 @@ def _in_item(el) -> bool:
 def is_article(tree, meta: dict[str, str]) -> bool:
     """A page with an article body (a CMS text container), a metadata table or a title
     block (the CMS's ``ArticleTitle`` meta) is an article, whatever its sidebar lists."""
-    if "索引号" in meta or len(_CATALOGUE.intersection(meta)) >= 3:
+    if has_catalogue(meta):
         return True
     if any(el.get("name", "").lower() == "articletitle" and (el.get("content") or "").strip()
            for el in tree.iterfind(".//meta[@name]")):
@@ -399,9 +400,6 @@ def is_article(tree, meta: dict[str, str]) -> bool:
             if len(text) >= MIN_MAIN and not _mostly_links(el, text):
                 return True
     return False
-
-
-_CATALOGUE = frozenset({"索引号", "主题分类", "发布机构", "成文日期", "发布日期", "文号", "有效性", "公开属性"})
 
 
 def is_list_page(tree, links, meta: dict[str, str]) -> bool:

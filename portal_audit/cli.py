@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import enum
 import json
 import logging
@@ -17,8 +18,8 @@ import click
 
 from checks.registry import REGISTRY, all_checks, matches
 from core import __version__
-from core.models import RUN_KIND_LABELS, RUN_STATUS_LABELS, RunStatus, short_time
-from portal_audit.config import Config, ConfigError, load_config
+from core.models import RUN_KIND_LABELS, RUN_STATUS_LABELS, RunStatus, SiteStatus, short_time
+from portal_audit.config import Config, ConfigError, load_config, needs_shared_store, url_problem
 from portal_audit.feedback import (MAX_LEDGER_BYTES, MAX_LEDGER_ROWS, LedgerError, import_ledger,
                                    parse_ledger_sandboxed)
 from portal_audit.lock import LockHeld, StoreLock
@@ -118,12 +119,16 @@ def main(verbose: int) -> None:
               help="Exit 1 when findings of this severity or worse exist (waived ones excluded); "
                    "new-error: only when an error appeared that is new or came back since the last run.")
 @click.option("--no-progress", is_flag=True, help="Do not show the progress display.")
-def run(config_path, out_dir, sites, only, fail_on, no_progress) -> None:
+@click.option("--scrapyd", "scrapyd_nodes", metavar="URL,URL",
+              help="Crawl on these Scrapyd nodes (comma separated; overrides scrapyd.nodes). Needs a PostgreSQL store.")
+def run(config_path, out_dir, sites, only, fail_on, no_progress, scrapyd_nodes) -> None:
     """Audit the sites in the config and write the reports."""
     # deferred: the crawl and the report writers import Scrapy, lxml, jinja2 and openpyxl
     from portal_audit.runner import run_audit
 
     cfg = _load(config_path, sites)
+    if scrapyd_nodes is not None:
+        cfg = _with_nodes(cfg, scrapyd_nodes)
     only_codes = _split_codes(only)
     known = [c.code for c in all_checks()]
     for pattern in only_codes:
@@ -151,6 +156,21 @@ def run(config_path, out_dir, sites, only, fail_on, no_progress) -> None:
         if worst:
             sys.exit(Exit.FINDINGS)
     sys.exit(Exit.OK)
+
+
+def _with_nodes(cfg: Config, nodes: str) -> Config:
+    """``cfg`` crawling on the Scrapyd nodes of ``--scrapyd`` (each checked like ``scrapyd.nodes``)."""
+    urls = tuple(u.strip() for u in nodes.split(",") if u.strip())
+    if not urls:
+        _fail("--scrapyd: 至少需要一个 Scrapyd 节点网址（如 http://node1:6800）")
+    for url in urls:
+        problem = url_problem(url)
+        if problem:
+            _fail(f"--scrapyd: {problem}")
+    problem = needs_shared_store(cfg)
+    if problem:
+        _fail(f"--scrapyd: {problem}")
+    return dataclasses.replace(cfg, scrapyd=dataclasses.replace(cfg.scrapyd, nodes=urls))
 
 
 def _locked(func, *args, **kwargs):
@@ -187,7 +207,8 @@ def _summary(result, cfg: Config) -> None:
     lost = store.write_error_counts(result.run_id)
     store.close()
     echo = lambda s="": click.echo(s, err=True)  # noqa: E731
-    state = {RunStatus.COMPLETED: "完成", RunStatus.COMPLETED_WITH_ERRORS: "完成，但有数据未写入（结果不完整，不作为整改依据）"}.get(
+    incomplete = "有站点未能检查" if any(s["status"] == SiteStatus.NOT_AUDITED for s in sites) else "有数据未写入"
+    state = {RunStatus.COMPLETED: "完成", RunStatus.COMPLETED_WITH_ERRORS: f"完成，但{incomplete}（结果不完整，不作为整改依据）"}.get(
         result.status, "未完成（已中断，报告标记为不完整）")
     echo()
     echo(f"══ 检查{state} · 运行编号 {result.run_id} ══")
@@ -195,7 +216,11 @@ def _summary(result, cfg: Config) -> None:
     for site in sites:
         mine = [f for f in findings if f.site == site["site"]]
         sev = Counter(f.severity.value for f in mine)
-        status = "" if site["status"] == "ok" else "（首页无法访问）"
+        if site["status"] == SiteStatus.NOT_AUDITED:
+            reasons = json.loads(site["stats_json"] or "{}").get("not_audited") or []
+            echo(f"{site['site']}（未能检查，没有检查结果，不作为整改依据）：{'；'.join(reasons)}")
+            continue
+        status = "" if site["status"] == SiteStatus.OK else f"（{SiteStatus(site['status']).label}）"
         v = verdicts.get(site["site"])
         code = f"［{v.code}］" if v and v.code else ""
         echo(f"{site['site']}{code}{status}: 页面 {site['pages']} · 链接 {site['links']} · "

@@ -32,11 +32,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from core.models import ACTIVE, FIXED, WAIVED
+from core.models import FIXED, WAIVED
 from core.text import now_iso
 from crawler import sandbox
 from reports.ledger import sheet_title
-from store.history import history_row
+from store.history import history_row, history_sites, record_feedback
 
 MAX_LEDGER_BYTES = 20 * 1024 * 1024    # a returned ledger larger than this is refused unread
 MAX_LEDGER_ROWS = 50_000               # data rows read at most
@@ -255,11 +255,8 @@ def import_ledger(store, path: str | Path, by: str | None = None, rows: list | N
                     answer, note, unit, deadline) and _state_matches(h, answer):
                 result.unchanged += 1
                 continue
-            _apply(store, h, answer, note, unit, deadline, by, when, str(path))
-            store.db.execute(
-                "INSERT INTO feedback_log (fingerprint, imported_at, source, sheet, row_number, feedback_status,"
-                " note, unit, deadline, imported_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (fp, when, str(path), sheet, row_no, answer, note, unit, deadline, by))
+            record_feedback(store, h, answer=answer, note=note, unit=unit, deadline=deadline, by=by, when=when,
+                            source=str(path), sheet=sheet, row_number=row_no)
             result.applied[answer] = result.applied.get(answer, 0) + 1
             result.changed.append((fp, answer))
     return result
@@ -267,8 +264,7 @@ def import_ledger(store, path: str | Path, by: str | None = None, rows: list | N
 
 def _sheet_site(store, sheet: str) -> str | None:
     """The site whose ledger sheet is titled ``sheet`` (None when no site's is: renamed)."""
-    sites = [r["site"] for r in store.query("SELECT DISTINCT site FROM finding_history")]
-    matches = [s for s in sites if sheet_title(s, set()) == sheet]
+    matches = [s for s in history_sites(store) if sheet_title(s, set()) == sheet]
     return matches[0] if len(matches) == 1 else None
 
 
@@ -279,34 +275,6 @@ def _state_matches(h, answer: str) -> bool:
     if answer == "已整改":
         return bool(h["awaiting_recheck"]) or h["status"] == FIXED or h["recheck_result"] is not None
     return h["status"] != WAIVED or h["waived_prior"] is None
-
-
-def _apply(store, h, answer: str, note, unit, deadline, by, when: str, source: str) -> None:
-    db = store.db
-    fp = h["fingerprint"]
-    db.execute("UPDATE finding_history SET feedback_status = ?, feedback_note = ?, feedback_unit = ?,"
-               " feedback_deadline = ?, feedback_at = ?, feedback_source = ? WHERE fingerprint = ?",
-               (answer, note, unit, deadline, when, source, fp))
-    if answer == "误报":
-        if h["status"] != WAIVED:
-            db.execute("UPDATE finding_history SET status = 'waived', waived_prior = status, waived_by = ?,"
-                       " waived_at = ?, waived_reason = ?, awaiting_recheck = 0, status_at = ? WHERE fingerprint = ?",
-                       (by or unit or "（未填写）", when, note or "（未填写理由）", when, fp))
-        else:
-            db.execute("UPDATE finding_history SET waived_by = ?, waived_reason = ? WHERE fingerprint = ?",
-                       (by or unit or h["waived_by"], note or h["waived_reason"], fp))
-        return
-    if h["status"] == WAIVED and h["waived_prior"] is not None:
-        # the unit withdrew its 误报: back to the status it had
-        prior = h["waived_prior"] if h["waived_prior"] in (*ACTIVE, FIXED) else "open"
-        db.execute("UPDATE finding_history SET status = ?, waived_prior = NULL, waived_by = NULL, waived_at = NULL,"
-                   " waived_reason = NULL, status_at = ? WHERE fingerprint = ?", (prior, when, fp))
-    if answer == "已整改":
-        status = h["status"] if h["status"] != WAIVED else (h["waived_prior"] or "open")
-        db.execute("UPDATE finding_history SET awaiting_recheck = ?, recheck_result = NULL, recheck_note = NULL"
-                   " WHERE fingerprint = ?", (int(status in ACTIVE), fp))
-    else:  # 暂缓 / 未整改
-        db.execute("UPDATE finding_history SET awaiting_recheck = 0 WHERE fingerprint = ?", (fp,))
 
 
 def _describe(values: dict[str, Any]) -> str:

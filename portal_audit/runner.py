@@ -34,7 +34,7 @@ from scrapy.crawler import CrawlerProcess
 from checks.inspection import merged_options
 from checks.registry import CheckResult, CheckSettings, run_checks, verify_rules
 from core import __version__
-from core.models import FINISHED_RUN_STATUSES, RunStatus
+from core.models import FINISHED_RUN_STATUSES, RunStatus, SiteStatus
 from core.vocabulary import Stage
 from crawler import settings as crawler_settings
 from crawler.documents import READABLE_KINDS, kinds_to_read
@@ -45,6 +45,7 @@ from crawler.sites import CrawlLimits, SiteSpec
 from crawler.spiders.portal import PortalSpider
 from portal_audit.config import Config
 from portal_audit.lock import StoreLock
+from portal_audit.scrapyd import gather_on_nodes
 from reports import write_reports
 from store import Store, history
 from store.db import backend
@@ -114,9 +115,12 @@ def previous_run(cfg: Config, run_id: int, store_path: str) -> dict | None:
 def gather(cfg: Config, run_id: int, store_path: str, progress: bool = True,
            read_kinds: Sequence[str] = READABLE_KINDS) -> str:
     """Crawl every site of ``cfg`` into the store; returns the run status. ``read_kinds``:
-    the attachment kinds read (see :func:`crawler.documents.kinds_to_read`)."""
+    the attachment kinds read (see :func:`crawler.documents.kinds_to_read`). With
+    ``scrapyd.nodes``, on those Scrapyd nodes (:mod:`portal_audit.scrapyd`)."""
     n = processes_for(cfg)
     previous = previous_run(cfg, run_id, store_path)
+    if cfg.scrapyd.nodes:
+        return gather_on_nodes(cfg, run_id, store_path, read_kinds, previous, progress)
     if n == 1:
         return _gather_here(cfg, run_id, store_path, progress, read_kinds, previous=previous)
     return _gather_parallel(cfg, run_id, store_path, n, progress, read_kinds, previous)
@@ -135,15 +139,7 @@ def _gather_here(cfg: Config, run_id: int, store_path: str, progress: bool, read
     lost = lost_rows(crawler.stats)
     store = Store(store_path)
     try:
-        for st in spider.sites.values():
-            reachable = store.fetch_count(run_id, site=st.name, kind="home", outcome="ok") > 0
-            store.set_run_site(run_id, st.name, url=st.config.url, disclosure_url=st.disclosure,
-                               status="ok" if reachable else "unreachable", pages=st.pages, links=st.fetches,
-                               stats_json={"problems": st.problems, "capped": st.capped,
-                                           "links_over_cap": st.links_over_cap, "pages_over_cap": st.pages_over_cap,
-                                           "columns": dict(st.columns), "sections": list(st.sections),
-                                           "write_errors": lost.get(st.name, {}),
-                                           "coverage": dict(st.coverage), "unparsed": dict(st.unparsed)})
+        spider.record_sites(store, run_id, lost)
     finally:
         store.close()
     return RunStatus.COMPLETED if reason == "finished" else RunStatus.INTERRUPTED
@@ -226,8 +222,14 @@ def _remove_part(part: str) -> None:
 def audit(store: Store, run_id: int, cfg: Config, only=(), on_result=None) -> list[CheckResult]:
     row = store.run(run_id)
     audit_date = date.fromisoformat(row["audit_date"])
-    sites = {s.name: s for s in cfg.sites}
+    skipped = not_audited(store, run_id)
+    sites = {s.name: s for s in cfg.sites if s.name not in skipped}
     return run_checks(store, run_id, audit_date, sites, check_settings(cfg), only=only, on_result=on_result)
+
+
+def not_audited(store: Store, run_id: int) -> list[str]:
+    """The sites of a run whose every crawl attempt failed (``run --scrapyd``): no check sees them."""
+    return [r["site"] for r in store.run_sites(run_id) if r["status"] == SiteStatus.NOT_AUDITED]
 
 
 def run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) -> RunResult:
@@ -253,7 +255,7 @@ def _run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) ->
     try:
         status = gather(cfg, run_id, str(cfg.store.location), progress=progress, read_kinds=kinds_to_read(stages))
         lost = store.write_error_counts(run_id)     # rows gathered but not stored, per site and table
-        if lost and status == RunStatus.COMPLETED:
+        if (lost or not_audited(store, run_id)) and status == RunStatus.COMPLETED:
             status = RunStatus.COMPLETED_WITH_ERRORS
         if cfg.ipv6.enabled and status in FINISHED_RUN_STATUSES:
             if Stage.IPV6 in stages:

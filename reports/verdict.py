@@ -25,7 +25,7 @@ from typing import Any
 from checks.availability import Availability, availability, run_end
 from checks.inspection import thresholds
 from core.vocabulary import column_label
-from store.db import row_to_finding
+from store.history import counts_of
 
 FAIL, PASS, PENDING = "不合格", "合格", "待定"
 VERDICT_CLASS = {FAIL: "fail", PASS: "pass", PENDING: "pending"}
@@ -152,8 +152,7 @@ def compute(store, run_id: int, findings: list, check_states: dict[str, str], si
     end = run_end(store, run_id)
     av_opts = {**(th.get("check_options") or {}).get("site.unavailable", {}),
                **((config.get("checks") or {}).get("options") or {}).get("site.unavailable", {})}
-    homes_by_site = {r["site"]: {u for u in (r["url"], r["final_url"]) if u} for r in store.query(
-        "SELECT site, url, final_url FROM fetches WHERE run_id = ? AND kind = 'home'", (run_id,))}
+    homes_by_site = {r["site"]: {u for u in (r["url"], r["final_url"]) if u} for r in store.home_fetches(run_id)}
     previous = _previous(store, run_id, sites, config) if with_trend else {}
     out = []
     for s in sites:
@@ -249,12 +248,11 @@ def _score(spec: dict[str, Any], findings: list, states: dict[str, str], homes: 
 
 def _previous(store, run_id: int, sites: list, config: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The verdict and score of each site in the previous completed audit run."""
-    prev = store.scalar("SELECT MAX(id) FROM runs WHERE kind = 'audit' AND status = 'completed' AND id < ?", (run_id,))
+    prev = store.last_run_before(run_id, status="completed")
     if prev is None:
         return {}
-    waived = {r[0] for r in store.query(
-        "SELECT fingerprint FROM finding_status WHERE run_id = ? AND status = 'waived'", (prev,))}
-    findings = [row_to_finding(r) for r in store.query("SELECT * FROM findings WHERE run_id = ?", (prev,))]
+    waived = set(counts_of(store, prev, "waived"))
+    findings = store.findings(prev)
     findings = [f for f in findings if f.fingerprint not in waived]
     states = {r["check_code"]: r["state"] for r in store.check_runs(prev)}
     prev_sites = [_Site(r["site"], r["url"], r["status"]) for r in store.run_sites(prev)]

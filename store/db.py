@@ -21,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 from core.models import Finding, RunStatus, Severity
 from core.text import now_iso
 from store.migrations import MIGRATIONS
+from store.snapshot import SnapshotReads
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ def backend(location: str | Path) -> type[Store]:
     return SqliteStore
 
 
-class Store:
+class Store(SnapshotReads):
     """A portal-audit store. ``Store(location)`` returns the backend for ``location``."""
 
     # whether several processes may write one run into this store at once (else each crawl
@@ -215,6 +216,11 @@ class Store:
         return self.scalar("SELECT MAX(id) FROM runs WHERE kind = ? AND status = ? AND id < ?",
                            (kind, status, run_id))
 
+    def latest_completed_audit(self, site: str) -> int | None:
+        """The latest completed audit run that audited ``site``."""
+        return self.scalar("SELECT MAX(s.run_id) FROM run_sites s JOIN runs r ON r.id = s.run_id"
+                           " WHERE s.site = ? AND r.kind = 'audit' AND r.status = 'completed'", (site,))
+
     def set_run_site(self, run_id: int, site: str, **values: Any) -> None:
         row = {"run_id": run_id, "site": site, **values}
         if "stats_json" in row and not isinstance(row["stats_json"], str):
@@ -222,6 +228,20 @@ class Store:
         if self.scalar("SELECT 1 FROM run_sites WHERE run_id = ? AND site = ?", (run_id, site)) is None:
             row["seq"] = self.scalar("SELECT COUNT(*) FROM run_sites WHERE run_id = ?", (run_id,))
         self.insert_many("run_sites", [row], conflict=("run_id", "site"))
+
+    def run_site(self, run_id: int, site: str) -> Any:
+        return self.db.execute("SELECT * FROM run_sites WHERE run_id = ? AND site = ?", (run_id, site)).fetchone()
+
+    def set_run_site_stats(self, run_id: int, site: str, stats: Mapping[str, Any]) -> None:
+        with self.transaction():
+            self.db.execute("UPDATE run_sites SET stats_json = ? WHERE run_id = ? AND site = ?",
+                            (_json(stats), run_id, site))
+
+    def delete_run_rows(self, run_id: int, tables: Sequence[str]) -> None:
+        """Delete run ``run_id``'s rows of ``tables`` (a stage gathered again) in one transaction."""
+        with self.transaction():
+            for table in tables:
+                self.db.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
 
     def run_sites(self, run_id: int) -> list[Any]:
         return self.query("SELECT * FROM run_sites WHERE run_id = ? ORDER BY seq, site", (run_id,))
@@ -252,6 +272,14 @@ class Store:
     def page_count(self, run_id: int) -> int:
         return self.scalar("SELECT COUNT(*) FROM pages WHERE run_id = ?", (run_id,)) or 0
 
+    def mark_unparsed(self, run_id: int, reasons: Mapping[str, str]) -> None:
+        """Record on the fetch rows of run ``run_id`` why those in-scope pages were not parsed."""
+        if not reasons:
+            return
+        with self.transaction():
+            self.db.executemany("UPDATE fetches SET unparsed = ? WHERE run_id = ? AND url = ?",
+                                [(reason, run_id, url) for url, reason in reasons.items()])
+
     # -- rows that could not be stored ------------------------------------
     def write_error_counts(self, run_id: int) -> dict[str, dict[str, int]]:
         """{site: {table: rows lost}} of a run (from ``write_errors`` and the sites' crawl stats)."""
@@ -266,6 +294,13 @@ class Store:
                 mine = counts.setdefault(r["site"], {})
                 mine[table] = max(mine.get(table, 0), int(n))
         return counts
+
+    def discard_site(self, run_id: int, site: str) -> None:
+        """Remove what a crawl of ``site`` wrote into run ``run_id`` (a failed Scrapyd job's
+        rows, before the site is crawled again), in one transaction."""
+        with self.transaction():
+            for table in CRAWL_TABLES:
+                self.db.execute(f"DELETE FROM {table} WHERE run_id = ? AND site = ?", (run_id, site))
 
     def attach_document_texts(self, run_id: int, max_text: int = 200_000) -> None:
         """Append to each article's main text the text read from the PDF/DOCX that carries it

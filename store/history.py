@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from core.models import (ACTIVE, FIXED, INCONCLUSIVE_OUTCOMES, NEW, OPEN, REOPENED, UNVERIFIED, WAIVED, Finding,
-                         FINISHED_RUN_STATUSES, RunKind, RunStatus, Verify)
+                         FINISHED_RUN_STATUSES, RunKind, RunStatus, SiteStatus, Verify)
 from store.db import upsert_sql
 
 log = logging.getLogger(__name__)
@@ -110,6 +110,17 @@ class RunFacts:
         return self.store.db.execute("SELECT * FROM fetches WHERE run_id = ? AND url = ?",
                                      (self.run_id, url)).fetchone()
 
+    def read_again(self, url: str | None) -> bool:
+        """Did ``url`` answer with a readable page (a title or heading) in this run?"""
+        fetch = self.fetch(url)
+        return fetch is not None and fetch["outcome"] == "ok" and bool(fetch["title"] or fetch["heading"])
+
+    def links(self, source: str, target: str | None) -> bool:
+        """Does the page ``source`` link ``target`` in this run?"""
+        return bool(target) and self.store.scalar(
+            "SELECT 1 FROM links WHERE run_id = ? AND source_url = ? AND target_url = ? LIMIT 1",
+            (self.run_id, source, target)) is not None
+
     def exists(self, table: str, where: str, params: Sequence[Any]) -> bool:
         """Does ``table`` (maybe another feature's, maybe absent) have a row of this run?"""
         return table in self.tables and self.store.scalar(
@@ -156,6 +167,12 @@ def verify_location(facts: RunFacts, row, rule: Verify) -> tuple[bool, str]:
             return facts.exists("ip_probes", "url = ?", (row["url"],)), "该链接本次未做 IPv6 探测"
         return facts.exists("ipv6_sites", "site = ?", (row["site"],)), "本次未对该站点做 IPv6 检测"
     pages = pages_to_reread(row, rule)
+    if rule is Verify.SOURCE_PAGE and pages and all(facts.parsed(p) for p in pages):
+        # the link is judged against what its target shows: a page still linking it proves
+        # nothing unless the target was read again too
+        if facts.read_again(row["url"]) or not any(facts.links(p, row["url"]) for p in pages):
+            return True, ""
+        return False, "链接目标本次未能读取"
     if not pages and rule in (Verify.PAGE, Verify.SITE):
         return True, ""       # a finding about no page at all: the completed run is the proof
     if pages and all(facts.parsed(p) or facts.exists("attachment_texts", "url = ?", (p,)) for p in pages):
@@ -178,6 +195,8 @@ def verify_absence(run, row, rule: Verify | None, check_states: dict[str, str], 
         return False, "该检查项本次执行出错"
     if state == "n/a":
         return False, "该检查项本次不适用"
+    if site_status.get(row["site"]) == SiteStatus.NOT_AUDITED:
+        return False, "本次该站点未能检查（各次采集均失败），不作为整改依据"
     if rule is not Verify.HOME and site_status.get(row["site"]) != "ok":
         return False, "站点首页本次无法访问"
     return verify_location(facts, row, rule)
@@ -314,10 +333,51 @@ def record_recheck(store, run_id: int, h, *, result: str, note: str, detail: str
                      int(seen), note)])
 
 
+def record_feedback(store, h, *, answer: str, note, unit, deadline, by, when: str, source: str, sheet: str,
+                    row_number: int) -> None:
+    """Apply a unit's answer from the returned ledger (误报 / 已整改 / 暂缓 / 未整改) to the
+    history row ``h`` and keep it in ``feedback_log``. 误报 waives the finding (remembering
+    its status); any other answer withdraws an earlier 误报; 已整改 asks the next run or
+    re-check to prove the fix."""
+    db = store.db
+    fp = h["fingerprint"]
+    db.execute("UPDATE finding_history SET feedback_status = ?, feedback_note = ?, feedback_unit = ?,"
+               " feedback_deadline = ?, feedback_at = ?, feedback_source = ? WHERE fingerprint = ?",
+               (answer, note, unit, deadline, when, source, fp))
+    db.execute("INSERT INTO feedback_log (fingerprint, imported_at, source, sheet, row_number, feedback_status,"
+               " note, unit, deadline, imported_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               (fp, when, source, sheet, row_number, answer, note, unit, deadline, by))
+    if answer == "误报":
+        if h["status"] != WAIVED:
+            db.execute("UPDATE finding_history SET status = 'waived', waived_prior = status, waived_by = ?,"
+                       " waived_at = ?, waived_reason = ?, awaiting_recheck = 0, status_at = ? WHERE fingerprint = ?",
+                       (by or unit or "（未填写）", when, note or "（未填写理由）", when, fp))
+        else:
+            db.execute("UPDATE finding_history SET waived_by = ?, waived_reason = ? WHERE fingerprint = ?",
+                       (by or unit or h["waived_by"], note or h["waived_reason"], fp))
+        return
+    if h["status"] == WAIVED and h["waived_prior"] is not None:
+        # the unit withdrew its 误报: back to the status it had
+        prior = h["waived_prior"] if h["waived_prior"] in (*ACTIVE, FIXED) else "open"
+        db.execute("UPDATE finding_history SET status = ?, waived_prior = NULL, waived_by = NULL, waived_at = NULL,"
+                   " waived_reason = NULL, status_at = ? WHERE fingerprint = ?", (prior, when, fp))
+    if answer == "已整改":
+        status = h["status"] if h["status"] != WAIVED else (h["waived_prior"] or "open")
+        db.execute("UPDATE finding_history SET awaiting_recheck = ?, recheck_result = NULL, recheck_note = NULL"
+                   " WHERE fingerprint = ?", (int(status in ACTIVE), fp))
+    else:  # 暂缓 / 未整改
+        db.execute("UPDATE finding_history SET awaiting_recheck = 0 WHERE fingerprint = ?", (fp,))
+
+
 # -- reading ----------------------------------------------------------------------------
 def run_status_counts(store, run_id: int) -> Counter:
     return Counter({r["status"]: r["n"] for r in store.query(
         "SELECT status, COUNT(*) AS n FROM finding_status WHERE run_id = ? GROUP BY status", (run_id,))})
+
+
+def history_sites(store) -> list[str]:
+    """The sites the finding history knows."""
+    return [r[0] for r in store.query("SELECT DISTINCT site FROM finding_history ORDER BY site")]
 
 
 def history_row(store, fingerprint: str):

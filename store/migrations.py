@@ -456,5 +456,12 @@ def m011_run_site_order(db: Any) -> None:
     )
 
 
+def m012_unparsed(db: Any) -> None:
+    """Why an in-scope page that answered was not parsed (``cap``, ``depth``, ``trap``,
+    ``error``, ``non-HTML``; NULL for every other fetch): the per-column coverage."""
+    _script(db, "ALTER TABLE fetches ADD COLUMN unparsed TEXT")
+
+
 MIGRATIONS = [m001_initial, m002_ipv6, m003_history, m004_attachment_texts, m005_requests, m006_fragments,
-              m007_incremental, m008_watch, m009_write_errors, m010_parse_outcomes, m011_run_site_order]
+              m007_incremental, m008_watch, m009_write_errors, m010_parse_outcomes, m011_run_site_order,
+              m012_unparsed]

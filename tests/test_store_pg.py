@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 from portal_audit.lock import LockHeld, StoreLock
 from store import Store
 from tests.conftest import LOOPBACK_NETWORKS, read_findings
+from tests.conftest import write_config as conftest_config
 from tests.test_e2e_loop import Portal
 
 CLI = [sys.executable, "-m", "portal_audit.cli"]
@@ -114,6 +115,31 @@ def test_postgresql_and_sqlite_give_the_same_audit(twins):
     assert {"new", "open", "fixed", "unverified"} <= statuses      # the loop moved, the same way
     assert history(stores["pg"]) == history(stores["sqlite"])
     assert ledger_cells(root / "pg2" / "ledger.xlsx") == ledger_cells(root / "sqlite2" / "ledger.xlsx")
+
+
+def without_times(finding: dict) -> dict:
+    """A finding without what depends on when and how fast the run went (latencies, the
+    availability window ending now, first/last seen)."""
+    evidence = {k: v for k, v in finding["evidence"].items() if k != "elapsed"}
+    return {**{k: v for k, v in finding.items() if k not in ("first_seen", "last_seen", "site_verdict")},
+            "evidence": evidence}
+
+
+def test_the_sample_portal_gives_the_same_findings_in_both_stores(sample_server, pg_url, tmp_path):
+    """Every check on the full sample portal: SQLite and PostgreSQL find the same 100-odd
+    findings, field for field."""
+    sample_server.reset()
+    found = {}
+    for name, store in (("sqlite", f"{{path: '{tmp_path / 'a.db'}'}}"), ("pg", f"{{url: '{pg_url}'}}")):
+        config = conftest_config(tmp_path / f"{name}.yaml", [("临沂市政府", sample_server.base_url)],
+                                 store=tmp_path / "a.db")
+        config.write_text(config.read_text(encoding="utf-8").replace(f"store: {{path: '{tmp_path / 'a.db'}'}}", f"store: {store}"),
+                          encoding="utf-8")
+        done = cli("run", "-c", str(config), "-o", str(tmp_path / name), "--no-progress", cwd=tmp_path, timeout=240)
+        assert done.returncode == 0, done.stderr
+        found[name] = sorted((without_times(f) for f in read_findings(tmp_path / name)), key=lambda f: f["fingerprint"])
+    assert len(found["pg"]) > 100
+    assert found["pg"] == found["sqlite"]
 
 
 def table_rows(location: str) -> dict[str, list[tuple]]:

@@ -12,9 +12,9 @@ from datetime import date
 
 from checks.computed.columns import dated_links, index_key, site_scopes
 from core.text import CN_DATE_RE, DATE_RE, find_dates, parse_date
+from core.vocabulary import has_catalogue
 
 
-CATALOG_FIELDS = frozenset({"索引号", "主题分类", "发布机构", "成文日期", "发布日期", "文号", "有效性", "公开属性"})
 
 
 _PLACEHOLDER = re.compile(r"^[\s\-－—_/／、.。*＊]*$")
@@ -49,7 +49,7 @@ class ArticleRec:
     @property
     def has_table(self) -> bool:
         """Whether the page shows a 信息公开 catalogue table (not just a 发布时间/来源 header)."""
-        return "索引号" in self.meta or len(CATALOG_FIELDS.intersection(self.meta)) >= 3
+        return has_catalogue(self.meta)
 
     def field(self, name: str) -> str | None:
         value = (self.meta.get(name) or "").strip()
@@ -79,13 +79,8 @@ def articles(ctx) -> list[ArticleRec]:
     def build():
         scopes = site_scopes(ctx)
         dl = dated_links(ctx)
-        sql = ("SELECT p.site, p.url, p.title, p.heading, p.column_kind, p.list_date, p.meta_json,"
-               f" substr(p.main_text, 1, 400) AS head, substr(p.main_text, -{_TAIL}) AS tail"
-               " FROM pages p LEFT JOIN fetches f ON f.run_id = p.run_id AND f.url = p.url"
-               " WHERE p.run_id = ? AND p.is_home = 0 AND p.is_list = 0 AND COALESCE(f.notfound_text, 0) = 0"
-               " ORDER BY p.site, p.url")
         out = []
-        for row in ctx.rows(sql, (ctx.run_id,)):
+        for row in ctx.store.article_heads(ctx.run_id, _TAIL):
             url = row["url"]
             if index_key(url) is not None:
                 continue
@@ -101,8 +96,7 @@ def articles(ctx) -> list[ArticleRec]:
             sc = scopes.get(row["site"])
             kind = sc.kind_of(url, row["column_kind"]) if sc else row["column_kind"]
             in_column = kind is not None or (sc is not None and sc.in_scope(url))
-            has_table = "索引号" in meta or len(CATALOG_FIELDS.intersection(meta)) >= 3
-            if not (has_table or (in_column and listed)):
+            if not (has_catalogue(meta) or (in_column and listed)):
                 continue
             signed, signed_text = signature_date(row["tail"] or "")
             out.append(ArticleRec(site=row["site"], url=url, kind=kind,
