@@ -2,14 +2,17 @@
 into this repository) and how the tool reads them: per page and field, against the hand
 labels of ``labels.jsonl``.
 
-``python -m tests.realpages`` prints the per-field figures (the measurement the tests
-assert); tests use :func:`corpus` (skips with the reason when the folder is absent),
-:func:`read` and :func:`score`.
+``python -m tests.realpages`` prints the per-field figures, the list pages' main list and
+pager (:func:`read_list`) and ``link.wrong``'s rule on the real titles (:func:`title_scores`)
+— the measurements the tests assert; tests use :func:`corpus` (skips with the reason when
+the folder is absent), :func:`read`, :func:`score`, :func:`read_list`, :func:`site_links`,
+:func:`title_scores` and :func:`audit_host` (one saved host audited for real on loopback).
 """
 
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import random
 import re
@@ -21,10 +24,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from checks.computed.titles import names_other_document, site_threshold
 from crawler import content, extract
 from crawler.hidden import dark_link
 from crawler.urls import InvalidURL, host_of, normalize_href, same_site
-from core.text import parse_date, squash
+from core.text import cjk_count, parse_date, squash
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "real-pages"
 AUDIT_DATE = "2026-06-30"       # later than every page of the corpus
@@ -214,6 +218,82 @@ def read_list(page: Page) -> ListReading:
                        pages=(page.url, *(normalize_href(href, page.url) for href in pager)))
 
 
+# -- link.wrong's naming rule on real titles ---------------------------------------------
+
+@dataclass
+class TitleScores:
+    pairs: int = 0           # (anchor, target) pairs of two different documents of one host
+    missed: list = field(default_factory=list)      # those not judged a wrong link
+    forms: int = 0           # a document's title under its other forms, as the anchor of a link to it
+    flagged: list = field(default_factory=list)     # those judged a wrong link
+
+    def table(self) -> str:
+        return (f"{'link.wrong':<14} other documents of one host {self.pairs - len(self.missed)} / {self.pairs} "
+                f"flagged; same document under other forms {len(self.flagged)} / {self.forms} flagged")
+
+
+def _titled(pages) -> list[Page]:
+    return [p for p in pages if p.label["type"] == "article" and p.label.get("title")]
+
+
+def other_forms(page: Page) -> list[str]:
+    """How a link names the document ``page`` is: its title, with the site's suffix, cut
+    short (… or ...), and its 《》 name when the title only frames it (关于印发《X》的通知)."""
+    title = page.label["title"]
+    forms = [title, f"{title}_{page.host}"]
+    if len(title) > 16:
+        forms += [title[:14] + "…", title[:12] + "..."]
+    framed = re.fullmatch(r".*关于印发《([^》]+)》的通知", title)
+    if framed:
+        forms += [framed.group(1), f"《{framed.group(1)}》"]
+    return forms
+
+
+def title_scores(pages=None) -> TitleScores:
+    """``link.wrong``'s rule (:func:`names_other_document` with the site's bar) on the real
+    titles: every pair of different documents saved from one host (an anchor of fewer than 8
+    Chinese characters is not judged; a derived copy is the same document), and every
+    document under its :func:`other_forms`."""
+    titled = _titled(corpus() if pages is None else pages)
+    out = TitleScores()
+    by_host: dict[str, list[Page]] = {}
+    for page in titled:
+        by_host.setdefault(page.host, []).append(page)
+    for same in by_host.values():
+        bar = site_threshold(p.label["title"] for p in same)
+        for a, b in itertools.permutations(same, 2):
+            anchor, title = a.label["title"], b.label["title"]
+            if anchor == title or cjk_count(anchor) < 8:
+                continue
+            out.pairs += 1
+            if not names_other_document(anchor, title, bar):
+                out.missed.append((a.id, b.id))
+    bar = site_threshold(p.label["title"] for p in titled)
+    for page in titled:
+        for anchor in other_forms(page):
+            out.forms += 1
+            if names_other_document(anchor, page.label["title"], bar):
+                out.flagged.append((page.id, anchor))
+    return out
+
+
+def site_links(page: Page) -> list[tuple[str, str]]:
+    """(anchor, URL) of the page's visible links to its own host, as the spider's discovery
+    sees a home page's links."""
+    text, _ = extract.decode_html(page.body, None)
+    out = []
+    for raw in extract.iter_links(extract.parse_tree(text), parse_date(AUDIT_DATE), text):
+        if raw.tag != "a" or raw.hidden:
+            continue
+        try:
+            url = normalize_href(raw.href, page.url)
+        except InvalidURL:
+            continue
+        if same_site(url, frozenset({page.host})):
+            out.append((raw.anchor, url))
+    return out
+
+
 def list_table(pages=None) -> str:
     pages = corpus() if pages is None else pages
     lines = []
@@ -302,10 +382,11 @@ class RealPagesServer:
         self.httpd.server_close()
 
 
-def audit_host(host: str, tmp: Path, *, disclosure: str, only: str) -> Path:
+def audit_host(host: str, tmp: Path, *, only: str, disclosure: str | None = None) -> Path:
     """One real audit (the CLI) of the saved pages of ``host`` served on loopback, the
-    crawler resolving ``host`` through dnsmasq; ``disclosure``: the site's 政府信息公开 page;
-    ``only``: the checks run. Returns the output folder (the store is ``audit.db`` in ``tmp``)."""
+    crawler resolving ``host`` through dnsmasq; ``only``: the checks run; ``disclosure``: the
+    site's 政府信息公开 page (found from the home page when not given). Returns the output
+    folder (the store is ``audit.db`` in ``tmp``)."""
     from tests.conftest import run_cli
     from tests.dnsmasq import Dnsmasq
 
@@ -317,7 +398,8 @@ def audit_host(host: str, tmp: Path, *, disclosure: str, only: str) -> Path:
                        "crawl: {timeout: 4, retries: 0, concurrency: 8, per_host_rate: 0, check_external: false, "
                        "allowed_networks: ['127.0.0.0/8']}\n"
                        f"dns: {{nameservers: [127.0.0.1], port: {dns.port}, timeout: 0.5, retries: 0}}\n"
-                       f"sites:\n  - {{name: '{host}', url: 'http://{host}/', disclosure: '{disclosure}'}}\n",
+                       f"sites:\n  - {{name: '{host}', url: 'http://{host}/'"
+                       + (f", disclosure: '{disclosure}'" if disclosure else "") + "}\n",
                        encoding="utf-8")
         result = run_cli("run", "-c", str(cfg), "-o", str(tmp / "out"), "--no-progress", "--only", only)
         if result.returncode not in (0, 1):
@@ -335,6 +417,8 @@ def main() -> int:
     s = score()
     print(s.table())
     print(list_table())
+    titles = title_scores()
+    print(titles.table())
     if "-v" in sys.argv:
         for name, fs in s.fields.items():
             for pid, want, have in fs.wrong:
@@ -343,6 +427,10 @@ def main() -> int:
                 print(f"  {name}: {pid}: want None got {squash(str(have))[:80]!r}")
         for pid, url in s.false_spam:
             print(f"  false 暗链: {pid}: {url}")
+        for a, b in titles.missed:
+            print(f"  not a wrong link: {a} → {b}")
+        for pid, anchor in titles.flagged:
+            print(f"  false link.wrong: {pid}: {anchor}")
     return 0
 
 

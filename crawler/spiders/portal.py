@@ -55,6 +55,9 @@ from crawler.urls import (InvalidURL, canonical, directory_prefix, fragment_of, 
                           looks_like_trap_path, normalize_href, same_site, skipped_scheme, trap_key)
 
 DISCLOSURE_ANCHORS = ("政府信息公开", "信息公开", "政务公开")
+_DISCLOSURE_NAMES = ("", "专栏", "平台", "专区")
+# a link naming one part of the disclosure column, or another one: never the column itself
+_DISCLOSURE_PART = re.compile(r"指南|年报|年度报告|制度|重点领域|部门")
 COLUMN_ANCHORS = [
     ("interpretation", re.compile(r"政策解读|解读")),
     ("regulation", re.compile(r"行政法规|法律法规|法规文件|^法规")),
@@ -865,11 +868,7 @@ class PortalSpider(scrapy.Spider):
         """Find the disclosure column (on the home page) and sub-columns by anchor text."""
         candidates = [(raw.anchor, url) for raw, url in _visible_site_links(raw_links, base, st)]
         if home and not st.disclosure:
-            for wanted in DISCLOSURE_ANCHORS:
-                hit = next((u for a, u in candidates if wanted in a), None)
-                if hit:
-                    st.disclosure = hit
-                    break
+            st.disclosure = disclosure_link(candidates)
         if st.config.columns:
             return
         scope = _scope_prefix(st.disclosure) if st.disclosure else None
@@ -925,6 +924,20 @@ class PortalSpider(scrapy.Spider):
             "anchors": anchors, "fetched_at": now, "etag": None, "last_modified": None, "verified_at": now,
             "not_modified": 0, "cached": 0,
         }
+
+
+def disclosure_link(candidates: Sequence[tuple[str, str]]) -> str | None:
+    """The home page's link to the 政府信息公开 column among its visible (anchor, URL) links:
+    for each of :data:`DISCLOSURE_ANCHORS` in turn, the first link named exactly so (or
+    …专栏, …平台, …专区), else the first whose anchor contains it and names no part of the
+    column or another one (政府信息公开指南, 政府信息公开年报, 部门信息公开目录 …)."""
+    for wanted in DISCLOSURE_ANCHORS:
+        names = {wanted + suffix for suffix in _DISCLOSURE_NAMES}
+        hit = (next((u for a, u in candidates if a.strip() in names), None)
+               or next((u for a, u in candidates if wanted in a and not _DISCLOSURE_PART.search(a)), None))
+        if hit:
+            return hit
+    return None
 
 
 def _visible_site_links(raw_links, base: str, st: SiteState):
