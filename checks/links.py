@@ -265,7 +265,7 @@ def link_anchor_missing(ctx):
     but has no element with that id and no ``<a name>`` of that name, so the browser stays at
     the top of the page. Compared as browsers do: the fragment as written (percent-encoded
     where the URL standard encodes it), then percent-decoded as UTF-8; ``#`` and ``#top``
-    are the top of the page. The target's anchors come from the page as fetched (no extra
+    are the top of the page, ``###`` is a script link's placeholder like ``#``. The target's anchors come from the page as fetched (no extra
     request).
 
     Not flagged: targets that are not HTML pages or did not open (those are ``link.broken``

@@ -25,7 +25,9 @@ field (``发布时间：2023-05-06 来源：本网``, ``时间发布：``, ``更
 never shown as the page's 发布日期).
 
 A short notice such as “该文件已失效” / “本文件已废止” anywhere on the page, or an image
-whose alt text says 已失效/已废止, is kept as ``失效提示``.
+whose alt text says 已失效/已废止, is kept as ``失效提示``; one inside a hidden element (a
+``display:none`` stamp a template shows only for repealed documents, see
+:class:`crawler.hidden.HiddenOracle`) is not.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import lxml.etree
 
 from core.text import DATE_RE, find_dates, squash
 from core.vocabulary import has_catalogue
+from crawler.hidden import HiddenOracle
 
 MAX_TEXT = 200_000
 MIN_MAIN = 20            # characters a generic container needs to count as the main text
@@ -152,7 +155,7 @@ def extract_metadata(tree) -> dict[str, str]:
     for dl in tree.iter("dl"):
         _pairs([c for c in dl if isinstance(c.tag, str) and c.tag in ("dt", "dd")], meta)
     done: set = set()
-    marks: list[str] = []
+    marks: list[tuple[str, object]] = []     # (notice, its element)
     for node in _BODY_TEXTS(tree):
         raw = str(node)
         if not raw.strip():
@@ -163,7 +166,7 @@ def extract_metadata(tree) -> dict[str, str]:
         if _MARK_ALT.search(raw):
             short = squash(raw)
             if len(short) <= 60 and MARK_RE.search(short):
-                marks.append(short)
+                marks.append((short, parent))
         if not _LABEL_HINT.search(raw):
             continue
         el = parent
@@ -180,7 +183,7 @@ def extract_metadata(tree) -> dict[str, str]:
     for img in tree.iter("img"):
         alt = squash(img.get("alt") or img.get("title") or "")
         if alt and len(alt) <= 20 and re.search(r"已?(?:失效|废止|作废)", alt):
-            marks.append(alt)
+            marks.append((alt, img))
     for field, stand_in in _STAND_INS.items():
         value = meta.pop(stand_in, None)
         if value and field not in meta:
@@ -196,10 +199,24 @@ def extract_metadata(tree) -> dict[str, str]:
             result["发布日期"] = shown
         elif pub := _pubdate_meta(tree):
             result["PubDate"] = pub
-    marks = [m for m in marks if m != meta.get("有效性")]   # the 有效性 value itself is not a notice
+    # the 有效性 value itself is not a notice, nor a stamp a template keeps hidden (display:none)
+    marks = _shown(tree, marks, meta)
     if marks:
         result["失效提示"] = marks[0][:100]
     return result
+
+
+def _shown(tree, marks: list[tuple[str, object]], meta: dict[str, str]) -> list[str]:
+    """The notices a visitor sees: not the 有效性 value, nor one inside a hidden element."""
+    oracle = None
+    out = []
+    for text, el in marks:
+        if text == meta.get("有效性"):
+            continue
+        oracle = oracle or HiddenOracle(tree)
+        if not oracle.reason(el):
+            out.append(text)
+    return out
 
 
 def _parse_line(text: str, meta: dict[str, str]) -> bool:

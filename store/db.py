@@ -314,6 +314,24 @@ class Store(SnapshotReads):
                 " AND document_url IN (SELECT url FROM attachment_texts WHERE run_id = ?)",
                 (max_text, run_id, run_id))
 
+    def page_facts(self, run_id: int, site: str) -> Iterator[Any]:
+        """The column and list date of every page of ``site`` (see :mod:`crawler.settle`)."""
+        return self.iquery("SELECT url, column_kind, column_url, list_date, is_list FROM pages"
+                           " WHERE run_id = ? AND site = ?", (run_id, site))
+
+    def page_links_by_target(self, run_id: int, site: str) -> Iterator[Any]:
+        """``site``'s links to its own pages (target, source, list date), sorted by target."""
+        return self.iquery("SELECT target_url, source_url, list_date FROM links"
+                           " WHERE run_id = ? AND site = ? AND kind = 'page' ORDER BY target_url, source_url",
+                           (run_id, site))
+
+    def update_page_facts(self, run_id: int, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Set the column and list date of pages (rows of url, column_kind, column_url, list_date)."""
+        with self.transaction():
+            self.db.executemany("UPDATE pages SET column_kind = ?, column_url = ?, list_date = ?"
+                                " WHERE run_id = ? AND url = ?",
+                                [(r["column_kind"], r["column_url"], r["list_date"], run_id, r["url"]) for r in rows])
+
     # -- the availability watch ---------------------------------------------
     def save_watch_round(self, round_row: Mapping[str, Any], probe_rows) -> int:
         """Store one watch round and its probes in one transaction; ``probe_rows``: callables
@@ -351,7 +369,7 @@ class Store(SnapshotReads):
 
     def findings(self, run_id: int) -> list[Finding]:
         return [row_to_finding(r) for r in self.query(
-            "SELECT * FROM findings WHERE run_id = ? ORDER BY site, check_code, url, page", (run_id,))]
+            "SELECT * FROM findings WHERE run_id = ? ORDER BY site, check_code, url, page, fingerprint", (run_id,))]
 
     def finding_count(self, run_id: int) -> int:
         return self.scalar("SELECT COUNT(*) FROM findings WHERE run_id = ?", (run_id,)) or 0

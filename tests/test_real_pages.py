@@ -3,8 +3,8 @@
 The pages live beside the repository (``../shared/real-pages``, third-party data, never
 copied here); every test skips with the reason when the folder is absent. Per field: the
 share of the pages showing it that are read right (title: of all pages) is at least
-``THRESHOLD`` and no page gets a value its label does not show; per page: every page not
-in ``KNOWN_MISSES`` is read exactly as labelled, so that a regression names the page.
+``THRESHOLD`` and no page gets a value its label does not show; per page: every page is
+read exactly as labelled, so that a regression names the page.
 """
 
 from __future__ import annotations
@@ -15,14 +15,6 @@ from tests import realpages
 
 THRESHOLD = 0.95
 FIELDS = ("title", "publish_date", "written_date", "index_no", "publisher", "doc_no")
-
-# the pages read wrong today, and why (left to other work: the tool's reading is not at fault
-# in the way this file tests)
-KNOWN_MISSES = {
-    ("title", "mhx-yjywgxj.nc"): "UTF-16LE page with a BOM and <meta charset=unicode>: decoded as gb18030 today",
-    ("publish_date", "mhx-yjywgxj.nc"): "the same UTF-16 page",
-}
-
 
 @pytest.fixture(scope="module")
 def scores():
@@ -48,9 +40,8 @@ def test_no_page_gets_a_value_it_does_not_show(scores, name):
 
 @pytest.mark.parametrize("name", FIELDS)
 def test_every_page_reads_as_labelled(scores, name):
-    regressed = [(pid, want, have) for pid, want, have in scores.fields[name].wrong
-                 if (name, pid) not in KNOWN_MISSES]
-    assert not regressed, f"{name} read wrong on:\n{_describe(regressed)}"
+    wrong = scores.fields[name].wrong
+    assert not wrong, f"{name} read wrong on:\n{_describe(wrong)}"
 
 
 def test_an_article_with_a_dated_sidebar_or_font_buttons_is_no_list(scores):

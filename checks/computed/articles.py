@@ -28,6 +28,9 @@ _BEFORE_NOT_SIGNATURE = re.compile(r"(?:自|于|至|到|止|截至|截止|从|�
 
 
 _TAIL = 300
+# a notice forwarding another document (国务院办公厅转发国家地震局…报告的通知): the text ends
+# with the forwarded document and its own signature, so its last date is not the notice's
+FORWARDING = re.compile(r"(?:转发|批转)\S*的通知")
 
 
 @dataclass
@@ -98,7 +101,8 @@ def articles(ctx) -> list[ArticleRec]:
             in_column = kind is not None or (sc is not None and sc.in_scope(url))
             if not (has_catalogue(meta) or (in_column and listed)):
                 continue
-            signed, signed_text = signature_date(row["tail"] or "")
+            forwarding = any(FORWARDING.search(t or "") for t in (row["heading"], row["title"], meta.get("标题")))
+            signed, signed_text = (None, None) if forwarding else signature_date(row["tail"] or "")
             out.append(ArticleRec(site=row["site"], url=url, kind=kind,
                                   title=row["heading"] or row["title"] or "", meta=meta,
                                   list_dates=sorted(listed), head=row["head"] or "",

@@ -43,6 +43,7 @@ class SiteScope:
     disclosure: str | None = None
     prefixes: list[str] = field(default_factory=list)
     columns: dict[str, str] = field(default_factory=dict)   # column prefix → kind
+    off_site_columns: dict[str, str] = field(default_factory=dict)   # kind → a column on another host, not crawled
     home: set[str] = field(default_factory=set)
     home_keys: set[str] = field(default_factory=set)
 
@@ -76,9 +77,11 @@ def site_scopes(ctx) -> dict[str, SiteScope]:
             sc = scopes[row["site"]]
             sc.disclosure = row["disclosure_url"]
             try:
-                sc.columns = dict((json.loads(row["stats_json"] or "{}") or {}).get("columns") or {})
+                stats = json.loads(row["stats_json"] or "{}") or {}
+                sc.columns = dict(stats.get("columns") or {})
+                sc.off_site_columns = dict(stats.get("off_site_columns") or {})
             except (ValueError, AttributeError):
-                sc.columns = {}
+                sc.columns, sc.off_site_columns = {}, {}
             prefixes = [scope_prefix(sc.disclosure)] if sc.disclosure else []
             prefixes += [p for p in sc.columns if urlsplit(p).path not in ("", "/")]
             sc.prefixes = sorted(set(prefixes))

@@ -50,6 +50,7 @@ from crawler.previous import PreviousRun
 from core.models import Outcome, SiteStatus
 from core.text import now_iso
 from core.vocabulary import HANWEB_COLUMN, INDEX_NAME, is_consultation
+from crawler.settle import column_of
 from crawler.sites import CrawlLimits, SiteSpec
 from crawler.urls import (InvalidURL, canonical, directory_prefix, fragment_of, host_of, is_attachment,
                           looks_like_trap_path, normalize_href, same_site, skipped_scheme, trap_key)
@@ -84,6 +85,9 @@ class SiteState:
     hosts: frozenset[str]
     disclosure: str | None = None
     columns: dict[str, str] = field(default_factory=dict)   # url prefix → column kind
+    # kind → URL of a column linked by the home or disclosure page on a host outside the
+    # site (邯郸's 政策解读 on hd.gov.cn): not crawled, so what it holds is unknown
+    off_site_columns: dict[str, str] = field(default_factory=dict)
     sections: list[str] = field(default_factory=list)       # block headings of the disclosure page
     pages: int = 0
     fetches: int = 0
@@ -100,6 +104,10 @@ class SiteState:
     coverage: dict[str, int] = field(default_factory=dict)   # fetched / parsed / not parsed by reason
     unparsed: dict[str, str] = field(default_factory=dict)   # in-scope URL fetched but not parsed → reason
     sitemaps: int = 0
+    # directory → (url, facts hash, links in scope) of the page read for ``dir/`` or ``dir/index.html``
+    index_pages: dict[tuple[str, str], tuple] = field(default_factory=dict)
+    # pages read out of scope → the pages they requested [(url, depth, column, list date)]
+    unscoped: dict[str, list[tuple[str, int, str | None, str | None]]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -123,11 +131,7 @@ class SiteState:
         self.columns.setdefault(key, kind)
 
     def column_of(self, url: str) -> tuple[str | None, str | None]:
-        best = None
-        for prefix in self.columns:
-            if (url == prefix or url.startswith(prefix)) and (best is None or len(prefix) > len(best)):
-                best = prefix
-        return (self.columns[best], best) if best else (None, None)
+        return column_of(self.columns, url)
 
     def in_scope(self, url: str) -> bool:
         if self.disclosure and url.startswith(_scope_prefix(self.disclosure)):
@@ -138,12 +142,29 @@ class SiteState:
     def count(self, what: str) -> None:
         self.coverage[what] = self.coverage.get(what, 0) + 1
 
+    def twin_of(self, url: str, facts, scoped: bool) -> str | None:
+        """The URL already read as the same page as ``url`` (``dir/`` and ``dir/index.html``,
+        ``index.htm``, ``default.aspx`` …, with the same ``facts``: title, text and links;
+        its links followed in the same scope), else None (and ``url`` is remembered as its
+        directory's page)."""
+        parts = urlsplit(url)
+        base = parts.path.rsplit("/", 1)[-1]
+        if parts.query or (base and not _INDEX_FILE.match(base)):
+            return None
+        key = (parts.netloc, parts.path[: len(parts.path) - len(base)])
+        this = (url, extract.text_hash(json.dumps(facts, ensure_ascii=False)), scoped)
+        seen = self.index_pages.setdefault(key, this)
+        return seen[0] if seen[0] != url and seen[1:] == this[1:] else None
+
     def not_parsed(self, url: str, reason: str) -> None:
         """An in-scope page answered but was not parsed (``cap``, ``depth``, ``trap``,
         ``error``, ``non-HTML``): counted, and kept with its reason (the runner writes it on
         the page's fetch row and lists the first few in the run summary)."""
         self.count(f"unparsed:{reason}")
         self.unparsed.setdefault(url, reason)
+
+
+_INDEX_FILE = re.compile(r"^(?:index|default)\.(?:s?html?|jsp|php|aspx?)$", re.I)
 
 
 def _scope_prefix(url: str) -> str:
@@ -198,7 +219,8 @@ class PortalSpider(scrapy.Spider):
                                pages=st.pages, links=st.fetches,
                                stats_json={"problems": st.problems, "capped": st.capped,
                                            "links_over_cap": st.links_over_cap, "pages_over_cap": st.pages_over_cap,
-                                           "columns": dict(st.columns), "sections": list(st.sections),
+                                           "columns": dict(st.columns), "off_site_columns": dict(st.off_site_columns),
+                                           "sections": list(st.sections),
                                            "write_errors": lost.get(st.name, {}), "coverage": dict(st.coverage),
                                            "unparsed": dict(itertools.islice(st.unparsed.items(),
                                                                              MAX_UNPARSED_LISTED))})
@@ -366,7 +388,7 @@ class PortalSpider(scrapy.Spider):
             return
         ctype = response.headers.get("Content-Type", b"").decode("latin-1").lower()
         body = response.body
-        htmlish = (("html" in ctype or (not ctype and b"<html" in body[:2048].lower())) and request.method != "HEAD"
+        htmlish = (("html" in ctype or (not ctype and extract.looks_html(body))) and request.method != "HEAD"
                    and "read_cap" not in meta)
         binary = htmlish and extract.looks_binary(body)
         text = charset = None
@@ -580,12 +602,11 @@ class PortalSpider(scrapy.Spider):
         the link rows and the page row into ``rows``; yields the requests that follow."""
         depth = meta["depth"]
         page_url = meta["origin"]
-        st.pages += 1
         st.count("parsed")
-        self.crawler.stats.inc_value(f"portal_audit/site/{st.name}/pages")
         list_date, upgraded_column, _ = st.upgraded.get(page_url, (meta.get("list_date"), meta["column"], None))
         # a frame (the 信息公开目录 in an <iframe>) is part of the page that shows it
         scope_url = meta.get("frame_of") or page_url
+        columns_before = len(st.columns)
         if depth == 0:
             self._discover(st, raw_links, base, home=True)
         elif st.disclosure and scope_url == st.disclosure:
@@ -600,6 +621,12 @@ class PortalSpider(scrapy.Spider):
         column, column_url = st.column_of(scope_url)
         column = column or upgraded_column
         child_scope = self._child_scope(meta, st)
+        if depth > 0 and page_url != st.disclosure and not meta.get("frame_of") \
+                and st.twin_of(page_url, (page["title"], page["main_text"], [r.href for r in raw_links]), child_scope):
+            st.count("same-page")   # ``dir/`` already read as ``dir/index.html`` (or back): one page
+            return
+        st.pages += 1
+        self.crawler.stats.inc_value(f"portal_audit/site/{st.name}/pages")
         link_rows, requests = [], []
         for raw in raw_links:
             # pages a pager script announces, and frames, sit at the page's own depth
@@ -607,6 +634,8 @@ class PortalSpider(scrapy.Spider):
             row, follow = self._link(raw, base, page_url, st, depth - same_depth, column,
                                      child_scope or raw.tag == "script", page["charset"])
             link_rows.append(row)
+            if not child_scope and row.get("kind") == "page" and raw.tag not in FRAME_TAGS:
+                st.unscoped.setdefault(scope_url, []).append((row["target_url"], depth + 1, column, raw.list_date))
             if isinstance(follow, scrapy.Request):
                 if raw.tag in FRAME_TAGS:
                     follow.meta["frame_of"] = scope_url
@@ -621,7 +650,19 @@ class PortalSpider(scrapy.Spider):
         page.update(depth=depth, column_kind=column, column_url=column_url, list_date=list_date,
                     fetched_at=now_iso())
         rows.add("pages", [page]).add("links", link_rows)
+        if len(st.columns) != columns_before:
+            requests.extend(self._rescope(st))
         yield from requests
+
+    def _rescope(self, st: SiteState):
+        """Columns were just discovered: the pages read before they were known to be in a
+        column (a home dropdown linking a column before the 信息公开目录 names it) pass the
+        scope on to the pages they linked, as if they had been in scope when read."""
+        for parent in [p for p in st.unscoped if st.in_scope(p)]:
+            for target, depth, column, list_date in st.unscoped.pop(parent):
+                request = self._upgrade(st, target, depth, parent, column, list_date)
+                if request is not None:
+                    yield request
 
     @staticmethod
     def _child_scope(meta, st: SiteState) -> bool:
@@ -865,8 +906,14 @@ class PortalSpider(scrapy.Spider):
                "verified_at": None, "not_modified": 0, "cached": 0}
 
     def _discover(self, st: SiteState, raw_links, base: str, home: bool) -> None:
-        """Find the disclosure column (on the home page) and sub-columns by anchor text."""
+        """Find the disclosure column (on the home page) and sub-columns by anchor text, and
+        the columns of a known kind linked on another host (``off_site_columns``)."""
         candidates = [(raw.anchor, url) for raw, url in _visible_site_links(raw_links, base, st)]
+        for raw, url in _visible_links(raw_links, base):
+            kind = next((k for k, pattern in COLUMN_ANCHORS if pattern.search(raw.anchor)), None) \
+                if len(raw.anchor) <= 12 else None
+            if kind and url.startswith("http") and not same_site(url, st.hosts):
+                st.off_site_columns.setdefault(kind, url)
         if home and not st.disclosure:
             st.disclosure = disclosure_link(candidates)
         if st.config.columns:
@@ -940,17 +987,20 @@ def disclosure_link(candidates: Sequence[tuple[str, str]]) -> str | None:
     return None
 
 
-def _visible_site_links(raw_links, base: str, st: SiteState):
-    """(raw link, absolute URL) of the visible <a> links to the site's own hosts."""
+def _visible_links(raw_links, base: str):
+    """(raw link, absolute URL) of the visible <a> links."""
     for raw in raw_links:
         if raw.tag != "a" or raw.hidden:
             continue
         try:
-            url = normalize_href(raw.href, base)
+            yield raw, normalize_href(raw.href, base)
         except InvalidURL:
             continue
-        if same_site(url, st.hosts):
-            yield raw, url
+
+
+def _visible_site_links(raw_links, base: str, st: SiteState):
+    """(raw link, absolute URL) of the visible <a> links to the site's own hosts."""
+    return ((raw, url) for raw, url in _visible_links(raw_links, base) if same_site(url, st.hosts))
 
 
 def classify_failure(failure) -> tuple[Outcome, str]:
