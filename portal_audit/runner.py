@@ -255,11 +255,13 @@ def _run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) ->
     try:
         status = gather(cfg, run_id, str(cfg.store.location), progress=progress, read_kinds=kinds_to_read(stages))
         lost = store.write_error_counts(run_id)     # rows gathered but not stored, per site and table
-        if (lost or not_audited(store, run_id)) and status == RunStatus.COMPLETED:
+        skipped = not_audited(store, run_id)
+        if (lost or skipped) and status == RunStatus.COMPLETED:
             status = RunStatus.COMPLETED_WITH_ERRORS
         if cfg.ipv6.enabled and status in FINISHED_RUN_STATUSES:
             if Stage.IPV6 in stages:
-                gather_ipv6(cfg, run_id, store, progress=progress)
+                audited = tuple(s for s in cfg.sites if s.name not in skipped)
+                gather_ipv6(dataclasses.replace(cfg, sites=audited), run_id, store, progress=progress)
             else:
                 log.info("no selected check requires IPv6 facts; IPv6 stage skipped")
         if progress:

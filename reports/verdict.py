@@ -24,6 +24,7 @@ from typing import Any
 
 from checks.availability import Availability, availability, run_end
 from checks.inspection import thresholds
+from core.models import SiteStatus
 from core.vocabulary import column_label
 from store.history import counts_of
 
@@ -178,7 +179,9 @@ def compute(store, run_id: int, findings: list, check_states: dict[str, str], si
                     states = "、".join(f"{c}（{_STATE_LABELS.get(check_states.get(c), '本次未执行')}）" for c in not_run)
                     item.decided, item.reason = False, f"检查项未得出结果：{states}"
                 elif not reachable:
-                    item.decided, item.reason = False, "首页无法访问，内容未能检查"
+                    item.decided = False
+                    item.reason = ("本次未能检查（各次采集均失败）" if s.status == SiteStatus.NOT_AUDITED
+                                   else "首页无法访问，内容未能检查")
             items.append(item)
         verdict = FAIL if any(i.triggered for i in items) else PENDING if any(not i.decided for i in items) else PASS
         score, score_items = _score(th.get("score") or {}, mine, check_states, homes, av, reachable)

@@ -42,7 +42,8 @@ def config(tmp, portals, extra=FAST, store_url: str | None = None):
     path = write_config(tmp / "c.yaml", [(name, srv.base_url) for name, srv in portals.items()],
                         store=tmp / "a.db", extra=extra)
     if store_url:
-        text = path.read_text(encoding="utf-8").replace(f"store: {{path: '{tmp / 'a.db'}'}}", f"store: {{url: '{store_url}'}}")
+        text = path.read_text(encoding="utf-8").replace(f"store: {{path: '{tmp / 'a.db'}'}}",
+                                                         f"store: {{url: '{store_url}'}}")
         path.write_text(text, encoding="utf-8")
     return path
 
@@ -74,29 +75,40 @@ def test_the_egg_is_built_from_scrapy_cfg():
     assert entry == "[scrapy]\nsettings = crawler.settings\n"
 
 
-def test_a_node_killed_mid_run_loses_no_site_and_duplicates_none(tmp_path, portals, here, pg_url):
+def until(condition, proc, within: float = 60) -> bool:
+    """Poll ``condition`` while the run ``proc`` goes on; whether it came true."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline and proc.poll() is None:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_dead_node_and_a_cancelled_job_lose_no_site_and_duplicate_none(tmp_path, portals, here, pg_url):
     nodes = ScrapydNode.start([tmp_path / "node1", tmp_path / "node2"])
     db = Store(pg_url)
+    crawling = lambda node, job: job in node.running() and db.scalar(  # noqa: E731
+        "SELECT COUNT(*) FROM links WHERE site = '乙'")
     try:
         cfg = config(tmp_path, portals, store_url=pg_url)
         proc = subprocess.Popen([sys.executable, "-m", "portal_audit.cli", "run", "-c", str(cfg), "-o",
                                  str(tmp_path / "out"), "--only", ONLY, "--scrapyd", ",".join(n.url for n in nodes)],
                                 stderr=subprocess.PIPE, text=True)
-        # 乙 (the second site) goes to the second node; kill that node while 乙 is crawled there
-        # and has rows in the store already
-        deadline = time.monotonic() + 60
-        killed = False
-        while time.monotonic() < deadline and proc.poll() is None:
-            if nodes[1].jobs().get("running") and db.scalar("SELECT COUNT(*) FROM links WHERE site = '乙'"):
-                nodes[1].kill()
-                killed = True
-                break
-            time.sleep(0.1)
+        # 乙 (the second site) goes to the second node: that node dies while 乙 is crawled there
+        # and has rows in the store already …
+        killed = until(lambda: crawling(nodes[1], "run1-site1-try1"), proc)
+        if killed:
+            nodes[1].kill()
+        # … and its second job, on the node left, is cancelled (it ends without the site's
+        # completion row): the third and last attempt audits it
+        cancelled = killed and until(lambda: crawling(nodes[0], "run1-site1-try2"), proc)
+        if cancelled:
+            nodes[0].cancel("run1-site1-try2")
         _, stderr = proc.communicate(timeout=120)
-        assert killed, stderr
+        assert killed and cancelled, stderr
         assert proc.returncode == 0, stderr
-        # 乙 was crawled again, on the node left
-        assert "run1-site1-try2" in [j["id"] for j in nodes[0].jobs()["finished"]]
+        assert "run1-site1-try3" in [j["id"] for j in nodes[0].jobs()["finished"]]
     finally:
         for node in nodes:
             node.stop()
@@ -121,7 +133,7 @@ def test_every_node_dead_reports_every_site_not_audited(tmp_path, portals, dead_
     result = run_cli("run", "-c", str(cfg), "-o", str(tmp_path / "out"), "--only", ONLY, "--scrapyd", nodes)
     assert result.returncode == 3, result.stderr
     for name in portals:
-        assert f"{name}（未能检查，没有检查结果，不作为整改依据）：没有可用的 Scrapyd 节点" in result.stderr
+        assert f"{name}（未能检查，没有检查结果，不作为整改依据）：没有可用的 Scrapyd 节点" in result.stderr, name
     assert read_findings(tmp_path / "out") == []
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "有 4 个站点本次未能检查" in html and "部署失败" in html
