@@ -114,7 +114,7 @@ def link_redirect_chain(ctx):
                                    {"max_hops": max_hops})
 
 
-@check("link.soft404", verify=Verify.TARGET, title="链接指向“页面不存在”页面（软404）", severity="error",
+@check("link.soft404", verify=Verify.TARGET_PROBE, title="链接指向“页面不存在”页面（软404）", severity="error",
        fix="修正链接或恢复内容；服务器对不存在的页面应返回 404 状态码。", requires=("fetches", "probes"))
 def link_soft404(ctx):
     """Flags a link that answers 200 but shows a "not found" page: its title or short text

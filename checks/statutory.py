@@ -315,7 +315,10 @@ class Message:
 
 def messages(ctx) -> list[Message]:
     """The 政务咨询 messages stored: pages under a 咨询 column of the column map (领导信箱 …)
-    whose metadata shows when they were asked (留言时间/来信时间 …)."""
+    whose metadata shows when they were asked (留言时间/来信时间 …), and the rows of the
+    column's lists that show those dates themselves (``run_sites.stats_json["messages"]``,
+    crawler/content.py ``message_rows``) for messages without such a page — a list-only
+    column, or detail pages behind a login."""
 
     def build():
         stats = _site_stats(ctx)
@@ -334,6 +337,16 @@ def messages(ctx) -> list[Message]:
             out.append(Message(row["site"], row["url"], row["heading"] or row["title"] or "", asked,
                                parse_date(meta.get("答复日期")), (meta.get("办理状态") or "").strip() or None,
                                listed[0][1] if listed else None))
+        read = {(m.site, m.url) for m in out}
+        for site, st in sorted(stats.items()):
+            for rec in st.get("messages") or []:
+                asked = parse_date(rec.get("留言日期"))
+                if asked is None or (site, rec.get("url")) in read:
+                    continue
+                # a row without a page of its own is named by its list page and title
+                url = rec.get("url") or f"{rec['list_page']}#{rec.get('标题', '')}"
+                out.append(Message(site, url, rec.get("标题", ""), asked, parse_date(rec.get("答复日期")),
+                                   (rec.get("办理状态") or "").strip() or None, rec["list_page"]))
         return out
 
     return ctx.computed("statutory.messages", build)
@@ -359,9 +372,13 @@ def interaction_unanswered(ctx):
       unanswered on the audit date (its state says 未回复/待回复/办理中 …) with more than
       3 months gone.
 
+    A message is read from its own page (留言时间, 回复时间, 办理状态 in its table), or from
+    the row of the column's list that shows them (a <table> with 留言时间 and 回复时间 or
+    状态 columns) when it has no such page: a list-only column is judged too.
+
     Not flagged: a message without a reply date whose state is not shown or says it is
-    answered (undecidable); messages only listed (the list's dates are not both shown);
-    messages asked less than 3 months before the audit date and still open.
+    answered (undecidable); list rows that show only one date (no 回复时间 column and no
+    state); messages asked less than 3 months before the audit date and still open.
 
     One finding per site for the missing channel and one per late message. Evidence: the
     dates, the state and the months allowed.

@@ -129,6 +129,51 @@ def _text(el) -> str:
     return squash(" ".join(_TEXTS(el)))
 
 
+# -- 政务咨询 lists -------------------------------------------------------------
+
+#: header texts of a message list that are not metadata labels (or mean something else there)
+_MESSAGE_HEADERS = {"状态": "办理状态", "信件状态": "办理状态", "答复状态": "办理状态", "主题": "标题",
+                    "信件标题": "标题", "留言标题": "标题", "来信标题": "标题", "咨询标题": "标题"}
+_MESSAGE_FIELDS = ("标题", "留言日期", "答复日期", "办理状态")
+MAX_MESSAGE_ROWS = 500
+
+
+def _header_label(cell) -> str | None:
+    text = _LABEL_CLEAN.sub("", "".join(cell.itertext()))
+    return _MESSAGE_HEADERS.get(text) or canonical_label(text)
+
+
+def message_rows(tree, limit: int = MAX_MESSAGE_ROWS) -> list[dict[str, str]]:
+    """The messages of a 政务咨询 list that shows their dates: every row of a <table> whose
+    header row names when a message was asked (留言时间/来信时间 …) and when it was answered
+    (回复时间/答复时间 …) or its state (办理状态/状态 …). Per row: 标题, 留言日期, 答复日期 and
+    办理状态 as shown, and ``href``, the row's first link (none when the list links no detail
+    page). At most ``limit`` rows."""
+    out: list[dict[str, str]] = []
+    for table in tree.iter("table"):
+        header: list[str | None] | None = None
+        for row in table.iter("tr"):
+            cells = [c for c in row if isinstance(c.tag, str) and c.tag in ("td", "th")]
+            if header is None:
+                labels = [_header_label(c) for c in cells]
+                if "留言日期" in labels and {"答复日期", "办理状态"} & set(labels):
+                    header = labels
+                continue
+            if len(cells) != len(header):
+                continue
+            rec = {label: squash("".join(cell.itertext())) for label, cell in zip(header, cells)
+                   if label in _MESSAGE_FIELDS}
+            link = next(row.iterfind(".//a[@href]"), None)
+            if link is not None:
+                rec["href"] = link.get("href").strip()
+                rec["标题"] = rec.get("标题") or squash("".join(link.itertext()))
+            if rec.get("留言日期"):
+                out.append({k: v for k, v in rec.items() if v})
+                if len(out) >= limit:
+                    return out
+    return out
+
+
 # -- metadata -----------------------------------------------------------------
 
 # a field shown only where the page shows none of the field it stands in for

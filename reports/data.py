@@ -91,11 +91,15 @@ class ReportData:
         return self.status_of.get(finding.fingerprint)
 
 
-def load_report_data(store, run_id: int) -> ReportData:
+def load_report_data(store, run_id: int, status: str | None = None) -> ReportData:
+    """Everything the writers render of run ``run_id``; ``status``: the status the run is
+    finishing with, when it is not marked yet (see :func:`reports.write_reports`)."""
     run_row = store.run(run_id)
     if run_row is None:
         raise KeyError(run_id)
     run = dict(run_row)
+    if status is not None:
+        run["status"] = status
     run["config"] = json.loads(run.pop("config_json") or "{}")
     run["options"] = json.loads(run.pop("options_json") or "{}")
     run["versions"] = json.loads(run.pop("versions_json") or "{}")

@@ -133,12 +133,21 @@ def _stale_age(f) -> float:
     return float("inf") if ev.get("newest") is None else float(ev.get("age_days") or 0)
 
 
+def _top_level(f, kinds) -> bool:
+    """Does ``f`` count under ``top_level_kinds``: not of those kinds, or an 一级栏目 (a finding
+    stored before columns had levels counts as one)?"""
+    ev = f.evidence or {}
+    return ev.get("kind") not in kinds or (ev.get("level") or 1) == 1
+
+
 def _matching(item: dict[str, Any], findings: list) -> list:
     codes = set(item.get("codes") or ())
     out = [f for f in findings if f.check in codes]
     if item.get("kinds"):
         kinds = set(item["kinds"])
         out = [f for f in out if (f.evidence or {}).get("kind") in kinds]
+    if item.get("top_level_kinds"):
+        out = [f for f in out if _top_level(f, set(item["top_level_kinds"]))]
     if item.get("min_age_days") is not None:
         out = [f for f in out if _stale_age(f) >= float(item["min_age_days"])]
     return out
@@ -155,6 +164,9 @@ def compute(store, run_id: int, findings: list, check_states: dict[str, str], si
                **((config.get("checks") or {}).get("options") or {}).get("site.unavailable", {})}
     homes_by_site = {r["site"]: {u for u in (r["url"], r["final_url"]) if u} for r in store.home_fetches(run_id)}
     previous = _previous(store, run_id, sites, config) if with_trend else {}
+    # the per-kind 栏目不更新 counts follow the veto item (通知公告/政策文件: 一级栏目 only)
+    top_level = set(next((v.get("top_level_kinds") or () for v in th.get("veto") or []
+                          if v.get("id") == "stale-columns"), ()))
     out = []
     for s in sites:
         mine = [f for f in findings if f.site == s.name]
@@ -187,7 +199,8 @@ def compute(store, run_id: int, findings: list, check_states: dict[str, str], si
         score, score_items = _score(th.get("score") or {}, mine, check_states, homes, av, reachable)
         ident = ids.get(s.name, {})
         sv = SiteVerdict(site=s.name, code=ident.get("code"), unit=ident.get("unit"), url=s.url, verdict=verdict,
-                         items=items, counts=_counts(mine, homes, av, check_states if reachable else {}), availability=av,
+                         items=items, counts=_counts(mine, homes, av, check_states if reachable else {}, top_level),
+                         availability=av,
                          score=score, score_items=score_items, previous=previous.get(s.name))
         out.append(sv)
     return out
@@ -196,10 +209,12 @@ def compute(store, run_id: int, findings: list, check_states: dict[str, str], si
 _STATE_LABELS = {"n/a": "不适用", "error": "执行出错", None: "本次未执行"}
 
 
-def _counts(findings: list, homes: set[str], av: Availability, states: dict[str, str]) -> dict[str, Any]:
+def _counts(findings: list, homes: set[str], av: Availability, states: dict[str, str],
+            top_level: set[str]) -> dict[str, Any]:
     broken = [f for f in findings if f.check in LINK_CODES]
     stale = [f for f in findings if f.check == "column.stale"]
-    by_kind = {column_label(k): sum(1 for f in stale if (f.evidence or {}).get("kind") == k) for k in STALE_KINDS}
+    by_kind = {column_label(k): sum(1 for f in stale if (f.evidence or {}).get("kind") == k and _top_level(f, top_level))
+               for k in STALE_KINDS}
     home_stale = next((f for f in findings if f.check == "site.home-stale"), None)
     return {
         "home_broken_links": sum(1 for f in broken if _is_home_link(f, homes)),

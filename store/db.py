@@ -195,10 +195,18 @@ class Store(SnapshotReads):
                 "config_json": _json(config), "options_json": _json(options), "versions_json": _json(versions)})
 
     def finish_run(self, run_id: int, status: str, stats: Mapping[str, Any] | None = None) -> None:
+        """Mark the run ``status``, ``stats`` merged into what its stats already hold (the
+        finding history's counts, set before the run is marked, are kept)."""
         with self.transaction():
+            row = self.db.execute("SELECT stats_json FROM runs WHERE id = ?", (run_id,)).fetchone()
+            try:
+                kept = json.loads(row["stats_json"] or "{}") if row is not None else {}
+            except ValueError:
+                kept = {}
+            merged = {**(kept if isinstance(kept, dict) else {}), **(stats or {})}
             self.db.execute(
                 "UPDATE runs SET finished_at = ?, status = ?, stats_json = ? WHERE id = ?",
-                (now_iso(), status, _json(stats or {}), run_id),
+                (now_iso(), status, _json(merged), run_id),
             )
 
     def run(self, run_id: int) -> Any:

@@ -46,6 +46,7 @@ from core.ipv6 import (DNS_LABELS, DNS_OK, DNS_UNDECIDED_OUTCOME, LEVEL_NAMES, L
                        v6_reason)
 from core.models import Outcome
 from core.text import now_iso
+from crawler.addresses import site_policy
 from crawler.ipv6.dns_client import Dns, DnsAnswer, route_check, self_check_local
 from crawler.ipv6.prober import FetchResult, Prober
 from crawler.urls import InvalidURL, is_attachment, normalize_href
@@ -182,7 +183,11 @@ def _gather(cfg, run_id: int, store, progress: bool) -> dict[str, Any]:
     reach_ok = resolver_ok and all(s["ok"] for s in steps)
     reason = "；".join(f"{s['label']}：{s['detail']}" for s in steps if not s["ok"])
 
-    prober = Prober(resolver, allow_nonglobal=allow, timeout=v6.probe_timeout, retries=v6.probe_retries,
+    # the address policy, as in the crawl: the sites' own A/AAAA addresses and crawl.allowed_networks
+    policy = site_policy(cfg.crawl.allowed_networks, [s.host for s in cfg.sites],
+                         lambda host: [a for q in ("A", "AAAA") for a in getattr(answers.get((host.lower(), q)),
+                                                                                 "answers", [])])
+    prober = Prober(resolver, policy=policy, allow_nonglobal=allow, timeout=v6.probe_timeout, retries=v6.probe_retries,
                     backoff=cfg.crawl.retry_backoff, max_retry_after=cfg.crawl.max_retry_after,
                     user_agent=cfg.crawl.user_agent, max_redirects=cfg.crawl.max_redirects,
                     max_size=cfg.crawl.max_page_size, max_body=min(cfg.crawl.max_page_size, 2 * 1024 ** 2),

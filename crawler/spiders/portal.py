@@ -68,6 +68,7 @@ COLUMN_ANCHORS = [
     ("report", re.compile(r"年度报告|公开年报|^年报")),
 ]
 COLUMN_PATH = re.compile(r"/(?:index(?:_\d+)?\.s?html?)?$")
+MAX_MESSAGES = 5000   # 政务咨询 list rows kept per site
 LEAF_KINDS = ("attachment", "external", "resource", "probe")
 FRAME_TAGS = ("iframe", "frame")
 MAX_UNPARSED_LISTED = 200
@@ -89,6 +90,8 @@ class SiteState:
     # site (邯郸's 政策解读 on hd.gov.cn): not crawled, so what it holds is unknown
     off_site_columns: dict[str, str] = field(default_factory=dict)
     sections: list[str] = field(default_factory=list)       # block headings of the disclosure page
+    # the messages 政务咨询 lists show with their dates (content.message_rows), with their list page
+    messages: dict[tuple[str, str, str], dict[str, str]] = field(default_factory=dict)
     pages: int = 0
     fetches: int = 0
     problems: int = 0
@@ -129,6 +132,19 @@ class SiteState:
         prefix = directory_prefix(url)
         key = url if urlsplit(prefix).path in ("", "/") else prefix
         self.columns.setdefault(key, kind)
+
+    def add_messages(self, list_page: str, base: str, rows: list[dict[str, str]]) -> None:
+        """Keep the dated rows of a 政务咨询 list (each message once, at most MAX_MESSAGES)."""
+        for row in rows:
+            if len(self.messages) >= MAX_MESSAGES:
+                return
+            rec = {**row, "list_page": list_page}
+            try:
+                rec["url"] = normalize_href(rec.pop("href"), base) if "href" in row else None
+            except InvalidURL:
+                rec["url"] = None
+            key = (rec["url"] or list_page, rec.get("标题", ""), rec["留言日期"])
+            self.messages.setdefault(key, rec)
 
     def column_of(self, url: str) -> tuple[str | None, str | None]:
         return column_of(self.columns, url)
@@ -220,7 +236,7 @@ class PortalSpider(scrapy.Spider):
                                stats_json={"problems": st.problems, "capped": st.capped,
                                            "links_over_cap": st.links_over_cap, "pages_over_cap": st.pages_over_cap,
                                            "columns": dict(st.columns), "off_site_columns": dict(st.off_site_columns),
-                                           "sections": list(st.sections),
+                                           "sections": list(st.sections), "messages": list(st.messages.values()),
                                            "write_errors": lost.get(st.name, {}), "coverage": dict(st.coverage),
                                            "unparsed": dict(itertools.islice(st.unparsed.items(),
                                                                              MAX_UNPARSED_LISTED))})
@@ -590,12 +606,14 @@ class PortalSpider(scrapy.Spider):
             page["document_url"] = self._document_url(raw_links, base, st)
         if st.disclosure and meta["origin"] == st.disclosure:
             st.sections = extract.section_headings(tree)
+        column = st.column_of(meta.get("frame_of") or meta["origin"])[0] or meta["column"]
+        if column == "interaction":   # a 政务咨询 list may show its messages' dates without detail pages
+            st.add_messages(meta["origin"], base, content.message_rows(tree))
         yield from self._use_page(meta, st, page, raw_links + pager, base, rows)
         proxy = extract.jpage_proxy_href(text)
         if proxy:   # a Hanweb list that loads through the jpage data proxy
-            column, _ = st.column_of(meta.get("frame_of") or meta["origin"])
             yield self._list_data_request(normalize_href(proxy, base), st, meta["origin"], depth,
-                                          column or meta["column"], self._child_scope(meta, st))
+                                          column, self._child_scope(meta, st))
 
     def _use_page(self, meta, st: SiteState, page: dict, raw_links, base: str, rows: Rows):
         """A page's facts (parsed now, or carried from the previous run on a 304): discovery,
