@@ -12,7 +12,8 @@ Lost rows are counted per site and table in the crawl stats
 ``completed_with_errors`` and the history proves no fix for those sites.
 
 When the spider closes, each site's pages get their column and list date decided again
-from all the facts (:mod:`crawler.settle`), so that they do not depend on the crawl order.
+from all the facts (:mod:`crawler.settle`), and a page read under two URLs (``dir/`` and
+``dir/index.html``) is stored under ``dir/``, so that neither depends on the crawl order.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import json
 import logging
 import sqlite3
 from collections import defaultdict
+from urllib.parse import urlsplit
 
 from crawler import documents
 from crawler.items import Rows
@@ -128,6 +130,10 @@ class StorePipeline:
             self._lost("pages", {"site": "", "url": "（文章所附文件的正文）"}, exc)
         for st in getattr(getattr(self.crawler, "spider", None), "sites", {}).values():
             try:
+                for other, read_as in st.twins.items():
+                    if urlsplit(other).path.endswith("/") and not urlsplit(read_as).path.endswith("/"):
+                        # one page under two URLs: stored as ``dir/``, whichever answered first
+                        self.store.rename_page(self.run_id, read_as, other)
                 self.store.update_page_facts(self.run_id, settle_pages(
                     self.store.page_facts(self.run_id, st.name),
                     self.store.page_links_by_target(self.run_id, st.name), st.columns))

@@ -347,6 +347,12 @@ class Store(SnapshotReads):
                                 " WHERE run_id = ? AND url = ?",
                                 [(r["column_kind"], r["column_url"], r["list_date"], run_id, r["url"]) for r in rows])
 
+    def rename_page(self, run_id: int, url: str, new_url: str) -> None:
+        """Store page ``url`` (its row and the links it holds) as ``new_url``."""
+        with self.transaction():
+            self.db.execute("UPDATE pages SET url = ? WHERE run_id = ? AND url = ?", (new_url, run_id, url))
+            self.db.execute("UPDATE links SET source_url = ? WHERE run_id = ? AND source_url = ?", (new_url, run_id, url))
+
     # -- the availability watch ---------------------------------------------
     def save_watch_round(self, round_row: Mapping[str, Any], probe_rows) -> int:
         """Store one watch round and its probes in one transaction; ``probe_rows``: callables

@@ -109,6 +109,7 @@ class SiteState:
     sitemaps: int = 0
     # directory → (url, facts hash, links in scope) of the page read for ``dir/`` or ``dir/index.html``
     index_pages: dict[tuple[str, str], tuple] = field(default_factory=dict)
+    twins: dict[str, str] = field(default_factory=dict)   # a page's other URL → the URL it was read as
     # pages read out of scope → the pages they requested [(url, depth, column, list date)]
     unscoped: dict[str, list[tuple[str, int, str | None, str | None]]] = field(default_factory=dict)
 
@@ -639,9 +640,11 @@ class PortalSpider(scrapy.Spider):
         column, column_url = st.column_of(scope_url)
         column = column or upgraded_column
         child_scope = self._child_scope(meta, st)
-        if depth > 0 and page_url != st.disclosure and not meta.get("frame_of") \
-                and st.twin_of(page_url, (page["title"], page["main_text"], [r.href for r in raw_links]), child_scope):
+        twin = (depth > 0 and page_url != st.disclosure and not meta.get("frame_of")
+                and st.twin_of(page_url, (page["title"], page["main_text"], [r.href for r in raw_links]), child_scope))
+        if twin:
             st.count("same-page")   # ``dir/`` already read as ``dir/index.html`` (or back): one page
+            st.twins[page_url] = twin
             return
         st.pages += 1
         self.crawler.stats.inc_value(f"portal_audit/site/{st.name}/pages")
