@@ -52,8 +52,9 @@ AUDIT_DATE = "2024-06-30"
 CRAWL = {"concurrency": 16, "per_host_concurrency": 4, "timeout": 10, "retries": 1, "per_host_rate": 0}
 # The depth cap is a trap guard. Under Scrapy's default LIFO order the bench portal's
 # prev/next article chains are discovered at depths far beyond the default 8, and the
-# bare spider has no depth cap: lift it so that both sides parse the same pages.
-AUDIT_MAX_DEPTH = 100_000
+# bare spider has no depth cap: lift it (to the config's upper bound) so that both sides
+# parse the same pages.
+AUDIT_MAX_DEPTH = 1000
 SAMPLE_EVERY = 0.2
 DEFAULT_SIZES = (2000, 5000, 20000)
 
