@@ -72,10 +72,9 @@ def audit(work: Path, cfg: Path, label: str, timeout: float = 3600) -> dict:
     one = lambda sql: db.execute(sql, (run_id,)).fetchone()[0]  # noqa: E731
     res = {"label": label, "returncode": m["returncode"], "wall_s": m["wall_s"], "cpu_s": m["cpu_s"],
            "peak_rss_mb": m["peak_rss_mb"],
-           # the largest first; the tail is the attachment parsers' sandbox workers (forked,
-           # so the sum over processes counts their shared pages more than once)
-           "peak_rss_per_process_mb": m["peak_rss_per_process_mb"][:8],
-           "processes_seen": len(m["peak_rss_per_process_mb"]),
+           # main, crawl processes, the attachment parsers' forkserver and its workers (forked:
+           # peak_rss_mb, the sum over processes, counts their shared pages more than once)
+           "peak_rss_by_role_mb": m["peak_rss_by_role_mb"],
            "load_avg": [load_before, load_avg()],
            "peak_rss_at_s": _peak_at(m["samples"]),
            "pages": one("SELECT COUNT(*) FROM pages WHERE run_id = ?"),
@@ -280,6 +279,7 @@ def main(argv=None) -> int:
     ap.add_argument("--sizes", default="20000,100000", help="memory: portal sizes in pages")
     ap.add_argument("--repeat", type=int, default=1, help="cores: interleaved rounds (medians reported)")
     ap.add_argument("--only", default="", help="race: the sides to run, e.g. linkinator,linkchecker")
+    ap.add_argument("--keep", action="store_true", help="keep the work directory (store, logs, reports)")
     args = ap.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix=f"scale-{args.what}-"))
     try:
@@ -294,7 +294,10 @@ def main(argv=None) -> int:
         else:
             result = incremental(args.pages, work)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep:
+            print(f"[scale] kept {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
     result = {"what": args.what, "pages": args.pages, "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
               "load_avg_end": os.getloadavg(), "result": result}
     RESULTS.mkdir(parents=True, exist_ok=True)
