@@ -34,7 +34,10 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.run import AUDIT_DATE, AUDIT_MAX_DEPTH, CLI, CRAWL, PYTHON, RESULTS, ROOT, PortalServer, measured  # noqa: E402
+from bench.run import (AUDIT_DATE, AUDIT_MAX_DEPTH, CLI, CRAWL, PYTHON, RESULTS, ROOT, PortalServer,  # noqa: E402
+                       hot_spots, measured)
+
+PROFILE: set[str] = set()   # --profile: labels of the audit runs recorded by py-spy
 
 TOOLS = ROOT / "bench" / ".tools"
 
@@ -63,8 +66,11 @@ def _peak_at(samples: list[tuple[float, float, float]]) -> float | None:
 
 def audit(work: Path, cfg: Path, label: str, timeout: float = 3600) -> dict:
     load_before = load_avg()
+    profile = RESULTS / f"profile-scale-{label}.txt" if label in PROFILE else None
+    if profile is not None:
+        RESULTS.mkdir(parents=True, exist_ok=True)
     m = measured([CLI, "run", "-c", str(cfg), "-o", str(work / f"out-{label}"), "--no-progress"], cwd=work,
-                 log=work / f"{label}.log", timeout=timeout)
+                 log=work / f"{label}.log", timeout=timeout, profile=profile)
     if m["returncode"] != 0:
         print((work / f"{label}.log").read_text(encoding="utf-8", errors="replace")[-3000:], file=sys.stderr)
     db = sqlite3.connect(work / "audit.db")
@@ -92,6 +98,9 @@ def audit(work: Path, cfg: Path, label: str, timeout: float = 3600) -> dict:
     db.close()
     res["requests_per_page"] = res["requests"] / res["pages"] if res["pages"] else None
     res["pages_per_s"] = res["pages"] / res["wall_s"]
+    if profile is not None:
+        print(f"[scale] {label} under py-spy (figures not comparable), {profile}:\n"
+              f"{hot_spots(profile, pages=res['pages'])}", file=sys.stderr, flush=True)
     print(f"[scale] {label}: {res['pages']} pages, {res['requests']} requests, {res['wall_s']:.1f} s, "
           f"peak RSS {res['peak_rss_mb']:.0f} MB, load {res['load_avg']}", file=sys.stderr, flush=True)
     return res
@@ -280,7 +289,10 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=1, help="cores: interleaved rounds (medians reported)")
     ap.add_argument("--only", default="", help="race: the sides to run, e.g. linkinator,linkchecker")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (store, logs, reports)")
+    ap.add_argument("--profile", default="", help="labels of audit runs to record with py-spy "
+                    "(pip install py-spy into the venv), e.g. unchanged or processes=2-0")
     args = ap.parse_args(argv)
+    PROFILE.update(filter(None, args.profile.split(",")))
     work = Path(tempfile.mkdtemp(prefix=f"scale-{args.what}-"))
     try:
         if args.what == "province":
