@@ -10,18 +10,21 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,scrapyd]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
 # Debian packages the tests use: dnsmasq serves the DNS zone of the IPv6 tests (dnsmasq-base:
-# the binary, no service); LibreOffice Calc (headless) proves the ledger opens cleanly.
+# the binary, no service); LibreOffice Calc (headless) proves the ledger opens cleanly; the
+# PostgreSQL server (initdb, pg_ctl under /usr/lib/postgresql/*/bin, not on PATH) runs the
+# PostgreSQL store tests.
 SYSTEM_PACKAGES := dnsmasq:dnsmasq-base soffice:libreoffice-calc-nogui
 
 system-deps:
 	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
 	  command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \

@@ -266,8 +266,9 @@ def column_stale(ctx):
     the articles it links to. A column whose items carry no date at all is flagged when
     ``undated_is_stale`` is true (the 普查 rule: 未注明信息发布时间的视为不更新).
 
-    Not flagged: empty columns (see ``column.empty``), hub pages without entries of their
-    own, the home page (see ``site.home-stale``).
+    Not flagged: empty columns (see ``column.empty``), hub pages without dated entries of
+    their own (their undated links are navigation; each sub-column is judged itself), the
+    home page (see ``site.home-stale``).
 
     Evidence: the column name and kind, the newest date and the item it belongs to, the
     threshold and the age in days.
@@ -291,8 +292,8 @@ def column_stale(ctx):
         base = {"column": col.name, "kind": col.kind, "kind_label": kind_label, "max_age_days": limit,
                 "items": col.items, "pages": sorted(col.urls)[:10]}
         if not dated:
-            if col.dated or not undated_is_stale:
-                continue
+            if col.dated or not undated_is_stale or col.subcolumns:
+                continue   # a hub's undated links are its navigation: its sub-columns are judged
             yield ctx.finding(site=col.site, url=col.url, page=None,
                               message=f"栏目“{label}”的 {col.items} 条信息均未标注发布日期，视为未更新",
                               evidence={**base, "newest": None})

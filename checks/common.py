@@ -21,7 +21,7 @@ def linked_from(ctx, url: str, site: str | None = None) -> dict[str, Any]:
     total = ctx.store.scalar(f"SELECT COUNT(DISTINCT source_url) FROM links WHERE {where}", params)
     rows = ctx.store.query(
         "SELECT source_url, MIN(anchor) AS anchor, MIN(line) AS line, MIN(tag) AS tag, MIN(attr) AS attr FROM links"
-        f" WHERE {where} GROUP BY source_url ORDER BY MIN(list_date IS NULL), source_url LIMIT ?",
+        f" WHERE {where} GROUP BY source_url ORDER BY MIN(CASE WHEN list_date IS NULL THEN 1 ELSE 0 END), source_url LIMIT ?",
         (*params, MAX_PAGES_LISTED))
     return {"count": total or 0,
             "pages": [{"page": r["source_url"], "anchor": r["anchor"], "line": r["line"], "tag": r["tag"],

@@ -294,8 +294,8 @@ def link_anchor_missing(ctx):
     Evidence: the fragment, its decoded form, the anchors the page has (first 20) and the
     pages linking to it.
     """
-    sql = ("SELECT l.site, l.source_url, l.target_url, l.fragment, MIN(l.anchor) AS anchor, MIN(l.line) AS line,"
-           " COUNT(*) AS n, f.url AS fetched, f.anchors FROM links l JOIN fetches f ON f.run_id = l.run_id"
+    sql = ("SELECT l.site, l.source_url, l.fragment, MIN(l.anchor) AS anchor, MIN(l.line) AS line,"
+           " COUNT(*) AS n, f.url AS fetched, MIN(f.anchors) AS anchors FROM links l JOIN fetches f ON f.run_id = l.run_id"
            " AND f.url = CASE WHEN l.kind = 'anchor' THEN l.source_url ELSE l.target_url END"
            " WHERE l.run_id = ? AND l.fragment IS NOT NULL AND l.fragment != '' AND f.outcome = 'ok'"
            " AND f.anchors IS NOT NULL GROUP BY l.site, f.url, l.fragment, l.source_url"

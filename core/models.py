@@ -120,7 +120,8 @@ class Verify(enum.StrEnum):
     TARGET = "target"                # the target URL was fetched again and answers (decided), or
                                      # every page that linked to it was re-parsed
     LINKING_PAGES = "linking-pages"  # every page the link sat on was re-parsed
-    SOURCE_PAGE = "source-page"      # the page the defective link sits on (``page``) was re-parsed
+    SOURCE_PAGE = "source-page"      # the page the defective link sits on (``page``) was re-parsed, and
+                                     # the target read again unless the page no longer links it
     PAGE = "page"                    # the page carrying the defect (``url``) was re-read
     HOME = "home"                    # the site's home page answered
     SITE = "site"                    # site-wide: a full audit that re-read ``url`` decides; a re-check cannot
@@ -139,7 +140,7 @@ class Verify(enum.StrEnum):
 VERIFY_LABELS = {
     Verify.TARGET: "再次访问目标地址且能正常判定，或引用它的页面均已重新解析",
     Verify.LINKING_PAGES: "含有该链接的页面均已重新解析",
-    Verify.SOURCE_PAGE: "该链接所在的页面已重新解析",
+    Verify.SOURCE_PAGE: "该链接所在的页面已重新解析，且链接目标已重新读取（或页面已不再链接它）",
     Verify.PAGE: "问题所在的页面（或附件）已重新读取",
     Verify.HOME: "网站首页能够正常访问",
     Verify.SITE: "需要完整检查（全站数据），且问题所在页面已重新读取；复核不能判定",
@@ -164,6 +165,21 @@ FINISHED_RUN_STATUSES = (RunStatus.COMPLETED, RunStatus.COMPLETED_WITH_ERRORS)
 RUN_STATUS_LABELS = {RunStatus.COMPLETED: "已完成", RunStatus.COMPLETED_WITH_ERRORS: "已完成（有数据未写入）",
                      RunStatus.INTERRUPTED: "已中断",
                      RunStatus.RUNNING: "进行中", RunStatus.FAILED: "失败"}
+
+
+class SiteStatus(enum.StrEnum):
+    """How a site's crawl ended in a run (``run_sites.status``)."""
+
+    OK = "ok"                      # crawled; the home page answered
+    UNREACHABLE = "unreachable"    # crawled; the home page did not answer
+    NOT_AUDITED = "not_audited"    # every crawl attempt failed (run --scrapyd): nothing gathered or checked
+
+    @property
+    def label(self) -> str:
+        return SITE_STATUS_LABELS[self]
+
+
+SITE_STATUS_LABELS = {SiteStatus.OK: "正常", SiteStatus.UNREACHABLE: "首页无法访问", SiteStatus.NOT_AUDITED: "未能检查"}
 
 
 class RunKind(enum.StrEnum):

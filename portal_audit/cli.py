@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import enum
 import json
 import logging
@@ -17,15 +18,17 @@ import click
 
 from checks.registry import REGISTRY, all_checks, matches
 from core import __version__
-from core.models import RUN_KIND_LABELS, RUN_STATUS_LABELS, RunStatus, short_time
-from portal_audit.config import Config, ConfigError, load_config
+from core.models import RUN_KIND_LABELS, RUN_STATUS_LABELS, RunStatus, SiteStatus, short_time
+from portal_audit.config import Config, ConfigError, load_config, needs_shared_store, url_problem
 from portal_audit.feedback import (MAX_LEDGER_BYTES, MAX_LEDGER_ROWS, LedgerError, import_ledger,
                                    parse_ledger_sandboxed)
 from portal_audit.lock import LockHeld, StoreLock
 from portal_audit.sample import build_portal, serve
 from reports.coverage import summary_line
 from store import Store, StoreError, history
-from store.db import store_problem
+from store.copy import copy_store
+from store.db import is_url
+from store.sqlite import store_problem
 from store.history import history_applied, prune_runs, run_status_counts
 
 
@@ -62,19 +65,20 @@ def _store_path(config_path: str | None, store: str | None) -> str:
     if store:
         return store
     if config_path or Path("config.yaml").exists():
-        return _load(config_path or "config.yaml").store.path
+        return _load(config_path or "config.yaml").store.location
     return ".portal-audit/audit.db"
 
 
 def _open_store(path: str, *, must_exist: bool = True):
-    """The store at ``path``, checked (``quick_check``); an unusable one is a zh-CN message
-    naming the path and exit 2."""
-    where = Path(path)
-    if must_exist and not where.exists():
-        _fail(f"数据库文件不存在：{where}（先运行 portal-audit run，或用 -c / --store 指定）")
-    problem = store_problem(where)
-    if problem:
-        _fail(problem)
+    """The store at ``path`` (a SQLite file or a PostgreSQL URL), checked (``quick_check``);
+    an unusable one is a zh-CN message naming it and exit 2."""
+    where = path if is_url(path) else Path(path)
+    if not is_url(path):
+        if must_exist and not where.exists():
+            _fail(f"数据库文件不存在：{where}（先运行 portal-audit run，或用 -c / --store 指定）")
+        problem = store_problem(where)
+        if problem:
+            _fail(problem)
     try:
         db = Store(where)
         db.quick_check()
@@ -115,18 +119,22 @@ def main(verbose: int) -> None:
               help="Exit 1 when findings of this severity or worse exist (waived ones excluded); "
                    "new-error: only when an error appeared that is new or came back since the last run.")
 @click.option("--no-progress", is_flag=True, help="Do not show the progress display.")
-def run(config_path, out_dir, sites, only, fail_on, no_progress) -> None:
+@click.option("--scrapyd", "scrapyd_nodes", metavar="URL,URL",
+              help="Crawl on these Scrapyd nodes (comma separated; overrides scrapyd.nodes). Needs a PostgreSQL store.")
+def run(config_path, out_dir, sites, only, fail_on, no_progress, scrapyd_nodes) -> None:
     """Audit the sites in the config and write the reports."""
     # deferred: the crawl and the report writers import Scrapy, lxml, jinja2 and openpyxl
     from portal_audit.runner import run_audit
 
     cfg = _load(config_path, sites)
+    if scrapyd_nodes is not None:
+        cfg = _with_nodes(cfg, scrapyd_nodes)
     only_codes = _split_codes(only)
     known = [c.code for c in all_checks()]
     for pattern in only_codes:
         if not any(matches(code, pattern) for code in known):
             _fail(f"--only: 未知的检查项 {pattern!r}（运行 portal-audit checks 查看全部）")
-    _preflight(cfg.store.path, out_dir)
+    _preflight(cfg.store.location, out_dir)
     result = _locked(run_audit, cfg, Path(out_dir), only=only_codes, progress=not no_progress)
     _summary(result, cfg)
     if result.status == RunStatus.COMPLETED_WITH_ERRORS:
@@ -134,7 +142,7 @@ def run(config_path, out_dir, sites, only, fail_on, no_progress) -> None:
     if result.status != RunStatus.COMPLETED:
         sys.exit(Exit.INTERRUPTED)
     if fail_on:
-        store = Store(cfg.store.path)
+        store = Store(cfg.store.location)
         if fail_on == "new-error":
             worst = history.new_errors(store, result.run_id)
             for row in worst:
@@ -148,6 +156,21 @@ def run(config_path, out_dir, sites, only, fail_on, no_progress) -> None:
         if worst:
             sys.exit(Exit.FINDINGS)
     sys.exit(Exit.OK)
+
+
+def _with_nodes(cfg: Config, nodes: str) -> Config:
+    """``cfg`` crawling on the Scrapyd nodes of ``--scrapyd`` (each checked like ``scrapyd.nodes``)."""
+    urls = tuple(u.strip() for u in nodes.split(",") if u.strip())
+    if not urls:
+        _fail("--scrapyd: 至少需要一个 Scrapyd 节点网址（如 http://node1:6800）")
+    for url in urls:
+        problem = url_problem(url)
+        if problem:
+            _fail(f"--scrapyd: {problem}")
+    problem = needs_shared_store(cfg)
+    if problem:
+        _fail(f"--scrapyd: {problem}")
+    return dataclasses.replace(cfg, scrapyd=dataclasses.replace(cfg.scrapyd, nodes=urls))
 
 
 def _locked(func, *args, **kwargs):
@@ -178,21 +201,26 @@ def _locked_store(config_path: str | None, store: str | None, command: str, func
 
 
 def _summary(result, cfg: Config) -> None:
-    store = Store(cfg.store.path)
+    store = Store(cfg.store.location)
     findings = store.findings(result.run_id)
     sites = store.run_sites(result.run_id)
     lost = store.write_error_counts(result.run_id)
     store.close()
     echo = lambda s="": click.echo(s, err=True)  # noqa: E731
-    state = {RunStatus.COMPLETED: "完成", RunStatus.COMPLETED_WITH_ERRORS: "完成，但有数据未写入（结果不完整，不作为整改依据）"}.get(
+    incomplete = "有站点未能检查" if any(s["status"] == SiteStatus.NOT_AUDITED for s in sites) else "有数据未写入"
+    state = {RunStatus.COMPLETED: "完成", RunStatus.COMPLETED_WITH_ERRORS: f"完成，但{incomplete}（结果不完整，不作为整改依据）"}.get(
         result.status, "未完成（已中断，报告标记为不完整）")
     echo()
     echo(f"══ 检查{state} · 运行编号 {result.run_id} ══")
-    verdicts = {v.site: v for v in _verdicts(cfg.store.path, result.run_id)}
+    verdicts = {v.site: v for v in _verdicts(cfg.store.location, result.run_id)}
     for site in sites:
         mine = [f for f in findings if f.site == site["site"]]
         sev = Counter(f.severity.value for f in mine)
-        status = "" if site["status"] == "ok" else "（首页无法访问）"
+        if site["status"] == SiteStatus.NOT_AUDITED:
+            reasons = json.loads(site["stats_json"] or "{}").get("not_audited") or []
+            echo(f"{site['site']}（未能检查，没有检查结果，不作为整改依据）：{'；'.join(reasons)}")
+            continue
+        status = "" if site["status"] == SiteStatus.OK else f"（{SiteStatus(site['status']).label}）"
         v = verdicts.get(site["site"])
         code = f"［{v.code}］" if v and v.code else ""
         echo(f"{site['site']}{code}{status}: 页面 {site['pages']} · 链接 {site['links']} · "
@@ -205,7 +233,7 @@ def _summary(result, cfg: Config) -> None:
             echo(f"    检查结论：{v.verdict}{'（' + why + '）' if why else ''} · 健康分（非官方）{score}")
         for code, n in Counter(f.check for f in mine).most_common(8):
             echo(f"    {code:<28} {n}")
-    _history_summary(store_path=cfg.store.path, run_id=result.run_id, echo=echo)
+    _history_summary(store_path=cfg.store.location, run_id=result.run_id, echo=echo)
     if lost:
         # deferred: the reports package loads jinja2 and openpyxl, which other commands do not need
         from reports.data import lost_rows_banner
@@ -283,7 +311,7 @@ def audit(run_id, config_path, only, out_dir) -> None:
     from portal_audit.runner import audit as run_checks
 
     cfg = _load(config_path)
-    db = _open_store(cfg.store.path)
+    db = _open_store(cfg.store.location)
     if db.run(run_id) is None:
         _fail(f"运行 {run_id} 不存在")
     for r in run_checks(db, run_id, cfg, _split_codes(only)):
@@ -303,7 +331,7 @@ def runs(config_path, store) -> None:
              ("豁免", 6, ">"), ("未核实", 7, ">")]
     click.echo(" ".join(_pad(h, w, a) for h, w, a in heads))
     for r in db.runs():
-        n = db.scalar("SELECT COUNT(*) FROM findings WHERE run_id = ?", (r["id"],))
+        n = db.finding_count(r["id"])
         c = run_status_counts(db, r["id"])
         values = [r["id"], RUN_KIND_LABELS.get(r["kind"], r["kind"]), short_time(r["started_at"]),
                   f"{RUN_STATUS_LABELS.get(r['status'], r['status'])}（{r['status']}）", r["audit_date"], n,
@@ -339,7 +367,7 @@ def _history_summary(store_path, run_id: int, echo) -> None:
         if not history_applied(store, run_id):
             return
         c = run_status_counts(store, run_id)
-        prev = store.scalar("SELECT MAX(id) FROM runs WHERE kind = 'audit' AND id < ?", (run_id,))
+        prev = store.last_run_before(run_id)
         since = f"与运行 {prev} 相比" if prev else "首次检查"
         echo(f"问题状态（{since}）：新增 {c['new']} · 持续 {c['open']} · 复发 {c['reopened']} · "
              f"已整改 {c['fixed']} · 豁免 {c['waived']} · 本次未核实 {c['unverified']}")
@@ -395,7 +423,7 @@ def ledger_monthly(month, config_path, out_dir) -> None:
         parse_month(month)
     except MonthError as exc:
         _fail(f"--month: {exc}")
-    db = _open_store(cfg.store.path)
+    db = _open_store(cfg.store.location)
     try:
         paths = write_monthly(db, cfg, month, out_dir)
     finally:
@@ -460,7 +488,7 @@ def recheck(config_path, status, sites, out_dir, progress) -> None:
     for name in sites:
         if name not in known:
             _fail(f"{cfg.source}: sites: 没有名为 {name} 的站点")
-    _preflight(cfg.store.path, out_dir)
+    _preflight(cfg.store.location, out_dir)
     outcome = _locked(run_recheck, cfg, Path(out_dir), status=status, sites=list(sites), progress=progress)
     if outcome.run_id is None:
         click.echo("没有需要复核的问题。")
@@ -544,6 +572,45 @@ def prune(keep, config_path, store, vacuum) -> None:
         click.echo(f"无需清理：检查运行不超过 {keep} 次。")
 
 
+@main.group("store")
+def store_group() -> None:
+    """The store itself: copy a history between SQLite and PostgreSQL."""
+
+
+# the tables `store migrate` names in its summary, in this order
+TABLE_LABELS = {"runs": "运行", "run_sites": "站点记录", "pages": "页面", "links": "链接", "fetches": "抓取记录",
+                "requests": "请求", "findings": "问题", "finding_history": "问题历史", "finding_status": "问题状态",
+                "feedback_log": "反馈记录", "watch_rounds": "可用性监测轮次", "watch_probes": "可用性探测"}
+
+
+@store_group.command("migrate")
+@click.option("--from", "source", required=True, help="The store to copy (a SQLite file or postgresql:// URL).")
+@click.option("--to", "target", required=True, help="The empty store to copy into (postgresql:// URL or file).")
+def store_migrate(source, target) -> None:
+    """Copy a whole store (runs, facts, findings, history) into an empty one."""
+
+    src = _open_store(source)
+    try:
+        with StoreLock(source, "store migrate"), StoreLock(target, "store migrate"):
+            dst = _open_store(target, must_exist=False)
+            try:
+                copied = copy_store(src, dst)
+            except StoreError as exc:
+                _fail(str(exc))
+            finally:
+                dst.close()
+    except LockHeld as exc:
+        _fail(str(exc), Exit.LOCKED)
+    finally:
+        src.close()
+    named = [f"{label} {copied[t]}" for t, label in TABLE_LABELS.items() if copied.get(t)]
+    others = sum(n for t, n in copied.items() if t not in TABLE_LABELS)
+    if others:
+        named.append(f"其他 {others}")
+    click.echo(f"已将 {src} 的全部历史迁移到 {dst}：共 {sum(copied.values())} 行（{'、'.join(named) or '无数据'}），"
+               f"{len(copied)} 张表。")
+
+
 @main.command()
 @click.option("-c", "--config", "config_path", default="config.yaml", show_default=True)
 @click.option("-o", "--out", "out_dir", default="out/demo", show_default=True)
@@ -555,7 +622,7 @@ def demo(config_path, out_dir) -> None:
 
     cfg = _load(config_path)
     port = urlsplit(cfg.sites[0].url).port or 80
-    _preflight(cfg.store.path, out_dir)
+    _preflight(cfg.store.location, out_dir)
     server = serve(build_portal(kind="full"), port=port)
     try:
         result = _locked(run_audit, cfg, Path(out_dir))

@@ -25,6 +25,7 @@ from checks.registry import checks_section_problems
 from core.text import duration
 from core.vocabulary import COLUMN_KINDS
 from crawler.sites import SiteSpec
+from store.db import url_problem as store_url_problem
 
 class ConfigError(Exception):
     def __init__(self, file: str, key: str, problem: str):
@@ -115,7 +116,26 @@ class InspectionConfig:
 
 @dataclass(frozen=True)
 class StoreConfig:
+    """Where the store is: a SQLite file (``path``, the default) or a PostgreSQL database
+    (``url: postgresql://USER@HOST:PORT/DB``)."""
+
     path: str = ".portal-audit/audit.db"
+    url: str | None = None
+
+    @property
+    def location(self) -> str:
+        """What :class:`store.Store` opens: the URL when one is given, else the file."""
+        return self.url or self.path
+
+
+@dataclass(frozen=True)
+class ScrapydConfig:
+    """``run --scrapyd``: the crawl spread over Scrapyd nodes (see portal_audit/scrapyd.py)."""
+
+    nodes: tuple[str, ...] = ()         # http://HOST:6800 each; empty: crawl here
+    max_proc: int = 4                   # jobs of this run on one node at once (the nodes' own max_proc)
+    poll_interval: float = field(default=2.0, metadata={"parse": duration})
+    timeout: float = field(default=10.0, metadata={"parse": duration})   # one API call
 
 
 @dataclass(frozen=True)
@@ -145,6 +165,7 @@ class Config:
     checks: ChecksConfig = ChecksConfig()
     watch: WatchConfig = WatchConfig()
     inspection: InspectionConfig = InspectionConfig()
+    scrapyd: ScrapydConfig = ScrapydConfig()
     audit_date: date | None = None
     source: str = field(default="<config>", metadata={"internal": True})
     raw: dict[str, Any] = field(default_factory=dict, metadata={"internal": True})
@@ -182,6 +203,7 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("ipv6", "probe_timeout"): (0.1, 600), ("ipv6", "probe_retries"): (0, 20),
     ("ipv6", "target_level2"): (0, 100), ("ipv6", "target_level3"): (0, 100),
     ("ipv6", "concurrency"): (1, 1000), ("ipv6", "max_links"): (1, 10_000_000),
+    ("scrapyd", "max_proc"): (1, 1000), ("scrapyd", "poll_interval"): (0.05, 600), ("scrapyd", "timeout"): (0.1, 600),
     ("sites", "max_pages"): (1, 10_000_000), ("sites", "max_depth"): (0, 1000),
 }
 
@@ -279,6 +301,11 @@ def parse_config(text: str, name: str = "<config>") -> Config:
                                   f"未知的栏目类型，可选：{', '.join(COLUMN_KINDS)}")
     for i, url in enumerate(cfg.watch.reference_urls):
         _check_url(url, name, f"watch.reference_urls[{i}]")
+    for i, url in enumerate(cfg.scrapyd.nodes):
+        _check_url(url, name, f"scrapyd.nodes[{i}]")
+    if cfg.scrapyd.nodes and needs_shared_store(cfg):
+        raise ConfigError(name, "scrapyd.nodes", needs_shared_store(cfg))
+    _check_store(data.get("store"), cfg.store, name)
     check_ranges(cfg, name)
     for code, level in cfg.checks.severity.items():
         if level not in ("error", "warning", "info"):
@@ -289,15 +316,41 @@ def parse_config(text: str, name: str = "<config>") -> Config:
 
 
 def _check_url(url: str, name: str, key: str) -> None:
+    problem = url_problem(url)
+    if problem:
+        raise ConfigError(name, key, problem)
+
+
+def url_problem(url: str) -> str | None:
+    """What is wrong with an http(s) URL of the config (zh-CN), None when nothing."""
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise ConfigError(name, key, f"不是有效的网址：{url!r}（{_port_problem(exc)}）") from None
+        return f"不是有效的网址：{url!r}（{_port_problem(exc)}）"
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(name, key, f"不是有效的 http(s) 网址：{url!r}")
+        return f"不是有效的 http(s) 网址：{url!r}"
     if port == 0:
-        raise ConfigError(name, key, f"端口应在 1 到 65535 之间：{url!r}")
+        return f"端口应在 1 到 65535 之间：{url!r}"
+    return None
+
+
+def needs_shared_store(cfg: Config) -> str | None:
+    """Why ``cfg``'s store cannot take a crawl on Scrapyd nodes (zh-CN), None when it can."""
+    if cfg.store.url:
+        return None
+    return (f"在 Scrapyd 节点上采集需要 PostgreSQL 存储（store: {{url: postgresql://USER@HOST:PORT/DB}}）："
+            f"各节点写入同一个数据库，无法写入本机的 SQLite 文件 {cfg.store.path}")
+
+
+def _check_store(data: Any, store: StoreConfig, name: str) -> None:
+    if store.url is None:
+        return
+    if isinstance(data, dict) and data.get("path") is not None:
+        raise ConfigError(name, "store", "store.path 与 store.url 只能给出一个（SQLite 文件或 PostgreSQL 数据库）")
+    problem = store_url_problem(store.url)
+    if problem:
+        raise ConfigError(name, "store.url", problem)
 
 
 def _port_problem(exc: ValueError) -> str:
@@ -308,7 +361,7 @@ def check_ranges(cfg: Config, name: str) -> None:
     """Numbers within :data:`RANGES` (finite floats), nameservers and networks that parse,
     for every section but ``checks`` (validated against the check registry)."""
     sections = [("crawl", cfg.crawl, "crawl"), ("dns", cfg.dns, "dns"), ("ipv6", cfg.ipv6, "ipv6"),
-                ("watch", cfg.watch, "watch")]
+                ("watch", cfg.watch, "watch"), ("scrapyd", cfg.scrapyd, "scrapyd")]
     sections += [("sites", site, f"sites[{i}]") for i, site in enumerate(cfg.sites)]
     for section, obj, prefix in sections:
         for f in dataclasses.fields(obj):

@@ -27,7 +27,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from checks.registry import all_checks, run_checks, verify_rules
-from core.models import ACTIVE, FINISHED_RUN_STATUSES, FIXED, OPEN, REOPENED, UNVERIFIED, RunStatus, Verify
+from core.models import ACTIVE, FINISHED_RUN_STATUSES, FIXED, OPEN, REOPENED, RunStatus, Verify
 from core.text import now_iso
 from crawler.documents import kinds_to_read
 from crawler.pipelines import lost_rows
@@ -40,8 +40,8 @@ from portal_audit.runner import check_settings, crawler_process, versions
 from reports import recheck as recheck_report
 from reports.history import Entry, entry_from_row
 from store import Store
-from store.history import (RunFacts, close_stale_runs, pages_to_reread, record_sighting, select_for_recheck,
-                           verify_location)
+from store.history import (RunFacts, close_stale_runs, pages_to_reread, record_recheck, record_sighting,
+                           select_for_recheck, verify_location)
 
 
 log = logging.getLogger(__name__)
@@ -135,7 +135,7 @@ def plan_for(store, rows, cfg: Config, rules: Mapping[str, Verify]):
         last_run = h["last_seen_run"]
 
         def depth_of(url: str) -> int:
-            row = store.db.execute("SELECT depth FROM pages WHERE run_id = ? AND url = ?", (last_run, url)).fetchone()
+            row = store.page(last_run, url)
             return int(row["depth"]) if row is not None and row["depth"] is not None else 1
 
         if rule is Verify.HOME:
@@ -152,8 +152,7 @@ def plan_for(store, rows, cfg: Config, rules: Mapping[str, Verify]):
         if rule is Verify.TARGET and _fetchable(h["url"]):
             evidence_count = _linked_count(h)
             if not pages or evidence_count > len(pages):
-                row = store.db.execute("SELECT kind FROM fetches WHERE run_id = ? AND url = ?",
-                                       (last_run, h["url"])).fetchone()
+                row = store.fetch(last_run, h["url"])
                 plan.direct[h["url"]] = row["kind"] if row is not None else _url_kind(h["url"], names[site].host)
     for plan in plans.values():
         for url in list(plan.direct):
@@ -186,8 +185,7 @@ def gather(cfg: Config, run_id: int, store_path: str, plans, read_kinds: Sequenc
     store = Store(store_path)
     try:
         for st in crawler.spider.sites.values():
-            ok = store.scalar("SELECT COUNT(*) FROM fetches WHERE run_id = ? AND site = ? AND outcome = 'ok'",
-                              (run_id, st.name))
+            ok = store.fetch_count(run_id, site=st.name, outcome="ok") > 0
             store.set_run_site(run_id, st.name, url=st.config.url, disclosure_url=st.disclosure,
                                status="ok" if ok else "unreachable", pages=st.pages, links=st.fetches,
                                stats_json={"recheck": True, "write_errors": lost.get(st.name, {})})
@@ -203,8 +201,8 @@ def gather(cfg: Config, run_id: int, store_path: str, plans, read_kinds: Sequenc
 def run_recheck(cfg: Config, out_dir: Path | str, *, status: str = "awaiting", sites=(),
                 progress: bool = False) -> RecheckOutcome:
     """The ``portal-audit recheck`` command, holding the store lock throughout."""
-    with StoreLock(cfg.store.path, "recheck"):
-        store = Store(cfg.store.path)
+    with StoreLock(cfg.store.location, "recheck"):
+        store = Store(cfg.store.location)
         try:
             close_stale_runs(store)
             outcome = RecheckOutcome(None, status, list(sites), now_iso())
@@ -227,7 +225,7 @@ def run_recheck(cfg: Config, out_dir: Path | str, *, status: str = "awaiting", s
                 if plans:
                     codes = sorted({r["check_code"] for r in rows if r["fingerprint"] not in skipped})
                     settings = check_settings(cfg)
-                    run_status = gather(cfg, run_id, str(cfg.store.path), plans,
+                    run_status = gather(cfg, run_id, str(cfg.store.location), plans,
                                         kinds_to_read(settings.stages(codes)), progress=progress)
                     run_checks(store, run_id, audit_date, {s.name: s for s in cfg.sites}, settings, only=codes)
                 else:
@@ -240,8 +238,8 @@ def run_recheck(cfg: Config, out_dir: Path | str, *, status: str = "awaiting", s
                                                   "write_errors": store.write_error_counts(run_id)})
             outcome.finished_at = now_iso()
             outcome.elapsed = time.perf_counter() - started
-            outcome.pages = store.scalar("SELECT COUNT(*) FROM pages WHERE run_id = ?", (run_id,)) or 0
-            outcome.fetches = store.scalar("SELECT COUNT(*) FROM fetches WHERE run_id = ?", (run_id,)) or 0
+            outcome.pages = store.page_count(run_id)
+            outcome.fetches = store.fetch_count(run_id)
             outcome.outputs = recheck_report.write_all(outcome, Path(out_dir))
             return outcome
         finally:
@@ -287,7 +285,10 @@ def decide(store, run_id: int, rows, skipped: dict[str, tuple[str, str]], run_st
                 else:
                     result, detail = RESULT_UNREACHED, why
             items.append(RecheckItem(entry, prev, result, detail, new_status))
-            _store_result(store, run_id, h, result, detail, new_status, when)
+            record_recheck(store, run_id, h, result=result, note=f"{result}：{detail}" if detail else result,
+                           detail=detail, new_status=new_status, when=when,
+                           decided=result in (RESULT_FIXED, RESULT_OPEN, RESULT_REOPENED),
+                           seen=result in (RESULT_OPEN, RESULT_REOPENED))
     items.sort(key=lambda i: (i.entry.site, RESULT_ORDER.get(i.result, 5), i.entry.check, i.entry.url or ""))
     return items
 
@@ -298,8 +299,7 @@ def _soft404_decidable(store, run_id: int, h) -> bool:
         return True
     parts = urlsplit(h["url"] or "")
     origin = f"{parts.scheme}://{parts.netloc}/"
-    return store.scalar("SELECT COUNT(*) FROM fetches WHERE run_id = ? AND kind = 'probe' AND outcome = 'ok'"
-                        " AND substr(url, 1, ?) = ?", (run_id, len(origin), origin)) > 0
+    return store.fetch_count(run_id, kind="probe", outcome="ok", prefix=origin) > 0
 
 
 def _fixed_detail(facts: RunFacts, h, rule: Verify) -> str:
@@ -316,29 +316,3 @@ def _fixed_detail(facts: RunFacts, h, rule: Verify) -> str:
         status = f"（HTTP {fetch['status']}）" if fetch["status"] else ""
         return f"目标地址现可正常访问{status}"
     return "引用页面已不再链接该地址"
-
-
-def _store_result(store, run_id: int, h, result: str, detail: str, new_status: str, when: str) -> None:
-    fp = h["fingerprint"]
-    decided = result in (RESULT_FIXED, RESULT_OPEN, RESULT_REOPENED)
-    db = store.db
-    db.execute("UPDATE finding_history SET recheck_result = ?, recheck_note = ?, recheck_run = ?, recheck_at = ?"
-               " WHERE fingerprint = ?", (result, detail, run_id, when, fp))
-    if decided:
-        db.execute("UPDATE finding_history SET awaiting_recheck = 0 WHERE fingerprint = ?", (fp,))
-    if new_status != h["status"]:
-        extra = ""
-        if new_status == FIXED:
-            extra = ", fixed_run = ?, fixed_at = ?, times_fixed = times_fixed + 1"
-            params = (new_status, run_id, when, run_id, when, fp)
-        else:
-            if new_status == REOPENED:
-                extra = ", times_reopened = times_reopened + 1"
-            params = (new_status, run_id, when, fp)
-        db.execute(f"UPDATE finding_history SET status = ?, status_run = ?, status_at = ?{extra} WHERE fingerprint = ?",
-                   params)
-    run_status = new_status if decided else UNVERIFIED
-    db.execute("INSERT OR REPLACE INTO finding_status (run_id, fingerprint, site, check_code, severity, status, seen,"
-               " note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-               (run_id, fp, h["site"], h["check_code"], h["severity"], run_status,
-                int(result in (RESULT_OPEN, RESULT_REOPENED)), f"{result}：{detail}" if detail else result))

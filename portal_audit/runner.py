@@ -4,7 +4,8 @@
 process, or (``crawl.processes`` > 1 and more than one site) in that many
 processes, each with its own Scrapy crawler and reactor and a share of the
 sites (a site is never split), each streaming into a store file of its own that
-is merged into the store when it ends; :func:`audit` runs the selected checks on
+is merged into the store when it ends (a store with concurrent writers, PostgreSQL,
+is written by every process directly); :func:`audit` runs the selected checks on
 a stored run; :func:`run_audit` does both, records the run and writes the
 reports.
 """
@@ -16,8 +17,10 @@ import logging
 import multiprocessing
 import os
 import platform
+import shutil
 import signal
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,7 +34,7 @@ from scrapy.crawler import CrawlerProcess
 from checks.inspection import merged_options
 from checks.registry import CheckResult, CheckSettings, run_checks, verify_rules
 from core import __version__
-from core.models import FINISHED_RUN_STATUSES, RunStatus
+from core.models import FINISHED_RUN_STATUSES, RunStatus, SiteStatus
 from core.vocabulary import Stage
 from crawler import settings as crawler_settings
 from crawler.documents import READABLE_KINDS, kinds_to_read
@@ -42,8 +45,10 @@ from crawler.sites import CrawlLimits, SiteSpec
 from crawler.spiders.portal import PortalSpider
 from portal_audit.config import Config
 from portal_audit.lock import StoreLock
+from portal_audit.scrapyd import gather_on_nodes
 from reports import write_reports
 from store import Store, history
+from store.db import backend
 
 
 log = logging.getLogger(__name__)
@@ -101,8 +106,7 @@ def previous_run(cfg: Config, run_id: int, store_path: str) -> dict | None:
         return None
     store = Store(store_path)
     try:
-        prev = store.scalar("SELECT MAX(id) FROM runs WHERE kind = 'audit' AND status = ? AND id < ?",
-                            (RunStatus.COMPLETED, run_id))
+        prev = store.last_run_before(run_id, status=RunStatus.COMPLETED)
     finally:
         store.close()
     return {"store": store_path, "run_id": prev, "recheck_after": cfg.crawl.recheck_after * 86400} if prev else None
@@ -111,9 +115,12 @@ def previous_run(cfg: Config, run_id: int, store_path: str) -> dict | None:
 def gather(cfg: Config, run_id: int, store_path: str, progress: bool = True,
            read_kinds: Sequence[str] = READABLE_KINDS) -> str:
     """Crawl every site of ``cfg`` into the store; returns the run status. ``read_kinds``:
-    the attachment kinds read (see :func:`crawler.documents.kinds_to_read`)."""
+    the attachment kinds read (see :func:`crawler.documents.kinds_to_read`). With
+    ``scrapyd.nodes``, on those Scrapyd nodes (:mod:`portal_audit.scrapyd`)."""
     n = processes_for(cfg)
     previous = previous_run(cfg, run_id, store_path)
+    if cfg.scrapyd.nodes:
+        return gather_on_nodes(cfg, run_id, store_path, read_kinds, previous, progress)
     if n == 1:
         return _gather_here(cfg, run_id, store_path, progress, read_kinds, previous=previous)
     return _gather_parallel(cfg, run_id, store_path, n, progress, read_kinds, previous)
@@ -132,17 +139,7 @@ def _gather_here(cfg: Config, run_id: int, store_path: str, progress: bool, read
     lost = lost_rows(crawler.stats)
     store = Store(store_path)
     try:
-        for st in spider.sites.values():
-            home = store.query("SELECT outcome FROM fetches WHERE run_id = ? AND site = ? AND kind = 'home'",
-                               (run_id, st.name))
-            reachable = bool(home) and home[0]["outcome"] == "ok"
-            store.set_run_site(run_id, st.name, url=st.config.url, disclosure_url=st.disclosure,
-                               status="ok" if reachable else "unreachable", pages=st.pages, links=st.fetches,
-                               stats_json={"problems": st.problems, "capped": st.capped,
-                                           "links_over_cap": st.links_over_cap, "pages_over_cap": st.pages_over_cap,
-                                           "columns": dict(st.columns), "sections": list(st.sections),
-                                           "write_errors": lost.get(st.name, {}),
-                                           "coverage": dict(st.coverage), "unparsed": dict(st.unparsed)})
+        spider.record_sites(store, run_id, lost)
     finally:
         store.close()
     return RunStatus.COMPLETED if reason == "finished" else RunStatus.INTERRUPTED
@@ -151,30 +148,39 @@ def _gather_here(cfg: Config, run_id: int, store_path: str, progress: bool, read
 EXIT_INTERRUPTED = 3   # a crawl process's exit code when its crawl did not finish
 
 
-def _crawl_process_main(cfg: Config, run_id: int, part: str, progress: bool, read_kinds: Sequence[str],
+def _crawl_process_main(cfg: Config, run_id: int, part: str, progress_file: str | None, read_kinds: Sequence[str],
                         previous: dict | None) -> None:
-    """A crawl process: its share of the sites into its own store file ``part``.
+    """A crawl process: its share of the sites into the store ``part`` (a file of its own,
+    or the shared store when that takes concurrent writers).
 
     It leaves the terminal's process group, so that a Ctrl-C reaches only the parent,
     which passes one SIGINT on to each process (a second one would make Scrapy stop
     uncleanly)."""
     os.setpgrp()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    status = _gather_here(cfg, run_id, part, progress, read_kinds,
-                          progress_file=f"{part}.progress" if progress else None, previous=previous)
+    status = _gather_here(cfg, run_id, part, progress_file is not None, read_kinds,
+                          progress_file=progress_file, previous=previous)
     sys.exit(0 if status == RunStatus.COMPLETED else EXIT_INTERRUPTED)
 
 
 def _gather_parallel(cfg: Config, run_id: int, store_path: str, n: int, progress: bool,
                      read_kinds: Sequence[str], previous: dict | None) -> str:
     ctx = multiprocessing.get_context("spawn")
-    parts = [f"{store_path}.run{run_id}.part{i}" for i in range(n)]
-    for part in parts:
-        _remove_part(part)
+    direct = backend(store_path).concurrent_writers     # every process writes the shared store
+    scratch = Path(tempfile.mkdtemp(prefix="portal-audit-")) if direct else None
+    if scratch:
+        parts = [store_path] * n
+        progress_files = [str(scratch / f"part{i}.progress") for i in range(n)]
+    else:
+        parts = [f"{store_path}.run{run_id}.part{i}" for i in range(n)]
+        progress_files = [f"{part}.progress" for part in parts]
+        for part in parts:
+            _remove_part(part)
     procs = []
-    for i, part in enumerate(parts):
+    for i, (part, progress_file) in enumerate(zip(parts, progress_files)):
         share = dataclasses.replace(cfg, sites=cfg.sites[i::n])   # round robin: a site is never split
-        proc = ctx.Process(target=_crawl_process_main, args=(share, run_id, part, progress, read_kinds, previous),
+        proc = ctx.Process(target=_crawl_process_main,
+                           args=(share, run_id, part, progress_file if progress else None, read_kinds, previous),
                            name=f"portal-audit-crawl-{i + 1}")
         proc.start()
         procs.append(proc)
@@ -186,22 +192,25 @@ def _gather_parallel(cfg: Config, run_id: int, store_path: str, n: int, progress
             for p in procs:
                 p.join(timeout=interval / n)
             if progress:
-                show_files(board, [Path(f"{part}.progress") for part in parts])
+                show_files(board, [Path(f) for f in progress_files])
         except KeyboardInterrupt:
             interrupted = True
             for p in procs:
                 if p.is_alive():
                     os.kill(p.pid, signal.SIGINT)
     if progress:
-        show_files(board, [Path(f"{part}.progress") for part in parts], final=True)
-    store = Store(store_path)
-    try:
-        for part in parts:
-            if Path(part).exists():
-                store.merge_run_from(part, run_id)
-            _remove_part(part)
-    finally:
-        store.close()
+        show_files(board, [Path(f) for f in progress_files], final=True)
+    if scratch:
+        shutil.rmtree(scratch, ignore_errors=True)
+    else:
+        store = Store(store_path)
+        try:
+            for part in parts:
+                if Path(part).exists():
+                    store.merge_run_from(part, run_id)
+                _remove_part(part)
+        finally:
+            store.close()
     return RunStatus.COMPLETED if not interrupted and all(p.exitcode == 0 for p in procs) else RunStatus.INTERRUPTED
 
 
@@ -213,20 +222,26 @@ def _remove_part(part: str) -> None:
 def audit(store: Store, run_id: int, cfg: Config, only=(), on_result=None) -> list[CheckResult]:
     row = store.run(run_id)
     audit_date = date.fromisoformat(row["audit_date"])
-    sites = {s.name: s for s in cfg.sites}
+    skipped = not_audited(store, run_id)
+    sites = {s.name: s for s in cfg.sites if s.name not in skipped}
     return run_checks(store, run_id, audit_date, sites, check_settings(cfg), only=only, on_result=on_result)
+
+
+def not_audited(store: Store, run_id: int) -> list[str]:
+    """The sites of a run whose every crawl attempt failed (``run --scrapyd``): no check sees them."""
+    return [r["site"] for r in store.run_sites(run_id) if r["status"] == SiteStatus.NOT_AUDITED]
 
 
 def run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) -> RunResult:
     """Gather, audit, update the finding history and write the reports, holding the
     store lock throughout (raises :class:`portal_audit.lock.LockHeld` when another run
     holds it)."""
-    with StoreLock(cfg.store.path, "run"):
+    with StoreLock(cfg.store.location, "run"):
         return _run_audit(cfg, out_dir, only=only, progress=progress)
 
 
 def _run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) -> RunResult:
-    store = Store(cfg.store.path)
+    store = Store(cfg.store.location)
     history.close_stale_runs(store)
     audit_date = cfg.audit_date or date.today()
     run_id = store.begin_run(audit_date=audit_date.isoformat(), config=cfg.raw,
@@ -238,9 +253,9 @@ def _run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) ->
     # the optional stages run only when a selected check requires what they gather
     stages = check_settings(cfg).stages(only)
     try:
-        status = gather(cfg, run_id, str(cfg.store.path), progress=progress, read_kinds=kinds_to_read(stages))
+        status = gather(cfg, run_id, str(cfg.store.location), progress=progress, read_kinds=kinds_to_read(stages))
         lost = store.write_error_counts(run_id)     # rows gathered but not stored, per site and table
-        if lost and status == RunStatus.COMPLETED:
+        if (lost or not_audited(store, run_id)) and status == RunStatus.COMPLETED:
             status = RunStatus.COMPLETED_WITH_ERRORS
         if cfg.ipv6.enabled and status in FINISHED_RUN_STATUSES:
             if Stage.IPV6 in stages:

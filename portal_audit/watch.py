@@ -189,17 +189,10 @@ class Watch:
         return ROUND_OK, None
 
     def _save(self, rnd: Round, sites: int) -> None:
-        with self.store.transaction() as db:
-            cur = db.execute(
-                "INSERT INTO watch_rounds (started_at, finished_at, status, reason, sites, requests, bytes, elapsed)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (rnd.started_at, utc_now(), rnd.status, rnd.reason, sites, rnd.requests, rnd.bytes, rnd.elapsed))
-            rnd.id = int(cur.lastrowid)
-            rows = [p.row(rnd.id) for p in rnd.probes]
-            if rows:
-                cols = list(rows[0])
-                db.executemany(f"INSERT INTO watch_probes ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
-                               [tuple(r[c] for c in cols) for r in rows])
+        rnd.id = self.store.save_watch_round(
+            {"started_at": rnd.started_at, "finished_at": utc_now(), "status": rnd.status, "reason": rnd.reason,
+             "sites": sites, "requests": rnd.requests, "bytes": rnd.bytes, "elapsed": rnd.elapsed},
+            [p.row for p in rnd.probes])
 
 
 def run_watch(cfg, *, rounds: int | None = None, on_round=None, stop: threading.Event | None = None) -> list[Round]:
@@ -214,8 +207,8 @@ def run_watch(cfg, *, rounds: int | None = None, on_round=None, stop: threading.
             previous[sig] = signal.signal(sig, lambda *_: stop.set())
     done: list[Round] = []
     try:
-        with StoreLock(cfg.store.path, "watch", suffix=LOCK_SUFFIX):
-            store = Store(cfg.store.path)
+        with StoreLock(cfg.store.location, "watch", suffix=LOCK_SUFFIX):
+            store = Store(cfg.store.location)
             try:
                 watch = Watch(cfg, store)
                 start = time.monotonic()

@@ -4,7 +4,8 @@ Per site the gatherer counts the in-scope pages that answered (``fetched``), the
 parsed, and the ones it left unparsed with the reason (``cap``: the page cap, ``depth``:
 the depth cap, ``trap``: a URL-trap guard, ``error``: an unparsable answer,
 ``non-HTML``: not a web page), kept in the run's ``stats_json``. Per column the store
-gives the pages its list pages link to: listed, answered, parsed. Coverage is incomplete
+gives the pages its list pages link to: listed, answered, parsed, and answered but not parsed
+with the reason (``fetches.unparsed``). Coverage is incomplete
 when an in-scope page answered but was not parsed: the content checks (privacy, 解读,
 metadata, validity, timeliness, regulations) could not be decided on those pages, and
 the report says so.
@@ -22,20 +23,33 @@ UNDECIDED_FAMILIES = ("privacy", "policy", "metadata", "document", "disclosure",
 
 
 @dataclass
+class ColumnCoverage:
+    col: str
+    listed: int
+    fetched: int
+    parsed: int
+    unparsed: dict[str, int] = field(default_factory=dict)        # reason → count
+
+    @property
+    def unparsed_text(self) -> str:
+        return reasons_text(self.unparsed)
+
+
+@dataclass
 class SiteCoverage:
     site: str
     fetched: int = 0
     parsed: int = 0
     unparsed: dict[str, int] = field(default_factory=dict)        # reason → count
     examples: dict[str, str] = field(default_factory=dict)        # URL → reason (the first few)
-    columns: list[dict[str, Any]] = field(default_factory=list)
+    columns: list[ColumnCoverage] = field(default_factory=list)
 
     @property
     def missing(self) -> int:
         return sum(self.unparsed.values())
 
     def reasons(self) -> str:
-        return "、".join(f"{REASON_LABELS.get(r, r)} {n}" for r, n in sorted(self.unparsed.items()))
+        return reasons_text(self.unparsed)
 
 
 def site_coverage(site: str, stats: dict[str, Any]) -> SiteCoverage:
@@ -45,20 +59,31 @@ def site_coverage(site: str, stats: dict[str, Any]) -> SiteCoverage:
                         examples=dict(stats.get("unparsed") or {}))
 
 
-def column_rows(store, run_id: int, site: str) -> list[dict[str, Any]]:
+def column_rows(store, run_id: int, site: str) -> list[ColumnCoverage]:
     """Per column of ``site``: the same-site pages its list pages link to — listed, answered
-    (status OK), parsed."""
-    sql = ("SELECT p.column_url AS col, COUNT(DISTINCT l.target_url) AS listed,"
-           " COUNT(DISTINCT CASE WHEN f.outcome = 'ok' THEN l.target_url END) AS fetched,"
-           " COUNT(DISTINCT t.url) AS parsed"
-           " FROM pages p JOIN links l ON l.run_id = p.run_id AND l.source_url = p.url"
-           "  AND l.kind = 'page' AND l.tag = 'a' AND l.hidden = 0"
-           " LEFT JOIN fetches f ON f.run_id = l.run_id AND f.url = l.target_url"
-           " LEFT JOIN pages t ON t.run_id = l.run_id AND t.url = l.target_url"
-           " WHERE p.run_id = ? AND p.site = ? AND p.column_url IS NOT NULL AND p.is_home = 0"
-           "  AND (p.is_list = 1 OR p.url = p.column_url)"
-           " GROUP BY p.column_url ORDER BY p.column_url")
-    return [dict(r) for r in store.query(sql, (run_id, site))]
+    (status OK), parsed, and the ones answered but not parsed by reason (``unparsed``)."""
+    links = ("FROM pages p JOIN links l ON l.run_id = p.run_id AND l.source_url = p.url"
+             "  AND l.kind = 'page' AND l.tag = 'a' AND l.hidden = 0"
+             " LEFT JOIN fetches f ON f.run_id = l.run_id AND f.url = l.target_url"
+             " LEFT JOIN pages t ON t.run_id = l.run_id AND t.url = l.target_url"
+             " WHERE p.run_id = ? AND p.site = ? AND p.column_url IS NOT NULL AND p.is_home = 0"
+             "  AND (p.is_list = 1 OR p.url = p.column_url)")
+    rows = [ColumnCoverage(**dict(r)) for r in store.query(
+        "SELECT p.column_url AS col, COUNT(DISTINCT l.target_url) AS listed,"
+        " COUNT(DISTINCT CASE WHEN f.outcome = 'ok' THEN l.target_url END) AS fetched,"
+        " COUNT(DISTINCT t.url) AS parsed " + links + " GROUP BY p.column_url ORDER BY p.column_url",
+        (run_id, site))]
+    by_col = {r.col: r for r in rows}
+    for r in store.query("SELECT p.column_url AS col, f.unparsed AS reason, COUNT(DISTINCT l.target_url) AS n "
+                         + links + " AND f.unparsed IS NOT NULL AND t.url IS NULL GROUP BY p.column_url, f.unparsed",
+                         (run_id, site)):
+        by_col[r["col"]].unparsed[r["reason"]] = r["n"]
+    return rows
+
+
+def reasons_text(unparsed: dict[str, int]) -> str:
+    """``{reason: count}`` in Chinese (超过页面上限 3、非网页内容 1)."""
+    return "、".join(f"{REASON_LABELS.get(r, r)} {n}" for r, n in sorted(unparsed.items()))
 
 
 def attach_coverage(store, run_id: int, data) -> None:

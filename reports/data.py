@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checks.registry import Check, all_checks
-from core.models import Finding
+from core.models import Finding, SiteStatus
 from reports.coverage import attach_coverage
 from reports.history import attach_history
 from reports.ipv6 import attach_report as attach_ipv6
@@ -125,6 +125,10 @@ def load_report_data(store, run_id: int) -> ReportData:
     attach_coverage(store, run_id, data)   # 采集覆盖 per site and column, a banner when incomplete
     if run["write_errors"]:
         data.banners.append(lost_rows_banner(run["write_errors"]))
+    skipped = [s.name for s in sites if s.status == SiteStatus.NOT_AUDITED]
+    if skipped:
+        data.banners.append(f"有 {len(skipped)} 个站点本次未能检查（各次采集均失败）：{'、'.join(skipped)}。"
+                            "这些站点没有检查结果，不作为整改依据，请重新检查。")
     over = store.scalar("SELECT COUNT(*) FROM attachment_texts WHERE run_id = ? AND outcome = 'parse_limit'",
                         (run_id,))
     if over:

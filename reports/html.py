@@ -21,7 +21,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, TemplateNotFound, select_autoescape
 
-from core.models import STATUS_LABELS
+from core.models import SITE_STATUS_LABELS, STATUS_LABELS, SiteStatus
 from core.models import Severity
 from reports.safe import for_xml
 from reports.verdict import chart
@@ -34,7 +34,7 @@ _env = Environment(loader=PackageLoader("reports", "templates"), autoescape=sele
 SEVERITIES = [(s.value, s.label) for s in sorted(Severity, key=lambda s: s.rank)]
 RUN_STATUS = {"completed": "已完成", "completed_with_errors": "已完成（有数据未写入）", "running": "进行中",
               "interrupted": "已中断", "failed": "失败"}
-SITE_STATUS = {"ok": "正常", "unreachable": "首页无法访问", "unknown": "未记录"}
+SITE_STATUS = {**SITE_STATUS_LABELS, "unknown": "未记录"}
 CHECK_STATE = {"ok": "未发现问题", "found": "发现问题", "n/a": "不适用", "error": "执行出错", "skipped": "本次未执行"}
 # History statuses (core/models.py); the same words as its section.
 FINDING_STATUS = STATUS_LABELS
@@ -207,8 +207,11 @@ def build_view(data) -> dict[str, Any]:
         for j, g in enumerate(groups):
             g.anchor = f"g{i}-{j}"
         notes = []
-        if summary.status == "unreachable":
+        if summary.status == SiteStatus.UNREACHABLE:
             notes.append("首页无法访问，本站点其余内容未能检查。")
+        if summary.status == SiteStatus.NOT_AUDITED:
+            notes.append("本站点本次未能检查（各次采集均失败），结果中没有它的问题，也不作为整改依据："
+                         + "；".join(summary.stats.get("not_audited") or []))
         if summary.stats.get("capped"):
             notes.append("采集达到页面数上限，部分页面未检查。")
         if summary.stats.get("links_over_cap"):

@@ -1,15 +1,22 @@
-"""SQLite implementation of the store."""
+"""The store interface: runs, gathered facts and findings, whatever holds them.
+
+:class:`Store` is the one interface the rest of the tree talks to; ``Store(location)``
+opens the backend the location names: a file path is the embedded SQLite store
+(:mod:`store.sqlite`), a ``postgresql://`` URL a PostgreSQL database (:mod:`store.pg`).
+The statements here are portable SQL with ``?`` placeholders (PostgreSQL's connection
+translates them); a backend supplies the connection, its DDL types and the few things
+SQL does not say the same way (new row ids, the tables of the schema, compaction).
+"""
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from core.models import Finding, RunStatus, Severity
 from core.text import now_iso
@@ -21,58 +28,74 @@ log = logging.getLogger(__name__)
 CRAWL_TABLES = ("run_sites", "pages", "links", "fetches", "attachment_texts", "requests",
                "write_errors")
 
+URL_SCHEMES = ("postgresql://", "postgres://")
+
 
 class StoreError(Exception):
-    """The store file cannot be opened or is not a portal-audit store."""
+    """The store cannot be opened or is not a portal-audit store (the message is zh-CN)."""
 
 
-def store_problem(path: Path, exc: BaseException | None = None) -> str | None:
-    """Why the store at ``path`` cannot be used, in Chinese (None when nothing is seen
-    wrong and no ``exc`` is given): a directory, a read-only file or directory, a file that
-    is not a database."""
-    if path.is_dir():
-        return f"数据库路径 {path} 是一个目录，应为 SQLite 文件（检查 store.path 或 --store）"
-    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
-        return f"数据库文件 {path} 不可读写（只读？），请检查文件权限"
-    parent = next((p for p in [path.parent, *path.parent.parents] if p.exists()), None)
-    if parent is not None and not (parent.is_dir() and os.access(parent, os.W_OK | os.X_OK)):
-        return f"数据库文件 {path} 所在目录 {parent} 不可写（SQLite 需要在其中创建日志文件）"
-    if exc is None:
-        return None
-    text = str(exc)
-    if isinstance(exc, sqlite3.DatabaseError) and ("not a database" in text or "malformed" in text):
-        return f"数据库文件 {path} 不是有效的 SQLite 数据库或已损坏（{text}）：请从备份恢复，或换用新文件"
-    if "readonly" in text or "read-only" in text:
-        return f"数据库文件 {path} 是只读的（{text}），请检查文件权限"
-    return f"无法打开数据库文件 {path}：{text}"
+def is_url(location: str | Path) -> bool:
+    """Whether ``location`` names a PostgreSQL database rather than a SQLite file."""
+    return isinstance(location, str) and location.startswith(URL_SCHEMES)
+
+
+def redacted(url: str) -> str:
+    """``url`` without its password (messages and logs)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def url_problem(url: str) -> str | None:
+    """What is wrong with the form of a ``store.url`` (zh-CN), None when nothing."""
+    try:
+        parts = urlsplit(url)
+        parts.port
+    except ValueError as exc:
+        return f"不是有效的 PostgreSQL 网址：{redacted(url)}（{exc}）"
+    if parts.scheme not in ("postgresql", "postgres"):
+        return f"应为 postgresql://用户@主机:端口/数据库，实际为 {redacted(url)}"
+    if not parts.hostname:
+        return f"PostgreSQL 网址缺少主机：{redacted(url)}（应为 postgresql://用户@主机:端口/数据库）"
+    if not parts.path.strip("/"):
+        return f"PostgreSQL 网址缺少数据库名：{redacted(url)}（应为 postgresql://用户@主机:端口/数据库）"
+    return None
+
+
+def backend(location: str | Path) -> type[Store]:
+    """The :class:`Store` class that opens ``location``."""
+    if is_url(location):
+        from store.pg import PgStore     # deferred: psycopg is needed for a PostgreSQL store only
+        return PgStore
+    from store.sqlite import SqliteStore   # deferred: store.sqlite builds on this module
+    return SqliteStore
 
 
 class Store:
-    """A portal-audit store in one SQLite file (WAL mode, batched writes)."""
+    """A portal-audit store. ``Store(location)`` returns the backend for ``location``."""
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(str(self.path), isolation_level=None, timeout=30)
-            self.db.row_factory = sqlite3.Row
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.migrate()
-        except (sqlite3.DatabaseError, OSError) as exc:
-            raise StoreError(store_problem(self.path, exc)) from exc
+    # whether several processes may write one run into this store at once (else each crawl
+    # process writes a file of its own, merged with :meth:`merge_run_from`)
+    concurrent_writers = False
+
+    def __new__(cls, location: str | Path):
+        return super().__new__(backend(location) if cls is Store else cls)
+
+    location: str
+    db: Any     # the connection: ``execute(sql, params)`` → a cursor of rows by name and position
 
     def quick_check(self) -> None:
-        """Raise :class:`StoreError` when SQLite's ``quick_check`` finds the file damaged."""
-        try:
-            answer = [r[0] for r in self.db.execute("PRAGMA quick_check(5)")]
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(store_problem(self.path, exc)) from exc
-        if answer != ["ok"]:
-            raise StoreError(f"数据库文件 {self.path} 未通过完整性检查（quick_check：{'；'.join(answer)[:300]}），"
-                             "文件可能已损坏：请从备份恢复，或在配置的 store.path 中换用新文件")
+        """Raise :class:`StoreError` when the backend finds the store damaged."""
 
     # -- schema -----------------------------------------------------------
+    def ddl(self, statement: str) -> None:
+        """Run one DDL statement of :mod:`store.migrations` (written in SQLite's types)."""
+        self.db.execute(statement)
+
     def migrate(self) -> None:
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
@@ -82,19 +105,50 @@ class Store:
             if migration.__name__ in done:
                 continue
             with self.transaction():
-                migration(self.db)
+                migration(self)
                 self.db.execute(
                     "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
                     (migration.__name__, now_iso()),
                 )
             log.debug("applied migration %s", migration.__name__)
 
+    def tables(self) -> list[str]:
+        """The tables of the schema, by name."""
+        raise NotImplementedError
+
+    def tables_with(self, column: str) -> list[str]:
+        """The tables of the schema that have ``column``."""
+        return [t for t in self.tables() if column in self.columns(t)]
+
+    def columns(self, table: str) -> list[str]:
+        """The columns of ``table``, in order."""
+        raise NotImplementedError
+
+    def insert_id(self, table: str, row: Mapping[str, Any]) -> int:
+        """Insert ``row`` and return its new ``id``."""
+        raise NotImplementedError
+
+    def compact(self, vacuum: bool = False) -> None:
+        """Give back the space of deleted rows (after a prune); ``vacuum``: all of it, slowly."""
+
+    def resume_ids(self) -> None:
+        """After rows were copied in with their ids (:func:`store.copy.copy_store`): new rows
+        get ids after the largest."""
+
+    def __str__(self) -> str:
+        return self.location
+
+    def merge_run_from(self, path: str | Path, run_id: int) -> None:
+        """Copy run ``run_id``'s crawl rows from a crawl process's own store file (backends
+        without :attr:`concurrent_writers`)."""
+        raise NotImplementedError
+
     @property
     def schema_version(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0]
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[Any]:
         self.db.execute("BEGIN")
         try:
             yield self.db
@@ -108,10 +162,10 @@ class Store:
         self.db.close()
 
     # -- generic access ---------------------------------------------------
-    def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[sqlite3.Row]:
+    def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[Any]:
         return self.db.execute(sql, params).fetchall()
 
-    def iquery(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Iterator[sqlite3.Row]:
+    def iquery(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Iterator[Any]:
         """Lazy iteration over a large result set."""
         cur = self.db.execute(sql, params)
         while rows := cur.fetchmany(500):
@@ -127,10 +181,7 @@ class Store:
         if not rows:
             return
         cols = list(rows[0].keys())
-        sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
-        if conflict:
-            updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in conflict)
-            sql += f" ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET {updates}"
+        sql = upsert_sql(table, cols, conflict)
         with self.transaction():
             self.db.executemany(sql, [tuple(r[c] for c in cols) for r in rows])
 
@@ -138,12 +189,9 @@ class Store:
     def begin_run(self, *, audit_date: str, config: Mapping[str, Any], options: Mapping[str, Any],
                   versions: Mapping[str, Any], kind: str = "audit") -> int:
         with self.transaction():
-            cur = self.db.execute(
-                "INSERT INTO runs (kind, started_at, status, audit_date, config_json, options_json, versions_json)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (kind, now_iso(), RunStatus.RUNNING, audit_date, _json(config), _json(options), _json(versions)),
-            )
-        return int(cur.lastrowid)
+            return self.insert_id("runs", {
+                "kind": kind, "started_at": now_iso(), "status": RunStatus.RUNNING, "audit_date": audit_date,
+                "config_json": _json(config), "options_json": _json(options), "versions_json": _json(versions)})
 
     def finish_run(self, run_id: int, status: str, stats: Mapping[str, Any] | None = None) -> None:
         with self.transaction():
@@ -152,22 +200,65 @@ class Store:
                 (now_iso(), status, _json(stats or {}), run_id),
             )
 
-    def run(self, run_id: int) -> sqlite3.Row | None:
+    def run(self, run_id: int) -> Any:
         return self.db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
 
-    def runs(self, kind: str | None = None) -> list[sqlite3.Row]:
+    def runs(self, kind: str | None = None) -> list[Any]:
         if kind:
             return self.query("SELECT * FROM runs WHERE kind = ? ORDER BY id", (kind,))
         return self.query("SELECT * FROM runs ORDER BY id")
+
+    def last_run_before(self, run_id: int, kind: str = "audit", status: str | None = None) -> int | None:
+        """The latest run of ``kind`` (with ``status``, when given) before ``run_id``."""
+        if status is None:
+            return self.scalar("SELECT MAX(id) FROM runs WHERE kind = ? AND id < ?", (kind, run_id))
+        return self.scalar("SELECT MAX(id) FROM runs WHERE kind = ? AND status = ? AND id < ?",
+                           (kind, status, run_id))
 
     def set_run_site(self, run_id: int, site: str, **values: Any) -> None:
         row = {"run_id": run_id, "site": site, **values}
         if "stats_json" in row and not isinstance(row["stats_json"], str):
             row["stats_json"] = _json(row["stats_json"])
+        if self.scalar("SELECT 1 FROM run_sites WHERE run_id = ? AND site = ?", (run_id, site)) is None:
+            row["seq"] = self.scalar("SELECT COUNT(*) FROM run_sites WHERE run_id = ?", (run_id,))
         self.insert_many("run_sites", [row], conflict=("run_id", "site"))
 
-    def run_sites(self, run_id: int) -> list[sqlite3.Row]:
-        return self.query("SELECT * FROM run_sites WHERE run_id = ? ORDER BY rowid", (run_id,))
+    def run_sites(self, run_id: int) -> list[Any]:
+        return self.query("SELECT * FROM run_sites WHERE run_id = ? ORDER BY seq, site", (run_id,))
+
+    # -- gathered facts -----------------------------------------------------
+    def fetch_count(self, run_id: int, *, site: str | None = None, kind: str | None = None,
+                    outcome: str | None = None, prefix: str | None = None) -> int:
+        """How many URLs run ``run_id`` fetched (of ``site``, of ``kind``, with ``outcome``,
+        beginning with ``prefix``)."""
+        where, params = ["run_id = ?"], [run_id]
+        for column, value in (("site", site), ("kind", kind), ("outcome", outcome)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if prefix is not None:
+            where.append("substr(url, 1, ?) = ?")
+            params += [len(prefix), prefix]
+        return self.scalar(f"SELECT COUNT(*) FROM fetches WHERE {' AND '.join(where)}", params) or 0
+
+    def fetch(self, run_id: int, url: str) -> Any:
+        """Run ``run_id``'s fetch of ``url`` (None when it was not fetched)."""
+        return self.db.execute("SELECT * FROM fetches WHERE run_id = ? AND url = ?", (run_id, url)).fetchone()
+
+    def page(self, run_id: int, url: str) -> Any:
+        """Run ``run_id``'s parsed page ``url`` (None when it was not parsed)."""
+        return self.db.execute("SELECT * FROM pages WHERE run_id = ? AND url = ?", (run_id, url)).fetchone()
+
+    def page_count(self, run_id: int) -> int:
+        return self.scalar("SELECT COUNT(*) FROM pages WHERE run_id = ?", (run_id,)) or 0
+
+    def mark_unparsed(self, run_id: int, reasons: Mapping[str, str]) -> None:
+        """Record on the fetch rows of run ``run_id`` why those in-scope pages were not parsed."""
+        if not reasons:
+            return
+        with self.transaction():
+            self.db.executemany("UPDATE fetches SET unparsed = ? WHERE run_id = ? AND url = ?",
+                                [(reason, run_id, url) for url, reason in reasons.items()])
 
     # -- rows that could not be stored ------------------------------------
     def write_error_counts(self, run_id: int) -> dict[str, dict[str, int]]:
@@ -184,20 +275,12 @@ class Store:
                 mine[table] = max(mine.get(table, 0), int(n))
         return counts
 
-    def merge_run_from(self, path: str | Path, run_id: int) -> None:
-        """Copy run ``run_id``'s crawl rows from another store file (a crawl process's own;
-        see ``portal_audit.runner``), table by table, each in one transaction; rows whose
-        key is already here are kept as they are."""
-        self.db.execute("ATTACH DATABASE ? AS part", (str(path),))
-        try:
+    def discard_site(self, run_id: int, site: str) -> None:
+        """Remove what a crawl of ``site`` wrote into run ``run_id`` (a failed Scrapyd job's
+        rows, before the site is crawled again), in one transaction."""
+        with self.transaction():
             for table in CRAWL_TABLES:
-                cols = [r["name"] for r in self.db.execute(f"PRAGMA main.table_info({table})") if r["name"] != "id"]
-                names = ", ".join(cols)
-                with self.transaction():
-                    self.db.execute(f"INSERT INTO main.{table} ({names}) SELECT {names} FROM part.{table}"
-                                    f" WHERE run_id = ? ORDER BY rowid ON CONFLICT DO NOTHING", (run_id,))
-        finally:
-            self.db.execute("DETACH DATABASE part")
+                self.db.execute(f"DELETE FROM {table} WHERE run_id = ? AND site = ?", (run_id, site))
 
     def attach_document_texts(self, run_id: int, max_text: int = 200_000) -> None:
         """Append to each article's main text the text read from the PDF/DOCX that carries it
@@ -210,6 +293,18 @@ class Store:
                 " WHERE run_id = ? AND carried_from IS NULL"
                 " AND document_url IN (SELECT url FROM attachment_texts WHERE run_id = ?)",
                 (max_text, run_id, run_id))
+
+    # -- the availability watch ---------------------------------------------
+    def save_watch_round(self, round_row: Mapping[str, Any], probe_rows) -> int:
+        """Store one watch round and its probes in one transaction; ``probe_rows``: callables
+        that make a probe's row from the round's id. Returns the round's id."""
+        with self.transaction():
+            round_id = self.insert_id("watch_rounds", round_row)
+            rows = [make(round_id) for make in probe_rows]
+            if rows:
+                cols = list(rows[0])
+                self.db.executemany(upsert_sql("watch_probes", cols), [tuple(r[c] for c in cols) for r in rows])
+        return round_id
 
     # -- findings ---------------------------------------------------------
     def save_findings(self, run_id: int, findings: Iterable[Finding]) -> int:
@@ -238,6 +333,9 @@ class Store:
         return [row_to_finding(r) for r in self.query(
             "SELECT * FROM findings WHERE run_id = ? ORDER BY site, check_code, url, page", (run_id,))]
 
+    def finding_count(self, run_id: int) -> int:
+        return self.scalar("SELECT COUNT(*) FROM findings WHERE run_id = ?", (run_id,)) or 0
+
     def record_check_run(self, run_id: int, code: str, state: str, found: int,
                          error: str | None, elapsed: float) -> None:
         self.insert_many(
@@ -247,11 +345,21 @@ class Store:
             conflict=("run_id", "check_code"),
         )
 
-    def check_runs(self, run_id: int) -> list[sqlite3.Row]:
+    def check_runs(self, run_id: int) -> list[Any]:
         return self.query("SELECT * FROM check_runs WHERE run_id = ? ORDER BY check_code", (run_id,))
 
 
-def row_to_finding(row: sqlite3.Row) -> Finding:
+def upsert_sql(table: str, cols: Sequence[str], conflict: Sequence[str] = ()) -> str:
+    """``INSERT`` of ``cols`` into ``table``; with ``conflict`` columns, a row whose key is
+    already there is updated instead."""
+    sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
+    if conflict:
+        updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in conflict)
+        sql += f" ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET {updates}"
+    return sql
+
+
+def row_to_finding(row: Any) -> Finding:
     return Finding(
         check=row["check_code"], severity=Severity(row["severity"]), site=row["site"],
         url=row["url"], page=row["page"], anchor=row["anchor"], message=row["message"],

@@ -29,18 +29,21 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from core.models import (ACTIVE, FIXED, INCONCLUSIVE_OUTCOMES, NEW, OPEN, REOPENED, UNVERIFIED, WAIVED, Finding,
-                         FINISHED_RUN_STATUSES, RunKind, RunStatus, Verify)
+                         FINISHED_RUN_STATUSES, RunKind, RunStatus, SiteStatus, Verify)
+from store.db import upsert_sql
 
 log = logging.getLogger(__name__)
 
 
 _INCONCLUSIVE = frozenset(o.value for o in INCONCLUSIVE_OUTCOMES) | {"excluded"}
+
+
+STATUS_COLUMNS = ("run_id", "fingerprint", "site", "check_code", "severity", "status", "seen", "note")
 
 
 def _json(value: Any) -> str:
@@ -95,6 +98,7 @@ class RunFacts:
     def __init__(self, store, run_id: int):
         self.store, self.run_id = store, run_id
         self.lost_rows = store.write_error_counts(run_id)   # sites whose gathered rows were not all stored
+        self.tables = set(store.tables_with("run_id"))
 
     def parsed(self, url: str | None) -> bool:
         return bool(url) and self.store.scalar(
@@ -106,13 +110,21 @@ class RunFacts:
         return self.store.db.execute("SELECT * FROM fetches WHERE run_id = ? AND url = ?",
                                      (self.run_id, url)).fetchone()
 
+    def read_again(self, url: str | None) -> bool:
+        """Did ``url`` answer with a readable page (a title or heading) in this run?"""
+        fetch = self.fetch(url)
+        return fetch is not None and fetch["outcome"] == "ok" and bool(fetch["title"] or fetch["heading"])
+
+    def links(self, source: str, target: str | None) -> bool:
+        """Does the page ``source`` link ``target`` in this run?"""
+        return bool(target) and self.store.scalar(
+            "SELECT 1 FROM links WHERE run_id = ? AND source_url = ? AND target_url = ? LIMIT 1",
+            (self.run_id, source, target)) is not None
+
     def exists(self, table: str, where: str, params: Sequence[Any]) -> bool:
         """Does ``table`` (maybe another feature's, maybe absent) have a row of this run?"""
-        try:
-            return self.store.scalar(f"SELECT 1 FROM {table} WHERE run_id = ? AND {where} LIMIT 1",
-                                     (self.run_id, *params)) is not None
-        except sqlite3.OperationalError:
-            return False
+        return table in self.tables and self.store.scalar(
+            f"SELECT 1 FROM {table} WHERE run_id = ? AND {where} LIMIT 1", (self.run_id, *params)) is not None
 
     def home(self, site: str):
         return self.store.db.execute("SELECT * FROM fetches WHERE run_id = ? AND site = ? AND kind = 'home'",
@@ -155,6 +167,12 @@ def verify_location(facts: RunFacts, row, rule: Verify) -> tuple[bool, str]:
             return facts.exists("ip_probes", "url = ?", (row["url"],)), "该链接本次未做 IPv6 探测"
         return facts.exists("ipv6_sites", "site = ?", (row["site"],)), "本次未对该站点做 IPv6 检测"
     pages = pages_to_reread(row, rule)
+    if rule is Verify.SOURCE_PAGE and pages and all(facts.parsed(p) for p in pages):
+        # the link is judged against what its target shows: a page still linking it proves
+        # nothing unless the target was read again too
+        if facts.read_again(row["url"]) or not any(facts.links(p, row["url"]) for p in pages):
+            return True, ""
+        return False, "链接目标本次未能读取"
     if not pages and rule in (Verify.PAGE, Verify.SITE):
         return True, ""       # a finding about no page at all: the completed run is the proof
     if pages and all(facts.parsed(p) or facts.exists("attachment_texts", "url = ?", (p,)) for p in pages):
@@ -177,6 +195,8 @@ def verify_absence(run, row, rule: Verify | None, check_states: dict[str, str], 
         return False, "该检查项本次执行出错"
     if state == "n/a":
         return False, "该检查项本次不适用"
+    if site_status.get(row["site"]) == SiteStatus.NOT_AUDITED:
+        return False, "本次该站点未能检查（各次采集均失败），不作为整改依据"
     if rule is not Verify.HOME and site_status.get(row["site"]) != "ok":
         return False, "站点首页本次无法访问"
     return verify_location(facts, row, rule)
@@ -255,9 +275,7 @@ def apply_run(store, run_id: int, rules: Mapping[str, Verify]) -> Counter:
                 " recheck_at = CASE WHEN awaiting_recheck = 1 THEN ? ELSE recheck_at END,"
                 " awaiting_recheck = 0 WHERE fingerprint = ?",
                 (run_id, when, run_id, when, f"例行检查（运行 {run_id}）确认已整改", run_id, when, fp))
-        db.executemany(
-            "INSERT OR REPLACE INTO finding_status (run_id, fingerprint, site, check_code, severity, status, seen, note)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", status_rows)
+        db.executemany(upsert_sql("finding_status", STATUS_COLUMNS, ("run_id", "fingerprint")), status_rows)
     _mark_applied(store, run_id, counts)
     return counts
 
@@ -286,6 +304,33 @@ def record_sighting(store, run_id: int, f: Finding, when: str) -> None:
         "UPDATE finding_history SET severity = ?, url = ?, page = ?, anchor = ?, message = ?, evidence_json = ?,"
         " last_seen_run = ?, last_seen = ?, times_seen = times_seen + 1 WHERE fingerprint = ?",
         (f.severity.value, f.url, f.page, f.anchor, f.message, _json(f.evidence), run_id, when, f.fingerprint))
+
+
+def record_recheck(store, run_id: int, h, *, result: str, note: str, detail: str, new_status: str, when: str,
+                   decided: bool, seen: bool) -> None:
+    """Record a re-check's answer about the history row ``h``: its result and detail, its
+    new status (when it changed), and its status as of the re-check run (``unverified``
+    when the re-check could not decide)."""
+    fp = h["fingerprint"]
+    db = store.db
+    db.execute("UPDATE finding_history SET recheck_result = ?, recheck_note = ?, recheck_run = ?, recheck_at = ?"
+               " WHERE fingerprint = ?", (result, detail, run_id, when, fp))
+    if decided:
+        db.execute("UPDATE finding_history SET awaiting_recheck = 0 WHERE fingerprint = ?", (fp,))
+    if new_status != h["status"]:
+        extra = ""
+        if new_status == FIXED:
+            extra = ", fixed_run = ?, fixed_at = ?, times_fixed = times_fixed + 1"
+            params = (new_status, run_id, when, run_id, when, fp)
+        else:
+            if new_status == REOPENED:
+                extra = ", times_reopened = times_reopened + 1"
+            params = (new_status, run_id, when, fp)
+        db.execute(f"UPDATE finding_history SET status = ?, status_run = ?, status_at = ?{extra} WHERE fingerprint = ?",
+                   params)
+    db.executemany(upsert_sql("finding_status", STATUS_COLUMNS, ("run_id", "fingerprint")),
+                   [(run_id, fp, h["site"], h["check_code"], h["severity"], new_status if decided else UNVERIFIED,
+                     int(seen), note)])
 
 
 # -- reading ----------------------------------------------------------------------------
@@ -365,9 +410,7 @@ def prune_runs(store, keep: int, vacuum: bool = False) -> list[int]:
                                            (oldest, RunStatus.RUNNING))]
     if not doomed:
         return []
-    tables = [r["name"] for r in store.query("SELECT name FROM sqlite_master WHERE type = 'table'")]
-    with_run = [t for t in tables if t != "runs" and any(
-        c["name"] == "run_id" for c in store.query(f"PRAGMA table_info({t})"))]
+    with_run = [t for t in store.tables_with("run_id") if t != "runs"]
     with store.transaction():
         for chunk_start in range(0, len(doomed), 500):
             chunk = doomed[chunk_start:chunk_start + 500]
@@ -375,9 +418,7 @@ def prune_runs(store, keep: int, vacuum: bool = False) -> list[int]:
             for table in with_run:
                 store.db.execute(f"DELETE FROM {table} WHERE run_id IN ({marks})", chunk)
             store.db.execute(f"DELETE FROM runs WHERE id IN ({marks})", chunk)
-    store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    if vacuum:
-        store.db.execute("VACUUM")
+    store.compact(vacuum)
     return doomed
 
 

@@ -1,23 +1,26 @@
 """Schema migrations: named functions applied in order and recorded in a table.
 
 Add a migration by appending a function to :data:`MIGRATIONS`; never edit one
-that has shipped.
+that has shipped. A migration is given the store (:class:`store.db.Store`) and
+writes SQLite's column types (``INTEGER PRIMARY KEY`` for a row id, ``REAL``);
+each backend's :meth:`~store.db.Store.ddl` maps them to its own, so the same
+migrations build the SQLite and the PostgreSQL schema.
 """
 
 from __future__ import annotations
 
-import sqlite3
+from typing import Any
 
 
-def _script(db: sqlite3.Connection, sql: str) -> None:
+def _script(db: Any, sql: str) -> None:
     """Run ``;``-separated DDL statements inside the caller's transaction
     (``executescript`` would commit it)."""
     for statement in sql.split(";"):
         if statement.strip():
-            db.execute(statement)
+            db.ddl(statement)
 
 
-def m001_initial(db: sqlite3.Connection) -> None:
+def m001_initial(db: Any) -> None:
     _script(db, 
         """
         CREATE TABLE runs (
@@ -139,7 +142,7 @@ def m001_initial(db: sqlite3.Connection) -> None:
     )
 
 
-def m002_ipv6(db: sqlite3.Connection) -> None:
+def m002_ipv6(db: Any) -> None:
     """IPv6 audit facts (crawler/ipv6/): the stage's self-check and settings per run,
     per-site summary, DNS answers (A, AAAA, NS with status and CNAME chain), and the IPv4
     (from the crawl) and IPv6 (probed) fetch of each page judged."""
@@ -209,7 +212,7 @@ def m002_ipv6(db: sqlite3.Connection) -> None:
     )
 
 
-def m003_history(db: sqlite3.Connection) -> None:
+def m003_history(db: Any) -> None:
     """Finding history across runs (the rectification loop, issue 6).
 
     ``finding_history`` holds one row per fingerprint ever seen: its current status, when it
@@ -290,7 +293,7 @@ def m003_history(db: sqlite3.Connection) -> None:
     )
 
 
-def m004_attachment_texts(db: sqlite3.Connection) -> None:
+def m004_attachment_texts(db: Any) -> None:
     """The text read from same-site XLSX/DOCX/PDF attachments (crawler/documents.py), one row
     per attachment URL and run, for the privacy checks."""
     _script(db,
@@ -307,7 +310,7 @@ def m004_attachment_texts(db: sqlite3.Connection) -> None:
     )
 
 
-def m005_requests(db: sqlite3.Connection) -> None:
+def m005_requests(db: Any) -> None:
     """Every HTTP request of a run (crawler/requestlog.py; the IPv6 probes of portal_audit/ipv6.py),
     one row per request actually sent: pages, link checks, attachment reads, robots.txt, host
     probes, each retry and each redirect hop. ``pages.document_url`` names the PDF/DOCX whose
@@ -336,7 +339,7 @@ def m005_requests(db: sqlite3.Connection) -> None:
     )
 
 
-def m006_fragments(db: sqlite3.Connection) -> None:
+def m006_fragments(db: Any) -> None:
     """Fragments: a link's fragment as the browser parses it (``links.fragment``) and the
     anchors (ids and ``<a name>``s) of every fetched HTML page (``fetches.anchors``, a JSON
     list), so ``link.anchor-missing`` needs no extra request."""
@@ -348,7 +351,7 @@ def m006_fragments(db: sqlite3.Connection) -> None:
     )
 
 
-def m007_incremental(db: sqlite3.Connection) -> None:
+def m007_incremental(db: Any) -> None:
     """Incremental runs (crawler/previous.py): each fetch's validators (``etag``,
     ``last_modified``), when its verdict was last verified by a request (``verified_at``),
     whether the page answered 304 (``not_modified``) or the verdict was taken from the previous
@@ -367,7 +370,7 @@ def m007_incremental(db: sqlite3.Connection) -> None:
     )
 
 
-def m008_watch(db: sqlite3.Connection) -> None:
+def m008_watch(db: Any) -> None:
     """The availability watch (portal_audit/watch.py): one row per probe round (its own
     network self-check: a round is ``inconclusive`` when this machine, not the sites, lost the
     network) and one row per probe of a site's home page over IPv4 or IPv6. Runs never own
@@ -407,7 +410,7 @@ def m008_watch(db: sqlite3.Connection) -> None:
     )
 
 
-def m009_write_errors(db: sqlite3.Connection) -> None:
+def m009_write_errors(db: Any) -> None:
     """Rows the crawl gathered but could not store (crawler/pipelines.py): one row per lost
     row, with the table, the site, the row's URL, why it failed and the row itself (as JSON,
     truncated). A site with write errors in a run proves no fix in that run."""
@@ -428,7 +431,7 @@ def m009_write_errors(db: sqlite3.Connection) -> None:
     )
 
 
-def m010_parse_outcomes(db: sqlite3.Connection) -> None:
+def m010_parse_outcomes(db: Any) -> None:
     """How reading an attachment ended (crawler/sandbox.py): ``ok``, or ``parse_limit`` when
     the parser went over its time or memory limit (the text is then empty and ``error`` says
     which limit)."""
@@ -440,5 +443,25 @@ def m010_parse_outcomes(db: sqlite3.Connection) -> None:
     )
 
 
+def m011_run_site_order(db: Any) -> None:
+    """The order the sites of a run were recorded in (``run_sites.seq``; the reports list them
+    so), which SQLite kept as the rowid and PostgreSQL has no column for. Rows recorded
+    before get their order among their run's sites by name."""
+    _script(db,
+        """
+        ALTER TABLE run_sites ADD COLUMN seq INTEGER;
+        UPDATE run_sites SET seq = (SELECT COUNT(*) FROM run_sites r WHERE r.run_id = run_sites.run_id
+                                    AND r.site < run_sites.site)
+        """
+    )
+
+
+def m012_unparsed(db: Any) -> None:
+    """Why an in-scope page that answered was not parsed (``cap``, ``depth``, ``trap``,
+    ``error``, ``non-HTML``; NULL for every other fetch): the per-column coverage."""
+    _script(db, "ALTER TABLE fetches ADD COLUMN unparsed TEXT")
+
+
 MIGRATIONS = [m001_initial, m002_ipv6, m003_history, m004_attachment_texts, m005_requests, m006_fragments,
-              m007_incremental, m008_watch, m009_write_errors, m010_parse_outcomes]
+              m007_incremental, m008_watch, m009_write_errors, m010_parse_outcomes, m011_run_site_order,
+              m012_unparsed]

@@ -190,6 +190,39 @@ def score(pages=None) -> Scores:
                   false_spam=false_spam)
 
 
+# -- list pages: the main list and the pager, as the gatherer reads them ---------------
+
+@dataclass(frozen=True)
+class ListReading:
+    entries: int        # dated list entries (a URL listed twice in two tab panels counts twice)
+    items: int          # distinct URLs among them
+    visible: int        # entries a visitor sees (the rest sit in hidden tab panels)
+    pages: tuple        # the list's pages: itself, then those its pager script announces
+
+
+def read_list(page: Page) -> ListReading:
+    text, _ = extract.decode_html(page.body, None)
+    links = list(extract.iter_links(extract.parse_tree(text), parse_date(AUDIT_DATE), text))
+    dated = [raw for raw in links if raw.list_date]
+    pager = extract.pagination_hrefs(text, urlsplit(page.path).path.rsplit("/", 1)[-1])
+    return ListReading(entries=len(dated), items=len({normalize_href(raw.href, page.url) for raw in dated}),
+                       visible=sum(not raw.hidden for raw in dated),
+                       pages=(page.url, *(normalize_href(href, page.url) for href in pager)))
+
+
+def list_table(pages=None) -> str:
+    pages = corpus() if pages is None else pages
+    lines = []
+    for page in pages:
+        if page.label["type"] != "list":
+            continue
+        got, lab = read_list(page), page.label
+        lines.append(f"list {page.id:<10} entries {got.entries} (label {lab.get('entries', lab['dated_items'])}), "
+                     f"items {got.items} (label {lab['items']}), visible {got.visible} "
+                     f"(label {lab.get('visible_items')}), pages {len(got.pages)} (label {lab.get('page_count') or 1})")
+    return "\n".join(lines)
+
+
 # -- serving the pages on loopback under their own host names ---------------------
 
 SCAFFOLD_DISCLOSURE = "/__audit__/xxgk.html"
@@ -265,12 +298,39 @@ class RealPagesServer:
         self.httpd.server_close()
 
 
+def audit_host(host: str, tmp: Path, *, disclosure: str, only: str) -> Path:
+    """One real audit (the CLI) of the saved pages of ``host`` served on loopback, the
+    crawler resolving ``host`` through dnsmasq; ``disclosure``: the site's 政府信息公开 page;
+    ``only``: the checks run. Returns the output folder (the store is ``audit.db`` in ``tmp``)."""
+    from tests.conftest import run_cli
+    from tests.dnsmasq import Dnsmasq
+
+    server = RealPagesServer([p for p in corpus() if p.host == host])
+    dns = Dnsmasq([f"--host-record={host},{server.address}"], tmp / "dnsmasq.log", local_domains=("gov.cn",))
+    try:
+        cfg = tmp / "real-host.yaml"
+        cfg.write_text(f"audit_date: {AUDIT_DATE}\nstore: {{path: '{tmp / 'audit.db'}'}}\n"
+                       "crawl: {timeout: 4, retries: 0, concurrency: 8, per_host_rate: 0, check_external: false, "
+                       "allowed_networks: ['127.0.0.0/8']}\n"
+                       f"dns: {{nameservers: [127.0.0.1], port: {dns.port}, timeout: 0.5, retries: 0}}\n"
+                       f"sites:\n  - {{name: '{host}', url: 'http://{host}/', disclosure: '{disclosure}'}}\n",
+                       encoding="utf-8")
+        result = run_cli("run", "-c", str(cfg), "-o", str(tmp / "out"), "--no-progress", "--only", only)
+        if result.returncode not in (0, 1):
+            raise RuntimeError(f"the audit failed ({result.returncode}):\n{result.stderr[-3000:]}")
+        return tmp / "out"
+    finally:
+        dns.stop()
+        server.stop()
+
+
 def main() -> int:
     if not available():
         print(SKIP_REASON, file=sys.stderr)
         return 1
     s = score()
     print(s.table())
+    print(list_table())
     if "-v" in sys.argv:
         for name, fs in s.fields.items():
             for pid, want, have in fs.wrong:

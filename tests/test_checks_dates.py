@@ -259,6 +259,18 @@ def test_column_stale_uses_article_dates_when_the_list_shows_none(snap):
     assert {f.url for f in snap.audit("column.stale", options={"column.stale": {"undated_is_stale": False}})} == {col}
 
 
+def test_a_hub_with_undated_navigation_is_judged_through_its_sub_columns(snap):
+    """The real 公开指南 page of 邯郸 (saved in ../shared/real-pages) links its sub-columns and
+    a few undated pages of its own menu: not a stale column; a stale sub-column still is."""
+    hub = snap.page("/xxgk/zfxxgkzn/", title="政府信息公开指南")
+    for name in ("gkzd", "gkml"):
+        snap.link(hub, f"{H}/xxgk/zfxxgkzn/{name}/", anchor=name)
+    snap.link(hub, snap.page("/xxgk/zfxxgkzn/t_1.html", title="网站介绍"), anchor="网站介绍")
+    stale = _list(snap, "/xxgk/zfxxgkzn/gkzd/", "公开制度", [("2022-01-05", None)])
+    _list(snap, "/xxgk/zfxxgkzn/gkml/", "公开目录", [("2024-06-05", None)])
+    assert {f.url for f in snap.audit("column.stale")} == {stale}
+
+
 def test_column_empty(snap):
     empty = snap.page("/xxgk/yjgl/", title="应急管理_某市", text="暂无信息")
     quiet = snap.page("/col/col5690/index.html", title="安全生产 某局", text="网站地图 联系我们")

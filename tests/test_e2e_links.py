@@ -108,6 +108,11 @@ def test_gbk_pages_decode_and_binary_and_malformed_pages_do_not_break_the_run(au
     binary = db.execute("SELECT * FROM fetches WHERE url = ?",
                         (sample_server.url("/uploads/banner_20240301.html"),)).fetchone()
     assert binary["outcome"] == "ok" and "二进制" in binary["error"]
+    # the one in-scope page of the portal that cannot be parsed, and the run says so
+    assert binary["unparsed"] == "non-HTML"
+    assert db.execute("SELECT COUNT(*) FROM fetches WHERE unparsed IS NOT NULL").fetchone()[0] == 1
+    assert "已获取未解析 1（非网页内容 1" in audit["stderr"]
+    assert "采集覆盖不完整" in (audit["out"] / "report.html").read_text(encoding="utf-8")
     run = db.execute("SELECT * FROM runs").fetchone()
     assert run["status"] == "completed" and run["audit_date"] == "2024-06-30"
     assert json.loads(run["versions_json"])["scrapy"]

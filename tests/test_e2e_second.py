@@ -12,17 +12,15 @@ from collections import defaultdict
 
 import pytest
 
-from portal_audit.sample import build_portal, serve
-from tests.conftest import read_findings, run_cli, write_config
+from tests.conftest import read_findings, run_cli, served, write_config
 
 CONCURRENCY = (16, 4, 1)
 
 
 @pytest.fixture(scope="module")
 def second_server():
-    srv = serve(build_portal(kind="second"))
-    yield srv
-    srv.stop()
+    with served("second") as srv:
+        yield srv
 
 
 @pytest.fixture(scope="module")
@@ -31,9 +29,8 @@ def audits(tmp_path_factory, second_server):
     out = []
     for n in CONCURRENCY:
         tmp = tmp_path_factory.mktemp(f"second{n}")
-        cfg = write_config(tmp / "c.yaml", [("青山县", second_server.base_url)], store=tmp / "a.db")
-        cfg.write_text(cfg.read_text(encoding="utf-8").replace("concurrency: 16", f"concurrency: {n}"),
-                       encoding="utf-8")
+        cfg = write_config(tmp / "c.yaml", [("青山县", second_server.base_url)], store=tmp / "a.db",
+                           crawl={"concurrency": n})
         result = run_cli("run", "-c", str(cfg), "-o", str(tmp / "out"), "--no-progress")
         assert result.returncode in (0, 1), result.stderr
         db = sqlite3.connect(tmp / "a.db")

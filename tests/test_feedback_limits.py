@@ -11,17 +11,9 @@ from openpyxl import load_workbook
 
 from crawler import sandbox
 from portal_audit.feedback import LedgerError, import_ledger, parse_ledger_sandboxed
-from store import Store, history
+from store import history
 from tests.bombs import xlsx_shared_strings_bomb
-from tests.conftest import run_cli
-from tests.test_ledger import FINDINGS, SITES, fill, make_run, write_ledger
-
-
-@pytest.fixture
-def store(tmp_path):
-    db = Store(tmp_path / "a.db")
-    yield db
-    db.close()
+from tests.conftest import FINDINGS, SITES, fill, make_run, run_cli, write_ledger
 
 
 def test_a_row_of_another_site_changes_nothing(store, tmp_path):

@@ -7,16 +7,14 @@ import sqlite3
 
 import pytest
 
-from portal_audit.sample import build_portal, serve
-from tests.conftest import read_findings, run_cli, write_config
+from tests.conftest import read_findings, run_cli, served, write_config
 
 
 @pytest.fixture(scope="module")
 def portal():
     """A portal of its own: the test edits its pages."""
-    srv = serve(build_portal(kind="full"))
-    yield srv
-    srv.stop()
+    with served("full") as srv:
+        yield srv
 
 
 @pytest.fixture(scope="module")

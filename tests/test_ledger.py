@@ -11,57 +11,10 @@ import pytest
 from lxml import etree
 from openpyxl import load_workbook
 
-from checks.registry import verify_rules
-from core.models import Finding, Severity, fingerprint
 from portal_audit.feedback import LedgerError, import_ledger, normalize_deadline
-from reports import history as history_view, ledger
-from reports.data import load_report_data
-from store import Store, history
-
-
-SITES = ["甲市/人民政府[门户]网站名称特别特别特别特别长的站点", "乙县"]
-
-
-def finding(site, url, message="链接无法访问：HTTP 404", check="link.broken", page="http://a/p.html"):
-    return Finding(check=check, severity=Severity.ERROR, site=site, url=url, page=page, message=message,
-                   fingerprint=fingerprint(check, site, url), evidence={"linked_from": {"count": 1, "pages": [
-                       {"page": page}]}})
-
-
-@pytest.fixture
-def store(tmp_path):
-    db = Store(tmp_path / "a.db")
-    yield db
-    db.close()
-
-
-def make_run(store, findings):
-    rid = store.begin_run(audit_date="2024-06-30", config={}, options={"sites": SITES}, versions={})
-    for site in SITES:
-        store.set_run_site(rid, site, url="http://a/", status="ok", pages=1, links=1)
-    store.insert_many("pages", [{"run_id": rid, "site": SITES[0], "url": "http://a/p.html", "column_kind": "policy",
-                                 "depth": 2}])
-    store.save_findings(rid, findings)
-    store.record_check_run(rid, "link.broken", "found", len(findings), None, 0.1)
-    store.finish_run(rid, "completed")
-    history.apply_run(store, rid, verify_rules())
-    return rid
-
-
-def write_ledger(store, rid, path):
-    data = load_report_data(store, rid)
-    if getattr(data, "history", None) is None:      # before reports/data.py attaches it
-        history_view.attach_history(store, rid, data)
-    ledger.write(data, path)
-    return path
-
-
-FINDINGS = [
-    finding(SITES[0], "http://a/1.html"),
-    finding(SITES[0], "http://a/2.html", message="=HYPERLINK(\"http://evil\")\x07 描述"),
-    finding(SITES[0], "http://a/3.html"),
-    finding(SITES[1], "http://b/1.html"),
-]
+from reports import ledger
+from store import history
+from tests.conftest import FINDINGS, SITES, fill, make_run, write_ledger
 
 
 def test_layout(store, tmp_path):
@@ -105,34 +58,6 @@ def test_opens_in_libreoffice(store, tmp_path):
     done = subprocess.run([office, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and (tmp_path / "ledger.pdf").stat().st_size > 1000, done.stderr
-
-
-def fill(path, answers, *, delete=("问题描述",), title_row=False, sort=True):
-    """Answer like a unit: {url: (反馈状态, 整改情况, 整改责任单位, 整改期限)}."""
-    wb = load_workbook(path)
-    for ws in wb.worksheets[1:]:
-        head = [c.value for c in ws[1]]
-        rows = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
-        if sort:
-            rows.sort(key=lambda r: r[head.index("问题链接")], reverse=True)
-        for r in rows:
-            url = r[head.index("问题链接")]
-            if url in answers:
-                for key, value in zip(("反馈状态", "整改情况", "整改责任单位", "整改期限"), answers[url]):
-                    if value is not None:
-                        r[head.index(key)] = value
-        ws.delete_rows(2, ws.max_row)
-        for r in rows:
-            ws.append(r)
-        for name in delete:
-            ws.delete_cols(head.index(name) + 1)
-            head.remove(name)
-        if title_row:
-            ws.insert_rows(1)
-            ws["A1"] = "2024年第二季度整改台账（办公室填报）"
-    out = path.with_name("filled.xlsx")
-    wb.save(out)
-    return out
 
 
 def test_import_by_header_text_and_twice_is_a_no_op(store, tmp_path):

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import signal
 import sqlite3
-import subprocess
-import sys
 import time
 
 import pytest
 
-from portal_audit.sample import build_portal, serve
-from tests.conftest import read_findings, run_cli, write_config
+from tests.conftest import interrupt_cli, interrupted_store, read_findings, run_cli, served, write_config
 
 
 @pytest.fixture(scope="module")
 def bench_server():
     """A second portal (the generated bench portal, 300 pages) on its own port."""
-    srv = serve(build_portal(kind="bench", pages=300), hosts=("127.0.0.1",), port=0)
-    yield srv
-    srv.stop()
+    with served("bench", pages=300, hosts=("127.0.0.1",), port=0) as srv:
+        yield srv
 
 
 @pytest.fixture
@@ -35,9 +30,7 @@ def runs(tmp_path_factory, sample_server, bench_server):
         sample_server.reset()
         tmp = tmp_path_factory.mktemp(f"p{n}")
         cfg = write_config(tmp / "c.yaml", [("临沂市政府", sample_server.base_url), ("友邻站", bench_server.base_url)],
-                           store=tmp / "a.db")
-        cfg.write_text(cfg.read_text(encoding="utf-8").replace("concurrency: 16", f"concurrency: 16, processes: {n}"),
-                       encoding="utf-8")
+                           store=tmp / "a.db", crawl={"processes": n})
         result = run_cli("run", "-c", str(cfg), "-o", str(tmp / "out"))
         assert result.returncode == 0, result.stderr
         out[n] = {"tmp": tmp, "stderr": result.stderr, "findings": read_findings(tmp / "out"),
@@ -63,23 +56,18 @@ def test_the_progress_display_shows_every_process_and_no_part_file_is_left(runs)
 
 def test_ctrl_c_stops_every_process_and_keeps_the_store_consistent(tmp_path, sample_server, sites):
     sample_server.reset()
-    cfg = write_config(tmp_path / "c.yaml", sites, store=tmp_path / "a.db")
-    cfg.write_text(cfg.read_text(encoding="utf-8").replace("concurrency: 16", "concurrency: 2, processes: 2"),
-                   encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, "-m", "portal_audit.cli", "run", "-c", str(cfg), "-o",
-                             str(tmp_path / "out")], stderr=subprocess.PIPE, text=True)
-    # interrupt once both processes are crawling (each one's progress file shows a parsed page)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        shown = [p.read_text(encoding="utf-8") for p in tmp_path.glob("a.db.run1.part*.progress")]
-        if len(shown) == 2 and all("页面 0 " not in text for text in shown):
-            break
-        time.sleep(0.2)
-    proc.send_signal(signal.SIGINT)
-    _, stderr = proc.communicate(timeout=90)
-    assert proc.returncode == 130, stderr
-    db = sqlite3.connect(tmp_path / "a.db")
-    assert db.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
+    cfg = write_config(tmp_path / "c.yaml", sites, store=tmp_path / "a.db", crawl={"concurrency": 2, "processes": 2})
+
+    def both_crawling():
+        """Until each process's progress file shows a parsed page."""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            shown = [p.read_text(encoding="utf-8") for p in tmp_path.glob("a.db.run1.part*.progress")]
+            if len(shown) == 2 and all("页面 0 " not in text for text in shown):
+                return
+            time.sleep(0.2)
+
+    interrupt_cli("run", "-c", str(cfg), "-o", str(tmp_path / "out"), wait=both_crawling)
+    db = interrupted_store(tmp_path / "a.db")
     assert {s for (s,) in db.execute("SELECT DISTINCT site FROM fetches")} == {"临沂市政府", "友邻站"}
-    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert not any(".part" in p.name for p in tmp_path.iterdir())

@@ -119,9 +119,8 @@ def _portal(listed: list[int], cross: list[tuple[int, int]], news: list[int], or
 def test_any_order_of_discovery_parses_the_same_pages(listed, cross, news, order, concurrency):
     portal = _portal(listed, cross, news, order)
     with SampleServer(portal, hosts=("127.0.0.1",)) as srv, tempfile.TemporaryDirectory() as tmp:
-        cfg = write_config(Path(tmp) / "c.yaml", [("序", srv.base_url)], store=Path(tmp) / "a.db")
-        cfg.write_text(cfg.read_text(encoding="utf-8").replace("concurrency: 16", f"concurrency: {concurrency}"),
-                       encoding="utf-8")
+        cfg = write_config(Path(tmp) / "c.yaml", [("序", srv.base_url)], store=Path(tmp) / "a.db",
+                           crawl={"concurrency": concurrency})
         result = run_cli("run", "-c", str(cfg), "-o", str(Path(tmp) / "out"), "--no-progress", "--only", "column")
         assert result.returncode in (0, 1), result.stderr
         db = sqlite3.connect(Path(tmp) / "a.db")

@@ -317,7 +317,6 @@ INTERP_HINT = re.compile(r"解读|图解|一图(?:读懂|看懂|了解)|答记�
 def build_index(ctx) -> dict[str, Any]:
     """All article pages of the run as :class:`Doc`, with lookups by URL and 文号."""
     docs: dict[str, Doc] = {}
-    by_no: dict[tuple[str, int], list[Doc]] = {}
     sql = ("SELECT site, url, title, heading, column_kind, list_date, main_text, meta_json FROM pages"
            " WHERE run_id = ? AND is_list = 0 AND is_home = 0")
     for row in ctx.rows(sql, (ctx.run_id,)):
@@ -337,14 +336,28 @@ def build_index(ctx) -> dict[str, Any]:
         if doc.column == "interpretation" or INTERP_HINT.search(title):
             doc.head = f"{title} {text[:HEAD_CHARS]}"
         docs[doc.url] = doc
-        if doc.doc_no:
-            m = DOC_NO_RE.search(doc.doc_no)
-            by_no.setdefault((m.group(2), int(m.group(3))), []).append(doc)
-    by_core: dict[tuple[str, str], list[Doc]] = {}
-    for doc in docs.values():
-        if len(doc.core) >= 4:
-            by_core.setdefault((doc.site, doc.core), []).append(doc)
-    return {"docs": docs, "by_no": by_no, "by_core": by_core}
+    return {"docs": docs, "by_no": _grouped(docs.values(), _no_key), "by_core": _grouped(docs.values(), _core_key)}
+
+
+def _grouped(docs, key) -> dict[Any, list[Doc]]:
+    """The documents by ``key(doc)``, in order; a document whose key is None is left out."""
+    out: dict[Any, list[Doc]] = {}
+    for doc in docs:
+        k = key(doc)
+        if k is not None:
+            out.setdefault(k, []).append(doc)
+    return out
+
+
+def _no_key(doc: Doc) -> tuple[str, int] | None:
+    """(year, number) of the document's normalised 文号."""
+    m = DOC_NO_RE.search(doc.doc_no) if doc.doc_no else None
+    return (m.group(2), int(m.group(3))) if m else None
+
+
+def _core_key(doc: Doc) -> tuple[str, str] | None:
+    """(site, name core) when the core is long enough to find the document by its name."""
+    return (doc.site, doc.core) if len(doc.core) >= 4 else None
 
 
 def index(ctx) -> dict[str, Any]:

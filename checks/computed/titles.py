@@ -116,16 +116,34 @@ def names_similarity(a: str, b: str, truncated: bool = False) -> float:
     return score
 
 
+_YEAR = re.compile(r"(?:19|20)\d{2}(?=年)")
+_LEAD_PLACE = re.compile(r"^[\u4e00-\u9fa5]{2,6}?(?:省|市|县|区)")
+
+
+def other_year_or_place(a: str, b: str) -> bool:
+    """Do two document names (place kept) belong to other years (no year in common: the
+    2015年 and the 2022年 统计公报) or other places (江西省 and 宜春市, neither named in the
+    other name: 南沙区 is in 广州市南沙区…)?"""
+    ya, yb = set(_YEAR.findall(a)), set(_YEAR.findall(b))
+    if ya and yb and not ya & yb:
+        return True
+    pa, pb = _LEAD_PLACE.match(a), _LEAD_PLACE.match(b)
+    return bool(pa and pb) and pa.group() not in b and pb.group() not in a
+
+
 def name_similarity(anchor: str, title: str) -> float:
     """How alike the documents named by ``anchor`` and ``title`` are, 0–100 (100 when either
     names nothing comparable): :func:`names_similarity` of their names without the leading
-    place name, or with it when only one of them had one (老旧小区 looks like a place)."""
+    place name, or with it when only one of them had one (老旧小区 looks like a place); 0 for
+    the documents of other years or places (:func:`other_year_or_place`)."""
     truncated = bool(_TRUNCATED.search(anchor or ""))
     a, b = document_name(anchor, place=True), document_name(title, place=True)
     if len(a) < 2 or len(b) < 2:
         return 100.0
-    score = names_similarity(a, b, truncated)
     a_full, b_full = document_name(anchor), document_name(title)
+    if other_year_or_place(a_full, b_full):
+        return 0.0
+    score = names_similarity(a, b, truncated)
     if (a_full != a) != (b_full != b):
         score = max(score, names_similarity(a_full, b_full, truncated))
     return score

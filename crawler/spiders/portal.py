@@ -47,7 +47,7 @@ from crawler.headers import header_int
 from crawler.items import Rows
 from crawler.middlewares import ForbiddenAddress
 from crawler.previous import PreviousRun
-from core.models import Outcome
+from core.models import Outcome, SiteStatus
 from core.text import now_iso
 from core.vocabulary import HANWEB_COLUMN, INDEX_NAME, is_consultation
 from crawler.sites import CrawlLimits, SiteSpec
@@ -93,6 +93,7 @@ class SiteState:
     # page → (list date, column, parent) of that in-scope link
     upgraded: dict[str, tuple[str | None, str | None, str]] = field(default_factory=dict)
     skipped: set[str] = field(default_factory=set)   # fetched OK, not parsed only for being out of scope
+    unreadable: dict[str, str] = field(default_factory=dict)   # fetched OK out of scope, not a page → reason
     coverage: dict[str, int] = field(default_factory=dict)   # fetched / parsed / not parsed by reason
     unparsed: dict[str, str] = field(default_factory=dict)   # in-scope URL fetched but not parsed → reason
     sitemaps: int = 0
@@ -136,10 +137,10 @@ class SiteState:
 
     def not_parsed(self, url: str, reason: str) -> None:
         """An in-scope page answered but was not parsed (``cap``, ``depth``, ``trap``,
-        ``error``, ``non-HTML``): counted, and listed (the first few) in the run summary."""
+        ``error``, ``non-HTML``): counted, and kept with its reason (the runner writes it on
+        the page's fetch row and lists the first few in the run summary)."""
         self.count(f"unparsed:{reason}")
-        if len(self.unparsed) < MAX_UNPARSED_LISTED:
-            self.unparsed.setdefault(url, reason)
+        self.unparsed.setdefault(url, reason)
 
 
 def _scope_prefix(url: str) -> str:
@@ -183,6 +184,22 @@ class PortalSpider(scrapy.Spider):
         if spider.previous is not None:
             crawler.signals.connect(spider.previous.close, signal=signals.spider_closed)
         return spider
+
+    def record_sites(self, store, run_id: int, lost: dict[str, dict[str, int]]) -> None:
+        """After the crawl: each site's ``run_sites`` row and why its unparsed pages were not
+        parsed (``lost``: :func:`crawler.pipelines.lost_rows`)."""
+        for st in self.sites.values():
+            reachable = store.fetch_count(run_id, site=st.name, kind="home", outcome="ok") > 0
+            store.set_run_site(run_id, st.name, url=st.config.url, disclosure_url=st.disclosure,
+                               status=SiteStatus.OK if reachable else SiteStatus.UNREACHABLE,
+                               pages=st.pages, links=st.fetches,
+                               stats_json={"problems": st.problems, "capped": st.capped,
+                                           "links_over_cap": st.links_over_cap, "pages_over_cap": st.pages_over_cap,
+                                           "columns": dict(st.columns), "sections": list(st.sections),
+                                           "write_errors": lost.get(st.name, {}), "coverage": dict(st.coverage),
+                                           "unparsed": dict(itertools.islice(st.unparsed.items(),
+                                                                             MAX_UNPARSED_LISTED))})
+            store.mark_unparsed(run_id, st.unparsed)
 
     def site_of(self, url: str) -> str | None:
         """The site a URL belongs to (for requests Scrapy makes itself, such as robots.txt)."""
@@ -394,9 +411,13 @@ class PortalSpider(scrapy.Spider):
                 follow.extend(self._parse_page(response, st, tree, text, charset, title, heading, rows))
         elif meta.get("css") and outcome is Outcome.OK and body and same_site(final_url, st.hosts):
             follow.extend(self._parse_css(response, st, rows))
-        elif outcome is Outcome.OK and self._in_scope_page(final_url, st, meta):
-            st.count("fetched")
-            st.not_parsed(meta["origin"], "non-HTML" if tree is None and (binary or not htmlish) else "error")
+        elif outcome is Outcome.OK and meta["kind"] not in LEAF_KINDS and same_site(final_url, st.hosts):
+            reason = "non-HTML" if tree is None and (binary or not htmlish) else "error"
+            if self._in_scope_page(final_url, st, meta):
+                st.count("fetched")
+                st.not_parsed(meta["origin"], reason)
+            else:
+                st.unreadable[meta["origin"]] = reason   # counted if an in-scope page links to it later
         yield rows
         yield from follow
 
@@ -505,6 +526,10 @@ class PortalSpider(scrapy.Spider):
             return None
         self.requested[target] = True
         st.upgraded[target] = (list_date, column, page_url)
+        if target in st.unreadable:   # it answered, but not as a web page: no use fetching it again
+            st.count("fetched")
+            st.not_parsed(target, st.unreadable.pop(target))
+            return None
         if target not in st.skipped:
             return None
         st.skipped.discard(target)

@@ -14,7 +14,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m portal_audit.sample", description=__doc__)
     ap.add_argument("--port", type=int, default=8765, help="port shared by all hosts (0 = any free port)")
     ap.add_argument("--host", default=DEFAULT_HOSTS[0], help="loopback address of the main site")
-    ap.add_argument("--kind", choices=("full", "bench"), default="full")
+    ap.add_argument("--kind", choices=("full", "second", "bench"), default="full")
     ap.add_argument("--pages", type=int, default=20000, help="page count of the bench portal")
     ap.add_argument("--ipv6", action="store_true", help="also listen on [::1]")
     args = ap.parse_args(argv)

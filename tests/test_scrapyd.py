@@ -1,0 +1,160 @@
+"""run --scrapyd: the crawl spread over real Scrapyd nodes on loopback, failover included."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import time
+import zipfile
+
+import pytest
+
+from portal_audit.config import ConfigError, parse_config
+from portal_audit.sample import build_portal, serve
+from portal_audit.scrapyd import build_egg, find_scrapy_cfg
+from store import Store
+from tests.conftest import read_findings, run_cli, write_config
+from tests.scrapyd_nodes import ScrapydNode
+
+ONLY = "link,column,interaction,report"   # checks on the crawl alone: no attachment is read
+PG = "postgresql://audit@127.0.0.1:5432/audit"   # a URL of the right form (config tests connect nowhere)
+FAST = "scrapyd: {max_proc: 2, poll_interval: 0.2, timeout: 3}"
+
+
+@pytest.fixture(scope="module")
+def portals():
+    """Four sites: 甲 and 乙 on hosts of their own (乙 slow, so that it is still crawling when
+    its node is killed), 丙 and 丁 on one host (never crawled at once)."""
+    servers = {
+        "甲": serve(build_portal(kind="bench", pages=20), hosts=("127.0.0.41",), port=0),
+        "乙": serve(build_portal(kind="bench", pages=40), hosts=("127.0.0.42",), port=0, latency=(0.03, 0.06)),
+        "丙": serve(build_portal(kind="bench", pages=20), hosts=("127.0.0.43",), port=0),
+        "丁": serve(build_portal(kind="bench", pages=20), hosts=("127.0.0.43",), port=0),
+    }
+    yield servers
+    for srv in servers.values():
+        srv.stop()
+
+
+def config(tmp, portals, extra=FAST, store_url: str | None = None):
+    """The config of ``portals``: the store in PostgreSQL at ``store_url``, else a SQLite file."""
+    path = write_config(tmp / "c.yaml", [(name, srv.base_url) for name, srv in portals.items()],
+                        store=tmp / "a.db", extra=extra)
+    if store_url:
+        text = path.read_text(encoding="utf-8").replace(f"store: {{path: '{tmp / 'a.db'}'}}", f"store: {{url: '{store_url}'}}")
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def here(tmp_path_factory, portals):
+    """The same sites audited in this process, no Scrapyd: what the nodes must find."""
+    tmp = tmp_path_factory.mktemp("here")
+    cfg = config(tmp, portals, extra="")
+    result = run_cli("run", "-c", str(cfg), "-o", str(tmp / "out"), "--only", ONLY, "--no-progress")
+    assert result.returncode == 0, result.stderr
+    db = Store(str(tmp / "a.db"))
+    yield {"findings": read_findings(tmp / "out"), "db": db}
+    db.close()
+
+
+def per_site(db: Store, table: str) -> dict[str, int]:
+    return {r[0]: r[1] for r in db.query(f"SELECT site, COUNT(*) FROM {table} GROUP BY site")}
+
+
+def test_the_egg_is_built_from_scrapy_cfg():
+    egg = build_egg(find_scrapy_cfg())
+    again = build_egg(find_scrapy_cfg())
+    assert egg.project == "portal_audit" and egg.version == again.version and egg.data == again.data
+    names = zipfile.ZipFile(io.BytesIO(egg.data)).namelist()
+    assert "crawler/spiders/site_job.py" in names and "store/db.py" in names
+    assert not any("__pycache__" in n for n in names)
+    entry = zipfile.ZipFile(io.BytesIO(egg.data)).read("EGG-INFO/entry_points.txt").decode()
+    assert entry == "[scrapy]\nsettings = crawler.settings\n"
+
+
+def test_a_node_killed_mid_run_loses_no_site_and_duplicates_none(tmp_path, portals, here, pg_url):
+    nodes = ScrapydNode.start([tmp_path / "node1", tmp_path / "node2"])
+    db = Store(pg_url)
+    try:
+        cfg = config(tmp_path, portals, store_url=pg_url)
+        proc = subprocess.Popen([sys.executable, "-m", "portal_audit.cli", "run", "-c", str(cfg), "-o",
+                                 str(tmp_path / "out"), "--only", ONLY, "--scrapyd", ",".join(n.url for n in nodes)],
+                                stderr=subprocess.PIPE, text=True)
+        # 乙 (the second site) goes to the second node; kill that node while 乙 is crawled there
+        # and has rows in the store already
+        deadline = time.monotonic() + 60
+        killed = False
+        while time.monotonic() < deadline and proc.poll() is None:
+            if nodes[1].jobs().get("running") and db.scalar("SELECT COUNT(*) FROM links WHERE site = '乙'"):
+                nodes[1].kill()
+                killed = True
+                break
+            time.sleep(0.1)
+        _, stderr = proc.communicate(timeout=120)
+        assert killed, stderr
+        assert proc.returncode == 0, stderr
+        # 乙 was crawled again, on the node left
+        assert "run1-site1-try2" in [j["id"] for j in nodes[0].jobs()["finished"]]
+    finally:
+        for node in nodes:
+            node.stop()
+    found = read_findings(tmp_path / "out")
+    assert sorted(f["fingerprint"] for f in found) == sorted(f["fingerprint"] for f in here["findings"])
+    assert {f["site"] for f in found} == set(portals)
+    for table in ("pages", "links", "fetches", "requests"):
+        assert per_site(db, table) == per_site(here["db"], table), table
+    assert {r[0]: r[1] for r in db.query("SELECT site, status FROM run_sites")} == dict.fromkeys(portals, "ok")
+    # the progress display shows the nodes' jobs, and the killed node given up
+    assert f"节点 {nodes[0].url}：作业" in stderr and f"节点 {nodes[1].url}：已停用" in stderr
+    # 丙 and 丁 share a host: one was crawled after the other (crawl.per_host_rate holds across jobs)
+    spans = sorted(tuple(r) for r in db.query(
+        "SELECT MIN(requested_at), MAX(requested_at) FROM requests WHERE site IN ('丙', '丁') GROUP BY site"))
+    db.close()
+    assert len(spans) == 2 and spans[0][1] <= spans[1][0]
+
+
+def test_every_node_dead_reports_every_site_not_audited(tmp_path, portals, dead_port, pg_url):
+    cfg = config(tmp_path, portals, store_url=pg_url)
+    nodes = f"http://127.0.0.1:{dead_port},http://127.0.0.1:{dead_port}/"
+    result = run_cli("run", "-c", str(cfg), "-o", str(tmp_path / "out"), "--only", ONLY, "--scrapyd", nodes)
+    assert result.returncode == 3, result.stderr
+    for name in portals:
+        assert f"{name}（未能检查，没有检查结果，不作为整改依据）：没有可用的 Scrapyd 节点" in result.stderr
+    assert read_findings(tmp_path / "out") == []
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "有 4 个站点本次未能检查" in html and "部署失败" in html
+    db = Store(pg_url)
+    assert {r[0] for r in db.query("SELECT status FROM run_sites")} == {"not_audited"}
+    assert db.scalar("SELECT status FROM runs") == "completed_with_errors"
+    db.close()
+
+
+@pytest.mark.parametrize("section, key", [
+    ("{nodes: ['ftp://node1']}", "scrapyd.nodes[0]"),
+    ("{nodes: ['http://node1:99999']}", "scrapyd.nodes[0]"),
+    ("{nodes: ['http://node1:6800'], max_proc: 0}", "scrapyd.max_proc"),
+    ("{nodes: ['http://node1:6800'], poll_interval: 0}", "scrapyd.poll_interval"),
+    ("{nodes: ['http://node1:6800'], poll: 1}", "scrapyd.poll"),
+])
+def test_the_scrapyd_section_is_validated(section, key):
+    with pytest.raises(ConfigError) as err:
+        parse_config(f"sites: [{{name: 甲, url: 'http://127.0.0.1/'}}]\nstore: {{url: '{PG}'}}\nscrapyd: {section}\n")
+    assert err.value.key == key
+
+
+def test_a_sqlite_store_is_refused(tmp_path, portals):
+    with pytest.raises(ConfigError) as err:
+        parse_config("sites: [{name: 甲, url: 'http://127.0.0.1/'}]\nscrapyd: {nodes: ['http://127.0.0.1:6800']}\n")
+    assert err.value.key == "scrapyd.nodes" and "需要 PostgreSQL 存储" in err.value.problem
+    result = run_cli("run", "-c", str(config(tmp_path, portals)), "-o", str(tmp_path / "out"),
+                     "--scrapyd", "http://127.0.0.1:6800")
+    assert result.returncode == 2 and "--scrapyd: 在 Scrapyd 节点上采集需要 PostgreSQL 存储" in result.stderr
+    assert not (tmp_path / "a.db").exists()
+
+
+def test_scrapyd_urls_on_the_command_line_are_checked(tmp_path, portals):
+    result = run_cli("run", "-c", str(config(tmp_path, portals)), "-o", str(tmp_path / "out"),
+                     "--scrapyd", "http://127.0.0.1:6800,node2:6800")
+    assert result.returncode == 2 and "--scrapyd" in result.stderr and "node2:6800" in result.stderr

@@ -1,0 +1,182 @@
+"""The PostgreSQL store against a real server (tests/pgserver.py: one server per session,
+one database per test): the same portal audited twice into SQLite and into PostgreSQL
+gives the same findings, statuses, history and ledger; ``store migrate`` copies a history
+both ways without losing a row; the advisory lock refuses a second run; a bad or
+unreachable URL is a zh-CN message and exit 2."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from portal_audit.lock import LockHeld, StoreLock
+from store import Store
+from tests.conftest import LOOPBACK_NETWORKS, read_findings
+from tests.test_e2e_loop import Portal
+
+CLI = [sys.executable, "-m", "portal_audit.cli"]
+AUDIT_DATE = "2024-06-30"
+TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}")
+
+
+def cli(*args, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def write_config(path: Path, portal: Portal, store: str, processes: int = 2) -> Path:
+    a, b = portal.base["a"], portal.base["b"]
+    path.write_text(f"""
+audit_date: {AUDIT_DATE}
+store: {store}
+crawl: {{processes: {processes}, concurrency: 8, timeout: 4, retries: 0, respect_robots: false, {LOOPBACK_NETWORKS}, per_host_rate: 0}}
+checks: {{select: [link, attachment, site.unreachable]}}
+sites:
+  - {{name: 甲市人民政府, url: '{a}/', disclosure: '{a}/xxgk/'}}
+  - {{name: 乙县人民政府, url: '{b}/', disclosure: '{b}/xxgk/'}}
+""", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def portal():
+    p = Portal()
+    yield p
+    p.close()
+
+
+@pytest.fixture(scope="module")
+def twins(tmp_path_factory, portal, pg_server):
+    """Two runs of the changing portal (version 1, then 2: fixes, a new defect, a site down),
+    each into a SQLite store (one crawl process) and into a PostgreSQL database (two crawl
+    processes writing it at once)."""
+    root = tmp_path_factory.mktemp("twins")
+    url = pg_server.url(pg_server.create_database())
+    stores = {"sqlite": str(root / "audit.db"), "pg": url}
+    configs = {"sqlite": write_config(root / "sqlite.yaml", portal, f"{{path: '{stores['sqlite']}'}}", processes=1),
+               "pg": write_config(root / "pg.yaml", portal, f"{{url: '{url}'}}")}
+    for version in (1, 2):
+        portal.set(version)
+        for name, config in configs.items():
+            done = cli("run", "-c", str(config), "-o", str(root / f"{name}{version}"), "--no-progress", cwd=root)
+            assert done.returncode == 0, (name, version, done.stderr)
+    portal.set(1)
+    return root, stores
+
+
+def comparable(finding: dict) -> tuple:
+    return tuple(finding.get(k) for k in ("fingerprint", "check", "severity", "site", "url", "page", "message",
+                                          "status"))
+
+
+def run_statuses(location: str, run_id: int) -> dict[str, tuple]:
+    store = Store(location)
+    try:
+        return {r["fingerprint"]: (r["status"], r["seen"], r["note"]) for r in store.query(
+            "SELECT fingerprint, status, seen, note FROM finding_status WHERE run_id = ?", (run_id,))}
+    finally:
+        store.close()
+
+
+def history(location: str) -> dict[str, tuple]:
+    store = Store(location)
+    try:
+        return {r["fingerprint"]: tuple(r[c] for c in (
+            "status", "status_run", "first_seen_run", "last_seen_run", "times_seen", "fixed_run", "times_fixed",
+            "times_reopened", "message")) for r in store.query("SELECT * FROM finding_history")}
+    finally:
+        store.close()
+
+
+def ledger_cells(path: Path) -> dict[str, list[tuple]]:
+    """Every cell of the ledger, the times (首次发现, 最近发现: when the run happened) left out."""
+    wb = load_workbook(path, read_only=True)
+    try:
+        return {ws.title: [tuple("<time>" if isinstance(v, str) and TIME.fullmatch(v) else v for v in row)
+                           for row in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+    finally:
+        wb.close()
+
+
+def test_postgresql_and_sqlite_give_the_same_audit(twins):
+    root, stores = twins
+    for version in (1, 2):
+        found = {name: sorted(comparable(f) for f in read_findings(root / f"{name}{version}")) for name in stores}
+        assert found["pg"] == found["sqlite"], version
+        assert found["pg"], version
+    assert run_statuses(stores["pg"], 2) == run_statuses(stores["sqlite"], 2)
+    statuses = {s for s, _, _ in run_statuses(stores["pg"], 2).values()}
+    assert {"new", "open", "fixed", "unverified"} <= statuses      # the loop moved, the same way
+    assert history(stores["pg"]) == history(stores["sqlite"])
+    assert ledger_cells(root / "pg2" / "ledger.xlsx") == ledger_cells(root / "sqlite2" / "ledger.xlsx")
+
+
+def table_rows(location: str) -> dict[str, list[tuple]]:
+    store = Store(location)
+    try:
+        return {t: sorted((tuple(r) for r in store.query(f"SELECT * FROM {t}")), key=repr)
+                for t in store.tables() if t != "schema_migrations"}
+    finally:
+        store.close()
+
+
+def test_store_migrate_round_trip(twins, pg_url, tmp_path, portal):
+    root, stores = twins
+    there = cli("store", "migrate", "--from", stores["sqlite"], "--to", pg_url, cwd=root)
+    assert there.returncode == 0, there.stderr
+    assert "已将" in there.stdout and "运行 2" in there.stdout and "问题历史" in there.stdout
+    back_path = tmp_path / "back.db"
+    back = cli("store", "migrate", "--from", pg_url, "--to", str(back_path), cwd=root)
+    assert back.returncode == 0, back.stderr
+    assert table_rows(str(back_path)) == table_rows(stores["sqlite"])
+    again = cli("store", "migrate", "--from", stores["sqlite"], "--to", pg_url, cwd=root)
+    assert again.returncode == 2 and "已有数据" in again.stderr
+    # the migrated history goes on: run 3 gets the next id and sees the loop's statuses
+    config = write_config(tmp_path / "migrated.yaml", portal, f"{{url: '{pg_url}'}}", processes=1)
+    portal.set(2)
+    done = cli("run", "-c", str(config), "-o", str(tmp_path / "out3"), "--no-progress", cwd=root)
+    portal.set(1)
+    assert done.returncode == 0, done.stderr
+    statuses = run_statuses(pg_url, 3)
+    assert statuses and set(s for s, _, _ in statuses.values()) <= {"open", "unverified", "new"}
+
+
+def test_advisory_lock_refuses_a_second_run(pg_url, tmp_path, portal):
+    config = write_config(tmp_path / "pg.yaml", portal, f"{{url: '{pg_url}'}}", processes=1)
+    with StoreLock(pg_url, "run"):
+        with pytest.raises(LockHeld) as held:
+            StoreLock(pg_url, "recheck").acquire()
+        assert f"进程 {os.getpid()}" in str(held.value) and "咨询锁" in str(held.value)
+        with StoreLock(pg_url, "watch", suffix=".watch.lock"):    # the watch's own lock is another
+            pass
+        refused = cli("run", "-c", str(config), "-o", str(tmp_path / "out"), "--no-progress", cwd=tmp_path)
+    assert refused.returncode == 75, refused.stderr
+    assert "另一个检查任务正在使用同一数据库" in refused.stderr and f"进程 {os.getpid()}" in refused.stderr
+    with StoreLock(pg_url, "run"):          # released with its connection
+        pass
+
+
+@pytest.mark.parametrize("url, says", [
+    ("postgresql://postgres:s3cret@127.0.0.1:{dead}/audit", "无法连接 PostgreSQL 数据库"),
+    ("postgresql://postgres@127.0.0.1:{live}/no_such_db", "无法连接 PostgreSQL 数据库"),
+    ("postgresql://127.0.0.1:{live}/", "缺少数据库名"),
+    ("mysql://127.0.0.1/audit", "应为 postgresql://"),
+])
+def test_bad_postgresql_url_is_a_message_and_exit_2(url, says, pg_server, dead_port, tmp_path, portal):
+    url = url.format(dead=dead_port, live=pg_server.port)
+    config = write_config(tmp_path / "bad.yaml", portal, f"{{url: '{url}'}}", processes=1)
+    done = cli("run", "-c", str(config), "-o", str(tmp_path / "out"), "--no-progress", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert says in done.stderr and "Traceback" not in done.stderr
+    assert "s3cret" not in done.stderr
+
+
+def test_store_path_and_url_together_are_refused(tmp_path, portal):
+    config = write_config(tmp_path / "both.yaml", portal, "{path: a.db, url: 'postgresql://u@127.0.0.1:5432/audit'}")
+    done = cli("run", "-c", str(config), "-o", str(tmp_path / "out"), "--no-progress", cwd=tmp_path)
+    assert done.returncode == 2 and "只能给出一个" in done.stderr
