@@ -76,8 +76,8 @@ def audit(work: Path, cfg: Path, label: str, timeout: float = 3600) -> dict:
     db = sqlite3.connect(work / "audit.db")
     run_id = db.execute("SELECT MAX(id) FROM runs").fetchone()[0]
     one = lambda sql: db.execute(sql, (run_id,)).fetchone()[0]  # noqa: E731
-    res = {"label": label, "returncode": m["returncode"], "wall_s": m["wall_s"], "cpu_s": m["cpu_s"],
-           "peak_rss_mb": m["peak_rss_mb"],
+    res = {"label": label, "returncode": m["returncode"], "timed_out": m["timed_out"], "wall_s": m["wall_s"],
+           "cpu_s": m["cpu_s"], "peak_rss_mb": m["peak_rss_mb"],
            # main, crawl processes, the attachment parsers' forkserver and its workers (forked:
            # peak_rss_mb, the sum over processes, counts their shared pages more than once)
            "peak_rss_by_role_mb": m["peak_rss_by_role_mb"],
@@ -268,7 +268,7 @@ def province(sites: int, work: Path) -> dict:
         data = yaml.safe_load(cfg.read_text(encoding="utf-8"))
         data["dns"] = {"nameservers": ["127.0.0.1"], "port": dns.port, "timeout": 1, "retries": 1}
         cfg.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-        res = audit(work, cfg, "province")
+        res = audit(work, cfg, "province", timeout=8 * 3600)
         conn.send("refused?")
         res["refused_by_servers"] = conn.recv()
     finally:
