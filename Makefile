@@ -34,7 +34,7 @@ demo: install
 	$(BIN)/portal-audit demo -c config.yaml -o out/demo
 
 test: install system-deps
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 bench: install
 	$(BIN)/python bench/run.py

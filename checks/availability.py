@@ -102,13 +102,9 @@ def availability(store, site: str, end: str | datetime, options: dict[str, Any] 
     start_dt = end_dt - timedelta(seconds=window)
     required = max(1, math.ceil(float(opts["min_probes_per_day"]) * watched / 86400))
     av = Availability(site, _iso(start_dt), _iso(end_dt), window, watched, required)
-    av.first_probe = store.scalar("SELECT MIN(probed_at) FROM watch_probes WHERE site = ?", (site,))
+    av.first_probe = store.first_watch_probe(site)
     av.covered = bool(av.first_probe) and av.first_probe <= _iso(end_dt - timedelta(seconds=watched))
-    rows = store.query(
-        "SELECT p.family, p.probed_at, p.result, p.error, p.status, p.elapsed, r.status AS round_status"
-        " FROM watch_probes p JOIN watch_rounds r ON r.id = p.round_id"
-        " WHERE p.site = ? AND p.probed_at > ? AND p.probed_at <= ? ORDER BY p.probed_at",
-        (site, av.window_start, av.window_end))
+    rows = store.watch_probes(site, av.window_start, av.window_end)
     for r in rows:
         counted = r["round_status"] == "ok" and r["result"] != "inconclusive"
         av.series.append((r["probed_at"], r["family"], r["result"] if counted else "inconclusive"))
@@ -167,7 +163,7 @@ def site_unavailable(ctx):
     of each failed probe (the first 50).
     """
     homes = site_homes(ctx)
-    if not ctx.store.scalar("SELECT COUNT(*) FROM watch_probes"):
+    if not ctx.store.watch_probe_count():
         raise NotApplicable("没有可用性监测数据（请运行 portal-audit watch）")
     end = run_end(ctx.store, ctx.run_id)
     limit = float(ctx.options["max_failure_percent"])

@@ -25,7 +25,7 @@ from checks.computed.columns import SiteScope, chrome_targets, column_name, date
 from checks.registry import NotApplicable, check
 from core.models import Verify
 from core.text import parse_date
-from core.vocabulary import column_label
+from core.vocabulary import COLUMN_KINDS, column_label
 
 
 # column kinds recognised from a column's own name (the crawler's kinds first)
@@ -51,8 +51,7 @@ def published_dates(ctx) -> dict[str, date]:
     """发布日期 of every stored page that shows one in its metadata table."""
     def build():
         out = {}
-        sql = "SELECT url, meta_json FROM pages WHERE run_id = ? AND meta_json LIKE '%发布日期%'"
-        for row in ctx.rows(sql, (ctx.run_id,)):
+        for row in ctx.store.pages_with_meta(ctx.run_id, "发布日期"):
             try:
                 value = json.loads(row["meta_json"]).get("发布日期")
             except ValueError:
@@ -93,6 +92,7 @@ class Column:
     articles: set[str] = field(default_factory=set)                # undated item targets
     subcolumns: set[str] = field(default_factory=set)
     frames: set[str] = field(default_factory=set)                  # <iframe>/<frame> pages shown in it
+    parent: str | None = None      # the column this one is a sub-column of (None: an 一级栏目)
 
     @property
     def url(self) -> str:
@@ -115,11 +115,7 @@ def columns(ctx) -> list[Column]:
         scopes = site_scopes(ctx)
         dl = dated_links(ctx)
         cols: dict[tuple[str, str], Column] = {}
-        sql = ("SELECT site, url, title, heading, column_kind, column_url, meta_json,"
-               " length(main_text) AS text_len,"
-               " (" + " OR ".join(f"instr(main_text, '{w}') > 0" for w in _SAYS_EMPTY) + ") AS says_empty"
-               " FROM pages WHERE run_id = ? AND is_home = 0 ORDER BY site, url")
-        for row in ctx.rows(sql, (ctx.run_id,)):
+        for row in ctx.store.column_pages(ctx.run_id, _SAYS_EMPTY):
             url = row["url"]
             key = index_key(url)
             if key is None:
@@ -157,11 +153,7 @@ def columns(ctx) -> list[Column]:
         while urls:
             frames: dict[str, Column] = {}
             for chunk in _chunks(urls):
-                marks = ",".join("?" * len(chunk))
-                sql = (f"SELECT source_url, target_url, kind, tag FROM links WHERE run_id = ?"
-                       f" AND source_url IN ({marks}) AND tag IN ('a', 'iframe', 'frame') AND hidden = 0"
-                       " AND kind IN ('page', 'attachment')")
-                for row in ctx.rows(sql, (ctx.run_id, *chunk)):
+                for row in ctx.store.column_links_from(ctx.run_id, chunk):
                     col = by_url[row["source_url"]]
                     target = row["target_url"]
                     if row["tag"] != "a":
@@ -189,9 +181,25 @@ def columns(ctx) -> list[Column]:
             if len(linking) <= MAX_HUBS_PER_COLUMN:
                 for key in linking:
                     cols[(site, key)].subcolumns.add(tkey)
+        _levels(cols, scopes)
         return sorted(cols.values(), key=lambda c: (c.site, c.key))
 
     return ctx.computed("content.columns", build)
+
+
+def _levels(cols: dict[tuple[str, str], Column], scopes: dict[str, SiteScope]) -> None:
+    """Set each column's ``parent``: a column it is a sub-column of that is a column itself —
+    it has items of its own or a known kind. The 政府信息公开 page (the 专栏) and pages that
+    only group sub-columns (法定主动公开内容, 信息公开目录) are not a level: their columns are
+    一级栏目 (国办函〔2019〕80号 counts stale 通知公告/政策文件 一级栏目 only)."""
+    hubs = {(site, index_key(sc.disclosure)) for site, sc in scopes.items() if sc.disclosure}
+    for (site, key), col in sorted(cols.items()):
+        if (site, key) in hubs or not (col.items or col.kind in COLUMN_KINDS):
+            continue
+        for sub in sorted(col.subcolumns):
+            child = cols.get((site, sub))
+            if child is not None and child is not col and child.parent is None:
+                child.parent = col.url
 
 
 # -- checks ------------------------------------------------------------------------
@@ -271,7 +279,10 @@ def column_stale(ctx):
     home page (see ``site.home-stale``).
 
     Evidence: the column name and kind, the newest date and the item it belongs to, the
-    threshold and the age in days.
+    threshold and the age in days, and the column's level (``level`` 1 = 一级栏目, 2 = a
+    sub-column of another column, named in ``parent``; the 政府信息公开 page and pages that
+    only group sub-columns are not a level). The verdict's 栏目不更新 item counts 通知公告
+    and 政策文件 columns of level 1 only, as 国办函〔2019〕80号 does.
     """
     cols = columns(ctx)
     if not cols:
@@ -290,7 +301,8 @@ def column_stale(ctx):
         label = col.name or col.key
         kind_label = column_label(col.kind)
         base = {"column": col.name, "kind": col.kind, "kind_label": kind_label, "max_age_days": limit,
-                "items": col.items, "pages": sorted(col.urls)[:10]}
+                "items": col.items, "pages": sorted(col.urls)[:10], "level": 1 if col.parent is None else 2,
+                "parent": col.parent}
         if not dated:
             if col.dated or not undated_is_stale or col.subcolumns:
                 continue   # a hub's undated links are its navigation: its sub-columns are judged
@@ -339,10 +351,7 @@ def site_home_stale(ctx):
     for home in homes:
         url = home["url"]
         dated = [(d, t, "首页列表日期") for d, t in dl.by_source.get(url, ()) if d <= ctx.audit_date]
-        # (no DISTINCT: it would make SQLite walk the target index instead of the source index)
-        targets = list(dict.fromkeys(r["target_url"] for r in ctx.rows(
-            "SELECT target_url FROM links WHERE run_id = ? AND source_url = ? AND tag = 'a' AND hidden = 0"
-            " AND kind = 'page'", (ctx.run_id, url))))
+        targets = ctx.store.visible_page_targets_of(ctx.run_id, url)
         article_links = [t for t in targets if index_key(t) is None]
         if not dated:
             dated = [(pub[t], t, "链接文章的发布日期") for t in article_links if t in pub and pub[t] <= ctx.audit_date]

@@ -16,14 +16,8 @@ def linked_from(ctx, url: str, site: str | None = None) -> dict[str, Any]:
     """The pages (of ``site``, or of any site) linking to ``url`` in this run: total count
     and the first few, with anchors — list pages showing a date beside the link first, then
     by address, so that the order never depends on the order of the crawl."""
-    where = "run_id = ? AND target_url = ?" + (" AND site = ?" if site is not None else "")
-    params = (ctx.run_id, url) + ((site,) if site is not None else ())
-    total = ctx.store.scalar(f"SELECT COUNT(DISTINCT source_url) FROM links WHERE {where}", params)
-    rows = ctx.store.query(
-        "SELECT source_url, MIN(anchor) AS anchor, MIN(line) AS line, MIN(tag) AS tag, MIN(attr) AS attr FROM links"
-        f" WHERE {where} GROUP BY source_url ORDER BY MIN(CASE WHEN list_date IS NULL THEN 1 ELSE 0 END), source_url LIMIT ?",
-        (*params, MAX_PAGES_LISTED))
-    return {"count": total or 0,
+    total, rows = ctx.store.linking_pages(ctx.run_id, url, site, MAX_PAGES_LISTED)
+    return {"count": total,
             "pages": [{"page": r["source_url"], "anchor": r["anchor"], "line": r["line"], "tag": r["tag"],
                         "attr": r["attr"]}
                       for r in rows]}
@@ -36,9 +30,7 @@ def per_site(ctx, row) -> Iterator[tuple[str, dict[str, Any]]]:
     its own finding. A URL nobody links to (a configured start page) belongs to the site
     that fetched it.
     """
-    sites = [r[0] for r in ctx.store.query(
-        "SELECT DISTINCT site FROM links WHERE run_id = ? AND target_url = ? ORDER BY site", (ctx.run_id, row["url"]))]
-    for site in sites or [row["site"]]:
+    for site in ctx.store.linking_sites(ctx.run_id, row["url"]) or [row["site"]]:
         yield site, linked_from(ctx, row["url"], site)
 
 

@@ -66,7 +66,7 @@ def is_decision(title: str, head: str, url: str, pattern: re.Pattern) -> bool:
            "建立发布前审核时限台账，避免积压。",
        requires=("pages", "document_texts"),
        options={"max_workdays": 20, "decision_workdays": 7, "decision_pattern": DECISION_RE,
-                "skip_kinds": ["regulation"], "ignore_written_before": None},
+                "skip_kinds": ["regulation"], "since": "2019-05-15"},
        source="《政府信息公开条例》(国务院令第711号) 第二十六条：自该政府信息形成或者变更之日起20个工作日内及时公开；"
               "“双公示”：行政许可、行政处罚等信息自作出行政决定之日起7个工作日内上网公开；S3 六(三)")
 def disclosure_late(ctx):
@@ -84,17 +84,18 @@ def disclosure_late(ctx):
 
     Not flagged: articles without a 成文日期; a 发布日期 before the 成文日期 (reported by
     ``metadata.inconsistent``); columns listed in ``skip_kinds`` (default 法规文件: national
-    laws republished long after they were made); documents made before
-    ``ignore_written_before`` (a date, e.g. for a centralised republication of old
-    规范性文件).
+    laws republished long after they were made); documents formed before ``since``
+    (default 2019-05-15, the day the revised 条例 took effect, like the ``since`` of the
+    policy and 解读 rules; ``null`` applies the limit to every document): a 1997 document
+    added to a policy library in 2018 is an old document republished, not a late disclosure.
 
-    Evidence: both dates and where they come from, calendar and working days, the limit
-    and which rule applied.
+    Evidence: both dates and where they come from, calendar and working days, the limit,
+    which rule applied and the ``since`` date.
     """
     max_days, decision_days = int(ctx.options["max_workdays"]), int(ctx.options["decision_workdays"])
     pattern = re.compile(ctx.options["decision_pattern"])
     skip = set(ctx.options["skip_kinds"] or ())
-    floor = parse_date(str(ctx.options["ignore_written_before"])) if ctx.options["ignore_written_before"] else None
+    since = parse_date(str(ctx.options["since"])) if ctx.options["since"] else None
     arts = articles(ctx)
     if not arts:
         raise NotApplicable("快照中没有信息公开文章页面")
@@ -102,7 +103,7 @@ def disclosure_late(ctx):
         if art.kind in skip:
             continue
         written = parse_date(art.field("成文日期"))
-        if not written or (floor and written < floor):
+        if not written or (since and written < since):
             continue
         published, source = parse_date(art.field("发布日期")), "元数据表发布日期"
         if not published and art.list_dates:
@@ -124,4 +125,5 @@ def disclosure_late(ctx):
                                     "published": published.isoformat(), "published_source": source,
                                     "calendar_days": (published - written).days, "working_days": days,
                                     "limit": limit, "decision": decision, "kind": art.kind,
-                                    "kind_label": column_label(art.kind)})
+                                    "kind_label": column_label(art.kind),
+                                    "since": since.isoformat() if since else None})

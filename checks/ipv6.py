@@ -37,7 +37,7 @@ NOT_PROBED = (NO_AAAA, DNS_UNDECIDED_OUTCOME, *sorted(V6_UNDECIDED_OUTCOMES))
 
 def _stage(ctx) -> dict[str, Any]:
     def build():
-        rows = ctx.store.query("SELECT * FROM ipv6_runs WHERE run_id = ?", (ctx.run_id,))
+        rows = ctx.store.ipv6_runs(ctx.run_id)
         if not rows:
             return None
         row = dict(rows[0])
@@ -68,7 +68,7 @@ def _require_reach(ctx) -> dict[str, Any]:
 def _sites(ctx) -> dict[str, dict[str, Any]]:
     def build():
         out = {}
-        for r in ctx.store.query("SELECT * FROM ipv6_sites WHERE run_id = ? ORDER BY site", (ctx.run_id,)):
+        for r in ctx.store.ipv6_sites(ctx.run_id):
             stats = json.loads(r["stats_json"] or "{}")
             if stats.get("applicable", True):
                 out[r["site"]] = dict(r)
@@ -80,7 +80,7 @@ def _sites(ctx) -> dict[str, dict[str, Any]]:
 def _dns(ctx) -> dict[tuple[str, str, str], dict[str, Any]]:
     def build():
         out = {}
-        for r in ctx.store.query("SELECT * FROM dns_answers WHERE run_id = ? ORDER BY id", (ctx.run_id,)):
+        for r in ctx.store.dns_answers(ctx.run_id):
             row = dict(r)
             for key in ("answers", "usable", "cname"):
                 row[key] = json.loads(row.pop(f"{key}_json") or "[]")
@@ -94,8 +94,7 @@ def _probes(ctx) -> tuple[dict[tuple[str, str], dict[str, Any]], list[dict[str, 
     """(IPv4 facts by (site, url), IPv6 probe rows of pages that work over IPv4)."""
     def build():
         v4, v6 = {}, []
-        for r in ctx.store.iquery("SELECT * FROM ip_probes WHERE run_id = ? ORDER BY site, level, url, id",
-                                  (ctx.run_id,)):
+        for r in ctx.store.ip_probes(ctx.run_id):
             row = dict(r)
             if row["family"] == 4:
                 v4[(row["site"], row["url"])] = row

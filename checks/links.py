@@ -26,10 +26,6 @@ LINK_KINDS = ("page", "external", "resource", "invalid")
 CHECKED_KINDS = ("page", "external", "resource", "attachment")
 
 
-def _in(values: tuple[str, ...]) -> str:
-    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
-
-
 def _fetch_findings(ctx, row, message: str | Callable[[dict[str, Any]], str], evidence: dict[str, Any] | None = None):
     """One finding on the URL fetched in ``row`` for every site linking to it (see
     :func:`~checks.common.per_site`), on the first of that site's pages linking to it.
@@ -46,9 +42,7 @@ def _fetch_findings(ctx, row, message: str | Callable[[dict[str, Any]], str], ev
 
 
 def _broken_targets(ctx, kinds: tuple[str, ...], what: str):
-    sql = (f"SELECT * FROM fetches WHERE run_id = ? AND outcome IN {_in(_BROKEN)}"
-           f" AND kind IN {_in(kinds)} ORDER BY site, url")
-    for row in ctx.rows(sql, (ctx.run_id,)):
+    for row in ctx.store.fetches_by_outcome(ctx.run_id, _BROKEN, kinds):
         detail = row["error"] or Outcome(row["outcome"]).label
 
         def message(linked, row=row, detail=detail):
@@ -99,8 +93,7 @@ def link_redirect_loop(ctx):
 
     Evidence: every hop with its status.
     """
-    for row in ctx.rows("SELECT * FROM fetches WHERE run_id = ? AND outcome = 'redirect_loop' ORDER BY url",
-                        (ctx.run_id,)):
+    for row in ctx.store.redirect_loops(ctx.run_id):
         yield from _fetch_findings(ctx, row, f"链接循环跳转：{row['error']}")
 
 
@@ -113,8 +106,7 @@ def link_redirect_chain(ctx):
     Evidence: the redirect chain, hop by hop.
     """
     max_hops = int(ctx.options["max_hops"])
-    for row in ctx.rows("SELECT * FROM fetches WHERE run_id = ? AND outcome = 'ok' AND redirects_json != '[]'"
-                        " ORDER BY url", (ctx.run_id,)):
+    for row in ctx.store.redirected_fetches(ctx.run_id):
         hops = json.loads(row["redirects_json"])
         if len(hops) - 1 <= max_hops:
             continue
@@ -122,7 +114,7 @@ def link_redirect_chain(ctx):
                                    {"max_hops": max_hops})
 
 
-@check("link.soft404", verify=Verify.TARGET, title="链接指向“页面不存在”页面（软404）", severity="error",
+@check("link.soft404", verify=Verify.TARGET_PROBE, title="链接指向“页面不存在”页面（软404）", severity="error",
        fix="修正链接或恢复内容；服务器对不存在的页面应返回 404 状态码。", requires=("fetches", "probes"))
 def link_soft404(ctx):
     """Flags a link that answers 200 but shows a "not found" page: its title or short text
@@ -134,13 +126,10 @@ def link_soft404(ctx):
     Evidence: the page title, which rule matched, and the linking pages.
     """
     probes = {}
-    for p in ctx.rows("SELECT host, url, status, outcome, text_hash FROM fetches WHERE run_id = ? AND kind = 'probe'",
-                      (ctx.run_id,)):
+    for p in ctx.store.notfound_probes(ctx.run_id):
         if p["outcome"] == "ok" and p["text_hash"]:
             probes[_origin(p["url"])] = p["text_hash"]
-    sql = ("SELECT * FROM fetches WHERE run_id = ? AND outcome = 'ok' AND kind IN ('page', 'external')"
-           " AND (notfound_text = 1 OR text_hash IS NOT NULL) ORDER BY url")
-    for row in ctx.rows(sql, (ctx.run_id,)):
+    for row in ctx.store.soft404_candidates(ctx.run_id):
         if urlsplit(row["url"]).path.rstrip("/").rsplit("/", 1)[-1] in ("", "index.html", "index.htm", "index.shtml"):
             continue
         if row["notfound_text"]:
@@ -176,11 +165,7 @@ def link_wrong(ctx):
     """
     min_cjk, base = int(ctx.options["min_cjk"]), float(ctx.options["threshold"])
     bars = wrong_link_thresholds(ctx, base)
-    sql = ("SELECT l.site, l.source_url, l.target_url, l.anchor, l.line, f.title, f.heading FROM links l"
-           " JOIN fetches f ON f.run_id = l.run_id AND f.url = l.target_url"
-           " WHERE l.run_id = ? AND l.kind IN ('page', 'external') AND l.tag = 'a' AND l.hidden = 0"
-           " AND f.outcome = 'ok' AND f.notfound_text = 0 ORDER BY l.source_url, l.id")
-    for row in ctx.rows(sql, (ctx.run_id,)):
+    for row in ctx.store.visible_links_to_working_pages(ctx.run_id):
         anchor = row["anchor"] or ""
         if cjk_count(anchor) < min_cjk:
             continue
@@ -234,10 +219,8 @@ def link_hidden(ctx):
     Evidence: how the link is hidden and why that is never visible, the foreign host, the
     spam words, and the pages carrying it.
     """
-    sql = ("SELECT site, target_url, hidden_reason, anchor FROM links"
-           " WHERE run_id = ? AND hidden = 1 AND kind = 'external' ORDER BY site, target_url, id")
     seen: set = set()
-    for row in ctx.rows(sql, (ctx.run_id,)):
+    for row in ctx.store.hidden_external_links(ctx.run_id):
         key = (row["site"], row["target_url"])
         if key in seen:
             continue
@@ -268,10 +251,7 @@ def link_inconclusive(ctx):
 
     Evidence: the outcome and the reason.
     """
-    sql = (f"SELECT * FROM fetches WHERE run_id = ? AND (outcome IN {_in(_INCONCLUSIVE)}"
-           f" AND kind IN {_in(CHECKED_KINDS)} OR kind = 'home' AND outcome = 'excluded'"
-           f" OR outcome = 'excluded' AND error LIKE ? AND kind IN {_in(CHECKED_KINDS)}) ORDER BY url")
-    for row in ctx.rows(sql, (ctx.run_id, PRIVATE_ADDRESS_REASON + "%")):
+    for row in ctx.store.inconclusive_fetches(ctx.run_id, _INCONCLUSIVE, CHECKED_KINDS, PRIVATE_ADDRESS_REASON):
         label = Outcome(row["outcome"]).label
         yield from _fetch_findings(ctx, row, f"无法判定链接是否可用：{label}（{row['error'] or ''}）")
 
@@ -285,7 +265,7 @@ def link_anchor_missing(ctx):
     but has no element with that id and no ``<a name>`` of that name, so the browser stays at
     the top of the page. Compared as browsers do: the fragment as written (percent-encoded
     where the URL standard encodes it), then percent-decoded as UTF-8; ``#`` and ``#top``
-    are the top of the page. The target's anchors come from the page as fetched (no extra
+    are the top of the page, ``###`` is a script link's placeholder like ``#``. The target's anchors come from the page as fetched (no extra
     request).
 
     Not flagged: targets that are not HTML pages or did not open (those are ``link.broken``
@@ -294,15 +274,9 @@ def link_anchor_missing(ctx):
     Evidence: the fragment, its decoded form, the anchors the page has (first 20) and the
     pages linking to it.
     """
-    sql = ("SELECT l.site, l.source_url, l.fragment, MIN(l.anchor) AS anchor, MIN(l.line) AS line,"
-           " COUNT(*) AS n, f.url AS fetched, MIN(f.anchors) AS anchors FROM links l JOIN fetches f ON f.run_id = l.run_id"
-           " AND f.url = CASE WHEN l.kind = 'anchor' THEN l.source_url ELSE l.target_url END"
-           " WHERE l.run_id = ? AND l.fragment IS NOT NULL AND l.fragment != '' AND f.outcome = 'ok'"
-           " AND f.anchors IS NOT NULL GROUP BY l.site, f.url, l.fragment, l.source_url"
-           " ORDER BY l.site, f.url, l.fragment, MIN(l.id)")
     grouped: dict[tuple[str, str, str], list] = {}
     names: dict[str, set[str]] = {}
-    for row in ctx.rows(sql, (ctx.run_id,)):
+    for row in ctx.store.fragment_links(ctx.run_id):
         if row["fetched"] not in names:
             names[row["fetched"]] = set(json.loads(row["anchors"]))
         if not fragment_found(row["fragment"], names[row["fetched"]]):
@@ -335,9 +309,7 @@ def site_unreachable(ctx):
 
     Evidence: outcome, status, error and attempts of the home page fetch.
     """
-    for row in ctx.rows("SELECT * FROM fetches WHERE run_id = ? AND kind = 'home' AND outcome NOT IN ('ok', 'excluded')"
-                        " ORDER BY site",
-                        (ctx.run_id,)):
+    for row in ctx.store.failed_homes(ctx.run_id):
         label = row["error"] or Outcome(row["outcome"]).label
         yield ctx.finding(site=row["site"], url=row["url"], page=None,
                           message=f"首页无法访问：{label}（尝试 {row['attempts']} 次）",

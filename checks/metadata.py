@@ -93,7 +93,9 @@ def metadata_inconsistent(ctx):
     - the table's 发布日期 is earlier than its 成文日期.
 
     Not flagged: articles without a metadata table or without the compared date, dates
-    inside the text that are not a signature (施行日期, “自…起”, 有效期至…), times of day.
+    inside the text that are not a signature (施行日期, “自…起”, 有效期至…), times of day,
+    the signature of a notice forwarding another document (…转发…的通知, …批转…的通知):
+    its text ends with the forwarded document, whose date is not the notice's.
 
     Evidence: every disagreeing pair with both values and where each comes from (元数据表,
     列表页 with its URL, 正文落款).

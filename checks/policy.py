@@ -11,9 +11,10 @@ described and built in :mod:`checks.computed.policy`.
 from __future__ import annotations
 
 from checks.common import linking_page
+from checks.computed.columns import site_scopes
 from checks.computed.documents import quoted
 from checks.computed.policy import POLICY_OPTIONS, policy_index
-from checks.registry import check
+from checks.registry import NotApplicable, check
 from core.models import Verify
 from core.workdays import workdays_between
 
@@ -47,7 +48,10 @@ def policy_no_interpretation(ctx):
 
     Not flagged: policies marked 失效/废止, excluded titles (表彰, 名单, 征求意见稿 …),
     policies without any date, and policies whose interpretation is only reachable from the
-    解读 list page (it is still found by its title, 《》 name or 文号).
+    解读 list page (it is still found by its title, 《》 name or 文号). Inconclusive: the
+    policies of a site whose 政策解读 column is linked on another host, outside the audit
+    (邯郸's 信息公开 links the 解读 of hd.gov.cn): what it holds was not read; when no
+    site can be judged the check says n/a, naming those columns.
 
     Evidence: the policy (title, 文号, dates), the best candidate interpretation, its score
     against ``threshold`` and the policies it is already paired with (or that the site has
@@ -57,9 +61,17 @@ def policy_no_interpretation(ctx):
     count: dict[str, int] = {}
     for it in pi.interps:
         count[it.site] = count.get(it.site, 0) + 1
+    scopes = site_scopes(ctx)
+    off_site = {site: sc.off_site_columns["interpretation"] for site, sc in scopes.items()
+                if "interpretation" in sc.off_site_columns}
+    found, undecided = 0, set()
     for p in sorted(pi.policies, key=lambda d: d.url):
         if p.url in pi.pairs or p.mark or p.published is None or p.published < pi.since:
             continue
+        if p.site in off_site:
+            undecided.add(off_site[p.site])
+            continue
+        found += 1
         best = pi.best.get(p.url)
         candidate = None
         if best:
@@ -74,6 +86,9 @@ def policy_no_interpretation(ctx):
             message=f"政策文件{quoted(p.title)}（{p.published.isoformat()} 发布）未找到对应的政策解读{hint}",
             evidence={"policy": p.brief(), "column": p.column, "best_candidate": candidate,
                       "interpretations_on_site": count.get(p.site, 0), "since": pi.since.isoformat()})
+    if undecided and not found:
+        raise NotApplicable(f"政策解读栏目位于检查范围之外的主机（{'、'.join(sorted(undecided))}），"
+                            "未读取其内容，无法判定政策文件是否有解读")
 
 
 @check("policy.late-interpretation", verify=Verify.SITE, title="政策解读发布滞后", severity="warning",

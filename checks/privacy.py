@@ -163,8 +163,7 @@ def privacy_hits(ctx) -> list[PageHits]:
 
     def build():
         result = []
-        sql = "SELECT site, url, title, heading, main_text, meta_json FROM pages WHERE run_id = ? ORDER BY site, url"
-        for row in ctx.rows(sql, (ctx.run_id,)):
+        for row in ctx.store.page_texts(ctx.run_id):
             sources = [("标题", row["heading"] or row["title"] or ""), ("正文", row["main_text"] or "")]
             if row["meta_json"] and row["meta_json"] != "{}":
                 try:
@@ -191,15 +190,13 @@ def _attachment_hits(ctx, pages: dict[tuple[str, str], PageHits]) -> list[PageHi
     page linking to the attachment (a download-only article carries the document's text as
     its main text) is not reported again for the attachment."""
     result = []
-    sql = "SELECT site, url, text FROM attachment_texts WHERE run_id = ? ORDER BY site, url"
-    for row in ctx.rows(sql, (ctx.run_id,)):
+    for row in ctx.store.attachment_texts(ctx.run_id):
         hits = scan_text(row["text"] or "", ctx.audit_date)
         if not hits:
             continue
         seen: set[tuple[str, int]] = set()
-        for source in ctx.store.query("SELECT DISTINCT source_url FROM links WHERE run_id = ? AND site = ?"
-                                      " AND target_url = ?", (ctx.run_id, row["site"], row["url"])):
-            linking = pages.get((row["site"], source["source_url"]))
+        for source in ctx.store.linking_pages_of_site(ctx.run_id, row["site"], row["url"]):
+            linking = pages.get((row["site"], source))
             if linking is not None:
                 seen.update(("id", d) for h in linking.ids.values() for d in h.values)
                 seen.update(("mobile", d) for h in linking.mobiles.values() for d in h.values)
@@ -222,7 +219,7 @@ def _file_name(url: str) -> str:
 def _findings(ctx, kind: str, label: str):
     max_per_page = int(ctx.options["max_per_page"])
     pages = privacy_hits(ctx)
-    scanned = ctx.store.scalar("SELECT COUNT(*) FROM pages WHERE run_id = ?", (ctx.run_id,))
+    scanned = ctx.store.page_count(ctx.run_id)
     if not scanned:
         raise NotApplicable("快照中没有页面")
     for page in pages:

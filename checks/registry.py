@@ -180,10 +180,6 @@ class AuditContext:
         self.options = options
         self.shared = shared
 
-    def rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[Any]:
-        """Lazy rows of a query; ``:run`` in ``params`` order is the caller's job."""
-        return self.store.iquery(sql, params)
-
     def computed(self, key: str, build: Callable[[], Any]) -> Any:
         if key not in self.shared:
             self.shared[key] = build()

@@ -313,9 +313,7 @@ def regulation_stale(ctx):
     (中国政府法制信息网 行政法规库 / 国家法律法规数据库, with the entry's flk page).
     """
     names = _catalog(ctx)
-    sql = ("SELECT site, url, title, heading, column_kind, main_text, meta_json FROM pages"
-           " WHERE run_id = ? AND is_list = 0 AND is_home = 0 ORDER BY url")
-    for row in ctx.rows(sql, (ctx.run_id,)):
+    for row in ctx.store.articles(ctx.run_id):
         title = clean_title(row["title"], row["heading"])
         entry = names.get(normalize_title(title))
         if entry is None:

@@ -56,7 +56,7 @@ def add_months(day: date, months: int) -> date:
 def _site_stats(ctx) -> dict[str, dict]:
     def build():
         out = {}
-        for row in ctx.rows("SELECT site, stats_json FROM run_sites WHERE run_id = ?", (ctx.run_id,)):
+        for row in ctx.store.run_sites(ctx.run_id):
             try:
                 out[row["site"]] = json.loads(row["stats_json"] or "{}") or {}
             except ValueError:
@@ -67,7 +67,7 @@ def _site_stats(ctx) -> dict[str, dict]:
 
 
 def _stored(ctx, url: str) -> bool:
-    return ctx.store.scalar("SELECT COUNT(*) FROM pages WHERE run_id = ? AND url = ?", (ctx.run_id, url)) > 0
+    return ctx.store.page_stored(ctx.run_id, url)
 
 
 # -- column.required-missing ------------------------------------------------------------
@@ -105,15 +105,13 @@ def column_required_missing(ctx):
             continue
         judged += 1
         names: set[str] = set(stats.get(site, {}).get("sections") or ())
-        sql = "SELECT anchor, target_url FROM links WHERE run_id = ? AND source_url = ? AND tag = 'a' AND hidden = 0"
-        for row in ctx.rows(sql, (ctx.run_id, sc.disclosure)):
+        for row in ctx.store.visible_anchors_of(ctx.run_id, sc.disclosure):
             names.add(row["anchor"] or "")
         for home in sc.home:
-            for row in ctx.rows(sql, (ctx.run_id, home)):
+            for row in ctx.store.visible_anchors_of(ctx.run_id, home):
                 if sc.in_scope(row["target_url"]):
                     names.add(row["anchor"] or "")
-        for row in ctx.rows("SELECT url, title, heading FROM pages WHERE run_id = ? AND site = ? AND is_home = 0",
-                            (ctx.run_id, site)):
+        for row in ctx.store.site_page_titles(ctx.run_id, site):
             if index_key(row["url"]) is not None and sc.in_scope(row["url"]):
                 names.add(column_name(row["title"], row["heading"]))
         names = {n.strip() for n in names if n and n.strip() and len(n.strip()) <= 40}
@@ -160,7 +158,7 @@ def annual_reports(ctx) -> dict[str, list[AnnualReport]]:
                 published, source = art.list_dates[0][0], "列表页日期"
             out.setdefault(art.site, {})[art.url] = AnnualReport(art.site, art.url, art.title, int(m["year"]),
                                                                 published, source, art.list_page)
-        site_of = {r["url"]: r["site"] for r in ctx.rows("SELECT site, url FROM pages WHERE run_id = ?", (ctx.run_id,))}
+        site_of = ctx.store.page_sites(ctx.run_id)
         for target, entries in dated_links(ctx).by_target.items():
             for d, list_page, anchor in sorted(entries):
                 m = rx.search((anchor or "").strip())
@@ -317,7 +315,10 @@ class Message:
 
 def messages(ctx) -> list[Message]:
     """The 政务咨询 messages stored: pages under a 咨询 column of the column map (领导信箱 …)
-    whose metadata shows when they were asked (留言时间/来信时间 …)."""
+    whose metadata shows when they were asked (留言时间/来信时间 …), and the rows of the
+    column's lists that show those dates themselves (``run_sites.stats_json["messages"]``,
+    crawler/content.py ``message_rows``) for messages without such a page — a list-only
+    column, or detail pages behind a login."""
 
     def build():
         stats = _site_stats(ctx)
@@ -325,9 +326,7 @@ def messages(ctx) -> list[Message]:
                     for site, s in stats.items()}
         dl = dated_links(ctx)
         out = []
-        sql = ("SELECT site, url, title, heading, meta_json FROM pages WHERE run_id = ? AND is_list = 0"
-               " AND meta_json LIKE '%留言日期%' ORDER BY site, url")
-        for row in ctx.rows(sql, (ctx.run_id,)):
+        for row in ctx.store.articles_with_meta(ctx.run_id, "留言日期"):
             if not any(row["url"].startswith(p) for p in prefixes.get(row["site"], ())):
                 continue
             meta = json.loads(row["meta_json"] or "{}")
@@ -338,6 +337,16 @@ def messages(ctx) -> list[Message]:
             out.append(Message(row["site"], row["url"], row["heading"] or row["title"] or "", asked,
                                parse_date(meta.get("答复日期")), (meta.get("办理状态") or "").strip() or None,
                                listed[0][1] if listed else None))
+        read = {(m.site, m.url) for m in out}
+        for site, st in sorted(stats.items()):
+            for rec in st.get("messages") or []:
+                asked = parse_date(rec.get("留言日期"))
+                if asked is None or (site, rec.get("url")) in read:
+                    continue
+                # a row without a page of its own is named by its list page and title
+                url = rec.get("url") or f"{rec['list_page']}#{rec.get('标题', '')}"
+                out.append(Message(site, url, rec.get("标题", ""), asked, parse_date(rec.get("答复日期")),
+                                   (rec.get("办理状态") or "").strip() or None, rec["list_page"]))
         return out
 
     return ctx.computed("statutory.messages", build)
@@ -363,9 +372,13 @@ def interaction_unanswered(ctx):
       unanswered on the audit date (its state says 未回复/待回复/办理中 …) with more than
       3 months gone.
 
+    A message is read from its own page (留言时间, 回复时间, 办理状态 in its table), or from
+    the row of the column's list that shows them (a <table> with 留言时间 and 回复时间 or
+    状态 columns) when it has no such page: a list-only column is judged too.
+
     Not flagged: a message without a reply date whose state is not shown or says it is
-    answered (undecidable); messages only listed (the list's dates are not both shown);
-    messages asked less than 3 months before the audit date and still open.
+    answered (undecidable); list rows that show only one date (no 回复时间 column and no
+    state); messages asked less than 3 months before the audit date and still open.
 
     One finding per site for the missing channel and one per late message. Evidence: the
     dates, the state and the months allowed.
@@ -375,9 +388,7 @@ def interaction_unanswered(ctx):
     if not homes:
         raise NotApplicable("没有成功抓取的首页")
     channels: dict[str, str] = {}
-    sql = ("SELECT site, anchor, target_url FROM links WHERE run_id = ? AND tag = 'a' AND hidden = 0 AND ("
-           + " OR ".join("instr(anchor, ?) > 0" for _ in CONSULTATION_WORDS) + ")")
-    for row in ctx.rows(sql, (ctx.run_id, *CONSULTATION_WORDS)):
+    for row in ctx.store.visible_links_with_words(ctx.run_id, CONSULTATION_WORDS):
         if is_consultation(row["anchor"]):
             channels.setdefault(row["site"], f"{row['anchor']}（{row['target_url']}）")
     for home in homes:

@@ -174,19 +174,15 @@ def text_hits(ctx) -> list[Hit]:
                 hit.occurrences.append({"where": where, "position": pos,
                                         "context": _context(text, pos, len(entry.wrong), width)})
 
-        sql = ("SELECT p.site, p.url, p.title, p.heading, p.main_text FROM pages p"
-               " LEFT JOIN fetches f ON f.run_id = p.run_id AND f.url = p.url"
-               " WHERE p.run_id = ? AND COALESCE(f.notfound_text, 0) = 0 ORDER BY p.site, p.url")
         pages = 0
-        for row in ctx.rows(sql, (ctx.run_id,)):
+        for row in ctx.store.found_page_texts(ctx.run_id):
             pages += 1
             if skip and row["url"].startswith(skip):
                 continue
             title = row["heading"] or row["title"] or ""
             scan(row["site"], row["url"], title, "标题", title)
             scan(row["site"], row["url"], title, "正文", row["main_text"] or "")
-        for row in ctx.rows("SELECT site, url, text FROM attachment_texts WHERE run_id = ? ORDER BY site, url",
-                            (ctx.run_id,)):
+        for row in ctx.store.attachment_texts(ctx.run_id):
             if not (skip and row["url"].startswith(skip)):
                 name = row["url"].rsplit("/", 1)[-1]
                 scan(row["site"], row["url"], name, "附件", row["text"] or "", attachment=True)

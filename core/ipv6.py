@@ -28,10 +28,12 @@ NO_AAAA = "no_aaaa"          # the host has no usable AAAA: the page cannot work
 DNS_UNDECIDED_OUTCOME = "dns_error"  # the AAAA lookup failed (SERVFAIL/timeout): undecided
 V6_OUTCOME_LABELS = {NO_AAAA: "没有可用的 IPv6 地址", DNS_UNDECIDED_OUTCOME: "AAAA 查询失败，无法判定"}
 #: Outcomes of an IPv6 fetch that decide nothing about IPv6 (the crawl's inconclusive answers
-#: under the same fetch policy: a bot wall, a rate limit — 429, 503 with Retry-After — and an
-#: answer over the size limit): left out of ``ipv6.unreachable``/``ipv6.inconsistent`` and of
-#: the 二级/三级 rates, and named in the evidence as undecided.
-V6_UNDECIDED_OUTCOMES = frozenset({Outcome.BLOCKED.value, Outcome.RATE_LIMITED.value, Outcome.TOO_LARGE.value})
+#: under the same fetch policy: a bot wall, a rate limit — 429, 503 with Retry-After —, an
+#: answer over the size limit, and a hop the address policy did not fetch — 内网地址): left
+#: out of ``ipv6.unreachable``/``ipv6.inconsistent`` and of the 二级/三级 rates, and named in
+#: the evidence as undecided.
+V6_UNDECIDED_OUTCOMES = frozenset({Outcome.BLOCKED.value, Outcome.RATE_LIMITED.value, Outcome.TOO_LARGE.value,
+                                   Outcome.EXCLUDED.value})
 #: ``ip_probes.source`` of an IPv4 row re-fetched when the IPv6 answer differed from the
 #: crawl's: the same answer again, or a page that changes from one fetch to the next (then
 #: the IPv4/IPv6 comparison decides nothing)

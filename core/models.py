@@ -119,6 +119,8 @@ class Verify(enum.StrEnum):
 
     TARGET = "target"                # the target URL was fetched again and answers (decided), or
                                      # every page that linked to it was re-parsed
+    TARGET_PROBE = "target-probe"    # as TARGET, and the fetch counts only with the host's answer to
+                                     # an unknown URL (its "not found" sample) taken in the same run
     LINKING_PAGES = "linking-pages"  # every page the link sat on was re-parsed
     SOURCE_PAGE = "source-page"      # the page the defective link sits on (``page``) was re-parsed, and
                                      # the target read again unless the page no longer links it
@@ -133,12 +135,19 @@ class Verify(enum.StrEnum):
         return self not in (Verify.SITE, Verify.IPV6)
 
     @property
+    def fetches_target(self) -> bool:
+        """Whether fetching the finding's target can prove it fixed."""
+        return self in (Verify.TARGET, Verify.TARGET_PROBE)
+
+    @property
     def label(self) -> str:
         return VERIFY_LABELS[self]
 
 
 VERIFY_LABELS = {
     Verify.TARGET: "再次访问目标地址且能正常判定，或引用它的页面均已重新解析",
+    Verify.TARGET_PROBE: "再次访问目标地址且能正常判定，并取得该网站对不存在地址的应答（软404样本），"
+                         "或引用它的页面均已重新解析",
     Verify.LINKING_PAGES: "含有该链接的页面均已重新解析",
     Verify.SOURCE_PAGE: "该链接所在的页面已重新解析，且链接目标已重新读取（或页面已不再链接它）",
     Verify.PAGE: "问题所在的页面（或附件）已重新读取",

@@ -12,13 +12,25 @@ The check is made on the resolved address (after DNS, so a public name pointing 
 private address is caught), for every request, hence on every redirect hop; legacy
 IPv4 literals (``2130706437``, ``0x7f000001``, ``127.1``) are read the way the
 system resolver reads them.
+
+Every gatherer applies it: the crawl (``crawler.middlewares.AddressPolicyMiddleware``), and
+the IPv6 stage and the availability watch through their pinned-address client
+(``crawler.ipv6.prober.Prober``, policy from :func:`site_policy`).
+
+DNS rebinding (a name answering a public address when checked and a private one when
+connected to) cannot pass between the check and the connection: the address checked is the
+address connected to. The crawl's middleware resolves through the crawler's own caching
+resolver, which the download then asks again and gets the same cached answer (the cache,
+``DNSCACHE_SIZE`` names, is far larger than the requests in flight, so an entry cannot be
+evicted in between); the pinned-address client connects to exactly the address it checked.
+A name rebinding between two requests is checked again on the second one.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from core.models import PRIVATE_ADDRESS_REASON
 
@@ -75,3 +87,15 @@ class AddressPolicy:
             return None
         return (f"{PRIVATE_ADDRESS_REASON}：{ip} 不是公网地址，也不在检查站点自身的地址或"
                 " crawl.allowed_networks 中，未访问")
+
+
+def site_policy(networks: Iterable[str], site_hosts: Iterable[str],
+                resolve: Callable[[str], Iterable[str]]) -> AddressPolicy:
+    """The policy of a gatherer outside the crawl: ``networks`` and every address the
+    configured sites' hosts resolve to (``resolve(host)``: its A and AAAA answers)."""
+    policy = AddressPolicy(networks)
+    for host in site_hosts:
+        literal = literal_address(host)
+        for address in [str(literal)] if literal is not None else resolve(host):
+            policy.allow(address)
+    return policy

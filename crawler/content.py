@@ -14,7 +14,9 @@ with full-width spaces, trailing ``：`` or ``|``), ``<dl>`` (dt/dd), and
 ``<li><b>发文机关：</b>…</li>``). Labels are normalised (发文机关 → 发布机构,
 发文字号 → 文号, 生成日期 → 成文日期, 时效 → 有效性 …). A short notice such as
 “该文件已失效” / “本文件已废止” anywhere on the page, or an image whose alt text
-says 已失效/已废止, is kept as ``失效提示``.
+says 已失效/已废止, is kept as ``失效提示``; one inside a hidden element (a
+``display:none`` stamp a template shows only for repealed documents, see
+:class:`crawler.hidden.HiddenOracle`) is not.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import re
 import lxml.etree
 
 from core.text import squash
+from crawler.hidden import HiddenOracle
 
 MAX_TEXT = 200_000
 MIN_MAIN = 20            # characters a generic container needs to count as the main text
@@ -107,6 +110,51 @@ def _text(el) -> str:
     return squash(" ".join(_TEXTS(el)))
 
 
+# -- 政务咨询 lists -------------------------------------------------------------
+
+#: header texts of a message list that are not metadata labels (or mean something else there)
+_MESSAGE_HEADERS = {"状态": "办理状态", "信件状态": "办理状态", "答复状态": "办理状态", "主题": "标题",
+                    "信件标题": "标题", "留言标题": "标题", "来信标题": "标题", "咨询标题": "标题"}
+_MESSAGE_FIELDS = ("标题", "留言日期", "答复日期", "办理状态")
+MAX_MESSAGE_ROWS = 500
+
+
+def _header_label(cell) -> str | None:
+    text = _LABEL_CLEAN.sub("", "".join(cell.itertext()))
+    return _MESSAGE_HEADERS.get(text) or canonical_label(text)
+
+
+def message_rows(tree, limit: int = MAX_MESSAGE_ROWS) -> list[dict[str, str]]:
+    """The messages of a 政务咨询 list that shows their dates: every row of a <table> whose
+    header row names when a message was asked (留言时间/来信时间 …) and when it was answered
+    (回复时间/答复时间 …) or its state (办理状态/状态 …). Per row: 标题, 留言日期, 答复日期 and
+    办理状态 as shown, and ``href``, the row's first link (none when the list links no detail
+    page). At most ``limit`` rows."""
+    out: list[dict[str, str]] = []
+    for table in tree.iter("table"):
+        header: list[str | None] | None = None
+        for row in table.iter("tr"):
+            cells = [c for c in row if isinstance(c.tag, str) and c.tag in ("td", "th")]
+            if header is None:
+                labels = [_header_label(c) for c in cells]
+                if "留言日期" in labels and {"答复日期", "办理状态"} & set(labels):
+                    header = labels
+                continue
+            if len(cells) != len(header):
+                continue
+            rec = {label: squash("".join(cell.itertext())) for label, cell in zip(header, cells)
+                   if label in _MESSAGE_FIELDS}
+            link = next(row.iterfind(".//a[@href]"), None)
+            if link is not None:
+                rec["href"] = link.get("href").strip()
+                rec["标题"] = rec.get("标题") or squash("".join(link.itertext()))
+            if rec.get("留言日期"):
+                out.append({k: v for k, v in rec.items() if v})
+                if len(out) >= limit:
+                    return out
+    return out
+
+
 # -- metadata -----------------------------------------------------------------
 
 def extract_metadata(tree) -> dict[str, str]:
@@ -123,7 +171,7 @@ def extract_metadata(tree) -> dict[str, str]:
     for dl in tree.iter("dl"):
         _pairs([c for c in dl if isinstance(c.tag, str) and c.tag in ("dt", "dd")], meta)
     done: set = set()
-    marks: list[str] = []
+    marks: list[tuple[str, object]] = []     # (notice, its element)
     for node in _BODY_TEXTS(tree):
         raw = str(node)
         if not raw.strip():
@@ -134,7 +182,7 @@ def extract_metadata(tree) -> dict[str, str]:
         if _MARK_ALT.search(raw):
             short = squash(raw)
             if len(short) <= 60 and MARK_RE.search(short):
-                marks.append(short)
+                marks.append((short, parent))
         if not _LABEL_HINT.search(raw):
             continue
         el = parent
@@ -151,13 +199,27 @@ def extract_metadata(tree) -> dict[str, str]:
     for img in tree.iter("img"):
         alt = squash(img.get("alt") or img.get("title") or "")
         if alt and len(alt) <= 20 and re.search(r"已?(?:失效|废止|作废)", alt):
-            marks.append(alt)
+            marks.append((alt, img))
     fields = {k: v for k, v in meta.items() if k != "标题"} if len(meta) < 3 else meta
     result = dict(fields) if len(fields) >= 2 else {}
-    marks = [m for m in marks if m != meta.get("有效性")]   # the 有效性 value itself is not a notice
+    # the 有效性 value itself is not a notice, nor a stamp a template keeps hidden (display:none)
+    marks = _shown(tree, marks, meta)
     if marks:
         result["失效提示"] = marks[0][:100]
     return result
+
+
+def _shown(tree, marks: list[tuple[str, object]], meta: dict[str, str]) -> list[str]:
+    """The notices a visitor sees: not the 有效性 value, nor one inside a hidden element."""
+    oracle = None
+    out = []
+    for text, el in marks:
+        if text == meta.get("有效性"):
+            continue
+        oracle = oracle or HiddenOracle(tree)
+        if not oracle.reason(el):
+            out.append(text)
+    return out
 
 
 def _parse_line(text: str, meta: dict[str, str]) -> bool:

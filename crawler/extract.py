@@ -24,6 +24,9 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-]+
 _CHARSET_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030",
                     "utf8": "utf-8", "unicode": "utf-8"}
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
+# a </html> or </body> with elements still to come (a header include closing the document):
+# libxml2 drops everything after it, browsers carry on
+_EARLY_END = re.compile(r"</(?:html|body)\s*>(?=.*?<[a-zA-Z])", re.I | re.S)
 _BINARY_MAGIC = (b"\x89PNG", b"%PDF", b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"GIF8", b"\xff\xd8\xff", b"Rar!")
 
 NOTFOUND_RE = re.compile(
@@ -45,19 +48,43 @@ def normalize_charset(name: str | None) -> str | None:
     return _CHARSET_ALIASES.get(name, name)
 
 
+def utf16_codec(body: bytes) -> str | None:
+    """``utf-16-le``/``utf-16-be`` for a UTF-16 page (Word's "Unicode" web pages): a byte
+    order mark, or markup whose every other byte is NUL; else None."""
+    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16-le" if body[0] == 0xFF else "utf-16-be"
+    head = body[:128]
+    if len(head) < 16:
+        return None
+    even, odd = head[0::2].count(0) / (len(head) // 2), head[1::2].count(0) / (len(head) // 2)
+    codec = "utf-16-le" if even <= 0.1 and odd >= 0.75 else "utf-16-be" if odd <= 0.1 and even >= 0.75 else None
+    return codec if codec and "<" in head.decode(codec, "ignore") else None
+
+
+def looks_html(body: bytes) -> bool:
+    """Whether a body sent without a Content-Type starts like an HTML page (in UTF-16 too)."""
+    codec = utf16_codec(body)
+    head = body[:4096].decode(codec, "ignore") if codec else body[:2048].decode("latin-1")
+    return "<html" in head.lower()
+
+
 def looks_binary(body: bytes) -> bool:
     head = body[:1024]
-    return head.startswith(_BINARY_MAGIC) or head.count(b"\x00") > 4
+    return head.startswith(_BINARY_MAGIC) or (head.count(b"\x00") > 4 and not utf16_codec(body))
 
 
 def decode_html(body: bytes, header_charset: str | None) -> tuple[str, str]:
     """Decode an HTML body: declared charsets first (header, then <meta>), each
     only if it decodes cleanly; then UTF-8; then gb18030 (the superset of
     GB2312/GBK) as the fallback for Chinese pages that declare nothing or lie.
-    Returns (text, charset used).
+    A UTF-16 page (byte order mark, or NUL bytes between the characters of its markup)
+    is decoded as UTF-16 whatever it declares. Returns (text, charset used).
     """
     if body.startswith(b"\xef\xbb\xbf"):
         return body[3:].decode("utf-8", "replace"), "utf-8"
+    codec = utf16_codec(body)
+    if codec:
+        return body.decode(codec, "replace").lstrip("\ufeff"), codec
     candidates = []
     for declared in (normalize_charset(header_charset), _meta_charset(body)):
         if declared and declared not in candidates:
@@ -84,10 +111,11 @@ _CONTROL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32)])
 
 def parse_tree(text: str) -> lxml.html.HtmlElement | None:
     """An lxml tree of the page. libxml2's recovering parser handles most broken HTML
-    fast; when it loses the document (it gives up below 256 levels of unclosed tags, as
+    fast (a stray ``</html>`` or ``</body>`` before the end is dropped first, as browsers
+    ignore it); when it loses the document (it gives up below 256 levels of unclosed tags, as
     in pages built from nested <font>/<div> soup), BeautifulSoup rebuilds the tree
     (``lxml.html.soupparser``), so the links are not lost."""
-    text = _XML_DECL.sub("", text, count=1)
+    text = _EARLY_END.sub("", _XML_DECL.sub("", text, count=1))
     if not text.strip():
         return None
     parser = lxml.html.HTMLParser()

@@ -10,6 +10,9 @@ even that record cannot be written, kept in memory and retried when the spider c
 Lost rows are counted per site and table in the crawl stats
 (``portal_audit/write_errors/<site>/<table>``): the runner marks such a run
 ``completed_with_errors`` and the history proves no fix for those sites.
+
+When the spider closes, each site's pages get their column and list date decided again
+from all the facts (:mod:`crawler.settle`), so that they do not depend on the crawl order.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from collections import defaultdict
 from crawler import documents
 from crawler.items import Rows
 from crawler.requestlog import REQUEST_SENT
+from crawler.settle import settle_pages
 from store import Store
 from store.db import now_iso
 
@@ -41,6 +45,7 @@ class StorePipeline:
         self.buffers: dict[str, list[dict]] = defaultdict(list)
         self.pending: list[dict] = []     # write_errors records not stored yet
         self.store: Store | None = None
+        self.crawler = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -48,6 +53,7 @@ class StorePipeline:
         pipe = cls(s.get("PORTAL_AUDIT_STORE"), s.getint("PORTAL_AUDIT_RUN_ID"),
                    s.getint("PORTAL_AUDIT_BATCH", 500), crawler.stats)
         crawler.signals.connect(pipe.request_sent, signal=REQUEST_SENT)
+        pipe.crawler = crawler
         return pipe
 
     def open_spider(self, spider=None):
@@ -120,6 +126,13 @@ class StorePipeline:
             self.store.attach_document_texts(self.run_id, documents.MAX_TEXT)
         except WRITE_FAILURES as exc:
             self._lost("pages", {"site": "", "url": "（文章所附文件的正文）"}, exc)
+        for st in getattr(getattr(self.crawler, "spider", None), "sites", {}).values():
+            try:
+                self.store.update_page_facts(self.run_id, settle_pages(
+                    self.store.page_facts(self.run_id, st.name),
+                    self.store.page_links_by_target(self.run_id, st.name), st.columns))
+            except WRITE_FAILURES as exc:
+                self._lost("pages", {"site": st.name, "url": "（页面所属栏目与列表日期）"}, exc)
         self._store_pending()
         self.store.close()
 

@@ -37,50 +37,49 @@ class PreviousRun:
     def close(self) -> None:
         self.store.close()
 
-    def _one(self, sql: str, *params):
-        rows = self.store.query(sql, (self.run_id, *params))
-        return dict(rows[0]) if rows else None
-
     def validators(self, url: str) -> dict[str, str]:
         """Conditional-request headers for a page the previous run fetched with a 200."""
-        row = self._one("SELECT etag, last_modified FROM fetches WHERE run_id = ? AND url = ? AND outcome = 'ok'"
-                        " AND status = 200 AND redirects_json = '[]'", url)
+        row = self.store.fetch(self.run_id, url)
+        if row is None or not (row["outcome"] == "ok" and row["status"] == 200 and row["redirects_json"] == "[]"):
+            return {}
         headers = {}
-        if row and row["etag"]:
+        if row["etag"]:
             headers["If-None-Match"] = row["etag"]
-        if row and row["last_modified"]:
+        if row["last_modified"]:
             headers["If-Modified-Since"] = row["last_modified"]
         return headers
 
     def fetch(self, url: str) -> dict | None:
-        return self._one("SELECT * FROM fetches WHERE run_id = ? AND url = ?", url)
+        return _dict(self.store.fetch(self.run_id, url))
 
     def page(self, url: str) -> dict | None:
-        return self._one("SELECT * FROM pages WHERE run_id = ? AND url = ?", url)
+        return _dict(self.store.page(self.run_id, url))
 
     def links(self, url: str) -> list[dict]:
-        return [dict(r) for r in self.store.query(
-            "SELECT * FROM links WHERE run_id = ? AND source_url = ? ORDER BY id", (self.run_id, url))]
+        return [dict(r) for r in self.store.links_of(self.run_id, url)]
 
     def verified(self, url: str, kind: str) -> dict | None:
         """The previous run's successful check of an external link or attachment, when a request
         confirmed it less than ``recheck_after`` seconds ago."""
         if self.recheck_after <= 0 or kind not in ("external", "attachment"):
             return None
-        row = self._one("SELECT * FROM fetches WHERE run_id = ? AND url = ? AND outcome = 'ok' AND kind = ?",
-                        url, kind)
-        if not row or not row["verified_at"]:
+        row = self.fetch(url)
+        if not row or row["outcome"] != "ok" or row["kind"] != kind or not row["verified_at"]:
             return None
         age = datetime.now(datetime.fromisoformat(row["verified_at"]).tzinfo) - datetime.fromisoformat(row["verified_at"])
         return row if age < timedelta(seconds=self.recheck_after) else None
 
     def sections(self, site: str) -> list[str]:
         """The block headings of the site's disclosure page the previous run read."""
-        row = self._one("SELECT stats_json FROM run_sites WHERE run_id = ? AND site = ?", site)
+        row = self.store.run_site(self.run_id, site)
         try:
             return list((json.loads(row["stats_json"] or "{}") or {}).get("sections") or ()) if row else []
         except ValueError:
             return []
 
     def attachment_text(self, url: str) -> dict | None:
-        return self._one("SELECT site, url, text FROM attachment_texts WHERE run_id = ? AND url = ?", url)
+        return _dict(self.store.attachment_text(self.run_id, url))
+
+
+def _dict(row) -> dict | None:
+    return dict(row) if row is not None else None

@@ -38,6 +38,10 @@ HTTPERROR_ALLOW_ALL = True
 LOG_LEVEL = "WARNING"
 LOGSTATS_INTERVAL = 0
 DNS_TIMEOUT = 10
+# the address policy checks the address the download then connects to: both come from this
+# cache (a name rebinding between the check and the connection cannot pass; crawler/addresses.py)
+DNSCACHE_ENABLED = True
+DNSCACHE_SIZE = 10000
 # Scrapy 2.19 renamed DNS_RESOLVER to TWISTED_DNS_RESOLVER; set the one this Scrapy reads.
 _RESOLVER_SETTING = "TWISTED_DNS_RESOLVER" if hasattr(_scrapy_defaults, "TWISTED_DNS_RESOLVER") else "DNS_RESOLVER"
 globals()[_RESOLVER_SETTING] = "crawler.resolver.PortalResolver"

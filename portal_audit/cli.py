@@ -129,6 +129,13 @@ def run(config_path, out_dir, sites, only, fail_on, no_progress, scrapyd_nodes) 
     cfg = _load(config_path, sites)
     if scrapyd_nodes is not None:
         cfg = _with_nodes(cfg, scrapyd_nodes)
+    if cfg.scrapyd.nodes:
+        from portal_audit.scrapyd import ScrapydError, find_scrapy_cfg   # deferred with the runner: Scrapy
+
+        try:
+            find_scrapy_cfg()       # the egg is built from it: missing is a message before anything runs
+        except ScrapydError as exc:
+            _fail(f"--scrapyd: {exc}")
     only_codes = _split_codes(only)
     known = [c.code for c in all_checks()]
     for pattern in only_codes:
@@ -277,7 +284,7 @@ def checks(code) -> None:
 @click.argument("run_id", type=int)
 @click.option("-o", "--out", "out_dir", default="out", show_default=True)
 @click.option("-c", "--config", "config_path", default=None, help="Config whose store to read.")
-@click.option("--store", help="Store file (default: the config's).")
+@click.option("--store", help="Store file or postgresql:// URL (default: the config's).")
 def report(run_id, out_dir, config_path, store) -> None:
     """Re-render a stored run without crawling."""
     db = _open_store(_store_path(config_path, store))
@@ -440,7 +447,7 @@ def feedback() -> None:
 @feedback.command("import")
 @click.argument("ledger", type=click.Path(dir_okay=False))
 @click.option("-c", "--config", "config_path", default=None, help="Config whose store to update.")
-@click.option("--store", help="Store file (default: the config's).")
+@click.option("--store", help="Store file or postgresql:// URL (default: the config's).")
 @click.option("--by", help="Who confirms the answers (recorded with every 误报 waiver; default: 整改责任单位).")
 @click.option("--max-bytes", type=click.IntRange(min=1024), default=MAX_LEDGER_BYTES, show_default=True,
               help="Refuse a ledger file larger than this (bytes).")
@@ -513,7 +520,7 @@ def recheck(config_path, status, sites, out_dir, progress) -> None:
 @click.argument("run_a", type=int)
 @click.argument("run_b", type=int)
 @click.option("-c", "--config", "config_path", default=None, help="Config whose store to read.")
-@click.option("--store", help="Store file (default: the config's).")
+@click.option("--store", help="Store file or postgresql:// URL (default: the config's).")
 @click.option("-o", "--out", "out_dir", default="out", show_default=True, help="Where diff-A-B.json/.csv go.")
 def diff(run_a, run_b, config_path, store, out_dir) -> None:
     """What appeared and what disappeared between two runs."""
@@ -560,7 +567,7 @@ def diff(run_a, run_b, config_path, store, out_dir) -> None:
 @main.command()
 @click.option("--keep", type=click.IntRange(min=1), required=True, help="Number of audit runs to keep.")
 @click.option("-c", "--config", "config_path", default=None, help="Config whose store to prune.")
-@click.option("--store", help="Store file (default: the config's).")
+@click.option("--store", help="Store file or postgresql:// URL (default: the config's).")
 @click.option("--vacuum", is_flag=True, help="Also give the freed space back to the file system.")
 def prune(keep, config_path, store, vacuum) -> None:
     """Delete runs older than the last N audit runs (the finding history is kept)."""

@@ -14,9 +14,11 @@ A row whose fingerprint is missing or unknown, a duplicate, or an unknown answer
 listed, never silently dropped. Rows whose answer equals what is stored change
 nothing, so importing the same file twice is a no-op.
 
-A row applies only to a finding of the site its sheet names (the sheet's title as the
-ledger wrote it) and its own 站点 cell names: site A's sheet never waives site B's
-finding; such rows are listed and ignored.
+A row applies only to a finding of the site and 主办单位 its sheet names: the sheet's title
+as the ledger wrote it, and the row's own 站点 cell (名称, or 名称（网站标识码，主办单位） as the
+ledger writes it when the config gives them) compared with the site, code and unit of the
+run that last saw the finding. Site A's sheet never waives site B's finding, and a row
+claiming another unit changes nothing; such rows are listed and ignored.
 
 Bounded: the file is refused above ``max_bytes`` and ``max_rows`` data rows; it is read
 (streamed, openpyxl read-only) in a sandboxed worker under :data:`LEDGER_LIMITS`
@@ -25,6 +27,7 @@ Bounded: the file is refused above ``max_bytes`` and ``max_rows`` data rows; it 
 
 from __future__ import annotations
 
+import json
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -32,11 +35,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from core.models import ACTIVE, FIXED, WAIVED
+from core.models import FIXED, WAIVED
 from core.text import now_iso
 from crawler import sandbox
-from reports.ledger import sheet_title
-from store.history import history_row
+from reports.ledger import identity_label, sheet_title
+from reports.verdict import site_identities
+from store.history import history_row, history_sites, record_feedback
 
 MAX_LEDGER_BYTES = 20 * 1024 * 1024    # a returned ledger larger than this is refused unread
 MAX_LEDGER_ROWS = 50_000               # data rows read at most
@@ -208,6 +212,7 @@ def import_ledger(store, path: str | Path, by: str | None = None, rows: list | N
     seen: dict[str, tuple[str, int]] = {}
     rows = parse_ledger(path) if rows is None else rows
     sheet_sites: dict[str, str | None] = {}
+    identities: dict[int, dict[str, dict[str, Any]]] = {}    # run → site → {code, unit}
     when = now_iso()
     with store.transaction():
         for sheet, row_no, values in rows:
@@ -237,10 +242,9 @@ def import_ledger(store, path: str | Path, by: str | None = None, rows: list | N
                 continue
             if sheet not in sheet_sites:
                 sheet_sites[sheet] = _sheet_site(store, sheet)
-            claimed = _cell_text(values.get("site")) or None
-            if any(site is not None and site != h["site"] for site in (sheet_sites[sheet], claimed)):
-                result.problems.append(Problem(sheet, row_no, f"站点不符（该问题属于“{h['site']}”，不属于本工作表或本行"
-                                                              "所填站点），已忽略此行", describe))
+            mismatch = _scope_mismatch(store, h, sheet_sites[sheet], _cell_text(values.get("site")), identities)
+            if mismatch:
+                result.problems.append(Problem(sheet, row_no, mismatch, describe))
                 continue
             if not answer:
                 result.blank += 1
@@ -255,20 +259,37 @@ def import_ledger(store, path: str | Path, by: str | None = None, rows: list | N
                     answer, note, unit, deadline) and _state_matches(h, answer):
                 result.unchanged += 1
                 continue
-            _apply(store, h, answer, note, unit, deadline, by, when, str(path))
-            store.db.execute(
-                "INSERT INTO feedback_log (fingerprint, imported_at, source, sheet, row_number, feedback_status,"
-                " note, unit, deadline, imported_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (fp, when, str(path), sheet, row_no, answer, note, unit, deadline, by))
+            record_feedback(store, h, answer=answer, note=note, unit=unit, deadline=deadline, by=by, when=when,
+                            source=str(path), sheet=sheet, row_number=row_no)
             result.applied[answer] = result.applied.get(answer, 0) + 1
             result.changed.append((fp, answer))
     return result
 
 
+def _scope_mismatch(store, h, sheet_site: str | None, cell: str,
+                    identities: dict[int, dict[str, dict[str, Any]]]) -> str | None:
+    """Why the row does not apply to the finding ``h`` (site or 主办单位 not its own), else None."""
+    site = h["site"]
+    if sheet_site is not None and sheet_site != site:
+        return f"站点不符（该问题属于“{site}”，不属于本工作表的站点），已忽略此行"
+    if not cell or cell == site:
+        return None
+    run_id = h["last_seen_run"]
+    if run_id not in identities:
+        run = store.run(run_id)
+        identities[run_id] = site_identities(json.loads(run["config_json"] or "{}")) if run is not None else {}
+    ident = identities[run_id].get(site, {})
+    if cell == identity_label(site, ident.get("code"), ident.get("unit")):
+        return None
+    if cell.startswith(f"{site}（"):
+        unit = ident.get("unit") or "未配置"
+        return (f"主办单位不符（该问题属于“{site}”，主办单位为“{unit}”，本行所填为“{cell}”），已忽略此行")
+    return f"站点不符（该问题属于“{site}”，本行所填站点为“{cell}”），已忽略此行"
+
+
 def _sheet_site(store, sheet: str) -> str | None:
     """The site whose ledger sheet is titled ``sheet`` (None when no site's is: renamed)."""
-    sites = [r["site"] for r in store.query("SELECT DISTINCT site FROM finding_history")]
-    matches = [s for s in sites if sheet_title(s, set()) == sheet]
+    matches = [s for s in history_sites(store) if sheet_title(s, set()) == sheet]
     return matches[0] if len(matches) == 1 else None
 
 
@@ -279,34 +300,6 @@ def _state_matches(h, answer: str) -> bool:
     if answer == "已整改":
         return bool(h["awaiting_recheck"]) or h["status"] == FIXED or h["recheck_result"] is not None
     return h["status"] != WAIVED or h["waived_prior"] is None
-
-
-def _apply(store, h, answer: str, note, unit, deadline, by, when: str, source: str) -> None:
-    db = store.db
-    fp = h["fingerprint"]
-    db.execute("UPDATE finding_history SET feedback_status = ?, feedback_note = ?, feedback_unit = ?,"
-               " feedback_deadline = ?, feedback_at = ?, feedback_source = ? WHERE fingerprint = ?",
-               (answer, note, unit, deadline, when, source, fp))
-    if answer == "误报":
-        if h["status"] != WAIVED:
-            db.execute("UPDATE finding_history SET status = 'waived', waived_prior = status, waived_by = ?,"
-                       " waived_at = ?, waived_reason = ?, awaiting_recheck = 0, status_at = ? WHERE fingerprint = ?",
-                       (by or unit or "（未填写）", when, note or "（未填写理由）", when, fp))
-        else:
-            db.execute("UPDATE finding_history SET waived_by = ?, waived_reason = ? WHERE fingerprint = ?",
-                       (by or unit or h["waived_by"], note or h["waived_reason"], fp))
-        return
-    if h["status"] == WAIVED and h["waived_prior"] is not None:
-        # the unit withdrew its 误报: back to the status it had
-        prior = h["waived_prior"] if h["waived_prior"] in (*ACTIVE, FIXED) else "open"
-        db.execute("UPDATE finding_history SET status = ?, waived_prior = NULL, waived_by = NULL, waived_at = NULL,"
-                   " waived_reason = NULL, status_at = ? WHERE fingerprint = ?", (prior, when, fp))
-    if answer == "已整改":
-        status = h["status"] if h["status"] != WAIVED else (h["waived_prior"] or "open")
-        db.execute("UPDATE finding_history SET awaiting_recheck = ?, recheck_result = NULL, recheck_note = NULL"
-                   " WHERE fingerprint = ?", (int(status in ACTIVE), fp))
-    else:  # 暂缓 / 未整改
-        db.execute("UPDATE finding_history SET awaiting_recheck = 0 WHERE fingerprint = ?", (fp,))
 
 
 def _describe(values: dict[str, Any]) -> str:

@@ -110,7 +110,8 @@ class AdvisoryStoreLock(StoreLock):
         self.path = redacted(store_path)
         self.command = command
         info = self.info()
-        holder = f"portal-audit {socket.gethostname()} {info['pid']} {info['started']} {info['command']}"
+        # at most 63 bytes are kept: what matters most first
+        holder = f"portal-audit {info['pid']} {info['started']} {socket.gethostname()} {info['command']}"
         self.lock = AdvisoryLock(store_path, f"portal-audit{suffix}", holder)
 
     def acquire(self) -> "StoreLock":
@@ -127,7 +128,7 @@ def _holder_of(application_name: str | None) -> dict:
     parts = (application_name or "").split(" ", 4)
     if len(parts) < 4 or parts[0] != "portal-audit":
         return {}
-    return {"host": parts[1], "pid": parts[2], "started": parts[3], "command": parts[4] if len(parts) > 4 else ""}
+    return {"pid": parts[1], "started": parts[2], "host": parts[3], "command": parts[4] if len(parts) > 4 else ""}
 
 
 def _read_holder(fd: int) -> dict:

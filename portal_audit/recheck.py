@@ -149,7 +149,7 @@ def plan_for(store, rows, cfg: Config, rules: Mapping[str, Verify]):
         if rule in (Verify.LINKING_PAGES, Verify.PAGE):
             continue
         plan.follow.add(h["url"])
-        if rule is Verify.TARGET and _fetchable(h["url"]):
+        if rule.fetches_target and _fetchable(h["url"]):
             evidence_count = _linked_count(h)
             if not pages or evidence_count > len(pages):
                 row = store.fetch(last_run, h["url"])
@@ -277,10 +277,7 @@ def decide(store, run_id: int, rows, skipped: dict[str, tuple[str, str]], run_st
             else:
                 rule = rules[h["check_code"]]
                 ok, why = verify_location(facts, h, rule)
-                if ok and h["check_code"] == "link.soft404" and not _soft404_decidable(store, run_id, h):
-                    ok, why = False, ""
-                    result, detail = RESULT_FULL, "需要该网站的“页面不存在”样本页，本次未取得"
-                elif ok:
+                if ok:
                     result, detail, new_status = RESULT_FIXED, _fixed_detail(facts, h, rule), FIXED
                 else:
                     result, detail = RESULT_UNREACHED, why
@@ -291,15 +288,6 @@ def decide(store, run_id: int, rows, skipped: dict[str, tuple[str, str]], run_st
                            seen=result in (RESULT_OPEN, RESULT_REOPENED))
     items.sort(key=lambda i: (i.entry.site, RESULT_ORDER.get(i.result, 5), i.entry.check, i.entry.url or ""))
     return items
-
-
-def _soft404_decidable(store, run_id: int, h) -> bool:
-    evidence = json.loads(h["evidence_json"] or "{}")
-    if "页面不存在" in (evidence.get("rule") or ""):
-        return True
-    parts = urlsplit(h["url"] or "")
-    origin = f"{parts.scheme}://{parts.netloc}/"
-    return store.fetch_count(run_id, kind="probe", outcome="ok", prefix=origin) > 0
 
 
 def _fixed_detail(facts: RunFacts, h, rule: Verify) -> str:

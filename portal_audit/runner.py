@@ -255,11 +255,13 @@ def _run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) ->
     try:
         status = gather(cfg, run_id, str(cfg.store.location), progress=progress, read_kinds=kinds_to_read(stages))
         lost = store.write_error_counts(run_id)     # rows gathered but not stored, per site and table
-        if (lost or not_audited(store, run_id)) and status == RunStatus.COMPLETED:
+        skipped = not_audited(store, run_id)
+        if (lost or skipped) and status == RunStatus.COMPLETED:
             status = RunStatus.COMPLETED_WITH_ERRORS
         if cfg.ipv6.enabled and status in FINISHED_RUN_STATUSES:
             if Stage.IPV6 in stages:
-                gather_ipv6(cfg, run_id, store, progress=progress)
+                audited = tuple(s for s in cfg.sites if s.name not in skipped)
+                gather_ipv6(dataclasses.replace(cfg, sites=audited), run_id, store, progress=progress)
             else:
                 log.info("no selected check requires IPv6 facts; IPv6 stage skipped")
         if progress:
@@ -267,19 +269,25 @@ def _run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) ->
         results = audit(store, run_id, cfg, only)
     except KeyboardInterrupt:
         status = RunStatus.INTERRUPTED
-    finally:
-        store.finish_run(run_id, status, {"checks": len(results), "write_errors": lost})
+    except BaseException:
+        store.finish_run(run_id, RunStatus.INTERRUPTED, {"checks": len(results), "write_errors": lost})
+        raise
+    # the run is marked only once its reports are written: until then it stays 'running' (a
+    # process killed meanwhile leaves it to close_stale_runs as interrupted), and the history
+    # and the reports take the status it is finishing with
+    final, failed, outputs = RunStatus.INTERRUPTED, {}, {}
     try:
-        # statuses (new/open/fixed/reopened); an interrupted run never fixes anything, and
-        # a site with rows lost proves no fix
-        history.apply_run(store, run_id, verify_rules())
-    except Exception:  # noqa: BLE001 - the run and its reports matter more than the history
-        log.exception("updating the finding history for run %s failed", run_id)
-    failed: dict[str, str] = {}
-    outputs = write_reports(store, run_id, out_dir, failures=failed)
-    if failed and status == RunStatus.COMPLETED:
+        try:
+            # statuses (new/open/fixed/reopened); an interrupted run never fixes anything, and
+            # a site with rows lost proves no fix
+            history.apply_run(store, run_id, verify_rules(), status=status)
+        except Exception:  # noqa: BLE001 - the run and its reports matter more than the history
+            log.exception("updating the finding history for run %s failed", run_id)
+        outputs = write_reports(store, run_id, out_dir, failures=failed, status=status)
         # a run is "completed" only with all of its reports written
-        status = RunStatus.COMPLETED_WITH_ERRORS
-        store.finish_run(run_id, status, {"checks": len(results), "write_errors": lost, "report_errors": failed})
-    store.close()
-    return RunResult(run_id, status, outputs, results, failed)
+        final = RunStatus.COMPLETED_WITH_ERRORS if failed and status == RunStatus.COMPLETED else status
+    finally:
+        store.finish_run(run_id, final, {"checks": len(results), "write_errors": lost,
+                                         **({"report_errors": failed} if failed else {})})
+        store.close()
+    return RunResult(run_id, final, outputs, results, failed)

@@ -339,8 +339,7 @@ class Coordinator:
         if self.board is None or not final and time.monotonic() - self.shown < PROGRESS_INTERVAL:
             return
         self.shown = time.monotonic()
-        pages = {r["site"]: r["n"] for r in self.store.query(
-            "SELECT site, COUNT(*) AS n FROM pages WHERE run_id = ? GROUP BY site", (self.run_id,))}
+        pages = self.store.pages_per_site(self.run_id)
         self.board.show(self.lines(pages), final)
 
     # -- the whole ----------------------------------------------------------------------

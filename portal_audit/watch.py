@@ -12,7 +12,10 @@ the watcher, it did not fail to open).
 
 Fetching reuses the IPv6 audit's pinned-address HTTP client (``crawler.ipv6.prober.Prober``:
 the same retries, redirect handling, HEAD/GET and TLS verification), pinned to the A
-addresses for IPv4.
+addresses for IPv4, under the crawl's address policy (``crawler/addresses.py``): the
+addresses of the configured sites and reference URLs and ``crawl.allowed_networks`` are
+allowed, a home page redirecting to another intranet address is not followed (the probe
+is inconclusive, 内网地址).
 
 A round is *inconclusive* when the failure is this machine's, not the sites': the configured
 resolver does not answer (when some site needs DNS), every ``watch.reference_urls`` probe
@@ -39,6 +42,7 @@ from urllib.parse import urlsplit
 
 from core.ipv6 import DNS_LABELS, split_usable
 from core.models import Outcome
+from crawler.addresses import site_policy
 from crawler.ipv6.dns_client import Dns
 from crawler.ipv6.prober import FetchResult, Prober
 from portal_audit.lock import StoreLock
@@ -99,6 +103,8 @@ def judge(result: FetchResult, limit: float) -> tuple[str, str | None]:
     """(ok|failed|inconclusive, reason) of one fetch against the time limit."""
     if result.status == 429:
         return INCONCLUSIVE, "网站限制访问频率（HTTP 429），本次不计入"
+    if result.outcome == Outcome.EXCLUDED.value:
+        return INCONCLUSIVE, f"{result.error}，本次不计入"
     if result.outcome == Outcome.OK.value and (result.status or 0) < 400:
         if result.elapsed > limit:
             return FAILED, f"{result.elapsed:.1f} 秒后才打开（超过 {limit:g} 秒）"
@@ -121,8 +127,11 @@ class Watch:
                       max_retry_after=crawl.max_retry_after, user_agent=crawl.user_agent,
                       max_redirects=crawl.max_redirects, max_size=crawl.max_page_size, max_body=crawl.max_page_size,
                       per_host=crawl.per_host_concurrency)
-        v4 = Prober(dns, allow_nonglobal=True, **common)   # used with family=4: pinned to A addresses
-        v6 = Prober(dns, allow_nonglobal=self.cfg.ipv6.allow_nonglobal, **common)
+        hosts = [urlsplit(u).hostname or "" for u in (*(s.url for s in self.cfg.sites), *w.reference_urls)]
+        policy = site_policy(crawl.allowed_networks, hosts,
+                             lambda host: [a for q in ("A", "AAAA") for a in dns.query(host, q).answers])
+        v4 = Prober(dns, policy=policy, allow_nonglobal=True, **common)   # used with family=4: pinned to A addresses
+        v6 = Prober(dns, policy=policy, allow_nonglobal=self.cfg.ipv6.allow_nonglobal, **common)
         return dns, v4, v6
 
     def probe(self, prober: Prober, family: int, site: str, url: str) -> Probe | None:

@@ -32,13 +32,16 @@ class ReportError(Exception):
         super().__init__("；".join(f"{name}：{why}" for name, why in failures.items()))
 
 
-def write_reports(store, run_id: int, out_dir: str | Path, failures: dict[str, str] | None = None) -> dict[str, Path]:
+def write_reports(store, run_id: int, out_dir: str | Path, failures: dict[str, str] | None = None,
+                  status: str | None = None) -> dict[str, Path]:
     """Render run ``run_id`` into ``out_dir``; returns {file name: path} of the files written.
     A writer that fails is recorded in ``failures`` ({file name: reason}) when given, else
-    :class:`ReportError` is raised after the other writers ran."""
+    :class:`ReportError` is raised after the other writers ran. ``status``: the status the
+    run is finishing with, shown in the reports, when the run is not marked yet (a run is
+    marked completed only once its reports are written)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    data = load_report_data(store, run_id)
+    data = load_report_data(store, run_id, status=status)
     written, failed = {}, {}
     for name, writer in WRITERS.items():
         path = out / name

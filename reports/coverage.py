@@ -62,22 +62,10 @@ def site_coverage(site: str, stats: dict[str, Any]) -> SiteCoverage:
 def column_rows(store, run_id: int, site: str) -> list[ColumnCoverage]:
     """Per column of ``site``: the same-site pages its list pages link to — listed, answered
     (status OK), parsed, and the ones answered but not parsed by reason (``unparsed``)."""
-    links = ("FROM pages p JOIN links l ON l.run_id = p.run_id AND l.source_url = p.url"
-             "  AND l.kind = 'page' AND l.tag = 'a' AND l.hidden = 0"
-             " LEFT JOIN fetches f ON f.run_id = l.run_id AND f.url = l.target_url"
-             " LEFT JOIN pages t ON t.run_id = l.run_id AND t.url = l.target_url"
-             " WHERE p.run_id = ? AND p.site = ? AND p.column_url IS NOT NULL AND p.is_home = 0"
-             "  AND (p.is_list = 1 OR p.url = p.column_url)")
-    rows = [ColumnCoverage(**dict(r)) for r in store.query(
-        "SELECT p.column_url AS col, COUNT(DISTINCT l.target_url) AS listed,"
-        " COUNT(DISTINCT CASE WHEN f.outcome = 'ok' THEN l.target_url END) AS fetched,"
-        " COUNT(DISTINCT t.url) AS parsed " + links + " GROUP BY p.column_url ORDER BY p.column_url",
-        (run_id, site))]
+    rows = [ColumnCoverage(**r) for r in store.column_coverage(run_id, site)]
     by_col = {r.col: r for r in rows}
-    for r in store.query("SELECT p.column_url AS col, f.unparsed AS reason, COUNT(DISTINCT l.target_url) AS n "
-                         + links + " AND f.unparsed IS NOT NULL AND t.url IS NULL GROUP BY p.column_url, f.unparsed",
-                         (run_id, site)):
-        by_col[r["col"]].unparsed[r["reason"]] = r["n"]
+    for col, reason, n in store.column_unparsed(run_id, site):
+        by_col[col].unparsed[reason] = n
     return rows
 
 

@@ -91,11 +91,15 @@ class ReportData:
         return self.status_of.get(finding.fingerprint)
 
 
-def load_report_data(store, run_id: int) -> ReportData:
+def load_report_data(store, run_id: int, status: str | None = None) -> ReportData:
+    """Everything the writers render of run ``run_id``; ``status``: the status the run is
+    finishing with, when it is not marked yet (see :func:`reports.write_reports`)."""
     run_row = store.run(run_id)
     if run_row is None:
         raise KeyError(run_id)
     run = dict(run_row)
+    if status is not None:
+        run["status"] = status
     run["config"] = json.loads(run.pop("config_json") or "{}")
     run["options"] = json.loads(run.pop("options_json") or "{}")
     run["versions"] = json.loads(run.pop("versions_json") or "{}")
@@ -129,8 +133,7 @@ def load_report_data(store, run_id: int) -> ReportData:
     if skipped:
         data.banners.append(f"有 {len(skipped)} 个站点本次未能检查（各次采集均失败）：{'、'.join(skipped)}。"
                             "这些站点没有检查结果，不作为整改依据，请重新检查。")
-    over = store.scalar("SELECT COUNT(*) FROM attachment_texts WHERE run_id = ? AND outcome = 'parse_limit'",
-                        (run_id,))
+    over = store.parse_limit_count(run_id)
     if over:
         data.banners.append(f"有 {over} 个附件超过解析限制（crawl.parse_time_limit / parse_memory_limit）未能读取，"
                             "其内容本次未检查。")

@@ -122,8 +122,13 @@ def answer_validation(ws, col: int, last_row: int) -> None:
 
 def site_label(summary) -> str:
     """A site as the 通报 name it: 名称（网站标识码，主办单位） when configured."""
-    extra = "，".join(x for x in (getattr(summary, "code", None), getattr(summary, "unit", None)) if x)
-    return f"{summary.name}（{extra}）" if extra else summary.name
+    return identity_label(summary.name, getattr(summary, "code", None), getattr(summary, "unit", None))
+
+
+def identity_label(name: str, code: str | None, unit: str | None) -> str:
+    """名称（网站标识码，主办单位）, what the 站点 cells of the ledger say (read back on import)."""
+    extra = "，".join(x for x in (code, unit) if x)
+    return f"{name}（{extra}）" if extra else name
 
 
 # -- the ledger ----------------------------------------------------------------------------

@@ -69,8 +69,7 @@ class Item:
 
 
 def latest_run(store, site: str) -> int | None:
-    return store.scalar("SELECT MAX(s.run_id) FROM run_sites s JOIN runs r ON r.id = s.run_id"
-                        " WHERE s.site = ? AND r.kind = 'audit' AND r.status = 'completed'", (site,))
+    return store.latest_completed_audit(site)
 
 
 def items_of(store, run_id: int, site: str, start: date, end: date) -> list[Item]:
@@ -82,18 +81,12 @@ def items_of(store, run_id: int, site: str, start: date, end: date) -> list[Item
     if not docs:
         return []
     pol = policy_index(ctx)
-    metas = {}
-    urls = [d.url for d in docs]
-    for i in range(0, len(urls), 400):
-        chunk = urls[i:i + 400]
-        for r in store.query(f"SELECT url, meta_json FROM pages WHERE run_id = ? AND url IN ({', '.join('?' * len(chunk))})",
-                             (run_id, *chunk)):
-            metas[r["url"]] = json.loads(r["meta_json"] or "{}")
+    metas = {url: json.loads(meta or "{}") for url, meta in store.page_metas(run_id, [d.url for d in docs]).items()}
     problems: dict[str, list[tuple[str, str]]] = {}
-    for f in store.query("SELECT check_code, url, page, message FROM findings WHERE run_id = ? AND site = ?",
-                         (run_id, site)):
-        for u in {f["url"], f["page"]} - {None}:
-            problems.setdefault(u, []).append((f["check_code"], f["message"]))
+    for f in store.findings(run_id):
+        if f.site == site:
+            for u in {f.url, f.page} - {None}:
+                problems.setdefault(u, []).append((f.check, f.message))
     by_url = index(ctx)["docs"]
     out = []
     for d in sorted(docs, key=lambda d: (d.published, d.url)):

@@ -24,8 +24,9 @@ from typing import Any
 
 from checks.availability import Availability, availability, run_end
 from checks.inspection import thresholds
+from core.models import SiteStatus
 from core.vocabulary import column_label
-from store.db import row_to_finding
+from store.history import counts_of
 
 FAIL, PASS, PENDING = "不合格", "合格", "待定"
 VERDICT_CLASS = {FAIL: "fail", PASS: "pass", PENDING: "pending"}
@@ -132,12 +133,21 @@ def _stale_age(f) -> float:
     return float("inf") if ev.get("newest") is None else float(ev.get("age_days") or 0)
 
 
+def _top_level(f, kinds) -> bool:
+    """Does ``f`` count under ``top_level_kinds``: not of those kinds, or an 一级栏目 (a finding
+    stored before columns had levels counts as one)?"""
+    ev = f.evidence or {}
+    return ev.get("kind") not in kinds or (ev.get("level") or 1) == 1
+
+
 def _matching(item: dict[str, Any], findings: list) -> list:
     codes = set(item.get("codes") or ())
     out = [f for f in findings if f.check in codes]
     if item.get("kinds"):
         kinds = set(item["kinds"])
         out = [f for f in out if (f.evidence or {}).get("kind") in kinds]
+    if item.get("top_level_kinds"):
+        out = [f for f in out if _top_level(f, set(item["top_level_kinds"]))]
     if item.get("min_age_days") is not None:
         out = [f for f in out if _stale_age(f) >= float(item["min_age_days"])]
     return out
@@ -152,9 +162,11 @@ def compute(store, run_id: int, findings: list, check_states: dict[str, str], si
     end = run_end(store, run_id)
     av_opts = {**(th.get("check_options") or {}).get("site.unavailable", {}),
                **((config.get("checks") or {}).get("options") or {}).get("site.unavailable", {})}
-    homes_by_site = {r["site"]: {u for u in (r["url"], r["final_url"]) if u} for r in store.query(
-        "SELECT site, url, final_url FROM fetches WHERE run_id = ? AND kind = 'home'", (run_id,))}
+    homes_by_site = {r["site"]: {u for u in (r["url"], r["final_url"]) if u} for r in store.home_fetches(run_id)}
     previous = _previous(store, run_id, sites, config) if with_trend else {}
+    # the per-kind 栏目不更新 counts follow the veto item (通知公告/政策文件: 一级栏目 only)
+    top_level = set(next((v.get("top_level_kinds") or () for v in th.get("veto") or []
+                          if v.get("id") == "stale-columns"), ()))
     out = []
     for s in sites:
         mine = [f for f in findings if f.site == s.name]
@@ -179,13 +191,16 @@ def compute(store, run_id: int, findings: list, check_states: dict[str, str], si
                     states = "、".join(f"{c}（{_STATE_LABELS.get(check_states.get(c), '本次未执行')}）" for c in not_run)
                     item.decided, item.reason = False, f"检查项未得出结果：{states}"
                 elif not reachable:
-                    item.decided, item.reason = False, "首页无法访问，内容未能检查"
+                    item.decided = False
+                    item.reason = ("本次未能检查（各次采集均失败）" if s.status == SiteStatus.NOT_AUDITED
+                                   else "首页无法访问，内容未能检查")
             items.append(item)
         verdict = FAIL if any(i.triggered for i in items) else PENDING if any(not i.decided for i in items) else PASS
         score, score_items = _score(th.get("score") or {}, mine, check_states, homes, av, reachable)
         ident = ids.get(s.name, {})
         sv = SiteVerdict(site=s.name, code=ident.get("code"), unit=ident.get("unit"), url=s.url, verdict=verdict,
-                         items=items, counts=_counts(mine, homes, av, check_states if reachable else {}), availability=av,
+                         items=items, counts=_counts(mine, homes, av, check_states if reachable else {}, top_level),
+                         availability=av,
                          score=score, score_items=score_items, previous=previous.get(s.name))
         out.append(sv)
     return out
@@ -194,10 +209,12 @@ def compute(store, run_id: int, findings: list, check_states: dict[str, str], si
 _STATE_LABELS = {"n/a": "不适用", "error": "执行出错", None: "本次未执行"}
 
 
-def _counts(findings: list, homes: set[str], av: Availability, states: dict[str, str]) -> dict[str, Any]:
+def _counts(findings: list, homes: set[str], av: Availability, states: dict[str, str],
+            top_level: set[str]) -> dict[str, Any]:
     broken = [f for f in findings if f.check in LINK_CODES]
     stale = [f for f in findings if f.check == "column.stale"]
-    by_kind = {column_label(k): sum(1 for f in stale if (f.evidence or {}).get("kind") == k) for k in STALE_KINDS}
+    by_kind = {column_label(k): sum(1 for f in stale if (f.evidence or {}).get("kind") == k and _top_level(f, top_level))
+               for k in STALE_KINDS}
     home_stale = next((f for f in findings if f.check == "site.home-stale"), None)
     return {
         "home_broken_links": sum(1 for f in broken if _is_home_link(f, homes)),
@@ -249,12 +266,11 @@ def _score(spec: dict[str, Any], findings: list, states: dict[str, str], homes: 
 
 def _previous(store, run_id: int, sites: list, config: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The verdict and score of each site in the previous completed audit run."""
-    prev = store.scalar("SELECT MAX(id) FROM runs WHERE kind = 'audit' AND status = 'completed' AND id < ?", (run_id,))
+    prev = store.last_run_before(run_id, status="completed")
     if prev is None:
         return {}
-    waived = {r[0] for r in store.query(
-        "SELECT fingerprint FROM finding_status WHERE run_id = ? AND status = 'waived'", (prev,))}
-    findings = [row_to_finding(r) for r in store.query("SELECT * FROM findings WHERE run_id = ?", (prev,))]
+    waived = set(counts_of(store, prev, "waived"))
+    findings = store.findings(prev)
     findings = [f for f in findings if f.fingerprint not in waived]
     states = {r["check_code"]: r["state"] for r in store.check_runs(prev)}
     prev_sites = [_Site(r["site"], r["url"], r["status"]) for r in store.run_sites(prev)]

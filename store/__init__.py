@@ -1,7 +1,7 @@
-"""The store: one SQLite file holding runs, gathered facts and findings.
+"""The store: runs, gathered facts and findings, in a SQLite file or a PostgreSQL database.
 
-SQL is kept portable (no SQLite-only syntax beyond the connection pragmas)
-so that a PostgreSQL backend can implement the same :class:`Store` later.
+``Store(location)`` opens either (see :mod:`store.db`); every SQL statement of the project
+lives in this package.
 """
 
 from store.db import Store, StoreError

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 from core.models import Finding, RunStatus, Severity
 from core.text import now_iso
 from store.migrations import MIGRATIONS
+from store.snapshot import SnapshotReads
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ def backend(location: str | Path) -> type[Store]:
     return SqliteStore
 
 
-class Store:
+class Store(SnapshotReads):
     """A portal-audit store. ``Store(location)`` returns the backend for ``location``."""
 
     # whether several processes may write one run into this store at once (else each crawl
@@ -194,10 +195,18 @@ class Store:
                 "config_json": _json(config), "options_json": _json(options), "versions_json": _json(versions)})
 
     def finish_run(self, run_id: int, status: str, stats: Mapping[str, Any] | None = None) -> None:
+        """Mark the run ``status``, ``stats`` merged into what its stats already hold (the
+        finding history's counts, set before the run is marked, are kept)."""
         with self.transaction():
+            row = self.db.execute("SELECT stats_json FROM runs WHERE id = ?", (run_id,)).fetchone()
+            try:
+                kept = json.loads(row["stats_json"] or "{}") if row is not None else {}
+            except ValueError:
+                kept = {}
+            merged = {**(kept if isinstance(kept, dict) else {}), **(stats or {})}
             self.db.execute(
                 "UPDATE runs SET finished_at = ?, status = ?, stats_json = ? WHERE id = ?",
-                (now_iso(), status, _json(stats or {}), run_id),
+                (now_iso(), status, _json(merged), run_id),
             )
 
     def run(self, run_id: int) -> Any:
@@ -215,6 +224,11 @@ class Store:
         return self.scalar("SELECT MAX(id) FROM runs WHERE kind = ? AND status = ? AND id < ?",
                            (kind, status, run_id))
 
+    def latest_completed_audit(self, site: str) -> int | None:
+        """The latest completed audit run that audited ``site``."""
+        return self.scalar("SELECT MAX(s.run_id) FROM run_sites s JOIN runs r ON r.id = s.run_id"
+                           " WHERE s.site = ? AND r.kind = 'audit' AND r.status = 'completed'", (site,))
+
     def set_run_site(self, run_id: int, site: str, **values: Any) -> None:
         row = {"run_id": run_id, "site": site, **values}
         if "stats_json" in row and not isinstance(row["stats_json"], str):
@@ -222,6 +236,20 @@ class Store:
         if self.scalar("SELECT 1 FROM run_sites WHERE run_id = ? AND site = ?", (run_id, site)) is None:
             row["seq"] = self.scalar("SELECT COUNT(*) FROM run_sites WHERE run_id = ?", (run_id,))
         self.insert_many("run_sites", [row], conflict=("run_id", "site"))
+
+    def run_site(self, run_id: int, site: str) -> Any:
+        return self.db.execute("SELECT * FROM run_sites WHERE run_id = ? AND site = ?", (run_id, site)).fetchone()
+
+    def set_run_site_stats(self, run_id: int, site: str, stats: Mapping[str, Any]) -> None:
+        with self.transaction():
+            self.db.execute("UPDATE run_sites SET stats_json = ? WHERE run_id = ? AND site = ?",
+                            (_json(stats), run_id, site))
+
+    def delete_run_rows(self, run_id: int, tables: Sequence[str]) -> None:
+        """Delete run ``run_id``'s rows of ``tables`` (a stage gathered again) in one transaction."""
+        with self.transaction():
+            for table in tables:
+                self.db.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
 
     def run_sites(self, run_id: int) -> list[Any]:
         return self.query("SELECT * FROM run_sites WHERE run_id = ? ORDER BY seq, site", (run_id,))
@@ -294,6 +322,24 @@ class Store:
                 " AND document_url IN (SELECT url FROM attachment_texts WHERE run_id = ?)",
                 (max_text, run_id, run_id))
 
+    def page_facts(self, run_id: int, site: str) -> Iterator[Any]:
+        """The column and list date of every page of ``site`` (see :mod:`crawler.settle`)."""
+        return self.iquery("SELECT url, column_kind, column_url, list_date, is_list FROM pages"
+                           " WHERE run_id = ? AND site = ?", (run_id, site))
+
+    def page_links_by_target(self, run_id: int, site: str) -> Iterator[Any]:
+        """``site``'s links to its own pages (target, source, list date), sorted by target."""
+        return self.iquery("SELECT target_url, source_url, list_date FROM links"
+                           " WHERE run_id = ? AND site = ? AND kind = 'page' ORDER BY target_url, source_url",
+                           (run_id, site))
+
+    def update_page_facts(self, run_id: int, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Set the column and list date of pages (rows of url, column_kind, column_url, list_date)."""
+        with self.transaction():
+            self.db.executemany("UPDATE pages SET column_kind = ?, column_url = ?, list_date = ?"
+                                " WHERE run_id = ? AND url = ?",
+                                [(r["column_kind"], r["column_url"], r["list_date"], run_id, r["url"]) for r in rows])
+
     # -- the availability watch ---------------------------------------------
     def save_watch_round(self, round_row: Mapping[str, Any], probe_rows) -> int:
         """Store one watch round and its probes in one transaction; ``probe_rows``: callables
@@ -331,7 +377,7 @@ class Store:
 
     def findings(self, run_id: int) -> list[Finding]:
         return [row_to_finding(r) for r in self.query(
-            "SELECT * FROM findings WHERE run_id = ? ORDER BY site, check_code, url, page", (run_id,))]
+            "SELECT * FROM findings WHERE run_id = ? ORDER BY site, check_code, url, page, fingerprint", (run_id,))]
 
     def finding_count(self, run_id: int) -> int:
         return self.scalar("SELECT COUNT(*) FROM findings WHERE run_id = ?", (run_id,)) or 0

@@ -32,6 +32,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from core.models import (ACTIVE, FIXED, INCONCLUSIVE_OUTCOMES, NEW, OPEN, REOPENED, UNVERIFIED, WAIVED, Finding,
                          FINISHED_RUN_STATUSES, RunKind, RunStatus, SiteStatus, Verify)
@@ -126,6 +127,17 @@ class RunFacts:
         return table in self.tables and self.store.scalar(
             f"SELECT 1 FROM {table} WHERE run_id = ? AND {where} LIMIT 1", (self.run_id, *params)) is not None
 
+    def probed(self, url: str) -> bool:
+        """Did the run take the answer of ``url``'s host to an unknown URL (its "not found"
+        sample, decided: a 404 or a page)?"""
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}/"
+        marks = ", ".join("?" for _ in _INCONCLUSIVE)
+        return self.store.scalar(
+            f"SELECT 1 FROM fetches WHERE run_id = ? AND kind = 'probe' AND outcome NOT IN ({marks})"
+            " AND substr(url, 1, ?) = ? LIMIT 1",
+            (self.run_id, *sorted(_INCONCLUSIVE), len(origin), origin)) is not None
+
     def home(self, site: str):
         return self.store.db.execute("SELECT * FROM fetches WHERE run_id = ? AND site = ? AND kind = 'home'",
                                      (self.run_id, site)).fetchone()
@@ -134,7 +146,7 @@ class RunFacts:
 def pages_to_reread(row, rule: Verify) -> list[str]:
     """The pages a run must parse to prove the finding ``row`` fixed under ``rule`` (for
     ``TARGET``: the alternative to fetching the target)."""
-    if rule in (Verify.TARGET, Verify.LINKING_PAGES):
+    if rule.fetches_target or rule is Verify.LINKING_PAGES:
         return linking_pages(row)
     if rule is Verify.SOURCE_PAGE:
         return [row["page"]] if row["page"] else linking_pages(row)
@@ -150,15 +162,18 @@ def verify_location(facts: RunFacts, row, rule: Verify) -> tuple[bool, str]:
     if rule is Verify.HOME:
         home = facts.home(row["site"])
         return (home is not None and home["outcome"] == "ok"), "首页本次未访问到"
-    if rule is Verify.TARGET:
+    if rule.fetches_target:
         fetch = facts.fetch(row["url"])
-        if fetch is not None and fetch["outcome"] not in _INCONCLUSIVE:
+        if fetch is not None:
+            # fetched: the answer decides (a page still linking to it was re-parsed too)
+            if fetch["outcome"] in _INCONCLUSIVE:
+                return False, "目标地址本次无法判定（被拦截或受限）"
+            if rule is Verify.TARGET_PROBE and not facts.probed(row["url"]):
+                return False, "本次未取得该网站对不存在地址的应答（软404样本），无法判定"
             return True, ""
         pages = linking_pages(row)
         if pages and all(facts.parsed(p) for p in pages):
             return True, ""
-        if fetch is not None:
-            return False, "目标地址本次无法判定（被拦截或受限）"
         return False, "引用该链接的页面本次未访问到"
     if rule is Verify.IPV6:
         # decided by the IPv6 gatherer's probes, not by the crawl: a link-level finding needs
@@ -203,12 +218,16 @@ def verify_absence(run, row, rule: Verify | None, check_states: dict[str, str], 
 
 
 # -- applying a run -------------------------------------------------------------------
-def apply_run(store, run_id: int, rules: Mapping[str, Verify]) -> Counter:
+def apply_run(store, run_id: int, rules: Mapping[str, Verify], status: str | None = None) -> Counter:
     """Update the finding history with audit run ``run_id`` (once; later calls are no-ops).
-    ``rules``: each check code's ``verify`` rule (the store knows no checks)."""
+    ``rules``: each check code's ``verify`` rule (the store knows no checks); ``status``: the
+    status the run is finishing with, when it is not marked yet (the runner marks a run only
+    once its reports are written)."""
     run = store.run(run_id)
     if run is None:
         raise KeyError(run_id)
+    if status is not None:
+        run = {**dict(run), "status": status}
     if history_applied(store, run_id):
         return run_status_counts(store, run_id)
     when = run["started_at"]
@@ -333,10 +352,51 @@ def record_recheck(store, run_id: int, h, *, result: str, note: str, detail: str
                      int(seen), note)])
 
 
+def record_feedback(store, h, *, answer: str, note, unit, deadline, by, when: str, source: str, sheet: str,
+                    row_number: int) -> None:
+    """Apply a unit's answer from the returned ledger (误报 / 已整改 / 暂缓 / 未整改) to the
+    history row ``h`` and keep it in ``feedback_log``. 误报 waives the finding (remembering
+    its status); any other answer withdraws an earlier 误报; 已整改 asks the next run or
+    re-check to prove the fix."""
+    db = store.db
+    fp = h["fingerprint"]
+    db.execute("UPDATE finding_history SET feedback_status = ?, feedback_note = ?, feedback_unit = ?,"
+               " feedback_deadline = ?, feedback_at = ?, feedback_source = ? WHERE fingerprint = ?",
+               (answer, note, unit, deadline, when, source, fp))
+    db.execute("INSERT INTO feedback_log (fingerprint, imported_at, source, sheet, row_number, feedback_status,"
+               " note, unit, deadline, imported_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               (fp, when, source, sheet, row_number, answer, note, unit, deadline, by))
+    if answer == "误报":
+        if h["status"] != WAIVED:
+            db.execute("UPDATE finding_history SET status = 'waived', waived_prior = status, waived_by = ?,"
+                       " waived_at = ?, waived_reason = ?, awaiting_recheck = 0, status_at = ? WHERE fingerprint = ?",
+                       (by or unit or "（未填写）", when, note or "（未填写理由）", when, fp))
+        else:
+            db.execute("UPDATE finding_history SET waived_by = ?, waived_reason = ? WHERE fingerprint = ?",
+                       (by or unit or h["waived_by"], note or h["waived_reason"], fp))
+        return
+    if h["status"] == WAIVED and h["waived_prior"] is not None:
+        # the unit withdrew its 误报: back to the status it had
+        prior = h["waived_prior"] if h["waived_prior"] in (*ACTIVE, FIXED) else "open"
+        db.execute("UPDATE finding_history SET status = ?, waived_prior = NULL, waived_by = NULL, waived_at = NULL,"
+                   " waived_reason = NULL, status_at = ? WHERE fingerprint = ?", (prior, when, fp))
+    if answer == "已整改":
+        status = h["status"] if h["status"] != WAIVED else (h["waived_prior"] or "open")
+        db.execute("UPDATE finding_history SET awaiting_recheck = ?, recheck_result = NULL, recheck_note = NULL"
+                   " WHERE fingerprint = ?", (int(status in ACTIVE), fp))
+    else:  # 暂缓 / 未整改
+        db.execute("UPDATE finding_history SET awaiting_recheck = 0 WHERE fingerprint = ?", (fp,))
+
+
 # -- reading ----------------------------------------------------------------------------
 def run_status_counts(store, run_id: int) -> Counter:
     return Counter({r["status"]: r["n"] for r in store.query(
         "SELECT status, COUNT(*) AS n FROM finding_status WHERE run_id = ? GROUP BY status", (run_id,))})
+
+
+def history_sites(store) -> list[str]:
+    """The sites the finding history knows."""
+    return [r[0] for r in store.query("SELECT DISTINCT site FROM finding_history ORDER BY site")]
 
 
 def history_row(store, fingerprint: str):

@@ -37,12 +37,55 @@ def connect_problem(url: str, exc: BaseException) -> str:
 _QUOTED = re.compile(r"('(?:[^']|'')*')")
 
 
+_ORDER_BY = re.compile(r"\bORDER BY\b", re.IGNORECASE)
+_ORDER_END = re.compile(r"(?<![\w.])(?:LIMIT|OFFSET)\b", re.IGNORECASE)
+
+
+def nulls_as_sqlite(sql: str) -> str:
+    """Each ``ORDER BY`` term with SQLite's place for NULLs: first when ascending, last when
+    descending (PostgreSQL's default is the other way round)."""
+    out, pos = [], 0
+    for m in _ORDER_BY.finditer(sql):
+        if m.start() < pos:
+            continue
+        depth, i = 0, m.end()
+        terms, start = [], m.end()
+        while i < len(sql):
+            c = sql[i]
+            if c == "(":
+                depth += 1
+            elif c == ")":
+                if depth == 0:
+                    break
+                depth -= 1
+            elif depth == 0 and c == ",":
+                terms.append(sql[start:i])
+                start = i + 1
+            elif depth == 0 and _ORDER_END.match(sql, i):
+                break
+            i += 1
+        terms.append(sql[start:i])
+        fixed = []
+        for term in terms:
+            body = term.rstrip()
+            if re.search(r"\bNULLS\s+(FIRST|LAST)$", body, re.IGNORECASE):
+                fixed.append(term)
+            else:
+                last = re.search(r"\bDESC$", body, re.IGNORECASE) is not None
+                fixed.append(f"{body} NULLS {'LAST' if last else 'FIRST'}{term[len(body):]}")
+        out += [sql[pos:m.end()], ",".join(fixed)]
+        pos = i
+    out.append(sql[pos:])
+    return "".join(out)
+
+
 @functools.lru_cache(maxsize=4096)
 def translate(sql: str, with_params: bool = True) -> str:
     """A statement written for SQLite in psycopg's terms: ``?`` → ``%s`` (and a literal ``%``
-    doubled) outside string literals, ``instr(`` → ``strpos(`` (same arguments, same answer)."""
+    doubled) outside string literals, ``instr(`` → ``strpos(`` (same arguments, same answer),
+    NULLs sorted where SQLite sorts them (:func:`nulls_as_sqlite`)."""
     out = []
-    for i, piece in enumerate(_QUOTED.split(sql)):
+    for i, piece in enumerate(_QUOTED.split(nulls_as_sqlite(sql))):
         if i % 2 == 0:
             if with_params:
                 piece = piece.replace("%", "%%").replace("?", "%s")

@@ -8,6 +8,8 @@ Stubs used as dnsmasq upstreams for chosen domains (``--server=/domain/127.0.0.1
 - :class:`SilentUpstream` never answers: names under it time out.
 - :class:`AaaaServfailUpstream` answers A with 127.0.0.1 and AAAA with SERVFAIL (a broken
   authoritative server that only fails IPv6 lookups).
+- :class:`RebindingUpstream` answers A with a different address on each query of a name
+  (TTL 0): a DNS rebinding attacker. Used directly as the crawler's nameserver.
 """
 
 from __future__ import annotations
@@ -147,3 +149,26 @@ class Dnsmasq:
                 self.proc.kill()
                 self.proc.wait(timeout=5)
         self._log.close()
+
+
+class RebindingUpstream(_Upstream):
+    """A for ``name`` → ``answers[name][n]`` on its n-th query (the last one from then on),
+    TTL 0; every query counted in ``queries``; other names NXDOMAIN."""
+
+    def __init__(self, answers: dict[str, list[str]]):
+        self.answers = {name.rstrip(".") + ".": list(values) for name, values in answers.items()}
+        self.queries: dict[str, int] = {}
+        super().__init__()
+
+    def answer(self, data: bytes) -> bytes | None:
+        query = dns.message.from_wire(data)
+        reply = dns.message.make_response(query)
+        question = query.question[0]
+        name = question.name.to_text()
+        n = self.queries[name] = self.queries.get(name, 0) + 1
+        values = self.answers.get(name)
+        if values is None:
+            reply.set_rcode(dns.rcode.NXDOMAIN)
+        elif question.rdtype == dns.rdatatype.A:
+            reply.answer.append(dns.rrset.from_text(question.name, 0, "IN", "A", values[min(n, len(values)) - 1]))
+        return reply.to_wire()

@@ -6,7 +6,8 @@ address, and every request is counted per path.
     srv.url("/")  ...  srv.hits["/x"]  ...  srv.stop()
 
 A route is ``(status, headers, body)`` or a callable ``(handler) -> (status, headers, body)``;
-routes can be replaced while the server runs (``srv.routes[path] = ...``).
+routes can be replaced while the server runs (``srv.routes[path] = ...``), and so can the
+answer to every other path (``srv.fallback``, a 404 by default).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class _Server(ThreadingHTTPServer):
 class HostileServer:
     def __init__(self, routes: dict, host: str = "127.0.0.1", port: int = 0):
         self.routes = dict(routes)
+        self.fallback = (404, {"Content-Type": "text/html"}, b"<html>404</html>")   # any other path
         self.hits: Counter = Counter()
         app = self
 
@@ -50,7 +52,7 @@ class HostileServer:
             def _answer(self, with_body: bool):
                 path = unquote(urlsplit(self.path).path)
                 app.hits[path] += 1
-                route = app.routes.get(path, (404, {"Content-Type": "text/html"}, b"<html>404</html>"))
+                route = app.routes.get(path, app.fallback)
                 status, headers, body = route(self) if callable(route) else route
                 self.send_response(status)
                 sent = {k.lower() for k in headers}

@@ -2,14 +2,20 @@
 into this repository) and how the tool reads them: per page and field, against the hand
 labels of ``labels.jsonl``.
 
-``python -m tests.realpages`` prints the per-field figures (the measurement the tests
-assert); tests use :func:`corpus` (skips with the reason when the folder is absent),
-:func:`read` and :func:`score`.
+``python -m tests.realpages`` prints the per-field figures, the list pages' main list and
+pager (:func:`read_list`) and ``link.wrong``'s rule on the real titles (:func:`title_scores`)
+— the measurements the tests assert; with ``--audit`` it also runs a real audit of all the
+pages served on loopback (:func:`audit`) and prints the findings per check and the false
+alarms among them (:func:`judge`). Tests use :func:`corpus` (skips with the reason when the
+folder is absent), :func:`read`, :func:`score`, :func:`read_list`, :func:`site_links`,
+:func:`title_scores`, :func:`audit_host` (one saved host audited for real on loopback),
+:func:`audit` and :func:`judge`.
 """
 
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import random
 import re
@@ -21,10 +27,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from checks.computed.titles import names_other_document, site_threshold
 from crawler import content, extract
 from crawler.hidden import dark_link
 from crawler.urls import InvalidURL, host_of, normalize_href, same_site
-from core.text import parse_date, squash
+from core.text import cjk_count, parse_date, squash
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "real-pages"
 AUDIT_DATE = "2026-06-30"       # later than every page of the corpus
@@ -40,6 +47,7 @@ class Page:
     path: str
     label: dict
     file: Path
+    column: str = ""
 
     @property
     def url(self) -> str:
@@ -75,7 +83,7 @@ def corpus() -> tuple[Page, ...]:
         if not rel or rel.endswith("/"):
             rel += "index.html"
         out.append(Page(id=entry["id"], host=entry["host"], path=entry["path"], label=labels[entry["id"]],
-                        file=CORPUS / "pages" / entry["host"] / rel))
+                        file=CORPUS / "pages" / entry["host"] / rel, column=entry.get("column", "")))
     return tuple(out)
 
 
@@ -210,6 +218,82 @@ def read_list(page: Page) -> ListReading:
                        pages=(page.url, *(normalize_href(href, page.url) for href in pager)))
 
 
+# -- link.wrong's naming rule on real titles ---------------------------------------------
+
+@dataclass
+class TitleScores:
+    pairs: int = 0           # (anchor, target) pairs of two different documents of one host
+    missed: list = field(default_factory=list)      # those not judged a wrong link
+    forms: int = 0           # a document's title under its other forms, as the anchor of a link to it
+    flagged: list = field(default_factory=list)     # those judged a wrong link
+
+    def table(self) -> str:
+        return (f"{'link.wrong':<14} other documents of one host {self.pairs - len(self.missed)} / {self.pairs} "
+                f"flagged; same document under other forms {len(self.flagged)} / {self.forms} flagged")
+
+
+def _titled(pages) -> list[Page]:
+    return [p for p in pages if p.label["type"] == "article" and p.label.get("title")]
+
+
+def other_forms(page: Page) -> list[str]:
+    """How a link names the document ``page`` is: its title, with the site's suffix, cut
+    short (… or ...), and its 《》 name when the title only frames it (关于印发《X》的通知)."""
+    title = page.label["title"]
+    forms = [title, f"{title}_{page.host}"]
+    if len(title) > 16:
+        forms += [title[:14] + "…", title[:12] + "..."]
+    framed = re.fullmatch(r".*关于印发《([^》]+)》的通知", title)
+    if framed:
+        forms += [framed.group(1), f"《{framed.group(1)}》"]
+    return forms
+
+
+def title_scores(pages=None) -> TitleScores:
+    """``link.wrong``'s rule (:func:`names_other_document` with the site's bar) on the real
+    titles: every pair of different documents saved from one host (an anchor of fewer than 8
+    Chinese characters is not judged; a derived copy is the same document), and every
+    document under its :func:`other_forms`."""
+    titled = _titled(corpus() if pages is None else pages)
+    out = TitleScores()
+    by_host: dict[str, list[Page]] = {}
+    for page in titled:
+        by_host.setdefault(page.host, []).append(page)
+    for same in by_host.values():
+        bar = site_threshold(p.label["title"] for p in same)
+        for a, b in itertools.permutations(same, 2):
+            anchor, title = a.label["title"], b.label["title"]
+            if anchor == title or cjk_count(anchor) < 8:
+                continue
+            out.pairs += 1
+            if not names_other_document(anchor, title, bar):
+                out.missed.append((a.id, b.id))
+    bar = site_threshold(p.label["title"] for p in titled)
+    for page in titled:
+        for anchor in other_forms(page):
+            out.forms += 1
+            if names_other_document(anchor, page.label["title"], bar):
+                out.flagged.append((page.id, anchor))
+    return out
+
+
+def site_links(page: Page) -> list[tuple[str, str]]:
+    """(anchor, URL) of the page's visible links to its own host, as the spider's discovery
+    sees a home page's links."""
+    text, _ = extract.decode_html(page.body, None)
+    out = []
+    for raw in extract.iter_links(extract.parse_tree(text), parse_date(AUDIT_DATE), text):
+        if raw.tag != "a" or raw.hidden:
+            continue
+        try:
+            url = normalize_href(raw.href, page.url)
+        except InvalidURL:
+            continue
+        if same_site(url, frozenset({page.host})):
+            out.append((raw.anchor, url))
+    return out
+
+
 def list_table(pages=None) -> str:
     pages = corpus() if pages is None else pages
     lines = []
@@ -227,19 +311,43 @@ def list_table(pages=None) -> str:
 
 SCAFFOLD_DISCLOSURE = "/__audit__/xxgk.html"
 SCAFFOLD_MARK = '<meta name="generator" content="portal-audit real-pages scaffold (not a real page)">'
+# the manifest's column of a page → (the scaffold column page, its anchor on the scaffold disclosure page)
+SCAFFOLD_COLUMNS = {"zcwj": ("/__audit__/zcwj.html", "政策文件"), "tzgg": ("/__audit__/tzgg.html", "通知公告"),
+                    "gzdt": ("/__audit__/gzdt.html", "工作动态")}
+
+
+def _scaffold(title: str, body: str) -> bytes:
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'>{SCAFFOLD_MARK}<title>{html.escape(title)}</title>"
+            f"</head><body><h1>{html.escape(title)}</h1>{body}</body></html>").encode("utf-8")
 
 
 def scaffold_home(host: str) -> bytes:
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'>{SCAFFOLD_MARK}<title>{host}</title></head>"
-            f"<body><a href='{SCAFFOLD_DISCLOSURE}'>政府信息公开</a></body></html>").encode("utf-8")
+    return _scaffold(host, f"<a href='{SCAFFOLD_DISCLOSURE}'>政府信息公开</a>")
 
 
 def scaffold_disclosure(host: str, pages) -> bytes:
-    """A 政府信息公开 page listing the saved pages of ``host`` (no dates: a plain index)."""
+    """A 政府信息公开 page linking a scaffold column per column of the host's saved pages, and
+    the saved pages of no such column (no dates: a plain index)."""
+    kinds = sorted({p.column for p in pages if p.host == host and p.column in SCAFFOLD_COLUMNS})
+    columns = "".join(f"<li><a href='{SCAFFOLD_COLUMNS[k][0]}'>{SCAFFOLD_COLUMNS[k][1]}</a></li>" for k in kinds)
+    return _scaffold("政府信息公开", f"<ul>{columns}</ul>{_index(host, pages, lambda p: p.column not in SCAFFOLD_COLUMNS)}")
+
+
+def scaffold_column(host: str, column: str, pages) -> bytes:
+    return _scaffold(SCAFFOLD_COLUMNS[column][1], _index(host, pages, lambda p: p.column == column))
+
+
+def _index(host: str, pages, keep) -> str:
     items = "".join(f"<li><a href='{html.escape(p.path)}'>{html.escape(p.label.get('title') or p.id)}</a></li>"
-                    for p in pages if p.host == host)
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'>{SCAFFOLD_MARK}<title>政府信息公开</title></head>"
-            f"<body><h1>政府信息公开</h1><ul>{items}</ul></body></html>").encode("utf-8")
+                    for p in pages if p.host == host and keep(p))
+    return f"<ul>{items}</ul>"
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass   # a crawler closing the connection early (a capped read) is no error of the server
 
 
 class RealPagesServer:
@@ -275,7 +383,7 @@ class RealPagesServer:
             def log_message(self, *args):
                 pass
 
-        self.httpd = ThreadingHTTPServer((self.address, port), Handler)
+        self.httpd = _QuietServer((self.address, port), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True, name="real-pages")
         self.thread.start()
@@ -291,6 +399,9 @@ class RealPagesServer:
             return 200, scaffold_home(host)
         if host in self.hosts and path == SCAFFOLD_DISCLOSURE:
             return 200, scaffold_disclosure(host, self.pages)
+        column = next((k for k, (where, _) in SCAFFOLD_COLUMNS.items() if where == path), None)
+        if host in self.hosts and column:
+            return 200, scaffold_column(host, column, self.pages)
         return 404, b"<html><head><title>404 Not Found</title></head><body>404 Not Found</body></html>"
 
     def stop(self) -> None:
@@ -298,30 +409,128 @@ class RealPagesServer:
         self.httpd.server_close()
 
 
-def audit_host(host: str, tmp: Path, *, disclosure: str, only: str) -> Path:
-    """One real audit (the CLI) of the saved pages of ``host`` served on loopback, the
-    crawler resolving ``host`` through dnsmasq; ``disclosure``: the site's 政府信息公开 page;
-    ``only``: the checks run. Returns the output folder (the store is ``audit.db`` in ``tmp``)."""
+# -- auditing the served pages as a user would, and judging the findings against the labels --
+
+# Findings these single saved pages cannot support: the targets and columns they link to were
+# not saved (404 on loopback) and other sites do not resolve, so broken, missing or stale
+# links, columns and sites say nothing about how the tool reads a page.
+CORPUS_ARTEFACTS = ("link.broken", "link.external", "column.", "site.", "statutory.", "availability.",
+                    "interaction.", "coverage.", "report.", "ipv6.")
+
+
+def run_audit(tmp: Path, pages, disclosure: dict[str, str | None], *, only: str | None = None) -> Path:
+    """One real audit (the CLI, as a user runs it) of ``pages`` served on loopback under
+    their own host names, the crawler resolving them through dnsmasq: each host a site whose
+    政府信息公开 page is ``disclosure[host]`` (found from the home page when None); ``only``:
+    the checks run (all by default).
+    Returns the output folder (the store is ``audit.db`` in ``tmp``)."""
     from tests.conftest import run_cli
     from tests.dnsmasq import Dnsmasq
 
-    server = RealPagesServer([p for p in corpus() if p.host == host])
-    dns = Dnsmasq([f"--host-record={host},{server.address}"], tmp / "dnsmasq.log", local_domains=("gov.cn",))
+    server = RealPagesServer(pages)
+    dns = Dnsmasq([f"--host-record={h},{server.address}" for h in server.hosts], tmp / "dnsmasq.log",
+                  local_domains=("gov.cn",))
     try:
-        cfg = tmp / "real-host.yaml"
+        sites = "\n".join(f"  - {{name: '{h}', url: 'http://{h}/'"
+                          + (f", disclosure: '{disclosure[h]}'" if disclosure.get(h) else "") + "}"
+                          for h in server.hosts)
+        cfg = tmp / "real-pages.yaml"
         cfg.write_text(f"audit_date: {AUDIT_DATE}\nstore: {{path: '{tmp / 'audit.db'}'}}\n"
-                       "crawl: {timeout: 4, retries: 0, concurrency: 8, per_host_rate: 0, check_external: false, "
+                       "crawl: {timeout: 4, retries: 0, concurrency: 16, per_host_rate: 0, check_external: false, "
                        "allowed_networks: ['127.0.0.0/8']}\n"
                        f"dns: {{nameservers: [127.0.0.1], port: {dns.port}, timeout: 0.5, retries: 0}}\n"
-                       f"sites:\n  - {{name: '{host}', url: 'http://{host}/', disclosure: '{disclosure}'}}\n",
-                       encoding="utf-8")
-        result = run_cli("run", "-c", str(cfg), "-o", str(tmp / "out"), "--no-progress", "--only", only)
+                       f"sites:\n{sites}\n", encoding="utf-8")
+        result = run_cli("run", "-c", str(cfg), "-o", str(tmp / "out"), "--no-progress",
+                         *(("--only", only) if only else ()), timeout=900)
         if result.returncode not in (0, 1):
             raise RuntimeError(f"the audit failed ({result.returncode}):\n{result.stderr[-3000:]}")
         return tmp / "out"
     finally:
         dns.stop()
         server.stop()
+
+
+def audit(tmp: Path) -> list[dict]:
+    """Every finding of one real audit of all the saved pages, each host a site whose
+    政府信息公开 is its saved disclosure page or else the scaffold index of its pages."""
+    from tests.conftest import read_findings
+
+    pages = corpus()
+    saved = {p.host: p.url for p in pages if p.column == "disclosure"}
+    disclosure = {p.host: saved.get(p.host, f"http://{p.host}{SCAFFOLD_DISCLOSURE}") for p in pages}
+    return read_findings(run_audit(tmp, pages, disclosure))
+
+
+def audit_host(host: str, tmp: Path, *, only: str, disclosure: str | None = None) -> Path:
+    """One real audit of the saved pages of ``host`` (``only``: the checks run;
+    ``disclosure``: the site's 政府信息公开 page, found from the home page when not given);
+    returns the output folder (see :func:`run_audit`)."""
+    return run_audit(tmp, [p for p in corpus() if p.host == host], {host: disclosure}, only=only)
+
+
+@dataclass
+class Judged:
+    """The audit's findings on the saved pages, judged against the labels: per check, the
+    findings and the false alarms among them (page id, what was found, why it is false)."""
+    counted: dict = field(default_factory=dict)      # check → number of findings on saved pages
+    false: dict = field(default_factory=dict)        # check → [(page id, finding summary, why)]
+    spam_found: set = field(default_factory=set)
+    spam_total: set = field(default_factory=set)
+
+    @property
+    def false_total(self) -> int:
+        return sum(len(v) for v in self.false.values())
+
+    def table(self) -> str:
+        lines = [f"{code:<28} {n:>3} found  {len(self.false.get(code, ())):>3} false"
+                 for code, n in sorted(self.counted.items())]
+        lines.append(f"{'hidden spam (link.hidden)':<28} {len(self.spam_found)} / {len(self.spam_total)} found, "
+                     f"{len(self.false.get('link.hidden', ()))} false 暗链")
+        lines.append(f"{'false alarms in all':<28} {self.false_total}")
+        return "\n".join(lines)
+
+
+def _page_of(url: str | None, by_url: dict) -> Page | None:
+    if not url:
+        return None
+    url = url.split("#", 1)[0]
+    return by_url.get(url) or by_url.get(url + "index.html" if url.endswith("/") else
+                                         url[: -len("index.html")] if url.endswith("/index.html") else url)
+
+
+def judge(findings: list[dict], pages=None) -> Judged:
+    """A finding is false when the page's label judges that check a false alarm (or the
+    check undecidable there), when a 暗链 target is not one of the page's labelled spam
+    links, or when ``metadata.missing`` names a field the label shows."""
+    pages = corpus() if pages is None else pages
+    by_url = {p.url: p for p in pages}
+    out = Judged()
+    out.spam_total = {(p.id, u) for p in pages for u in p.label.get("hidden_links") or ()}
+    for f in findings:
+        code = f["check"]
+        page = _page_of(f.get("page"), by_url) or _page_of(f.get("url"), by_url)
+        if page is None or code.startswith(CORPUS_ARTEFACTS):
+            continue
+        out.counted[code] = out.counted.get(code, 0) + 1
+        why = _false_because(code, f, page)
+        if code == "link.hidden" and not why:
+            out.spam_found.add((page.id, f["url"]))
+        if why:
+            out.false.setdefault(code, []).append((page.id, f"{f['url']} {squash(f.get('message') or '')[:120]}", why))
+    return out
+
+
+def _false_because(code: str, finding: dict, page: Page) -> str | None:
+    verdict = (page.label.get("judge") or {}).get(code, "")
+    if verdict.startswith(("false-alarm", "undecidable")):
+        return verdict
+    if code == "link.hidden" and finding["url"] not in (page.label.get("hidden_links") or ()):
+        return "not a labelled spam link"
+    if code == "metadata.missing":
+        shown = [label for name, label in FIELDS.items() if page.label.get(name) and label in (finding.get("message") or "")]
+        if shown:
+            return f"the page shows {'、'.join(shown)}"
+    return None
 
 
 def main() -> int:
@@ -331,12 +540,30 @@ def main() -> int:
     s = score()
     print(s.table())
     print(list_table())
+    titles = title_scores()
+    print(titles.table())
     if "-v" in sys.argv:
         for name, fs in s.fields.items():
             for pid, want, have in fs.wrong:
                 print(f"  {name}: {pid}: want {want!r} got {squash(str(have))[:80]!r}")
         for pid, url in s.false_spam:
             print(f"  false 暗链: {pid}: {url}")
+        for a, b in titles.missed:
+            print(f"  not a wrong link: {a} → {b}")
+        for pid, anchor in titles.flagged:
+            print(f"  false link.wrong: {pid}: {anchor}")
+    if "--audit" in sys.argv:
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            findings = audit(Path(tmp))
+        j = judge(findings)
+        print(j.table())
+        for code, items in sorted(j.false.items()):
+            for pid, what, why in items:
+                print(f"  false {code}: {pid}: {what} ({why})")
+        if "-v" in sys.argv:
+            for f in findings:
+                print(f"  {f['check']}: {f.get('page') or ''} {f['url']} {squash(f.get('message') or '')[:100]}")
     return 0
 
 

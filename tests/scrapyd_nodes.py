@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -75,6 +76,14 @@ class ScrapydNode:
 
     def jobs(self, project: str = "portal_audit") -> dict:
         return self.api(f"listjobs.json?project={project}")
+
+    def running(self) -> list[str]:
+        return [j["id"] for j in self.jobs().get("running", [])]
+
+    def cancel(self, job: str, project: str = "portal_audit") -> None:
+        body = urllib.parse.urlencode({"project": project, "job": job}).encode()
+        with urllib.request.urlopen(f"{self.url}/cancel.json", data=body, timeout=5) as answer:
+            assert json.loads(answer.read())["status"] == "ok"
 
     def kill(self) -> None:
         """The node and its running jobs, at once (SIGKILL to the process group)."""

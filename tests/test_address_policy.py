@@ -1,6 +1,7 @@
 """The address policy (issue 13): link and redirect targets on intranet addresses are not
 fetched unless they are the sites' own addresses or in crawl.allowed_networks; checked
-after resolution and on every redirect hop (decimal-encoded IPs and [::1] included)."""
+after resolution and on every redirect hop (decimal-encoded IPs and [::1] included), by
+every gatherer (the crawl, the IPv6 stage, the watch), and proof against DNS rebinding."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 
 from crawler.addresses import AddressPolicy, literal_address
 from tests.conftest import read_findings, run_cli, write_config
+from tests.dnsmasq import RebindingUpstream
 from tests.hostile import HostileServer, page
 
 
@@ -72,3 +74,67 @@ def test_redirects_and_links_to_intranet_addresses_are_not_followed(tmp_path, in
         assert secret.hits["/secret"] >= 1
     finally:
         portal.stop()
+
+
+@pytest.mark.skipif(not socket.has_ipv6, reason="no IPv6 on this machine")
+def test_the_ipv6_stage_applies_the_policy(tmp_path, intranet):
+    """The IPv6 stage's own fetches follow redirects under the same policy: the home page
+    answers differently over IPv6, so the stage fetches it again over IPv4 to compare, and
+    that answer now redirects to 127.0.0.5 — which is not followed."""
+    secret = intranet[0]
+    answers = {"n": 0}
+
+    def home(_handler):
+        answers["n"] += 1
+        if answers["n"] == 1:                                  # the crawl's fetch
+            return page("<title>甲站</title><p>首页</p>")
+        return 302, {"Location": f"http://127.0.0.5:{secret.port}/secret"}, b""
+
+    for _ in range(20):
+        v4 = HostileServer({"/": home})
+        try:
+            v6 = HostileServer({"/": page("<title>乙站</title><p>另一个首页</p>")}, host="::1", port=v4.port)
+            break
+        except OSError:
+            v4.stop()
+    try:
+        cfg = write_config(tmp_path / "c.yaml", [("甲站", f"http://pa.localhost:{v4.port}/")],
+                           store=tmp_path / "a.db", extra="ipv6: {allow_nonglobal: true}", allow_loopback=False)
+        result = run_cli("run", "-c", str(cfg), "-o", str(tmp_path / "out"), "--no-progress", "--only", "ipv6")
+        assert result.returncode == 0, result.stderr
+        assert v6.hits["/"] >= 1 and answers["n"] >= 2       # probed over IPv6, then again over IPv4
+        assert secret.hits["/secret"] == 0
+    finally:
+        v4.stop()
+        v6.stop()
+
+
+def test_dns_rebinding_and_public_names_of_intranet_addresses_are_caught(tmp_path):
+    """The address checked is the address connected to: a name answering the site's own
+    address when checked and 127.0.0.5 right after (TTL 0) is fetched at the first one,
+    resolved once; a name that resolves to an intranet address is not fetched."""
+    for _ in range(20):
+        secret = HostileServer({"/secret": page("内部数据")}, host="127.0.0.5")
+        try:
+            public = HostileServer({"/secret": page("公开页面")}, port=secret.port)   # the site's own address
+            break
+        except OSError:
+            secret.stop()
+    dns = RebindingUpstream({"rebind.test": ["127.0.0.1", "127.0.0.5"], "intra.test": ["127.0.0.5"]})
+    portal = HostileServer({"/": page(f"<a href='http://rebind.test:{secret.port}/secret'>换绑</a>"
+                                      f"<a href='http://intra.test:{secret.port}/secret'>内网</a>")})
+    try:
+        cfg = write_config(tmp_path / "c.yaml", [("甲站", portal.url("/"))], store=tmp_path / "a.db",
+                           extra=f"dns: {{nameservers: [127.0.0.1], port: {dns.port}, timeout: 1, retries: 0}}\n"
+                                 "ipv6: {enabled: false}", allow_loopback=False)
+        result = run_cli("run", "-c", str(cfg), "-o", str(tmp_path / "out"), "--no-progress", "--only", "link")
+        assert result.returncode == 0, result.stderr
+        assert secret.hits["/secret"] == 0
+        assert public.hits["/secret"] >= 1 and dns.queries["rebind.test."] == 1
+        inconclusive = [f for f in read_findings(tmp_path / "out") if f["check"] == "link.inconclusive"]
+        assert [f["url"] for f in inconclusive] == [f"http://intra.test:{secret.port}/secret"]
+        assert "内网地址" in inconclusive[0]["message"] and "127.0.0.5" in inconclusive[0]["message"]
+    finally:
+        for srv in (secret, public, portal):
+            srv.stop()
+        dns.close()

@@ -26,9 +26,9 @@ def throwaway():
     def todo_marker(ctx):
         """Flags a stored page whose main text still says ``marker`` (default 待补充)."""
         marker = ctx.options["marker"]
-        for row in ctx.rows("SELECT site, url FROM pages WHERE run_id = ? AND main_text LIKE ?",
-                            (ctx.run_id, f"%{marker}%")):
-            yield ctx.finding(site=row["site"], url=row["url"], page=None, message=f"页面含有“{marker}”字样")
+        for row in ctx.store.page_texts(ctx.run_id):
+            if marker in (row["main_text"] or ""):
+                yield ctx.finding(site=row["site"], url=row["url"], page=None, message=f"页面含有“{marker}”字样")
 
     yield REGISTRY[CODE]
     del REGISTRY[CODE]

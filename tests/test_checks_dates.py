@@ -212,6 +212,16 @@ def test_metadata_inconsistent_says_which_dates_disagree(snap):
     assert found[c].evidence["problems"][0]["what"] == "发布日期早于成文日期"
 
 
+def test_a_forwarding_notice_is_not_signed_by_the_forwarded_document(snap):
+    """A 转发/批转 notice ends with the forwarded report and its date: not the notice's signature."""
+    text = "国务院办公厅 一九九七年二月四日 …… 以上意见如无不妥，请批转各地区、各部门贯彻执行。 国家地震局 一九九七年一月二十日"
+    snap.page("/xxgk/zcwj/t_1.html", title="国务院办公厅转发国家地震局关于1997年地震趋势和加强防震减灾工作意见报告的通知",
+              meta=meta("1997-02-04", "2018-12-02"), kind="policy", text=text)
+    signed = snap.page("/xxgk/zcwj/t_2.html", title="关于加强防震减灾工作的意见", meta=meta("1997-02-04", "2018-12-02"),
+                       kind="policy", text=text)
+    assert [f.url for f in snap.audit("metadata.inconsistent")] == [signed]
+
+
 # -- columns and the home page ------------------------------------------------------------
 
 def test_index_key():
@@ -315,3 +325,17 @@ def test_home_stale_dates_fallback_and_navigation_home(tmp_path):
     assert found[undated].evidence["newest"] is None
     assert found[stale_nav].evidence["navigation_home"] is True
     snap.store.close()
+
+
+def test_disclosure_late_applies_from_since(snap):
+    """An old document republished (formed 1997, added to the policy library in 2018) is not
+    late: the limit applies to documents formed on or after ``since`` (default 2019-05-15)."""
+    art = lambda n, w, p: snap.page(f"/xxgk/zcwj/t_{n}.html", title=f"关于某事项的通知{n}", meta=meta(w, p), kind="policy")
+    old = art(1, "1997-02-04", "2018-12-02")
+    art(2, "2019-05-14", "2019-08-01")
+    late = art(3, "2019-05-15", "2019-08-01")
+    [f] = snap.audit("disclosure.late")
+    assert f.url == late and f.evidence["since"] == "2019-05-15"
+    found = {f.url for f in snap.audit("disclosure.late", options={"disclosure.late": {"since": None}})}
+    assert old in found and late in found and len(found) == 3
+    assert {f.url for f in snap.audit("disclosure.late", options={"disclosure.late": {"since": "2019-06-01"}})} == set()

@@ -231,6 +231,23 @@ def test_policy_pairing(store):
     assert set(found) == {("policy.no-interpretation", u) for u in ("/zc/1.html", "/zc/5.html")}
 
 
+def test_no_interpretation_is_undecided_when_the_column_is_on_another_host(store):
+    """邯郸's 信息公开 links its 政策解读 column on hd.gov.cn, outside the audit: the site's
+    policies are not judged (n/a with the reason when no site can be); other sites still are."""
+    store.insert_many("pages", [
+        page("/zc/1.html", "临沂市人民政府关于印发临沂市数字政府建设实施方案的通知", "policy", pub="2024-03-01"),
+        {**page("/zc/2.html", "某县人民政府关于印发某县数字政府建设实施方案的通知", "policy", pub="2024-03-01"),
+         "site": "乙"}])
+    store.set_run_site(1, "甲", url=S + "/", disclosure_url=S + "/xxgk/", status="ok", pages=1, links=1,
+                       stats_json={"off_site_columns": {"interpretation": "http://other.test/zcjd/"}})
+    results = run_checks(store, 1, AUDIT, {}, CheckSettings(), only=["policy.no-interpretation"])
+    assert [f.site for f in store.findings(1)] == ["乙"] and results[0].state == "found"
+    store.set_run_site(1, "乙", url=S + "/", disclosure_url=S + "/xxgk/", status="ok", pages=1, links=1,
+                       stats_json={"off_site_columns": {"interpretation": "http://other.test/yi/"}})
+    [result] = run_checks(store, 1, AUDIT, {}, CheckSettings(), only=["policy.no-interpretation"])
+    assert result.state == "n/a" and "http://other.test/zcjd/" in result.error
+
+
 def test_late_interpretation_counts_working_days(store):
     store.insert_many("pages", [
         page("/zc/1.html", "关于印发临沂市公共数据开放管理办法的通知", "policy", pub="2024-02-08"),

@@ -125,11 +125,23 @@ def test_a_menu_is_not_the_content_but_a_download_only_body_is():
 def test_marks_kept_as_notice():
     html = """<html><body><table><tr><td>索引号：</td><td>C-3</td><td>发布机构：</td><td>临沂市人民政府</td></tr></table>
     <div class="sx-tip" style="color:red">该文件已于2024年3月31日失效</div><img src="/images/fz.png" alt="已废止">
+    <div class="sx-tip" style="display:none">本文件已废止</div>
     <div id="zoom"><p>正文。本办法自2023年4月1日起施行，有效期1年。</p></div></body></html>"""
     meta = content.extract_metadata(tree_of(html))
     assert meta["失效提示"] == "该文件已于2024年3月31日失效"
     stamp = "<html><body><img src='/images/fz.png' alt='已废止'><div id='zoom'><p>正文正文正文正文正文正文。</p></div></body></html>"
     assert content.extract_metadata(tree_of(stamp)) == {"失效提示": "已废止"}
+
+
+def test_a_hidden_stamp_left_in_a_template_is_no_notice():
+    """A 文件已废止 stamp the template keeps display:none (shown by its script for repealed
+    documents only), inline or by a <style> rule, is not a 失效 marking."""
+    table = "<table><tr><td>索引号：</td><td>C-3</td><td>发布机构：</td><td>临沂市人民政府</td></tr></table>"
+    for hidden in ("<div class='fz' style='display:none'><span>本文件已废止</span></div>",
+                   "<style>.fzbz{display:none} .fzbz.show{display:block}</style><div class='fzbz'>该文件已废止</div>",
+                   "<div style='display:none'><img src='/images/fz.png' alt='已废止'></div>"):
+        meta = content.extract_metadata(tree_of(f"<html><body>{table}{hidden}<div id='zoom'><p>正文。</p></div></body></html>"))
+        assert meta == {"索引号": "C-3", "发布机构": "临沂市人民政府"}, hidden
 
 
 # -- attachments --------------------------------------------------------------------

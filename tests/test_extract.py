@@ -61,6 +61,29 @@ def test_decode_gbk_with_meta_only_without_any_charset_and_with_a_lying_declarat
     assert "政务公开工作要点" in decoded and charset == "utf-8"
 
 
+def test_utf16_pages_are_pages_not_binaries():
+    """Word's "Unicode" web pages: UTF-16 with a byte order mark or none, whatever they declare."""
+    text = ('<html><head><meta http-equiv="Content-Type" content="text/html; charset=unicode">'
+            "<title>市文广新旅局召开座谈会</title></head><body><p>正文</p></body></html>")
+    for body, codec in ((b"\xff\xfe" + text.encode("utf-16-le"), "utf-16-le"), (text.encode("utf-16-le"), "utf-16-le"),
+                        (b"\xfe\xff" + text.encode("utf-16-be"), "utf-16-be"), (text.encode("utf-16-be"), "utf-16-be")):
+        assert not extract.looks_binary(body) and extract.looks_html(body)
+        decoded, charset = extract.decode_html(body, "utf-16")
+        assert charset == codec and decoded.startswith("<html>")
+        assert extract.page_title(extract.parse_tree(decoded)) == "市文广新旅局召开座谈会"
+    assert extract.looks_binary(b"\xd0\xcf\x11\xe0" + bytes(300)) and extract.looks_binary(b"\x00\x01" * 100)
+
+
+def test_a_stray_end_of_document_before_the_body_ends_is_ignored():
+    """A header include closing </html> early: the page goes on, as in a browser."""
+    page = ("<html><head><title>t</title></head><body><div class='header'>头部</div></body></html>\n"
+            "<!--end header--><div class='content'><h1>关于批准的决议</h1><p>会议决定：批准。</p>"
+            "<a href='/x'>附件</a></div></body></html>")
+    tree = extract.parse_tree(page)
+    assert "会议决定" in extract.visible_text(tree) and "头部" in extract.visible_text(tree)
+    assert [link.href for link in extract.iter_links(tree)] == ["/x"]
+
+
 def test_tag_soup_deeper_than_libxml2_goes_is_rebuilt_by_beautifulsoup():
     soup = "<html><body>" + "<div><font>" * 300 + "".join(f'<a href="/x{i}">文件{i}</a>' for i in range(10))
     tree = extract.parse_tree(soup + "</body></html>")
@@ -155,7 +178,7 @@ def test_skipped_schemes_and_scheme_typos():
 def test_fragments_are_found_as_browsers_find_them():
     assert fragment_of("#名称 x", BASE) == "%E5%90%8D%E7%A7%B0%20x" and fragment_of("a.html", BASE) is None
     names = {"名称", "a|b", "x%3Ay"}
-    assert all(fragment_found(f, names) for f in ("%E5%90%8D%E7%A7%B0", "a%7Cb", "a|b", "x%3Ay", "", "TOP"))
+    assert all(fragment_found(f, names) for f in ("%E5%90%8D%E7%A7%B0", "a%7Cb", "a|b", "x%3Ay", "", "TOP", "##"))
     assert not any(fragment_found(f, names) for f in ("%FF", "A|B", "nothing"))
 
 

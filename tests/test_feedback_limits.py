@@ -1,6 +1,6 @@
 """The returned ledger is scoped and bounded (issue 13): a row applies only to a finding of
-the site its sheet (and its 站点 cell) names; the file is capped in bytes and rows and read
-in the sandbox, before the store lock is taken."""
+the site and 主办单位 its sheet (and its 站点 cell) names; the file is capped in bytes and rows
+and read in the sandbox, before the store lock is taken."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import time
 import pytest
 from openpyxl import load_workbook
 
+from checks.registry import verify_rules
 from crawler import sandbox
 from portal_audit.feedback import LedgerError, import_ledger, parse_ledger_sandboxed
 from store import history
@@ -40,6 +41,36 @@ def test_a_row_of_another_site_changes_nothing(store, tmp_path):
     # the same answers on the right sheets apply
     right = import_ledger(store, fill(path, {"http://b/1.html": ("误报", "不是问题", "某单位", None)}, delete=()))
     assert right.applied == {"误报": 1}
+
+
+def test_a_row_of_another_unit_changes_nothing(store, tmp_path):
+    """With 网站标识码 and 主办单位 configured, the 站点 cells say 名称（标识码，主办单位）: such a
+    row applies; one whose unit was changed, or another site's, is listed and ignored."""
+    config = {"sites": [{"name": SITES[0], "url": "http://a/", "code": "3713000001", "unit": "甲市政府办公室"},
+                        {"name": SITES[1], "url": "http://b/", "code": "3713000002", "unit": "乙县政府办公室"}]}
+    rid = store.begin_run(audit_date="2024-06-30", config=config, options={"sites": SITES}, versions={})
+    for site in SITES:
+        store.set_run_site(rid, site, url="http://a/", status="ok", pages=1, links=1)
+    store.save_findings(rid, FINDINGS)
+    store.record_check_run(rid, "link.broken", "found", len(FINDINGS), None, 0.1)
+    store.finish_run(rid, "completed")
+    history.apply_run(store, rid, verify_rules())
+    path = write_ledger(store, rid, tmp_path / "ledger.xlsx")
+    wb = load_workbook(fill(path, {u: ("误报", "不是问题", "某单位", None)
+                                   for u in ("http://a/1.html", "http://a/2.html", "http://a/3.html")}, delete=()))
+    sheet_a = wb.worksheets[1]
+    head = [c.value for c in sheet_a[1]]
+    cells = {r[head.index("问题链接")].value: r[head.index("站点")] for r in sheet_a.iter_rows(min_row=2)}
+    assert cells["http://a/1.html"].value == f"{SITES[0]}（3713000001，甲市政府办公室）"
+    cells["http://a/2.html"].value = f"{SITES[0]}（3713000001，乙县政府办公室）"   # another unit claims it
+    cells["http://a/3.html"].value = SITES[0]                                  # the name alone is the site
+    wb.save(tmp_path / "units.xlsx")
+    result = import_ledger(store, tmp_path / "units.xlsx")
+    assert result.applied == {"误报": 2}
+    assert [p.reason[:6] for p in result.problems] == ["主办单位不符"]
+    assert "甲市政府办公室" in result.problems[0].reason
+    assert history.history_row(store, FINDINGS[1].fingerprint)["status"] == "new"
+    assert {history.history_row(store, FINDINGS[i].fingerprint)["status"] for i in (0, 2)} == {"waived"}
 
 
 def test_size_and_row_caps_exit_2_before_the_lock(store, tmp_path):

@@ -25,11 +25,11 @@ from store import Store, history
 SITE = "甲"
 
 
-def fetch(run_id, url, outcome="ok", status=200, kind="page", title="", heading=""):
+def fetch(run_id, url, outcome="ok", status=200, kind="page", title="", heading="", notfound_text=0):
     return {"run_id": run_id, "site": SITE, "url": url, "host": url.split("/")[2], "kind": kind, "depth": 1,
             "method": "GET", "status": status, "outcome": outcome, "error": None if outcome == "ok" else f"HTTP {status}",
             "attempts": 1, "elapsed": 0.1, "redirects_json": "[]", "final_url": url, "content_type": "text/html",
-            "title": title, "heading": heading, "size": 100, "text_hash": None, "notfound_text": 0,
+            "title": title, "heading": heading, "size": 100, "text_hash": None, "notfound_text": notfound_text,
             "fetched_at": "2024-06-30T00:00:00"}
 
 
@@ -192,6 +192,38 @@ def test_a_blocked_target_is_not_a_fix(store):
                   links=[("http://a/p.html", "http://a/gone.html")])
     audit(store, r2)
     assert status_of(store, r2)["http://a/gone.html"] == "unverified"
+
+
+def test_a_blocked_target_still_linked_from_every_reparsed_page_is_not_a_fix(store):
+    """Re-parsing the linking pages proves a fix only when they no longer link the target: a
+    target they still link, fetched and blocked, decides nothing."""
+    links = [("http://a/p.html", "http://a/gone.html")]
+    r1 = snapshot(store, pages=["http://a/p.html"], fetches=BROKEN, links=links)
+    audit(store, r1)
+    r2 = snapshot(store, pages=["http://a/p.html"], fetches=[("http://a/gone.html", "blocked", 403)], links=links)
+    audit(store, r2)
+    assert status_of(store, r2)["http://a/gone.html"] == "unverified"
+    note = store.scalar("SELECT note FROM finding_status WHERE run_id = ?", (r2,))
+    assert "无法判定" in note
+
+
+def test_a_soft404_is_fixed_only_with_the_hosts_not_found_sample(store):
+    """link.soft404 declares verify=target-probe: the target answering is proof only when the
+    same run took the host's answer to an unknown URL (a soft 404 is judged against it)."""
+    links = [("http://a/p.html", "http://a/x.html")]
+    soft = dict(url="http://a/x.html", title="页面不存在", notfound_text=1)
+    probe = dict(url="http://a/portal-audit-probe-1.html", outcome="http_error", status=404, kind="probe")
+    only = ("link.soft404",)
+    r1 = snapshot(store, pages=["http://a/p.html"], fetches=[soft, probe], links=links)
+    assert list(audit(store, r1, only=only)) == ["http://a/x.html"]
+    r2 = snapshot(store, pages=["http://a/p.html"], fetches=[dict(url="http://a/x.html", title="通知")], links=links)
+    audit(store, r2, only=only)
+    assert status_of(store, r2) == {"http://a/x.html": "unverified"}
+    assert "软404样本" in store.scalar("SELECT note FROM finding_status WHERE run_id = ?", (r2,))
+    r3 = snapshot(store, pages=["http://a/p.html"], fetches=[dict(url="http://a/x.html", title="通知"), probe],
+                  links=links)
+    audit(store, r3, only=only)
+    assert status_of(store, r3) == {"http://a/x.html": "fixed"}
 
 
 def test_waived_stays_waived_and_fail_on_new_error(store):

@@ -509,6 +509,7 @@ def test_https_over_ipv6_sends_sni_and_verifies(tmp_path, monkeypatch):
     import ssl
 
     from portal_audit.config import DnsConfig
+    from crawler.addresses import AddressPolicy
     from crawler.ipv6.dns_client import Dns
     from crawler.ipv6.prober import Prober
 
@@ -523,7 +524,7 @@ def test_https_over_ipv6_sends_sni_and_verifies(tmp_path, monkeypatch):
     monkeypatch.setenv("SSL_CERT_FILE", str(ca))  # ssl.create_default_context() trusts the test CA
     try:
         prober = Prober(Dns(DnsConfig(nameservers=("127.0.0.1",), port=free_port(), timeout=0.2, retries=0)),
-                        allow_nonglobal=True, timeout=2, retries=0, backoff=0.1, max_retry_after=1,
+                        policy=AddressPolicy(["::1/128"]), allow_nonglobal=True, timeout=2, retries=0, backoff=0.1, max_retry_after=1,
                         user_agent="portal-audit 测试", max_size=1 << 20,
                         max_redirects=3, max_body=1 << 20, per_host=2)
         good = prober.fetch(f"https://www.tls.test:{srv.port}/", "GET", ["::1"])

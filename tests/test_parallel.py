@@ -47,6 +47,13 @@ def test_two_processes_find_exactly_what_one_finds(runs):
         assert counts[0] == counts[1] > 0, table
 
 
+def test_every_page_gets_the_same_column_and_list_date_whatever_the_crawl_order(runs):
+    """The crawl order differs between the two runs; the pages' columns and list dates do not."""
+    facts = [set(r["db"].execute("SELECT url, column_kind, column_url, list_date FROM pages").fetchall())
+             for r in (runs[1], runs[2])]
+    assert facts[0] == facts[1], sorted(facts[0] ^ facts[1], key=str)[:10]
+
+
 def test_the_progress_display_shows_every_process_and_no_part_file_is_left(runs):
     stderr = runs[2]["stderr"]
     assert "进程 1/2" in stderr and "进程 2/2" in stderr

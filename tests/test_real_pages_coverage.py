@@ -7,26 +7,20 @@ coverage, column findings). ``python -m tests.realpages`` prints the reading fig
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
-from collections import defaultdict
 from datetime import date
 
 from checks.columns import columns
-from checks.computed.titles import name_similarity, names_other_document, site_threshold
 from checks.registry import AuditContext
+from crawler.spiders.portal import DISCLOSURE_ANCHORS, disclosure_link
 from store import Store
 from tests.conftest import read_findings
-from tests.realpages import AUDIT_DATE, audit_host, corpus, read_list
+from tests.realpages import AUDIT_DATE, audit_host, corpus, read_list, site_links, title_scores
 
 
 def lists():
     return [p for p in corpus() if p.label["type"] == "list"]
-
-
-def titled_articles():
-    return [p for p in corpus() if p.label["type"] == "article" and p.label.get("title")]
 
 
 def test_the_main_list_of_real_list_pages_is_read_as_labelled():
@@ -47,61 +41,36 @@ def test_the_real_trs_pager_announces_every_page():
             assert got.pages[1] == lab["next_page"] and got.pages[-1] == lab["last_page"]
 
 
-def _bar(pages) -> float:
-    return site_threshold(p.label["title"] for p in pages)
-
-
 def test_two_different_real_documents_of_one_site_are_a_wrong_link():
     """Every pair of different documents saved from one host (9 gov.cn policies of the
     国务院 and its 办公厅, two years' 统计公报 of 万载县, the 宜春市 and the 江西省 公报):
     one's title as the anchor of a link to the other is a wrong link, unless the anchor is
     too short to name a document (专利代理条例: fewer than 8 Chinese characters)."""
-    by_host = defaultdict(list)
-    for page in titled_articles():
-        by_host[page.host].append(page)
-    pairs = missed = 0
-    for pages in by_host.values():
-        bar = _bar(pages)
-        for a, b in itertools.permutations(pages, 2):
-            anchor, title = a.label["title"], b.label["title"]
-            if anchor == title or len(re.findall(r"[\u4e00-\u9fff]", anchor)) < 8:
-                continue   # a derived copy of the same page; an anchor too short to judge
-            pairs += 1
-            missed += not names_other_document(anchor, title, bar)
-    assert pairs >= 80 and missed == 0
+    scores = title_scores()
+    assert scores.pairs >= 80 and not scores.missed
 
 
 def test_a_real_document_under_its_other_forms_is_no_wrong_link():
     """The title itself, with the site's suffix, cut short (… or ...), and its 《》 name
     when the title only frames it (关于印发《X》的通知)."""
-    pages = titled_articles()
-    bar = _bar(pages)
-    forms = 0
-    for page in pages:
-        title = page.label["title"]
-        anchors = [title, f"{title}_{page.host}"]
-        if len(title) > 16:
-            anchors += [title[:14] + "…", title[:12] + "..."]
-        framed = re.fullmatch(r".*关于印发《([^》]+)》的通知", title)
-        if framed:
-            anchors += [framed.group(1), f"《{framed.group(1)}》"]
-        for anchor in anchors:
-            forms += 1
-            assert not names_other_document(anchor, title, bar), (anchor, title, name_similarity(anchor, title))
-    assert forms >= 280
+    scores = title_scores()
+    assert scores.forms >= 280 and not scores.flagged
 
 
 def test_the_real_trs_disclosure_home_gives_its_columns_items_and_full_coverage(tmp_path):
     """The 邯郸 政府信息公开 platform (TRS; its saved home, list, article and 公开指南 pages)
-    audited for real: the columns its home names are found with their kinds, the list column
+    audited for real, as configured by a user who names only the home page: the home is
+    found to be the 政府信息公开 page, the columns it names are found with their kinds, the list column
     has the one item its saved list shows, every in-scope page answering is parsed, and the
     only column finding is the list that is stale at the audit date — not the 公开指南 hub,
     whose undated links are its menu."""
     home = next(p for p in corpus() if p.id == "hd-index")
-    out = audit_host(home.host, tmp_path, disclosure=home.url, only="column")
+    out = audit_host(home.host, tmp_path, only="column")
     db = Store(tmp_path / "audit.db")
     try:
-        stats = json.loads(db.query("SELECT stats_json FROM run_sites")[0]["stats_json"])
+        site = db.query("SELECT disclosure_url, stats_json FROM run_sites")[0]
+        assert site["disclosure_url"] == home.url      # the platform's home is its 政府信息公开 page
+        stats = json.loads(site["stats_json"])
         same_host = {url: kind for kind, url in home.label["columns"].items() if url.startswith(home.url)}
         assert {url: stats["columns"].get(url) for url in same_host} == same_host
         assert stats["coverage"]["fetched"] == stats["coverage"]["parsed"] >= 4 and not stats["unparsed"]
@@ -113,3 +82,17 @@ def test_the_real_trs_disclosure_home_gives_its_columns_items_and_full_coverage(
         db.close()
     found = {(f["check"], f["url"]) for f in read_findings(out)}
     assert found == {("column.stale", listed.url.removesuffix("index.html"))}
+
+
+def test_the_disclosure_column_is_never_one_of_its_parts_on_real_templates():
+    """The link a real template's navigation names 政府信息公开 (or 信息公开, 政务公开) is the
+    column, not its 公开指南, its 年报 or a department's 信息公开目录 listed before it."""
+    picks = {p.id: disclosure_link(site_links(p)) for p in corpus()}
+    by_id = {p.id: p for p in corpus()}
+    assert picks["hd-index"] == by_id["hd-index"].url               # 政府信息公开 → the platform itself
+    assert picks["wanzai-2022"] == picks["wanzai-2015"]             # one site, one column (政务公开)
+    assert sum(bool(url) for url in picks.values()) >= 40
+    for pid, url in picks.items():
+        if url:   # some link to it is named as the column, none only as a part of it
+            names = [a for a, u in site_links(by_id[pid]) if u == url and any(w in a for w in DISCLOSURE_ANCHORS)]
+            assert any(not re.search(r"指南|年报|部门信息公开", a) for a in names), (pid, url, names)

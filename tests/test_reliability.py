@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
+import subprocess
+import sys
 
 import lxml.html
 import openpyxl
@@ -131,5 +133,88 @@ def test_one_writer_failing_keeps_the_others_and_says_so(tmp_path):
         store = Store(tmp_path / "a.db")
         assert store.run(1)["status"] == "completed_with_errors"
         store.close()
+    finally:
+        srv.stop()
+
+
+# a report writer added in the CLI's process that records what the store says of the run
+# while the reports are being written
+WATCHING_WRITER = """
+import json, sys
+import reports
+from portal_audit import cli
+from store import Store
+
+STORE = sys.argv[1]
+
+def seen(data, path):
+    store = Store(STORE)
+    try:
+        row = store.run(data.run["id"])
+        path.write_text(json.dumps({"stored": row["status"], "shown": data.run["status"]}))
+    finally:
+        store.close()
+
+reports.WRITERS["seen.json"] = seen
+sys.argv = ["portal-audit", *sys.argv[2:]]
+cli.main()
+"""
+
+
+def test_reports_are_written_before_the_run_is_marked(tmp_path):
+    """The run stays 'running' while its reports are written (the reports show the status it
+    is finishing with); it is marked once they are, and a writer failing makes it
+    completed_with_errors without losing the finding history's mark."""
+    srv = HostileServer({"/": page("<a href='/x.html'>x</a>")})
+    try:
+        cfg = _cfg(tmp_path, srv)
+        args = ["run", "-c", str(cfg), "-o", str(tmp_path / "out"), "--no-progress", "--only", "link"]
+        result = subprocess.run([sys.executable, "-c", WATCHING_WRITER, str(tmp_path / "a.db"), *args],
+                                capture_output=True, text=True, timeout=240)
+        assert result.returncode == 0, result.stderr
+        assert json.loads((tmp_path / "out" / "seen.json").read_text()) == {"stored": "running", "shown": "completed"}
+        (tmp_path / "out2" / "ledger.xlsx").mkdir(parents=True)
+        failed = _run(cfg, tmp_path / "out2")
+        assert failed.returncode == 3, failed.stderr
+        store = Store(tmp_path / "a.db")
+        try:
+            for run_id, status in ((1, "completed"), (2, "completed_with_errors")):
+                row = store.run(run_id)
+                assert row["status"] == status and row["finished_at"]
+                stats = json.loads(row["stats_json"])
+                assert "history" in stats and stats["checks"] > 0, stats
+            assert "ledger.xlsx" in json.loads(store.run(2)["stats_json"])["report_errors"]
+        finally:
+            store.close()
+    finally:
+        srv.stop()
+
+
+def test_a_soft404_is_rechecked_through_its_verify_rule(tmp_path):
+    """recheck decides link.soft404 through ``verify=target-probe`` like any other check: fixed
+    once the page answers with content and the host's answer to an unknown URL was taken; while
+    that answer is inconclusive (rate-limited), the re-check proves nothing."""
+    srv = HostileServer({"/": page("<a href='/x.html'>关于开展安全检查的通知</a>"),
+                         "/x.html": page("<title>页面不存在</title><p>您访问的页面不存在</p>")})
+    try:
+        cfg = _cfg(tmp_path, srv)
+        first = run_cli("run", "-c", str(cfg), "-o", str(tmp_path / "o1"), "--no-progress", "--only", "link")
+        assert first.returncode == 0, first.stderr
+        assert [f["check"] for f in read_findings(tmp_path / "o1") if f["url"].endswith("/x.html")] == ["link.soft404"]
+        srv.routes["/x.html"] = page("<title>关于开展安全检查的通知</title><p>正文</p>")
+        # every unknown URL of the host (its not-found sample) is now rate-limited: inconclusive
+        fallback, srv.fallback = srv.fallback, (429, {"Content-Type": "text/html"}, b"<html>429</html>")
+        blocked = run_cli("recheck", "-c", str(cfg), "--status", "open", "-o", str(tmp_path / "r1"))
+        assert blocked.returncode == 0, blocked.stderr
+        db = sqlite3.connect(tmp_path / "a.db")
+        status, result, note = db.execute("SELECT status, recheck_result, recheck_note FROM finding_history"
+                                          " WHERE check_code = 'link.soft404'").fetchone()
+        assert status == "new" and result.startswith("无法复核") and "软404样本" in note, (status, result, note)
+        srv.fallback = fallback                  # unknown URLs answer 404 again
+        fixed = run_cli("recheck", "-c", str(cfg), "--status", "open", "-o", str(tmp_path / "r2"))
+        assert fixed.returncode == 0, fixed.stderr
+        status, result = db.execute("SELECT status, recheck_result FROM finding_history"
+                                    " WHERE check_code = 'link.soft404'").fetchone()
+        assert (status, result) == ("fixed", "已整改")
     finally:
         srv.stop()

@@ -9,7 +9,9 @@ import time
 import zipfile
 
 import pytest
+from click.testing import CliRunner
 
+from portal_audit.cli import main
 from portal_audit.config import ConfigError, parse_config
 from portal_audit.sample import build_portal, serve
 from portal_audit.scrapyd import build_egg, find_scrapy_cfg
@@ -42,21 +44,10 @@ def config(tmp, portals, extra=FAST, store_url: str | None = None):
     path = write_config(tmp / "c.yaml", [(name, srv.base_url) for name, srv in portals.items()],
                         store=tmp / "a.db", extra=extra)
     if store_url:
-        text = path.read_text(encoding="utf-8").replace(f"store: {{path: '{tmp / 'a.db'}'}}", f"store: {{url: '{store_url}'}}")
+        text = path.read_text(encoding="utf-8").replace(f"store: {{path: '{tmp / 'a.db'}'}}",
+                                                         f"store: {{url: '{store_url}'}}")
         path.write_text(text, encoding="utf-8")
     return path
-
-
-@pytest.fixture(scope="module")
-def here(tmp_path_factory, portals):
-    """The same sites audited in this process, no Scrapyd: what the nodes must find."""
-    tmp = tmp_path_factory.mktemp("here")
-    cfg = config(tmp, portals, extra="")
-    result = run_cli("run", "-c", str(cfg), "-o", str(tmp / "out"), "--only", ONLY, "--no-progress")
-    assert result.returncode == 0, result.stderr
-    db = Store(str(tmp / "a.db"))
-    yield {"findings": read_findings(tmp / "out"), "db": db}
-    db.close()
 
 
 def per_site(db: Store, table: str) -> dict[str, int]:
@@ -74,37 +65,58 @@ def test_the_egg_is_built_from_scrapy_cfg():
     assert entry == "[scrapy]\nsettings = crawler.settings\n"
 
 
-def test_a_node_killed_mid_run_loses_no_site_and_duplicates_none(tmp_path, portals, here, pg_url):
+def until(condition, proc, within: float = 60) -> bool:
+    """Poll ``condition`` while the run ``proc`` goes on; whether it came true."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline and proc.poll() is None:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_dead_node_and_a_cancelled_job_lose_no_site_and_duplicate_none(tmp_path, portals, pg_url):
+    # meanwhile, the same sites audited in one process into SQLite, no Scrapyd: what the nodes must find
+    (tmp_path / "here").mkdir()
+    here_cfg = config(tmp_path / "here", portals, extra="")
+    reference = subprocess.Popen([sys.executable, "-m", "portal_audit.cli", "run", "-c", str(here_cfg), "-o",
+                                  str(tmp_path / "here" / "out"), "--only", ONLY, "--no-progress"],
+                                 stderr=subprocess.PIPE, text=True)
     nodes = ScrapydNode.start([tmp_path / "node1", tmp_path / "node2"])
     db = Store(pg_url)
+    crawling = lambda node, job: job in node.running() and db.scalar(  # noqa: E731
+        "SELECT COUNT(*) FROM links WHERE site = '乙'")
     try:
         cfg = config(tmp_path, portals, store_url=pg_url)
         proc = subprocess.Popen([sys.executable, "-m", "portal_audit.cli", "run", "-c", str(cfg), "-o",
                                  str(tmp_path / "out"), "--only", ONLY, "--scrapyd", ",".join(n.url for n in nodes)],
                                 stderr=subprocess.PIPE, text=True)
-        # 乙 (the second site) goes to the second node; kill that node while 乙 is crawled there
-        # and has rows in the store already
-        deadline = time.monotonic() + 60
-        killed = False
-        while time.monotonic() < deadline and proc.poll() is None:
-            if nodes[1].jobs().get("running") and db.scalar("SELECT COUNT(*) FROM links WHERE site = '乙'"):
-                nodes[1].kill()
-                killed = True
-                break
-            time.sleep(0.1)
+        # 乙 (the second site) goes to the second node: that node dies while 乙 is crawled there
+        # and has rows in the store already …
+        killed = until(lambda: crawling(nodes[1], "run1-site1-try1"), proc)
+        if killed:
+            nodes[1].kill()
+        # … and its second job, on the node left, is cancelled (it ends without the site's
+        # completion row): the third and last attempt audits it
+        cancelled = killed and until(lambda: crawling(nodes[0], "run1-site1-try2"), proc)
+        if cancelled:
+            nodes[0].cancel("run1-site1-try2")
         _, stderr = proc.communicate(timeout=120)
-        assert killed, stderr
+        assert killed and cancelled, stderr
         assert proc.returncode == 0, stderr
-        # 乙 was crawled again, on the node left
-        assert "run1-site1-try2" in [j["id"] for j in nodes[0].jobs()["finished"]]
+        assert "run1-site1-try3" in [j["id"] for j in nodes[0].jobs()["finished"]]
     finally:
         for node in nodes:
             node.stop()
+        _, stderr_here = reference.communicate(timeout=120)
+    assert reference.returncode == 0, stderr_here
+    here = Store(str(tmp_path / "here" / "a.db"))
     found = read_findings(tmp_path / "out")
-    assert sorted(f["fingerprint"] for f in found) == sorted(f["fingerprint"] for f in here["findings"])
+    expected = read_findings(tmp_path / "here" / "out")
+    assert sorted(f["fingerprint"] for f in found) == sorted(f["fingerprint"] for f in expected)
     assert {f["site"] for f in found} == set(portals)
     for table in ("pages", "links", "fetches", "requests"):
-        assert per_site(db, table) == per_site(here["db"], table), table
+        assert per_site(db, table) == per_site(here, table), table
     assert {r[0]: r[1] for r in db.query("SELECT site, status FROM run_sites")} == dict.fromkeys(portals, "ok")
     # the progress display shows the nodes' jobs, and the killed node given up
     assert f"节点 {nodes[0].url}：作业" in stderr and f"节点 {nodes[1].url}：已停用" in stderr
@@ -112,6 +124,7 @@ def test_a_node_killed_mid_run_loses_no_site_and_duplicates_none(tmp_path, porta
     spans = sorted(tuple(r) for r in db.query(
         "SELECT MIN(requested_at), MAX(requested_at) FROM requests WHERE site IN ('丙', '丁') GROUP BY site"))
     db.close()
+    here.close()
     assert len(spans) == 2 and spans[0][1] <= spans[1][0]
 
 
@@ -148,13 +161,13 @@ def test_a_sqlite_store_is_refused(tmp_path, portals):
     with pytest.raises(ConfigError) as err:
         parse_config("sites: [{name: 甲, url: 'http://127.0.0.1/'}]\nscrapyd: {nodes: ['http://127.0.0.1:6800']}\n")
     assert err.value.key == "scrapyd.nodes" and "需要 PostgreSQL 存储" in err.value.problem
-    result = run_cli("run", "-c", str(config(tmp_path, portals)), "-o", str(tmp_path / "out"),
-                     "--scrapyd", "http://127.0.0.1:6800")
-    assert result.returncode == 2 and "--scrapyd: 在 Scrapyd 节点上采集需要 PostgreSQL 存储" in result.stderr
+    result = CliRunner().invoke(main, ["run", "-c", str(config(tmp_path, portals)), "-o", str(tmp_path / "out"),
+                                       "--scrapyd", "http://127.0.0.1:6800"])
+    assert result.exit_code == 2 and "--scrapyd: 在 Scrapyd 节点上采集需要 PostgreSQL 存储" in result.stderr
     assert not (tmp_path / "a.db").exists()
 
 
 def test_scrapyd_urls_on_the_command_line_are_checked(tmp_path, portals):
-    result = run_cli("run", "-c", str(config(tmp_path, portals)), "-o", str(tmp_path / "out"),
-                     "--scrapyd", "http://127.0.0.1:6800,node2:6800")
-    assert result.returncode == 2 and "--scrapyd" in result.stderr and "node2:6800" in result.stderr
+    result = CliRunner().invoke(main, ["run", "-c", str(config(tmp_path, portals)), "-o", str(tmp_path / "out"),
+                                       "--scrapyd", "http://127.0.0.1:6800,node2:6800"])
+    assert result.exit_code == 2 and "--scrapyd" in result.stderr and "node2:6800" in result.stderr

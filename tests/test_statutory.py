@@ -12,6 +12,8 @@ import pytest
 
 from checks.statutory import ANNUAL_REPORT_RE, add_months, due_year
 from crawler import content, extract
+from tests.conftest import read_findings, run_cli, write_config
+from tests.hostile import HostileServer, page
 from tests.test_checks_dates import H, Snapshot, meta
 
 
@@ -137,3 +139,33 @@ def test_block_headings_and_message_dates_are_read():
     assert extract.section_headings(tree) == ["法定主动公开内容"]
     got = content.extract_metadata(tree)
     assert (got["留言日期"], got["办理状态"], got["答复日期"]) == ("2024-01-15", "已办结", "2024-04-13")
+
+
+def test_list_only_messages_are_judged_from_the_list(tmp_path):
+    """From the CLI: a 书记信箱 whose list shows each message's 留言时间, 回复时间 and 状态 and
+    links no detail page — the list's rows are the messages (89 days is within 3 months)."""
+    rows = [("关于小区路灯维修的咨询", "2024-01-15", "2024-04-16", "已回复"),      # 92 days: late
+            ("关于学校招生政策的咨询", "2024-01-15", "2024-04-13", "已回复"),      # 89 days: within
+            ("关于公交线路调整的建议", "2024-03-01", "", "未回复"),                # 121 days, still open
+            ("关于垃圾分类的咨询", "2024-05-01", "", "办理中")]                   # 2 months: not yet
+    table = ("<table class='letters'><tr><th>信件标题</th><th>留言时间</th><th>回复时间</th><th>状态</th></tr>"
+             + "".join(f"<tr><td>{t}</td><td>{a}</td><td>{r}</td><td>{st}</td></tr>" for t, a, r, st in rows)
+             + "</table>")
+    srv = HostileServer({"/": page("<title>甲市人民政府</title><a href='/xxgk/'>政府信息公开</a>"
+                                   "<a href='/hdjl/sjxx/'>书记信箱</a>"),
+                         "/xxgk/": page("<title>政府信息公开</title>"),
+                         "/hdjl/sjxx/": page(f"<title>书记信箱</title>{table}")})
+    try:
+        cfg = write_config(tmp_path / "c.yaml", [("甲站", srv.url("/"))], store=tmp_path / "a.db",
+                           extra="ipv6: {enabled: false}")
+        done = run_cli("run", "-c", str(cfg), "-o", str(tmp_path / "out"), "--no-progress",
+                       "--only", "interaction.unanswered")
+        assert done.returncode == 0, done.stderr
+        found = [f for f in read_findings(tmp_path / "out") if f["check"] == "interaction.unanswered"]
+        assert sorted(f["evidence"]["title"] for f in found) == ["关于公交线路调整的建议", "关于小区路灯维修的咨询"]
+        assert all(f["page"] == srv.url("/hdjl/sjxx/") for f in found)
+        late = next(f for f in found if f["evidence"]["answered"])
+        assert late["evidence"]["asked"] == "2024-01-15" and "92 天" in late["message"]
+        assert found[0]["site_verdict"]["verdict"] == "不合格" and "interaction" in found[0]["site_verdict"]["veto"]
+    finally:
+        srv.stop()

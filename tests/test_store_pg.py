@@ -17,7 +17,8 @@ from openpyxl import load_workbook
 
 from portal_audit.lock import LockHeld, StoreLock
 from store import Store
-from tests.conftest import LOOPBACK_NETWORKS, read_findings
+from tests.conftest import LOOPBACK_NETWORKS, fill, read_findings
+from tests.conftest import write_config as conftest_config
 from tests.test_e2e_loop import Portal
 
 CLI = [sys.executable, "-m", "portal_audit.cli"]
@@ -116,6 +117,31 @@ def test_postgresql_and_sqlite_give_the_same_audit(twins):
     assert ledger_cells(root / "pg2" / "ledger.xlsx") == ledger_cells(root / "sqlite2" / "ledger.xlsx")
 
 
+def without_times(finding: dict) -> dict:
+    """A finding without what depends on when and how fast the run went (latencies, the
+    availability window ending now, first/last seen)."""
+    evidence = {k: v for k, v in finding["evidence"].items() if k != "elapsed"}
+    return {**{k: v for k, v in finding.items() if k not in ("first_seen", "last_seen", "site_verdict")},
+            "evidence": evidence}
+
+
+def test_the_sample_portal_gives_the_same_findings_in_both_stores(sample_server, pg_url, tmp_path):
+    """Every check on the full sample portal: SQLite and PostgreSQL find the same 100-odd
+    findings, field for field, in the same order."""
+    sample_server.reset()
+    sqlite = conftest_config(tmp_path / "sqlite.yaml", [("临沂市政府", sample_server.base_url)], store=tmp_path / "a.db")
+    pg = tmp_path / "pg.yaml"
+    pg.write_text(re.sub(r"(?m)^store: .*$", f"store: {{url: '{pg_url}'}}", sqlite.read_text(encoding="utf-8")),
+                  encoding="utf-8")
+    found = {}
+    for name, config in (("sqlite", sqlite), ("pg", pg)):
+        done = cli("run", "-c", str(config), "-o", str(tmp_path / name), "--no-progress", cwd=tmp_path, timeout=240)
+        assert done.returncode == 0, done.stderr
+        found[name] = [without_times(f) for f in read_findings(tmp_path / name)]
+    assert len(found["pg"]) > 100
+    assert found["pg"] == found["sqlite"]
+
+
 def table_rows(location: str) -> dict[str, list[tuple]]:
     store = Store(location)
     try:
@@ -180,3 +206,39 @@ def test_store_path_and_url_together_are_refused(tmp_path, portal):
     config = write_config(tmp_path / "both.yaml", portal, "{path: a.db, url: 'postgresql://u@127.0.0.1:5432/audit'}")
     done = cli("run", "-c", str(config), "-o", str(tmp_path / "out"), "--no-progress", cwd=tmp_path)
     assert done.returncode == 2 and "只能给出一个" in done.stderr
+
+
+def recheck_state(location: str) -> dict[str, tuple]:
+    store = Store(location)
+    try:
+        return {r["fingerprint"]: tuple(r[c] for c in (
+            "status", "feedback_status", "waived_by", "awaiting_recheck", "recheck_result", "recheck_note"))
+            for r in store.query("SELECT * FROM finding_history")}
+    finally:
+        store.close()
+
+
+def test_feedback_and_recheck_behave_the_same(twins, portal):
+    """(After the migrate test, which counts the twins' runs.) The unit answers the same ledger
+    in both stores — one 误报, two 已整改 — and the re-check decides the same in both."""
+    root, stores = twins
+    a = portal.base["a"]
+    answers = {f"{a}/files/gone2.html": ("误报", "历史归档链接，已说明", None, None),
+               f"{a}/files/new1.html": ("已整改", "已补上附件", None, None),
+               f"{a}/files/gone5.html": ("已整改", "已修复", None, None)}
+    portal.set(4)                       # new1.html answers again, gone5.html is still broken
+    try:
+        for name in stores:
+            config = str(root / f"{name}.yaml")
+            filled = fill(root / f"{name}2" / "ledger.xlsx", answers)
+            done = cli("feedback", "import", str(filled), "-c", config, "--by", "督查科", cwd=root)
+            assert done.returncode == 0, done.stderr
+            done = cli("recheck", "-c", config, "-o", str(root / f"{name}-recheck"), cwd=root)
+            assert done.returncode == 0, done.stderr
+    finally:
+        portal.set(1)
+    state = recheck_state(stores["pg"])
+    assert state == recheck_state(stores["sqlite"])
+    results = {s[0]: s[4] for s in state.values() if s[4]}
+    assert results == {"fixed": "已整改", "open": "未整改"}
+    assert sum(s[0] == "waived" for s in state.values()) == 1

@@ -11,6 +11,8 @@ import pytest
 from core.models import Finding, Severity, fingerprint
 from reports.data import load_report_data
 from store import Store
+from tests.conftest import read_findings, run_cli, write_config
+from tests.hostile import HostileServer, page
 
 VETO_CHECKS = ("column.empty", "column.stale", "site.home-stale", "site.unavailable", "text.serious-error",
                "interaction.unanswered")
@@ -23,10 +25,11 @@ def store(tmp_path):
     s.close()
 
 
-def stale(site, n, kind, age, prefix="c"):
+def stale(site, n, kind, age, prefix="c", level=1):
     return [Finding(check="column.stale", severity=Severity.WARNING, site=site, url=f"http://{site}/{prefix}{kind}{i}/",
                     page=None, message="栏目未更新", fingerprint=fingerprint("column.stale", site, prefix, kind, i),
-                    evidence={"kind": kind, "age_days": age, "newest": "2024-01-01"}) for i in range(n)]
+                    evidence={"kind": kind, "age_days": age, "newest": "2024-01-01", "level": level})
+            for i in range(n)]
 
 
 def empty(site, n):
@@ -101,3 +104,56 @@ def test_score_and_trend(store):
     assert v2["a"].previous["run_id"] == first
     summary = v2["a"].as_dict()
     assert json.loads(json.dumps(summary, ensure_ascii=False))["site_code"] == "3713000000"
+
+
+def test_stale_notice_and_policy_columns_count_as_first_level_columns_only(store):
+    """栏目不更新 counts 通知公告/政策文件 一级栏目 (国办函〔2019〕80号); their sub-columns are
+    findings of their own but not veto counts; 动态/要闻 columns count at any level."""
+    findings = [*stale("e", 2, "notice", 200), *stale("e", 4, "notice", 200, prefix="sub", level=2),
+                *stale("e", 2, "policy", 200), *stale("e", 3, "policy", 200, prefix="sub", level=2),
+                *stale("f", 4, "notice", 200), *stale("f", 1, "news", 20, prefix="sub", level=2)]
+    v = verdicts(store, make_run(store, findings, ["e", "f"]))
+    assert v["e"].counts["stale_columns"] == {"动态/要闻": 0, "通知公告": 2, "政策文件": 2}
+    assert v["e"].counts["stale_columns_total"] == 11 and not v["e"].triggered
+    assert v["f"].counts["stale_columns"] == {"动态/要闻": 1, "通知公告": 4, "政策文件": 0}
+    assert [i.id for i in v["f"].triggered] == ["stale-columns"]
+
+
+def _list(*items, title: str = "") -> tuple:
+    return page(f"<title>{title}</title><ul class='list'>" + "".join(
+        f"<li><a href='{href}'>{name}</a><span>{when}</span></li>" for href, name, when in items) + "</ul>")
+
+
+def test_column_levels_on_a_generated_portal(tmp_path):
+    """From the CLI: a 通知公告 column with a 部门通知 sub-column, both stale, and a 公示公告
+    column under a grouping page (市直部门, no items of its own: not a level)."""
+    article = page("<h1>通知</h1><p>正文内容</p>")
+    routes = {
+        "/": page("<a href='/xxgk/'>政府信息公开</a>"),
+        "/xxgk/": page("<a href='/xxgk/tzgg/'>通知公告</a><a href='/xxgk/zcwj/'>政策文件</a>"
+                       "<a href='/xxgk/szbm/'>市直部门</a>"),
+        "/xxgk/tzgg/": _list(("/xxgk/tzgg/202310/t1.html", "关于开展秋季安全检查的通知", "2023-10-09"),
+                             ("/xxgk/tzgg/bmtz/", "部门通知", "")),
+        "/xxgk/tzgg/bmtz/": _list(("/xxgk/tzgg/bmtz/202309/t2.html", "关于报送统计数据的通知", "2023-09-01")),
+        "/xxgk/zcwj/": _list(("/xxgk/zcwj/202406/t3.html", "关于印发实施方案的通知", "2024-06-20")),
+        "/xxgk/szbm/": page("<title>市直部门</title><a href='/xxgk/szbm/gsgg/'>公示公告</a>"),
+        "/xxgk/szbm/gsgg/": _list(("/xxgk/szbm/gsgg/202311/t4.html", "关于拟表彰对象的公示", "2023-11-02"),
+                                  title="公示公告"),
+        **{p: article for p in ("/xxgk/tzgg/202310/t1.html", "/xxgk/tzgg/bmtz/202309/t2.html",
+                                "/xxgk/zcwj/202406/t3.html", "/xxgk/szbm/gsgg/202311/t4.html")},
+    }
+    srv = HostileServer(routes)
+    try:
+        cfg = write_config(tmp_path / "c.yaml", [("甲站", srv.url("/"))], store=tmp_path / "a.db",
+                           extra="ipv6: {enabled: false}")
+        done = run_cli("run", "-c", str(cfg), "-o", str(tmp_path / "out"), "--no-progress", "--only", "column")
+        assert done.returncode == 0, done.stderr
+        stale_found = {f["url"].removeprefix(srv.url("")): f["evidence"] for f in read_findings(tmp_path / "out")
+                       if f["check"] == "column.stale"}
+        assert {u: (e["kind"], e["level"]) for u, e in stale_found.items()} == {
+            "/xxgk/tzgg/": ("notice", 1), "/xxgk/tzgg/bmtz/": ("notice", 2), "/xxgk/szbm/gsgg/": ("notice", 1)}
+        assert stale_found["/xxgk/tzgg/bmtz/"]["parent"] == srv.url("/xxgk/tzgg/")
+        site = json.loads((tmp_path / "out" / "sites.jsonl").read_text(encoding="utf-8").splitlines()[0])
+        assert site["counts"]["stale_columns"]["通知公告"] == 2 and site["counts"]["stale_columns_total"] == 3
+    finally:
+        srv.stop()

@@ -7,6 +7,7 @@ become 0.05 s / 1 s / a few seconds), nothing else is different.
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
 import threading
 import time
@@ -19,6 +20,7 @@ from portal_audit.lock import StoreLock
 from portal_audit.sample import closed_port
 from portal_audit.watch import LOCK_SUFFIX
 from tests.conftest import AUDIT_DATE, read_findings, run_cli
+from tests.hostile import HostileServer, page
 
 ROUNDS = 20
 HOME = ("<html><head><title>{name}</title></head><body><h1>{name}</h1><ul class='list'>"
@@ -186,3 +188,65 @@ def test_config_validates_site_code(tmp_path):
     cfg.write_text("sites:\n  - {name: 甲, url: 'http://127.0.0.1:1/', code: '37130001'}\n", encoding="utf-8")
     done = run_cli("watch", "-c", str(cfg), "--once", timeout=60)
     assert done.returncode == 2 and "sites[0].code" in done.stderr and "10位数字" in done.stderr
+
+
+def _dual_stack(routes) -> tuple[HostileServer, HostileServer]:
+    """The same routes on 127.0.0.1:PORT and [::1]:PORT."""
+    for _ in range(20):
+        v4 = HostileServer(routes)
+        try:
+            return v4, HostileServer(routes, host="::1", port=v4.port)
+        except OSError:
+            v4.stop()
+    raise RuntimeError("no port free on both 127.0.0.1 and ::1")
+
+
+@pytest.mark.skipif(not socket.has_ipv6, reason="no IPv6 on this machine")
+def test_ipv6_probes_reference_urls_and_the_address_policy(tmp_path):
+    """Over IPv6 where the host has a usable AAAA (``*.localhost`` is 127.0.0.1 and ::1 without
+    DNS): a site answering on ::1 is probed there, one not listening on ::1 fails its IPv6
+    probe only; a reference URL that answers keeps the round conclusive, one that fails makes it
+    inconclusive; a home page redirecting to another intranet address is not followed."""
+    v4, v6 = _dual_stack({"/": page("<title>甲</title>")})
+    v4_only = HostileServer({"/": page("<title>乙</title>")})
+    secret = HostileServer({"/secret": page("内部数据")}, host="127.0.0.5")
+    hop = HostileServer({"/": (302, {"Location": f"http://127.0.0.5:{secret.port}/secret"}, b"")})
+    ref = HostileServer({"/ref": page("参照")})
+    servers = [v4, v6, v4_only, secret, hop, ref]
+    store = tmp_path / "a.db"
+
+    def config(reference: str):
+        cfg = tmp_path / "c.yaml"
+        cfg.write_text("\n".join([
+            f"store: {{path: '{store}'}}",
+            f"watch: {{timeout: 2, retries: 0, ipv6: true, reference_urls: ['{reference}']}}",
+            "ipv6: {allow_nonglobal: true}",
+            "sites:",
+            f"  - {{name: 甲, url: 'http://jia.localhost:{v4.port}/'}}",
+            f"  - {{name: 乙, url: 'http://yi.localhost:{v4_only.port}/'}}",
+            f"  - {{name: 丙, url: '{hop.url('/')}'}}"]) + "\n", encoding="utf-8")
+        return cfg
+
+    try:
+        done = run_cli("watch", "-c", str(config(ref.url("/ref"))), "--once", timeout=60)
+        assert done.returncode == 0, done.stderr
+        db = sqlite3.connect(store)
+        probes = {(site, family): (result, address, error) for site, family, result, address, error in db.execute(
+            "SELECT site, family, result, address, error FROM watch_probes")}
+        assert probes[("甲", 4)][:2] == ("ok", "127.0.0.1") and probes[("甲", 6)][:2] == ("ok", "::1")
+        assert v6.hits["/"] == 1
+        assert probes[("乙", 4)][0] == "ok" and probes[("乙", 6)][0] == "failed"
+        # the redirect to 127.0.0.5 is not followed: inconclusive, never a failure of the site
+        assert probes[("丙", 4)][0] == "inconclusive" and "内网地址" in probes[("丙", 4)][2]
+        assert ("丙", 6) not in probes and secret.hits["/secret"] == 0
+        assert ref.hits["/ref"] == 1
+        assert "IPv6 正常 1/2" in done.stderr
+        assert db.execute("SELECT status FROM watch_rounds").fetchall() == [("ok",)]
+
+        dead = run_cli("watch", "-c", str(config(f"http://127.0.0.1:{closed_port()}/")), "--once", timeout=60)
+        assert dead.returncode == 0 and "参照网址全部无法访问" in dead.stderr, dead.stderr
+        assert [r[0] for r in db.execute("SELECT status FROM watch_rounds ORDER BY id")] == ["ok", "inconclusive"]
+        db.close()
+    finally:
+        for srv in servers:
+            srv.stop()

@@ -28,6 +28,9 @@ _BEFORE_NOT_SIGNATURE = re.compile(r"(?:自|于|至|到|止|截至|截止|从|�
 
 
 _TAIL = 300
+# a notice forwarding another document (国务院办公厅转发国家地震局…报告的通知): the text ends
+# with the forwarded document and its own signature, so its last date is not the notice's
+FORWARDING = re.compile(r"(?:转发|批转)\S*的通知")
 
 
 @dataclass
@@ -79,13 +82,8 @@ def articles(ctx) -> list[ArticleRec]:
     def build():
         scopes = site_scopes(ctx)
         dl = dated_links(ctx)
-        sql = ("SELECT p.site, p.url, p.title, p.heading, p.column_kind, p.list_date, p.meta_json,"
-               f" substr(p.main_text, 1, 400) AS head, substr(p.main_text, -{_TAIL}) AS tail"
-               " FROM pages p LEFT JOIN fetches f ON f.run_id = p.run_id AND f.url = p.url"
-               " WHERE p.run_id = ? AND p.is_home = 0 AND p.is_list = 0 AND COALESCE(f.notfound_text, 0) = 0"
-               " ORDER BY p.site, p.url")
         out = []
-        for row in ctx.rows(sql, (ctx.run_id,)):
+        for row in ctx.store.article_heads(ctx.run_id, _TAIL):
             url = row["url"]
             if index_key(url) is not None:
                 continue
@@ -104,7 +102,8 @@ def articles(ctx) -> list[ArticleRec]:
             has_table = "索引号" in meta or len(CATALOG_FIELDS.intersection(meta)) >= 3
             if not (has_table or (in_column and listed)):
                 continue
-            signed, signed_text = signature_date(row["tail"] or "")
+            forwarding = any(FORWARDING.search(t or "") for t in (row["heading"], row["title"], meta.get("标题")))
+            signed, signed_text = (None, None) if forwarding else signature_date(row["tail"] or "")
             out.append(ArticleRec(site=row["site"], url=url, kind=kind,
                                   title=row["heading"] or row["title"] or "", meta=meta,
                                   list_dates=sorted(listed), head=row["head"] or "",

@@ -43,6 +43,7 @@ class SiteScope:
     disclosure: str | None = None
     prefixes: list[str] = field(default_factory=list)
     columns: dict[str, str] = field(default_factory=dict)   # column prefix → kind
+    off_site_columns: dict[str, str] = field(default_factory=dict)   # kind → a column on another host, not crawled
     home: set[str] = field(default_factory=set)
     home_keys: set[str] = field(default_factory=set)
 
@@ -63,15 +64,8 @@ class SiteScope:
 
 
 def home_pages(ctx) -> list:
-    """The stored home page of each site (found through the small fetches table: a scan of
-    ``pages`` would read every stored text)."""
-
-    def build():
-        sql = ("SELECT p.site, p.url, p.final_url FROM fetches f JOIN pages p ON p.run_id = f.run_id AND p.url = f.url"
-               " WHERE f.run_id = ? AND f.kind = 'home' AND p.is_home = 1 ORDER BY p.site")
-        return [dict(r) for r in ctx.rows(sql, (ctx.run_id,))]
-
-    return ctx.computed("content.home_pages", build)
+    """The stored home page of each site."""
+    return ctx.computed("content.home_pages", lambda: ctx.store.home_pages(ctx.run_id))
 
 
 def site_scopes(ctx) -> dict[str, SiteScope]:
@@ -79,13 +73,15 @@ def site_scopes(ctx) -> dict[str, SiteScope]:
 
     def build():
         scopes: dict[str, SiteScope] = defaultdict(SiteScope)
-        for row in ctx.rows("SELECT site, disclosure_url, stats_json FROM run_sites WHERE run_id = ?", (ctx.run_id,)):
+        for row in ctx.store.run_sites(ctx.run_id):
             sc = scopes[row["site"]]
             sc.disclosure = row["disclosure_url"]
             try:
-                sc.columns = dict((json.loads(row["stats_json"] or "{}") or {}).get("columns") or {})
+                stats = json.loads(row["stats_json"] or "{}") or {}
+                sc.columns = dict(stats.get("columns") or {})
+                sc.off_site_columns = dict(stats.get("off_site_columns") or {})
             except (ValueError, AttributeError):
-                sc.columns = {}
+                sc.columns, sc.off_site_columns = {}, {}
             prefixes = [scope_prefix(sc.disclosure)] if sc.disclosure else []
             prefixes += [p for p in sc.columns if urlsplit(p).path not in ("", "/")]
             sc.prefixes = sorted(set(prefixes))
@@ -110,9 +106,7 @@ def dated_links(ctx) -> DatedLinks:
     def build():
         by_target: dict[str, list[tuple[date, str, str]]] = defaultdict(list)
         by_source: dict[str, list[tuple[date, str]]] = defaultdict(list)
-        sql = ("SELECT source_url, target_url, list_date, anchor FROM links"
-               " WHERE run_id = ? AND list_date IS NOT NULL AND tag = 'a' AND hidden = 0")
-        for row in ctx.rows(sql, (ctx.run_id,)):
+        for row in ctx.store.visible_dated_links(ctx.run_id):
             try:
                 d = date.fromisoformat(row["list_date"][:10])
             except ValueError:
@@ -148,12 +142,9 @@ def chrome_targets(ctx) -> dict[str, set[str]]:
     page to page, so they never reach that share."""
 
     def build():
-        pages = {r["site"]: r["n"] for r in ctx.rows(
-            "SELECT site, COUNT(*) AS n FROM pages WHERE run_id = ? GROUP BY site", (ctx.run_id,))}
+        pages = ctx.store.pages_per_site(ctx.run_id)
         out: dict[str, set[str]] = {site: set() for site in pages}
-        sql = ("SELECT site, target_url, COUNT(DISTINCT source_url) AS n FROM links WHERE run_id = ? AND tag = 'a'"
-               " AND hidden = 0 GROUP BY site, target_url HAVING COUNT(DISTINCT source_url) >= ?")
-        for row in ctx.rows(sql, (ctx.run_id, CHROME_MIN_PAGES)):
+        for row in ctx.store.frequent_targets(ctx.run_id, CHROME_MIN_PAGES):
             if row["n"] >= CHROME_SHARE * pages.get(row["site"], 0):
                 out[row["site"]].add(row["target_url"])
         return out

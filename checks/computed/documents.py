@@ -317,9 +317,7 @@ INTERP_HINT = re.compile(r"解读|图解|一图(?:读懂|看懂|了解)|答记�
 def build_index(ctx) -> dict[str, Any]:
     """All article pages of the run as :class:`Doc`, with lookups by URL and 文号."""
     docs: dict[str, Doc] = {}
-    sql = ("SELECT site, url, title, heading, column_kind, list_date, main_text, meta_json FROM pages"
-           " WHERE run_id = ? AND is_list = 0 AND is_home = 0")
-    for row in ctx.rows(sql, (ctx.run_id,)):
+    for row in ctx.store.articles(ctx.run_id):
         meta = json.loads(row["meta_json"] or "{}")
         text = row["main_text"] or ""
         title = clean_title(row["title"], row["heading"])

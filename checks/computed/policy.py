@@ -128,10 +128,8 @@ class PolicyIndex:
         read: set[str] = set()
         for i in range(0, len(urls), _BATCH):
             chunk = urls[i:i + _BATCH]
-            read.update(r["url"] for r in ctx.rows(
-                f"SELECT url FROM pages WHERE run_id = ? AND url IN ({', '.join('?' for _ in chunk)})", (ctx.run_id, *chunk)))
-        sites = {r["source_url"]: r["site"] for r in ctx.rows(
-            "SELECT DISTINCT source_url, site FROM links WHERE run_id = ? AND list_date IS NOT NULL", (ctx.run_id,))}
+            read.update(ctx.store.stored_page_urls(ctx.run_id, chunk))
+        sites = ctx.store.list_page_sites(ctx.run_id)
         out = []
         for url in urls:
             if url in read:
@@ -209,9 +207,7 @@ class PolicyIndex:
         urls = sorted(self.policy_urls | self.interp_urls)
         for i in range(0, len(urls), _BATCH):
             chunk = urls[i:i + _BATCH]
-            sql = (f"SELECT source_url, target_url, anchor FROM links WHERE run_id = ? AND kind = 'page'"
-                   f" AND source_url IN ({', '.join('?' for _ in chunk)})")
-            for row in ctx.rows(sql, (ctx.run_id, *chunk)):
+            for row in ctx.store.page_links_from(ctx.run_id, chunk):
                 yield row["source_url"], row["target_url"], row["anchor"]
 
     def _fuzzy(self) -> None:

@@ -170,8 +170,7 @@ def wrong_link_thresholds(ctx, base: float) -> dict[str, float]:
 
     def build():
         names: dict[str, list[str]] = {}
-        for row in ctx.rows("SELECT site, title, heading FROM pages WHERE run_id = ? AND is_list = 0 AND is_home = 0",
-                            (ctx.run_id,)):
+        for row in ctx.store.article_titles(ctx.run_id):
             names.setdefault(row["site"], []).append(row["heading"] or row["title"] or "")
         return {site: site_threshold(found, base) for site, found in names.items()}
 

@@ -1,6 +1,8 @@
 """Fetching one page over IPv6: an HTTP(S) request pinned to an AAAA address with the
 page's Host header (SNI and certificate verification for https), redirects followed and
-retried, each answer judged, under the crawl's own fetch policy (:mod:`crawler.fetch_policy`)."""
+retried, each answer judged, under the crawl's own fetch policy (:mod:`crawler.fetch_policy`)
+and address policy (:mod:`crawler.addresses`: every hop's addresses are checked before any
+connection; a hop with none allowed ends ``excluded``, 内网地址)."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from core.ipv6 import DNS_LABELS, DNS_UNDECIDED_OUTCOME, NO_AAAA, split_usable
 from core.models import Outcome
 from core.text import now_iso
 from crawler import extract
+from crawler.addresses import AddressPolicy
 from crawler.fetch_policy import (HEAD_FALLBACK_STATUSES, RETRY_STATUSES, TOO_LARGE_ERROR, classify_status,
                                    redirect_verdict, retry_after_seconds, retry_delay, too_large)
 from crawler.ipv6.dns_client import Dns, DnsAnswer
@@ -75,10 +78,11 @@ _NETWORK_ERRNOS = {errno.ENETUNREACH: "网络不可达", errno.EHOSTUNREACH: "�
 class Prober:
     """Fetches pages over IPv6 at pinned addresses, with retries and redirects."""
 
-    def __init__(self, dns: Dns, *, allow_nonglobal: bool, timeout: float, retries: int, backoff: float,
-                 max_retry_after: float, user_agent: str, max_redirects: int, max_size: int, max_body: int,
-                 per_host: int, per_host_rate: float = 0.0):
+    def __init__(self, dns: Dns, *, policy: AddressPolicy, allow_nonglobal: bool, timeout: float, retries: int,
+                 backoff: float, max_retry_after: float, user_agent: str, max_redirects: int, max_size: int,
+                 max_body: int, per_host: int, per_host_rate: float = 0.0):
         self.dns = dns
+        self.policy = policy               # the address policy: checked on every hop, before connecting
         self.allow_nonglobal = allow_nonglobal
         self.timeout = timeout
         self.retries = retries
@@ -127,6 +131,11 @@ class Prober:
                     break
             else:
                 usable = list(addresses)
+            refusals = [self.policy.refusal(a) for a in usable]
+            if usable and all(refusals):
+                result = FetchResult(Outcome.EXCLUDED.value, final_url=current, error=refusals[0])
+                break
+            usable = [a for a, refused in zip(usable, refusals) if not refused]
             result = self._fetch_retrying(current, method, usable, family)
             if method == "HEAD" and result.status in HEAD_FALLBACK_STATUSES:
                 attempts += result.attempts

@@ -46,6 +46,7 @@ from core.ipv6 import (DNS_LABELS, DNS_OK, DNS_UNDECIDED_OUTCOME, LEVEL_NAMES, L
                        v6_reason)
 from core.models import Outcome
 from core.text import now_iso
+from crawler.addresses import site_policy
 from crawler.ipv6.dns_client import Dns, DnsAnswer, route_check, self_check_local
 from crawler.ipv6.prober import FetchResult, Prober
 from crawler.urls import InvalidURL, is_attachment, normalize_href
@@ -76,20 +77,16 @@ def site_targets(store, run_id: int, site, max_links: int) -> tuple[str, list[Ta
         home = site.url
     site_host = site.host.lower()
     allowed = [a.lower() for a in site.allowed_domains]
-    homes = {r["url"] for r in store.query("SELECT url FROM pages WHERE run_id = ? AND site = ? AND is_home = 1",
-                                           (run_id, site.name))} or {home}
+    homes = store.home_page_urls(run_id, site.name) or {home}
     seen = set(homes) | {home}
     level_urls: dict[int, dict[str, str]] = {2: {}, 3: {}}
-    placeholders = ", ".join("?" for _ in LINK_KINDS)
-    sql = (f"SELECT source_url, target_url FROM links WHERE run_id = ? AND site = ? AND kind IN ({placeholders})"
-           " ORDER BY id")
-    for row in store.iquery(sql, (run_id, site.name, *LINK_KINDS)):
+    for row in store.site_links(run_id, site.name, LINK_KINDS):
         url = row["target_url"]
         if row["source_url"] in homes and url not in seen and _internal_url(url, site_host, allowed):
             level_urls[2][url] = row["source_url"]
             seen.add(url)
     second = set(level_urls[2])
-    for row in store.iquery(sql, (run_id, site.name, *LINK_KINDS)):
+    for row in store.site_links(run_id, site.name, LINK_KINDS):
         url = row["target_url"]
         if row["source_url"] in second and url not in seen and _internal_url(url, site_host, allowed):
             level_urls[3][url] = row["source_url"]
@@ -100,16 +97,14 @@ def site_targets(store, run_id: int, site, max_links: int) -> tuple[str, list[Ta
         chosen.extend((level, u, urls[u]) for u in _sample(sorted(urls), max_links))
     wanted = {url for _, url, _ in chosen}
     fetches = {}
-    for r in store.iquery("SELECT url, method, status, outcome, error, attempts, elapsed, final_url, title,"
-                          " redirects_json FROM fetches WHERE run_id = ? AND site = ?", (run_id, site.name)):
+    for r in store.site_fetches(run_id, site.name):
         if r["url"] in wanted:
             fetches[r["url"]] = dict(r)
     missing = wanted - set(fetches)
     for url in missing:  # a URL shared by two sites is fetched (and stored) once, under either
-        r = store.query("SELECT url, method, status, outcome, error, attempts, elapsed, final_url, title,"
-                        " redirects_json FROM fetches WHERE run_id = ? AND url = ?", (run_id, url))
-        if r:
-            fetches[url] = dict(r[0])
+        r = store.fetch(run_id, url)
+        if r is not None:
+            fetches[url] = dict(r)
     targets = [Target(site.name, level, url, (urlsplit(url).hostname or "").lower(), source, fetches.get(url))
                for level, url, source in chosen]
     return home, targets, counts
@@ -188,7 +183,11 @@ def _gather(cfg, run_id: int, store, progress: bool) -> dict[str, Any]:
     reach_ok = resolver_ok and all(s["ok"] for s in steps)
     reason = "；".join(f"{s['label']}：{s['detail']}" for s in steps if not s["ok"])
 
-    prober = Prober(resolver, allow_nonglobal=allow, timeout=v6.probe_timeout, retries=v6.probe_retries,
+    # the address policy, as in the crawl: the sites' own A/AAAA addresses and crawl.allowed_networks
+    policy = site_policy(cfg.crawl.allowed_networks, [s.host for s in cfg.sites],
+                         lambda host: [a for q in ("A", "AAAA") for a in getattr(answers.get((host.lower(), q)),
+                                                                                 "answers", [])])
+    prober = Prober(resolver, policy=policy, allow_nonglobal=allow, timeout=v6.probe_timeout, retries=v6.probe_retries,
                     backoff=cfg.crawl.retry_backoff, max_retry_after=cfg.crawl.max_retry_after,
                     user_agent=cfg.crawl.user_agent, max_redirects=cfg.crawl.max_redirects,
                     max_size=cfg.crawl.max_page_size, max_body=min(cfg.crawl.max_page_size, 2 * 1024 ** 2),
@@ -214,9 +213,7 @@ def _gather(cfg, run_id: int, store, progress: bool) -> dict[str, Any]:
                 "nameservers": resolver.nameservers, "port": resolver.port}
     selfcheck = {"ok": reach_ok, "resolver_ok": resolver_ok, "reason": reason, "steps": steps}
 
-    with store.transaction():
-        for table in ("ipv6_runs", "ipv6_sites", "dns_answers", "ip_probes"):
-            store.db.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
+    store.delete_run_rows(run_id, ("ipv6_runs", "ipv6_sites", "dns_answers", "ip_probes"))
     store.insert_many("ipv6_runs", [{"run_id": run_id, "started_at": started_at, "elapsed": elapsed,
                                      "selfcheck_ok": int(reach_ok), "resolver_ok": int(resolver_ok),
                                      "selfcheck_json": _json(selfcheck), "settings_json": _json(settings)}])
@@ -394,17 +391,15 @@ def _outcome_label(outcome: str | None) -> str:
 
 def _merge_site_stats(store, run_id: int, site: str, summary: dict[str, Any]) -> None:
     """Add the summary under ``"ipv6"`` to the site's ``run_sites.stats_json`` (the report reads it)."""
-    row = store.query("SELECT stats_json FROM run_sites WHERE run_id = ? AND site = ?", (run_id, site))
-    if not row:
+    row = store.run_site(run_id, site)
+    if row is None:
         return
     try:
-        stats = json.loads(row[0]["stats_json"] or "{}")
+        stats = json.loads(row["stats_json"] or "{}")
     except ValueError:
         stats = {}
     stats["ipv6"] = summary
-    with store.transaction():
-        store.db.execute("UPDATE run_sites SET stats_json = ? WHERE run_id = ? AND site = ?",
-                         (_json(stats), run_id, site))
+    store.set_run_site_stats(run_id, site, stats)
 
 
 def _dns_row(run_id: int, site: str, host: str, role: str, ans: DnsAnswer, allow: bool, now: str) -> dict[str, Any]:

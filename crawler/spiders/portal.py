@@ -50,11 +50,15 @@ from crawler.previous import PreviousRun
 from core.models import Outcome, SiteStatus
 from core.text import now_iso
 from core.vocabulary import HANWEB_COLUMN, INDEX_NAME, is_consultation
+from crawler.settle import column_of
 from crawler.sites import CrawlLimits, SiteSpec
 from crawler.urls import (InvalidURL, canonical, directory_prefix, fragment_of, host_of, is_attachment,
                           looks_like_trap_path, normalize_href, same_site, skipped_scheme, trap_key)
 
 DISCLOSURE_ANCHORS = ("政府信息公开", "信息公开", "政务公开")
+_DISCLOSURE_NAMES = ("", "专栏", "平台", "专区")
+# a link naming one part of the disclosure column, or another one: never the column itself
+_DISCLOSURE_PART = re.compile(r"指南|年报|年度报告|制度|重点领域|部门")
 COLUMN_ANCHORS = [
     ("interpretation", re.compile(r"政策解读|解读")),
     ("regulation", re.compile(r"行政法规|法律法规|法规文件|^法规")),
@@ -64,6 +68,7 @@ COLUMN_ANCHORS = [
     ("report", re.compile(r"年度报告|公开年报|^年报")),
 ]
 COLUMN_PATH = re.compile(r"/(?:index(?:_\d+)?\.s?html?)?$")
+MAX_MESSAGES = 5000   # 政务咨询 list rows kept per site
 LEAF_KINDS = ("attachment", "external", "resource", "probe")
 FRAME_TAGS = ("iframe", "frame")
 MAX_UNPARSED_LISTED = 200
@@ -81,7 +86,12 @@ class SiteState:
     hosts: frozenset[str]
     disclosure: str | None = None
     columns: dict[str, str] = field(default_factory=dict)   # url prefix → column kind
+    # kind → URL of a column linked by the home or disclosure page on a host outside the
+    # site (邯郸's 政策解读 on hd.gov.cn): not crawled, so what it holds is unknown
+    off_site_columns: dict[str, str] = field(default_factory=dict)
     sections: list[str] = field(default_factory=list)       # block headings of the disclosure page
+    # the messages 政务咨询 lists show with their dates (content.message_rows), with their list page
+    messages: dict[tuple[str, str, str], dict[str, str]] = field(default_factory=dict)
     pages: int = 0
     fetches: int = 0
     problems: int = 0
@@ -97,6 +107,10 @@ class SiteState:
     coverage: dict[str, int] = field(default_factory=dict)   # fetched / parsed / not parsed by reason
     unparsed: dict[str, str] = field(default_factory=dict)   # in-scope URL fetched but not parsed → reason
     sitemaps: int = 0
+    # directory → (url, facts hash, links in scope) of the page read for ``dir/`` or ``dir/index.html``
+    index_pages: dict[tuple[str, str], tuple] = field(default_factory=dict)
+    # pages read out of scope → the pages they requested [(url, depth, column, list date)]
+    unscoped: dict[str, list[tuple[str, int, str | None, str | None]]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -119,12 +133,21 @@ class SiteState:
         key = url if urlsplit(prefix).path in ("", "/") else prefix
         self.columns.setdefault(key, kind)
 
+    def add_messages(self, list_page: str, base: str, rows: list[dict[str, str]]) -> None:
+        """Keep the dated rows of a 政务咨询 list (each message once, at most MAX_MESSAGES)."""
+        for row in rows:
+            if len(self.messages) >= MAX_MESSAGES:
+                return
+            rec = {**row, "list_page": list_page}
+            try:
+                rec["url"] = normalize_href(rec.pop("href"), base) if "href" in row else None
+            except InvalidURL:
+                rec["url"] = None
+            key = (rec["url"] or list_page, rec.get("标题", ""), rec["留言日期"])
+            self.messages.setdefault(key, rec)
+
     def column_of(self, url: str) -> tuple[str | None, str | None]:
-        best = None
-        for prefix in self.columns:
-            if (url == prefix or url.startswith(prefix)) and (best is None or len(prefix) > len(best)):
-                best = prefix
-        return (self.columns[best], best) if best else (None, None)
+        return column_of(self.columns, url)
 
     def in_scope(self, url: str) -> bool:
         if self.disclosure and url.startswith(_scope_prefix(self.disclosure)):
@@ -135,12 +158,29 @@ class SiteState:
     def count(self, what: str) -> None:
         self.coverage[what] = self.coverage.get(what, 0) + 1
 
+    def twin_of(self, url: str, facts, scoped: bool) -> str | None:
+        """The URL already read as the same page as ``url`` (``dir/`` and ``dir/index.html``,
+        ``index.htm``, ``default.aspx`` …, with the same ``facts``: title, text and links;
+        its links followed in the same scope), else None (and ``url`` is remembered as its
+        directory's page)."""
+        parts = urlsplit(url)
+        base = parts.path.rsplit("/", 1)[-1]
+        if parts.query or (base and not _INDEX_FILE.match(base)):
+            return None
+        key = (parts.netloc, parts.path[: len(parts.path) - len(base)])
+        this = (url, extract.text_hash(json.dumps(facts, ensure_ascii=False)), scoped)
+        seen = self.index_pages.setdefault(key, this)
+        return seen[0] if seen[0] != url and seen[1:] == this[1:] else None
+
     def not_parsed(self, url: str, reason: str) -> None:
         """An in-scope page answered but was not parsed (``cap``, ``depth``, ``trap``,
         ``error``, ``non-HTML``): counted, and kept with its reason (the runner writes it on
         the page's fetch row and lists the first few in the run summary)."""
         self.count(f"unparsed:{reason}")
         self.unparsed.setdefault(url, reason)
+
+
+_INDEX_FILE = re.compile(r"^(?:index|default)\.(?:s?html?|jsp|php|aspx?)$", re.I)
 
 
 def _scope_prefix(url: str) -> str:
@@ -195,7 +235,8 @@ class PortalSpider(scrapy.Spider):
                                pages=st.pages, links=st.fetches,
                                stats_json={"problems": st.problems, "capped": st.capped,
                                            "links_over_cap": st.links_over_cap, "pages_over_cap": st.pages_over_cap,
-                                           "columns": dict(st.columns), "sections": list(st.sections),
+                                           "columns": dict(st.columns), "off_site_columns": dict(st.off_site_columns),
+                                           "sections": list(st.sections), "messages": list(st.messages.values()),
                                            "write_errors": lost.get(st.name, {}), "coverage": dict(st.coverage),
                                            "unparsed": dict(itertools.islice(st.unparsed.items(),
                                                                              MAX_UNPARSED_LISTED))})
@@ -363,7 +404,7 @@ class PortalSpider(scrapy.Spider):
             return
         ctype = response.headers.get("Content-Type", b"").decode("latin-1").lower()
         body = response.body
-        htmlish = (("html" in ctype or (not ctype and b"<html" in body[:2048].lower())) and request.method != "HEAD"
+        htmlish = (("html" in ctype or (not ctype and extract.looks_html(body))) and request.method != "HEAD"
                    and "read_cap" not in meta)
         binary = htmlish and extract.looks_binary(body)
         text = charset = None
@@ -565,24 +606,25 @@ class PortalSpider(scrapy.Spider):
             page["document_url"] = self._document_url(raw_links, base, st)
         if st.disclosure and meta["origin"] == st.disclosure:
             st.sections = extract.section_headings(tree)
+        column = st.column_of(meta.get("frame_of") or meta["origin"])[0] or meta["column"]
+        if column == "interaction":   # a 政务咨询 list may show its messages' dates without detail pages
+            st.add_messages(meta["origin"], base, content.message_rows(tree))
         yield from self._use_page(meta, st, page, raw_links + pager, base, rows)
         proxy = extract.jpage_proxy_href(text)
         if proxy:   # a Hanweb list that loads through the jpage data proxy
-            column, _ = st.column_of(meta.get("frame_of") or meta["origin"])
             yield self._list_data_request(normalize_href(proxy, base), st, meta["origin"], depth,
-                                          column or meta["column"], self._child_scope(meta, st))
+                                          column, self._child_scope(meta, st))
 
     def _use_page(self, meta, st: SiteState, page: dict, raw_links, base: str, rows: Rows):
         """A page's facts (parsed now, or carried from the previous run on a 304): discovery,
         the link rows and the page row into ``rows``; yields the requests that follow."""
         depth = meta["depth"]
         page_url = meta["origin"]
-        st.pages += 1
         st.count("parsed")
-        self.crawler.stats.inc_value(f"portal_audit/site/{st.name}/pages")
         list_date, upgraded_column, _ = st.upgraded.get(page_url, (meta.get("list_date"), meta["column"], None))
         # a frame (the 信息公开目录 in an <iframe>) is part of the page that shows it
         scope_url = meta.get("frame_of") or page_url
+        columns_before = len(st.columns)
         if depth == 0:
             self._discover(st, raw_links, base, home=True)
         elif st.disclosure and scope_url == st.disclosure:
@@ -597,6 +639,12 @@ class PortalSpider(scrapy.Spider):
         column, column_url = st.column_of(scope_url)
         column = column or upgraded_column
         child_scope = self._child_scope(meta, st)
+        if depth > 0 and page_url != st.disclosure and not meta.get("frame_of") \
+                and st.twin_of(page_url, (page["title"], page["main_text"], [r.href for r in raw_links]), child_scope):
+            st.count("same-page")   # ``dir/`` already read as ``dir/index.html`` (or back): one page
+            return
+        st.pages += 1
+        self.crawler.stats.inc_value(f"portal_audit/site/{st.name}/pages")
         link_rows, requests = [], []
         for raw in raw_links:
             # pages a pager script announces, and frames, sit at the page's own depth
@@ -604,6 +652,8 @@ class PortalSpider(scrapy.Spider):
             row, follow = self._link(raw, base, page_url, st, depth - same_depth, column,
                                      child_scope or raw.tag == "script", page["charset"])
             link_rows.append(row)
+            if not child_scope and row.get("kind") == "page" and raw.tag not in FRAME_TAGS:
+                st.unscoped.setdefault(scope_url, []).append((row["target_url"], depth + 1, column, raw.list_date))
             if isinstance(follow, scrapy.Request):
                 if raw.tag in FRAME_TAGS:
                     follow.meta["frame_of"] = scope_url
@@ -618,7 +668,19 @@ class PortalSpider(scrapy.Spider):
         page.update(depth=depth, column_kind=column, column_url=column_url, list_date=list_date,
                     fetched_at=now_iso())
         rows.add("pages", [page]).add("links", link_rows)
+        if len(st.columns) != columns_before:
+            requests.extend(self._rescope(st))
         yield from requests
+
+    def _rescope(self, st: SiteState):
+        """Columns were just discovered: the pages read before they were known to be in a
+        column (a home dropdown linking a column before the 信息公开目录 names it) pass the
+        scope on to the pages they linked, as if they had been in scope when read."""
+        for parent in [p for p in st.unscoped if st.in_scope(p)]:
+            for target, depth, column, list_date in st.unscoped.pop(parent):
+                request = self._upgrade(st, target, depth, parent, column, list_date)
+                if request is not None:
+                    yield request
 
     @staticmethod
     def _child_scope(meta, st: SiteState) -> bool:
@@ -862,14 +924,16 @@ class PortalSpider(scrapy.Spider):
                "verified_at": None, "not_modified": 0, "cached": 0}
 
     def _discover(self, st: SiteState, raw_links, base: str, home: bool) -> None:
-        """Find the disclosure column (on the home page) and sub-columns by anchor text."""
+        """Find the disclosure column (on the home page) and sub-columns by anchor text, and
+        the columns of a known kind linked on another host (``off_site_columns``)."""
         candidates = [(raw.anchor, url) for raw, url in _visible_site_links(raw_links, base, st)]
+        for raw, url in _visible_links(raw_links, base):
+            kind = next((k for k, pattern in COLUMN_ANCHORS if pattern.search(raw.anchor)), None) \
+                if len(raw.anchor) <= 12 else None
+            if kind and url.startswith("http") and not same_site(url, st.hosts):
+                st.off_site_columns.setdefault(kind, url)
         if home and not st.disclosure:
-            for wanted in DISCLOSURE_ANCHORS:
-                hit = next((u for a, u in candidates if wanted in a), None)
-                if hit:
-                    st.disclosure = hit
-                    break
+            st.disclosure = disclosure_link(candidates)
         if st.config.columns:
             return
         scope = _scope_prefix(st.disclosure) if st.disclosure else None
@@ -927,17 +991,34 @@ class PortalSpider(scrapy.Spider):
         }
 
 
-def _visible_site_links(raw_links, base: str, st: SiteState):
-    """(raw link, absolute URL) of the visible <a> links to the site's own hosts."""
+def disclosure_link(candidates: Sequence[tuple[str, str]]) -> str | None:
+    """The home page's link to the 政府信息公开 column among its visible (anchor, URL) links:
+    for each of :data:`DISCLOSURE_ANCHORS` in turn, the first link named exactly so (or
+    …专栏, …平台, …专区), else the first whose anchor contains it and names no part of the
+    column or another one (政府信息公开指南, 政府信息公开年报, 部门信息公开目录 …)."""
+    for wanted in DISCLOSURE_ANCHORS:
+        names = {wanted + suffix for suffix in _DISCLOSURE_NAMES}
+        hit = (next((u for a, u in candidates if a.strip() in names), None)
+               or next((u for a, u in candidates if wanted in a and not _DISCLOSURE_PART.search(a)), None))
+        if hit:
+            return hit
+    return None
+
+
+def _visible_links(raw_links, base: str):
+    """(raw link, absolute URL) of the visible <a> links."""
     for raw in raw_links:
         if raw.tag != "a" or raw.hidden:
             continue
         try:
-            url = normalize_href(raw.href, base)
+            yield raw, normalize_href(raw.href, base)
         except InvalidURL:
             continue
-        if same_site(url, st.hosts):
-            yield raw, url
+
+
+def _visible_site_links(raw_links, base: str, st: SiteState):
+    """(raw link, absolute URL) of the visible <a> links to the site's own hosts."""
+    return ((raw, url) for raw, url in _visible_links(raw_links, base) if same_site(url, st.hosts))
 
 
 def classify_failure(failure) -> tuple[Outcome, str]:

@@ -22,8 +22,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-import scrapy
-
 from crawler.sites import CrawlLimits, SiteSpec
 from crawler.spiders.portal import PortalSpider, SiteState
 

@@ -67,8 +67,6 @@ from . import files
 from .model import HTML_BARE, MAIN, TOKENS, Resource
 from .templates import (
     GB2312_META,
-    HANWEB_DEPT,
-    SITE_NAME,
     SITE_SUFFIX,
     UTF8_META,
     Article,

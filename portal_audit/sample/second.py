@@ -11,6 +11,15 @@ loads through ``/module/web/jpage/dataproxy.jsp`` (XML with CDATA records), the
 column directories, and 相关文件 cross-links between articles — some of them
 reached through a news article before any list shows them.
 
+The forms real templates carry (:meth:`SecondPortalBuilder.real_forms`): on the home page
+a hover dropdown menu, tab panels, a hidden 友情链接 list of another government's site and
+``opacity:0`` share links revealed on hover (navigation: no finding); 暗链 in a 1-pixel
+``<marquee>`` and in a block opened and closed by ``document.write`` (one ``link.hidden``
+each); a ``display:none`` 本文件已废止 stamp left in a valid policy's template (no
+finding); a UTF-16 page with a byte order mark and a page closing ``</html>`` after its
+header (their planted personal data is found); ``/xxgk/flfg/`` and
+``/xxgk/flfg/index.shtml`` (one page); a 1997 document republished in 2024 (not late).
+
 Every planted defect is in ``portal.expected_templates`` (one per finding, with
 its URL and page); every planted look-alike in ``portal.lookalikes``.
 """
@@ -368,7 +377,7 @@ class SecondPortalBuilder:
         # 法律法规: TRS static list with a countPage/document.write pager (one page)
         flfg = "".join(self.li(x) for x in self.of(205))
         self.html("/xxgk/flfg/index.shtml", chrome("法律法规" + SUFFIX, (
-            f'<ul class="list">{flfg}</ul><script>var countPage = 1; var currentPage = 0;'
+            f'<p class="crumb"><a href="/xxgk/flfg/">法律法规</a></p><ul class="list">{flfg}</ul><script>var countPage = 1; var currentPage = 0;'
             'if (countPage > 1) { document.write("<a href=\\"index_1.shtml\\">下一页</a>"); }</script>')))
         # 公开年报
         reports = [Doc("y23", "青山县人民政府2023年政府信息公开工作年度报告", date(2024, 1, 19), 103, body=list(
@@ -393,10 +402,32 @@ class SecondPortalBuilder:
             ("法律法规", "/xxgk/flfg/index.shtml")])
         self.main.add(TREE, Resource(body=f'<html><head><meta charset="utf-8"><title>信息公开目录</title></head>'
                                           f'<body><ul class="tree">{tree}</ul></body></html>'))
-        # home: fresh news (chrome + dated list)
+        # home: fresh news (chrome + dated list) and the navigation forms of real templates
         news = "".join(self.li(x) for x in self.of(10))
-        self.html("/index.html", chrome(SITE, f'<div class="news"><h3>今日青山</h3><ul>{news}</ul></div>'))
-        self.html("/", chrome(SITE, f'<div class="news"><h3>今日青山</h3><ul>{news}</ul></div>'))
+        home = f'<div class="news"><h3>今日青山</h3><ul>{news}</ul></div>{self.home_navigation()}'
+        self.html("/index.html", chrome(SITE, home))
+        self.html("/", chrome(SITE, home))
+
+    def home_navigation(self) -> str:
+        """A hover dropdown, tab panels, a hidden 友情链接 list, opacity:0 share links."""
+        closed = ' style="display:none"'
+        panels = "".join(
+            f'<div id="tab{i}" class="tab-panel"{"" if i == 1 else closed}>'
+            f'<ul>{"".join(self.li(x) for x in self.of(column)[:4])}</ul></div>'
+            for i, column in enumerate((203, 201), start=1))
+        return (
+            '<style>.dropdown .sub{display:none} .dropdown:hover .sub{display:block}</style>'
+            '<ul class="dropdown"><li><a href="/zwfw/index.html">政务服务</a>'
+            '<ul class="sub"><li><a href="/col/col202/index.html">政策解读</a></li>'
+            '<li><a href="/col/col203/index.html">通知公告</a></li></ul></li></ul>'
+            '<div class="tabs"><ul class="tab-title"><li onmouseover="tab(1)">通知公告</li>'
+            f'<li onmouseover="tab(2)">政策文件</li></ul>{panels}</div>'
+            '<script>function tab(n){for(var i=1;i<3;i++){document.getElementById("tab"+i).style.display='
+            'i==n?"block":"none";}}</script>'
+            f'<div class="yqlj"><span>友情链接</span><ul style="display:none"><li><a href="{O}/">邻县人民政府</a></li>'
+            '</ul></div>'
+            f'<div class="share"><a href="{O}/" style="opacity:0">分享到政务微博</a></div>'
+            '<style>.share a:hover{opacity:1}</style>')
 
     def chrome_pages(self) -> None:
         for t, h in CHROME_NAV[2:] + CHROME_FOOT + CHROME_SIDE[:3]:
@@ -405,8 +436,8 @@ class SecondPortalBuilder:
         self.main.add("/jiucuo/jiucuo.html", Resource(status=404, body="Not Found", content_type="text/html",
                                                      page=False))
         self.expect("link.broken", "/jiucuo/jiucuo.html", "/index.html")
-        self.main.add("/images/logo.png", Resource(body=b"\x89PNG\r\n\x1a\n" + b"\0" * 64, content_type="image/png",
-                                                   page=False))
+        for image in ("/images/logo.png", "/images/fz.png"):
+            self.main.add(image, Resource(body=b"\x89PNG\r\n\x1a\n" + b"\0" * 64, content_type="image/png", page=False))
         self.main.add("/module/web/jpage/jpage.js", Resource(body="function Jpage(o){}", page=False,
                                                              content_type="application/javascript"))
         self.main.add("/robots.txt", Resource(body="User-agent: *\nAllow: /\n", content_type="text/plain", page=False))
@@ -414,10 +445,46 @@ class SecondPortalBuilder:
                                           '<body><p>邻县人民政府</p></body></html>'))
         self.spam.resolvers.append(lambda path: Resource(body="<html><title>bet</title></html>"))
 
+    def real_forms(self) -> None:
+        """The forms of real templates (see the module docstring), planted and look-alike."""
+        text = ["为深入贯彻落实党中央、国务院决策部署，结合我县实际，现将有关事项通知如下。"]
+        d = self.docs
+        d["p01"].extra = '<div class="fzbz" style="display:none"><img src="/images/fz.png" alt="已废止"><span>本文件已废止</span></div>'
+        self.alike("hidden-repeal-stamp", d["p01"].path)
+        d["n09"].extra = (f'<marquee height="1" width="1" scrollamount="3000"><a href="{S}/m/index.html">优惠活动</a>'
+                          f'</marquee>')
+        self.expect("link.hidden", f"{S}/m/index.html", d["n09"].path)
+        d["n10"].extra = ('<script>document.write("<div style=\'display:none\'>");</script>'
+                          f'<a href="{S}/w/index.html">网站建设</a><script>document.write("</div>");</script>')
+        self.expect("link.hidden", f"{S}/w/index.html", d["n10"].path)
+        old = self.doc(Doc("old", "青山县人民政府关于公布第一批县级文物保护单位的通告", date(2024, 6, 12), 203,
+                           signed=date(1997, 3, 10), body=list(text)))
+        self.alike("old-document-republished", old.path)
+        u16 = self.doc(Doc("u16", "关于征集2024年民生实事项目建议的公告", date(2024, 6, 10), 203, served=False,
+                           body=[*text, "联系电话：13857112346（张科长）。"]))
+        self.expect("privacy.mobile", u16.path, None)
+        early = self.doc(Doc("early", "关于开展2024年度防汛物资储备检查的通知", date(2024, 6, 14), 203, served=False,
+                             body=[*text, "检查人员：赵某，身份证号：" + id_number("33012719870504231") + "。"]))
+        self.expect("privacy.id-number", early.path, None)
+
+    def real_pages(self) -> None:
+        """Serve the UTF-16 page, the page with a stray </html> and the twin list address."""
+        u16, early = self.docs["u16"], self.docs["early"]
+        self.main.add(u16.path, Resource(body=self.article(u16).replace(
+            '<meta charset="utf-8">', '<meta http-equiv="Content-Type" content="text/html; charset=unicode">'),
+            content_type="text/html", encoding="utf-16"))
+        self.html(early.path, self.article(early).replace(
+            '<div class="location">', '</body></html>\n<!--end header-->\n<div class="location">', 1))
+        # the list links its own directory (its breadcrumb), which answers with the same page
+        self.html("/xxgk/flfg/", self.main.resources["/xxgk/flfg/index.shtml"].body)
+        self.alike("directory-and-index", "/xxgk/flfg/")
+
     def build(self) -> SamplePortal:
         self.content()
+        self.real_forms()
         self.lists()
         self.register()
+        self.real_pages()
         self.chrome_pages()
         pages = sum(1 for r in self.main.resources.values() if r.page and r.status == 200)
         return SamplePortal(kind="second", sites={MAIN: self.main, OTHER: self.other, SPAM: self.spam},
