@@ -19,6 +19,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import chain
 from urllib.parse import urlsplit
 
 from checks.computed.columns import SiteScope, chrome_targets, column_name, dated_links, home_pages, index_key, site_scopes
@@ -48,12 +49,15 @@ MAX_HUBS_PER_COLUMN = 2
 
 
 def published_dates(ctx) -> dict[str, date]:
-    """发布日期 of every stored page that shows one in its metadata table."""
+    """发布日期 of every stored page that shows one (metadata table or date line); for a page
+    that shows no date, the CMS's ``PubDate`` meta."""
     def build():
         out = {}
-        for row in ctx.store.pages_with_meta(ctx.run_id, "发布日期"):
+        for row in chain(ctx.store.pages_with_meta(ctx.run_id, "发布日期"),
+                         ctx.store.pages_with_meta(ctx.run_id, "PubDate")):   # PubDate only without 发布日期
             try:
-                value = json.loads(row["meta_json"]).get("发布日期")
+                meta = json.loads(row["meta_json"])
+                value = meta.get("发布日期") or meta.get("PubDate")
             except ValueError:
                 continue
             d = parse_date(value)
@@ -271,8 +275,9 @@ def column_stale(ctx):
 
     The newest item is the latest date shown beside a list entry on any page of the column
     (dates after the audit date are ignored); when the list shows no dates, the 发布日期 of
-    the articles it links to. A column whose items carry no date at all is flagged when
-    ``undated_is_stale`` is true (the 普查 rule: 未注明信息发布时间的视为不更新).
+    the articles it links to (an article that shows none: its CMS ``PubDate`` meta). A
+    column whose items carry no date at all is flagged when ``undated_is_stale`` is true
+    (the 普查 rule: 未注明信息发布时间的视为不更新).
 
     Not flagged: empty columns (see ``column.empty``), hub pages without dated entries of
     their own (their undated links are navigation; each sub-column is judged itself), the

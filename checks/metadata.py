@@ -15,7 +15,7 @@ from checks.computed.titles import title_similarity
 from checks.registry import NotApplicable, check
 from core.models import Verify
 from core.text import cjk_count, parse_date
-from core.vocabulary import column_label
+from core.vocabulary import CATALOG_FIELDS, column_label
 
 
 BASE_FIELDS = ("索引号", "发布机构", "发布日期")
@@ -68,7 +68,8 @@ def metadata_missing(ctx):
         missing = [f for f in wanted if not art.field(f)]
         if not missing:
             continue
-        what = "页面没有信息公开元数据表" if not art.meta else "元数据缺少" + "、".join(missing)
+        table = CATALOG_FIELDS.intersection(art.meta) - {"发布日期"}   # a date line alone is no table
+        what = "页面没有信息公开元数据表" if not table else "元数据缺少" + "、".join(missing)
         yield ctx.finding(site=art.site, url=art.url, page=art.list_page,
                           message=f"{what}：{art.title or art.url}",
                           evidence={"missing": missing, "present": sorted(art.meta), "kind": art.kind,

@@ -70,3 +70,13 @@ NOT_CONSULTATION_RE = re.compile(r"信访|举报|访谈|征集|调查|咨询(?:�
 def is_consultation(anchor: str | None) -> bool:
     """Whether a link text names an online 咨询建言 channel."""
     return bool(anchor and any(w in anchor for w in CONSULTATION_WORDS) and not NOT_CONSULTATION_RE.search(anchor))
+
+
+# the fields of a 信息公开 catalogue (metadata) table
+CATALOG_FIELDS = frozenset({"索引号", "主题分类", "发布机构", "成文日期", "发布日期", "文号", "有效性", "公开属性"})
+
+
+def has_catalogue(meta) -> bool:
+    """Does a page's metadata come from a 信息公开 catalogue table (索引号, or three of its
+    fields), not just from a 发布时间/来源 date line?"""
+    return "索引号" in meta or len(CATALOG_FIELDS.intersection(meta)) >= 3

@@ -9,12 +9,23 @@ links (a menu) is skipped. Without any of them, the block with the most
 paragraph text and few links wins (text density).
 
 Metadata: label/value pairs in ``<table>`` cells (two pairs per row, labels
-with full-width spaces, trailing ``：`` or ``|``), ``<dl>`` (dt/dd), and
-``<ul>/<li>``, ``<p>``, ``<span>`` or ``<div>`` lines (``索引号：…　发布日期：…``,
-``<li><b>发文机关：</b>…</li>``). Labels are normalised (发文机关 → 发布机构,
-发文字号 → 文号, 生成日期 → 成文日期, 时效 → 有效性 …). A short notice such as
-“该文件已失效” / “本文件已废止” anywhere on the page, or an image whose alt text
-says 已失效/已废止, is kept as ``失效提示``; one inside a hidden element (a
+with full-width spaces, trailing ``：`` or ``|``; or a header row of labels with
+the values in the one row below it), ``<dl>`` (dt/dd), and ``<ul>/<li>``, ``<p>``,
+``<span>`` or ``<div>`` lines (``索引号：…　发布日期：…``, ``<li><b>发文机关：</b>…</li>``).
+Script source in a cell is never a value. Labels are normalised (发文机关 → 发布机构,
+发文字号 → 文号, 信息索引 → 索引号, 时效 → 有效性 …); 来源/信息来源 (the outlet a text came
+from) is kept as ``来源``, never as the 发布机构; 生成日期 is the 成文日期 only when the
+page shows no 成文日期 (发文日期, 印发日期 …) of its own.
+
+发布日期 also comes from the article's date line, in every usual form: one labelled
+field (``发布时间：2023-05-06 来源：本网``, ``时间发布：``, ``更新时间：``), a bare
+``日期：``/``时间：`` or no label at all beside the other parts of a date line (来源,
+作者, 浏览次数, 字体【大 中 小】, 打印, 分享 …). Without any date on the page, the
+``<meta name="PubDate">`` of the CMS is kept as ``PubDate`` (a fallback for dates,
+never shown as the page's 发布日期).
+
+A short notice such as “该文件已失效” / “本文件已废止” anywhere on the page, or an image
+whose alt text says 已失效/已废止, is kept as ``失效提示``; one inside a hidden element (a
 ``display:none`` stamp a template shows only for repealed documents, see
 :class:`crawler.hidden.HiddenOracle`) is not.
 """
@@ -25,7 +36,8 @@ import re
 
 import lxml.etree
 
-from core.text import squash
+from core.text import DATE_RE, find_dates, squash
+from core.vocabulary import has_catalogue
 from crawler.hidden import HiddenOracle
 
 MAX_TEXT = 200_000
@@ -70,11 +82,18 @@ META_LABELS = {
     "索引号": "索引号", "索取号": "索引号",
     "主题分类": "主题分类", "分类": "主题分类", "组配分类": "主题分类", "公开目录": "主题分类",
     "信息分类": "主题分类", "主题": "主题分类", "所属主题": "主题分类", "体裁分类": "主题分类",
+    "信息索引": "索引号",
     "发布机构": "发布机构", "发文机关": "发布机构", "发文单位": "发布机构", "发布单位": "发布机构",
-    "信息来源": "发布机构", "公开责任部门": "发布机构", "制发机关": "发布机构", "发文机构": "发布机构",
-    "成文日期": "成文日期", "生成日期": "成文日期", "发文日期": "成文日期", "印发日期": "成文日期",
+    "公开责任部门": "发布机构", "制发机关": "发布机构", "发文机构": "发布机构",
+    # the outlet a text came from (本网, a newspaper): never the 发布机构
+    "来源": "来源", "信息来源": "来源", "文章来源": "来源", "稿件来源": "来源", "新闻来源": "来源",
+    "成文日期": "成文日期", "发文日期": "成文日期", "印发日期": "成文日期",
     "制发日期": "成文日期", "签发日期": "成文日期",
+    "生成日期": "生成日期",   # the page's creation; the 成文日期 only where no 成文日期 is shown
     "发布日期": "发布日期", "公开日期": "发布日期", "发布时间": "发布日期", "公开时间": "发布日期",
+    "时间发布": "发布日期", "发稿时间": "发布日期", "发表时间": "发布日期", "上传时间": "发布日期",
+    "录入时间": "发布日期",
+    "更新时间": "更新日期", "更新日期": "更新日期",   # the 发布日期 only where none is shown
     "文号": "文号", "发文字号": "文号", "文件编号": "文号", "发文文号": "文号", "文件文号": "文号",
     "有效性": "有效性", "时效": "有效性", "时效性": "有效性", "效力状态": "有效性", "是否有效": "有效性",
     "效力": "有效性", "有效状态": "有效性",
@@ -157,17 +176,27 @@ def message_rows(tree, limit: int = MAX_MESSAGE_ROWS) -> list[dict[str, str]]:
 
 # -- metadata -----------------------------------------------------------------
 
-def extract_metadata(tree) -> dict[str, str]:
-    """The metadata fields of an article, in <table>, <ul>/<li>, <p>/<span>/<div> or <dl> layouts.
+# a field shown only where the page shows none of the field it stands in for
+_STAND_INS = {"成文日期": "生成日期", "发布日期": "更新日期"}
+_NOT_COUNTED = frozenset({"来源", "标题"})   # a 来源 line or a title is no metadata table
+_SCRIPT_VALUE = re.compile(r"document\s*\.\s*write|\bvar\s+\w+\s*=|function\s*\(|\)\s*\{|getElementById")
 
-    Returns {} unless at least two fields are found (a lone “来源：” line is not a
-    metadata table); a 失效/废止 notice is kept as ``失效提示`` even then.
+
+def extract_metadata(tree) -> dict[str, str]:
+    """The metadata fields of an article, in <table>, <ul>/<li>, <p>/<span>/<div> or <dl>
+    layouts, and the 发布日期 of its date line.
+
+    Catalogue fields count only when at least two are found (a lone “来源：” or
+    “发布机构：” line is not a metadata table); the 发布日期 counts alone, with the 来源
+    beside it (a date line with one field gives a date). Without any date, the CMS's
+    ``PubDate`` meta is kept as ``PubDate``. A 失效/废止 notice is kept as ``失效提示``.
     """
     meta: dict[str, str] = {}
     for table in tree.iter("table"):
-        for row in table.iter("tr"):
-            cells = [c for c in row if isinstance(c.tag, str) and c.tag in ("td", "th")]
-            _pairs(cells, meta)
+        rows = [[c for c in row if isinstance(c.tag, str) and c.tag in ("td", "th")] for row in table.iter("tr")]
+        for n, cells in enumerate(rows):
+            if not _header_row(cells, rows[n + 1:], meta):
+                _pairs(cells, meta)
     for dl in tree.iter("dl"):
         _pairs([c for c in dl if isinstance(c.tag, str) and c.tag in ("dt", "dd")], meta)
     done: set = set()
@@ -200,8 +229,21 @@ def extract_metadata(tree) -> dict[str, str]:
         alt = squash(img.get("alt") or img.get("title") or "")
         if alt and len(alt) <= 20 and re.search(r"已?(?:失效|废止|作废)", alt):
             marks.append((alt, img))
-    fields = {k: v for k, v in meta.items() if k != "标题"} if len(meta) < 3 else meta
-    result = dict(fields) if len(fields) >= 2 else {}
+    for field, stand_in in _STAND_INS.items():
+        value = meta.pop(stand_in, None)
+        if value and field not in meta:
+            meta[field] = value
+    counted = [k for k in meta if k not in _NOT_COUNTED]
+    if len(counted) >= 2:
+        result = {k: v for k, v in meta.items() if k != "标题"} if len(meta) < 3 else dict(meta)
+    else:
+        result = {k: meta[k] for k in ("发布日期", "来源") if k in meta} if find_dates(meta.get("发布日期", "")) else {}
+    if "发布日期" not in result:
+        shown = date_line(tree)
+        if shown:
+            result["发布日期"] = shown
+        elif pub := _pubdate_meta(tree):
+            result["PubDate"] = pub
     # the 有效性 value itself is not a notice, nor a stamp a template keeps hidden (display:none)
     marks = _shown(tree, marks, meta)
     if marks:
@@ -230,29 +272,207 @@ def _parse_line(text: str, meta: dict[str, str]) -> bool:
     got = False
     for i, m in enumerate(found):
         end = found[i + 1].start() if i + 1 < len(found) else len(text)
-        value = text[m.end():end].strip(" \u3000\xa0|｜;；,，")
+        value = text[m.end():end]
+        value = value[:part.start()] if (part := _LINE_PART.search(value)) else value   # 来源：本网 字体：【大 中 小】
+        value = value.strip(" \u3000\xa0|｜;；,，")
         key = canonical_label(m.group(1))
-        if key and value:
+        if key and value and not _SCRIPT_VALUE.search(value):
             got = True
             meta.setdefault(key, value[:300])
     return got
 
 
 def _pairs(cells, meta: dict[str, str]) -> None:
-    """Label cell, value cell, label cell, value cell …; a cell may also hold ``label：value``."""
+    """Label cell, value cell, label cell, value cell …; a cell may also hold ``label：value``.
+    A cell's script (``var fileNum = …; document.write(…)``) is not its text."""
     i = 0
     while i < len(cells):
-        label = squash(cells[i].text_content())
+        label = _text(cells[i])
         key = canonical_label(label) if len(label) <= 14 else None
         if key and i + 1 < len(cells):
-            value = squash(cells[i + 1].text_content())
-            if value and canonical_label(value) is None:
-                meta.setdefault(key, value[:300])
+            value = _text(cells[i + 1])
+            if canonical_label(value) is None and not _starts_with_label(value):
+                if value and not _SCRIPT_VALUE.search(value):
+                    meta.setdefault(key, value[:300])
                 i += 2
                 continue
         elif key is None and len(label) <= 300:
             _parse_line(label, meta)
         i += 1
+
+
+def _starts_with_label(text: str) -> bool:
+    """``发布机构：省教育厅``: a cell that is a label of its own, not the value of the cell before."""
+    m = _LABEL_RE.search(text)
+    return m is not None and m.start() <= 2
+
+
+def _header_row(cells, below, meta: dict[str, str]) -> bool:
+    """A header row of labels (索取号 | 发布时间 | 发布机构 | 文件编号) with the values in the one
+    row below it, the layout of a one-document 信息公开目录 table; a list (several rows, or
+    a row linking a page) is not one. True when ``cells`` is such a header."""
+    labels = [canonical_label(_text(c)) if len(_text(c)) <= 14 else None for c in cells]
+    if len(cells) < 3 or sum(k is not None for k in labels) < max(2, len(cells) - 1):
+        return False
+    values = [row for row in below if row]
+    if len(values) != 1 or len(values[0]) != len(cells) or any(c.find(".//a[@href]") is not None for c in values[0]):
+        return False
+    for key, cell in zip(labels, values[0]):
+        value = _text(cell)
+        if key and value and canonical_label(value) is None and not _SCRIPT_VALUE.search(value):
+            meta.setdefault(key, value[:300])
+    return True
+
+
+def _pubdate_meta(tree) -> str | None:
+    for el in tree.iterfind(".//meta[@name]"):
+        if el.get("name", "").lower() in ("pubdate", "publishdate") and find_dates(el.get("content") or ""):
+            return squash(el.get("content"))[:40]
+    return None
+
+
+# -- the date line ----------------------------------------------------------------
+
+_DATE_HINT = re.compile(r"(?:19|20)\d{2}\s*(?:年|[-./／])\s*\d{1,2}")
+# the label just before a date: 发布时间：, 时间发布：, 日期 :, 【发布日期】 …
+_DATE_LABEL = re.compile(r"(?:^|(?<=[^\u4e00-\u9fff]))(?P<label>(?:发布|公开|发稿|发表|上传|录入)(?:日期|时间)|时间发布"
+                         r"|(?P<update>更新(?:日期|时间))|(?P<bare>日期|时间))\s*[】\]]?\s*[:：]?\s*[\[【(（]?\s*$")
+# another field's date (开始时间：, 成文日期：, 截止日期：) or a clock on the page (今天是)
+_OTHER_DATE = re.compile(rf"[\u4e00-\u9fff]{{1,8}}\s*[】\]]?\s*[:：]\s*[\[【(（]?\s*$|(?:{_LABEL_ALT}){_SP}[】\]]?{_SP}$"
+                         r"|(?:今天是|今天|今日|当前)\s*$")
+# the other parts of a date line; 来源 alone only beside a time of day
+_LINE_PART = re.compile(r"字\s*[体号](?:\s*大\s*小)?\s*[:：【\[〖]|【\s*字\s*[体号]|浏览(?:次数|量)?\s*[:：]|阅读(?:次数|量)?\s*[:：]"
+                        r"|点击(?:次数|数|量|率)?\s*[:：]|访问(?:次数|量)|打\s*印|分享|收藏|作者\s*[:：]|编辑\s*[:：]|大\s*中\s*小")
+_SOURCE_PART = re.compile(r"来\s*源")
+_TIME_OF_DAY = re.compile(r"^\s*\d{1,2}\s*[:：∶时]\s*\d{2}")
+_DATE_CLASS = re.compile(r"(?:^|[-_ ])(?:time|date|pubdate|pubtime|fbsj|fbrq|rq|sj)(?:[-_ ]|$)", re.I)
+_ITEM_TAGS = frozenset({"li", "tr", "dd", "dt"})
+MAX_LINE = 160
+
+
+def date_line(tree) -> str | None:
+    """The publication date an article shows in its date line (the line under the
+    title), as written on the page: a date after a publication label (发布时间：…,
+    时间发布：…), then a date after 更新时间：, then a date after a bare 日期：/时间： or
+    with no label beside the other parts of a date line (来源 with a time of day, 作者,
+    浏览次数, 字体【大 中 小】, 打印, 分享), then an element whose class says date or
+    time holding only a date. The first of the best form wins. Dates in links, in
+    another field (开始时间：, 成文日期：) and in list items are not the date line's."""
+    best: tuple[int, str] | None = None
+    texts: dict = {}   # element → its text, each computed once (a long list has many dated items)
+
+    def text_of(el) -> str:
+        if el not in texts:
+            texts[el] = _text(el)
+        return texts[el]
+
+    for node in _BODY_TEXTS(tree):
+        if not _DATE_HINT.search(node):
+            continue
+        parent = node.getparent()
+        if parent is not None and node.is_tail:
+            parent = parent.getparent()   # the text after an element belongs to that element's parent
+        own = squash(str(node))
+        m = DATE_RE.search(own)   # one date per text node: the date line's date comes first
+        if parent is None or m is None or _in_link(parent, text_of):
+            continue
+        rank = _date_rank(parent, own, m, text_of)
+        if rank is not None and (best is None or rank < best[0]):
+            best = (rank, m.group(0).strip())
+            if rank == 0:
+                break
+    return best[1] if best else None
+
+
+def _date_rank(parent, own: str, m, text_of) -> int | None:
+    """0 labelled, 1 labelled 更新时间, 2 bare label or no label in a date line, 3 a date
+    element by class; None when the date is no date line's. The line is the nearest
+    element (up to four levels up, at most ``MAX_LINE`` characters) holding a label or
+    another part of a date line."""
+    line, text, el = parent, own, parent
+    for _ in range(4):
+        if el is None or el.tag in ("body", "html"):
+            break
+        whole = text_of(el)
+        if len(whole) > MAX_LINE:
+            break
+        line, text = el, whole
+        if _LINE_PART.search(whole) or _SOURCE_PART.search(whole) or _DATE_LABEL_IN.search(whole):
+            break
+        el = el.getparent()
+    pos = text.find(m.group(0))
+    before, after = (text[:pos], text[pos + len(m.group(0)):]) if pos >= 0 else (own[:m.start()], own[m.end():])
+    label = _DATE_LABEL.search(before[-16:])
+    if label and not label.group("bare"):
+        return 1 if label.group("update") else 0
+    if (not label and _OTHER_DATE.search(before[-12:])) or len(text) > MAX_LINE:
+        return None   # another field's date, or a date inside prose (only a label makes it a date line's)
+    if _in_item(line):
+        return None
+    if _LINE_PART.search(text) or (_SOURCE_PART.search(text) and (label or _TIME_OF_DAY.match(after))):
+        return 2
+    return _class_rank(parent, own, m)
+
+
+_DATE_LABEL_IN = re.compile(r"(?:发布|公开|发稿|发表|更新)(?:日期|时间)|时间发布")
+
+
+def _class_rank(parent, own: str, m) -> int | None:
+    rest = _DATE_LABEL_IN.sub("", own.replace(m.group(0), "")).replace("日期", "").replace("时间", "")
+    if re.sub(r"[\s()（）\[\]【】:：∶\d时分秒]", "", rest) or _in_item(parent):
+        return None
+    el = parent
+    for _ in range(2):
+        if el is None:
+            break
+        if _DATE_CLASS.search(f"{el.get('class') or ''} {el.get('id') or ''}"):
+            return 3
+        el = el.getparent()
+    return None
+
+
+def _in_link(el, text_of) -> bool:
+    """Inside a link's text (a link left open around half the page is no link text)."""
+    return any(a.tag == "a" and len(text_of(a)) <= MAX_LINE for a in (el, *el.iterancestors()))
+
+
+def _in_item(el) -> bool:
+    """Inside a list item that links somewhere (the date of a sidebar or 相关新闻 entry)."""
+    for _ in range(3):
+        if el is None:
+            return False
+        if el.tag in _ITEM_TAGS and el.find(".//a[@href]") is not None:
+            return True
+        el = el.getparent()
+    return False
+
+
+def is_article(tree, meta: dict[str, str]) -> bool:
+    """A page with an article body (a CMS text container), a metadata table or a title
+    block (the CMS's ``ArticleTitle`` meta) is an article, whatever its sidebar lists."""
+    if has_catalogue(meta):
+        return True
+    if any(el.get("name", "").lower() == "articletitle" and (el.get("content") or "").strip()
+           for el in tree.iterfind(".//meta[@name]")):
+        return True
+    for n, xpath in enumerate(_COMPILED[:GENERIC_FROM]):
+        found = _between_markers(tree) if xpath is None else xpath(tree)
+        for el in found:
+            text = el if isinstance(el, str) else _text(el)
+            if len(text) >= MIN_MAIN and not _mostly_links(el, text):
+                return True
+    return False
+
+
+def is_list_page(tree, links, meta: dict[str, str]) -> bool:
+    """A list: at least three page links with a date beside them (font-size buttons and
+    other ``javascript:``/``#`` links are no items), unless the page is an article
+    (:func:`is_article`: its sidebar or 相关新闻 block is not what the page is)."""
+    dated = {raw.href for raw in links if raw.list_date and not _NO_ITEM_HREF.match(raw.href or "")}
+    return len(dated) >= 3 and not is_article(tree, meta)
+
+
+_NO_ITEM_HREF = re.compile(r"\s*(?:#|javascript:|$)", re.I)
 
 
 # -- main text ------------------------------------------------------------------

@@ -169,16 +169,71 @@ def page_title(tree) -> str:
 
 
 def page_heading(tree) -> str:
-    """The document's own title: <meta name=ArticleTitle>, else the first substantial h1/h2."""
+    """The document's own title: ``<meta name=ArticleTitle>``; else the heading (h1–h3) of
+    the article block that the ``<title>`` agrees with; else the first h1/h2 that heads
+    neither a block of links (友情链接, 相关链接) nor the site (its name); else the
+    ``<title>`` without the site's name (:func:`strip_site_name`); else ""."""
+    names = set()
     for meta in tree.iterfind(".//meta[@name]"):
-        if meta.get("name", "").lower() in ("articletitle", "title") and meta.get("content"):
+        name = meta.get("name", "").lower()
+        if name in ("articletitle", "title") and meta.get("content"):
             return squash(meta.get("content"))[:500]
-    for tag in ("h1", "h2"):
-        for el in tree.iter(tag):
-            text = text_of(el)
-            if len(text) >= 4:
-                return text[:500]
-    return ""
+        if name == "sitename" and meta.get("content"):
+            names.add(_compact(meta.get("content")))
+    title = page_title(tree)
+    compact = _compact(title)
+    headings = [(el.tag, text) for el in tree.iter("h1", "h2", "h3")
+                if len(text := text_of(el)) >= 4 and not _names_site(text, names) and not _heads_links(el)]
+    for _, text in headings:
+        if _compact(text) in compact:
+            return text[:500]
+    for tag, text in headings:
+        if tag != "h3":
+            return text[:500]
+    stripped = strip_site_name(title, names)
+    return stripped[:500] if stripped != title else ""
+
+
+# the separators of a <title>'s parts: 标题_栏目_站点, 站点-栏目-标题, 标题 | 站点 (a hyphen
+# between letters or digits, as in 1-10月, is no separator; nor is the dash —— of a title)
+_TITLE_SEP = re.compile(r"\s*(?:_+|[|｜]|\s[-－]\s|(?<![\dA-Za-z])[-－](?![\dA-Za-z]))\s*")
+_SITE_WORDS = re.compile(r"(?:人民政府|政府|门户网站?|网站|官网|政务网|政府网|之窗|网|委员会|管委会|局|厅|办公室|办|委|中心|"
+                         r"欢迎您\W*|\.gov\.cn|\.com|\.cn)[)）]?$", re.I)
+
+
+def _compact(text: str | None) -> str:
+    return re.sub(r"[\s\u3000\xa0]+", "", text or "")
+
+
+def _names_site(text: str, names: set[str]) -> bool:
+    """Is ``text`` a site's name (the SiteName meta, or a short name of an authority or a website)?"""
+    c = _compact(text)
+    return c in names or (len(c) <= 24 and _SITE_WORDS.search(c) is not None and not re.search(r"[，。：“”《》]", c))
+
+
+def strip_site_name(title: str, names: set[str] | frozenset = frozenset()) -> str:
+    """A ``<title>`` without the site's name: ``标题_栏目_站点`` → 标题, ``站点-栏目-标题`` → 标题
+    (a <title> runs from the page to the site or from the site to the page); unchanged
+    when neither end names a site."""
+    parts = [p for p in _TITLE_SEP.split(title or "") if p.strip()]
+    if len(parts) < 2:
+        return title
+    if _names_site(parts[-1], names) and len(parts[0]) >= 4 and not _names_site(parts[0], names):
+        return parts[0].strip()
+    if _names_site(parts[0], names) and len(parts[-1]) >= 2 and not _names_site(parts[-1], names):
+        return parts[-1].strip()
+    return title
+
+
+def _heads_links(el) -> bool:
+    """A block heading (友情链接, 相关链接): the rest of its block is mostly links."""
+    parent = el.getparent()
+    if parent is None or parent.tag in ("body", "html"):
+        return False
+    own = len(_compact(text_of(el)))
+    linked = sum(len(_compact(text_of(a))) for a in parent.iter("a") if el not in a.iterancestors() and a is not el)
+    rest = len(_compact(text_of(parent))) - own
+    return linked >= 4 and linked * 2 >= rest
 
 
 _VISIBLE = lxml.etree.XPath(

@@ -254,6 +254,7 @@ def _run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) ->
     stages = check_settings(cfg).stages(only)
     try:
         status = gather(cfg, run_id, str(cfg.store.location), progress=progress, read_kinds=kinds_to_read(stages))
+        store.order_run_sites(run_id, [s.name for s in cfg.sites])   # processes and nodes end in any order
         lost = store.write_error_counts(run_id)     # rows gathered but not stored, per site and table
         skipped = not_audited(store, run_id)
         if (lost or skipped) and status == RunStatus.COMPLETED:

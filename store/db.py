@@ -251,6 +251,13 @@ class Store(SnapshotReads):
             for table in tables:
                 self.db.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
 
+    def order_run_sites(self, run_id: int, sites: Sequence[str]) -> None:
+        """Number run ``run_id``'s sites in the order of ``sites`` (the config's), whichever
+        crawl process or node recorded its site first."""
+        with self.transaction():
+            self.db.executemany("UPDATE run_sites SET seq = ? WHERE run_id = ? AND site = ?",
+                                [(i, run_id, site) for i, site in enumerate(sites)])
+
     def run_sites(self, run_id: int) -> list[Any]:
         return self.query("SELECT * FROM run_sites WHERE run_id = ? ORDER BY seq, site", (run_id,))
 

@@ -115,8 +115,9 @@ def read(page: Page) -> Reading:
     text, _ = extract.decode_html(page.body, None)
     tree = extract.parse_tree(text)
     links = list(extract.iter_links(tree, parse_date(AUDIT_DATE)))
-    is_list = sum(bool(raw.list_date) for raw in links) >= 3
-    meta = {} if is_list else content.extract_metadata(tree)
+    meta = content.extract_metadata(tree)
+    is_list = content.is_list_page(tree, links, meta)
+    meta = {} if is_list else meta
     title = extract.page_heading(tree) or extract.page_title(tree)
     spam = []
     for raw in links:
@@ -143,7 +144,8 @@ class FieldScore:
     shown: int = 0
     right: int = 0
     spurious: int = 0
-    wrong: list = field(default_factory=list)
+    wrong: list = field(default_factory=list)       # (page id, labelled value, value read)
+    invented: list = field(default_factory=list)    # (page id, value read where the label has none)
 
     def line(self, name: str) -> str:
         pct = 100.0 * self.right / self.shown if self.shown else 100.0
@@ -187,7 +189,9 @@ def score(pages=None) -> Scores:
                 continue
             want, have = lab.get(name), got.value(name)
             if want is None:
-                s.spurious += have is not None
+                if have is not None:
+                    s.spurious += 1
+                    s.invented.append((page.id, have))
                 continue
             s.shown += 1
             if _norm(want) == _norm(have):
@@ -546,6 +550,8 @@ def main() -> int:
         for name, fs in s.fields.items():
             for pid, want, have in fs.wrong:
                 print(f"  {name}: {pid}: want {want!r} got {squash(str(have))[:80]!r}")
+            for pid, have in fs.invented:
+                print(f"  {name}: {pid}: want None got {squash(str(have))[:80]!r}")
         for pid, url in s.false_spam:
             print(f"  false 暗链: {pid}: {url}")
         for a, b in titles.missed:

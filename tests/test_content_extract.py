@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from core.text import parse_date
 from crawler import content, documents, extract
 from portal_audit.sample import files
 from portal_audit.sample.content_policy import cjk_pdf
@@ -82,6 +83,83 @@ def test_body_sentences_are_not_metadata_and_a_lone_source_line_is_not_a_table()
     <div id="zoom"><p>报名时间：2024年3月1日至3月10日。项目名称：城市更新。</p><p>发布日期：以正式文件为准的说明文字很长很长很长</p></div>
     </body></html>"""
     assert content.extract_metadata(tree_of(html)) == {}
+
+
+@pytest.mark.parametrize("line, shown", [
+    ("<p>发布时间：2023-05-06 来源：本网</p>", "2023-05-06"),
+    ("<div>时间发布：2023-06-12 09:51 阅读次数: 次</div>", "2023-06-12"),
+    ("<div><span>来源：北京机关党建</span> <span>时间：2023年11月14日</span></div>", "2023-11-14"),
+    ("<div>2025年06月03日 13时44分 来源: 四川省卫生健康委员会网站 【字体： 大 中 小 】</div>", "2025-06-03"),
+    ("<div>来源：宣教中心 2022-11-14 14:59:48 【字体：大 中 小】</div>", "2022-11-14"),
+    ("<h2>关于开展主题宣传活动的通知 <small class='Article-time'>( 2024-05-11)</small></h2>", "2024-05-11"),
+    # not date lines: a meeting's time, another field, the clock, a sidebar entry, a body sentence
+    ("<p>时间：2024年5月8日上午9:00 地点：县政府三楼会议室</p>", None),
+    ("<div>开始时间：2024-05-08 结束时间：2024-05-10 来源：本网</div>", None),
+    ("<div class='top'>今天是2024年6月30日 星期日</div>", None),
+    ("<ul><li><a href='/a.html'>相关新闻</a> <span class='date'>2024-01-25</span></li></ul>", None),
+    ("<p>2024年5月8日，县长主持召开常务会议，研究部署防汛工作，来源：本网。</p>", None),
+    ("<p>" + "美术馆是收藏和陈列书画精品的场所，" * 10 + "1997年6月21日正式开馆。</p>", None),
+])
+def test_the_date_line_in_its_usual_forms(line, shown):
+    html = f"<html><body><h1>县政府召开常务会议</h1>{line}<div id='zoom'><p>正文第一段内容，正文第一段内容。</p></div></body></html>"
+    found = parse_date(content.extract_metadata(tree_of(html)).get("发布日期"))
+    assert (found.isoformat() if found else None) == shown
+
+
+def test_pubdate_meta_only_without_a_shown_date_and_kept_apart():
+    head = "<html><head><meta name='PubDate' content='2022-04-24 10:00'></head><body>"
+    shown = content.extract_metadata(tree_of(head + "<p>发布日期：2017-05-15 来源：本网</p></body></html>"))
+    assert shown == {"发布日期": "2017-05-15", "来源": "本网"}
+    assert content.extract_metadata(tree_of(head + "<p>正文。</p></body></html>")) == {"PubDate": "2022-04-24 10:00"}
+
+
+def test_a_header_row_table_of_one_document_but_not_a_list():
+    one = ("<table><tr><td>索取号</td><td>发布时间</td><td>发布机构</td><td>文件编号</td></tr>"
+           "<tr><td>0764/2024-00112</td><td></td><td>上海市卫生健康委员会</td><td>"
+           "<script>var fileNum = '';document.write('号');</script></td></tr></table>")
+    assert content.extract_metadata(tree_of(f"<html><body>{one}</body></html>")) == {
+        "索引号": "0764/2024-00112", "发布机构": "上海市卫生健康委员会"}
+    rows = "".join(f"<tr><td><a href='/{i}.html'>文件{i}</a></td><td>A/{i}</td><td>县政府</td><td>2024-01-0{i}</td></tr>"
+                   for i in range(1, 4))
+    listing = f"<table><tr><td>名称</td><td>索引号</td><td>发布机构</td><td>发布日期</td></tr>{rows}</table>"
+    assert content.extract_metadata(tree_of(f"<html><body>{listing}</body></html>")) == {}
+
+
+def test_source_is_no_publisher_and_stand_in_labels():
+    html = ("<html><body><table><tr><td>信息索引：</td><td>360A12-07</td><td>信息来源：</td><td>本网</td></tr>"
+            "<tr><td>生成日期：</td><td>2024-06-04</td><td>发文机构：</td><td>教育部办公厅</td></tr></table></body></html>")
+    meta = content.extract_metadata(tree_of(html))
+    assert meta["索引号"] == "360A12-07" and meta["来源"] == "本网" and meta["发布机构"] == "教育部办公厅"
+    assert meta["成文日期"] == "2024-06-04"
+    both = html.replace("</table>", "<tr><td>成文日期：</td><td>2024-05-30</td></tr></table>")
+    assert content.extract_metadata(tree_of(both))["成文日期"] == "2024-05-30"
+
+
+def test_an_article_is_no_list_for_its_font_buttons_or_its_sidebar():
+    zoom = " ".join(f"<a href='javascript:doZoom({n})'>{t}</a>" for t, n in (("大", 18), ("中", 16), ("小", 14)))
+    side = "".join(f"<li><a href='/n{i}.html'>其他新闻{i}</a><span>2024-01-2{i}</span></li>" for i in range(5))
+    article = (f"<html><head><meta name='ArticleTitle' content='标题'></head><body><ul>{side}</ul>"
+               f"<p>发布日期：2016-07-20 字号：【{zoom}】</p><p>正文</p></body></html>")
+    buttons = f"<html><body><p>发布日期：2016-07-20 字号：【{zoom}】</p><p>正文</p></body></html>"
+    listing = f"<html><body><ul>{side}</ul></body></html>"
+    for html, is_list in ((article, False), (buttons, False), (listing, True)):
+        tree = tree_of(html)
+        links = list(extract.iter_links(tree))
+        assert content.is_list_page(tree, links, content.extract_metadata(tree)) is is_list, html
+
+
+@pytest.mark.parametrize("html, heading", [
+    ("<title>天宫一号任务第二场新闻发布会_中国载人航天官方网站</title><body><div class='yqlj'><h2>友情链接</h2>"
+     "<ul><li><a href='http://a.gov.cn/'>国家航天局</a></li><li><a href='http://b.gov.cn/'>中国科学院</a></li></ul></div>"
+     "<div class='title'>天宫一号任务第二场新闻发布会</div><p>正文</p></body>", "天宫一号任务第二场新闻发布会"),
+    ("<title>邯郸市人民政府-政府信息公开指南</title><body><p>正文</p></body>", "政府信息公开指南"),
+    ("<title>太原市人民政府门户网站-晋祠博物馆-董寿平美术馆</title><body></body>", "董寿平美术馆"),
+    ("<title>1-10月德清县固定资产投资结构趋稳趋优</title><body></body>", ""),
+    ("<title>广州市人民政府门户网站</title><body><h1>广州市人民政府门户网站</h1><h1>广州美妆产业依靠自主创新持续发力</h1></body>",
+     "广州美妆产业依靠自主创新持续发力"),
+])
+def test_the_document_title(html, heading):
+    assert extract.page_heading(tree_of(f"<html><head><meta charset='utf-8'>{html}</html>")) == heading
 
 
 def test_gbk_page_without_charset():

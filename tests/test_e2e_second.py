@@ -38,7 +38,7 @@ def audits(tmp_path_factory, second_server):
         pages = {r["url"] for r in db.execute("SELECT url FROM pages")}
         stats = json.loads(db.execute("SELECT stats_json FROM run_sites").fetchone()["stats_json"])
         db.close()
-        out.append({"findings": read_findings(tmp / "out"), "pages": pages, "stats": stats,
+        out.append({"findings": read_findings(tmp / "out"), "pages": pages, "stats": stats, "db": tmp / "a.db",
                     "stdout": result.stdout, "report": (tmp / "out" / "report.html").read_text(encoding="utf-8")})
     return out
 
@@ -104,6 +104,32 @@ def test_evidence_says_why(audits, second_server):
     assert waf_policy not in {f["url"] for f in by["policy.no-interpretation"]}
     empty = {f["url"] for f in by["column.empty"]}
     assert second_server.url("/col/col302/index.html") in empty     # 暂无信息 under the site's chrome
+
+
+def test_trs_department_pages_are_read_as_real_ones_show_them(audits, second_server):
+    """The site's name before the title in <title>, a 友情链接 <h2> before the article, a date
+    line with one field and 字体【大 中 小】 buttons, a header-row metadata table whose 文号
+    cell holds only a script: an article (not a list of three dated font buttons), titled by
+    its own name, with the table's values and no script as 文号. The 工作动态 list shows no
+    dates, its pages only a date line: the column is fresh (a look-alike), not undated."""
+    db = sqlite3.connect(audits[0]["db"])
+    db.row_factory = sqlite3.Row
+    rows = {r["url"]: r for r in db.execute("SELECT url, is_list, heading, meta_json FROM pages")}
+    db.close()
+    regulation = rows[second_server.url("/xxgk/flfg/201803/t20180301_5001.shtml")]
+    assert regulation["is_list"] == 0 and regulation["heading"] == "中华人民共和国政府信息公开条例"
+    meta = json.loads(regulation["meta_json"])
+    assert meta.pop("索引号").startswith("001008003/2018-")
+    assert meta == {"发布机构": "青山县人民政府", "公开属性": "主动公开", "发布日期": "2018-03-01", "有效性": "有效",
+                    "来源": "本网"}
+    meeting = rows[second_server.url("/jyj/zwgk/202309/t20230901_7000.shtml")]
+    assert meeting["is_list"] == 0 and meeting["heading"] == "青山县教育局召开2023年秋季学期第1次工作例会"
+    assert "文号" not in json.loads(meeting["meta_json"])
+    # a news page whose date line is its only metadata: the date it shows, its outlet apart
+    news = rows[second_server.url("/zwdt/202406/t20240625_8000.shtml")]
+    assert news["is_list"] == 0 and json.loads(news["meta_json"]) == {"发布日期": "2024-06-25", "来源": "本网"}
+    # a list page's name: its <title> without the site name after it
+    assert rows[second_server.url("/col/col202/index.html")]["heading"] == "政策解读"
 
 
 def test_the_forms_of_real_templates(audits, second_server):

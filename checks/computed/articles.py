@@ -12,9 +12,9 @@ from datetime import date
 
 from checks.computed.columns import dated_links, index_key, site_scopes
 from core.text import CN_DATE_RE, DATE_RE, find_dates, parse_date
+from core.vocabulary import has_catalogue
 
 
-CATALOG_FIELDS = frozenset({"索引号", "主题分类", "发布机构", "成文日期", "发布日期", "文号", "有效性", "公开属性"})
 
 
 _PLACEHOLDER = re.compile(r"^[\s\-－—_/／、.。*＊]*$")
@@ -52,7 +52,7 @@ class ArticleRec:
     @property
     def has_table(self) -> bool:
         """Whether the page shows a 信息公开 catalogue table (not just a 发布时间/来源 header)."""
-        return "索引号" in self.meta or len(CATALOG_FIELDS.intersection(self.meta)) >= 3
+        return has_catalogue(self.meta)
 
     def field(self, name: str) -> str | None:
         value = (self.meta.get(name) or "").strip()
@@ -99,8 +99,7 @@ def articles(ctx) -> list[ArticleRec]:
             sc = scopes.get(row["site"])
             kind = sc.kind_of(url, row["column_kind"]) if sc else row["column_kind"]
             in_column = kind is not None or (sc is not None and sc.in_scope(url))
-            has_table = "索引号" in meta or len(CATALOG_FIELDS.intersection(meta)) >= 3
-            if not (has_table or (in_column and listed)):
+            if not (has_catalogue(meta) or (in_column and listed)):
                 continue
             forwarding = any(FORWARDING.search(t or "") for t in (row["heading"], row["title"], meta.get("标题")))
             signed, signed_text = (None, None) if forwarding else signature_date(row["tail"] or "")

@@ -591,15 +591,15 @@ class PortalSpider(scrapy.Spider):
         pager = [extract.RawLink(href=href, anchor="（翻页脚本）", tag="script", attr="createPageHTML",
                                  line=None, hidden=None, list_date=None)
                  for href in extract.pagination_hrefs(text, urlsplit(meta["origin"]).path.rsplit("/", 1)[-1])]
-        is_list = sum(bool(raw.list_date) for raw in raw_links) >= 3
+        meta_fields = content.extract_metadata(tree) if depth > 0 else {}
+        is_list = content.is_list_page(tree, raw_links, meta_fields)
         page = {
             "site": st.name, "url": meta["origin"], "final_url": response.url, "status": response.status,
             "content_type": response.headers.get("Content-Type", b"").decode("latin-1"), "charset": charset,
             "title": title, "heading": heading, "size": len(response.body),
             "is_home": int(depth == 0), "is_list": int(is_list),
             "main_text": "" if is_list or depth == 0 else content.extract_main_text(tree),
-            "meta_json": json.dumps({} if is_list or depth == 0 else content.extract_metadata(tree),
-                                    ensure_ascii=False),
+            "meta_json": json.dumps({} if is_list else meta_fields, ensure_ascii=False),
             "document_url": None, "carried_from": None, "base_url": base if base != response.url else None,
         }
         if not is_list and depth > 0 and documents.body_is_only_a_link(page["main_text"]):

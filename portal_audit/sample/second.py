@@ -99,6 +99,8 @@ class Doc:
     served: bool = True   # False: the path answers with something else (set up separately)
     extra: str = ""
     index_no: str = ""
+    trs: bool = False     # a TRS department page (:meth:`SecondPortalBuilder.trs_article`)
+    news: bool = False    # … a news page: its date line is all it shows of its metadata
 
 
 class SecondPortalBuilder:
@@ -153,10 +155,31 @@ class SecondPortalBuilder:
                    f'{d.extra}{rel}</div>')
         return chrome(d.title + SUFFIX, content, crumb="正文")
 
+    def trs_article(self, d: Doc) -> str:
+        """A TRS department page in the forms real ones take: the site's name before the
+        title in <title>, a 友情链接 block headed by an <h2> before the article, the title in
+        a <div>, a date line with one field and 字体【大 中 小】 buttons, and the metadata as
+        a header row of labels over one row of values, whose 文号 cell, for a document
+        without one, holds only the script that would write it."""
+        no = escape(d.doc_no) if d.doc_no else (
+            '<script>var fileNum = "";if(fileNum.indexOf("号") == -1){document.write(\'号\');}</script>')
+        cells = [("索引号", escape(d.index_no)), ("发布机构", SITE), ("公开方式", "主动公开"),
+                 ("发布日期", d.published.isoformat()), ("文号", no), ("有效性", d.validity)]
+        table = ("<table class=\"xxgk\"><tr>" + "".join(f"<td>{k}</td>" for k, _ in cells) + "</tr><tr>"
+                 + "".join(f"<td>{v}</td>" for _, v in cells) + "</tr></table>")
+        zoom = " ".join(f'<a href="javascript:doZoom({n})">{t}</a>' for t, n in (("大", 18), ("中", 16), ("小", 14)))
+        body = "".join(f"<p>{escape(x)}</p>" for x in d.body)
+        content = (f'<div class="yqlj"><h2>友情链接</h2><ul><li><a href="{O}/">邻县人民政府</a></li>'
+                   f'<li><a href="/index.html">{SITE}</a></li></ul></div>'
+                   f'<div class="article"><div class="title">{escape(d.title)}</div>'
+                   f'<p class="info">发布时间：{d.published.isoformat()} 来源：本网 字体：【{zoom}】</p>'
+                   f'{"" if d.news else table}<div class="TRS_Editor">{body}</div>{d.extra}</div>')
+        return chrome(f"{SITE}-{d.title}", content, crumb="正文")
+
     def register(self) -> None:
         for d in self.docs.values():
             if d.served:
-                self.html(d.path, self.article(d))
+                self.html(d.path, self.trs_article(d) if d.trs else self.article(d))
 
     def li(self, d: Doc, tag: str = "li") -> str:
         when = (d.list_date or d.published).isoformat()
@@ -284,12 +307,13 @@ class SecondPortalBuilder:
         self.expect("link.redirect-loop", "/r/a.html", d["n08"].path)
         self.expect("link.redirect-chain", "/r/c1.html", d["n08"].path)
         # regulations (column 205, TRS-style static list under /xxgk/flfg/)
-        self.doc(Doc("r01", "中华人民共和国政府信息公开条例", date(2018, 3, 1), 205,
+        self.doc(Doc("r01", "中华人民共和国政府信息公开条例", date(2018, 3, 1), 205, trs=True,
                      path="/xxgk/flfg/201803/t20180301_5001.shtml",
                      body=["（2007年4月5日中华人民共和国国务院令第492号公布）",
                            "第一条 为了保障公民、法人和其他组织依法获取政府信息，制定本条例。"]))
         self.expect("regulation.stale", d["r01"].path, None)
-        self.doc(Doc("r02", "优化营商环境条例", date(2024, 3, 1), 205, path="/xxgk/flfg/202403/t20240301_5002.shtml",
+        self.doc(Doc("r02", "优化营商环境条例", date(2024, 3, 1), 205, trs=True,
+                     path="/xxgk/flfg/202403/t20240301_5002.shtml",
                      body=["（2019年10月22日中华人民共和国国务院令第722号公布 自2020年1月1日起施行）",
                            "第一条 为了持续优化营商环境，制定本条例。"]))
         self.alike("regulation-current", d["r02"].path)
@@ -300,8 +324,13 @@ class SecondPortalBuilder:
             self.doc(Doc(f"c0{i}", title, day, 301, body=list(text)))
         for i in range(11):
             day = date(2023, 9, 1 + i)
-            self.doc(Doc(f"e{i:02d}", f"青山县教育局召开2023年秋季学期第{i + 1}次工作例会", day, 401,
+            self.doc(Doc(f"e{i:02d}", f"青山县教育局召开2023年秋季学期第{i + 1}次工作例会", day, 401, trs=True,
                          path=f"/jyj/zwgk/{day:%Y%m}/t{day:%Y%m%d}_{7000 + i}.shtml", body=list(text)))
+        # 工作动态 (column 402): a list without dates of news pages that show their date in
+        # the date line only (fresh: the look-alike of an undated column)
+        for i, day in enumerate([date(2024, 6, 25), date(2024, 6, 18), date(2024, 6, 11)]):
+            self.doc(Doc(f"w0{i}", f"县政务服务中心开展窗口服务提升第{i + 1}次集中培训", day, 402, trs=True, news=True,
+                         path=f"/zwdt/{day:%Y%m}/t{day:%Y%m%d}_{8000 + i}.shtml", body=list(text)))
         # news on the home page; their 相关文件 link policies and 解读 before any list does
         for i, (title, day, rel) in enumerate([
                 ("县政府召开常务会议研究养老服务体系建设", date(2024, 6, 27), [("p06", d["p06"].title), ("j06", d["j06"].title)]),
@@ -358,6 +387,9 @@ class SecondPortalBuilder:
                                     "二、依申请公开。公民、法人或者其他组织可以向本县各行政机关申请获取相关政府信息。",
                                     "三、监督和救济。公民、法人或者其他组织认为行政机关侵犯其合法权益的，可以依法投诉、举报。"] * 2)))
         self.alike("guide-with-text", "/col/col101/index.html")
+        news = "".join(f'<li><a href="{x.path}">{escape(x.title)}</a></li>' for x in self.of(402))
+        self.html("/col/col402/index.html", chrome("工作动态" + SUFFIX, f'<ul class="list">{news}</ul>'))
+        self.alike("undated-list-dated-pages", "/col/col402/index.html")
         # 部门信息公开: a hub of /col/ sub-columns unrelated to its own path, plus a TRS department
         hub = "".join(f'<li><a href="{h}">{t}</a></li>' for t, h in [
             ("县财政局", "/col/col301/index.html"), ("县人社局", "/col/col302/index.html"),
@@ -399,7 +431,7 @@ class SecondPortalBuilder:
         tree = "".join(f'<li><a href="{h}" target="_parent">{t}</a></li>' for t, h in [
             ("政策文件", "/col/col201/index.html"), ("政策解读", "/col/col202/index.html"),
             ("通知公告", "/col/col203/index.html"), ("部门信息公开", "/col/col204/index.html"),
-            ("法律法规", "/xxgk/flfg/index.shtml")])
+            ("法律法规", "/xxgk/flfg/index.shtml"), ("工作动态", "/col/col402/index.html")])
         self.main.add(TREE, Resource(body=f'<html><head><meta charset="utf-8"><title>信息公开目录</title></head>'
                                           f'<body><ul class="tree">{tree}</ul></body></html>'))
         # home: fresh news (chrome + dated list) and the navigation forms of real templates
