@@ -4,7 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install system-deps demo test bench bench-tools typos clean
+.PHONY: install system-deps demo test bench bench-tools bench-race bench-cores bench-incremental \
+        bench-province bench-memory typos clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +38,28 @@ test: install system-deps
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# the scale benchmarks of issue 14 (bench/scale.py; measurements, never tests): smaller runs
+# with e.g. `make bench-province SITES=100`, `make bench-cores PAGES=4000 REPEAT=3`
+PAGES  ?= 20000
+SITES  ?= 1000
+SIZES  ?= 20000,100000
+REPEAT ?= 3
+
+bench-race: install   # linkinator and LinkChecker: `make bench-tools` once (skipped when missing)
+	$(BIN)/python bench/scale.py race --pages $(PAGES)
+
+bench-cores: install
+	$(BIN)/python bench/scale.py cores --pages $(PAGES) --repeat $(REPEAT)
+
+bench-incremental: install
+	$(BIN)/python bench/scale.py incremental --pages $(PAGES)
+
+bench-province: install system-deps
+	$(BIN)/python bench/scale.py province --sites $(SITES)
+
+bench-memory: install
+	$(BIN)/python bench/scale.py memory --sizes $(SIZES)
 
 # rebuild checks/data/typos.yaml from typos_curated.yaml (filtered with jieba and ../shared/seeds)
 typos: install

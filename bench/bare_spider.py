@@ -7,8 +7,11 @@ Nothing else: no decoding beyond Scrapy's, no tree work beyond the href XPath, n
 store, no items. Concurrency, timeout and retries come from the command line so that
 ``bench/run.py`` gives both sides the same settings.
 
-    python bench/bare_spider.py URL --concurrency 16 --per-host 4 --timeout 10 \
+    python bench/bare_spider.py URL [URL …] --concurrency 16 --per-host 4 --timeout 10 \
         --retries 1 --out result.json
+
+Several URLs crawl several sites in the one process (each its own host scope), as the
+gatherer does with a config of several sites.
 
 Writes a JSON object: ``pages`` (HTML responses parsed), ``responses`` (all responses
 that reached the spider), ``requests`` (sent, retries included), ``statuses``,
@@ -38,10 +41,10 @@ SKIP = ("mailto:", "tel:", "javascript:", "data:", "#")
 class BareSpider(scrapy.Spider):
     name = "bare"
 
-    def __init__(self, url: str, **kwargs):
+    def __init__(self, urls: list[str], **kwargs):
         super().__init__(**kwargs)
-        self.start_url = url
-        self.host = urlsplit(url).netloc.lower()
+        self.start_urls = urls
+        self.hosts = {urlsplit(url).netloc.lower() for url in urls}
         self.pages = 0
         self.responses = 0
         self.statuses: Counter[int] = Counter()
@@ -61,7 +64,8 @@ class BareSpider(scrapy.Spider):
         self.closed = time.monotonic()
 
     async def start(self):
-        yield scrapy.Request(self.start_url, callback=self.parse, errback=self.failed)
+        for url in self.start_urls:
+            yield scrapy.Request(url, callback=self.parse, errback=self.failed)
 
     def parse(self, response):
         self.responses += 1
@@ -77,7 +81,7 @@ class BareSpider(scrapy.Spider):
             if not href or href.lower().startswith(SKIP):
                 continue
             url = response.urljoin(href)
-            if urlsplit(url).netloc.lower() == self.host:
+            if urlsplit(url).netloc.lower() in self.hosts:
                 yield scrapy.Request(url, callback=self.parse, errback=self.failed)
 
     def failed(self, failure):
@@ -86,7 +90,7 @@ class BareSpider(scrapy.Spider):
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("url")
+    ap.add_argument("urls", nargs="+")
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--per-host", type=int, default=4)
     ap.add_argument("--timeout", type=float, default=10)
@@ -110,7 +114,7 @@ def main(argv=None) -> int:
         "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
     }, install_root_handler=False)
     crawler = process.create_crawler(BareSpider)
-    process.crawl(crawler, url=args.url)
+    process.crawl(crawler, urls=args.urls)
     process.start()
     spider = crawler.spider
     stats = crawler.stats.get_stats()

@@ -52,8 +52,9 @@ AUDIT_DATE = "2024-06-30"
 CRAWL = {"concurrency": 16, "per_host_concurrency": 4, "timeout": 10, "retries": 1, "per_host_rate": 0}
 # The depth cap is a trap guard. Under Scrapy's default LIFO order the bench portal's
 # prev/next article chains are discovered at depths far beyond the default 8, and the
-# bare spider has no depth cap: lift it so that both sides parse the same pages.
-AUDIT_MAX_DEPTH = 100_000
+# bare spider has no depth cap: lift it (to the config's upper bound) so that both sides
+# parse the same pages.
+AUDIT_MAX_DEPTH = 1000
 SAMPLE_EVERY = 0.2
 DEFAULT_SIZES = (2000, 5000, 20000)
 
@@ -173,6 +174,7 @@ def measured(cmd: list[str], *, cwd: Path, log: Path, timeout: float, profile: P
         ps = psutil.Process(proc.pid)
         timed_out = False
         per_process: dict[int, float] = {}   # pid → peak RSS MB of that process alone
+        roles: dict[int, str] = {}
         while proc.poll() is None:
             rss = cpu = 0.0
             try:
@@ -182,6 +184,7 @@ def measured(cmd: list[str], *, cwd: Path, log: Path, timeout: float, profile: P
                             one = p.memory_info().rss
                             rss += one
                             per_process[p.pid] = max(per_process.get(p.pid, 0.0), one / 2**20)
+                            roles[p.pid] = _role(p, ps.pid, roles)   # again: a spawn shows its command late
                             t = p.cpu_times()
                             cpu += t.user + t.system + t.children_user + t.children_system
                     except psutil.Error:
@@ -202,7 +205,31 @@ def measured(cmd: list[str], *, cwd: Path, log: Path, timeout: float, profile: P
     cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
     return {"returncode": proc.returncode, "wall_s": wall, "timed_out": timed_out,
             "peak_rss_mb": max((s[2] for s in samples), default=float("nan")), "cpu_s": cpu, "samples": samples,
-            "peak_rss_per_process_mb": sorted(per_process.values(), reverse=True)}
+            "peak_rss_per_process_mb": sorted(per_process.values(), reverse=True),
+            "peak_rss_by_role_mb": _by_role(per_process, roles)}
+
+
+def _role(p: psutil.Process, root: int, known: dict[int, str]) -> str:
+    """What a measured process is: the command itself, a crawl process (multiprocessing spawn),
+    the attachment parsers' forkserver or one of its forked workers (same command line)."""
+    if p.pid == root:
+        return "main"
+    cmd = " ".join(p.cmdline())
+    if known.get(p.ppid()) == "parser forkserver":
+        return "parser worker"
+    for marker, role in (("forkserver", "parser forkserver"), ("resource_tracker", "resource tracker"),
+                         ("spawn_main", "crawl process")):
+        if marker in cmd:
+            return role
+    return Path(p.cmdline()[0]).name if p.cmdline() else "?"
+
+
+def _by_role(per_process: dict[int, float], roles: dict[int, str]) -> dict[str, dict]:
+    """Per role: how many processes, and the peaks of the largest four (MB, largest first)."""
+    peaks: dict[str, list[float]] = {}
+    for pid, peak in per_process.items():
+        peaks.setdefault(roles.get(pid, "?"), []).append(round(peak, 1))
+    return {role: {"processes": len(v), "peaks_mb": sorted(v, reverse=True)[:4]} for role, v in peaks.items()}
 
 
 def cpu_between(samples, t0: float, t1: float) -> float:

@@ -123,6 +123,8 @@ class SampleServer:
     the main site; for Host names in *ipv6_fail_hosts* the IPv6 listener resets
     the connection instead of answering.  *aliases* maps extra Host names (e.g.
     ``www.sample.gov.cn``) to roles; see :meth:`SampleServer.add_host`.
+    *poll_interval* is how often an idle listener looks for :meth:`stop` (a simulation of
+    many portals in one process raises it: every idle listener wakes that often).
     """
 
     def __init__(
@@ -135,6 +137,7 @@ class SampleServer:
         aliases: dict[str, str] | None = None,
         rate_limit: float = 0.0,
         latency: tuple[float, float] = (0.0, 0.0),
+        poll_interval: float = 0.1,
     ):
         hosts = tuple(hosts)
         if not hosts:
@@ -191,7 +194,7 @@ class SampleServer:
         for lst in self._listeners:
             t = threading.Thread(
                 target=lst.serve_forever,
-                kwargs={"poll_interval": 0.1},
+                kwargs={"poll_interval": poll_interval},
                 name=f"sample-http-{lst.server_address[0]}",
                 daemon=True,
             )
