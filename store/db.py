@@ -10,6 +10,7 @@ SQL does not say the same way (new row ids, the tables of the schema, compaction
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -67,13 +68,15 @@ def url_problem(url: str) -> str | None:
     return None
 
 
+# the backends by the kind of location, as class paths (as Scrapy names its components):
+# each backend module builds on this one, and psycopg is loaded for a PostgreSQL store only
+BACKENDS = {"url": "store.pg.PgStore", "path": "store.sqlite.SqliteStore"}
+
+
 def backend(location: str | Path) -> type[Store]:
     """The :class:`Store` class that opens ``location``."""
-    if is_url(location):
-        from store.pg import PgStore     # deferred: psycopg is needed for a PostgreSQL store only
-        return PgStore
-    from store.sqlite import SqliteStore   # deferred: store.sqlite builds on this module
-    return SqliteStore
+    module, _, name = BACKENDS["url" if is_url(location) else "path"].rpartition(".")
+    return getattr(importlib.import_module(module), name)
 
 
 class Store(SnapshotReads):

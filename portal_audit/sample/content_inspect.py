@@ -41,14 +41,10 @@ from __future__ import annotations
 
 from datetime import date
 from html import escape
-from typing import TYPE_CHECKING
 
 from .content_misc import Doc, _Misc, _index_no, small_page
 from .model import Resource
 from .templates import hanweb_article, trs_article
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .full import FullPortalBuilder
 
 # name -> path of the home page of the extra sites of these checks
 EXTRA_SITES = {"某县人民政府（样例）": "/xian/index.html", "某区人民政府（样例）": "/qu/index.html"}
@@ -79,7 +75,7 @@ def _li(href: str, title: str, when: date) -> str:
 
 
 class _Inspect:
-    def __init__(self, b: "FullPortalBuilder"):
+    def __init__(self, b):
         self.b = b
         self.misc = _Misc(b)
 
@@ -228,6 +224,6 @@ class _Inspect:
             self.b.expect("interaction.unanswered", path, path)
 
 
-def add(builder: "FullPortalBuilder") -> None:
+def add(builder) -> None:
     """Add the pages of these checks to a full-portal builder (called once from its build())."""
     _Inspect(builder).build()
