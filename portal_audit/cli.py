@@ -142,7 +142,11 @@ def run(config_path, out_dir, sites, only, fail_on, no_progress, scrapyd_nodes) 
         if not any(matches(code, pattern) for code in known):
             _fail(f"--only: 未知的检查项 {pattern!r}（运行 portal-audit checks 查看全部）")
     _preflight(cfg.store.location, out_dir)
-    result = _locked(run_audit, cfg, Path(out_dir), only=only_codes, progress=not no_progress)
+    try:
+        result = _locked(run_audit, cfg, Path(out_dir), only=only_codes, progress=not no_progress)
+    except KeyboardInterrupt:   # after the crawl and the checks (they stop at a Ctrl-C themselves)
+        click.echo("[portal-audit] 已中断：写报告时收到 Ctrl-C，本次运行记为未完成，下次运行时标记为已中断", err=True)
+        sys.exit(Exit.INTERRUPTED)
     _summary(result, cfg)
     if result.status == RunStatus.COMPLETED_WITH_ERRORS:
         sys.exit(Exit.WITH_ERRORS)

@@ -426,11 +426,16 @@ def test_the_loop(portal, work):
     assert "gone2.html" not in (root / "out4" / "findings.csv").read_text(encoding="utf-8-sig")
 
     # -- an interrupted run never fixes anything; a second run meanwhile is refused ------------
-    # a5 no longer links the broken target (D7 would be fixed) and answers at once; the other
-    # articles take 3.5 s, so the run is still crawling when it is interrupted
-    portal.set(5, slow=3.5)
+    # a5 no longer links the broken target (D7 would be fixed); a4 and a5 answer at once (a5
+    # takes a4's connection: 4 per host), a1–a3 take 11 s (within this run's timeout), so the
+    # run is still crawling when the second run is refused and at the Ctrl-C
+    portal.set(5, slow=11)
+    portal.routes[("a", "/xxgk/a4.html")] = (*portal.routes[("a", "/xxgk/a4.html")][:2], 0)
     portal.routes[("a", "/xxgk/a5.html")] = (200, article("a5", ""), 0)
-    proc = subprocess.Popen([*CLI, "run", "-c", "config.yaml", "-o", str(root / "out5"), "--no-progress"],
+    config = (root / "config.yaml").read_text(encoding="utf-8")
+    assert "timeout: 4," in config
+    (root / "config-slow.yaml").write_text(config.replace("timeout: 4,", "timeout: 12,"), encoding="utf-8")
+    proc = subprocess.Popen([*CLI, "run", "-c", "config-slow.yaml", "-o", str(root / "out5"), "--no-progress"],
                             cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 20
     while time.time() < deadline and "a/xxgk/a5.html" not in portal.hits:
@@ -439,7 +444,7 @@ def test_the_loop(portal, work):
     assert locked.returncode == 75, locked.stderr
     assert "另一个检查任务正在使用同一数据库" in locked.stderr
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
+    out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     run5 = last_run(root)
     with db(root) as conn:
