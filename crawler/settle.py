@@ -56,28 +56,27 @@ def settle_pages(pages: Iterable[Mapping], links: Iterable[Mapping], columns: Ma
             target, group = link["target_url"], []
         group.append(link)
     _decide(target, group, current, by_path, changes)
-    for url, path in by_path.items():   # pages no page links (the home page, a sitemap's pages)
-        if url not in current or path is None:
-            continue
-        col = path[0]
-        kind, column_url, list_date = current.pop(url)
-        if (kind, column_url) != col:
-            changes.append({"url": url, "column_kind": col[0], "column_url": col[1], "list_date": list_date})
+    for url, (kind, column_url, list_date) in current.items():   # pages no page links (the home page …)
+        path = by_path[url]
+        if path is not None and (kind, column_url) != path[0]:
+            changes.append({"url": url, "column_kind": path[0][0], "column_url": path[0][1], "list_date": list_date})
     return changes
 
 
 def _decide(target: str | None, links: list[Mapping], current: dict, by_path: Mapping, changes: list) -> None:
+    """Decide ``target`` from the links to it (and take it out of ``current``)."""
     if target is None or target not in current:
         return
     old = current.pop(target)
     kind, column_url, list_date = old
+    # (the date beside the link, the linking page's (column, is a list) when it is in a column)
+    sources = [(link["list_date"], by_path.get(link["source_url"])) for link in links]
     col = by_path[target][0] if by_path[target] else None
     if col is None:
-        dated = [by_path[link["source_url"]] for link in links
-                 if link["list_date"] and by_path.get(link["source_url"]) is not None]
+        dated = [path for d, path in sources if d and path is not None]
         # a list page's entries first: an article's sidebar of latest items lists it too
         listed = Counter(c for c, is_list in dated if is_list) or Counter(c for c, _ in dated)
-        linking = {by_path[link["source_url"]][0] for link in links if by_path.get(link["source_url"]) is not None}
+        linking = {path[0] for _, path in sources if path is not None}
         if listed:                  # the list listing it with a date (most entries, then by URL)
             col = min(listed, key=lambda c: (-listed[c], c[1]))
         elif len(linking) == 1:     # the one column whose pages link to it
@@ -86,9 +85,8 @@ def _decide(target: str | None, links: list[Mapping], current: dict, by_path: Ma
             col = (None, None)
     if col is not None:
         kind, column_url = col
-    own = [link["list_date"] for link in links
-           if link["list_date"] and col is not None and (by_path.get(link["source_url"]) or (None,))[0] == col]
-    dated = own or [link["list_date"] for link in links if link["list_date"]]
-    new = (kind, column_url, min(dated) if dated else list_date)
+    own = [d for d, path in sources if d and col is not None and path is not None and path[0] == col]
+    dates = own or [d for d, _ in sources if d]
+    new = (kind, column_url, min(dates) if dates else list_date)
     if new != old:
         changes.append({"url": target, "column_kind": new[0], "column_url": new[1], "list_date": new[2]})
