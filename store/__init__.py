@@ -4,6 +4,6 @@
 lives in this package.
 """
 
-from store.db import Store, StoreError
+from store.db import Store, StoreError, Superseded
 
-__all__ = ["Store", "StoreError"]
+__all__ = ["Store", "StoreError", "Superseded"]

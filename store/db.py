@@ -37,6 +37,10 @@ class StoreError(Exception):
     """The store cannot be opened or is not a portal-audit store (the message is zh-CN)."""
 
 
+class Superseded(StoreError):
+    """A write of a crawl attempt that is no longer its site's current one (see :meth:`Store.fence`)."""
+
+
 def is_url(location: str | Path) -> bool:
     """Whether ``location`` names a PostgreSQL database rather than a SQLite file."""
     return isinstance(location, str) and location.startswith(URL_SCHEMES)
@@ -91,6 +95,7 @@ class Store(SnapshotReads):
 
     location: str
     db: Any     # the connection: ``execute(sql, params)`` → a cursor of rows by name and position
+    fenced: tuple[int, str, str] | None = None     # (run id, site, attempt) this store writes as
 
     def quick_check(self) -> None:
         """Raise :class:`StoreError` when the backend finds the store damaged."""
@@ -155,6 +160,8 @@ class Store(SnapshotReads):
     def transaction(self) -> Iterator[Any]:
         self.db.execute("BEGIN")
         try:
+            if self.fenced is not None:
+                self._check_fence()
             yield self.db
         except BaseException:
             self.db.execute("ROLLBACK")
@@ -164,6 +171,23 @@ class Store(SnapshotReads):
 
     def close(self) -> None:
         self.db.close()
+
+    # -- crawl attempts (run --scrapyd) -------------------------------------
+    def fence(self, run_id: int, site: str, attempt: str) -> None:
+        """Write as crawl attempt ``attempt`` of ``site`` in run ``run_id`` (a Scrapyd job): from
+        now on each transaction first checks, in itself, that this is still the site's current
+        attempt (:meth:`discard_site` makes another one current) and raises :class:`Superseded`,
+        writing nothing, when it is not."""
+        self.fenced = (run_id, site, attempt)
+
+    def _check_fence(self) -> None:
+        # an UPDATE, not a SELECT: it holds the attempt's row until this transaction ends, so a
+        # discard_site meanwhile waits for it and then removes this transaction's rows too
+        cur = self.db.execute("UPDATE site_attempts SET attempt = attempt WHERE run_id = ? AND site = ?"
+                              " AND attempt = ?", self.fenced)
+        if cur.rowcount != 1:
+            run_id, site, attempt = self.fenced
+            raise Superseded(f"运行 {run_id} 站点 {site} 的采集 {attempt} 已被取代（该站点已重新安排或已取消），不再写入")
 
     # -- generic access ---------------------------------------------------
     def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[Any]:
@@ -313,12 +337,20 @@ class Store(SnapshotReads):
                 mine[table] = max(mine.get(table, 0), int(n))
         return counts
 
-    def discard_site(self, run_id: int, site: str) -> None:
-        """Remove what a crawl of ``site`` wrote into run ``run_id`` (a failed Scrapyd job's
-        rows, before the site is crawled again), in one transaction."""
+    def discard_site(self, run_id: int, site: str, next_attempt: str | None = None) -> None:
+        """End the current crawl attempt of ``site`` in run ``run_id`` (a Scrapyd job that failed
+        or is scheduled again), in one transaction: its rows are removed and from then on only
+        writes fenced as ``next_attempt`` are accepted (None: no attempt's; see :meth:`fence`)."""
         with self.transaction():
-            for table in CRAWL_TABLES:
-                self.db.execute(f"DELETE FROM {table} WHERE run_id = ? AND site = ?", (run_id, site))
+            # the fence first: a write of the attempt ended holds its row until it commits
+            ended = self.db.execute("DELETE FROM site_attempts WHERE run_id = ? AND site = ?",
+                                    (run_id, site)).rowcount
+            if next_attempt is not None:
+                self.db.execute("INSERT INTO site_attempts (run_id, site, attempt, started_at) VALUES (?, ?, ?, ?)",
+                                (run_id, site, next_attempt, now_iso()))
+            if ended:     # every crawl write is fenced: with no attempt current there are no rows
+                for table in CRAWL_TABLES:
+                    self.db.execute(f"DELETE FROM {table} WHERE run_id = ? AND site = ?", (run_id, site))
 
     def attach_document_texts(self, run_id: int, max_text: int = 200_000) -> None:
         """Append to each article's main text the text read from the PDF/DOCX that carries it

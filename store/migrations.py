@@ -462,6 +462,23 @@ def m012_unparsed(db: Any) -> None:
     _script(db, "ALTER TABLE fetches ADD COLUMN unparsed TEXT")
 
 
+def m013_site_attempts(db: Any) -> None:
+    """The crawl attempt of each site of a run whose writes the store accepts (``run --scrapyd``:
+    a site scheduled again on another node supersedes its first job, whose late writes are
+    refused; see :meth:`store.db.Store.fence`)."""
+    _script(db,
+        """
+        CREATE TABLE site_attempts (
+            run_id INTEGER NOT NULL,
+            site TEXT NOT NULL,
+            attempt TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            PRIMARY KEY (run_id, site)
+        )
+        """
+    )
+
+
 MIGRATIONS = [m001_initial, m002_ipv6, m003_history, m004_attachment_texts, m005_requests, m006_fragments,
               m007_incremental, m008_watch, m009_write_errors, m010_parse_outcomes, m011_run_site_order,
-              m012_unparsed]
+              m012_unparsed, m013_site_attempts]

@@ -24,6 +24,7 @@ from psycopg.types.numeric import IntDumper
 from store.db import Store, StoreError, redacted, url_problem
 
 CONNECT_TIMEOUT = 10          # seconds to reach the server before the store is unusable
+FENCED_IDLE_TIMEOUT = 30      # seconds a fenced writer's transaction may wait between statements
 MIGRATION_LOCK = "portal-audit migrations"
 
 
@@ -239,6 +240,12 @@ class PgStore(Store):
 
     def ddl(self, statement: str) -> None:
         self.db.execute(ddl(statement))
+
+    def fence(self, run_id: int, site: str, attempt: str) -> None:
+        super().fence(run_id, site, attempt)
+        # a job stopped inside a transaction (its node paused or cut off) holds its attempt's row,
+        # and so the coordinator's discard_site, until the server ends its session
+        self.db.execute(f"SET idle_in_transaction_session_timeout = {FENCED_IDLE_TIMEOUT * 1000}")
 
     def iquery(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Iterator[Any]:
         """Lazy iteration over a large result set (a server-side cursor)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 
@@ -15,7 +16,7 @@ from portal_audit.cli import main
 from portal_audit.config import ConfigError, parse_config
 from portal_audit.sample import build_portal, serve
 from portal_audit.scrapyd import build_egg, find_scrapy_cfg
-from store import Store
+from store import Store, Superseded
 from tests.conftest import read_findings, run_cli, write_config
 from tests.scrapyd_nodes import ScrapydNode
 
@@ -63,6 +64,45 @@ def test_the_egg_is_built_from_scrapy_cfg():
     assert not any("__pycache__" in n for n in names)
     entry = zipfile.ZipFile(io.BytesIO(egg.data)).read("EGG-INFO/entry_points.txt").decode()
     assert entry == "[scrapy]\nsettings = crawler.settings\n"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_store_refuses_the_writes_of_a_superseded_attempt(backend, tmp_path, request):
+    location = request.getfixturevalue("pg_url") if backend == "postgresql" else str(tmp_path / "a.db")
+    coordinator, first, second = Store(location), Store(location), Store(location)
+    run = coordinator.begin_run(audit_date="2024-06-30", config={}, options={}, versions={})
+    page = lambda url: {"run_id": run, "site": "甲", "url": url}  # noqa: E731
+    coordinator.discard_site(run, "甲", next_attempt="a1")
+    first.fence(run, "甲", "a1")
+    first.insert_many("pages", [page("http://a/1.html")])
+    # 甲 scheduled again: the first attempt's rows are removed, and its writes refused from then on
+    coordinator.discard_site(run, "甲", next_attempt="a2")
+    second.fence(run, "甲", "a2")
+    second.insert_many("pages", [page("http://a/2.html")])
+    with pytest.raises(Superseded):
+        first.insert_many("pages", [page("http://a/late.html")])
+    with pytest.raises(Superseded):
+        first.set_run_site(run, "甲", url="http://a/", status="ok", pages=1, links=0)
+    assert [r["url"] for r in coordinator.query("SELECT url FROM pages")] == ["http://a/2.html"]
+    assert coordinator.run_sites(run) == []
+    if backend == "postgresql":
+        # a write under way when the site is scheduled again: the coordinator waits for it to
+        # commit, then removes its rows too (no late row slips in between the check and the write)
+        with second.transaction():
+            second.db.execute("INSERT INTO pages (run_id, site, url) VALUES (?, ?, ?)", (run, "甲", "http://a/3.html"))
+            moving = threading.Thread(target=coordinator.discard_site, args=(run, "甲"), kwargs={"next_attempt": "a3"})
+            moving.start()
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not first.scalar(
+                    "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"):
+                time.sleep(0.05)
+            assert moving.is_alive()
+        moving.join(timeout=30)
+        assert coordinator.query("SELECT url FROM pages") == []
+        with pytest.raises(Superseded):
+            second.insert_many("pages", [page("http://a/4.html")])
+    for db in (coordinator, first, second):
+        db.close()
 
 
 def until(condition, proc, within: float = 60) -> bool:
