@@ -227,9 +227,11 @@ class PortalSpider(scrapy.Spider):
         return spider
 
     def record_sites(self, store, run_id: int, lost: dict[str, dict[str, int]]) -> None:
-        """After the crawl: each site's ``run_sites`` row and why its unparsed pages were not
-        parsed (``lost``: :func:`crawler.pipelines.lost_rows`)."""
+        """After the crawl: why each site's unparsed pages were not parsed, then its ``run_sites``
+        row (the last write of its crawl: a Scrapyd job's completion row; ``lost``:
+        :func:`crawler.pipelines.lost_rows`)."""
         for st in self.sites.values():
+            store.mark_unparsed(run_id, st.unparsed)
             reachable = store.fetch_count(run_id, site=st.name, kind="home", outcome="ok") > 0
             store.set_run_site(run_id, st.name, url=st.config.url, disclosure_url=st.disclosure,
                                status=SiteStatus.OK if reachable else SiteStatus.UNREACHABLE,
@@ -241,7 +243,6 @@ class PortalSpider(scrapy.Spider):
                                            "write_errors": lost.get(st.name, {}), "coverage": dict(st.coverage),
                                            "unparsed": dict(itertools.islice(st.unparsed.items(),
                                                                              MAX_UNPARSED_LISTED))})
-            store.mark_unparsed(run_id, st.unparsed)
 
     def site_of(self, url: str) -> str | None:
         """The site a URL belongs to (for requests Scrapy makes itself, such as robots.txt)."""
