@@ -14,6 +14,11 @@ Lost rows are counted per site and table in the crawl stats
 When the spider closes, each site's pages get their column and list date decided again
 from all the facts (:mod:`crawler.settle`), and a page read under two URLs (``dir/`` and
 ``dir/index.html``) is stored under ``dir/``, so that neither depends on the crawl order.
+
+A spider with a ``fence`` (a Scrapyd job: run id, site, attempt) writes through a fenced
+store (:meth:`store.db.Store.fence`): once its site was scheduled again elsewhere or its run
+interrupted, the store refuses its writes; the pipeline then drops what it holds, writes
+nothing more and closes the spider (reason ``superseded``).
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from crawler import documents
 from crawler.items import Rows
 from crawler.requestlog import REQUEST_SENT
 from crawler.settle import settle_pages
-from store import Store
+from store import Store, Superseded
 from store.db import now_iso
 
 log = logging.getLogger(__name__)
@@ -48,6 +53,7 @@ class StorePipeline:
         self.pending: list[dict] = []     # write_errors records not stored yet
         self.store: Store | None = None
         self.crawler = None
+        self.superseded = False           # the store refused this attempt's writes: write nothing more
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -60,6 +66,9 @@ class StorePipeline:
 
     def open_spider(self, spider=None):
         self.store = Store(self.path)
+        fence = getattr(self.crawler.spider, "fence", None)     # (run id, site, attempt) of a Scrapyd job
+        if fence:
+            self.store.fence(*fence)
 
     def process_item(self, item, spider=None):
         if isinstance(item, Rows):
@@ -83,8 +92,14 @@ class StorePipeline:
 
     def flush(self, table: str) -> None:
         rows = self.buffers.pop(table, [])
-        if not rows:
+        if not rows or self.superseded:
             return
+        try:
+            self._write(table, rows)
+        except Superseded as exc:
+            self._superseded(exc)
+
+    def _write(self, table: str, rows: list[dict]) -> None:
         try:
             self.store.insert_many(table, rows, conflict=CONFLICT_KEYS[table])
             return
@@ -97,6 +112,16 @@ class StorePipeline:
             except WRITE_FAILURES as exc:
                 self._lost(table, row, exc)
         self._store_pending()
+
+    def _superseded(self, exc: Superseded) -> None:
+        from scrapy.utils.defer import deferred_from_coro    # deferred: Scrapy, only when a job was superseded
+
+        log.warning("%s; closing the spider", exc)
+        self.superseded = True
+        self.buffers.clear()
+        engine = self.crawler.engine
+        if engine.spider is not None:      # closing already: this waits for it
+            deferred_from_coro(engine.close_spider_async(reason="superseded"))
 
     def _lost(self, table: str, row: dict, exc: BaseException) -> None:
         site = row.get("site") or ""
@@ -125,6 +150,16 @@ class StorePipeline:
         for table in list(self.buffers):
             self.flush(table)
         try:
+            if not self.superseded:
+                self._settle()
+        except Superseded as exc:
+            self._superseded(exc)
+        self.store.close()
+
+    def _settle(self) -> None:
+        """Each site's pages stored as the whole crawl decides (document texts, one URL per page,
+        columns and list dates), then the lost rows' records still held."""
+        try:
             self.store.attach_document_texts(self.run_id, documents.MAX_TEXT)
         except WRITE_FAILURES as exc:
             self._lost("pages", {"site": "", "url": "（文章所附文件的正文）"}, exc)
@@ -140,7 +175,6 @@ class StorePipeline:
             except WRITE_FAILURES as exc:
                 self._lost("pages", {"site": st.name, "url": "（页面所属栏目与列表日期）"}, exc)
         self._store_pending()
-        self.store.close()
 
 
 def lost_rows(stats) -> dict[str, dict[str, int]]:

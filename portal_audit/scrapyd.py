@@ -12,6 +12,16 @@ without its completion row, are scheduled again, on another node where there is 
 most :data:`MAX_ATTEMPTS` times in all (the failed attempt's rows are removed first). A site
 whose every attempt failed gets a ``run_sites`` row with status ``not_audited`` and the
 attempts' reasons: the report and the summary name it, the checks leave it out.
+
+Every job carries an attempt token (spider argument ``attempt``) that the store records as its
+site's current attempt when it is scheduled (:meth:`store.db.Store.discard_site`); the store
+refuses the writes of any other (:meth:`store.db.Store.fence`), so a job on a node that was
+given up but goes on (a network split, a paused machine) adds nothing to its site.
+
+Ctrl-C cancels every job of the run on every node (``cancel.json``; those that do not end
+within :data:`CANCEL_WAIT` are killed), fences off and reports not audited the sites not
+finished (their rows removed), keeps the finished ones and says which were which; the run
+ends interrupted. A further Ctrl-C meanwhile only says to wait.
 """
 
 from __future__ import annotations
@@ -22,6 +32,11 @@ import hashlib
 import io
 import json
 import logging
+import os
+import secrets
+import signal
+import sys
+import threading
 import time
 import tomllib
 import urllib.error
@@ -29,7 +44,8 @@ import urllib.parse
 import urllib.request
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -50,6 +66,8 @@ DEAD_AFTER = 3                # polls in a row a node did not answer before it i
 LOST_AFTER = 3                # polls in a row a job was in none of its node's lists
 PROGRESS_INTERVAL = 2.0
 DEPLOY_TIMEOUT = 120.0        # seconds for addversion.json: the node runs `scrapy list` on the egg first
+CANCEL_WAIT = 15.0            # seconds cancelled jobs get to end (then they are killed, as long again)
+INTERRUPTED = "运行被中断（Ctrl-C），本站点的采集未完成"
 
 
 class ScrapydError(Exception):
@@ -121,6 +139,7 @@ class Node:
         self.timeout = timeout
         self.misses = 0                 # polls in a row without an answer
         self.dead: str | None = None    # why it was given up
+        self.jobs: set[str] = set()     # every job this run asked it to schedule
 
     def call(self, endpoint: str, data: Sequence[tuple[str, str | bytes]] | None = None,
              query: dict[str, str] | None = None, timeout: float | None = None) -> dict:
@@ -276,11 +295,14 @@ class Coordinator:
             if node is None:
                 continue
             job = f"run{self.run_id}-site{sj.index}-try{len(sj.attempts) + 1}"
+            token = secrets.token_hex(8)    # new for each schedule.json: one unanswered may have started a job
             spec = {**self.spec, "site": dataclasses.asdict(SiteSpec.of(sj.site))}
+            self.store.discard_site(self.run_id, sj.site.name, next_attempt=token)
+            node.jobs.add(job)
             try:
                 node.call("schedule.json", [
                     ("project", self.egg.project), ("spider", SiteJobSpider.name), ("_version", self.egg.version),
-                    ("jobid", job), ("run_id", str(self.run_id)), ("site", sj.site.name),
+                    ("jobid", job), ("run_id", str(self.run_id)), ("site", sj.site.name), ("attempt", token),
                     ("spec", json.dumps(spec, ensure_ascii=False)), *(("setting", s) for s in self.settings)])
             except ScrapydError as exc:
                 log.warning("scheduling %s on %s failed: %s", sj.site.name, node.url, exc)
@@ -308,14 +330,64 @@ class Coordinator:
             self.turn = (self.nodes.index(node) + 1) % len(self.nodes)
         return node
 
-    def cancel_all(self) -> None:
+    # -- Ctrl-C -------------------------------------------------------------------
+    def interrupt(self) -> None:
+        """Every job of the run cancelled, the sites not finished fenced off (their rows
+        removed) and recorded not audited, the finished ones kept; the console says which."""
+        say("[portal-audit] 收到 Ctrl-C：正在取消各 Scrapyd 节点上本次运行的作业，请稍候…")
+        self.store.close()      # the interrupted call may have left the connection mid-statement
+        self.store = Store(self.store_path)
+        with ThreadPoolExecutor(len(self.nodes)) as pool:
+            left = {node.url: problem for node, problem in zip(self.nodes, pool.map(self.stop_jobs, self.nodes))
+                    if problem}
+        done = {r["site"] for r in self.store.run_sites(self.run_id)}
+        finished, cancelled = [], []
         for sj in self.sites:
-            att = sj.current
-            if att is not None and not att.node.dead:
+            if sj.site.name in done:
+                sj.state = "done"
+                finished.append(sj.site.name)
+                continue
+            self.store.discard_site(self.run_id, sj.site.name)     # a write still on its way is refused
+            if sj.current is not None:
+                sj.current.reason = "作业已取消（Ctrl-C）"
+            sj.state = "failed"
+            self.record_not_audited(sj, INTERRUPTED)
+            cancelled.append(sj.site.name)
+        self.show(final=True)
+        say(f"[portal-audit] 已中断（Ctrl-C）：已完成 {len(finished)} 个站点"
+            + (f"（{'、'.join(finished)}），结果已保存" if finished else "")
+            + f"；已取消 {len(cancelled)} 个站点" + (f"（{'、'.join(cancelled)}），本次未能检查" if cancelled else ""))
+        for url, problem in left.items():
+            say(f"[portal-audit] 节点 {url} {problem}：存储已拒绝这些作业的写入，请在下次运行前检查该节点")
+
+    def stop_jobs(self, node: Node) -> str | None:
+        """Cancel this run's pending and running jobs on ``node`` (given up or not: a node cut
+        off may answer again) and wait for them to end, killing those that do not within
+        :data:`CANCEL_WAIT`; what is left (zh-CN), None when nothing is."""
+        if not node.jobs:
+            return None
+        for sig in ("TERM", "KILL"):
+            deadline = time.monotonic() + CANCEL_WAIT
+            asked = False
+            while True:
                 try:
-                    att.node.call("cancel.json", [("project", self.egg.project), ("job", att.job)])
+                    jobs = node.call("listjobs.json", query={"project": self.egg.project})
                 except ScrapydError as exc:
-                    log.warning("cancelling %s on %s failed: %s", att.job, att.node.url, exc)
+                    return f"无响应，其上的作业无法取消（{exc}）"
+                live = sorted(node.jobs & {j["id"] for state in ("pending", "running") for j in jobs.get(state, [])})
+                if not live:
+                    return None
+                if asked and time.monotonic() > deadline:
+                    break
+                if not asked:
+                    for job in live:
+                        try:
+                            node.call("cancel.json", [("project", self.egg.project), ("job", job), ("signal", sig)])
+                        except ScrapydError as exc:
+                            log.warning("cancelling %s on %s failed: %s", job, node.url, exc)
+                    asked = True
+                time.sleep(self.cfg.scrapyd.poll_interval)
+        return f"上的作业 {'、'.join(live)} 未能停止"
 
     # -- progress ---------------------------------------------------------------------
     def lines(self, pages: dict[str, int]) -> list[str]:
@@ -344,9 +416,9 @@ class Coordinator:
 
     # -- the whole ----------------------------------------------------------------------
     def run(self) -> str:
-        self.deploy()
         self.store = Store(self.store_path)
         try:
+            self.deploy()
             while True:
                 self.poll()
                 self.schedule()
@@ -359,20 +431,43 @@ class Coordinator:
                     self.record_not_audited(sj)
             self.show(final=True)
         except KeyboardInterrupt:
-            self.cancel_all()
+            with ctrl_c_deferred("[portal-audit] 正在取消节点上的作业，请稍候…\n"):
+                self.interrupt()
             return RunStatus.INTERRUPTED
         finally:
             self.store.close()
         return RunStatus.COMPLETED
 
-    def record_not_audited(self, sj: SiteJob) -> None:
+    def record_not_audited(self, sj: SiteJob, why: str | None = None) -> None:
+        """``sj``'s ``run_sites`` row saying why it was not audited: each attempt's reason, then
+        ``why`` (by default, when attempts were left, that no node was)."""
         attempts = [{"node": a.node.url, "job": a.job, "reason": a.reason} for a in sj.attempts]
         reasons = [f"第 {i} 次（{a.node.url}）：{a.reason}" for i, a in enumerate(sj.attempts, 1)]
-        if len(sj.attempts) < MAX_ATTEMPTS:
+        if why:
+            reasons.append(why)
+        elif len(sj.attempts) < MAX_ATTEMPTS:
             reasons.append("没有可用的 Scrapyd 节点：" + "；".join(f"{n.url} {n.dead}" for n in self.nodes))
         self.store.set_run_site(self.run_id, sj.site.name, url=sj.site.url, disclosure_url=sj.site.disclosure,
                            status=SiteStatus.NOT_AUDITED, pages=0, links=0,
                            stats_json={"attempts": attempts, "not_audited": reasons})
+
+
+def say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+@contextmanager
+def ctrl_c_deferred(message: str) -> Iterator[None]:
+    """A further Ctrl-C in the block writes ``message`` instead of breaking it off (the main
+    thread only: the one Python gives signals to)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: os.write(2, message.encode()))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def gather_on_nodes(cfg: Config, run_id: int, store_path: str, read_kinds: Sequence[str], previous: dict | None,

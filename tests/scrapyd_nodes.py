@@ -1,7 +1,8 @@
 """Real Scrapyd nodes for the tests: ``python -m scrapyd`` (the ``scrapyd`` extra, which
 ``make install`` installs) on a free port of 127.0.0.1, each in a directory of its own
 (its ``scrapyd.conf``, eggs, queue databases and job logs). A node and the crawl processes
-it starts are one process group, so :meth:`ScrapydNode.kill` is a machine going away."""
+it starts are one process group, so :meth:`ScrapydNode.kill` is a machine going away and
+:meth:`ScrapydNode.pause` one that stops answering, its jobs with it, until :meth:`ScrapydNode.resume`."""
 
 from __future__ import annotations
 
@@ -85,6 +86,17 @@ class ScrapydNode:
         with urllib.request.urlopen(f"{self.url}/cancel.json", data=body, timeout=5) as answer:
             assert json.loads(answer.read())["status"] == "ok"
 
+    def job_log(self, job: str, project: str = "portal_audit", spider: str = "portal-site") -> str:
+        path = self.root / "logs" / project / spider / f"{job}.log"
+        return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+
+    def pause(self) -> None:
+        """The node and its running jobs stopped where they are (SIGSTOP to the process group)."""
+        os.killpg(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGCONT)
+
     def kill(self) -> None:
         """The node and its running jobs, at once (SIGKILL to the process group)."""
         if self.proc.poll() is None:
@@ -95,6 +107,7 @@ class ScrapydNode:
     def stop(self) -> None:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
+            os.killpg(self.proc.pid, signal.SIGCONT)     # a paused node ends too
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import signal
 import subprocess
 import sys
 import threading
@@ -17,12 +18,13 @@ from portal_audit.config import ConfigError, parse_config
 from portal_audit.sample import build_portal, serve
 from portal_audit.scrapyd import build_egg, find_scrapy_cfg
 from store import Store, Superseded
-from tests.conftest import read_findings, run_cli, write_config
+from tests.conftest import read_findings, run_cli, served, write_config
 from tests.scrapyd_nodes import ScrapydNode
 
 ONLY = "link,column,interaction,report"   # checks on the crawl alone: no attachment is read
 PG = "postgresql://audit@127.0.0.1:5432/audit"   # a URL of the right form (config tests connect nowhere)
 FAST = "scrapyd: {max_proc: 2, poll_interval: 0.2, timeout: 3}"
+TABLES = ("pages", "links", "fetches", "requests")
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +55,43 @@ def config(tmp, portals, extra=FAST, store_url: str | None = None):
 
 def per_site(db: Store, table: str) -> dict[str, int]:
     return {r[0]: r[1] for r in db.query(f"SELECT site, COUNT(*) FROM {table} GROUP BY site")}
+
+
+@pytest.fixture(scope="module")
+def one_process(tmp_path_factory, portals):
+    """The sites of ``portals`` audited in one process into SQLite, no Scrapyd: what the nodes
+    must find. It starts at once, in the background; calling the fixture's value waits for it
+    and gives its findings' fingerprints and its rows per table and site."""
+    root = tmp_path_factory.mktemp("here")
+    cfg = config(root, portals, extra="")
+    with open(root / "stderr.txt", "w", encoding="utf-8") as stderr:
+        proc = subprocess.Popen([sys.executable, "-m", "portal_audit.cli", "run", "-c", str(cfg), "-o", str(root / "out"),
+                                 "--only", ONLY, "--no-progress"], stderr=stderr, text=True)
+    found: dict = {}
+
+    def result() -> dict:
+        if not found:
+            proc.wait(timeout=120)
+            assert proc.returncode == 0, (root / "stderr.txt").read_text(encoding="utf-8")
+            here = Store(str(root / "a.db"))
+            found.update(fingerprints=sorted(f["fingerprint"] for f in read_findings(root / "out")),
+                         rows={table: per_site(here, table) for table in TABLES})
+            here.close()
+        return found
+
+    yield result
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+def audited_once(db: Store, out, expected: dict, sites) -> None:
+    """Every site audited exactly once: the findings and the rows per site of the one-process run."""
+    assert sorted(f["fingerprint"] for f in read_findings(out)) == expected["fingerprints"]
+    assert {f["site"] for f in read_findings(out)} == set(sites)
+    for table in TABLES:
+        assert per_site(db, table) == expected["rows"][table], table
+    assert {r[0]: r[1] for r in db.query("SELECT site, status FROM run_sites")} == dict.fromkeys(sites, "ok")
 
 
 def test_the_egg_is_built_from_scrapy_cfg():
@@ -115,13 +154,7 @@ def until(condition, proc, within: float = 60) -> bool:
     return False
 
 
-def test_a_dead_node_and_a_cancelled_job_lose_no_site_and_duplicate_none(tmp_path, portals, pg_url):
-    # meanwhile, the same sites audited in one process into SQLite, no Scrapyd: what the nodes must find
-    (tmp_path / "here").mkdir()
-    here_cfg = config(tmp_path / "here", portals, extra="")
-    reference = subprocess.Popen([sys.executable, "-m", "portal_audit.cli", "run", "-c", str(here_cfg), "-o",
-                                  str(tmp_path / "here" / "out"), "--only", ONLY, "--no-progress"],
-                                 stderr=subprocess.PIPE, text=True)
+def test_a_dead_node_and_a_cancelled_job_lose_no_site_and_duplicate_none(tmp_path, portals, pg_url, one_process):
     nodes = ScrapydNode.start([tmp_path / "node1", tmp_path / "node2"])
     db = Store(pg_url)
     crawling = lambda node, job: job in node.running() and db.scalar(  # noqa: E731
@@ -148,24 +181,94 @@ def test_a_dead_node_and_a_cancelled_job_lose_no_site_and_duplicate_none(tmp_pat
     finally:
         for node in nodes:
             node.stop()
-        _, stderr_here = reference.communicate(timeout=120)
-    assert reference.returncode == 0, stderr_here
-    here = Store(str(tmp_path / "here" / "a.db"))
-    found = read_findings(tmp_path / "out")
-    expected = read_findings(tmp_path / "here" / "out")
-    assert sorted(f["fingerprint"] for f in found) == sorted(f["fingerprint"] for f in expected)
-    assert {f["site"] for f in found} == set(portals)
-    for table in ("pages", "links", "fetches", "requests"):
-        assert per_site(db, table) == per_site(here, table), table
-    assert {r[0]: r[1] for r in db.query("SELECT site, status FROM run_sites")} == dict.fromkeys(portals, "ok")
+    audited_once(db, tmp_path / "out", one_process(), portals)
     # the progress display shows the nodes' jobs, and the killed node given up
     assert f"节点 {nodes[0].url}：作业" in stderr and f"节点 {nodes[1].url}：已停用" in stderr
     # 丙 and 丁 share a host: one was crawled after the other (crawl.per_host_rate holds across jobs)
     spans = sorted(tuple(r) for r in db.query(
         "SELECT MIN(requested_at), MAX(requested_at) FROM requests WHERE site IN ('丙', '丁') GROUP BY site"))
     db.close()
-    here.close()
     assert len(spans) == 2 and spans[0][1] <= spans[1][0]
+
+
+def test_a_node_that_stops_answering_and_comes_back_writes_nothing_more(tmp_path, portals, pg_url, one_process):
+    nodes = ScrapydNode.start([tmp_path / "node1", tmp_path / "node2"])
+    db = Store(pg_url)
+    try:
+        cfg = config(tmp_path, portals, store_url=pg_url, extra="scrapyd: {max_proc: 2, poll_interval: 0.2, timeout: 2}")
+        proc = subprocess.Popen([sys.executable, "-m", "portal_audit.cli", "run", "-c", str(cfg), "-o",
+                                 str(tmp_path / "out"), "--only", ONLY, "--no-progress",
+                                 "--scrapyd", ",".join(n.url for n in nodes)], stderr=subprocess.PIPE, text=True)
+        # the second node stops answering while 乙 is crawled there with rows in the store; its
+        # job stops with it (a node cut off, not dead) …
+        paused = until(lambda: "run1-site1-try1" in nodes[1].running() and db.scalar(
+            "SELECT COUNT(*) FROM links WHERE site = '乙'"), proc)
+        if paused:
+            nodes[1].pause()
+        # … 乙 is scheduled again on the first node, and the second comes back while that runs:
+        # its job goes on crawling, and the store refuses what it writes
+        moved = paused and until(lambda: "run1-site1-try2" in nodes[0].running(), proc)
+        nodes[1].resume()
+        _, stderr = proc.communicate(timeout=120)
+        assert paused and moved, stderr
+        assert proc.returncode == 0, stderr
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and "run1-site1-try1" not in [j["id"] for j in nodes[1].jobs()["finished"]]:
+            time.sleep(0.2)
+        stale = nodes[1].job_log("run1-site1-try1")
+        assert "已被取代" in stale and "closing the spider" in stale, stale[-3000:]
+    finally:
+        for node in nodes:
+            node.stop()
+    audited_once(db, tmp_path / "out", one_process(), portals)
+    assert db.scalar("SELECT COUNT(*) FROM pages") == db.scalar("SELECT COUNT(DISTINCT url) FROM pages")
+    db.close()
+
+
+def test_ctrl_c_cancels_the_jobs_on_every_node_and_keeps_the_finished_sites(tmp_path, portals, pg_url, one_process):
+    nodes = ScrapydNode.start([tmp_path / "node1", tmp_path / "node2"])
+    db = Store(pg_url)
+    lines: list[str] = []
+    # 甲 on the first node, 慢 (slow: seconds of crawl) on the second
+    with served("bench", pages=300, hosts=("127.0.0.45",), port=0, latency=(0.5, 1.0)) as slow:
+        try:
+            cfg = config(tmp_path, {"甲": portals["甲"], "慢": slow}, store_url=pg_url)
+            proc = subprocess.Popen([sys.executable, "-m", "portal_audit.cli", "run", "-c", str(cfg), "-o",
+                                     str(tmp_path / "out"), "--only", ONLY, "--no-progress",
+                                     "--scrapyd", ",".join(n.url for n in nodes)], stderr=subprocess.PIPE, text=True)
+            reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)
+            reader.start()
+            # Ctrl-C once 甲 is finished and 慢 is crawled with rows in the store …
+            ready = until(lambda: db.scalar("SELECT COUNT(*) FROM run_sites WHERE site = '甲'") and db.scalar(
+                "SELECT COUNT(*) FROM links WHERE site = '慢'"), proc)
+            proc.send_signal(signal.SIGINT)
+            # … and again while the jobs are being cancelled
+            if until(lambda: any("正在取消各 Scrapyd 节点" in line for line in lines), proc, within=30):
+                proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=120)
+            reader.join(timeout=10)
+            stderr = "".join(lines)
+            assert ready, stderr
+            assert proc.returncode == 130, stderr
+            # nothing of this run is left pending or running on either node
+            for node in nodes:
+                jobs = node.jobs()
+                assert jobs["pending"] == [] and jobs["running"] == [], (node.url, jobs)
+        finally:
+            for node in nodes:
+                node.stop()
+    assert "Traceback" not in stderr, stderr
+    assert "已中断（Ctrl-C）：已完成 1 个站点（甲），结果已保存；已取消 1 个站点（慢），本次未能检查" in stderr
+    assert "正在取消节点上的作业，请稍候" in stderr       # the second Ctrl-C, while the jobs were cancelled
+    assert "慢（未能检查，没有检查结果，不作为整改依据）：第 1 次" in stderr and "运行被中断（Ctrl-C）" in stderr
+    assert db.scalar("SELECT status FROM runs") == "interrupted"
+    assert {r[0]: r[1] for r in db.query("SELECT site, status FROM run_sites")} == {"甲": "ok", "慢": "not_audited"}
+    # 甲's rows are all kept, 慢's (a crawl cut off) removed, and its late writes refused
+    expected = one_process()
+    for table in TABLES:
+        assert per_site(db, table) == {"甲": expected["rows"][table]["甲"]}, table
+    assert db.scalar("SELECT COUNT(*) FROM site_attempts") == 1
+    db.close()
 
 
 def test_every_node_dead_reports_every_site_not_audited(tmp_path, portals, dead_port, pg_url):
