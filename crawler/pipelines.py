@@ -159,11 +159,11 @@ class StorePipeline:
     def _settle(self) -> None:
         """Each site's pages stored as the whole crawl decides (document texts, one URL per page,
         columns and list dates), then the lost rows' records still held."""
-        try:
-            self.store.attach_document_texts(self.run_id, documents.MAX_TEXT)
-        except WRITE_FAILURES as exc:
-            self._lost("pages", {"site": "", "url": "（文章所附文件的正文）"}, exc)
         for st in getattr(getattr(self.crawler, "spider", None), "sites", {}).values():
+            try:
+                self.store.attach_document_texts(self.run_id, st.name, documents.MAX_TEXT)
+            except WRITE_FAILURES as exc:
+                self._lost("pages", {"site": st.name, "url": "（文章所附文件的正文）"}, exc)
             try:
                 for other, read_as in st.twins.items():
                     if urlsplit(other).path.endswith("/") and not urlsplit(read_as).path.endswith("/"):

@@ -352,17 +352,18 @@ class Store(SnapshotReads):
                 for table in CRAWL_TABLES:
                     self.db.execute(f"DELETE FROM {table} WHERE run_id = ? AND site = ?", (run_id, site))
 
-    def attach_document_texts(self, run_id: int, max_text: int = 200_000) -> None:
-        """Append to each article's main text the text read from the PDF/DOCX that carries it
-        (``pages.document_url``; the attachment was read once, into ``attachment_texts``). A
-        page carried from a previous run (a 304) has it already."""
+    def attach_document_texts(self, run_id: int, site: str, max_text: int = 200_000) -> None:
+        """Append to each article of ``site`` the text read from the PDF/DOCX that carries it
+        (``pages.document_url``; the attachment was read once, into ``attachment_texts``), once,
+        when its crawl ends (other sites' crawls may end before or after it). A page carried
+        from a previous run (a 304) has it already."""
         with self.transaction():
             self.db.execute(
                 "UPDATE pages SET main_text = substr(trim(coalesce(main_text, '') || ' ' || (SELECT a.text FROM"
                 " attachment_texts a WHERE a.run_id = pages.run_id AND a.url = pages.document_url)), 1, ?)"
-                " WHERE run_id = ? AND carried_from IS NULL"
+                " WHERE run_id = ? AND site = ? AND carried_from IS NULL"
                 " AND document_url IN (SELECT url FROM attachment_texts WHERE run_id = ?)",
-                (max_text, run_id, run_id))
+                (max_text, run_id, site, run_id))
 
     def page_facts(self, run_id: int, site: str) -> Iterator[Any]:
         """The column and list date of every page of ``site`` (see :mod:`crawler.settle`)."""

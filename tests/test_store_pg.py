@@ -242,3 +242,17 @@ def test_feedback_and_recheck_behave_the_same(twins, portal):
     results = {s[0]: s[4] for s in state.values() if s[4]}
     assert results == {"fixed": "已整改", "open": "未整改"}
     assert sum(s[0] == "waived" for s in state.values()) == 1
+
+
+def test_each_sites_document_texts_are_attached_once_whichever_crawl_ends_last(pg_url):
+    # two crawl processes (or Scrapyd jobs) write one run and end one after the other
+    db = Store(pg_url)
+    run = db.begin_run(audit_date=AUDIT_DATE, config={}, options={}, versions={})
+    for site in ("甲", "乙"):
+        db.insert_many("pages", [{"run_id": run, "site": site, "url": f"http://{site}/a.html", "main_text": "正文",
+                                  "document_url": f"http://{site}/a.pdf"}])
+        db.insert_many("attachment_texts", [{"run_id": run, "site": site, "url": f"http://{site}/a.pdf",
+                                             "text": "附件"}])
+        db.attach_document_texts(run, site)
+    assert [r[0] for r in db.query("SELECT main_text FROM pages ORDER BY site")] == ["正文 附件", "正文 附件"]
+    db.close()
