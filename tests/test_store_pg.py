@@ -19,7 +19,7 @@ from portal_audit.lock import LockHeld, StoreLock
 from store import Store
 from tests.conftest import LOOPBACK_NETWORKS, fill, read_findings
 from tests.conftest import write_config as conftest_config
-from tests.test_e2e_loop import Portal
+from tests.loop_portal import Portal
 
 CLI = [sys.executable, "-m", "portal_audit.cli"]
 AUDIT_DATE = "2024-06-30"
@@ -42,13 +42,6 @@ sites:
   - {{name: 乙县人民政府, url: '{b}/', disclosure: '{b}/xxgk/'}}
 """, encoding="utf-8")
     return path
-
-
-@pytest.fixture(scope="module")
-def portal():
-    p = Portal()
-    yield p
-    p.close()
 
 
 @pytest.fixture(scope="module")
