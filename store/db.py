@@ -86,6 +86,12 @@ class Store(SnapshotReads):
     # process writes a file of its own, merged with :meth:`merge_run_from`)
     concurrent_writers = False
 
+    # what a write that failed raises, whichever the backend (callers catch these, never a
+    # driver's): a value the driver cannot adapt (an integer too large, a lone surrogate, an
+    # unknown type), the OS refusing a file; each backend adds its driver's errors (a value
+    # the column refuses, a full disk, a locked file, a lost connection)
+    write_failures: tuple[type[BaseException], ...] = (OverflowError, ValueError, TypeError, OSError)
+
     def __new__(cls, location: str | Path):
         return super().__new__(backend(location) if cls is Store else cls)
 
@@ -153,6 +159,9 @@ class Store(SnapshotReads):
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
+        """One transaction; an exception rolls it back before it leaves, so the connection is
+        usable again at once (a PostgreSQL transaction refuses every statement after a failed
+        one)."""
         self.db.execute("BEGIN")
         try:
             yield self.db

@@ -209,6 +209,7 @@ class PgStore(Store):
     """A portal-audit store in a PostgreSQL database."""
 
     concurrent_writers = True
+    write_failures = (psycopg.Error, *Store.write_failures)
 
     def __init__(self, url: str):
         self.location = url
