@@ -16,6 +16,14 @@ thread pool, so the crawler's event loop never waits). A file over a limit raise
 :class:`ParseLimit` with the reason; the caller records the outcome ``parse_limit`` and
 goes on. ``should_stop`` (the crawler's "still running?") is polled every 50 ms: on Ctrl-C
 the worker is killed at once.
+
+A worker needs nothing of the parent's ``__main__``, but multiprocessing re-runs the main
+script in every forkserver child (as ``__mp_main__``) unless the child's ``__main__`` already
+names that file, and the forkserver cannot be told the path (CPython drops its ``main_path``).
+For ``portal-audit`` that re-run imported the whole CLI, 0.3 s a file, the crawl's bottleneck.
+So the parent's main (its path, or its module under ``python -m``) goes to the forkserver in
+:data:`MAIN_ENV`, and this module, preloaded there, gives the forkserver's ``__main__`` that
+``__file__`` or ``__spec__`` before any worker is forked.
 """
 
 from __future__ import annotations
@@ -25,16 +33,44 @@ import multiprocessing
 import os
 import resource
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from importlib.machinery import ModuleSpec
+from multiprocessing import spawn
 from typing import Any
 
 POOL_SIZE = 2
-PRELOAD = ["crawler.documents", "openpyxl", "docx", "pdfminer.high_level"]
+PRELOAD = ["crawler.sandbox", "crawler.documents", "openpyxl", "docx", "pdfminer.high_level"]
 POLL = 0.05
+MAIN_ENV = "PORTAL_AUDIT_SANDBOX_MAIN"
+
+
+def _main_to_skip() -> str:
+    """How multiprocessing would re-run the parent's main in a child: ``path:FILE``,
+    ``name:MODULE`` (``python -m``), or empty."""
+    data = spawn.get_preparation_data("sandbox")
+    if "init_main_from_name" in data:
+        return f"name:{data['init_main_from_name']}"
+    return f"path:{data['init_main_from_path']}" if "init_main_from_path" in data else ""
+
+
+def _adopt_main(main: str) -> None:
+    """In the forkserver: make its ``__main__`` look like the parent's, which is what
+    multiprocessing checks before re-running it in a child."""
+    kind, _, value = main.partition(":")
+    if kind == "path":
+        sys.modules["__main__"].__file__ = value
+    elif kind == "name":
+        sys.modules["__main__"].__spec__ = ModuleSpec(value, None)
+
+
+if multiprocessing.parent_process() is None and "multiprocessing.forkserver" in sys.modules \
+        and os.environ.get(MAIN_ENV) and not getattr(sys.modules["__main__"], "__file__", None):
+    _adopt_main(os.environ[MAIN_ENV])   # imported in the forkserver (``python -c``) as a preload
 
 
 @dataclass(frozen=True)
@@ -65,6 +101,7 @@ def _mp():
         if _context is None:
             ctx = multiprocessing.get_context("forkserver")
             ctx.set_forkserver_preload(PRELOAD)
+            os.environ[MAIN_ENV] = _main_to_skip()   # inherited by the forkserver when it starts
             _context = ctx
         return _context
 

@@ -462,6 +462,18 @@ def m012_unparsed(db: Any) -> None:
     _script(db, "ALTER TABLE fetches ADD COLUMN unparsed TEXT")
 
 
+def m013_links_by_target(db: Any) -> None:
+    """The links to a URL, by linking page (``checks.common.linked_from``, once per finding):
+    with the target index alone SQLite grouped the run's every link by page instead, 50 ms a
+    finding at 120,000 links."""
+    _script(db,
+        """
+        DROP INDEX links_target;
+        CREATE INDEX links_target ON links (run_id, target_url, source_url)
+        """
+    )
+
+
 MIGRATIONS = [m001_initial, m002_ipv6, m003_history, m004_attachment_texts, m005_requests, m006_fragments,
               m007_incremental, m008_watch, m009_write_errors, m010_parse_outcomes, m011_run_site_order,
-              m012_unparsed]
+              m012_unparsed, m013_links_by_target]

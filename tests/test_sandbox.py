@@ -4,11 +4,13 @@ parse_limit, Ctrl-C stops the workers at once."""
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +21,7 @@ from tests.hostile import HostileServer, page
 
 MB = 1024 * 1024
 LIMITS = sandbox.Limits(wall=6, cpu=3, memory=200 * MB)
+ROOT = Path(__file__).resolve().parent.parent
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -117,3 +120,25 @@ def test_ctrl_c_stops_the_parse_workers_at_once(tmp_path):
         assert time.monotonic() - interrupted < 10
     finally:
         srv.stop()
+
+
+@pytest.mark.parametrize("how", ["path", "module"])
+def test_workers_never_rerun_the_parents_main(tmp_path, how):
+    """multiprocessing re-runs the main script (or ``-m`` module) in each forkserver child
+    unless told otherwise; for the CLI that was an import of everything, 0.3 s a file.
+    The main here counts its re-runs in a file: a worker must add none."""
+    runs = tmp_path / "main-runs"
+    (tmp_path / "mainmod.py").write_text(
+        "import sys\n"
+        f"open({str(runs)!r}, 'a').write(__name__ + '\\n')\n"
+        "if __name__ == '__main__':\n"
+        "    from crawler import documents, sandbox\n"
+        "    for _ in range(3):\n"
+        "        print(sandbox.run_limited(documents.extract_document_text, (b'%PDF-1.4', 'pdf')))\n",
+        encoding="utf-8")
+    argv = [str(tmp_path / "mainmod.py")] if how == "path" else ["-m", "mainmod"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+    done = subprocess.run([sys.executable, *argv], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert runs.read_text(encoding="utf-8").split() == ["__main__"]
