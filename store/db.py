@@ -14,7 +14,7 @@ import importlib
 import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -159,17 +159,20 @@ class Store(SnapshotReads):
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
-        """One transaction; an exception rolls it back before it leaves, so the connection is
-        usable again at once (a PostgreSQL transaction refuses every statement after a failed
-        one)."""
+        """One transaction; an exception, in the block or at its ``COMMIT``, rolls it back
+        before it leaves, so that the connection is usable again at once (a PostgreSQL
+        transaction refuses every statement after a failed one; SQLite keeps a transaction
+        whose ``COMMIT`` failed open, and refuses the next ``BEGIN``). A ``ROLLBACK`` failing
+        too (the backend ended the transaction itself, the connection is gone) does not hide
+        the first error."""
         self.db.execute("BEGIN")
         try:
             yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        else:
             self.db.execute("COMMIT")
+        except BaseException:
+            with suppress(*self.write_failures):
+                self.db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         self.db.close()

@@ -2,7 +2,8 @@
 one database per test): the same portal audited twice into SQLite and into PostgreSQL
 gives the same findings, statuses, history and ledger; ``store migrate`` copies a history
 both ways without losing a row; values PostgreSQL holds otherwise than SQLite (NUL in text,
-sizes past 32 bits) are stored, and a write it refuses is retried row by row and recorded;
+sizes past 32 bits) are stored, and a write it refuses is retried row by row and recorded
+(a transaction refused even at its COMMIT leaves either store usable);
 the advisory lock refuses a second run; a bad or unreachable URL is a zh-CN message and
 exit 2."""
 
@@ -223,6 +224,26 @@ def test_postgresql_stores_what_sqlite_stores_and_records_what_it_refuses(pg_url
             store.close()
     finally:
         srv.stop()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "pg"])
+def test_a_write_refused_at_commit_leaves_the_store_usable(backend, request, tmp_path):
+    """A transaction whose COMMIT fails (here a deferred foreign key) is rolled back: the
+    next write goes in (SQLite kept it open and refused every later BEGIN)."""
+    store = Store(request.getfixturevalue("pg_url") if backend == "pg" else tmp_path / "a.db")
+    try:
+        if backend == "sqlite":
+            store.db.execute("PRAGMA foreign_keys = ON")
+        store.ddl("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+        store.ddl("CREATE TABLE child (id INTEGER PRIMARY KEY, parent INTEGER REFERENCES parent (id)"
+                  " DEFERRABLE INITIALLY DEFERRED)")
+        with pytest.raises(store.write_failures):
+            store.insert_many("child", [{"parent": 5}])
+        store.insert_many("parent", [{"id": 5}])
+        store.insert_many("child", [{"parent": 5}])
+        assert [tuple(r) for r in store.query("SELECT parent FROM child")] == [(5,)]
+    finally:
+        store.close()
 
 
 def table_rows(location: str) -> dict[str, list[tuple]]:
