@@ -107,9 +107,7 @@ class Store(SnapshotReads):
         self.db.execute(statement)
 
     def migrate(self) -> None:
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
-        )
+        self.ddl("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
         done = {r[0] for r in self.db.execute("SELECT name FROM schema_migrations")}
         for migration in MIGRATIONS:
             if migration.__name__ in done:
@@ -140,6 +138,10 @@ class Store(SnapshotReads):
 
     def compact(self, vacuum: bool = False) -> None:
         """Give back the space of deleted rows (after a prune); ``vacuum``: all of it, slowly."""
+
+    def retype_columns(self) -> None:
+        """Give the columns an earlier :meth:`ddl` made the types it makes now (migration
+        ``m014``); SQLite's have not changed."""
 
     def resume_ids(self) -> None:
         """After rows were copied in with their ids (:func:`store.copy.copy_store`): new rows

@@ -279,6 +279,19 @@ class PgStore(Store):
         if vacuum:
             self.db.execute("VACUUM")
 
+    def retype_columns(self) -> None:
+        """32-bit integers and text in the database's collation (what :func:`ddl` made
+        before) become ``BIGINT`` and ``TEXT COLLATE "C"``, one rewrite per table."""
+        changes: dict[str, list[str]] = {}
+        for table, column, kind in self.query(
+                "SELECT table_name, column_name, data_type FROM information_schema.columns"
+                " WHERE table_schema = current_schema() AND (data_type = 'integer'"
+                " OR data_type = 'text' AND collation_name IS DISTINCT FROM 'C') ORDER BY table_name, column_name"):
+            changes.setdefault(table, []).append(
+                f"ALTER COLUMN {column} TYPE {ddl('INTEGER' if kind == 'integer' else 'TEXT')}")
+        for table, alters in changes.items():
+            self.db.execute(f"ALTER TABLE {table} {', '.join(alters)}")
+
     def resume_ids(self) -> None:
         for table in self.tables_with("id"):
             self.db.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"

@@ -21,6 +21,7 @@ from openpyxl import load_workbook
 
 from portal_audit.lock import LockHeld, StoreLock
 from store import Store
+from store.migrations import MIGRATIONS
 from tests.conftest import LOOPBACK_NETWORKS, fill, read_findings
 from tests.conftest import write_config as conftest_config
 from tests.hostile import HostileServer, page
@@ -242,6 +243,24 @@ def test_a_write_refused_at_commit_leaves_the_store_usable(backend, request, tmp
         store.insert_many("parent", [{"id": 5}])
         store.insert_many("child", [{"parent": 5}])
         assert [tuple(r) for r in store.query("SELECT parent FROM child")] == [(5,)]
+    finally:
+        store.close()
+
+
+def test_a_store_made_with_narrow_types_is_migrated_to_the_wide_ones(pg_url):
+    """A PostgreSQL store whose integers were 32-bit and text in the database's collation (as
+    made before m014) gets BIGINT and COLLATE "C" when opened."""
+    store = Store(pg_url)
+    store.db.execute('ALTER TABLE fetches ALTER COLUMN size TYPE INTEGER, ALTER COLUMN url TYPE TEXT COLLATE "default"')
+    store.db.execute('ALTER TABLE runs ALTER COLUMN status TYPE TEXT COLLATE "default"')
+    store.db.execute("DELETE FROM schema_migrations WHERE name = 'm014_column_types'")
+    store.close()
+    store = Store(pg_url)
+    try:
+        assert store.query("SELECT table_name, column_name FROM information_schema.columns"
+                           " WHERE table_schema = current_schema() AND (data_type = 'integer'"
+                           " OR data_type = 'text' AND collation_name IS DISTINCT FROM 'C')") == []
+        assert store.schema_version == len(MIGRATIONS)
     finally:
         store.close()
 
