@@ -3,9 +3,10 @@
 Settings: ``PORTAL_AUDIT_STORE`` (path), ``PORTAL_AUDIT_RUN_ID``,
 ``PORTAL_AUDIT_BATCH`` (rows per transaction, default 500).
 
-Nothing gathered is lost without a trace: a batch whose write fails (a value SQLite
-cannot store, a disk full for a moment, a locked or read-only file) is retried row by
-row; a row that still fails is recorded in ``write_errors`` with the reason (and, when
+Nothing gathered is lost without a trace, whichever the store: a batch whose write fails
+(what :attr:`store.db.Store.write_failures` names: a value the database cannot store, a
+disk full for a moment, a locked or read-only file, a lost PostgreSQL connection) is
+retried row by row; a row that still fails is recorded in ``write_errors`` with the reason (and, when
 even that record cannot be written, kept in memory and retried when the spider closes).
 Lost rows are counted per site and table in the crawl stats
 (``portal_audit/write_errors/<site>/<table>``): the runner marks such a run
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from collections import defaultdict
 from urllib.parse import urlsplit
 
@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 
 CONFLICT_KEYS = {"pages": ("run_id", "url"), "fetches": ("run_id", "url"), "links": (),
                  "attachment_texts": ("run_id", "url"), "requests": ()}
-WRITE_FAILURES = (sqlite3.Error, OverflowError, ValueError, TypeError, OSError)
 STAT_PREFIX = "portal_audit/write_errors"
 MAX_PENDING = 10_000     # write_errors records kept in memory while even they cannot be stored
 MAX_ROW_JSON = 4000
@@ -103,13 +102,13 @@ class StorePipeline:
         try:
             self.store.insert_many(table, rows, conflict=CONFLICT_KEYS[table])
             return
-        except WRITE_FAILURES as exc:
+        except self.store.write_failures as exc:
             log.warning("writing %d %s rows failed (%s: %s); retrying row by row",
                         len(rows), table, type(exc).__name__, exc)
         for row in rows:
             try:
                 self.store.insert_many(table, [row], conflict=CONFLICT_KEYS[table])
-            except WRITE_FAILURES as exc:
+            except self.store.write_failures as exc:
                 self._lost(table, row, exc)
         self._store_pending()
 
@@ -133,7 +132,7 @@ class StorePipeline:
             self.pending.append({
                 "run_id": self.run_id, "site": site, "table_name": table,
                 "url": None if url is None else str(url)[:2000],
-                "reason": f"{type(exc).__name__}: {exc}"[:500],
+                "reason": reason(exc)[:500],
                 "row_json": json.dumps(row, ensure_ascii=False, default=str)[:MAX_ROW_JSON], "at": now_iso(),
             })
 
@@ -143,7 +142,7 @@ class StorePipeline:
         try:
             self.store.insert_many("write_errors", self.pending)
             self.pending = []
-        except WRITE_FAILURES as exc:
+        except self.store.write_failures as exc:
             log.warning("recording %d lost rows failed too (%s); kept for later", len(self.pending), exc)
 
     def close_spider(self, spider=None):
@@ -162,7 +161,7 @@ class StorePipeline:
         for st in getattr(getattr(self.crawler, "spider", None), "sites", {}).values():
             try:
                 self.store.attach_document_texts(self.run_id, st.name, documents.MAX_TEXT)
-            except WRITE_FAILURES as exc:
+            except self.store.write_failures as exc:
                 self._lost("pages", {"site": st.name, "url": "（文章所附文件的正文）"}, exc)
             try:
                 for other, read_as in st.twins.items():
@@ -172,9 +171,16 @@ class StorePipeline:
                 self.store.update_page_facts(self.run_id, settle_pages(
                     self.store.page_facts(self.run_id, st.name),
                     self.store.page_links_by_target(self.run_id, st.name), st.columns))
-            except WRITE_FAILURES as exc:
+            except self.store.write_failures as exc:
                 self._lost("pages", {"site": st.name, "url": "（页面所属栏目与列表日期）"}, exc)
         self._store_pending()
+
+
+def reason(exc: BaseException) -> str:
+    """Why a write failed, in one line: the error's type and its message's first line
+    (PostgreSQL's message goes on with where in the server it was raised)."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
 def lost_rows(stats) -> dict[str, dict[str, int]]:

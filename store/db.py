@@ -14,7 +14,7 @@ import importlib
 import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -90,6 +90,12 @@ class Store(SnapshotReads):
     # process writes a file of its own, merged with :meth:`merge_run_from`)
     concurrent_writers = False
 
+    # what a write that failed raises, whichever the backend (callers catch these, never a
+    # driver's): a value the driver cannot adapt (an integer too large, a lone surrogate, an
+    # unknown type), the OS refusing a file; each backend adds its driver's errors (a value
+    # the column refuses, a full disk, a locked file, a lost connection)
+    write_failures: tuple[type[BaseException], ...] = (OverflowError, ValueError, TypeError, OSError)
+
     def __new__(cls, location: str | Path):
         return super().__new__(backend(location) if cls is Store else cls)
 
@@ -106,9 +112,7 @@ class Store(SnapshotReads):
         self.db.execute(statement)
 
     def migrate(self) -> None:
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
-        )
+        self.ddl("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
         done = {r[0] for r in self.db.execute("SELECT name FROM schema_migrations")}
         for migration in MIGRATIONS:
             if migration.__name__ in done:
@@ -140,6 +144,10 @@ class Store(SnapshotReads):
     def compact(self, vacuum: bool = False) -> None:
         """Give back the space of deleted rows (after a prune); ``vacuum``: all of it, slowly."""
 
+    def retype_columns(self) -> None:
+        """Give the columns an earlier :meth:`ddl` made the types it makes now (migration
+        ``m014``); SQLite's have not changed."""
+
     def resume_ids(self) -> None:
         """After rows were copied in with their ids (:func:`store.copy.copy_store`): new rows
         get ids after the largest."""
@@ -158,16 +166,22 @@ class Store(SnapshotReads):
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
+        """One transaction; an exception, in the block or at its ``COMMIT``, rolls it back
+        before it leaves, so that the connection is usable again at once (a PostgreSQL
+        transaction refuses every statement after a failed one; SQLite keeps a transaction
+        whose ``COMMIT`` failed open, and refuses the next ``BEGIN``). A ``ROLLBACK`` failing
+        too (the backend ended the transaction itself, the connection is gone) does not hide
+        the first error."""
         self.db.execute("BEGIN")
         try:
             if self.fenced is not None:
                 self._check_fence()
             yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        else:
             self.db.execute("COMMIT")
+        except BaseException:
+            with suppress(*self.write_failures):
+                self.db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         self.db.close()

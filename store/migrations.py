@@ -474,7 +474,14 @@ def m013_links_by_target(db: Any) -> None:
     )
 
 
-def m014_site_attempts(db: Any) -> None:
+def m014_column_types(db: Any) -> None:
+    """A PostgreSQL store made before its integers were 64-bit and its text ordered by bytes
+    (:func:`store.pg.ddl`) gets those types: an attachment's size past 2 GB fits, and text
+    sorts as in SQLite whatever the database's collation. SQLite's types are unchanged."""
+    db.retype_columns()
+
+
+def m015_site_attempts(db: Any) -> None:
     """The crawl attempt of each site of a run whose writes the store accepts (``run --scrapyd``:
     a site scheduled again on another node supersedes its first job, whose late writes are
     refused; see :meth:`store.db.Store.fence`)."""
@@ -493,4 +500,4 @@ def m014_site_attempts(db: Any) -> None:
 
 MIGRATIONS = [m001_initial, m002_ipv6, m003_history, m004_attachment_texts, m005_requests, m006_fragments,
               m007_incremental, m008_watch, m009_write_errors, m010_parse_outcomes, m011_run_site_order,
-              m012_unparsed, m013_links_by_target, m014_site_attempts]
+              m012_unparsed, m013_links_by_target, m014_column_types, m015_site_attempts]

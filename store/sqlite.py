@@ -35,6 +35,8 @@ def store_problem(path: Path, exc: BaseException | None = None) -> str | None:
 class SqliteStore(Store):
     """A portal-audit store in one SQLite file: one writer at a time."""
 
+    write_failures = (sqlite3.Error, *Store.write_failures)
+
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.location = str(self.path)

@@ -84,6 +84,8 @@ def dead_port() -> int:
 
 # the PostgreSQL server of the store tests (tests/pgserver.py), started only when a test asks
 from tests.pgserver import pg_server, pg_url  # noqa: E402,F401
+# the changing portal of the rectification-loop tests (a module's own ``portal`` fixture wins)
+from tests.loop_portal import portal  # noqa: E402,F401
 
 
 def interrupt_cli(*args: str, wait: Callable[[], None]) -> subprocess.CompletedProcess:

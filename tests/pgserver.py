@@ -2,6 +2,10 @@
 ``pg_ctl`` on a free loopback port, once per session (the Debian ``postgresql`` package,
 installed by ``make system-deps``); each test gets a database of its own.
 
+The server's databases sort text as a Chinese deployment's would (the ICU collation ``zh``,
+no OS locale needed), not in byte order as SQLite does: every test comparing a PostgreSQL
+run with a SQLite one shows that the store's order does not depend on the collation.
+
 ``initdb`` and the server refuse to run as root: as root they run as the ``postgres``
 user (created by the package) through ``runuser``, in a directory that user owns.
 """
@@ -66,7 +70,7 @@ class PgServer:
 
     def start(self) -> "PgServer":
         self._run("initdb", "-D", str(self.data), "-U", self.user, "--auth=trust", "--encoding=UTF8",
-                  "--locale=C", "--no-sync")
+                  "--locale=C", "--locale-provider=icu", "--icu-locale=zh", "--no-sync")
         # loopback TCP only, no unix socket; durability off: a test server
         options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off"
                    " -c synchronous_commit=off -c full_page_writes=off -c max_connections=100")

@@ -1,8 +1,11 @@
 """The PostgreSQL store against a real server (tests/pgserver.py: one server per session,
 one database per test): the same portal audited twice into SQLite and into PostgreSQL
 gives the same findings, statuses, history and ledger; ``store migrate`` copies a history
-both ways without losing a row; the advisory lock refuses a second run; a bad or
-unreachable URL is a zh-CN message and exit 2."""
+both ways without losing a row; values PostgreSQL holds otherwise than SQLite (NUL in text,
+sizes past 32 bits) are stored, and a write it refuses is retried row by row and recorded
+(a transaction refused even at its COMMIT leaves either store usable);
+the advisory lock refuses a second run; a bad or unreachable URL is a zh-CN message and
+exit 2."""
 
 from __future__ import annotations
 
@@ -12,14 +15,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 from openpyxl import load_workbook
 
 from portal_audit.lock import LockHeld, StoreLock
 from store import Store
+from store.migrations import MIGRATIONS
 from tests.conftest import LOOPBACK_NETWORKS, fill, read_findings
 from tests.conftest import write_config as conftest_config
-from tests.test_e2e_loop import Portal
+from tests.hostile import HostileServer, page
+from tests.loop_portal import Portal
 
 CLI = [sys.executable, "-m", "portal_audit.cli"]
 AUDIT_DATE = "2024-06-30"
@@ -42,13 +48,6 @@ sites:
   - {{name: 乙县人民政府, url: '{b}/', disclosure: '{b}/xxgk/'}}
 """, encoding="utf-8")
     return path
-
-
-@pytest.fixture(scope="module")
-def portal():
-    p = Portal()
-    yield p
-    p.close()
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +106,9 @@ def ledger_cells(path: Path) -> dict[str, list[tuple]]:
 def test_postgresql_and_sqlite_give_the_same_audit(twins):
     root, stores = twins
     for version in (1, 2):
-        found = {name: sorted(comparable(f) for f in read_findings(root / f"{name}{version}")) for name in stores}
+        # in the same order: the test server's databases sort text in the ICU collation zh
+        # (tests/pgserver.py), where 甲市 comes before 乙县; in SQLite's byte order it comes after
+        found = {name: [comparable(f) for f in read_findings(root / f"{name}{version}")] for name in stores}
         assert found["pg"] == found["sqlite"], version
         assert found["pg"], version
     assert run_statuses(stores["pg"], 2) == run_statuses(stores["sqlite"], 2)
@@ -115,6 +116,14 @@ def test_postgresql_and_sqlite_give_the_same_audit(twins):
     assert {"new", "open", "fixed", "unverified"} <= statuses      # the loop moved, the same way
     assert history(stores["pg"]) == history(stores["sqlite"])
     assert ledger_cells(root / "pg2" / "ledger.xlsx") == ledger_cells(root / "sqlite2" / "ledger.xlsx")
+
+
+def in_postgresql(config: Path, url: str) -> Path:
+    """A copy of the SQLite ``config`` (tests/conftest.py's) with its store in ``url``."""
+    pg = config.with_name(f"{config.stem}-pg.yaml")
+    pg.write_text(re.sub(r"(?m)^store: .*$", f"store: {{url: '{url}'}}", config.read_text(encoding="utf-8")),
+                  encoding="utf-8")
+    return pg
 
 
 def without_times(finding: dict) -> dict:
@@ -130,9 +139,7 @@ def test_the_sample_portal_gives_the_same_findings_in_both_stores(sample_server,
     findings, field for field, in the same order."""
     sample_server.reset()
     sqlite = conftest_config(tmp_path / "sqlite.yaml", [("临沂市政府", sample_server.base_url)], store=tmp_path / "a.db")
-    pg = tmp_path / "pg.yaml"
-    pg.write_text(re.sub(r"(?m)^store: .*$", f"store: {{url: '{pg_url}'}}", sqlite.read_text(encoding="utf-8")),
-                  encoding="utf-8")
+    pg = in_postgresql(sqlite, pg_url)
     found = {}
     for name, config in (("sqlite", sqlite), ("pg", pg)):
         done = cli("run", "-c", str(config), "-o", str(tmp_path / name), "--no-progress", cwd=tmp_path, timeout=240)
@@ -140,6 +147,122 @@ def test_the_sample_portal_gives_the_same_findings_in_both_stores(sample_server,
         found[name] = [without_times(f) for f in read_findings(tmp_path / name)]
     assert len(found["pg"]) > 100
     assert found["pg"] == found["sqlite"]
+
+
+NUL_PAGE = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>关于\x00公布权责清单的通知</title></head><body>"
+            "<h1>关于\x00公布权责清单的通知</h1><div class='article'><p>权责清单正文\x00内容。</p></div></body></html>")
+# the fetch of one URL and the list dates settled when the crawl closes are refused, as by a full disk
+REFUSE = """
+CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'database or disk is full'; END $$;
+CREATE TRIGGER refuse_fetch BEFORE INSERT ON fetches FOR EACH ROW WHEN (NEW.url LIKE '%/gone.html')
+    EXECUTE FUNCTION refuse();
+CREATE TRIGGER refuse_settle BEFORE UPDATE ON pages FOR EACH ROW WHEN (OLD.list_date IS DISTINCT FROM NEW.list_date)
+    EXECUTE FUNCTION refuse()
+"""
+
+
+def test_postgresql_stores_what_sqlite_stores_and_records_what_it_refuses(pg_url, tmp_path):
+    """What PostgreSQL refuses and SQLite does not: NUL in text (here an ETag; the parser
+    reads a NUL in the page's title and text as U+FFFD) is dropped and the row stored, an
+    attachment of 3 GB fits its 64-bit integers; the same findings as SQLite. Then writes
+    fail (a trigger): the batch is retried row by row after its transaction was rolled
+    back, the refused fetch and the refused close-time updates are recorded in write_errors,
+    and the run is completed_with_errors (exit 3), the broken link unverified, not fixed."""
+    srv = HostileServer({
+        # the article is read through the home page's link (no date); its list gives it its date
+        "/": page("<a href='/xxgk/nul.html'>权责清单</a><a href='/xxgk/'>政务公开</a><a href='/gone.html'>已删除的通知</a>"
+                  "<a href='/big.zip'>视频合集</a>"),
+        "/xxgk/": page("<ul><li><a href='/xxgk/nul.html'>关于公布权责清单的通知</a> 2024-05-06</li></ul>"),
+        "/xxgk/nul.html": (200, {"Content-Type": "text/html; charset=utf-8", "ETag": '"ab\x00cd"'},
+                           NUL_PAGE.encode("utf-8")),
+        "/gone.html": page("not here", status=404),
+        "/big.zip": (200, {"Content-Type": "application/zip", "Content-Length": "3000000000"}, b""),
+    })
+    try:
+        sqlite = conftest_config(tmp_path / "c.yaml", [("甲站", srv.url("/"))], store=tmp_path / "a.db",
+                                 extra="ipv6: {enabled: false}")
+        run = lambda config, out: cli("run", "-c", str(config), "-o", str(tmp_path / out), "--no-progress",  # noqa: E731
+                                      "--only", "link,site.unreachable", cwd=tmp_path)
+        pg = in_postgresql(sqlite, pg_url)
+        for config, out in ((sqlite, "sqlite"), (pg, "pg1")):
+            done = run(config, out)
+            assert done.returncode == 0, done.stderr
+        found = [comparable(f) for f in read_findings(tmp_path / "pg1")]
+        assert found == [comparable(f) for f in read_findings(tmp_path / "sqlite")]
+        assert {f[1] for f in found} == {"link.broken"}
+        store = Store(pg_url)
+        try:
+            assert store.fetch(1, srv.url("/big.zip"))["size"] == 3_000_000_000
+            assert store.fetch(1, srv.url("/xxgk/nul.html"))["etag"] == '"abcd"'
+            nul = store.page(1, srv.url("/xxgk/nul.html"))
+            assert nul["title"] == "关于\ufffd公布权责清单的通知" and "权责清单正文" in nul["main_text"]
+            assert nul["list_date"] == "2024-05-06"
+            assert store.query("SELECT * FROM write_errors") == []
+        finally:
+            store.close()
+
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute(REFUSE)
+        done = run(pg, "pg2")
+        assert done.returncode == 3, done.stderr           # completed_with_errors
+        assert "未能写入数据库" in done.stderr and "Traceback" not in done.stderr
+        store = Store(pg_url)
+        try:
+            assert store.run(2)["status"] == "completed_with_errors"
+            urls = lambda rid: {r["url"] for r in store.query(  # noqa: E731
+                "SELECT url FROM fetches WHERE run_id = ? AND kind != 'probe'", (rid,))}
+            assert urls(2) == urls(1) - {srv.url("/gone.html")}     # the rest of the batch, row by row
+            lost = [tuple(r) for r in store.query("SELECT site, table_name, url, reason FROM write_errors"
+                                                  " WHERE run_id = 2 ORDER BY id")]
+            refused = "RaiseException: database or disk is full"
+            assert lost == [("甲站", "fetches", srv.url("/gone.html"), refused),
+                            ("甲站", "pages", "（页面所属栏目与列表日期）", refused)]
+            assert store.scalar("SELECT s.status FROM finding_status s JOIN findings f ON f.fingerprint = s.fingerprint"
+                                " WHERE s.run_id = 2 AND f.run_id = 1 AND f.url = ?",
+                                (srv.url("/gone.html"),)) == "unverified"
+        finally:
+            store.close()
+    finally:
+        srv.stop()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "pg"])
+def test_a_write_refused_at_commit_leaves_the_store_usable(backend, request, tmp_path):
+    """A transaction whose COMMIT fails (here a deferred foreign key) is rolled back: the
+    next write goes in (SQLite kept it open and refused every later BEGIN)."""
+    store = Store(request.getfixturevalue("pg_url") if backend == "pg" else tmp_path / "a.db")
+    try:
+        if backend == "sqlite":
+            store.db.execute("PRAGMA foreign_keys = ON")
+        store.ddl("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+        store.ddl("CREATE TABLE child (id INTEGER PRIMARY KEY, parent INTEGER REFERENCES parent (id)"
+                  " DEFERRABLE INITIALLY DEFERRED)")
+        with pytest.raises(store.write_failures):
+            store.insert_many("child", [{"parent": 5}])
+        store.insert_many("parent", [{"id": 5}])
+        store.insert_many("child", [{"parent": 5}])
+        assert [tuple(r) for r in store.query("SELECT parent FROM child")] == [(5,)]
+    finally:
+        store.close()
+
+
+def test_a_store_made_with_narrow_types_is_migrated_to_the_wide_ones(pg_url):
+    """A PostgreSQL store whose integers were 32-bit and text in the database's collation (as
+    made before m014) gets BIGINT and COLLATE "C" when opened."""
+    store = Store(pg_url)
+    store.db.execute('ALTER TABLE fetches ALTER COLUMN size TYPE INTEGER, ALTER COLUMN url TYPE TEXT COLLATE "default"')
+    store.db.execute('ALTER TABLE runs ALTER COLUMN status TYPE TEXT COLLATE "default"')
+    store.db.execute("DELETE FROM schema_migrations WHERE name = 'm014_column_types'")
+    store.close()
+    store = Store(pg_url)
+    try:
+        assert store.query("SELECT table_name, column_name FROM information_schema.columns"
+                           " WHERE table_schema = current_schema() AND (data_type = 'integer'"
+                           " OR data_type = 'text' AND collation_name IS DISTINCT FROM 'C')") == []
+        assert store.schema_version == len(MIGRATIONS)
+    finally:
+        store.close()
 
 
 def table_rows(location: str) -> dict[str, list[tuple]]:
