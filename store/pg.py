@@ -25,6 +25,7 @@ from store.db import Store, StoreError, redacted, url_problem
 
 CONNECT_TIMEOUT = 10          # seconds to reach the server before the store is unusable
 FENCED_IDLE_TIMEOUT = 30      # seconds a fenced writer's transaction may wait between statements
+FENCED_KEEPALIVE = (10, 5, 3)  # a fenced writer's TCP keepalives: idle s, interval s, probes (~25 s)
 MIGRATION_LOCK = "portal-audit migrations"
 
 
@@ -251,9 +252,12 @@ class PgStore(Store):
 
     def fence(self, run_id: int, site: str, attempt: str) -> None:
         super().fence(run_id, site, attempt)
-        # a job stopped inside a transaction (its node paused or cut off) holds its attempt's row,
-        # and so the coordinator's discard_site, until the server ends its session
+        # a job stopped inside a transaction holds its attempt's row, and so the coordinator's
+        # discard_site, until the server ends its session: when it waits for the job's next
+        # statement (its node paused), or the job's machine is cut off (no keepalive answer)
         self.db.execute(f"SET idle_in_transaction_session_timeout = {FENCED_IDLE_TIMEOUT * 1000}")
+        for name, value in zip(("idle", "interval", "count"), FENCED_KEEPALIVE):
+            self.db.execute(f"SET tcp_keepalives_{name} = {value}")
 
     def iquery(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Iterator[Any]:
         """Lazy iteration over a large result set (a server-side cursor)."""
