@@ -6,9 +6,9 @@ Settings: ``PORTAL_AUDIT_STORE`` (path), ``PORTAL_AUDIT_RUN_ID``,
 Nothing gathered is lost without a trace, whichever the store: a batch whose write fails
 (what :attr:`store.db.Store.write_failures` names: a value the database cannot store, a
 disk full for a moment, a locked or read-only file, a lost PostgreSQL connection) is
-retried row by row; a row that still fails is recorded in ``write_errors`` with the reason (and, when
-even that record cannot be written, kept in memory and retried when the spider closes).
-Lost rows are counted per site and table in the crawl stats
+retried row by row; a row that still fails is recorded in ``write_errors`` with the reason
+(and, when even that record cannot be written, kept in memory and retried when the spider
+closes). Lost rows are counted per site and table in the crawl stats
 (``portal_audit/write_errors/<site>/<table>``): the runner marks such a run
 ``completed_with_errors`` and the history proves no fix for those sites.
 
