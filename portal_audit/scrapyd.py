@@ -341,11 +341,15 @@ class Coordinator:
             left = {node.url: problem for node, problem in zip(self.nodes, pool.map(self.stop_jobs, self.nodes))
                     if problem}
         done = {r["site"] for r in self.store.run_sites(self.run_id)}
-        finished, cancelled = [], []
+        finished, cancelled, failed = [], [], []
         for sj in self.sites:
             if sj.site.name in done:
                 sj.state = "done"
                 finished.append(sj.site.name)
+                continue
+            if sj.state == "failed":       # every attempt had failed before the Ctrl-C
+                self.record_not_audited(sj)
+                failed.append(sj.site.name)
                 continue
             self.store.discard_site(self.run_id, sj.site.name)     # a write still on its way is refused
             if sj.current is not None:
@@ -356,7 +360,8 @@ class Coordinator:
         self.show(final=True)
         say(f"[portal-audit] 已中断（Ctrl-C）：已完成 {len(finished)} 个站点"
             + (f"（{'、'.join(finished)}），结果已保存" if finished else "")
-            + f"；已取消 {len(cancelled)} 个站点" + (f"（{'、'.join(cancelled)}），本次未能检查" if cancelled else ""))
+            + f"；已取消 {len(cancelled)} 个站点" + (f"（{'、'.join(cancelled)}），本次未能检查" if cancelled else "")
+            + (f"；{len(failed)} 个站点此前各次采集均失败（{'、'.join(failed)}）" if failed else ""))
         for url, problem in left.items():
             say(f"[portal-audit] 节点 {url} {problem}：存储已拒绝这些作业的写入，请在下次运行前检查该节点")
 
