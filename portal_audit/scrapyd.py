@@ -365,10 +365,19 @@ class Coordinator:
         for url, problem in left.items():
             say(f"[portal-audit] 节点 {url} {problem}：存储已拒绝这些作业的写入，请在下次运行前检查该节点")
 
-    def stop_jobs(self, node: Node) -> str | None:
+    def cancel_left_behind(self) -> None:
+        """The run's jobs still pending or running on the nodes given up (a node cut off that
+        answers again) cancelled in the background while the checks run: they write nothing
+        more (their attempts are no longer current), and so stop loading their sites' hosts too."""
+        for node in self.nodes:
+            if node.dead and node.jobs:
+                threading.Thread(target=self.stop_jobs, args=(node,), kwargs={"wait": False}, daemon=True,
+                                 name=f"cancel {node.url}").start()
+
+    def stop_jobs(self, node: Node, wait: bool = True) -> str | None:
         """Cancel this run's pending and running jobs on ``node`` (given up or not: a node cut
-        off may answer again) and wait for them to end, killing those that do not within
-        :data:`CANCEL_WAIT`; what is left (zh-CN), None when nothing is."""
+        off may answer again) and, with ``wait``, wait for them to end, killing those that do
+        not within :data:`CANCEL_WAIT`; what is left (zh-CN), None when nothing is."""
         if not node.jobs:
             return None
         for sig in ("TERM", "KILL"):
@@ -390,6 +399,8 @@ class Coordinator:
                             node.call("cancel.json", [("project", self.egg.project), ("job", job), ("signal", sig)])
                         except ScrapydError as exc:
                             log.warning("cancelling %s on %s failed: %s", job, node.url, exc)
+                    if not wait:
+                        return None
                     asked = True
                 time.sleep(self.cfg.scrapyd.poll_interval)
         return f"上的作业 {'、'.join(live)} 未能停止"
@@ -434,6 +445,7 @@ class Coordinator:
             for sj in self.sites:
                 if sj.state == "failed":
                     self.record_not_audited(sj)
+            self.cancel_left_behind()
             self.show(final=True)
         except KeyboardInterrupt:
             with ctrl_c_deferred("[portal-audit] 正在取消节点上的作业，请稍候…\n"):
