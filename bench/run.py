@@ -31,7 +31,6 @@ import multiprocessing as mp
 import os
 import platform
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -320,6 +319,8 @@ def check_groups() -> dict[str, str]:
 
 
 def run_audit(pages: int, work: Path, timeout: float, profile: Path | None = None) -> dict:
+    from store import Store
+
     with PortalServer(pages) as srv:
         cfg = audit_config(srv.base_url, pages, work)
         m = measured([CLI, "run", "-c", str(cfg), "-o", str(work / "out"), "--no-progress"],
@@ -328,9 +329,13 @@ def run_audit(pages: int, work: Path, timeout: float, profile: Path | None = Non
     db_path = work / "audit.db"
     run = None
     if db_path.exists():
-        db = sqlite3.connect(db_path)
-        db.row_factory = sqlite3.Row
-        run = db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+        store = Store(db_path)
+        runs = store.runs("audit")
+        run = runs[-1] if runs else None
+        if run is not None:
+            figures = store.run_figures(run["id"])
+            check_rows = store.check_runs(run["id"])
+        store.close()
     if run is None or run["finished_at"] is None:
         raise RuntimeError(f"portal-audit run failed (exit {m['returncode']}), see {work / 'audit.log'}")
     cli_error = None
@@ -340,18 +345,8 @@ def run_audit(pages: int, work: Path, timeout: float, profile: Path | None = Non
         print(f"[bench] warning: portal-audit exited {m['returncode']} after the run was recorded: {cli_error}",
               file=sys.stderr, flush=True)
     run_id = run["id"]
-    count = lambda sql: db.execute(sql, (run_id,)).fetchone()[0]  # noqa: E731
-    n_pages = count("SELECT COUNT(*) FROM pages WHERE run_id = ?")
-    n_fetches = count("SELECT COUNT(*) FROM fetches WHERE run_id = ?")
-    n_links = count("SELECT COUNT(*) FROM links WHERE run_id = ?")
-    n_logged = count("SELECT COUNT(*) FROM requests WHERE run_id = ?")
-    by_purpose = {r[0]: r[1] for r in db.execute(
-        "SELECT purpose, COUNT(*) FROM requests WHERE run_id = ? GROUP BY purpose", (run_id,))}
-    findings = {r[0]: r[1] for r in db.execute(
-        "SELECT check_code, COUNT(*) FROM findings WHERE run_id = ? GROUP BY check_code", (run_id,))}
-    check_rows = db.execute("SELECT check_code, state, found, elapsed, error FROM check_runs WHERE run_id = ?",
-                            (run_id,)).fetchall()
-    db.close()
+    n_pages, n_fetches, n_links = figures["pages"], figures["fetches"], figures["links"]
+    n_logged, by_purpose, findings = figures["requests"], figures["requests_by_purpose"], figures["findings_by_check"]
     groups = check_groups()
     stage = {"link": 0.0, "content": 0.0}
     per_check = {}

@@ -24,7 +24,6 @@ import os
 import random
 import shutil
 import statistics
-import sqlite3
 import sys
 import tempfile
 import time
@@ -34,6 +33,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from store import Store  # noqa: E402
 from bench.run import (AUDIT_DATE, AUDIT_MAX_DEPTH, CLI, CRAWL, PYTHON, RESULTS, ROOT, PortalServer,  # noqa: E402
                        hot_spots, measured)
 
@@ -73,9 +73,12 @@ def audit(work: Path, cfg: Path, label: str, timeout: float = 3600) -> dict:
                  log=work / f"{label}.log", timeout=timeout, profile=profile)
     if m["returncode"] != 0:
         print((work / f"{label}.log").read_text(encoding="utf-8", errors="replace")[-3000:], file=sys.stderr)
-    db = sqlite3.connect(work / "audit.db")
-    run_id = db.execute("SELECT MAX(id) FROM runs").fetchone()[0]
-    one = lambda sql: db.execute(sql, (run_id,)).fetchone()[0]  # noqa: E731
+    store = Store(work / "audit.db")
+    try:
+        run = store.runs("audit")[-1]
+        figures = store.run_figures(run["id"])
+    finally:
+        store.close()
     res = {"label": label, "returncode": m["returncode"], "timed_out": m["timed_out"], "wall_s": m["wall_s"],
            "cpu_s": m["cpu_s"], "peak_rss_mb": m["peak_rss_mb"],
            # main, crawl processes, the attachment parsers' forkserver and its workers (forked:
@@ -83,19 +86,9 @@ def audit(work: Path, cfg: Path, label: str, timeout: float = 3600) -> dict:
            "peak_rss_by_role_mb": m["peak_rss_by_role_mb"],
            "load_avg": [load_before, load_avg()],
            "peak_rss_at_s": _peak_at(m["samples"]),
-           "pages": one("SELECT COUNT(*) FROM pages WHERE run_id = ?"),
-           "carried": one("SELECT COUNT(carried_from) FROM pages WHERE run_id = ?"),
-           "requests": one("SELECT COUNT(*) FROM requests WHERE run_id = ?"),
-           "bytes": one("SELECT COALESCE(SUM(bytes), 0) FROM requests WHERE run_id = ?"),
-           "not_modified": one("SELECT COUNT(*) FROM requests WHERE run_id = ? AND status = 304"),
-           "refused_429": one("SELECT COUNT(*) FROM requests WHERE run_id = ? AND status = 429"),
-           "cached_checks": one("SELECT COUNT(*) FROM fetches WHERE run_id = ? AND cached = 1"),
-           "findings": one("SELECT COUNT(*) FROM findings WHERE run_id = ?"),
-           "fingerprints": sorted(r[0] for r in db.execute("SELECT fingerprint FROM findings WHERE run_id = ?",
-                                                           (run_id,))),
-           "sites_audited": one("SELECT COUNT(*) FROM run_sites WHERE run_id = ? AND status = 'ok'"),
-           "status": one("SELECT status FROM runs WHERE id = ?")}
-    db.close()
+           **{k: figures[k] for k in ("pages", "carried", "requests", "bytes", "not_modified", "refused_429",
+                                      "cached_checks", "findings", "fingerprints", "sites_audited")},
+           "status": run["status"]}
     res["requests_per_page"] = res["requests"] / res["pages"] if res["pages"] else None
     res["pages_per_s"] = res["pages"] / res["wall_s"]
     if profile is not None:
@@ -212,10 +205,9 @@ def incremental(pages: int, work: Path) -> dict:
         cfg = write_cfg(work, [("基准门户", srv.base_url)])
         first = audit(work, cfg, "first")
         second = audit(work, cfg, "unchanged")
-        db = sqlite3.connect(work / "audit.db")
-        articles = [u for (u,) in db.execute("SELECT url FROM pages WHERE run_id = 1 AND is_list = 0 AND depth > 1"
-                                             " ORDER BY url")]
-        db.close()
+        store = Store(work / "audit.db")
+        articles = sorted(r["url"] for r in store.page_facts(1, "基准门户") if not r["is_list"] and r["url"] != srv.base_url)
+        store.close()
         prefix = srv.base_url.rstrip("/")
         changed = [u[len(prefix):] for u in articles[::20]]
         srv.edit(changed[:1], '<p><a href="/planted-gone.html">新增的失效链接</a></p>')

@@ -457,6 +457,30 @@ class Store(SnapshotReads):
     def check_runs(self, run_id: int) -> list[Any]:
         return self.query("SELECT * FROM check_runs WHERE run_id = ? ORDER BY check_code", (run_id,))
 
+    def run_figures(self, run_id: int) -> dict[str, Any]:
+        """What a run cost and found, as the benchmarks print it: rows gathered, requests
+        (by purpose, bytes, answered 304 or 429), checks taken over from the previous run,
+        findings (per check, and their fingerprints) and the sites audited."""
+        one = lambda sql: self.scalar(sql, (run_id,))  # noqa: E731
+        by = lambda sql: {r[0]: r[1] for r in self.query(sql, (run_id,))}  # noqa: E731
+        return {
+            "pages": one("SELECT COUNT(*) FROM pages WHERE run_id = ?"),
+            "carried": one("SELECT COUNT(carried_from) FROM pages WHERE run_id = ?"),
+            "fetches": one("SELECT COUNT(*) FROM fetches WHERE run_id = ?"),
+            "links": one("SELECT COUNT(*) FROM links WHERE run_id = ?"),
+            "requests": one("SELECT COUNT(*) FROM requests WHERE run_id = ?"),
+            "requests_by_purpose": by("SELECT purpose, COUNT(*) FROM requests WHERE run_id = ? GROUP BY purpose"),
+            "bytes": one("SELECT COALESCE(SUM(bytes), 0) FROM requests WHERE run_id = ?"),
+            "not_modified": one("SELECT COUNT(*) FROM requests WHERE run_id = ? AND status = 304"),
+            "refused_429": one("SELECT COUNT(*) FROM requests WHERE run_id = ? AND status = 429"),
+            "cached_checks": one("SELECT COUNT(*) FROM fetches WHERE run_id = ? AND cached = 1"),
+            "findings": one("SELECT COUNT(*) FROM findings WHERE run_id = ?"),
+            "findings_by_check": by("SELECT check_code, COUNT(*) FROM findings WHERE run_id = ? GROUP BY check_code"),
+            "fingerprints": sorted(r[0] for r in self.query("SELECT fingerprint FROM findings WHERE run_id = ?",
+                                                            (run_id,))),
+            "sites_audited": one("SELECT COUNT(*) FROM run_sites WHERE run_id = ? AND status = 'ok'"),
+        }
+
 
 def upsert_sql(table: str, cols: Sequence[str], conflict: Sequence[str] = ()) -> str:
     """``INSERT`` of ``cols`` into ``table``; with ``conflict`` columns, a row whose key is
