@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -170,12 +171,8 @@ def link_wrong(ctx):
         if cjk_count(anchor) < min_cjk:
             continue
         threshold = bars.get(row["site"], base)
-        # the heading and the <title> that name a document: the link is wrong against all of them
-        candidates = [t for t in (row["heading"], row["title"]) if t and names_other_document(anchor, t, 101, min_cjk)]
-        if not candidates:
-            continue
-        score = max(name_similarity(anchor, t) for t in candidates)
-        if score >= threshold:
+        score = _wrong_link_score(anchor, row["heading"], row["title"], threshold, min_cjk)
+        if score is None:
             continue
         shown = row["heading"] or row["title"]
         yield ctx.finding(site=row["site"], url=row["target_url"], page=row["source_url"], anchor=anchor,
@@ -186,6 +183,19 @@ def link_wrong(ctx):
                                     "similarity": round(score, 1), "threshold": round(threshold, 1),
                                     "line": row["line"]},
                           identity=(row["source_url"], row["target_url"]))
+
+
+@lru_cache(maxsize=1 << 16)
+def _wrong_link_score(anchor: str, heading: str | None, title: str | None, bar: float, min_cjk: int) -> float | None:
+    """The similarity of ``anchor`` to the target's heading and <title> when both name
+    another document and it is below ``bar`` (the link is wrong), else None. Cached: the
+    same list entry is linked from its list, its neighbours and every related-file box."""
+    # the heading and the <title> that name a document: the link is wrong against all of them
+    candidates = [t for t in (heading, title) if t and names_other_document(anchor, t, 101, min_cjk)]
+    if not candidates:
+        return None
+    score = max(name_similarity(anchor, t) for t in candidates)
+    return score if score < bar else None
 
 
 _HIDING_LABELS = {
