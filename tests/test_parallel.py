@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import time
 
+import psutil
 import pytest
 
 from tests.conftest import interrupt_cli, interrupted_store, read_findings, run_cli, served, write_config
@@ -78,3 +81,26 @@ def test_ctrl_c_stops_every_process_and_keeps_the_store_consistent(tmp_path, sam
     db = interrupted_store(tmp_path / "a.db")
     assert {s for (s,) in db.execute("SELECT DISTINCT site FROM fetches")} == {"临沂市政府", "友邻站"}
     assert not any(".part" in p.name for p in tmp_path.iterdir())
+
+
+def test_a_parent_killed_outright_takes_its_crawl_processes_with_it(tmp_path, sample_server, sites):
+    """The crawl processes leave the terminal's process group (for Ctrl-C): when the main
+    process is killed outright (a scheduler's timeout, SIGKILL), they must stop too, not
+    go on crawling the sites with nobody to merge their rows."""
+    sample_server.reset()
+    cfg = write_config(tmp_path / "c.yaml", sites, store=tmp_path / "a.db", crawl={"concurrency": 2, "processes": 2})
+    proc = subprocess.Popen([sys.executable, "-m", "portal_audit.cli", "run", "-c", str(cfg), "-o",
+                             str(tmp_path / "out"), "--no-progress"], stderr=subprocess.DEVNULL)
+    main = psutil.Process(proc.pid)
+    deadline = time.monotonic() + 60
+    crawlers: list[psutil.Process] = []
+    while len(crawlers) < 2 and time.monotonic() < deadline:
+        crawlers = [c for c in main.children() if "spawn_main" in " ".join(c.cmdline())]
+        time.sleep(0.2)
+    assert len(crawlers) == 2
+    proc.kill()
+    proc.wait()
+    _, alive = psutil.wait_procs(crawlers, timeout=30)
+    for p in alive:
+        p.kill()
+    assert not alive, [p.pid for p in alive]
