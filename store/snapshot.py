@@ -16,13 +16,16 @@ from typing import Any
 _DATED_FIRST = "MIN(CASE WHEN list_date IS NULL THEN 1 ELSE 0 END)"
 
 
-# the links of a site's column pages to same-site pages, with their fetch and page
-_COLUMN_LINKS = ("FROM pages p JOIN links l ON l.run_id = p.run_id AND l.source_url = p.url"
-                 "  AND l.kind = 'page' AND l.tag = 'a' AND l.hidden = 0"
+# the links of a site's column pages to same-site pages, with their fetch and page; CROSS JOIN
+# makes SQLite start from the site's pages (PostgreSQL plans it as an inner join): otherwise it
+# read the run's every link for each site, 1,000 sites of a province in 10 minutes of reports
+_COLUMN_LINKS = ("FROM pages p CROSS JOIN links l"
                  " LEFT JOIN fetches f ON f.run_id = l.run_id AND f.url = l.target_url"
                  " LEFT JOIN pages t ON t.run_id = l.run_id AND t.url = l.target_url"
                  " WHERE p.run_id = ? AND p.site = ? AND p.column_url IS NOT NULL AND p.is_home = 0"
-                 "  AND (p.is_list = 1 OR p.url = p.column_url)")
+                 "  AND (p.is_list = 1 OR p.url = p.column_url)"
+                 "  AND l.run_id = p.run_id AND l.source_url = p.url AND l.kind = 'page' AND l.tag = 'a'"
+                 "  AND l.hidden = 0")
 
 
 def _marks(values: Sequence[Any]) -> str:
