@@ -175,9 +175,10 @@ class PolicyIndex:
         for it in self.interps:
             found: dict[str, str] = {}
             for name in NAME_RE.findall(it.head):
+                how = f"以《{name}》指明"   # one string for every policy of that name
                 for p in find_by_name(self.idx, it.site, name):
                     if p.url in self.policy_urls:
-                        found.setdefault(p.url, f"以《{name}》指明")
+                        found.setdefault(p.url, how)
             for p in find_by_name(self.idx, it.site, interp_core(it.title)):
                 if p.url in self.policy_urls:
                     found.setdefault(p.url, "标题相同")
