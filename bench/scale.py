@@ -206,7 +206,7 @@ def incremental(pages: int, work: Path) -> dict:
         first = audit(work, cfg, "first")
         second = audit(work, cfg, "unchanged")
         store = Store(work / "audit.db")
-        articles = sorted(r["url"] for r in store.page_facts(1, "基准门户") if not r["is_list"] and r["url"] != srv.base_url)
+        articles = sorted(r["url"] for r in store.page_facts(1, "基准门户") if not r["is_list"] and r["depth"] > 1)
         store.close()
         prefix = srv.base_url.rstrip("/")
         changed = [u[len(prefix):] for u in articles[::20]]

@@ -380,8 +380,8 @@ class Store(SnapshotReads):
                 (max_text, run_id, site, run_id))
 
     def page_facts(self, run_id: int, site: str) -> Iterator[Any]:
-        """The column and list date of every page of ``site`` (see :mod:`crawler.settle`)."""
-        return self.iquery("SELECT url, column_kind, column_url, list_date, is_list FROM pages"
+        """The column, list date and depth of every page of ``site`` (see :mod:`crawler.settle`)."""
+        return self.iquery("SELECT url, column_kind, column_url, list_date, is_list, depth FROM pages"
                            " WHERE run_id = ? AND site = ?", (run_id, site))
 
     def page_links_by_target(self, run_id: int, site: str) -> Iterator[Any]:
