@@ -171,6 +171,9 @@ def _crawl_process_main(cfg: Config, run_id: int, part: str, progress_file: str 
     sys.exit(0 if status == RunStatus.COMPLETED else EXIT_INTERRUPTED)
 
 
+PR_SET_PDEATHSIG = 1
+
+
 def _stop_with_parent() -> None:
     """SIGKILL to this process when its parent dies (Linux ``PR_SET_PDEATHSIG``; elsewhere nothing):
     a clean Scrapy stop waits for slow answers, for rows nobody will read."""
@@ -179,9 +182,6 @@ def _stop_with_parent() -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):
         pass
-
-
-PR_SET_PDEATHSIG = 1
 
 
 def _gather_parallel(cfg: Config, run_id: int, store_path: str, n: int, progress: bool,
