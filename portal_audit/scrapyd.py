@@ -18,10 +18,18 @@ site's current attempt when it is scheduled (:meth:`store.db.Store.discard_site`
 refuses the writes of any other (:meth:`store.db.Store.fence`), so a job on a node that was
 given up but goes on (a network split, a paused machine) adds nothing to its site.
 
+Job ids name the store and the run (:func:`job_id`: the store's own random identity, see
+:attr:`store.db.Store.identity`, then the run id, the site and the attempt), so that two stores
+sharing the same nodes (two teams' databases, a dry run beside the real one), whose run ids
+start alike, never name their jobs alike: a run polls and cancels only its own store's and
+run's jobs (:func:`job_prefix`), whatever else the nodes run for the same project.
+
 Ctrl-C cancels every job of the run on every node (``cancel.json``; those that do not end
 within :data:`CANCEL_WAIT` are killed), fences off and reports not audited the sites not
 finished (their rows removed), keeps the finished ones and says which were which; the run
-ends interrupted. A further Ctrl-C meanwhile only says to wait.
+ends interrupted. A further Ctrl-C meanwhile only says to wait. A Ctrl-C while the egg is
+being deployed (no job scheduled yet) does not wait for the nodes' answers: it ends at once,
+every site recorded not audited.
 """
 
 from __future__ import annotations
@@ -157,6 +165,17 @@ class Node:
 
 
 # -- the run ------------------------------------------------------------------------------
+def job_prefix(store_identity: str, run_id: int) -> str:
+    """The start of every job id of run ``run_id`` of the store ``store_identity``: no other
+    store's or run's job id starts so."""
+    return f"{store_identity}-run{run_id}-"
+
+
+def job_id(store_identity: str, run_id: int, index: int, attempt: int) -> str:
+    """The Scrapyd job id of attempt ``attempt`` (from 1) of the ``index``-th site of the run."""
+    return f"{job_prefix(store_identity, run_id)}site{index}-try{attempt}"
+
+
 @dataclass
 class Attempt:
     node: Node
@@ -217,18 +236,35 @@ class Coordinator:
         self.turn = 0                   # the node the next site goes to, in turn
         self.egg: Egg | None = None
         self.store: Store | None = None    # open while the jobs run
+        self.prefix = ""                   # of this store's and run's job ids (job_prefix), once the store is open
+        self.deploying = False
         self.board = Board() if progress else None
         self.started = self.shown = time.monotonic()
 
     # -- steps ------------------------------------------------------------------------
     def deploy(self) -> None:
-        """The egg to every node at once (a node lists the egg's spiders before it answers)."""
+        """The egg to every node at once (a node lists the egg's spiders before it answers).
+        Daemon threads, not a pool: a Ctrl-C meanwhile ends the run at once instead of
+        waiting up to :data:`DEPLOY_TIMEOUT` for the answers (an egg uploaded runs nothing)."""
+        self.deploying = True
         self.egg = build_egg(find_scrapy_cfg())
-        with ThreadPoolExecutor(len(self.nodes)) as pool:
-            for node, problem in zip(self.nodes, pool.map(self.deploy_to, self.nodes)):
-                if problem:
-                    node.dead = f"部署失败（{problem}）"
-                    log.warning("Scrapyd node %s: %s", node.url, node.dead)
+        problems: dict[int, str | None] = {}
+
+        def deploy(node: Node) -> None:
+            problems[id(node)] = self.deploy_to(node)
+
+        threads = [threading.Thread(target=deploy, args=(node,), daemon=True, name=f"deploy {node.url}")
+                   for node in self.nodes]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.deploying = False
+        for node in self.nodes:
+            problem = problems.get(id(node), "没有结果")
+            if problem:
+                node.dead = f"部署失败（{problem}）"
+                log.warning("Scrapyd node %s: %s", node.url, node.dead)
 
     def deploy_to(self, node: Node) -> str | None:
         try:
@@ -254,8 +290,7 @@ class Coordinator:
                     log.warning("Scrapyd node %s given up: %s", node.url, exc)
                 continue
             node.misses = 0
-            listed[id(node)] = {j["id"]: state for state in ("pending", "running", "finished")
-                                for j in jobs.get(state, [])}
+            listed[id(node)] = self.own_jobs(jobs, ("pending", "running", "finished"))
         done = {r["site"] for r in self.store.run_sites(self.run_id)}
         for sj in self.sites:
             att = sj.current
@@ -272,6 +307,12 @@ class Coordinator:
                     self.fail(sj, "作业已结束，但站点采集未完成（没有完成记录）")
                 elif att.misses >= LOST_AFTER:
                     self.fail(sj, "作业在节点上消失（节点可能已重启）")
+
+    def own_jobs(self, listing: dict, states: Sequence[str]) -> dict[str, str]:
+        """{job id: state} of this store's and run's jobs in a node's ``listjobs.json`` answer
+        (the node may run other stores' and runs' jobs of the same project)."""
+        return {j["id"]: state for state in states for j in listing.get(state, [])
+                if str(j.get("id", "")).startswith(self.prefix)}
 
     def fail(self, sj: SiteJob, reason: str) -> None:
         sj.attempts[-1].reason = reason
@@ -294,7 +335,7 @@ class Coordinator:
             node = self.pick(sj, alive)
             if node is None:
                 continue
-            job = f"run{self.run_id}-site{sj.index}-try{len(sj.attempts) + 1}"
+            job = job_id(self.store.identity, self.run_id, sj.index, len(sj.attempts) + 1)
             token = secrets.token_hex(8)    # new for each schedule.json: one unanswered may have started a job
             spec = {**self.spec, "site": dataclasses.asdict(SiteSpec.of(sj.site))}
             self.store.discard_site(self.run_id, sj.site.name, next_attempt=token)
@@ -334,7 +375,10 @@ class Coordinator:
     def interrupt(self) -> None:
         """Every job of the run cancelled, the sites not finished fenced off (their rows
         removed) and recorded not audited, the finished ones kept; the console says which."""
-        say("[portal-audit] 收到 Ctrl-C：正在取消各 Scrapyd 节点上本次运行的作业，请稍候…")
+        scheduled = any(node.jobs for node in self.nodes)
+        step = "部署未完成，" if self.deploying else ""
+        say("[portal-audit] 收到 Ctrl-C：正在取消各 Scrapyd 节点上本次运行的作业，请稍候…" if scheduled else
+            f"[portal-audit] 收到 Ctrl-C：{step}尚未在 Scrapyd 节点上安排任何作业，正在结束…")
         self.store.close()      # the interrupted call may have left the connection mid-statement
         self.store = Store(self.store_path)
         with ThreadPoolExecutor(len(self.nodes)) as pool:
@@ -358,6 +402,10 @@ class Coordinator:
             self.record_not_audited(sj, INTERRUPTED)
             cancelled.append(sj.site.name)
         self.show(final=True)
+        if not scheduled:
+            say(f"[portal-audit] 已中断（Ctrl-C）：{step}未在节点上安排任何作业；{len(cancelled)} 个站点"
+                f"（{'、'.join(cancelled)}）本次未能检查")
+            return
         say(f"[portal-audit] 已中断（Ctrl-C）：已完成 {len(finished)} 个站点"
             + (f"（{'、'.join(finished)}），结果已保存" if finished else "")
             + f"；已取消 {len(cancelled)} 个站点" + (f"（{'、'.join(cancelled)}），本次未能检查" if cancelled else "")
@@ -388,7 +436,7 @@ class Coordinator:
                     jobs = node.call("listjobs.json", query={"project": self.egg.project})
                 except ScrapydError as exc:
                     return f"无响应，其上的作业无法取消（{exc}）"
-                live = sorted(node.jobs & {j["id"] for state in ("pending", "running") for j in jobs.get(state, [])})
+                live = sorted(node.jobs & set(self.own_jobs(jobs, ("pending", "running"))))
                 if not live:
                     return None
                 if asked and time.monotonic() > deadline:
@@ -433,6 +481,7 @@ class Coordinator:
     # -- the whole ----------------------------------------------------------------------
     def run(self) -> str:
         self.store = Store(self.store_path)
+        self.prefix = job_prefix(self.store.identity, self.run_id)
         try:
             self.deploy()
             while True:

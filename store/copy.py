@@ -1,6 +1,7 @@
 """Copying a whole store into another (``portal-audit store migrate``): every run, fact,
 finding and the finding history, table by table, rows as they are (their ids too), into
-an empty store of either backend."""
+an empty store of either backend. The copy keeps its own identity (``store_meta``, see
+migration ``m017_store_identity``): the source may go on being used beside it."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def copy_store(src: Store, dst: Store) -> dict[str, int]:
     copied: dict[str, int] = {}
     with dst.transaction():
         for table in sorted(src.tables(), key=lambda t: t != "runs"):     # runs first: run_sites refers to them
-            if table == "schema_migrations":
+            if table in ("schema_migrations", "store_meta"):
                 continue
             cols = [c for c in src.columns(table) if c in set(dst.columns(table))]
             sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"

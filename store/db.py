@@ -161,6 +161,16 @@ class Store(SnapshotReads):
         raise NotImplementedError
 
     @property
+    def identity(self) -> str:
+        """This store's own random id (migration ``m017_store_identity``): the same for every
+        process that opens the store, another for every other store, a copy included."""
+        if self._identity is None:
+            self._identity = self.scalar("SELECT value FROM store_meta WHERE key = 'identity'")
+        return self._identity
+
+    _identity: str | None = None
+
+    @property
     def schema_version(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0]
 

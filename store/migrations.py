@@ -9,6 +9,7 @@ migrations build the SQLite and the PostgreSQL schema.
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 
@@ -511,7 +512,18 @@ def m016_site_indexes(db: Any) -> None:
     )
 
 
+def m017_store_identity(db: Any) -> None:
+    """The store's own identity: a random id made once, when the store is created (or first
+    opened by a version with this migration), never copied into another store (``store
+    migrate`` gives the copy its own). Scrapyd job ids carry it with the run id, so that two
+    stores sharing the same nodes (two teams' databases, a dry run beside the real one) never
+    name their jobs alike, and one run's polling and Ctrl-C touch its own jobs only
+    (:mod:`portal_audit.scrapyd`)."""
+    _script(db, "CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.db.execute("INSERT INTO store_meta (key, value) VALUES (?, ?)", ("identity", secrets.token_hex(6)))
+
+
 MIGRATIONS = [m001_initial, m002_ipv6, m003_history, m004_attachment_texts, m005_requests, m006_fragments,
               m007_incremental, m008_watch, m009_write_errors, m010_parse_outcomes, m011_run_site_order,
               m012_unparsed, m013_links_by_target, m014_column_types, m015_site_attempts,
-              m016_site_indexes]
+              m016_site_indexes, m017_store_identity]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -16,7 +17,7 @@ from click.testing import CliRunner
 from portal_audit.cli import main
 from portal_audit.config import ConfigError, parse_config
 from portal_audit.sample import build_portal, serve
-from portal_audit.scrapyd import build_egg, find_scrapy_cfg
+from portal_audit.scrapyd import build_egg, find_scrapy_cfg, job_id, job_prefix
 from store import Store, Superseded
 from tests.conftest import read_findings, run_cli, served, write_config
 from tests.scrapyd_nodes import ScrapydNode
@@ -159,6 +160,7 @@ def test_a_dead_node_and_a_cancelled_job_lose_no_site_and_duplicate_none(tmp_pat
     db = Store(pg_url)
     crawling = lambda node, job: job in node.running() and db.scalar(  # noqa: E731
         "SELECT COUNT(*) FROM links WHERE site = '乙'")
+    job = lambda attempt: job_id(db.identity, 1, 1, attempt)  # noqa: E731   乙's jobs in run 1
     try:
         cfg = config(tmp_path, portals, store_url=pg_url)
         proc = subprocess.Popen([sys.executable, "-m", "portal_audit.cli", "run", "-c", str(cfg), "-o",
@@ -166,18 +168,18 @@ def test_a_dead_node_and_a_cancelled_job_lose_no_site_and_duplicate_none(tmp_pat
                                 stderr=subprocess.PIPE, text=True)
         # 乙 (the second site) goes to the second node: that node dies while 乙 is crawled there
         # and has rows in the store already …
-        killed = until(lambda: crawling(nodes[1], "run1-site1-try1"), proc)
+        killed = until(lambda: crawling(nodes[1], job(1)), proc)
         if killed:
             nodes[1].kill()
         # … and its second job, on the node left, is cancelled (it ends without the site's
         # completion row): the third and last attempt audits it
-        cancelled = killed and until(lambda: crawling(nodes[0], "run1-site1-try2"), proc)
+        cancelled = killed and until(lambda: crawling(nodes[0], job(2)), proc)
         if cancelled:
-            nodes[0].cancel("run1-site1-try2")
+            nodes[0].cancel(job(2))
         _, stderr = proc.communicate(timeout=120)
         assert killed and cancelled, stderr
         assert proc.returncode == 0, stderr
-        assert "run1-site1-try3" in [j["id"] for j in nodes[0].jobs()["finished"]]
+        assert job(3) in [j["id"] for j in nodes[0].jobs()["finished"]]
     finally:
         for node in nodes:
             node.stop()
@@ -194,6 +196,7 @@ def test_a_dead_node_and_a_cancelled_job_lose_no_site_and_duplicate_none(tmp_pat
 def test_a_node_that_stops_answering_and_comes_back_writes_nothing_more(tmp_path, portals, pg_url, one_process):
     nodes = ScrapydNode.start([tmp_path / "node1", tmp_path / "node2"])
     db = Store(pg_url)
+    job = lambda attempt: job_id(db.identity, 1, 1, attempt)  # noqa: E731   乙's jobs in run 1
     try:
         cfg = config(tmp_path, portals, store_url=pg_url, extra="scrapyd: {max_proc: 2, poll_interval: 0.2, timeout: 2}")
         proc = subprocess.Popen([sys.executable, "-m", "portal_audit.cli", "run", "-c", str(cfg), "-o",
@@ -201,7 +204,7 @@ def test_a_node_that_stops_answering_and_comes_back_writes_nothing_more(tmp_path
                                  "--scrapyd", ",".join(n.url for n in nodes)], stderr=subprocess.PIPE, text=True)
         # the second node stops answering while 乙 is crawled there with rows in the store; its
         # job stops with it (a node cut off, not dead) …
-        paused = until(lambda: "run1-site1-try1" in nodes[1].running() and db.scalar(
+        paused = until(lambda: job(1) in nodes[1].running() and db.scalar(
             "SELECT COUNT(*) FROM links WHERE site = '乙'"), proc)
         if paused:
             nodes[1].pause()
@@ -209,15 +212,15 @@ def test_a_node_that_stops_answering_and_comes_back_writes_nothing_more(tmp_path
         # (or, should the job have been paused inside a write, once the run waited long enough
         # for it): its job goes on crawling, and the store refuses what it writes
         if paused:
-            until(lambda: "run1-site1-try2" in nodes[0].running(), proc)
+            until(lambda: job(2) in nodes[0].running(), proc)
         nodes[1].resume()
         _, stderr = proc.communicate(timeout=120)
         assert paused, stderr
         assert proc.returncode == 0, stderr
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and "run1-site1-try1" not in [j["id"] for j in nodes[1].jobs()["finished"]]:
+        while time.monotonic() < deadline and job(1) not in [j["id"] for j in nodes[1].jobs()["finished"]]:
             time.sleep(0.2)
-        stale = nodes[1].job_log("run1-site1-try1")
+        stale = nodes[1].job_log(job(1))
         assert "已被取代" in stale and "closing the spider" in stale, stale[-3000:]
     finally:
         for node in nodes:
@@ -227,38 +230,71 @@ def test_a_node_that_stops_answering_and_comes_back_writes_nothing_more(tmp_path
     db.close()
 
 
-def test_ctrl_c_cancels_the_jobs_on_every_node_and_keeps_the_finished_sites(tmp_path, portals, pg_url, one_process):
+def cli_run(cfg, out, nodes) -> tuple[subprocess.Popen, list[str]]:
+    """``run --scrapyd`` of ``cfg`` on ``nodes``, started; its stderr lines as they come."""
+    proc = subprocess.Popen([sys.executable, "-m", "portal_audit.cli", "run", "-c", str(cfg), "-o", str(out),
+                             "--only", ONLY, "--no-progress", "--scrapyd", ",".join(n.url for n in nodes)],
+                            stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True).start()
+    return proc, lines
+
+
+def test_ctrl_c_cancels_the_jobs_on_every_node_and_keeps_the_finished_sites(tmp_path, portals, pg_url, pg_server,
+                                                                            one_process):
+    """Ctrl-C of one run, while another store's run (another team's database: its run ids
+    start at 1 too) crawls on the same nodes: the one's jobs are cancelled, the other's not."""
     nodes = ScrapydNode.start([tmp_path / "node1", tmp_path / "node2"])
     db = Store(pg_url)
-    lines: list[str] = []
-    # 甲 on the first node, 慢 (slow: seconds of crawl) on the second
-    with served("bench", pages=300, hosts=("127.0.0.45",), port=0, latency=(0.5, 1.0)) as slow:
+    other_name = pg_server.create_database()
+    other = Store(pg_server.url(other_name))
+    assert db.identity != other.identity
+    (tmp_path / "other").mkdir()
+    # 甲 on the first node, 慢 (slow: seconds of crawl) on the second; the other store's 邻
+    # (as slow) on the first: its first site, as 甲 is this run's (run1-site0-try1 for both
+    # when job ids named the run alone)
+    with served("bench", pages=300, hosts=("127.0.0.45",), port=0, latency=(0.5, 1.0)) as slow, \
+            served("bench", pages=300, hosts=("127.0.0.46",), port=0, latency=(0.5, 1.0)) as neighbour:
+        proc = their_proc = None
         try:
             cfg = config(tmp_path, {"甲": portals["甲"], "慢": slow}, store_url=pg_url)
-            proc = subprocess.Popen([sys.executable, "-m", "portal_audit.cli", "run", "-c", str(cfg), "-o",
-                                     str(tmp_path / "out"), "--only", ONLY, "--no-progress",
-                                     "--scrapyd", ",".join(n.url for n in nodes)], stderr=subprocess.PIPE, text=True)
-            reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)
-            reader.start()
-            # Ctrl-C once 甲 is finished and 慢 is crawled with rows in the store …
+            theirs = config(tmp_path / "other", {"邻": neighbour}, store_url=pg_server.url(other_name))
+            proc, lines = cli_run(cfg, tmp_path / "out", nodes)
+            their_proc, their_lines = cli_run(theirs, tmp_path / "other" / "out", nodes)
+            their_job = job_id(other.identity, 1, 0, 1)
+            # Ctrl-C once 甲 is finished and 慢 is crawled with rows in the store (and 邻 in its own) …
             ready = until(lambda: db.scalar("SELECT COUNT(*) FROM run_sites WHERE site = '甲'") and db.scalar(
-                "SELECT COUNT(*) FROM links WHERE site = '慢'"), proc)
+                "SELECT COUNT(*) FROM links WHERE site = '慢'") and their_job in nodes[0].running() and other.scalar(
+                "SELECT COUNT(*) FROM links WHERE site = '邻'"), proc)
             proc.send_signal(signal.SIGINT)
             # … and again while the jobs are being cancelled
             if until(lambda: any("正在取消各 Scrapyd 节点" in line for line in lines), proc, within=30):
                 proc.send_signal(signal.SIGINT)
             proc.wait(timeout=120)
-            reader.join(timeout=10)
             stderr = "".join(lines)
-            assert ready, stderr
+            assert ready, stderr + "".join(their_lines)
             assert proc.returncode == 130, stderr
-            # nothing of this run is left pending or running on either node
+            # nothing of this run is left pending or running on either node; the other store's
+            # job goes on crawling, its run too
+            mine = job_prefix(db.identity, 1)
             for node in nodes:
                 jobs = node.jobs()
-                assert jobs["pending"] == [] and jobs["running"] == [], (node.url, jobs)
+                assert not [j for state in ("pending", "running") for j in jobs[state] if j["id"].startswith(mine)], \
+                    (node.url, jobs)
+            assert nodes[0].running() == [their_job] and their_proc.poll() is None, "".join(their_lines)
+            crawled = other.scalar("SELECT COUNT(*) FROM links WHERE site = '邻'")
+            assert until(lambda: other.scalar("SELECT COUNT(*) FROM links WHERE site = '邻'") > crawled, their_proc)
+            their_proc.send_signal(signal.SIGINT)
+            their_proc.wait(timeout=120)
+            assert their_proc.returncode == 130 and "已取消 1 个站点（邻）" in "".join(their_lines), "".join(their_lines)
         finally:
+            for p in (proc, their_proc):
+                if p is not None and p.poll() is None:
+                    p.kill()
             for node in nodes:
                 node.stop()
+            other.close()
+            pg_server.drop_database(other_name)
     assert "Traceback" not in stderr, stderr
     assert "已中断（Ctrl-C）：已完成 1 个站点（甲），结果已保存；已取消 1 个站点（慢），本次未能检查" in stderr
     assert "正在取消节点上的作业，请稍候" in stderr       # the second Ctrl-C, while the jobs were cancelled
@@ -270,6 +306,47 @@ def test_ctrl_c_cancels_the_jobs_on_every_node_and_keeps_the_finished_sites(tmp_
     for table in TABLES:
         assert per_site(db, table) == {"甲": expected["rows"][table]["甲"]}, table
     assert db.scalar("SELECT COUNT(*) FROM site_attempts") == 1
+    db.close()
+
+
+def test_ctrl_c_while_the_egg_is_deployed_ends_at_once_and_schedules_nothing(tmp_path, portals, pg_url):
+    """One node deploys at once, the other (a loopback server that takes the upload and never
+    answers) keeps the deploy step waiting: a Ctrl-C then ends the run without waiting for it."""
+    (node,) = ScrapydNode.start([tmp_path / "node1"])
+    silent = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    threading.Thread(target=lambda: held.extend(silent.accept()[0] for _ in range(1)), daemon=True).start()
+    proc = None
+    try:
+        cfg = config(tmp_path, portals, store_url=pg_url)
+        proc = subprocess.Popen([sys.executable, "-m", "portal_audit.cli", "run", "-c", str(cfg), "-o",
+                                 str(tmp_path / "out"), "--only", ONLY, "--no-progress", "--scrapyd",
+                                 f"{node.url},http://127.0.0.1:{silent.getsockname()[1]}"],
+                                stderr=subprocess.PIPE, text=True)
+        deploying = until(lambda: held and node.api("listprojects.json").get("projects"), proc)
+        asked = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+        took = time.monotonic() - asked
+        assert deploying, stderr
+        assert proc.returncode == 130, stderr
+        jobs = node.jobs()
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+        node.stop()
+        for conn in held:
+            conn.close()
+        silent.close()
+    assert took < 30, took      # not the 120 s the silent node's upload could take
+    assert "Traceback" not in stderr, stderr
+    assert "收到 Ctrl-C：部署未完成，尚未在 Scrapyd 节点上安排任何作业" in stderr
+    assert "已中断（Ctrl-C）：部署未完成，未在节点上安排任何作业；4 个站点（甲、乙、丙、丁）本次未能检查" in stderr
+    assert jobs["pending"] == [] and jobs["running"] == [] and jobs["finished"] == []
+    db = Store(pg_url)
+    assert db.scalar("SELECT status FROM runs") == "interrupted"
+    assert {r[0] for r in db.query("SELECT status FROM run_sites")} == {"not_audited"}
+    assert db.scalar("SELECT COUNT(*) FROM site_attempts") == 0
     db.close()
 
 
