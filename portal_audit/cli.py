@@ -195,7 +195,8 @@ def _locked(func, *args, **kwargs):
 
 def _locked_store(config_path: str | None, store: str | None, command: str, func):
     """Call ``func(db)`` on the store open, holding its lock as ``command``; when another
-    process holds the lock, exit with Exit.LOCKED."""
+    process holds the lock, exit with Exit.LOCKED. A run killed before (still 'running') is
+    closed first, with what its crawl processes left merged (``history.close_stale_runs``)."""
 
     path = _store_path(config_path, store)
     _open_store(path, must_exist=False).close()     # an unusable store is a message, before the lock
@@ -204,11 +205,16 @@ def _locked_store(config_path: str | None, store: str | None, command: str, func
         with StoreLock(path, command):
             db = _open_store(path, must_exist=False)
             try:
+                history.close_stale_runs(db, say=_say)
                 return func(db)
             finally:
                 db.close()
 
     return _locked(work)
+
+
+def _say(line: str) -> None:
+    click.echo(f"[portal-audit] {line}", err=True)
 
 
 def _summary(result, cfg: Config) -> None:
@@ -603,6 +609,7 @@ def store_migrate(source, target) -> None:
     src = _open_store(source)
     try:
         with StoreLock(source, "store migrate"), StoreLock(target, "store migrate"):
+            history.close_stale_runs(src, say=_say)     # nothing a killed run gathered is left behind
             dst = _open_store(target, must_exist=False)
             try:
                 copied = copy_store(src, dst)

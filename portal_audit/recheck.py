@@ -36,7 +36,7 @@ from crawler.spiders.recheck import RecheckSpider, SitePlan
 from crawler.urls import is_attachment
 from portal_audit.config import Config
 from portal_audit.lock import StoreLock
-from portal_audit.runner import check_settings, crawler_process, versions
+from portal_audit.runner import check_settings, crawler_process, say, versions
 from reports import recheck as recheck_report
 from reports.history import Entry, entry_from_row
 from store import Store
@@ -204,7 +204,7 @@ def run_recheck(cfg: Config, out_dir: Path | str, *, status: str = "awaiting", s
     with StoreLock(cfg.store.location, "recheck"):
         store = Store(cfg.store.location)
         try:
-            close_stale_runs(store)
+            close_stale_runs(store, say=say)
             outcome = RecheckOutcome(None, status, list(sites), now_iso())
             outcome.check_labels = {c.code: c.title for c in all_checks()}
             rows = select_for_recheck(store, status, sites)

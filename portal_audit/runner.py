@@ -51,6 +51,7 @@ from portal_audit.scrapyd import gather_on_nodes
 from reports import write_reports
 from store import Store, history
 from store.db import backend
+from store.parts import part_path, progress_path, remove_part
 
 
 log = logging.getLogger(__name__)
@@ -193,10 +194,10 @@ def _gather_parallel(cfg: Config, run_id: int, store_path: str, n: int, progress
         parts = [store_path] * n
         progress_files = [str(scratch / f"part{i}.progress") for i in range(n)]
     else:
-        parts = [f"{store_path}.run{run_id}.part{i}" for i in range(n)]
-        progress_files = [f"{part}.progress" for part in parts]
+        parts = [part_path(store_path, run_id, i) for i in range(n)]
+        progress_files = [progress_path(part) for part in parts]
         for part in parts:
-            _remove_part(part)
+            remove_part(part)
     procs = []
     for i, (part, progress_file) in enumerate(zip(parts, progress_files)):
         share = dataclasses.replace(cfg, sites=cfg.sites[i::n])   # round robin: a site is never split
@@ -229,15 +230,15 @@ def _gather_parallel(cfg: Config, run_id: int, store_path: str, n: int, progress
             for part in parts:
                 if Path(part).exists():
                     store.merge_run_from(part, run_id)
-                _remove_part(part)
+                remove_part(part)
         finally:
             store.close()
     return RunStatus.COMPLETED if not interrupted and all(p.exitcode == 0 for p in procs) else RunStatus.INTERRUPTED
 
 
-def _remove_part(part: str) -> None:
-    for suffix in ("", "-wal", "-shm", ".progress", ".progress.tmp"):
-        Path(part + suffix).unlink(missing_ok=True)
+def say(line: str) -> None:
+    """A line for the user on the console (zh-CN)."""
+    print(f"[portal-audit] {line}", file=sys.stderr, flush=True)
 
 
 def audit(store: Store, run_id: int, cfg: Config, only=(), on_result=None) -> list[CheckResult]:
@@ -263,7 +264,7 @@ def run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) -> 
 
 def _run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) -> RunResult:
     store = Store(cfg.store.location)
-    history.close_stale_runs(store)
+    history.close_stale_runs(store, say=say)
     audit_date = cfg.audit_date or date.today()
     run_id = store.begin_run(audit_date=audit_date.isoformat(), config=cfg.raw,
                              options={"only": list(only), "sites": [s.name for s in cfg.sites]},

@@ -155,10 +155,16 @@ class Store(SnapshotReads):
     def __str__(self) -> str:
         return self.location
 
-    def merge_run_from(self, path: str | Path, run_id: int) -> None:
+    def merge_run_from(self, path: str | Path, run_id: int) -> dict[str, int]:
         """Copy run ``run_id``'s crawl rows from a crawl process's own store file (backends
-        without :attr:`concurrent_writers`)."""
+        without :attr:`concurrent_writers`); returns the rows copied per table."""
         raise NotImplementedError
+
+    def recover_parts(self) -> list:
+        """Merge the crawl processes' store files a killed run left behind into their runs
+        (:mod:`store.parts`; under the store lock): what became of each. A backend with
+        :attr:`concurrent_writers` has none."""
+        return []
 
     @property
     def identity(self) -> str:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -61,12 +61,30 @@ def loads(text: str | None) -> dict:
 
 
 # -- runs -------------------------------------------------------------------------
-def close_stale_runs(store) -> list[int]:
-    """Mark runs still 'running' as interrupted (call only while holding the store lock:
-    then no other process can be running them; they were killed)."""
+def close_stale_runs(store, say: Callable[[str], None] | None = None) -> list[int]:
+    """Mark runs still 'running' as interrupted (call only while holding the store lock: then no
+    other process can be running them; they were killed). First the store files their crawl
+    processes left behind (a SQLite store with ``crawl.processes`` > 1, :mod:`store.parts`) are
+    merged into their runs, so that nothing they gathered is lost; each run records what became
+    of its files (``stats_json.recovered_parts``) and ``say`` (the log by default) is told, in
+    zh-CN."""
+    recovered = store.recover_parts()
+    by_run: dict[int, list[dict]] = {}
+    for part in recovered:
+        (say or log.warning)(part.message())
+        by_run.setdefault(part.run_id, []).append(part.as_stats())
     stale = [r["id"] for r in store.query("SELECT id FROM runs WHERE status = ?", (RunStatus.RUNNING,))]
     for run_id in stale:
-        store.finish_run(run_id, RunStatus.INTERRUPTED, {"note": "进程异常退出，运行未完成"})
+        merged = by_run.pop(run_id, None)
+        note = "进程异常退出，运行未完成" + (f"；已并入其采集进程留下的 {len(merged)} 个文件" if merged else "")
+        store.finish_run(run_id, RunStatus.INTERRUPTED, {"note": note, **({"recovered_parts": merged} if merged else {})})
+    for run_id, merged in by_run.items():     # a run marked before its files were merged (an older version)
+        row = store.run(run_id)
+        if row is not None:
+            stats = loads(row["stats_json"])
+            stats["recovered_parts"] = stats.get("recovered_parts", []) + merged
+            with store.transaction():
+                store.db.execute("UPDATE runs SET stats_json = ? WHERE id = ?", (_json(stats), run_id))
     return stale
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from store.db import CRAWL_TABLES, Store, StoreError
+from store.parts import recover_parts
 
 
 def store_problem(path: Path, exc: BaseException | None = None) -> str | None:
@@ -76,16 +77,89 @@ class SqliteStore(Store):
         if vacuum:
             self.db.execute("VACUUM")
 
-    def merge_run_from(self, path: str | Path, run_id: int) -> None:
-        """Copy run ``run_id``'s crawl rows from another store file (a crawl process's own;
-        see ``portal_audit.runner``), table by table, each in one transaction; rows whose
-        key is already here are kept as they are."""
-        self.db.execute("ATTACH DATABASE ? AS part", (str(path),))
+    def merge_run_from(self, path: str | Path, run_id: int) -> dict[str, int]:
+        """Copy run ``run_id``'s crawl rows from another store file (a crawl process's own, see
+        :mod:`store.parts`) in one transaction, in place of whatever this store holds of that
+        file's sites in the run (a site is crawled by one process: a merge cut off, or done
+        again because its file outlived it, leaves each row once); a row whose key another
+        site's row holds already (an external link both fetched) is left to that one. Returns
+        the rows copied per table; raises :class:`sqlite3.DatabaseError` (nothing copied) when
+        the file cannot be read whole."""
+        self.db.execute("ATTACH DATABASE ? AS part", (str(path),))    # raises, attaching nothing, when unreadable
         try:
-            for table in CRAWL_TABLES:
-                names = ", ".join(c for c in self.columns(table) if c != "id")
-                with self.transaction():
-                    self.db.execute(f"INSERT INTO main.{table} ({names}) SELECT {names} FROM part.{table}"
-                                    f" WHERE run_id = ? ORDER BY rowid ON CONFLICT DO NOTHING", (run_id,))
+            copied: dict[str, int] = {}
+            with self.transaction():
+                present = [t for t in CRAWL_TABLES if self.scalar(
+                    "SELECT COUNT(*) FROM part.sqlite_master WHERE type = 'table' AND name = ?", (t,))]
+                sites = sorted({r[0] for t in present for r in self.db.execute(
+                    f"SELECT DISTINCT site FROM part.{t} WHERE run_id = ? AND site IS NOT NULL", (run_id,))})
+                self._clear_sites(run_id, sites)
+                for table in present:
+                    mine = [c for c in self.columns(table) if c != "id"]
+                    theirs = {r["name"] for r in self.query(f"PRAGMA part.table_info({table})")}
+                    names = ", ".join(c for c in mine if c in theirs)
+                    cur = self.db.execute(f"INSERT INTO main.{table} ({names}) SELECT {names} FROM part.{table}"
+                                          f" WHERE run_id = ? ORDER BY rowid ON CONFLICT DO NOTHING", (run_id,))
+                    copied[table] = cur.rowcount
+            return copied
         finally:
             self.db.execute("DETACH DATABASE part")
+
+    def salvage_run_from(self, path: str | Path, run_id: int) -> tuple[dict[str, int], str | None]:
+        """What :meth:`merge_run_from` copies, from a file that cannot be read whole (cut off,
+        overwritten): each table's rows up to the first that cannot be read, in one transaction.
+        Returns the rows copied per table and what could not be read (zh-CN; None when nothing)."""
+        problems: dict[str, list[str]] = {}     # what could not be read → the tables it was
+        batches: dict[str, tuple[list[str], list[tuple]]] = {}
+        try:
+            part = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+            # read-only, and the schema taken as far as it reads: a file cut off fails its whole
+            # check of the schema, and would give nothing
+            part.execute("PRAGMA writable_schema = ON")
+        except sqlite3.Error as exc:
+            return {}, f"无法打开：{exc}"
+        try:
+            for table in CRAWL_TABLES:
+                rows: list[tuple] = []
+                try:
+                    theirs = {r[1] for r in part.execute(f"PRAGMA table_info({table})")}
+                    names = [c for c in self.columns(table) if c != "id" and c in theirs]
+                    if names and "run_id" in names:
+                        # the table's own b-tree in its order, no index: rows come as its pages are
+                        # read, up to the first page that cannot be
+                        at = names.index("run_id")
+                        cur = part.execute(f"SELECT {', '.join(names)} FROM {table} NOT INDEXED")
+                        while batch := cur.fetchmany(500):
+                            rows.extend(row for row in batch if row[at] == run_id)
+                except sqlite3.Error as exc:
+                    problems.setdefault(str(exc), []).append(table)
+                if rows:
+                    batches[table] = (names, rows)
+        finally:
+            part.close()
+        copied: dict[str, int] = {}
+        with self.transaction():
+            sites = sorted({row[names.index("site")] for names, rows in batches.values() for row in rows
+                            if "site" in names and row[names.index("site")] is not None})
+            self._clear_sites(run_id, sites)
+            for table, (names, rows) in batches.items():
+                sql = (f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
+                       " ON CONFLICT DO NOTHING")
+                before = self.db.total_changes
+                self.db.executemany(sql, rows)
+                copied[table] = self.db.total_changes - before
+        return copied, "；".join(problem + ("" if len(tables) == len(CRAWL_TABLES) else f"（{'、'.join(tables)}）")
+                                for problem, tables in problems.items()) or None
+
+    def _clear_sites(self, run_id: int, sites: list[str]) -> None:
+        """Remove run ``run_id``'s crawl rows of ``sites`` (in the caller's transaction)."""
+        for start in range(0, len(sites), 500):
+            chunk = sites[start:start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            for table in CRAWL_TABLES:
+                self.db.execute(f"DELETE FROM main.{table} WHERE run_id = ? AND site IN ({marks})", (run_id, *chunk))
+
+    def recover_parts(self) -> list:
+        """The part files of crawl processes whose parent was killed, merged into their runs
+        (see :func:`store.parts.recover_parts`)."""
+        return recover_parts(self)

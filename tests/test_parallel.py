@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import psutil
 import pytest
 
+from store import Store
+from store.parts import part_path
 from tests.conftest import interrupt_cli, interrupted_store, read_findings, run_cli, served, write_config
 
 
@@ -83,14 +88,34 @@ def test_ctrl_c_stops_every_process_and_keeps_the_store_consistent(tmp_path, sam
     assert not any(".part" in p.name for p in tmp_path.iterdir())
 
 
+def part_counts(parts: list[Path], copies: Path) -> dict[str, int]:
+    """Run 1's rows per table in the part files ``parts`` (as a killed run left them, their
+    write-ahead logs included), read from copies (opening a file alone checkpoints it)."""
+    copies.mkdir()
+    counts: dict[str, int] = {}
+    for part in parts:
+        for side in ("", "-wal", "-shm"):
+            if Path(f"{part}{side}").exists():
+                shutil.copy(f"{part}{side}", copies / f"{part.name}{side}")
+        db = sqlite3.connect(copies / part.name)
+        for table in TABLES:
+            counts[table] = counts.get(table, 0) + db.execute(f"SELECT COUNT(*) FROM {table} WHERE run_id = 1").fetchone()[0]
+        db.close()
+    return counts
+
+
+TABLES = ("pages", "links", "fetches", "requests", "run_sites")
+
+
 def test_a_parent_killed_outright_takes_its_crawl_processes_with_it(tmp_path, sample_server, sites):
     """The crawl processes leave the terminal's process group (for Ctrl-C): when the main
     process is killed outright (a scheduler's timeout, SIGKILL), they must stop too, not
-    go on crawling the sites with nobody to merge their rows."""
+    go on crawling the sites with nobody to merge their rows. What they had stored, in
+    their part files, is merged into the killed run by the next run, and the files removed."""
     sample_server.reset()
     cfg = write_config(tmp_path / "c.yaml", sites, store=tmp_path / "a.db", crawl={"concurrency": 2, "processes": 2})
     proc = subprocess.Popen([sys.executable, "-m", "portal_audit.cli", "run", "-c", str(cfg), "-o",
-                             str(tmp_path / "out"), "--no-progress"], stderr=subprocess.DEVNULL)
+                             str(tmp_path / "out")], stderr=subprocess.DEVNULL)
     main = psutil.Process(proc.pid)
     deadline = time.monotonic() + 60
     crawlers: list[psutil.Process] = []
@@ -98,9 +123,98 @@ def test_a_parent_killed_outright_takes_its_crawl_processes_with_it(tmp_path, sa
         crawlers = [c for c in main.children() if "spawn_main" in " ".join(c.cmdline())]
         time.sleep(0.2)
     assert len(crawlers) == 2
+    # killed mid-crawl: once both processes have pages in their part files
+    parts = [tmp_path / f"a.db.run1.part{i}" for i in range(2)]
+    while time.monotonic() < deadline and not all(stored(part, "pages") for part in parts):
+        time.sleep(0.2)
     proc.kill()
     proc.wait()
     _, alive = psutil.wait_procs(crawlers, timeout=30)
     for p in alive:
         p.kill()
     assert not alive, [p.pid for p in alive]
+    gathered = part_counts(parts, tmp_path / "copies")
+    assert gathered["pages"] > 0 and gathered["links"] > 0, gathered
+
+    again = run_cli("run", "-c", str(cfg), "-o", str(tmp_path / "out2"), "--no-progress", "--only", "link")
+    assert again.returncode == 0, again.stderr
+    for part in parts:
+        assert f"运行 1 的采集进程文件 {part.name} 已并入该运行" in again.stderr, again.stderr
+    db = sqlite3.connect(tmp_path / "a.db")
+    status, stats = db.execute("SELECT status, stats_json FROM runs WHERE id = 1").fetchone()
+    assert status == "interrupted" and len(json.loads(stats)["recovered_parts"]) == 2, stats
+    assert {t: db.execute(f"SELECT COUNT(*) FROM {t} WHERE run_id = 1").fetchone()[0] for t in TABLES} == gathered
+    assert db.execute("SELECT status FROM runs WHERE id = 2").fetchone() == ("completed",)
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    db.close()
+    assert not any(".part" in p.name for p in tmp_path.iterdir()), sorted(p.name for p in tmp_path.iterdir())
+
+
+def stored(part: Path, table: str) -> int:
+    """Rows in ``table`` of a part file a crawl process is writing (0 before it has the table)."""
+    if not part.exists():
+        return 0
+    db = sqlite3.connect(part, timeout=5)
+    try:
+        return db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+    finally:
+        db.close()
+
+
+def test_damaged_and_foreign_part_files_lose_nothing_readable_and_crash_nothing(tmp_path):
+    """The part files of a killed run as a disk or a half-finished copy may leave them: one
+    whole (and already merged once: the parent was killed between its merge and its removal),
+    one cut off halfway, one overwritten, and one of a run this store does not hold. A command
+    that opens the store for writing under its lock (here ``prune``) merges all that can be
+    read, each row once, and sets aside what could not be read whole."""
+    store_path = tmp_path / "a.db"
+    store = Store(str(store_path))
+    run = store.begin_run(audit_date="2024-06-30", config={}, options={}, versions={})
+    n = 3000
+
+    def part(index: int, site: str, run_id: int = run) -> Path:
+        path = Path(part_path(store_path, run_id, index))
+        db = Store(str(path))
+        db.insert_many("pages", [{"run_id": run_id, "site": site, "url": f"http://{index}/{i}.html",
+                                  "main_text": f"正文 {i} " * 40} for i in range(n)])
+        db.insert_many("links", [{"run_id": run_id, "site": site, "source_url": f"http://{index}/{i}.html",
+                                  "target_url": f"http://{index}/{i + 1}.html", "kind": "page"} for i in range(n)])
+        db.close()
+        return path
+
+    whole, cut, overwritten, foreign = part(0, "甲"), part(1, "乙"), part(2, "丙"), part(0, "丁", run_id=99)
+    store.merge_run_from(whole, run)
+    store.close()
+    with open(cut, "r+b") as f:
+        f.truncate(cut.stat().st_size // 2)
+    overwritten.write_bytes(b"\x00garbage" * 5000)
+    Path(f"{overwritten}.progress").write_text("进程 3/3\n", encoding="utf-8")
+
+    result = run_cli("prune", "--keep", "1", "--store", str(store_path))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert f"运行 {run} 的采集进程文件 {whole.name} 已并入该运行（页面 {n}、链接 {n}" in result.stderr, result.stderr
+    assert f"运行 {run} 的采集进程文件 {cut.name} 已损坏" in result.stderr
+    assert f"已移至 {cut.name}.damaged" in result.stderr and f"已移至 {overwritten.name}.damaged" in result.stderr
+    assert f"采集进程文件 {foreign.name} 不属于本数据库的任何运行" in result.stderr
+    db = sqlite3.connect(store_path)
+    pages = dict(db.execute("SELECT site, COUNT(*) FROM pages WHERE run_id = ? GROUP BY site", (run,)).fetchall())
+    links = dict(db.execute("SELECT site, COUNT(*) FROM links WHERE run_id = ? GROUP BY site", (run,)).fetchall())
+    status, stats = db.execute("SELECT status, stats_json FROM runs WHERE id = ?", (run,)).fetchone()
+    assert db.execute("SELECT COUNT(*) FROM pages WHERE run_id = 99").fetchone()[0] == 0
+    db.close()
+    assert pages["甲"] == n and links["甲"] == n       # merged twice, each row once
+    assert 0 < pages.get("乙", 0) < n, pages         # what the first half of the file holds
+    assert "丙" not in pages and "丁" not in pages
+    assert status == "interrupted"
+    recovered = {Path(r["file"]).name: r for r in json.loads(stats)["recovered_parts"]}
+    assert set(recovered) == {whole.name, cut.name, overwritten.name}
+    assert "problem" not in recovered[whole.name] and recovered[cut.name]["problem"] and recovered[overwritten.name]["problem"]
+    assert recovered[cut.name]["rows"]["pages"] == pages["乙"]
+    left = sorted(p.name for p in tmp_path.iterdir() if ".run" in p.name and not p.name.endswith(("-wal", "-shm")))
+    assert left == [f"{cut.name}.damaged", f"{overwritten.name}.damaged", f"{foreign.name}.orphan"], left
+    # set aside, never read again
+    again = run_cli("prune", "--keep", "1", "--store", str(store_path))
+    assert again.returncode == 0 and "采集进程文件" not in again.stderr, again.stderr
