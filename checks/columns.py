@@ -211,7 +211,8 @@ def _levels(cols: dict[tuple[str, str], Column], scopes: dict[str, SiteScope]) -
 @check("column.empty", verify=Verify.SITE, title="空白栏目", severity="warning",
        fix="为栏目补充应公开的信息；确无内容的栏目应整合或下线，不要保留空白栏目。",
        requires=("pages", "links"), options={"min_text": 200},
-       source="国办函〔2019〕80号 单项否决“栏目不更新”：空白栏目数量超过(含)5个；全国政府网站普查评分表 同")
+       source="国办函〔2019〕80号 单项否决“栏目不更新”：空白栏目数量超过(含)5个；全国政府网站普查评分表 同",
+       uses=("content.columns",))
 def column_empty(ctx):
     """Flags a disclosure column or sub-column that has no items: none of its list pages
     (the column address, ``index.html``, ``index_N.html`` and ``?page=N`` pages) shows a
@@ -264,7 +265,8 @@ def stale_limit(kind: str | None, options) -> int:
        options={"news_days": 14, "notice_days": 183, "policy_days": 183, "default_days": 365,
                 "undated_is_stale": True},
        source="国办函〔2019〕80号 单项否决“栏目不更新”：监测时间点前2周内的动态、要闻类栏目，以及前6个月内的"
-              "通知公告、政策文件类栏目，累计超过(含)5个未更新；应更新但长期未更新的栏目数量超过(含)10个")
+              "通知公告、政策文件类栏目，累计超过(含)5个未更新；应更新但长期未更新的栏目数量超过(含)10个",
+       uses=("content.columns", "content.published_dates"))
 def column_stale(ctx):
     """Flags a disclosure column whose newest item is older than its threshold, counted back
     from the audit date: ``news_days`` (default 14) for 动态/要闻/工作信息 columns (recognised
@@ -330,7 +332,8 @@ def column_stale(ctx):
        fix="首页应持续发布信息，并为每条信息标注发布日期；确保监测期2周内首页有新信息。",
        requires=("pages", "links"), options={"max_age_days": 14, "level2_when_navigation": True},
        source="国办函〔2019〕80号 单项否决“首页不更新”：监测2周，首页无信息更新的，即单项否决；"
-              "全国政府网站普查评分表 注：未注明信息发布时间的视为不更新")
+              "全国政府网站普查评分表 注：未注明信息发布时间的视为不更新",
+       uses=("content.dated_links", "content.home_pages", "content.published_dates"))
 def site_home_stale(ctx):
     """Flags a site whose home page has no item newer than ``max_age_days`` (default 14)
     before the audit date — a 单项否决 (veto) item of the national inspection.

@@ -68,7 +68,8 @@ def is_decision(title: str, head: str, url: str, pattern: re.Pattern) -> bool:
        options={"max_workdays": 20, "decision_workdays": 7, "decision_pattern": DECISION_RE,
                 "skip_kinds": ["regulation"], "since": "2019-05-15"},
        source="《政府信息公开条例》(国务院令第711号) 第二十六条：自该政府信息形成或者变更之日起20个工作日内及时公开；"
-              "“双公示”：行政许可、行政处罚等信息自作出行政决定之日起7个工作日内上网公开；S3 六(三)")
+              "“双公示”：行政许可、行政处罚等信息自作出行政决定之日起7个工作日内上网公开；S3 六(三)",
+       uses=("content.articles",))
 def disclosure_late(ctx):
     """Flags an article whose 发布日期 is more than ``max_workdays`` (default 20) working
     days after its 成文日期, or more than ``decision_workdays`` (default 7) for a 行政许可 /

@@ -23,7 +23,8 @@ _SOURCE = ("S3：及时清查公开政策性文件的废止、失效性，并在
 
 @check("document.expired-unmarked", verify=Verify.SITE, title="文件已过有效期但未标注失效", severity="error",
        fix="在原文件页面的“有效性”栏及标题处标注“失效”，或在正文前加注失效说明；如已重新发布，链接新文件。",
-       requires=("pages", "document_texts"), source=_SOURCE)
+       requires=("pages", "document_texts"), source=_SOURCE,
+       uses=("documents.index",))
 def document_expired_unmarked(ctx):
     """Flags a document whose text sets a validity that ended before the audit date
     (``audit_date``) while the page is not marked 失效/废止.
@@ -60,7 +61,8 @@ def document_expired_unmarked(ctx):
 
 @check("document.repealed-unmarked", verify=Verify.SITE, title="文件已被废止但未标注", severity="error",
        fix="在被废止文件的页面标注“废止”（有效性栏、标题或正文前说明），并链接废止它的文件。",
-       requires=("pages", "document_texts"), source=_SOURCE)
+       requires=("pages", "document_texts"), source=_SOURCE,
+       uses=("documents.index", "documents.repealed"))
 def document_repealed_unmarked(ctx):
     """Flags a document that another document on the same site repeals, while its own page is
     not marked 失效/废止.
@@ -96,7 +98,8 @@ def document_repealed_unmarked(ctx):
 
 @check("document.marking-wrong", verify=Verify.SITE, title="文件标注失效但仍在有效期内", severity="warning",
        fix="核实文件状态：如未被废止且仍在有效期内，应更正“有效性”标注；如已被废止，请链接废止它的文件。",
-       requires=("pages", "document_texts"), source=_SOURCE)
+       requires=("pages", "document_texts"), source=_SOURCE,
+       uses=("documents.index", "documents.repealed"))
 def document_marking_wrong(ctx):
     """Flags a page marked 失效/废止 (有效性 field, title mark or notice) although the
     document's own stated validity has not ended on the audit date and no document found on

@@ -144,7 +144,8 @@ def _v4_evidence(row: dict[str, Any] | None) -> dict[str, Any] | None:
 
 @check("ipv6.no-aaaa", verify=Verify.IPV6, title="网站域名没有可用的 IPv6 地址（AAAA 记录）", severity="error",
        fix="为网站域名添加指向已开通 IPv6 的服务器或 CDN 节点的 AAAA 记录（公网 IPv6 地址），并确认经 IPv6 可正常访问。",
-       requires=("dns_answers", "ipv6_sites"), source=SOURCE + "：网站域名IPv6地址解析能力")
+       requires=("dns_answers", "ipv6_sites"), source=SOURCE + "：网站域名IPv6地址解析能力",
+       uses=("ipv6.dns", "ipv6.sites", "ipv6.stage"))
 def ipv6_no_aaaa(ctx):
     """Flags a portal whose host name has no usable IPv6 address: the AAAA lookup (CNAME chain
     followed) answers NXDOMAIN or NoAnswer, or only addresses that are not globally routable
@@ -183,7 +184,8 @@ def ipv6_no_aaaa(ctx):
 
 @check("ipv6.unreachable", verify=Verify.IPV6, title="通过 IPv6 无法访问", severity="error",
        fix="检查 IPv6 地址上的 Web 服务（监听、防火墙、负载均衡、CDN 回源）及线路，确保经 IPv6 与 IPv4 一样可访问。",
-       requires=("ip_probes",), source=SOURCE + "：网站首页IPv6可访问、首页IPv6访问成功率")
+       requires=("ip_probes",), source=SOURCE + "：网站首页IPv6可访问、首页IPv6访问成功率",
+       uses=("ipv6.probes", "ipv6.sites", "ipv6.stage"))
 def ipv6_unreachable(ctx):
     """Flags pages that work over IPv4 but cannot be fetched over IPv6 although the host has a
     usable AAAA: the connection is refused, reset or times out, TLS fails, or the answer is a
@@ -257,7 +259,8 @@ def ipv6_unreachable(ctx):
 
 @check("ipv6.inconsistent", verify=Verify.IPV6, title="IPv6 与 IPv4 访问结果不一致", severity="warning",
        fix="使 IPv6 与 IPv4 访问到同一套网站内容（同一服务器或同步的 CDN 配置），避免 IPv6 访问到空壳页、旧页面或错误页。",
-       requires=("ip_probes",), source=SOURCE + "：网站首页内容IPv6和IPv4的一致性")
+       requires=("ip_probes",), source=SOURCE + "：网站首页内容IPv6和IPv4的一致性",
+       uses=("ipv6.probes", "ipv6.sites", "ipv6.stage"))
 def ipv6_inconsistent(ctx):
     """Flags a page that answers over IPv6 but differently from IPv4: another final status
     code (for instance 404 over IPv6, 200 over IPv4), another final URL after redirects, or
@@ -315,7 +318,8 @@ def _describe(diffs: list[dict[str, Any]]) -> str:
 
 @check("ipv6.link-rate", verify=Verify.IPV6, title="二级/三级链接 IPv6 支持率低于目标", severity="warning",
        fix="为不支持 IPv6 的站内主机（子域名、栏目系统、附件服务器）配置 AAAA 记录并开通 IPv6 访问，逐项消除失败主机。",
-       requires=("ip_probes", "ipv6_runs"), source=SOURCE + "：网站二级内链IPv6支持率、网站三级内链IPv6支持率")
+       requires=("ip_probes", "ipv6_runs"), source=SOURCE + "：网站二级内链IPv6支持率、网站三级内链IPv6支持率",
+       uses=("ipv6.probes", "ipv6.sites", "ipv6.stage"))
 def ipv6_link_rate(ctx):
     """Flags a site whose 二级 or 三级 link IPv6 support rate is below the target
     (``ipv6.target_level2`` / ``ipv6.target_level3``, default 85%). 二级 links are the
@@ -366,7 +370,8 @@ def ipv6_link_rate(ctx):
 
 @check("ipv6.dns-no-v6", verify=Verify.IPV6, title="权威域名服务器不支持 IPv6", severity="info",
        fix="请域名解析服务商提供具有 IPv6 地址的权威域名服务器（NS），使域名授权体系完整支持 IPv6。",
-       requires=("dns_answers", "ipv6_sites"), source=SOURCE + "：网站域名具备完整的IPv6域名授权体系")
+       requires=("dns_answers", "ipv6_sites"), source=SOURCE + "：网站域名具备完整的IPv6域名授权体系",
+       uses=("ipv6.dns", "ipv6.sites", "ipv6.stage"))
 def ipv6_dns_no_v6(ctx):
     """Reports, as information, a site whose authoritative nameservers have no IPv6: the NS
     records of the zone enclosing the portal host (found by walking up from the host, never
@@ -400,7 +405,8 @@ def ipv6_dns_no_v6(ctx):
 
 @check("ipv6.dns-error", verify=Verify.IPV6, title="DNS 查询失败，无法判定 IPv6 支持情况", severity="warning",
        fix="检查域名的权威解析（是否对 AAAA 查询超时或返回 SERVFAIL），确保 A 与 AAAA 查询都能正常应答。",
-       requires=("dns_answers", "ip_probes"))
+       requires=("dns_answers", "ip_probes"),
+       uses=("ipv6.dns", "ipv6.probes", "ipv6.sites", "ipv6.stage"))
 def ipv6_dns_error(ctx):
     """Flags a host whose AAAA lookup failed after ``dns.retries`` retries: SERVFAIL, REFUSED,
     a timeout or another DNS error. Whether it has IPv6 cannot be decided, so it is

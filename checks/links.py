@@ -146,7 +146,8 @@ def link_soft404(ctx):
 @check("link.wrong", verify=Verify.SOURCE_PAGE, title="链接指向错误的文件（错链）", severity="error",
        fix="核对链接地址，使其指向链接文字所列的文件。", requires=("links", "fetches"),
        options={"min_cjk": 8, "threshold": 60},
-       source="S3 一(一) 杜绝错链、断链和内容混杂")
+       source="S3 一(一) 杜绝错链、断链和内容混杂",
+       uses=("titles.wrong_link_thresholds",))
 def link_wrong(ctx):
     """Flags a link whose text names a document (at least ``min_cjk`` Chinese characters,
     default 8) while the page it opens is another document: the documents' *names* — the

@@ -35,7 +35,8 @@ def names_other_document(anchor: str, title: str, min_cjk: int, threshold: float
        options={"kinds": ["policy", "regulation", "interpretation", "notice"],
                 "document_kinds": ["policy", "regulation"]},
        source="《政府信息公开条例》第二十条、《政府网站发展指引》(国办发〔2017〕47号) 信息公开目录；"
-              "S0/S1 政务公开工作要点：明确标识公开属性、文件有效性")
+              "S0/S1 政务公开工作要点：明确标识公开属性、文件有效性",
+       uses=("content.articles",))
 def metadata_missing(ctx):
     """Flags an article whose 信息公开 metadata lacks 索引号, 发布机构 or 发布日期, or — for a
     document in a column listed in ``document_kinds`` (政策文件, 法规文件) — 文号 or 有效性.
@@ -80,7 +81,8 @@ def metadata_missing(ctx):
        fix="核对并统一信息公开目录（元数据表）、栏目列表和正文落款中的日期；发布日期不得早于成文日期。",
        requires=("pages", "links", "document_texts"), options={"tolerance_days": 0, "min_cjk": 8, "threshold": 45},
        source="国办函〔2019〕80号 单项否决“安全、泄密事故等严重问题”：存在弄虚作假行为(如伪造发稿日期等)；"
-              "《政府网站发展指引》信息公开目录")
+              "《政府网站发展指引》信息公开目录",
+       uses=("content.articles",))
 def metadata_inconsistent(ctx):
     """Flags an article whose dates disagree, and says which:
 

@@ -254,7 +254,8 @@ def _findings(ctx, kind: str, label: str):
        fix="立即撤下或脱敏处理（如 35*************123），并排查同批公开的名单、附件；公开前落实保密审查和个人信息去标识化。",
        requires=("pages", "attachment_texts", "document_texts"), options={"max_per_page": 20},
        source="国务院办公厅《2018年政务公开工作要点》：涉及个人隐私的政府信息公开时要去标识化处理；"
-              "《政府网站发展指引》：不得泄露个人隐私；S3 一(三) 杜绝泄露公民个人信息；GB 11643-1999 公民身份号码")
+              "《政府网站发展指引》：不得泄露个人隐私；S3 一(三) 杜绝泄露公民个人信息；GB 11643-1999 公民身份号码",
+       uses=("privacy.hits",))
 def privacy_id_number(ctx):
     """Flags a page whose text shows a full 18-digit 居民身份证号: the first two digits are a
     province code (11–65, 71, 81, 82), digits 7–14 a real birth date between 1900 and the
@@ -283,7 +284,8 @@ def privacy_id_number(ctx):
        fix="对个人手机号码脱敏（如 138****1234）或改为单位办公电话；公开前落实个人信息审查。",
        requires=("pages", "attachment_texts", "document_texts"), options={"max_per_page": 20},
        source="永安市政府办公室 2022年第四季度网站错情通报：电话号码须进行脱敏处理，格式如 138****1234；"
-              "《2018年政务公开工作要点》去标识化；S3 一(三)")
+              "《2018年政务公开工作要点》去标识化；S3 一(三)",
+       uses=("privacy.hits",))
 def privacy_mobile(ctx):
     """Flags a page whose text shows a full mainland mobile number: 11 digits ``1[3-9]`` +
     9 digits, also written +86 138… or grouped 138-1234-5678 / 138 1234 5678.

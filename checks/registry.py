@@ -40,6 +40,8 @@ class Check:
     requires: tuple[str, ...] = ()
     options: Mapping[str, Any] = field(default_factory=dict)
     source: str = ""
+    uses: tuple[str, ...] = ()
+
 
     @property
     def family(self) -> str:
@@ -54,20 +56,21 @@ REGISTRY: dict[str, Check] = {}
 
 
 def check(code: str, *, title: str, severity: str, fix: str, verify: Verify | str, requires: Sequence[str] = (),
-          options: Mapping[str, Any] | None = None, source: str = ""):
+          options: Mapping[str, Any] | None = None, source: str = "", uses: Sequence[str] = ()):
     """Register the decorated function as the check ``code``.
 
     ``verify`` says how a later run proves its findings fixed (:class:`core.models.Verify`);
     ``requires`` names the stored facts it reads (tables, and the facts of the optional
     gather stages: :data:`core.vocabulary.STAGE_FACTS`), from which the runner decides
-    which stages to run."""
+    which stages to run. ``uses`` names the shared indexes it reads (``ctx.computed`` keys,
+    the part before any ``:``): an index is kept only while a check still to run uses it."""
 
     def register(func: Callable[["AuditContext"], Iterable[Finding]]):
         if code in REGISTRY:
             raise ValueError(f"check {code} registered twice")
         REGISTRY[code] = Check(code=code, title=title, severity=Severity(severity), fix=fix,
                                func=func, verify=Verify(verify), requires=tuple(requires), options=dict(options or {}),
-                               source=source)
+                               source=source, uses=tuple(uses))
         return func
 
     return register
@@ -165,7 +168,9 @@ class AuditContext:
     """What a check sees: the stored snapshot of one run, read-only, plus its options.
 
     ``shared`` holds derived data computed once per audit and reused by many
-    checks (for instance the set of pages linking to each target).
+    checks (for instance the set of pages linking to each target); ``used`` records the
+    names (:func:`index_name`) of the indexes the check itself asked for, not those built
+    inside another index's build.
     """
 
     def __init__(self, store, run_id: int, audit_date: date, sites: Mapping[str, Any],
@@ -179,10 +184,18 @@ class AuditContext:
         self.severity = severity
         self.options = options
         self.shared = shared
+        self.used: set[str] = set()
+        self._building = 0
 
     def computed(self, key: str, build: Callable[[], Any]) -> Any:
+        if not self._building:
+            self.used.add(index_name(key))
         if key not in self.shared:
-            self.shared[key] = build()
+            self._building += 1
+            try:
+                self.shared[key] = build()
+            finally:
+                self._building -= 1
         return self.shared[key]
 
     def finding(self, *, site: str, url: str | None, page: str | None, message: str,
@@ -205,15 +218,31 @@ class CheckResult:
     found: int
     error: str | None
     elapsed: float
+    used: frozenset[str] = frozenset()    # the shared indexes the check asked for
+
+
+def index_name(key: str) -> str:
+    """The name of a shared index's key: ``policy.index:<options>`` → ``policy.index``."""
+    return key.split(":", 1)[0]
+
+
+def release_unused(shared: dict[str, Any], still_to_run: Sequence[Check]) -> None:
+    """Drop the shared indexes no check still to run uses (a check that asks for a dropped
+    index after all gets it rebuilt: a declaration decides memory, never results)."""
+    wanted = {name for chk in still_to_run for name in chk.uses}
+    for key in [k for k in shared if index_name(k) not in wanted]:
+        del shared[key]
 
 
 def run_checks(store, run_id: int, audit_date: date, sites: Mapping[str, Any],
                settings: CheckSettings, only: Sequence[str] = (),
                on_result: Callable[[CheckResult], None] | None = None) -> list[CheckResult]:
-    """Run the selected checks on a stored run; one failing check never stops the others."""
+    """Run the selected checks on a stored run; one failing check never stops the others.
+    A shared index is released as soon as no check still to run uses it (``uses``)."""
     shared: dict[str, Any] = {}
     results = []
-    for chk in settings.selected(only):
+    selected = settings.selected(only)
+    for i, chk in enumerate(selected):
         started = time.perf_counter()
         ctx = AuditContext(store, run_id, audit_date, sites, chk, settings.severity_of(chk),
                            settings.options_of(chk), shared)
@@ -227,9 +256,10 @@ def run_checks(store, run_id: int, audit_date: date, sites: Mapping[str, Any],
         except Exception as exc:  # noqa: BLE001 - one check must never kill the run
             log.exception("check %s failed", chk.code)
             state, error, count = "error", f"{type(exc).__name__}: {exc}", 0
-        result = CheckResult(chk.code, state, count, error, time.perf_counter() - started)
+        result = CheckResult(chk.code, state, count, error, time.perf_counter() - started, frozenset(ctx.used))
         store.record_check_run(run_id, chk.code, state, count, error, result.elapsed)
         results.append(result)
+        release_unused(shared, selected[i + 1:])
         if on_result:
             on_result(result)
     return results

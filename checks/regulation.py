@@ -283,7 +283,8 @@ def _catalog(ctx) -> dict[str, Entry]:
        fix="以国家法律法规数据库或中国政府法制信息网行政法规库的现行文本替换页面内容，并注明修订信息；"
            "已废止的应标注“废止”或撤下。",
        requires=("pages", "document_texts"), options={"catalog": None, "catalog_mode": "merge"},
-       source="全文应与国家正式版本一致（中国政府法制信息网 行政法规库 / 国家法律法规数据库）；DOMAIN.md §5")
+       source="全文应与国家正式版本一致（中国政府法制信息网 行政法规库 / 国家法律法规数据库）；DOMAIN.md §5",
+       uses=("regulation.catalog",))
 def regulation_stale(ctx):
     """Flags a page that publishes a national law or 行政法规 from the catalog (its title is the
     catalog title or an alias, ignoring 《》, 全文, and bracketed parts such as （2019年修订） or

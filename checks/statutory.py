@@ -77,7 +77,8 @@ def _stored(ctx, url: str) -> bool:
            "并保持内容完整、及时更新。",
        requires=("pages", "links"), options={"required": REQUIRED_COLUMNS},
        source="《政府信息公开条例》(国务院令第711号) 第十二条、第四十九条 政府信息公开指南和目录、年度报告；"
-              "政府信息公开专栏应设公开指南、公开制度、法定主动公开内容、公开年报（DOMAIN.md §1；S3 一(一)、S1 三(一)）")
+              "政府信息公开专栏应设公开指南、公开制度、法定主动公开内容、公开年报（DOMAIN.md §1；S3 一(一)、S1 三(一)）",
+       uses=("content.site_scopes", "statutory.site_stats"))
 def column_required_missing(ctx):
     """Flags a site whose 政府信息公开 column lacks one of the columns the 专栏 must have:
     政府信息公开指南, 政府信息公开制度, 法定主动公开内容 and 政府信息公开年报 (``required``:
@@ -192,7 +193,8 @@ def _deadline(ctx) -> tuple[int, date]:
 
 @check("report.annual-missing", verify=Verify.SITE, title="未公布上一年度政府信息公开工作年度报告", severity="error",
        fix="编制并在政府信息公开专栏“政府信息公开年报”栏目公布上一年度政府信息公开工作年度报告（每年1月31日前）。",
-       requires=("pages", "links"), options=_REPORT_OPTIONS, source=_REPORT_SOURCE)
+       requires=("pages", "links"), options=_REPORT_OPTIONS, source=_REPORT_SOURCE,
+       uses=("content.site_scopes", "statutory.annual_reports"))
 def report_annual_missing(ctx):
     """Flags a site on which no 政府信息公开工作年度报告 for the year due is found: the
     previous year's once its deadline (``deadline``, default 01-31: 1月31日) has passed
@@ -228,7 +230,8 @@ def report_annual_missing(ctx):
 
 @check("report.annual-late", verify=Verify.SITE, title="政府信息公开工作年度报告公布超期", severity="warning",
        fix="每年1月31日前公布上一年度政府信息公开工作年度报告；发布日期应如实标注。",
-       requires=("pages", "links"), options=_REPORT_OPTIONS, source=_REPORT_SOURCE)
+       requires=("pages", "links"), options=_REPORT_OPTIONS, source=_REPORT_SOURCE,
+       uses=("statutory.annual_reports",))
 def report_annual_late(ctx):
     """Flags the 政府信息公开工作年度报告 of the year due (as for ``report.annual-missing``)
     published after its deadline (1月31日 of the next year; 31 January itself is on time).
@@ -265,7 +268,8 @@ def report_annual_late(ctx):
            "依申请公开、不予公开的公文不应全文公开发布，已公开的应核实并更正公开属性。",
        requires=("pages",), options={"min_text": 100},
        source="公文公开属性源头认定机制：须明确标识主动公开、依申请公开或不予公开属性（S1 三(一)、S4 (十二)、S0 四(十一)；"
-              "DOMAIN.md §4.7）；《政府信息公开条例》第二十条")
+              "DOMAIN.md §4.7）；《政府信息公开条例》第二十条",
+       uses=("content.articles",))
 def metadata_disclosure_attribute(ctx):
     """Flags an article whose 信息公开 catalogue table (索引号, or three catalogue fields)
     has no 公开属性 (label variants 公开方式, 公开形式), or whose value is not one of
@@ -358,7 +362,8 @@ def messages(ctx) -> list[Message]:
        requires=("pages", "links"), options={"max_months": 3, "window_days": 365},
        source="国办函〔2019〕80号 单项否决“互动回应差”：未提供网上有效咨询建言渠道（网上信访、纪检举报等专门渠道除外）；"
               "监测时间点前1年内，政务咨询类栏目（在线访谈、调查征集、网上信访、纪检举报类栏目除外）存在超过3个月"
-              "未回应有效留言的现象（DOMAIN.md §2.2）")
+              "未回应有效留言的现象（DOMAIN.md §2.2）",
+       uses=("content.home_pages", "statutory.messages"))
 def interaction_unanswered(ctx):
     """Flags, as the 单项否决 item 互动回应差 does:
 

@@ -219,7 +219,8 @@ def _findings(ctx, serious: bool):
            "建立发布前审校（三审三校）制度。",
        requires=("pages", "attachment_texts"), options=OPTIONS,
        source="国办函〔2019〕80号 单项否决“安全、泄密事故等严重问题”：出现严重表述错误；全国政府网站普查评分表："
-              "网站出现严重错别字（例如将党和国家领导人姓名写错）即单项否决；DOMAIN.md §2.4（扫黑除恶 → 扫黑险恶）")
+              "网站出现严重错别字（例如将党和国家领导人姓名写错）即单项否决；DOMAIN.md §2.4（扫黑除恶 → 扫黑险恶）",
+       uses=("text.hits",))
 def text_serious_error(ctx):
     """Flags a page whose title, main text or attachment text holds a mistyped name of a
     national body (国务院办工厅, 中华人民共合国, 国家发展和改革委园会 …) or 时政表述
@@ -248,7 +249,8 @@ def text_serious_error(ctx):
        fix="更正错别字（法律名称、常见错别字），并检查同一稿件的其他发布位置；发布前审校。",
        requires=("pages", "attachment_texts"), options=OPTIONS,
        source="全国政府网站普查评分表、国办函〔2019〕80号 扣分项：错别字；《政府网站发展指引》(国办发〔2017〕47号) "
-              "内容准确；法律名称以国家法律法规数据库为准（checks/data/regulations.yaml）")
+              "内容准确；法律名称以国家法律法规数据库为准（checks/data/regulations.yaml）",
+       uses=("text.hits",))
 def text_typo(ctx):
     """Flags a page whose title, main text or attachment text holds a mistyped law name
     (行政许课法, 中华人民共和国统记法 — generated from every title and alias of the

@@ -96,7 +96,7 @@ def from_config(cfg, *, run_id: int, store_path: str, progress: bool = True, pro
         CONCURRENT_REQUESTS_PER_DOMAIN=crawl.per_host_concurrency,
         # crawl.per_host_rate: Scrapy's per-host slot starts one request per delay, never sooner
         DOWNLOAD_DELAY=max(crawl.download_delay, 1.0 / crawl.per_host_rate if crawl.per_host_rate > 0 else 0.0),
-        RANDOMIZE_DOWNLOAD_DELAY=False,
+        DOWNLOAD_DELAY_JITTER=0,   # never sooner than the delay (Scrapy 2.19; was RANDOMIZE_DOWNLOAD_DELAY)
         AUTOTHROTTLE_ENABLED=crawl.autothrottle,
         AUTOTHROTTLE_TARGET_CONCURRENCY=float(crawl.per_host_concurrency),
         DOWNLOAD_TIMEOUT=crawl.timeout,
