@@ -231,6 +231,27 @@ def test_policy_pairing(store):
     assert set(found) == {("policy.no-interpretation", u) for u in ("/zc/1.html", "/zc/5.html")}
 
 
+def test_an_interpretation_of_a_repeated_name_pairs_with_the_policy_it_follows(store):
+    """The same 三年行动方案 issued in 2021 and again in 2024 (and the same name by another
+    department): the 2024 解读 naming it is about the latest one published before it, so the
+    2021 policy, which has no 解读 of its own, is still reported, and one interpretation
+    never pairs with every document of that name."""
+    name = "临沂市加强耕地保护三年行动方案"
+    store.insert_many("pages", [
+        page("/zc/1.html", f"临沂市人民政府关于印发《{name}》的通知", "policy", pub="2021-03-02"),
+        page("/zc/2.html", f"临沂市人民政府关于印发《{name}》的通知", "policy", pub="2024-03-04"),
+        page("/zc/3.html", f"临沂市自然资源和规划局关于印发《{name}》的通知", "policy", pub="2024-05-20"),
+        page("/jd/1.html", f"《{name}》政策解读", "interpretation", pub="2024-03-05"),
+        page("/jd/2.html", f"《{name}》图解", "interpretation", pub="2024-05-21"),
+    ])
+    found = run(store, ["policy.no-interpretation"], {"policy.no-interpretation": {"since": "2019-01-01"}})
+    assert set(found) == {("policy.no-interpretation", "/zc/1.html")}
+    late = run(store, ["policy.late-interpretation"], {"policy.late-interpretation": {"max_workdays": 0}})
+    assert {url: f.page.replace(S, "") for (code, url), f in late.items() if code.endswith("late-interpretation")} == {"/zc/2.html": "/jd/1.html",
+                                                                            "/zc/3.html": "/jd/2.html"}
+    assert "同名文件 3 件" in late[("policy.late-interpretation", "/zc/2.html")].evidence["paired_by"]
+
+
 def test_no_interpretation_is_undecided_when_the_column_is_on_another_host(store):
     """邯郸's 信息公开 links its 政策解读 column on hd.gov.cn, outside the audit: the site's
     policies are not judged (n/a with the reason when no site can be); other sites still are."""

@@ -175,13 +175,10 @@ class PolicyIndex:
         for it in self.interps:
             found: dict[str, str] = {}
             for name in NAME_RE.findall(it.head):
-                how = f"以《{name}》指明"   # one string for every policy of that name
-                for p in find_by_name(self.idx, it.site, name):
-                    if p.url in self.policy_urls:
-                        found.setdefault(p.url, how)
-            for p in find_by_name(self.idx, it.site, interp_core(it.title)):
-                if p.url in self.policy_urls:
-                    found.setdefault(p.url, "标题相同")
+                for p, how in self._named(it, name, f"以《{name}》指明"):
+                    found.setdefault(p.url, how)
+            for p, how in self._named(it, interp_core(it.title), "标题相同"):
+                found.setdefault(p.url, how)
             for cited in doc_nos_in(it.head):
                 for p in find_by_no(self.idx, it.site, cited):
                     if p.url in self.policy_urls:
@@ -203,6 +200,23 @@ class PolicyIndex:
                 continue  # the anchor names another document: a wrong link, not a pairing
             self._add(p, it, how)
         self._fuzzy()
+
+    def _named(self, it: Doc, name: str, how: str) -> list[tuple[Doc, str]]:
+        """The policies of ``it``'s site that ``name`` finds, each with how it was named. When
+        several have that name (the same 三年行动方案 issued again, or by several departments),
+        an interpretation follows its policy: the latest published on or before it, failing that
+        the earliest after it; all of them when the interpretation or all of them are undated.
+        This keeps one interpretation from pairing with every same-named document, which both
+        hid unpaired policies and grew with the square of the portal (6.8 million pairs at
+        100,000 pages)."""
+        found = [p for p in find_by_name(self.idx, it.site, name) if p.url in self.policy_urls]
+        dated = [p for p in found if p.published]
+        if len(found) < 2 or it.published is None or not dated:
+            return [(p, how) for p in found]
+        before = [p.published for p in dated if p.published <= it.published]
+        day = max(before) if before else min(p.published for p in dated)
+        note = f"{how}（同名文件 {len(found)} 件，取发布日期最接近的）"
+        return [(p, note) for p in dated if p.published == day]
 
     def _links(self, ctx):
         urls = sorted(self.policy_urls | self.interp_urls)
