@@ -71,7 +71,9 @@ def parse_date(text: str | None) -> date | None:
 
 def squash(text: str | None) -> str:
     """Collapse all whitespace (including full-width spaces) to single spaces."""
-    return re.sub(r"[\s\u3000\xa0]+", " ", text or "").strip()
+    # str.split() splits on exactly the characters re's \s matches (full-width and
+    # no-break spaces included), without a regex
+    return " ".join(text.split()) if text else ""
 
 
 def cjk_count(text: str | None) -> int:

@@ -67,13 +67,14 @@ MAIN_SELECTORS = [
 ]
 GENERIC_FROM = 6         # MAIN_SELECTORS from this index on are generic containers
 _COMPILED = [None if x == "@markers" else lxml.etree.XPath(x) for x in MAIN_SELECTORS]
+# strings only (smart_strings=False): no per-string link back to its element
 _TEXTS = lxml.etree.XPath(".//text()[not(ancestor::script) and not(ancestor::style)"
-                          " and not(ancestor::noscript)]")
-_LINK_TEXTS = lxml.etree.XPath(".//a//text()")
+                          " and not(ancestor::noscript)]", smart_strings=False)
+_LINK_TEXTS = lxml.etree.XPath(".//a//text()", smart_strings=False)
 _BLOCKS = lxml.etree.XPath("//body//div|//body//td|//body//article|//body//section")
 _PARA_CHILD_TEXT = lxml.etree.XPath(
     "./text()|./p//text()[not(ancestor::a)]|./span//text()[not(ancestor::a)]|./font//text()"
-    "|./strong//text()|./b//text()")
+    "|./strong//text()|./b//text()", smart_strings=False)
 _CHROME = re.compile(r"foot|bottom|copyright|header|top-?bar|tools|nav|menu|sidebar|breadcrumb|position|banner", re.I)
 _BODY_TEXTS = lxml.etree.XPath("//body//text()[not(ancestor::script) and not(ancestor::style)]")
 
@@ -113,7 +114,16 @@ _LABEL_ALT = "|".join(_SP.join(re.escape(c) for c in label)
                       for label in sorted(META_LABELS, key=len, reverse=True))
 # a label followed by a colon (or a bar), at the start of a text or after a space/separator
 _LABEL_RE = re.compile(rf"(?:^|(?<=[\s\u3000\xa0|｜;；,，>]))【?({_LABEL_ALT}){_SP}】?{_SP}[:：|｜]")
-_LABEL_HINT = re.compile(rf"(?:{_LABEL_ALT}){_SP}】?{_SP}[:：|｜]|^{_SP}(?:{_LABEL_ALT}){_SP}$")
+_LABEL_HINT = re.compile(rf"(?:{_LABEL_ALT}){_SP}】?{_SP}[:：|｜]")
+_HINT_MARKS = frozenset(":：|｜")
+
+
+def _label_hint(text: str) -> bool:
+    """Does a text node hold a label: one followed by a colon or a bar, or a label alone
+    (white space aside)? The pattern is tried only on texts with a colon or a bar."""
+    if "".join(text.split()) in META_LABELS:
+        return True
+    return not _HINT_MARKS.isdisjoint(text) and _LABEL_HINT.search(text) is not None
 
 MARK_RE = re.compile(r"(?:本|该|此)(?:规范性)?(?:文件|件|政策|规定|通知|办法|意见|文|条例|细则|方案)?"
                      r"(?:已于[^。；，,]{0,24}|已经|现已|已)(?:宣布)?(?:失效|废止|作废|停止执行)"
@@ -127,6 +137,17 @@ def canonical_label(label: str) -> str | None:
 
 def _text(el) -> str:
     return squash(" ".join(_TEXTS(el)))
+
+
+class _Texts(dict):
+    """Each element's :func:`_text`, computed once per document read (a metadata cell is
+    read as a header label, as a pair's label or value, and again as a line's ancestor)."""
+
+    def __call__(self, el) -> str:
+        text = self.get(el)
+        if text is None:
+            text = self[el] = _text(el)
+        return text
 
 
 # -- 政务咨询 lists -------------------------------------------------------------
@@ -192,13 +213,14 @@ def extract_metadata(tree) -> dict[str, str]:
     ``PubDate`` meta is kept as ``PubDate``. A 失效/废止 notice is kept as ``失效提示``.
     """
     meta: dict[str, str] = {}
+    text_of = _Texts()
     for table in tree.iter("table"):
         rows = [[c for c in row if isinstance(c.tag, str) and c.tag in ("td", "th")] for row in table.iter("tr")]
         for n, cells in enumerate(rows):
-            if not _header_row(cells, rows[n + 1:], meta):
-                _pairs(cells, meta)
+            if not _header_row(cells, rows[n + 1:], meta, text_of):
+                _pairs(cells, meta, text_of)
     for dl in tree.iter("dl"):
-        _pairs([c for c in dl if isinstance(c.tag, str) and c.tag in ("dt", "dd")], meta)
+        _pairs([c for c in dl if isinstance(c.tag, str) and c.tag in ("dt", "dd")], meta, text_of)
     done: set = set()
     marks: list[tuple[str, object]] = []     # (notice, its element)
     for node in _BODY_TEXTS(tree):
@@ -212,13 +234,13 @@ def extract_metadata(tree) -> dict[str, str]:
             short = squash(raw)
             if len(short) <= 60 and MARK_RE.search(short):
                 marks.append((short, parent))
-        if not _LABEL_HINT.search(raw):
+        if not _label_hint(raw):
             continue
         el = parent
         for _ in range(4):
             if el is None or el in done:
                 break
-            text = _text(el)
+            text = text_of(el)
             if len(text) > 400:
                 break
             if _parse_line(text, meta):
@@ -282,15 +304,15 @@ def _parse_line(text: str, meta: dict[str, str]) -> bool:
     return got
 
 
-def _pairs(cells, meta: dict[str, str]) -> None:
+def _pairs(cells, meta: dict[str, str], text_of=_text) -> None:
     """Label cell, value cell, label cell, value cell …; a cell may also hold ``label：value``.
     A cell's script (``var fileNum = …; document.write(…)``) is not its text."""
     i = 0
     while i < len(cells):
-        label = _text(cells[i])
+        label = text_of(cells[i])
         key = canonical_label(label) if len(label) <= 14 else None
         if key and i + 1 < len(cells):
-            value = _text(cells[i + 1])
+            value = text_of(cells[i + 1])
             if canonical_label(value) is None and not _starts_with_label(value):
                 if value and not _SCRIPT_VALUE.search(value):
                     meta.setdefault(key, value[:300])
@@ -307,18 +329,20 @@ def _starts_with_label(text: str) -> bool:
     return m is not None and m.start() <= 2
 
 
-def _header_row(cells, below, meta: dict[str, str]) -> bool:
+def _header_row(cells, below, meta: dict[str, str], text_of=_text) -> bool:
     """A header row of labels (索取号 | 发布时间 | 发布机构 | 文件编号) with the values in the one
     row below it, the layout of a one-document 信息公开目录 table; a list (several rows, or
     a row linking a page) is not one. True when ``cells`` is such a header."""
-    labels = [canonical_label(_text(c)) if len(_text(c)) <= 14 else None for c in cells]
-    if len(cells) < 3 or sum(k is not None for k in labels) < max(2, len(cells) - 1):
+    if len(cells) < 3:
+        return False
+    labels = [canonical_label(text) if len(text := text_of(c)) <= 14 else None for c in cells]
+    if sum(k is not None for k in labels) < max(2, len(cells) - 1):
         return False
     values = [row for row in below if row]
     if len(values) != 1 or len(values[0]) != len(cells) or any(c.find(".//a[@href]") is not None for c in values[0]):
         return False
     for key, cell in zip(labels, values[0]):
-        value = _text(cell)
+        value = text_of(cell)
         if key and value and canonical_label(value) is None and not _SCRIPT_VALUE.search(value):
             meta.setdefault(key, value[:300])
     return True

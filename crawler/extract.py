@@ -109,7 +109,7 @@ _ANCHOR_TAG = re.compile(r"<a\s", re.I)
 _CONTROL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32)])
 
 
-def parse_tree(text: str) -> lxml.html.HtmlElement | None:
+def parse_tree(text: str) -> lxml.etree._Element | None:
     """An lxml tree of the page. libxml2's recovering parser handles most broken HTML
     fast (a stray ``</html>`` or ``</body>`` before the end is dropped first, as browsers
     ignore it); when it loses the document (it gives up below 256 levels of unclosed tags, as
@@ -118,9 +118,9 @@ def parse_tree(text: str) -> lxml.html.HtmlElement | None:
     text = _EARLY_END.sub("", _XML_DECL.sub("", text, count=1))
     if not text.strip():
         return None
-    parser = lxml.html.HTMLParser()
+    parser = lxml.etree.HTMLParser()   # plain elements: lxml.html's class lookup is a Python call per element
     try:
-        tree = lxml.html.document_fromstring(text, parser=parser)
+        tree = lxml.etree.fromstring(text, parser=parser)
     except (lxml.etree.ParserError, ValueError):
         tree = None
     too_deep = any("Excessive depth" in e.message for e in parser.error_log)
@@ -152,15 +152,18 @@ def _depth_over(tree, limit: int) -> bool:
     return any(sum(1 for _ in el.iterancestors()) > limit for el in tree.iter("a"))
 
 
-def _flat_tree(text: str) -> lxml.html.HtmlElement | None:
+def _flat_tree(text: str) -> lxml.etree._Element | None:
     try:
-        return lxml.html.document_fromstring(_LAYOUT_TAG.sub(" ", text))
+        return lxml.etree.fromstring(_LAYOUT_TAG.sub(" ", text), parser=lxml.etree.HTMLParser())
     except (lxml.etree.ParserError, ValueError):
         return None
 
 
+_STRING = lxml.etree.XPath("string()", smart_strings=False)   # what lxml.html's text_content() computes, for any element
+
+
 def text_of(el) -> str:
-    return squash(el.text_content()) if el is not None else ""
+    return squash(_STRING(el)) if el is not None else ""
 
 
 def page_title(tree) -> str:
@@ -237,7 +240,7 @@ def _heads_links(el) -> bool:
 
 
 _VISIBLE = lxml.etree.XPath(
-    "//body//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]")
+    "//body//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]", smart_strings=False)
 
 
 def visible_text(tree) -> str:
