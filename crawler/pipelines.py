@@ -35,9 +35,12 @@ from crawler.requestlog import REQUEST_SENT
 from crawler.settle import settle_pages
 from store import Store, Superseded
 from store.db import now_iso
+from store.parts import is_part
 
 log = logging.getLogger(__name__)
 
+# a part file's tables whose secondary indexes are built once, after the crawl (see open_spider)
+DEFERRED_INDEX_TABLES = ("pages", "links", "fetches", "requests")
 CONFLICT_KEYS = {"pages": ("run_id", "url"), "fetches": ("run_id", "url"), "links": (),
                  "attachment_texts": ("run_id", "url"), "requests": ()}
 STAT_PREFIX = "portal_audit/write_errors"
@@ -53,6 +56,7 @@ class StorePipeline:
         self.store: Store | None = None
         self.crawler = None
         self.superseded = False           # the store refused this attempt's writes: write nothing more
+        self.deferred: list[str] = []     # indexes dropped while the rows stream in, built at the end
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -68,6 +72,10 @@ class StorePipeline:
         fence = getattr(self.crawler.spider, "fence", None)     # (run id, site, attempt) of a Scrapyd job
         if fence:
             self.store.fence(*fence)
+        elif is_part(self.path):
+            # a crawl process's own fresh file, read only after the crawl (settle, merge): its
+            # secondary indexes are sorted once at the end instead of kept up row by row
+            self.deferred = self.store.defer_indexes(DEFERRED_INDEX_TABLES)
 
     def process_item(self, item, spider=None):
         if isinstance(item, Rows):
@@ -148,6 +156,12 @@ class StorePipeline:
     def close_spider(self, spider=None):
         for table in list(self.buffers):
             self.flush(table)
+        if self.deferred:
+            try:
+                self.store.build_indexes(self.deferred)
+            except self.store.write_failures as exc:   # settle and the merge read it all the same, slower
+                log.warning("building the part file's indexes failed (%s: %s)", type(exc).__name__, exc)
+            self.deferred = []
         try:
             if not self.superseded:
                 self._settle()

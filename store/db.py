@@ -243,6 +243,18 @@ class Store(SnapshotReads):
         with self.transaction():
             self.db.executemany(sql, [tuple(r[c] for c in cols) for r in rows])
 
+    def defer_indexes(self, tables: Sequence[str]) -> list[str]:
+        """Stop keeping the secondary indexes of ``tables`` up to date while rows stream in,
+        when that is safe; returns what :meth:`build_indexes` builds at the end. Here: nothing
+        (a store shared by several writers keeps its indexes; see the SQLite store)."""
+        return []
+
+    def build_indexes(self, statements: Sequence[str]) -> None:
+        """Build the indexes :meth:`defer_indexes` dropped (each sorted once)."""
+        with self.transaction():
+            for sql in statements:
+                self.db.execute(sql)
+
     # -- runs -------------------------------------------------------------
     def begin_run(self, *, audit_date: str, config: Mapping[str, Any], options: Mapping[str, Any],
                   versions: Mapping[str, Any], kind: str = "audit") -> int:

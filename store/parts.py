@@ -36,6 +36,14 @@ def part_path(store_path: str | Path, run_id: int, index: int) -> str:
     return f"{store_path}.run{run_id}.part{index}"
 
 
+_PART_NAME = re.compile(r".+\.run\d+\.part\d+")
+
+
+def is_part(path: str | Path) -> bool:
+    """Is ``path`` a crawl process's part file (a name :func:`part_path` makes)?"""
+    return _PART_NAME.fullmatch(str(path)) is not None
+
+
 def progress_path(part: str) -> str:
     """The file a crawl process writes its progress lines to (the parent draws them)."""
     return f"{part}.progress"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +76,22 @@ class SqliteStore(Store):
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         if vacuum:
             self.db.execute("VACUUM")
+
+    def defer_indexes(self, tables: Sequence[str]) -> list[str]:
+        """Drop the non-unique indexes of ``tables`` while every one of them is empty (a crawl
+        process's fresh part file): the rows stream in without index upkeep (three indexes of
+        long URLs on ``links``, most of the cost of storing a link) and :meth:`build_indexes`
+        sorts each once. The unique keys that upserts name stay. Returns the indexes' own
+        ``CREATE INDEX`` statements; [] (nothing dropped) when a table holds rows."""
+        if any(self.scalar(f"SELECT 1 FROM {table} LIMIT 1") is not None for table in tables):
+            return []
+        marks = ", ".join("?" for _ in tables)
+        found = self.query(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+                           f" AND sql NOT LIKE 'CREATE UNIQUE%' AND tbl_name IN ({marks}) ORDER BY name", tuple(tables))
+        with self.transaction():
+            for row in found:
+                self.db.execute(f'DROP INDEX "{row["name"]}"')
+        return [row["sql"] for row in found]
 
     def merge_run_from(self, path: str | Path, run_id: int) -> dict[str, int]:
         """Copy run ``run_id``'s crawl rows from another store file (a crawl process's own, see

@@ -218,3 +218,36 @@ def test_damaged_and_foreign_part_files_lose_nothing_readable_and_crash_nothing(
     # set aside, never read again
     again = run_cli("prune", "--keep", "1", "--store", str(store_path))
     assert again.returncode == 0 and "采集进程文件" not in again.stderr, again.stderr
+
+
+def _indexes(store: Store) -> list[tuple[str, str]]:
+    return [(r["name"], r["sql"]) for r in store.query(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")]
+
+
+def test_part_file_builds_its_indexes_once_after_the_crawl(tmp_path):
+    """A crawl process's fresh part file streams its rows without index upkeep: the pipeline
+    drops the crawl tables' secondary indexes and builds exactly the same ones at the end; the
+    unique keys that upserts need stay throughout. A store already holding rows keeps its indexes."""
+    from crawler.pipelines import DEFERRED_INDEX_TABLES
+
+    reference = Store(tmp_path / "ref.db")
+    expected = _indexes(reference)
+    part = Store(part_path(tmp_path / "audit.db", 1, 0))
+    statements = part.defer_indexes(DEFERRED_INDEX_TABLES)
+    assert {"links_target", "links_source", "links_site", "requests_site"} <= {
+        s.split()[2] for s in statements}
+    left = _indexes(part)
+    assert not any(name.startswith(("links_", "requests_")) for name, _ in left)
+    run = part.begin_run(audit_date="2024-06-30", config={}, options={}, versions={})
+    part.insert_many("pages", [{"run_id": run, "site": "s", "url": "http://a/", "final_url": "http://a/", "status": 200}],
+                     conflict=("run_id", "url"))
+    part.insert_many("pages", [{"run_id": run, "site": "s", "url": "http://a/", "final_url": "http://a/", "status": 301}],
+                     conflict=("run_id", "url"))     # the upsert's unique key is still there
+    assert part.scalar("SELECT status FROM pages") == 301
+    part.build_indexes(statements)
+    assert _indexes(part) == expected
+    assert part.defer_indexes(DEFERRED_INDEX_TABLES) == []   # pages holds a row now: nothing dropped
+    assert _indexes(part) == expected
+    reference.close()
+    part.close()
