@@ -18,6 +18,9 @@ CN_DATE_RE = re.compile(
 )
 
 
+_FULLWIDTH_DIGIT = re.compile("[\uff10-\uff19]")
+
+
 def _cn_number(text: str) -> int | None:
     """二〇二一 → 2021 (digit by digit); 十二 → 12; 二十五 → 25; 三十一 → 31."""
     if "十" not in text:
@@ -50,7 +53,7 @@ def find_dates(text: str) -> list[tuple[int, date]]:
     """
     if not text:
         return []
-    text = unicodedata.normalize("NFKC", text) if any("\uff10" <= c <= "\uff19" for c in text) else text
+    text = unicodedata.normalize("NFKC", text) if _FULLWIDTH_DIGIT.search(text) else text
     found = []
     for m in DATE_RE.finditer(text):
         d = _make(int(m["y"]), int(m["m"]), int(m["d"]))

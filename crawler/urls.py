@@ -48,6 +48,33 @@ def normalize_href(href: str, base: str, encoding: str | None = None) -> str:
     raw = href.strip(" \t\r\n\f\v\u3000\xa0")
     if not raw:
         raise InvalidURL("空链接")
+    key = _base_key(raw, base)
+    return _normalize(raw, base, encoding) if key is None else _shared_normalize(raw, key, encoding)
+
+
+_ANY_BASE = "http://localhost/"
+_HTTP_ORIGIN = re.compile(r"(?i)https?://[^/?#\\\s]*(?=[/?#]|$)")
+
+
+def _base_key(raw: str, base: str) -> str | None:
+    """The part of ``base`` the resolution of ``raw`` depends on, when that is not the page
+    itself: none for an absolute http(s) URL (any base), the scheme and authority for a
+    path from the root (``/xxgk/``); None for a relative link. Such links (a site's menus,
+    the same on every page) are resolved once, from a bounded cache."""
+    if raw[:8].lower().startswith(("http://", "https://")):
+        return None if ("\t" in raw or "\n" in raw or "\r" in raw) else _ANY_BASE
+    if raw[0] == "/" and raw[1:2] not in ("/", "\\", "\t", "\n", "\r"):   # not scheme-relative
+        m = _HTTP_ORIGIN.match(base)
+        return m.group(0) if m else None
+    return None
+
+
+@functools.lru_cache(maxsize=16384)
+def _shared_normalize(raw: str, base: str, encoding: str | None) -> str:
+    return _normalize(raw, base, encoding)
+
+
+def _normalize(raw: str, base: str, encoding: str | None) -> str:
     raw = _fold_fullwidth_head(raw)
     typo = scheme_typo(raw)
     if typo:
@@ -202,17 +229,22 @@ def fragment_of(href: str, base: str) -> str | None:
     return frag[1:] if frag else ""
 
 
+_SCHEME = re.compile(r"\s*([a-zA-Z][a-zA-Z0-9+.-]*):")
+
+
 def scheme_of(href: str) -> str:
-    m = re.match(r"\s*([a-zA-Z][a-zA-Z0-9+.-]*):", href)
+    m = _SCHEME.match(href)
     return m.group(1).lower() if m else ""
 
 
+@functools.lru_cache(maxsize=16384)
 def is_attachment(url: str) -> bool:
     path = urlsplit(url).path.lower()
     ext = path.rsplit(".", 1)[-1] if "." in path.rsplit("/", 1)[-1] else ""
     return ext in ATTACHMENT_EXTENSIONS
 
 
+@functools.lru_cache(maxsize=16384)
 def host_of(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 

@@ -225,3 +225,23 @@ def test_robots_rule_and_sitemaps():
                                      b'sitemap/0.9">\n<sitemap><loc> http://h/s1.xml </loc></sitemap></sitemapindex>')
     assert (kind, locs) == ("sitemapindex", [("http://h/s1.xml", 2)])
     assert robots.sitemap_locs(b"<html><body>not a sitemap</body></html>") == ("", [])
+
+
+def test_links_resolved_once_resolve_as_from_the_page():
+    """An absolute link, or a path from the root, is resolved from a cache shared by every page
+    of the site (keyed on what of the page's URL it depends on): the same URL as resolving it
+    against the page itself, and a relative or scheme-relative link is never taken from it."""
+    for page in ("http://h.gov.cn/xxgk/a/b.html?x=1", "http://h.gov.cn:80/other/", "http://u:p@h.gov.cn/x"):
+        assert normalize_href("http://e.cn/a?b=2&a=1#f", page) == "http://e.cn/a?a=1&b=2"
+    assert normalize_href("/xxgk/index.html", "http://h.gov.cn/xxgk/a/b.html?x=1") == "http://h.gov.cn/xxgk/index.html"
+    assert normalize_href("/xxgk/index.html", "http://h.gov.cn:80/other/") == "http://h.gov.cn/xxgk/index.html"
+    assert normalize_href("/xxgk/index.html", "http://u:p@h.gov.cn/x") == "http://u:p@h.gov.cn/xxgk/index.html"
+    assert normalize_href("/x", "https://H.gov.cn/a/") == "https://h.gov.cn/x"
+    assert normalize_href("//e.cn/x", "https://h.gov.cn/a/") == "https://e.cn/x"   # scheme-relative
+    assert normalize_href("/\\e.cn/x", "http://h.gov.cn/a/") == "http://e.cn/x"    # WHATWG: \ is /
+    assert normalize_href("c.html", "http://h.gov.cn/a/b.html") == "http://h.gov.cn/a/c.html"
+    assert normalize_href("c.html", "http://h.gov.cn/z/b.html") == "http://h.gov.cn/z/c.html"
+    assert normalize_href("/s?kw=公开", "http://h.gov.cn/", "gb18030") == "http://h.gov.cn/s?kw=%B9%AB%BF%AA"
+    assert normalize_href("/s?kw=公开", "http://h.gov.cn/") == "http://h.gov.cn/s?kw=%E5%85%AC%E5%BC%80"
+    with pytest.raises(InvalidURL):
+        normalize_href("http:x", "http://h.gov.cn/")
