@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 from datetime import date, datetime, timezone
 
@@ -83,9 +84,17 @@ def cjk_count(text: str | None) -> int:
     return sum(1 for c in text or "" if "\u4e00" <= c <= "\u9fff")
 
 
+_NOW: tuple[int, str] = (-1, "")   # the last second formatted, and its text
+
+
 def now_iso() -> str:
-    """Now, in the machine's local time zone, as ISO 8601 to the second."""
-    return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+    """Now, in the machine's local time zone, as ISO 8601 to the second (each second formatted
+    once: a crawl stamps every row it writes)."""
+    global _NOW
+    second = int(time.time())
+    if second != _NOW[0]:
+        _NOW = (second, datetime.fromtimestamp(second, timezone.utc).astimezone().isoformat(timespec="seconds"))
+    return _NOW[1]
 
 
 def duration(value) -> float:
