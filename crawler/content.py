@@ -32,6 +32,7 @@ whose alt text says 已失效/已废止, is kept as ``失效提示``; one inside
 
 from __future__ import annotations
 
+import functools
 import re
 
 import lxml.etree
@@ -120,10 +121,11 @@ _HINT_MARKS = frozenset(":：|｜")
 
 def _label_hint(text: str) -> bool:
     """Does a text node hold a label: one followed by a colon or a bar, or a label alone
-    (white space aside)? The pattern is tried only on texts with a colon or a bar."""
-    if "".join(text.split()) in META_LABELS:
-        return True
-    return not _HINT_MARKS.isdisjoint(text) and _LABEL_HINT.search(text) is not None
+    (white space aside; no label holds a colon or a bar)? The pattern is tried only on texts
+    with a colon or a bar."""
+    if _HINT_MARKS.isdisjoint(text):
+        return "".join(text.split()) in META_LABELS
+    return _LABEL_HINT.search(text) is not None
 
 MARK_RE = re.compile(r"(?:本|该|此)(?:规范性)?(?:文件|件|政策|规定|通知|办法|意见|文|条例|细则|方案)?"
                      r"(?:已于[^。；，,]{0,24}|已经|现已|已)(?:宣布)?(?:失效|废止|作废|停止执行)"
@@ -131,6 +133,7 @@ MARK_RE = re.compile(r"(?:本|该|此)(?:规范性)?(?:文件|件|政策|规定|
 _MARK_ALT = re.compile(r"失效|废止|作废")
 
 
+@functools.lru_cache(maxsize=4096)   # a template's labels repeat on every page
 def canonical_label(label: str) -> str | None:
     return META_LABELS.get(_LABEL_CLEAN.sub("", label or ""))
 
@@ -224,17 +227,19 @@ def extract_metadata(tree) -> dict[str, str]:
     done: set = set()
     marks: list[tuple[str, object]] = []     # (notice, its element)
     for node in _BODY_TEXTS(tree):
-        raw = str(node)
-        if not raw.strip():
+        # most texts hold neither a notice nor a label: tested before their element is looked up
+        mark = _MARK_ALT.search(node) is not None
+        hint = _label_hint(node)
+        if not (mark or hint):
             continue
         parent = node.getparent()
         if parent is None:
             continue
-        if _MARK_ALT.search(raw):
-            short = squash(raw)
+        if mark:
+            short = squash(node)
             if len(short) <= 60 and MARK_RE.search(short):
                 marks.append((short, parent))
-        if not _label_hint(raw):
+        if not hint:
             continue
         el = parent
         for _ in range(4):
