@@ -37,6 +37,7 @@ class SqliteStore(Store):
     """A portal-audit store in one SQLite file: one writer at a time."""
 
     write_failures = (sqlite3.Error, *Store.write_failures)
+    LINKS_BY_TARGET = " INDEXED BY links_target"    # see store.snapshot.SnapshotReads
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
