@@ -59,12 +59,13 @@ class PreviousRun:
     def page(self, url: str) -> dict | None:
         return _dict(self.store.page(self.run_id, url))
 
-    def links(self, url: str) -> list[dict]:
-        return [dict(r) for r in self.store.links_of(self.run_id, url)]
+    def links(self, url: str) -> list:
+        """The page's link rows (the columns ``Store.LINK_COPIED``, read by name), in page order."""
+        return self.store.link_rows_of(self.run_id, url)
 
     def link_rows(self, url: str) -> list[dict]:
         """The page's link rows as this run stores them when it carries them (no id, run or site)."""
-        return [{c: r[c] for c in Store.LINK_COPIED} for r in self.store.links_of(self.run_id, url)]
+        return [{c: r[c] for c in Store.LINK_COPIED} for r in self.links(url)]
 
     def verified(self, url: str, kind: str) -> dict | None:
         """The previous run's successful check of an external link or attachment, when a request

@@ -278,7 +278,7 @@ class Store(SnapshotReads):
         other = Store(from_location)
         try:
             rows = [{"run_id": run_id, "site": site, **{c: r[c] for c in self.LINK_COPIED}}
-                    for url in source_urls for r in other.links_of(from_run, url)]
+                    for url in source_urls for r in other.link_rows_of(from_run, url)]
         finally:
             other.close()
         self.insert_many("links", rows)

@@ -155,6 +155,12 @@ class SnapshotReads:
         """Every link stored for the page ``source_url``, in page order."""
         return self.query("SELECT * FROM links WHERE run_id = ? AND source_url = ? ORDER BY id", (run_id, source_url))
 
+    def link_rows_of(self, run_id: int, source_url: str) -> list[Any]:
+        """The links of the page ``source_url`` as a run carrying them stores them (the columns
+        ``LINK_COPIED``: no id, run or site), in page order."""
+        return self.query(f"SELECT {', '.join(self.LINK_COPIED)} FROM links WHERE run_id = ? AND source_url = ?"
+                          " ORDER BY id", (run_id, source_url))
+
     def site_links(self, run_id: int, site: str, kinds: Sequence[str]) -> Iterator[Any]:
         """Source and target of ``site``'s links of ``kinds``, in the order they were stored."""
         return self.iquery(f"SELECT source_url, target_url FROM links WHERE run_id = ? AND site = ?"

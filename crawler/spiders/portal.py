@@ -24,6 +24,7 @@ import gzip
 import itertools
 import io
 import json
+import operator
 import re
 import secrets
 import time
@@ -619,7 +620,7 @@ class PortalSpider(scrapy.Spider):
                                           column, self._child_scope(meta, st))
 
     def _use_page(self, meta, st: SiteState, page: dict, raw_links, base: str, rows: Rows,
-                  previous_links: list[dict] | None = None):
+                  previous_links: list | None = None):
         """A page's facts (parsed now, or carried from the previous run on a 304): discovery,
         the link rows and the page row into ``rows``; yields the requests that follow.
 
@@ -1076,8 +1077,10 @@ def _priority(kind: str, depth: int) -> int:
 def _same_links(rows: list[dict], previous: list[dict]) -> bool:
     """Are the link rows this run made of a 304 page's stored links those links, column by
     column (the site aside; a changed ``allowed_domains`` changes a kind, say)?"""
-    return len(rows) == len(previous) and all(
-        row[c] == prev[c] for row, prev in zip(rows, previous) for c in Store.LINK_COPIED)
+    return len(rows) == len(previous) and all(_COPIED(row) == tuple(prev) for row, prev in zip(rows, previous))
+
+
+_COPIED = operator.itemgetter(*Store.LINK_COPIED)   # a link row's values, in the order the store reads them
 
 
 # what a 304 carries of the previous run's page row (the rest is this run's: depth, column, list date)
