@@ -2,7 +2,7 @@
 
     python bench/scale.py race --pages 2000       # portal-audit vs bare Scrapy vs linkinator vs LinkChecker
     python bench/scale.py cores --pages 20000 --repeat 3   # 4 sites of N/4: bare Scrapy, processes 1 and 2
-    python bench/scale.py incremental --pages 2000  # full run, unchanged second run (and a bare Scrapy revalidation of it), 5% of pages changed
+    python bench/scale.py incremental --pages 2000  # full, unchanged (and its bare revalidation), 5% changed
     python bench/scale.py province --sites 1000   # small portals named by dnsmasq, 2 req/s enforced
     python bench/scale.py memory --sizes 20000,100000  # peak RSS of a full audit per portal size
 

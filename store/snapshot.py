@@ -35,10 +35,10 @@ def _marks(values: Sequence[Any]) -> str:
 class SnapshotReads:
     """Mixed into :class:`store.db.Store`: ``query``/``iquery``/``scalar`` come from there."""
 
-    # the links of one target of a site are read through the index by target: with ``site = ?``
-    # in the query SQLite took the covering index by site (run_id, site, kind, …) and read the
-    # site's every link for each URL (policy.no-interpretation: 3.4 s of a 2,000-page audit,
-    # one query per policy); the SQLite store sets `` INDEXED BY links_target``
+    # the links of one target are read through the index by target: with ``site`` in the query
+    # SQLite took the covering index by site (run_id, site, kind, …) and read the site's (or the
+    # run's) every link for each URL (policy.no-interpretation: 3.4 s of a 2,000-page audit, one
+    # query per policy); the SQLite store sets `` INDEXED BY links_target``
     LINKS_BY_TARGET = ""
 
     # -- fetches ------------------------------------------------------------
@@ -101,13 +101,13 @@ class SnapshotReads:
         links = "links" + self.LINKS_BY_TARGET
         total = self.scalar(f"SELECT COUNT(DISTINCT source_url) FROM {links} WHERE {where}", params) or 0
         rows = self.query(
-            f"SELECT source_url, MIN(anchor) AS anchor, MIN(line) AS line, MIN(tag) AS tag, MIN(attr) AS attr FROM {links}"
-            f" WHERE {where} GROUP BY source_url ORDER BY {_DATED_FIRST}, source_url LIMIT ?", (*params, limit))
+            "SELECT source_url, MIN(anchor) AS anchor, MIN(line) AS line, MIN(tag) AS tag, MIN(attr) AS attr"
+            f" FROM {links} WHERE {where} GROUP BY source_url ORDER BY {_DATED_FIRST}, source_url LIMIT ?", (*params, limit))
         return total, rows
 
     def linking_sites(self, run_id: int, url: str) -> list[str]:
-        return [r[0] for r in self.query("SELECT DISTINCT site FROM links WHERE run_id = ? AND target_url = ?"
-                                         " ORDER BY site", (run_id, url))]
+        return [r[0] for r in self.query(f"SELECT DISTINCT site FROM links{self.LINKS_BY_TARGET}"
+                                         " WHERE run_id = ? AND target_url = ? ORDER BY site", (run_id, url))]
 
     def linking_pages_of_site(self, run_id: int, site: str, url: str) -> list[str]:
         return [r[0] for r in self.query(f"SELECT DISTINCT source_url FROM links{self.LINKS_BY_TARGET}"

@@ -124,7 +124,8 @@ def test_crawl_processes_carry_links_from_the_store_into_their_part_files(tmp_pa
     come from the store's previous run (attached), and the merged run holds them once."""
     with served("bench", pages=300, hosts=("127.0.0.1",), port=0) as bench:
         sample_server.reset()
-        db = _two_runs(tmp_path, [("临沂市政府", sample_server.base_url), ("友邻站", bench.base_url)], processes=2)
+        sites = [("临沂市政府", sample_server.base_url), ("友邻站", bench.base_url)]
+        db = _two_runs(tmp_path, sites, processes=2)
     carried = dict(db.execute("SELECT site, COUNT(carried_from) FROM pages WHERE run_id = 2 GROUP BY site"))
     assert carried.get("临沂市政府") and carried.get("友邻站")
     assert link_rows(db, 2) == link_rows(db, 1)
