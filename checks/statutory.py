@@ -295,7 +295,7 @@ def metadata_disclosure_attribute(ctx):
             problem, message = "missing", "元数据表没有公开属性（公开方式）"
         elif value not in ATTRIBUTE_VALUES:
             problem, message = "invalid", f"公开属性“{raw}”不是主动公开、依申请公开或不予公开"
-        elif value != "主动公开" and len(art.head.strip()) >= min_text:
+        elif value != "主动公开" and art.text_len >= min_text:
             problem, message = "published", f"公开属性为“{value}”，但全文已在网站公开发布"
         else:
             continue
