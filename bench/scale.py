@@ -2,7 +2,7 @@
 
     python bench/scale.py race --pages 2000       # portal-audit vs bare Scrapy vs linkinator vs LinkChecker
     python bench/scale.py cores --pages 20000 --repeat 3   # 4 sites of N/4: bare Scrapy, processes 1 and 2
-    python bench/scale.py incremental --pages 2000  # full run, unchanged second run, 5% of pages changed
+    python bench/scale.py incremental --pages 2000  # full, unchanged (and its bare revalidation), 5% changed
     python bench/scale.py province --sites 1000   # small portals named by dnsmasq, 2 req/s enforced
     python bench/scale.py memory --sizes 20000,100000  # peak RSS of a full audit per portal size
 
@@ -132,15 +132,17 @@ def race(pages: int, work: Path, only: tuple[str, ...] = ()) -> dict:
     return out
 
 
-def bare(work: Path, urls: list[str], label: str) -> dict:
-    """The bare Scrapy spider over ``urls`` in one process, end to end like :func:`audit`."""
+def bare(work: Path, urls: list[str], label: str, extra: list[str] = ()) -> dict:
+    """The bare Scrapy spider over ``urls`` in one process, end to end like :func:`audit`
+    (``extra``: more of its options, e.g. ``--revalidate FILE``)."""
     load_before = load_avg()
     m = measured([PYTHON, str(ROOT / "bench" / "bare_spider.py"), *urls, "--concurrency", str(CRAWL["concurrency"]),
                   "--per-host", str(CRAWL["per_host_concurrency"]), "--timeout", "10", "--retries", "1",
-                  "--out", str(work / "bare.json")], cwd=work, log=work / f"{label}.log", timeout=3600)
+                  *extra, "--out", str(work / "bare.json")], cwd=work, log=work / f"{label}.log", timeout=3600)
     got = json.loads((work / "bare.json").read_text(encoding="utf-8"))
     res = {"label": label, "returncode": m["returncode"], "wall_s": m["wall_s"], "cpu_s": m["cpu_s"],
            "peak_rss_mb": m["peak_rss_mb"], "pages": got["pages"], "requests": got["requests"],
+           "statuses": got["statuses"],
            "pages_per_s": got["pages"] / m["wall_s"], "load_avg": [load_before, load_avg()]}
     print(f"[scale] {label}: {res['pages']} pages, {res['requests']} requests, {res['wall_s']:.1f} s, "
           f"load {res['load_avg']}", file=sys.stderr, flush=True)
@@ -206,14 +208,22 @@ def incremental(pages: int, work: Path) -> dict:
         first = audit(work, cfg, "first")
         second = audit(work, cfg, "unchanged")
         store = Store(work / "audit.db")
-        articles = sorted(r["url"] for r in store.page_facts(1, "基准门户") if not r["is_list"] and r["depth"] > 1)
+        facts = list(store.page_facts(1, "基准门户"))
+        articles = sorted(r["url"] for r in facts if not r["is_list"] and r["depth"] > 1)
+        validators = [[f["url"], f["etag"], f["last_modified"]] for f in (store.fetch(1, r["url"]) for r in facts)
+                      if f is not None and (f["etag"] or f["last_modified"])]
         store.close()
+        # the floor of the unchanged run's revalidation: a bare Scrapy spider sending the same
+        # conditional GETs (one request cycle per page, nothing stored, no check)
+        (work / "validators.json").write_text(json.dumps(validators), encoding="utf-8")
+        floor = bare(work, [], "bare revalidation", extra=["--revalidate", str(work / "validators.json")])
         prefix = srv.base_url.rstrip("/")
         changed = [u[len(prefix):] for u in articles[::20]]
         srv.edit(changed[:1], '<p><a href="/planted-gone.html">新增的失效链接</a></p>')
         srv.edit(changed[1:], "<p>本页内容已更新。</p>")
         third = audit(work, cfg, "5% changed")
     out = {"first": first, "unchanged": second, "changed_5pct": third, "pages_changed": len(changed),
+           "bare_revalidation": floor,
            "same_fingerprints_unchanged": first["fingerprints"] == second["fingerprints"],
            "new_in_changed": sorted(set(third["fingerprints"]) - set(second["fingerprints"])),
            "gone_in_changed": sorted(set(second["fingerprints"]) - set(third["fingerprints"]))}

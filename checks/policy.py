@@ -27,7 +27,7 @@ _SOURCE = ("三同步：政策文件与解读材料同步起草、同步审签�
        fix="按“三同步”要求起草并发布政策解读，在解读中写明所解读文件的标题（《》）或文号，"
            "并在文件页面与解读页面之间互相链接。",
        requires=("pages", "links", "document_texts"), options=dict(POLICY_OPTIONS), source=_SOURCE,
-       uses=("content.site_scopes", "policy.index"))
+       uses=("content.site_scopes", "documents.index", "policy.index"))
 def policy_no_interpretation(ctx):
     """Flags a policy document published on or after ``since`` for which no interpretation
     (政策解读, 图解, 一图读懂, 答记者问 …, in the 解读 column or titled so) can be found on the
@@ -95,7 +95,7 @@ def policy_no_interpretation(ctx):
 @check("policy.late-interpretation", verify=Verify.SITE, title="政策解读发布滞后", severity="warning",
        fix="政策解读应与政策文件同步发布；今后在文件发布的同一天（最迟在规定的工作日内）发布解读。",
        requires=("pages", "links", "document_texts"), options={"max_workdays": 3, **POLICY_OPTIONS}, source=_SOURCE,
-       uses=("policy.index",))
+       uses=("documents.index", "policy.index"))
 def policy_late_interpretation(ctx):
     """Flags an interpretation published more than ``max_workdays`` working days (default 3)
     after its policy document. Working days exclude weekends and public holidays and include

@@ -194,7 +194,7 @@ def _deadline(ctx) -> tuple[int, date]:
 @check("report.annual-missing", verify=Verify.SITE, title="未公布上一年度政府信息公开工作年度报告", severity="error",
        fix="编制并在政府信息公开专栏“政府信息公开年报”栏目公布上一年度政府信息公开工作年度报告（每年1月31日前）。",
        requires=("pages", "links"), options=_REPORT_OPTIONS, source=_REPORT_SOURCE,
-       uses=("content.site_scopes", "statutory.annual_reports"))
+       uses=("content.site_scopes", "content.articles", "statutory.annual_reports"))
 def report_annual_missing(ctx):
     """Flags a site on which no 政府信息公开工作年度报告 for the year due is found: the
     previous year's once its deadline (``deadline``, default 01-31: 1月31日) has passed
@@ -231,7 +231,7 @@ def report_annual_missing(ctx):
 @check("report.annual-late", verify=Verify.SITE, title="政府信息公开工作年度报告公布超期", severity="warning",
        fix="每年1月31日前公布上一年度政府信息公开工作年度报告；发布日期应如实标注。",
        requires=("pages", "links"), options=_REPORT_OPTIONS, source=_REPORT_SOURCE,
-       uses=("statutory.annual_reports",))
+       uses=("content.articles", "statutory.annual_reports"))
 def report_annual_late(ctx):
     """Flags the 政府信息公开工作年度报告 of the year due (as for ``report.annual-missing``)
     published after its deadline (1月31日 of the next year; 31 January itself is on time).
@@ -295,7 +295,7 @@ def metadata_disclosure_attribute(ctx):
             problem, message = "missing", "元数据表没有公开属性（公开方式）"
         elif value not in ATTRIBUTE_VALUES:
             problem, message = "invalid", f"公开属性“{raw}”不是主动公开、依申请公开或不予公开"
-        elif value != "主动公开" and len(art.head.strip()) >= min_text:
+        elif value != "主动公开" and art.text_len >= min_text:
             problem, message = "published", f"公开属性为“{value}”，但全文已在网站公开发布"
         else:
             continue

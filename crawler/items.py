@@ -11,9 +11,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+# not a table: ``{site, source_url, from_run}`` of a 304 page whose link rows are those of run
+# ``from_run`` (see crawler.spiders.portal._same_links), copied by the store at the pipeline's flush
+CARRIED_LINKS = "carried_links"
+
+
 @dataclass
 class Rows:
-    """Rows for the store, by table (``pages``, ``links``, ``fetches`` or ``attachment_texts``)."""
+    """Rows for the store, by table (``pages``, ``links``, ``fetches`` or ``attachment_texts``), or
+    :data:`CARRIED_LINKS`: pages whose links the store copies from the previous run."""
 
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 

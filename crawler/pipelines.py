@@ -30,7 +30,7 @@ from collections import defaultdict
 from urllib.parse import urlsplit
 
 from crawler import documents
-from crawler.items import Rows
+from crawler.items import CARRIED_LINKS, Rows
 from crawler.requestlog import REQUEST_SENT
 from crawler.settle import settle_pages
 from store import Store, Superseded
@@ -102,9 +102,36 @@ class StorePipeline:
         if not rows or self.superseded:
             return
         try:
-            self._write(table, rows)
+            if table == CARRIED_LINKS:
+                self._carry(rows)
+            else:
+                self._write(table, rows)
         except Superseded as exc:
             self._superseded(exc)
+
+    def _carry(self, marks: list[dict]) -> None:
+        """The link rows of pages that answered 304, copied from the previous run by the store,
+        per site in one statement; when that fails, the previous run's rows read here and
+        written as any others (row by row, a lost row recorded)."""
+        previous = self.crawler.spider.previous
+        pages: dict[tuple[str, int], list[str]] = defaultdict(list)
+        for mark in marks:
+            pages[(mark["site"], mark["from_run"])].append(mark["source_url"])
+        for (site, from_run), urls in pages.items():
+            try:
+                n = self.store.carry_links(self.run_id, site, urls, previous.location, from_run)
+                self.stats.inc_value("portal_audit/rows/links", n)
+                continue
+            except self.store.write_failures as exc:
+                log.warning("copying the links of %d pages of %s from run %d failed (%s: %s); writing them one by one",
+                            len(urls), site, from_run, type(exc).__name__, exc)
+            for url in urls:
+                try:
+                    rows = [{**row, "run_id": self.run_id, "site": site} for row in previous.link_rows(url)]
+                except previous.store.write_failures as exc:
+                    self._lost("links", {"site": site, "source_url": url}, exc)
+                    continue
+                self._write("links", rows)
 
     def _write(self, table: str, rows: list[dict]) -> None:
         try:

@@ -11,7 +11,10 @@ the runner: the latest completed audit run) gives the spider, read-only:
   ``verified_at``, when a request last confirmed it). Failures and inconclusive answers are
   never taken over: they are checked again.
 
-One indexed query per URL; nothing of the previous run is held in memory.
+One indexed query per URL; nothing of the previous run is held in memory. The link rows of a
+304 page that this run makes again as they were are not written through Python: the store
+copies them from the previous run (:meth:`store.db.Store.carry_links`, set-based, batched by
+the pipeline).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from store import Store
 class PreviousRun:
     def __init__(self, store_path: str, run_id: int, recheck_after: float):
         self.store = Store(store_path)
+        self.location = self.store.location
         self.run_id = run_id
         self.recheck_after = recheck_after
 
@@ -55,8 +59,13 @@ class PreviousRun:
     def page(self, url: str) -> dict | None:
         return _dict(self.store.page(self.run_id, url))
 
-    def links(self, url: str) -> list[dict]:
-        return [dict(r) for r in self.store.links_of(self.run_id, url)]
+    def links(self, url: str) -> list:
+        """The page's link rows (the columns ``Store.LINK_COPIED``, read by name), in page order."""
+        return self.store.link_rows_of(self.run_id, url)
+
+    def link_rows(self, url: str) -> list[dict]:
+        """The page's link rows as this run stores them when it carries them (no id, run or site)."""
+        return [{c: r[c] for c in Store.LINK_COPIED} for r in self.links(url)]
 
     def verified(self, url: str, kind: str) -> dict | None:
         """The previous run's successful check of an external link or attachment, when a request

@@ -13,6 +13,7 @@ knows how to draw and a generic key/value rest), so the template stays simple.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -300,8 +301,21 @@ _env.tests["url"] = lambda v: isinstance(v, str) and bool(_SAFE_SCHEME.match(v.s
 
 
 def render(data) -> str:
-    return _env.get_template("report.html.j2").render(data=data, v=build_view(data))
+    return "".join(_chunks(data))
+
+
+def _chunks(data):
+    return _env.get_template("report.html.j2").generate(data=data, v=build_view(data))
 
 
 def write(data, path) -> None:
-    path.write_text(for_xml(render(data)), encoding="utf-8")
+    """Stream the rendered page into ``path`` (a report of tens of thousands of findings is
+    never one string in memory); a failure midway leaves no partial report behind."""
+    part = path.with_name(path.name + ".part")
+    try:
+        with open(part, "w", encoding="utf-8") as out:
+            for chunk in _chunks(data):
+                out.write(for_xml(chunk))
+        os.replace(part, path)
+    finally:
+        part.unlink(missing_ok=True)

@@ -255,6 +255,47 @@ class Store(SnapshotReads):
             for sql in statements:
                 self.db.execute(sql)
 
+    # the columns of a link row this run stores as they were (all but id, run_id and site)
+    LINK_COPIED = ("source_url", "target_url", "raw_href", "anchor", "tag", "attr", "line", "kind", "hidden",
+                   "hidden_reason", "list_date", "fragment")
+
+    def carry_links(self, run_id: int, site: str, source_urls: Sequence[str], from_location: str,
+                    from_run: int) -> int:
+        """Store as ``site``'s links in run ``run_id`` the link rows run ``from_run`` of the store
+        at ``from_location`` holds for the pages ``source_urls`` (an incremental run's pages
+        that answered 304, see :mod:`crawler.previous`), in their order, in one transaction of
+        set-based SQL. Returns the rows stored."""
+        if not source_urls:
+            return 0
+        if from_location != self.location:
+            return self._carry_links_from(run_id, site, source_urls, from_location, from_run)
+        return self._carry_links_sql("links", run_id, site, source_urls, from_run)
+
+    def _carry_links_sql(self, source: str, run_id: int, site: str, source_urls: Sequence[str], from_run: int) -> int:
+        cols = ", ".join(self.LINK_COPIED)
+        total = 0
+        with self.transaction():
+            for i in range(0, len(source_urls), 500):    # bound the statement's parameters
+                chunk = list(source_urls[i:i + 500])
+                cur = self.db.execute(
+                    f"INSERT INTO links (run_id, site, {cols}) SELECT ?, ?, {cols} FROM {source}"
+                    f" WHERE run_id = ? AND source_url IN ({', '.join('?' for _ in chunk)}) ORDER BY id",
+                    (run_id, site, from_run, *chunk))
+                total += max(cur.rowcount, 0)
+        return total
+
+    def _carry_links_from(self, run_id: int, site: str, source_urls: Sequence[str], from_location: str,
+                          from_run: int) -> int:
+        """:meth:`carry_links` from another store: read there, page by page, and inserted here."""
+        other = Store(from_location)
+        try:
+            rows = [{"run_id": run_id, "site": site, **{c: r[c] for c in self.LINK_COPIED}}
+                    for url in source_urls for r in other.link_rows_of(from_run, url)]
+        finally:
+            other.close()
+        self.insert_many("links", rows)
+        return len(rows)
+
     # -- runs -------------------------------------------------------------
     def begin_run(self, *, audit_date: str, config: Mapping[str, Any], options: Mapping[str, Any],
                   versions: Mapping[str, Any], kind: str = "audit") -> int:

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from store.db import CRAWL_TABLES, Store, StoreError
+from store.db import CRAWL_TABLES, Store, StoreError, is_url
 from store.parts import recover_parts
 
 
@@ -37,6 +37,7 @@ class SqliteStore(Store):
     """A portal-audit store in one SQLite file: one writer at a time."""
 
     write_failures = (sqlite3.Error, *Store.write_failures)
+    LINKS_BY_TARGET = " INDEXED BY links_target"    # see store.snapshot.SnapshotReads
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -92,6 +93,17 @@ class SqliteStore(Store):
             for row in found:
                 self.db.execute(f'DROP INDEX "{row["name"]}"')
         return [row["sql"] for row in found]
+
+    def _carry_links_from(self, run_id: int, site: str, source_urls, from_location: str, from_run: int) -> int:
+        """The links of another SQLite file (a crawl process's part file carries from the store):
+        attached for one set-based copy."""
+        if not isinstance(from_location, str) or is_url(from_location):
+            return super()._carry_links_from(run_id, site, source_urls, from_location, from_run)
+        self.db.execute("ATTACH DATABASE ? AS previous", (from_location,))
+        try:
+            return self._carry_links_sql("previous.links", run_id, site, source_urls, from_run)
+        finally:
+            self.db.execute("DETACH DATABASE previous")
 
     def merge_run_from(self, path: str | Path, run_id: int) -> dict[str, int]:
         """Copy run ``run_id``'s crawl rows from another store file (a crawl process's own, see

@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from checks.registry import REGISTRY, Check, release_unused, run_checks
+from checks.registry import REGISTRY, Check, release_unused, run_checks, run_order
 from core.models import Severity, Verify
 from portal_audit.config import load_config
 from portal_audit.runner import check_settings
@@ -82,3 +82,11 @@ def test_an_index_is_released_after_its_last_declared_user():
     release_unused(shared, [])
     assert shared == {}
 
+
+
+def test_checks_sharing_an_index_run_one_after_another():
+    """Depth first from code order: a.one's index x brings c.two, whose y brings d.three,
+    before the unrelated b.one; so x and y are each alive in one stretch."""
+    checks = [_chk("a.one", ("x",)), _chk("b.one", ()), _chk("c.two", ("x", "y")), _chk("d.three", ("y",)),
+              _chk("e.one", ())]
+    assert [c.code for c in run_order(checks)] == ["a.one", "c.two", "d.three", "b.one", "e.one"]

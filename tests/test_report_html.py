@@ -258,3 +258,25 @@ def test_large_report_is_fast(tmp_path):
     assert time.perf_counter() - started < 4   # about 1 s on a quiet machine
     assert text.count('<li class="f sev-') == len(found)
     store.close()
+
+
+def test_written_report_is_streamed_and_never_left_half_written(tmp_path, monkeypatch):
+    """write() streams the page into the file (the same text render() gives, made XML-safe);
+    a template failing midway leaves the previous report.html as it was and no part file."""
+    store, run_id, _ = build(tmp_path)
+    data = load_report_data(store, run_id)
+    path = tmp_path / "report.html"
+    report_html.write(data, path)
+    assert path.read_text(encoding="utf-8") == render(data)
+    before = path.read_bytes()
+
+    def failing(data):
+        yield "<html>half"
+        raise RuntimeError("template failed")
+
+    monkeypatch.setattr(report_html, "_chunks", failing)
+    with pytest.raises(RuntimeError):
+        report_html.write(data, path)
+    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir() if "report" in p.name) == [
+        "report.html"]
+    store.close()

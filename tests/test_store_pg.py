@@ -149,6 +149,55 @@ def test_the_sample_portal_gives_the_same_findings_in_both_stores(sample_server,
     assert found["pg"] == found["sqlite"]
 
 
+def test_an_incremental_run_carries_links_in_postgresql_and_records_what_it_refuses(sample_server, pg_url,
+                                                                                    tmp_path):
+    """The unchanged sample portal into PostgreSQL twice: the 304 pages' link rows are copied by
+    the store (one INSERT … SELECT), the same rows page by page. Then the copy of one page's
+    links is refused (a trigger): the batch is written row by row, that page's refused rows are
+    recorded in write_errors, every other page's links are there, and the run is
+    completed_with_errors."""
+    sample_server.reset()
+    pg = in_postgresql(conftest_config(tmp_path / "c.yaml", [("临沂市政府", sample_server.base_url)],
+                                       store=tmp_path / "a.db"), pg_url)
+    cols = ("site, source_url, target_url, raw_href, anchor, tag, attr, line, kind, hidden, hidden_reason,"
+            " list_date, fragment")
+
+    def links(store, run_id):
+        out: dict[str, list[tuple]] = {}
+        for r in store.query(f"SELECT {cols} FROM links WHERE run_id = ? ORDER BY id", (run_id,)):
+            out.setdefault(r["source_url"], []).append(tuple(r))
+        return out
+
+    for n in (1, 2):
+        done = cli("run", "-c", str(pg), "-o", str(tmp_path / f"pg{n}"), "--no-progress", cwd=tmp_path, timeout=240)
+        assert done.returncode == 0, done.stderr
+    disclosure = sample_server.base_url + "xxgk/"
+    store = Store(pg_url)
+    try:
+        assert store.scalar("SELECT COUNT(carried_from) FROM pages WHERE run_id = 2") > 0.9 * store.page_count(1)
+        first = links(store, 1)
+        assert first and links(store, 2) == first and first[disclosure]
+    finally:
+        store.close()
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$"
+                     " BEGIN RAISE EXCEPTION 'database or disk is full'; END $$")
+        conn.execute("CREATE TRIGGER refuse_links BEFORE INSERT ON links FOR EACH ROW"
+                     f" WHEN (NEW.run_id = 3 AND NEW.source_url = '{disclosure}') EXECUTE FUNCTION refuse()")
+    sample_server.reset()
+    done = cli("run", "-c", str(pg), "-o", str(tmp_path / "pg3"), "--no-progress", cwd=tmp_path, timeout=240)
+    assert done.returncode == 3, done.stderr           # completed_with_errors
+    store = Store(pg_url)
+    try:
+        assert store.run(3)["status"] == "completed_with_errors"
+        third = links(store, 3)
+        assert disclosure not in third and third == {u: rows for u, rows in first.items() if u != disclosure}
+        lost = store.query("SELECT table_name, url FROM write_errors WHERE run_id = 3")
+        assert [tuple(r) for r in lost] == [("links", disclosure)] * len(first[disclosure])
+    finally:
+        store.close()
+
+
 NUL_PAGE = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>关于\x00公布权责清单的通知</title></head><body>"
             "<h1>关于\x00公布权责清单的通知</h1><div class='article'><p>权责清单正文\x00内容。</p></div></body></html>")
 # the fetch of one URL and the list dates settled when the crawl closes are refused, as by a full disk

@@ -4,13 +4,13 @@ reached from a dated list entry; read by the metadata and disclosure checks."""
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
 from checks.computed.columns import dated_links, index_key, site_scopes
+from checks.computed.compact import Compact
 from core.text import CN_DATE_RE, DATE_RE, find_dates, parse_date
 from core.vocabulary import has_catalogue
 
@@ -28,12 +28,13 @@ _BEFORE_NOT_SIGNATURE = re.compile(r"(?:自|于|至|到|止|截至|截止|从|�
 
 
 _TAIL = 300
+HEAD = 200
 # a notice forwarding another document (国务院办公厅转发国家地震局…报告的通知): the text ends
 # with the forwarded document and its own signature, so its last date is not the notice's
 FORWARDING = re.compile(r"(?:转发|批转)\S*的通知")
 
 
-@dataclass
+@dataclass(slots=True)
 class ArticleRec:
     site: str
     url: str
@@ -41,7 +42,8 @@ class ArticleRec:
     title: str
     meta: dict[str, str]
     list_dates: list[tuple[date, str, str]] = field(default_factory=list)   # (date, list page, anchor)
-    head: str = ""
+    head: str = ""          # the first HEAD characters of the text
+    text_len: int = 0       # the length of the text's first 400 characters, stripped (min_text options)
     signed: date | None = None
     signed_text: str | None = None
 
@@ -82,20 +84,18 @@ def articles(ctx) -> list[ArticleRec]:
     def build():
         scopes = site_scopes(ctx)
         dl = dated_links(ctx)
+        same = Compact()
         out = []
         for row in ctx.store.article_heads(ctx.run_id, _TAIL):
             url = row["url"]
             if index_key(url) is not None:
                 continue
-            try:
-                meta = json.loads(row["meta_json"] or "{}") or {}
-            except ValueError:
-                meta = {}
+            meta = same.meta(row["meta_json"])
             listed = set(dl.by_target.get(url, ()))
             if row["list_date"] and not listed:
                 d = parse_date(row["list_date"])
                 if d:
-                    listed.add((d, "", ""))
+                    listed.add((same(d), "", ""))
             sc = scopes.get(row["site"])
             kind = sc.kind_of(url, row["column_kind"]) if sc else row["column_kind"]
             in_column = kind is not None or (sc is not None and sc.in_scope(url))
@@ -103,10 +103,11 @@ def articles(ctx) -> list[ArticleRec]:
                 continue
             forwarding = any(FORWARDING.search(t or "") for t in (row["heading"], row["title"], meta.get("标题")))
             signed, signed_text = (None, None) if forwarding else signature_date(row["tail"] or "")
-            out.append(ArticleRec(site=row["site"], url=url, kind=kind,
+            head = (row["head"] or "").strip()
+            out.append(ArticleRec(site=same(row["site"]), url=url, kind=same(kind),
                                   title=row["heading"] or row["title"] or "", meta=meta,
-                                  list_dates=sorted(listed), head=row["head"] or "",
-                                  signed=signed, signed_text=signed_text))
+                                  list_dates=sorted(listed), head=head[:HEAD], text_len=len(head),
+                                  signed=same(signed), signed_text=same(signed_text)))
         return out
 
     return ctx.computed("content.articles", build)

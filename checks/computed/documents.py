@@ -8,12 +8,12 @@ texts are never all held in memory; read by the document, policy and regulation 
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from checks.computed.compact import Compact
 from core.text import parse_date
 
 # -- text helpers -------------------------------------------------------------------
@@ -264,7 +264,7 @@ def parse_repeals(text: str, doc_start: date | None = None) -> list[Repeal]:
 
 # -- the per-audit index of documents ------------------------------------------------------
 
-@dataclass
+@dataclass(slots=True)
 class Doc:
     site: str
     url: str
@@ -278,7 +278,7 @@ class Doc:
     mark: str | None
     validity: Validity | None
     start: date | None
-    repeals: list[Repeal] = field(default_factory=list)
+    repeals: tuple[Repeal, ...] = ()
     head: str = ""            # title + the first part of the body, kept for interpretations only
 
     def brief(self) -> dict[str, Any]:
@@ -317,20 +317,21 @@ INTERP_HINT = re.compile(r"解读|图解|一图(?:读懂|看懂|了解)|答记�
 def build_index(ctx) -> dict[str, Any]:
     """All article pages of the run as :class:`Doc`, with lookups by URL and 文号."""
     docs: dict[str, Doc] = {}
+    same = Compact()
     for row in ctx.store.articles(ctx.run_id):
-        meta = json.loads(row["meta_json"] or "{}")
+        meta = same.meta(row["meta_json"])
         text = row["main_text"] or ""
         title = clean_title(row["title"], row["heading"])
-        published = (parse_date(meta.get("发布日期")) or parse_date(row["list_date"]) or url_date(row["url"])
-                     or parse_date(meta.get("成文日期")))
-        written = parse_date(meta.get("成文日期")) or published
-        start = start_date(text, written, published) if "起" in text else None
-        doc = Doc(site=row["site"], url=row["url"], title=title, column=row["column_kind"],
-                  published=published, written=written, doc_no=normalize_doc_no(meta.get("文号")),
+        published = same(parse_date(meta.get("发布日期")) or parse_date(row["list_date"]) or url_date(row["url"])
+                         or parse_date(meta.get("成文日期")))
+        written = same(parse_date(meta.get("成文日期"))) or published
+        start = same(start_date(text, written, published)) if "起" in text else None
+        doc = Doc(site=same(row["site"]), url=row["url"], title=title, column=same(row["column_kind"]),
+                  published=published, written=written, doc_no=same(normalize_doc_no(meta.get("文号"))),
                   core=doc_core(title), validity_field=meta.get("有效性") or "",
-                  mark=marking(row["title"] or "", row["heading"] or "", meta, text),
+                  mark=same(marking(row["title"] or "", row["heading"] or "", meta, text)),
                   validity=parse_validity(text, written, published), start=start,
-                  repeals=parse_repeals(text, start))
+                  repeals=tuple(parse_repeals(text, start)))
         if doc.column == "interpretation" or INTERP_HINT.search(title):
             doc.head = f"{title} {text[:HEAD_CHARS]}"
         docs[doc.url] = doc

@@ -24,6 +24,7 @@ import gzip
 import itertools
 import io
 import json
+import operator
 import re
 import secrets
 import time
@@ -44,9 +45,10 @@ from crawler import content, documents, extract, linkparse, robots, sandbox
 from crawler.fetch_policy import (HEAD_FALLBACK_STATUSES, TOO_LARGE_ERROR, classify_status, redirect_verdict,
                                    retry_after_seconds)
 from crawler.headers import header_int
-from crawler.items import Rows
+from crawler.items import CARRIED_LINKS, Rows
 from crawler.middlewares import ForbiddenAddress
 from crawler.previous import PreviousRun
+from store import Store
 from core.models import Outcome, SiteStatus
 from core.text import now_iso
 from core.vocabulary import HANWEB_COLUMN, INDEX_NAME, is_consultation
@@ -617,9 +619,14 @@ class PortalSpider(scrapy.Spider):
             yield self._list_data_request(normalize_href(proxy, base), st, meta["origin"], depth,
                                           column, self._child_scope(meta, st))
 
-    def _use_page(self, meta, st: SiteState, page: dict, raw_links, base: str, rows: Rows):
+    def _use_page(self, meta, st: SiteState, page: dict, raw_links, base: str, rows: Rows,
+                  previous_links: list | None = None):
         """A page's facts (parsed now, or carried from the previous run on a 304): discovery,
-        the link rows and the page row into ``rows``; yields the requests that follow."""
+        the link rows and the page row into ``rows``; yields the requests that follow.
+
+        ``previous_links``: the previous run's link rows ``raw_links`` were made of (a 304).
+        When this run makes each of them again as it was, they are not sent through Python
+        but copied in the store (``carried_links``: :meth:`store.db.Store.carry_links`)."""
         depth = meta["depth"]
         page_url = meta["origin"]
         st.count("parsed")
@@ -671,7 +678,11 @@ class PortalSpider(scrapy.Spider):
                 rows.add("fetches", [follow])
         page.update(depth=depth, column_kind=column, column_url=column_url, list_date=list_date,
                     fetched_at=now_iso())
-        rows.add("pages", [page]).add("links", link_rows)
+        rows.add("pages", [page])
+        if previous_links is not None and _same_links(link_rows, previous_links):
+            rows.add(CARRIED_LINKS, [{"site": st.name, "source_url": page_url, "from_run": self.previous.run_id}])
+        else:
+            rows.add("links", link_rows)
         if len(st.columns) != columns_before:
             requests.extend(self._rescope(st))
         yield from requests
@@ -715,12 +726,14 @@ class PortalSpider(scrapy.Spider):
                 st.sections = self.previous.sections(st.name)   # the headings of the unchanged page
             carried = {k: page[k] for k in CARRIED_PAGE_FIELDS}
             carried.update(site=st.name, carried_from=page["carried_from"] or self.previous.run_id)
+            links = self.previous.links(meta["origin"])
             raw_links = [extract.RawLink(href=r["raw_href"], anchor=r["anchor"], tag=r["tag"], attr=r["attr"],
                                          line=r["line"], hidden=(r["hidden_reason"] or "hidden") if r["hidden"] else None,
                                          list_date=r["list_date"], resource=r["kind"] == "resource",
                                          form=r["tag"] == "form")
-                         for r in self.previous.links(meta["origin"])]
-            follow.extend(self._use_page(meta, st, carried, raw_links, page["base_url"] or page["final_url"], rows))
+                         for r in links]
+            follow.extend(self._use_page(meta, st, carried, raw_links, page["base_url"] or page["final_url"], rows,
+                                         previous_links=links))
         yield rows
         yield from follow
 
@@ -1059,6 +1072,15 @@ def _priority(kind: str, depth: int) -> int:
     distance from the home page (article prev/next chains would otherwise run deep), with
     leaf checks (attachments, external links, probes) first so the queue stays short."""
     return LEAF_PRIORITY if kind in LEAF_KINDS else -depth
+
+
+def _same_links(rows: list[dict], previous: list[dict]) -> bool:
+    """Are the link rows this run made of a 304 page's stored links those links, column by
+    column (the site aside; a changed ``allowed_domains`` changes a kind, say)?"""
+    return len(rows) == len(previous) and all(_COPIED(row) == tuple(prev) for row, prev in zip(rows, previous))
+
+
+_COPIED = operator.itemgetter(*Store.LINK_COPIED)   # a link row's values, in the order the store reads them
 
 
 # what a 304 carries of the previous run's page row (the rest is this run's: depth, column, list date)
