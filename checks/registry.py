@@ -42,7 +42,6 @@ class Check:
     source: str = ""
     uses: tuple[str, ...] = ()
 
-
     @property
     def family(self) -> str:
         return self.code.split(".", 1)[0]
