@@ -219,7 +219,11 @@ def _say(line: str) -> None:
 
 def _summary(result, cfg: Config) -> None:
     store = Store(cfg.store.location)
-    findings = store.findings(result.run_id)
+    counts: dict[str, tuple[Counter, Counter]] = {}      # site → (by severity, by check)
+    for row in store.finding_counts(result.run_id):
+        sev, by_check = counts.setdefault(row["site"], (Counter(), Counter()))
+        sev[row["severity"]] += row["n"]
+        by_check[row["check_code"]] += row["n"]
     sites = store.run_sites(result.run_id)
     lost = store.write_error_counts(result.run_id)
     store.close()
@@ -229,10 +233,9 @@ def _summary(result, cfg: Config) -> None:
         result.status, "未完成（已中断，报告标记为不完整）")
     echo()
     echo(f"══ 检查{state} · 运行编号 {result.run_id} ══")
-    verdicts = {v.site: v for v in _verdicts(cfg.store.location, result.run_id)}
+    verdicts = {v.site: v for v in result.verdicts}
     for site in sites:
-        mine = [f for f in findings if f.site == site["site"]]
-        sev = Counter(f.severity.value for f in mine)
+        sev, by_check = counts.get(site["site"], (Counter(), Counter()))
         if site["status"] == SiteStatus.NOT_AUDITED:
             reasons = json.loads(site["stats_json"] or "{}").get("not_audited") or []
             echo(f"{site['site']}（未能检查，没有检查结果，不作为整改依据）：{'；'.join(reasons)}")
@@ -248,7 +251,7 @@ def _summary(result, cfg: Config) -> None:
                   "、".join(f"{i.label}待定" for i in v.undecided)
             score = "—" if v.score is None else f"{v.score:.1f}"
             echo(f"    检查结论：{v.verdict}{'（' + why + '）' if why else ''} · 健康分（非官方）{score}")
-        for code, n in Counter(f.check for f in mine).most_common(8):
+        for code, n in by_check.most_common(8):
             echo(f"    {code:<28} {n}")
     _history_summary(store_path=cfg.store.location, run_id=result.run_id, echo=echo)
     if lost:
@@ -364,18 +367,6 @@ def _pad(value, width: int, align: str) -> str:
     used = sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
     fill = " " * max(width - used, 0)
     return fill + text if align == ">" else text + fill
-
-
-def _verdicts(store_path, run_id: int) -> list:
-    """The per-site verdicts of a run (reports/verdict.py), as the report shows them."""
-    # deferred: the reports package loads jinja2 and openpyxl, which other commands do not need
-    from reports.data import load_report_data
-
-    store = Store(store_path)
-    try:
-        return load_report_data(store, run_id).verdicts
-    finally:
-        store.close()
 
 
 def _history_summary(store_path, run_id: int, echo) -> None:

@@ -69,6 +69,7 @@ class RunResult:
     outputs: dict[str, Path]
     check_results: list[CheckResult]
     report_errors: dict[str, str] = field(default_factory=dict)   # report file → why it was not written
+    verdicts: list = field(default_factory=list)    # reports.verdict.SiteVerdict per site, as the reports show them
 
 
 def versions() -> dict[str, str]:
@@ -298,7 +299,7 @@ def _run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) ->
     # the run is marked only once its reports are written: until then it stays 'running' (a
     # process killed meanwhile leaves it to close_stale_runs as interrupted), and the history
     # and the reports take the status it is finishing with
-    final, failed, outputs = RunStatus.INTERRUPTED, {}, {}
+    final, failed, outputs, verdicts = RunStatus.INTERRUPTED, {}, {}, []
     try:
         try:
             # statuses (new/open/fixed/reopened); an interrupted run never fixes anything, and
@@ -306,11 +307,11 @@ def _run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) ->
             history.apply_run(store, run_id, verify_rules(), status=status)
         except Exception:  # noqa: BLE001 - the run and its reports matter more than the history
             log.exception("updating the finding history for run %s failed", run_id)
-        outputs = write_reports(store, run_id, out_dir, failures=failed, status=status)
+        outputs = write_reports(store, run_id, out_dir, failures=failed, status=status, verdicts=verdicts)
         # a run is "completed" only with all of its reports written
         final = RunStatus.COMPLETED_WITH_ERRORS if failed and status == RunStatus.COMPLETED else status
     finally:
         store.finish_run(run_id, final, {"checks": len(results), "write_errors": lost,
                                          **({"report_errors": failed} if failed else {})})
         store.close()
-    return RunResult(run_id, final, outputs, results, failed)
+    return RunResult(run_id, final, outputs, results, failed, verdicts)

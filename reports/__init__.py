@@ -33,15 +33,18 @@ class ReportError(Exception):
 
 
 def write_reports(store, run_id: int, out_dir: str | Path, failures: dict[str, str] | None = None,
-                  status: str | None = None) -> dict[str, Path]:
+                  status: str | None = None, verdicts: list | None = None) -> dict[str, Path]:
     """Render run ``run_id`` into ``out_dir``; returns {file name: path} of the files written.
     A writer that fails is recorded in ``failures`` ({file name: reason}) when given, else
     :class:`ReportError` is raised after the other writers ran. ``status``: the status the
     run is finishing with, shown in the reports, when the run is not marked yet (a run is
-    marked completed only once its reports are written)."""
+    marked completed only once its reports are written). ``verdicts``, when given, receives
+    the sites' verdicts the reports show (the run summary prints them)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     data = load_report_data(store, run_id, status=status)
+    if verdicts is not None:
+        verdicts.extend(data.verdicts)
     written, failed = {}, {}
     for name, writer in WRITERS.items():
         path = out / name

@@ -508,11 +508,20 @@ class Store(SnapshotReads):
                     self.db.execute("DELETE FROM check_runs WHERE run_id = ? AND check_code = ?", (run_id, code))
 
     def findings(self, run_id: int) -> list[Finding]:
-        return [row_to_finding(r) for r in self.query(
-            "SELECT * FROM findings WHERE run_id = ? ORDER BY site, check_code, url, page, fingerprint", (run_id,))]
+        return list(self.iter_findings(run_id))
+
+    def iter_findings(self, run_id: int) -> Iterator[Finding]:
+        """The run's findings in report order, read as they are taken (never all rows at once)."""
+        return (row_to_finding(r) for r in self.iquery(
+            "SELECT * FROM findings WHERE run_id = ? ORDER BY site, check_code, url, page, fingerprint", (run_id,)))
 
     def finding_count(self, run_id: int) -> int:
         return self.scalar("SELECT COUNT(*) FROM findings WHERE run_id = ?", (run_id,)) or 0
+
+    def finding_counts(self, run_id: int) -> list[Any]:
+        """The run's findings counted per (site, check_code, severity), in site and code order."""
+        return self.query("SELECT site, check_code, severity, COUNT(*) AS n FROM findings WHERE run_id = ?"
+                          " GROUP BY site, check_code, severity ORDER BY site, check_code, severity", (run_id,))
 
     def record_check_run(self, run_id: int, code: str, state: str, found: int,
                          error: str | None, elapsed: float) -> None:
