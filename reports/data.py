@@ -108,7 +108,7 @@ def load_report_data(store, run_id: int, status: str | None = None) -> ReportDat
     # or XML-forbidden characters (reports/safe.py)
     findings = [dataclasses.replace(f, url=deep(f.url), page=deep(f.page), anchor=deep(f.anchor),
                                     message=deep(f.message), evidence=deep(f.evidence))
-                for f in store.findings(run_id)]
+                for f in store.iter_findings(run_id)]
     sites = []
     for row in store.run_sites(run_id):
         summary = SiteSummary(name=row["site"], url=row["url"], disclosure_url=row["disclosure_url"],

@@ -17,9 +17,10 @@ from store import history as lifecycle
 TREND_RUNS = 12
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
-    """One finding as a report, the ledger or the 复核报告 shows it."""
+    """One finding as a report, the ledger or the 复核报告 shows it (one per finding of a run:
+    slots, and no evidence, which none of them shows)."""
 
     fingerprint: str
     site: str
@@ -34,7 +35,6 @@ class Entry:
     first_seen: str
     last_seen: str
     times_seen: int
-    evidence: dict[str, Any] = field(default_factory=dict)
     note: str | None = None          # why unverified
     column: str = ""
     feedback_status: str | None = None
@@ -62,8 +62,7 @@ def entry_from_row(row, status: str | None = None, note: str | None = None) -> E
         fingerprint=row["fingerprint"], site=row["site"], check=row["check_code"], severity=row["severity"],
         url=row["url"], page=row["page"], anchor=row["anchor"], message=row["message"],
         status=status or row["status"], current_status=row["status"], first_seen=row["first_seen"],
-        last_seen=row["last_seen"], times_seen=row["times_seen"], evidence=lifecycle.loads(row["evidence_json"]),
-        note=note, feedback_status=row["feedback_status"], feedback_note=row["feedback_note"],
+        last_seen=row["last_seen"], times_seen=row["times_seen"], note=note, feedback_status=row["feedback_status"], feedback_note=row["feedback_note"],
         feedback_unit=row["feedback_unit"], feedback_deadline=row["feedback_deadline"],
         feedback_at=row["feedback_at"], awaiting=bool(row["awaiting_recheck"]), waived_by=row["waived_by"],
         waived_at=row["waived_at"], waived_reason=row["waived_reason"], recheck_result=row["recheck_result"],
@@ -184,13 +183,12 @@ def load_history_view(store, run_id: int, columns: dict[str, str] | None = None)
         elif e.status == UNVERIFIED:
             view.unverified.append(e)
     # every waived finding of these sites belongs to the 豁免 list, seen this run or not
-    for r in lifecycle.history_rows(store, per_site):
-        if r["status"] == WAIVED:
-            e = view.entries.get(r["fingerprint"]) or entry_from_row(r, WAIVED)
-            if r["fingerprint"] not in view.entries:
-                view.entries[e.fingerprint] = e
-                per_site[e.site].counts[WAIVED] += 1
-            view.waived.append(e)
+    for r in lifecycle.history_rows(store, per_site, status=WAIVED):
+        e = view.entries.get(r["fingerprint"]) or entry_from_row(r, WAIVED)
+        if r["fingerprint"] not in view.entries:
+            view.entries[e.fingerprint] = e
+            per_site[e.site].counts[WAIVED] += 1
+        view.waived.append(e)
     _fill_columns(store, run_id, view, columns or {})
     view.sites = list(per_site.values())
     view.trend = load_trend(store, run_id, list(per_site))

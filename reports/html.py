@@ -16,6 +16,7 @@ import logging
 import os
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -84,7 +85,8 @@ class GroupView:
     title: str
     fix: str
     sev: str
-    findings: list[FindingView]
+    items: list           # the group's findings
+    status_of: dict[str, str]
     anchor: str
 
     @property
@@ -93,7 +95,12 @@ class GroupView:
 
     @property
     def count(self) -> int:
-        return len(self.findings)
+        return len(self.items)
+
+    @property
+    def findings(self) -> Iterator[FindingView]:
+        """The findings' views, each made as the template draws it (never all of them at once)."""
+        return (_finding_view(f, self.status_of.get(f.fingerprint)) for f in self.items)
 
 
 @dataclass
@@ -201,9 +208,8 @@ def build_view(data) -> dict[str, Any]:
         for code, found in by_site.get(summary.name, {}).items():
             chk = data.checks.get(code)
             sev = min((f.severity.value for f in found), key=_sev_rank)
-            views = [_finding_view(f, data.status_of.get(f.fingerprint)) for f in found]
             groups.append(GroupView(code=code, title=chk.title if chk else code, fix=chk.fix if chk else "",
-                                    sev=sev, findings=views, anchor=""))
+                                    sev=sev, items=found, status_of=data.status_of, anchor=""))
         groups.sort(key=lambda g: (_sev_rank(g.sev), -g.count, g.code))
         for j, g in enumerate(groups):
             g.anchor = f"g{i}-{j}"

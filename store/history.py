@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -317,12 +317,15 @@ def apply_run(store, run_id: int, rules: Mapping[str, Verify], status: str | Non
     return counts
 
 
-def history_rows(store, sites: Iterable[str]):
+def history_rows(store, sites: Iterable[str], status: str | None = None):
+    """The history rows of ``sites`` (only those with ``status`` when given)."""
     sites = sorted(sites)
     if not sites:
         return []
     marks = ", ".join("?" for _ in sites)
-    return store.query(f"SELECT * FROM finding_history WHERE site IN ({marks})", sites)
+    if status is None:
+        return store.query(f"SELECT * FROM finding_history WHERE site IN ({marks})", sites)
+    return store.query(f"SELECT * FROM finding_history WHERE status = ? AND site IN ({marks})", [status, *sites])
 
 
 def _new_history_row(f: Finding, run_id: int, when: str) -> dict[str, Any]:
@@ -421,9 +424,10 @@ def history_row(store, fingerprint: str):
     return store.db.execute("SELECT * FROM finding_history WHERE fingerprint = ?", (fingerprint,)).fetchone()
 
 
-def run_status_rows(store, run_id: int) -> list:
-    """Every finding the run had an opinion on: its history row with the run's status and note."""
-    return store.query(
+def run_status_rows(store, run_id: int) -> Iterator[Any]:
+    """Every finding the run had an opinion on: its history row with the run's status and note
+    (read as they are taken)."""
+    return store.iquery(
         "SELECT s.status AS run_status, s.note AS run_note, h.* FROM finding_status s"
         " JOIN finding_history h ON h.fingerprint = s.fingerprint WHERE s.run_id = ?", (run_id,))
 
