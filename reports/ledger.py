@@ -18,8 +18,10 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 from core.models import ACTIVE, FIXED, NEW, OPEN, REOPENED, UNVERIFIED, WAIVED, short_time
 from reports.history import Entry
@@ -60,8 +62,17 @@ def clean(value: Any) -> Any:
 
 
 def put(ws, row: int, col: int, value: Any, *, wrap: bool = False, link: str | None = None):
-    """Write ``value`` as a literal (text stays text, never a formula)."""
-    cell = ws.cell(row=row, column=col)
+    """Write ``value`` into a cell of ``ws`` as a literal (text stays text, never a formula)."""
+    return _literal(ws.cell(row=row, column=col), value, wrap, link)
+
+
+def literal(ws, value: Any, *, wrap: bool = False, link: str | None = None):
+    """A cell of a row to append to ``ws`` (a write-only sheet: its rows stream to the file),
+    ``value`` as :func:`put` writes it."""
+    return _literal(WriteOnlyCell(ws), value, wrap, link)
+
+
+def _literal(cell, value: Any, wrap: bool, link: str | None):
     value = clean(value)
     cell.value = value
     if isinstance(value, str):
@@ -87,24 +98,31 @@ def sheet_title(name: str, taken: set[str]) -> str:
 
 
 def header(ws, columns: Sequence[tuple[str, int, bool]], fill_in: Iterable[str] = ()) -> None:
+    """The column widths and the frozen header row, appended as ``ws``'s first row (``ws`` may
+    be write-only: its column and row settings are set before)."""
     fill_in = set(fill_in)
-    for i, (label, width, _) in enumerate(columns, 1):
-        cell = ws.cell(row=1, column=i, value=label)
+    for i, (_, width, _) in enumerate(columns, 1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.row_dimensions[1].height = 30
+    ws.freeze_panes = "A2"
+    cells = []
+    for label, _, _ in columns:
+        cell = WriteOnlyCell(ws, label)
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL if label not in fill_in else PatternFill("solid", fgColor="7F6000")
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.border = BORDER
-        ws.column_dimensions[get_column_letter(i)].width = width
-    ws.row_dimensions[1].height = 30
-    ws.freeze_panes = "A2"
+        cells.append(cell)
+    ws.append(cells)
 
 
 def finish_sheet(ws, ncols: int, nrows: int) -> None:
+    """Filters over the rows, and the print layout (on a write-only sheet: before its rows)."""
     last = get_column_letter(ncols)
     ws.auto_filter.ref = f"A1:{last}{max(nrows, 1) + 1}"
     ws.print_title_rows = "1:1"
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
@@ -117,7 +135,7 @@ def answer_validation(ws, col: int, last_row: int) -> None:
                         errorTitle="反馈状态", error="请从下拉列表中选择：" + "、".join(ANSWERS),
                         promptTitle="反馈状态", prompt="已整改 / 误报 / 暂缓 / 未整改")
     dv.add(f"{letter}2:{letter}{last_row}")
-    ws.add_data_validation(dv)
+    ws.data_validations.append(dv)
 
 
 def site_label(summary) -> str:
@@ -158,15 +176,17 @@ def entries_of(data) -> list[Entry]:
     started = data.run.get("started_at", "")
     return [Entry(fingerprint=f.fingerprint, site=f.site, check=f.check, severity=f.severity.value, url=f.url,
                   page=f.page, anchor=f.anchor, message=f.message, status="", current_status="",
-                  first_seen=started, last_seen=started, times_seen=1, evidence=f.evidence)
+                  first_seen=started, last_seen=started, times_seen=1)
             for f in data.findings]
 
 
 def write(data, path) -> None:
+    """The workbook in write-only mode: each sheet's rows stream to the file as they are made
+    (tens of thousands of findings are never a sheet of cell objects in memory), so every
+    column and row setting is made before the rows it applies to."""
     entries = entries_of(data)
-    wb = Workbook()
-    summary = wb.active
-    summary.title = "汇总"
+    wb = Workbook(write_only=True)
+    summary = wb.create_sheet("汇总")    # the first sheet, written once every site's rows are known
     taken = {"汇总"}
     sites = [s.name for s in data.sites]
     for e in entries:
@@ -180,76 +200,89 @@ def write(data, path) -> None:
     answer_col = [c[0] for c in COLUMNS].index("反馈状态") + 1
     for site in sites:
         ws = wb.create_sheet(sheet_title(site, taken))
-        header(ws, COLUMNS, FILL_IN)
         rows = by_site[site]
+        finish_sheet(ws, len(COLUMNS), len(rows))
+        ws.column_dimensions[get_column_letter(fp_col)].hidden = True
+        header(ws, COLUMNS, FILL_IN)
         for n, e in enumerate(rows, 1):
-            r = n + 1
             chk = data.checks.get(e.check)
             values = [n, idents.get(e.site, e.site), e.column, chk.title if chk else e.check, e.check, e.message, e.page or "",
                       e.url or "", short_time(e.first_seen), short_time(e.last_seen), status_label(e),
                       e.feedback_unit or "", e.feedback_deadline or "", e.feedback_note or e.waived_reason or "",
                       answer_of(e), recheck_text(e), e.fingerprint]
-            for c, (value, (label, _, wrap)) in enumerate(zip(values, COLUMNS), 1):
+            cells = []
+            for value, (label, _, wrap) in zip(values, COLUMNS):
                 link = value if label in ("问题页面", "问题链接") else None
-                cell = put(ws, r, c, value, wrap=wrap, link=link)
+                cell = literal(ws, value, wrap=wrap, link=link)
                 if label in FILL_IN:
                     cell.fill = INPUT_FILL
                 elif label == "状态" and STATUS_FILLS.get(e.status):
                     cell.fill = PatternFill("solid", fgColor=STATUS_FILLS[e.status])
-        ws.column_dimensions[get_column_letter(fp_col)].hidden = True
+                cells.append(cell)
+            ws.append(cells)
         answer_validation(ws, answer_col, len(rows) + 1 + EXTRA_VALIDATED_ROWS)
-        finish_sheet(ws, len(COLUMNS), len(rows))
     _summary(summary, data, by_site)
     wb.save(path)
 
 
+def _bold(ws, value: Any, size: float | None = None):
+    cell = WriteOnlyCell(ws, value)
+    cell.font = Font(bold=True, size=size)
+    return cell
+
+
 def _summary(ws, data, by_site: dict[str, list[Entry]]) -> None:
+    """The 汇总 sheet, row after row (``ws`` is write-only)."""
     run = data.run
-    ws["A1"] = "政府网站信息公开检查 · 整改台账"
-    ws["A1"].font = Font(bold=True, size=14)
-    ws.merge_cells("A1:J1")
     info = [("检查运行编号", run.get("id")), ("检查开始时间", short_time(run.get("started_at"))),
             ("检查日期", run.get("audit_date")),
             ("运行状态", {"completed": "已完成", "completed_with_errors": "已完成（有数据未写入，结果不完整）",
                       "interrupted": "已中断（结果不完整）"}.get(run.get("status"),
                                                                                    run.get("status")))]
-    for i, (label, value) in enumerate(info, 3):
-        ws.cell(row=i, column=1, value=label).font = Font(bold=True)
-        put(ws, i, 2, value).border = Border()
     cols = [("站点", 22, True), ("当前问题", 10, False), ("新增", 8, False), ("持续", 8, False),
             ("复发", 8, False), ("本次未核实", 11, False), ("本次已整改", 11, False), ("豁免", 8, False),
             ("待复核", 8, False), ("已反馈", 8, False), ("网站标识码", 13, False), ("主办单位", 16, True),
             ("检查结论", 9, False), ("单项否决项 / 待定原因", 40, True), ("健康分（非官方）", 10, False)]
-    verdicts = {v.site: v for v in getattr(data, "verdicts", None) or []}
-    top = len(info) + 4
-    for i, (label, width, _) in enumerate(cols, 1):
-        cell = ws.cell(row=top, column=i, value=label)
+    for i, (_, width, _) in enumerate(cols, 1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.merged_cells.add("A1:J1")
+    ws.append([_bold(ws, "政府网站信息公开检查 · 整改台账", size=14)])
+    ws.append([])
+    for label, value in info:
+        cell = literal(ws, value)
+        cell.border = Border()
+        ws.append([_bold(ws, label), cell])
+    ws.append([])
+    heads = []
+    for label, _, _ in cols:
+        cell = WriteOnlyCell(ws, label)
         cell.font, cell.fill, cell.border = HEADER_FONT, HEADER_FILL, BORDER
         cell.alignment = Alignment(horizontal="center")
-        ws.column_dimensions[get_column_letter(i)].width = width
+        heads.append(cell)
+    ws.append(heads)
+    verdicts = {v.site: v for v in getattr(data, "verdicts", None) or []}
     totals = [0] * 9
-    r = top
-    for r, (site, rows) in enumerate(by_site.items(), top + 1):
+    for site, rows in by_site.items():
         count = lambda *st: sum(1 for e in rows if e.status in st)  # noqa: E731
         values = [count(*ACTIVE, UNVERIFIED), count(NEW), count(OPEN), count(REOPENED), count(UNVERIFIED),
                   count(FIXED), count(WAIVED),
                   sum(1 for e in rows if e.awaiting and e.current_status in ACTIVE),
                   sum(1 for e in rows if e.feedback_status)]
-        put(ws, r, 1, site, wrap=True)
-        for c, v in enumerate(values, 2):
-            put(ws, r, c, v)
-            totals[c - 2] += v
+        cells = [literal(ws, site, wrap=True), *(literal(ws, v) for v in values)]
+        for i, v in enumerate(values):
+            totals[i] += v
         verdict = verdicts.get(site)
         if verdict is not None:
             reasons = [f"{i.label}（{i.count}）" for i in verdict.triggered] or \
                       [f"待定：{i.label}，{i.reason}" for i in verdict.undecided]
-            for c, v in enumerate([verdict.code or "", verdict.unit or "", verdict.verdict, "；".join(reasons),
-                                   verdict.score], len(values) + 2):
-                put(ws, r, c, v, wrap=c == len(values) + 5)
-    r += 1
-    put(ws, r, 1, "合计").font = Font(bold=True)
-    for c, v in enumerate(totals, 2):
-        put(ws, r, c, v).font = Font(bold=True)
+            cells += [literal(ws, v, wrap=k == 3) for k, v in enumerate(
+                [verdict.code or "", verdict.unit or "", verdict.verdict, "；".join(reasons), verdict.score])]
+        ws.append(cells)
+    total_row = [literal(ws, "合计"), *(literal(ws, v) for v in totals)]
+    for cell in total_row:
+        cell.font = Font(bold=True)
+    ws.append(total_row)
+    ws.append([])
     notes = [
         "填写说明",
         "1. 每个站点一张工作表。请在浅黄色的“整改责任单位、整改期限、整改情况、反馈状态”列填写，其余列请勿修改。",
@@ -261,12 +294,11 @@ def _summary(ws, data, by_site: dict[str, list[Entry]]) -> None:
         "已整改＝本次检查确认已消除；豁免＝经确认为误报；本次未核实＝页面本次未访问到或检查未执行，仍按未整改对待。",
         "5. 填写完成后交回，由检查人员执行 portal-audit feedback import 导入，再执行 portal-audit recheck 复核。",
     ]
-    base = r + 2
+    base = len(info) + 4 + len(by_site) + 3     # the head's row, then a row per site, the totals, a gap
     for i, text in enumerate(notes):
-        cell = ws.cell(row=base + i, column=1, value=text)
+        cell = _bold(ws, text) if i == 0 else WriteOnlyCell(ws, text)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-        if i == 0:
-            cell.font = Font(bold=True)
-        else:
-            ws.merge_cells(start_row=base + i, start_column=1, end_row=base + i, end_column=10)
+        if i:
+            ws.merged_cells.add(f"A{base + i}:J{base + i}")
             ws.row_dimensions[base + i].height = 32
+        ws.append([cell])
