@@ -50,6 +50,30 @@ def test_layout(store, tmp_path):
                 etree.fromstring(z.read(name))
 
 
+def test_sheet_settings_made_before_the_streamed_rows(store, tmp_path):
+    """The ledger is written in write-only mode, where a sheet setting made after its rows is
+    lost without a word: every one of them is in the file."""
+    rid = make_run(store, FINDINGS)
+    wb = load_workbook(write_ledger(store, rid, tmp_path / "ledger.xlsx"))
+    for ws in wb.worksheets[1:]:
+        assert ws.print_title_rows == "$1:$1" and ws.page_setup.orientation == "landscape"
+        assert ws.page_setup.paperSize == 9 and ws.sheet_properties.pageSetUpPr.fitToPage
+        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
+        assert ws.row_dimensions[1].height == 30 and ws.column_dimensions["Q"].hidden
+        assert ws["A1"].font.b and ws["A1"].fill.fgColor.rgb == "001F3864" and ws["L1"].fill.fgColor.rgb == "007F6000"
+        assert ws["L2"].fill.fgColor.rgb == "00FFF7D6" and ws["B2"].border.left.style == "thin"
+    summary = wb["汇总"]
+    assert summary["A1"].value == "政府网站信息公开检查 · 整改台账" and summary["A1"].font.sz == 14
+    assert [summary.cell(row=r, column=1).value for r in range(3, 7)] == ["检查运行编号", "检查开始时间", "检查日期", "运行状态"]
+    assert summary["B6"].value == "已完成" and not getattr(summary["B6"].border.left, "style", None)
+    assert [c.value for c in summary[8]][:2] == ["站点", "当前问题"] and summary.column_dimensions["N"].width == 40
+    assert [c.value for c in summary[11]][:2] == ["合计", 4] and summary["B11"].font.b
+    assert summary["A13"].value == "填写说明" and summary["A14"].value.startswith("1. 每个站点一张工作表")
+    merged = {str(r) for r in summary.merged_cells.ranges}
+    assert merged == {"A1:J1", *(f"A{r}:J{r}" for r in range(14, 19))}
+    assert all(summary.row_dimensions[r].height == 32 for r in range(14, 19))
+
+
 @pytest.mark.skipif(not (shutil.which("libreoffice") or shutil.which("soffice")), reason="LibreOffice not installed")
 def test_opens_in_libreoffice(store, tmp_path):
     rid = make_run(store, FINDINGS)

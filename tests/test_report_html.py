@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+import weakref
 from html.parser import HTMLParser
 from markupsafe import escape
 
@@ -279,4 +280,28 @@ def test_written_report_is_streamed_and_never_left_half_written(tmp_path, monkey
         report_html.write(data, path)
     assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir() if "report" in p.name) == [
         "report.html"]
+    store.close()
+
+
+def test_finding_views_are_made_as_the_template_draws_them(tmp_path, monkeypatch):
+    """The view of a finding (its evidence split into the parts the template draws) is made when
+    the template reaches it and dropped after: a large report never holds all of them."""
+    store, run_id, found = build(tmp_path, scale=20)
+    data = load_report_data(store, run_id)
+    alive, most = [0], 0
+    make = report_html._finding_view
+
+    def tracked(f, status):
+        nonlocal most
+        view = make(f, status)
+        alive[0] += 1
+        weakref.finalize(view, lambda: alive.__setitem__(0, alive[0] - 1))
+        most = max(most, alive[0])
+        return view
+
+    monkeypatch.setattr(report_html, "_finding_view", tracked)
+    path = tmp_path / "report.html"
+    report_html.write(data, path)
+    assert len(found) > 900 and most <= 3
+    assert path.read_text(encoding="utf-8").count('<li class="f sev-') == len(found)
     store.close()

@@ -5,6 +5,7 @@ trend since the previous run."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import pytest
 
@@ -155,5 +156,11 @@ def test_column_levels_on_a_generated_portal(tmp_path):
         assert stale_found["/xxgk/tzgg/bmtz/"]["parent"] == srv.url("/xxgk/tzgg/")
         site = json.loads((tmp_path / "out" / "sites.jsonl").read_text(encoding="utf-8").splitlines()[0])
         assert site["counts"]["stale_columns"]["通知公告"] == 2 and site["counts"]["stale_columns_total"] == 3
+        # the run summary: the site's counts (read as aggregates) and the verdict the reports show
+        found = read_findings(tmp_path / "out")
+        sev = Counter(f["severity"] for f in found)
+        assert f"错误 {sev['error']} · 警告 {sev['warning']} · 提示 {sev['info']}" in done.stderr
+        assert f"    {'column.stale':<28} 3" in done.stderr
+        assert f"检查结论：{site['verdict']}" in done.stderr
     finally:
         srv.stop()
