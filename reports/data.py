@@ -20,19 +20,44 @@ report renders without them):
 
 from __future__ import annotations
 
-import dataclasses
 import json
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from checks.registry import Check, all_checks
-from core.models import Finding, SiteStatus
+from core.models import Finding, Severity, SiteStatus
 from reports.coverage import attach_coverage
 from reports.history import attach_history
 from reports.ipv6 import attach_report as attach_ipv6
 from reports.safe import deep
 from reports.verdict import attach as attach_verdicts
+
+
+class ReportFinding:
+    """A finding as the reports hold it, one for each of the run's (tens of thousands at 100,000
+    pages), with :class:`core.models.Finding`'s attributes. Crawled text is hostile: every
+    writer gets it without controls, lone surrogates or XML-forbidden characters
+    (reports/safe.py), the text fields made safe once, the evidence each time it is read: it is
+    kept as the stored JSON (UTF-8), about a third of the memory of its parsed objects, and
+    parsed when read (once by each writer, a few times by the verdicts for some checks)."""
+
+    __slots__ = ("check", "severity", "site", "url", "page", "message", "fingerprint", "anchor", "run_id",
+                 "_evidence")
+
+    def __init__(self, row):
+        self.check, self.site = sys.intern(row["check_code"]), sys.intern(row["site"])
+        self.severity = Severity(row["severity"])
+        self.url, self.page, self.anchor = deep(row["url"]), deep(row["page"]), deep(row["anchor"])
+        self.message, self.fingerprint, self.run_id = deep(row["message"]), row["fingerprint"], row["run_id"]
+        self._evidence = row["evidence_json"].encode("utf-8")
+
+    @property
+    def evidence(self) -> dict[str, Any]:
+        return deep(json.loads(self._evidence))
+
+    as_dict = Finding.as_dict
 
 
 @dataclass
@@ -59,7 +84,7 @@ class SiteSummary:
 class ReportData:
     run: dict[str, Any]
     sites: list[SiteSummary]
-    findings: list[Finding]
+    findings: list[ReportFinding]
     checks: dict[str, Check]
     check_runs: list[dict[str, Any]]
     sections: list[tuple[str, str]] = field(default_factory=list)
@@ -86,7 +111,7 @@ class ReportData:
     def by_check(self) -> Counter:
         return Counter(f.check for f in self.findings)
 
-    def status(self, finding: Finding) -> str | None:
+    def status(self, finding: ReportFinding) -> str | None:
         """The history status of ``finding`` (None when the history feature gave none)."""
         return self.status_of.get(finding.fingerprint)
 
@@ -104,11 +129,7 @@ def load_report_data(store, run_id: int, status: str | None = None) -> ReportDat
     run["options"] = json.loads(run.pop("options_json") or "{}")
     run["versions"] = json.loads(run.pop("versions_json") or "{}")
     run["stats"] = json.loads(run.pop("stats_json") or "{}")
-    # crawled text is hostile: every writer gets it without controls, lone surrogates
-    # or XML-forbidden characters (reports/safe.py)
-    findings = [dataclasses.replace(f, url=deep(f.url), page=deep(f.page), anchor=deep(f.anchor),
-                                    message=deep(f.message), evidence=deep(f.evidence))
-                for f in store.iter_findings(run_id)]
+    findings = [ReportFinding(row) for row in store.finding_rows(run_id)]
     sites = []
     for row in store.run_sites(run_id):
         summary = SiteSummary(name=row["site"], url=row["url"], disclosure_url=row["disclosure_url"],

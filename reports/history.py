@@ -4,6 +4,7 @@ pruning) and every query behind this view live in :mod:`store.history`."""
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -58,11 +59,14 @@ class Entry:
 
 
 def entry_from_row(row, status: str | None = None, note: str | None = None) -> Entry:
+    # one copy of the values every row of a run repeats (the site, the check, the run's times)
+    same = lambda key: None if row[key] is None else sys.intern(row[key])  # noqa: E731
     return Entry(
-        fingerprint=row["fingerprint"], site=row["site"], check=row["check_code"], severity=row["severity"],
+        fingerprint=row["fingerprint"], site=same("site"), check=same("check_code"), severity=same("severity"),
         url=row["url"], page=row["page"], anchor=row["anchor"], message=row["message"],
-        status=status or row["status"], current_status=row["status"], first_seen=row["first_seen"],
-        last_seen=row["last_seen"], times_seen=row["times_seen"], note=note, feedback_status=row["feedback_status"], feedback_note=row["feedback_note"],
+        status=sys.intern(status) if status else same("status"), current_status=same("status"), first_seen=same("first_seen"),
+        last_seen=same("last_seen"), times_seen=row["times_seen"], note=note, feedback_status=row["feedback_status"],
+        feedback_note=row["feedback_note"],
         feedback_unit=row["feedback_unit"], feedback_deadline=row["feedback_deadline"],
         feedback_at=row["feedback_at"], awaiting=bool(row["awaiting_recheck"]), waived_by=row["waived_by"],
         waived_at=row["waived_at"], waived_reason=row["waived_reason"], recheck_result=row["recheck_result"],

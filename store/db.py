@@ -512,8 +512,12 @@ class Store(SnapshotReads):
 
     def iter_findings(self, run_id: int) -> Iterator[Finding]:
         """The run's findings in report order, read as they are taken (never all rows at once)."""
-        return (row_to_finding(r) for r in self.iquery(
-            "SELECT * FROM findings WHERE run_id = ? ORDER BY site, check_code, url, page, fingerprint", (run_id,)))
+        return (row_to_finding(r) for r in self.finding_rows(run_id))
+
+    def finding_rows(self, run_id: int) -> Iterator[Any]:
+        """The run's stored finding rows (``evidence_json`` not parsed), as :meth:`iter_findings` reads them."""
+        return self.iquery(
+            "SELECT * FROM findings WHERE run_id = ? ORDER BY site, check_code, url, page, fingerprint", (run_id,))
 
     def finding_count(self, run_id: int) -> int:
         return self.scalar("SELECT COUNT(*) FROM findings WHERE run_id = ?", (run_id,)) or 0

@@ -305,3 +305,26 @@ def test_finding_views_are_made_as_the_template_draws_them(tmp_path, monkeypatch
     assert len(found) > 900 and most <= 3
     assert path.read_text(encoding="utf-8").count('<li class="f sev-') == len(found)
     store.close()
+
+
+def test_report_findings_are_the_stored_ones_made_safe(tmp_path):
+    """The reports hold each finding with its text made safe once and its evidence as the
+    stored JSON, parsed (and made safe) each time it is read: the same values as before."""
+    store = Store(tmp_path / "audit.db")
+    run_id = store.begin_run(audit_date="2024-06-30", config={}, options={}, versions={})
+    store.set_run_site(run_id, "甲站", url="http://a/", status="ok", pages=1, links=1)
+    hostile = Finding(check="link.broken", severity=Severity.ERROR, site="甲站", url="http://a/1\ufffe.html",
+                      page="http://a/p\x07.html", message="链接\x00无法访问", anchor="通知\uffff", run_id=run_id,
+                      fingerprint=fingerprint("link.broken", "甲站", "1"),
+                      evidence={"linked_from": {"count": 1, "pages": [{"page": "http://a/p\x07.html", "anchor": "锚\x1b"}]},
+                                "键\x01": ["值\ufffe", 3, None, 1.5]})
+    store.save_findings(run_id, [hostile])
+    store.finish_run(run_id, RunStatus.COMPLETED, {})
+    [f] = load_report_data(store, run_id).findings
+    assert f.as_dict() == {
+        "check": "link.broken", "severity": "error", "site": "甲站", "url": "http://a/1.html", "page": "http://a/p.html",
+        "anchor": "通知", "message": "链接无法访问", "fingerprint": hostile.fingerprint, "run_id": run_id,
+        "evidence": {"linked_from": {"count": 1, "pages": [{"page": "http://a/p.html", "anchor": "锚"}]},
+                     "键": ["值", 3, None, 1.5]}}
+    assert f.evidence == f.evidence and f.evidence is not f.evidence     # parsed when read, never held
+    store.close()
