@@ -64,7 +64,7 @@ def entry_from_row(row, status: str | None = None, note: str | None = None) -> E
     return Entry(
         fingerprint=row["fingerprint"], site=same("site"), check=same("check_code"), severity=same("severity"),
         url=row["url"], page=row["page"], anchor=row["anchor"], message=row["message"],
-        status=sys.intern(status) if status else same("status"), current_status=same("status"), first_seen=same("first_seen"),
+        status=status or same("status"), current_status=same("status"), first_seen=same("first_seen"),
         last_seen=same("last_seen"), times_seen=row["times_seen"], note=note, feedback_status=row["feedback_status"],
         feedback_note=row["feedback_note"],
         feedback_unit=row["feedback_unit"], feedback_deadline=row["feedback_deadline"],
@@ -187,7 +187,7 @@ def load_history_view(store, run_id: int, columns: dict[str, str] | None = None)
         elif e.status == UNVERIFIED:
             view.unverified.append(e)
     # every waived finding of these sites belongs to the 豁免 list, seen this run or not
-    for r in lifecycle.history_rows(store, per_site, status=WAIVED):
+    for r in lifecycle.history_rows(store, per_site, statuses=(WAIVED,)):
         e = view.entries.get(r["fingerprint"]) or entry_from_row(r, WAIVED)
         if r["fingerprint"] not in view.entries:
             view.entries[e.fingerprint] = e

@@ -251,57 +251,53 @@ def apply_run(store, run_id: int, rules: Mapping[str, Verify], status: str | Non
     when = run["started_at"]
     site_status = {r["site"]: r["status"] for r in store.run_sites(run_id)}
     options = loads(run["options_json"])
-    sites = set(site_status) | set(options.get("sites") or [])
+    sites = set(site_status) | set(options.get("sites") or []) | {r["site"] for r in store.finding_counts(run_id)}
     check_states = {r["check_code"]: r["state"] for r in store.check_runs(run_id)}
-    found = {f.fingerprint: f for f in store.findings(run_id)}
-    sites |= {f.site for f in found.values()}
-    history = {r["fingerprint"]: r for r in history_rows(store, sites)}
+    # the run's findings are read one at a time (tens of thousands, with their evidence) and
+    # each one's history row written as it is decided: beforehand, only the known statuses
+    known = {r["fingerprint"]: r["status"] for r in store.query(
+        f"SELECT fingerprint, status FROM finding_history WHERE site IN ({', '.join('?' for _ in sites)})",
+        sorted(sites))} if sites else {}
     facts = RunFacts(store, run_id)
     counts: Counter = Counter()
-    inserts, updates, status_rows = [], [], []
+    found: set[str] = set()
+    status_rows: list[tuple] = []
+    db = store.db
 
-    for fp, f in found.items():
-        h = history.get(fp)
-        if h is None:
-            inserts.append(_new_history_row(f, run_id, when))
-            status = NEW
-        else:
-            prev = h["status"]
-            status = WAIVED if prev == WAIVED else REOPENED if prev == FIXED else OPEN
-            updates.append(("seen", fp, f, status, prev))
-        counts[status] += 1
-        status_rows.append((run_id, fp, f.site, f.check, f.severity.value, status, 1, None))
-
-    fixed, unverified = [], []
-    for fp, h in history.items():
-        if fp in found or h["status"] not in ACTIVE or h["site"] not in site_status:
-            continue
-        ok, why = verify_absence(run, h, rules.get(h["check_code"]), check_states, site_status, facts)
-        status = FIXED if ok else UNVERIFIED
-        counts[status] += 1
-        (fixed if ok else unverified).append(fp)
-        status_rows.append((run_id, fp, h["site"], h["check_code"], h["severity"], status, 0, why or None))
+    def flush_status_rows(at_most: int = 0) -> None:
+        if len(status_rows) > at_most:
+            db.executemany(upsert_sql("finding_status", STATUS_COLUMNS, ("run_id", "fingerprint")), status_rows)
+            status_rows.clear()
 
     with store.transaction():
-        db = store.db
-        for row in inserts:
-            cols = list(row)
-            db.execute(f"INSERT INTO finding_history ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
-                       [row[c] for c in cols])
-        for _, fp, f, status, prev in updates:
-            extra = ""
-            if status == REOPENED:
-                # a problem that came back needs a new answer from the unit
-                extra = (", times_reopened = times_reopened + 1, feedback_status = NULL, awaiting_recheck = 0,"
-                         " recheck_result = NULL, recheck_note = NULL")
-            db.execute(
-                "UPDATE finding_history SET severity = ?, url = ?, page = ?, anchor = ?, message = ?,"
-                " evidence_json = ?, last_seen_run = ?, last_seen = ?, times_seen = times_seen + 1,"
-                " status = ?, status_run = CASE WHEN status = ? THEN status_run ELSE ? END,"
-                " status_at = CASE WHEN status = ? THEN status_at ELSE ? END" + extra +
-                " WHERE fingerprint = ?",
-                (f.severity.value, f.url, f.page, f.anchor, f.message, _json(f.evidence), run_id, when,
-                 status, status, run_id, status, when, fp))
+        for f in store.iter_findings(run_id):
+            fp = f.fingerprint
+            found.add(fp)
+            prev = known.get(fp)
+            if prev is None:
+                row = _new_history_row(f, run_id, when)
+                cols = list(row)
+                db.execute(f"INSERT INTO finding_history ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+                           [row[c] for c in cols])
+                status = NEW
+            else:
+                status = WAIVED if prev == WAIVED else REOPENED if prev == FIXED else OPEN
+                _record_seen(db, f, status, run_id, when)
+            counts[status] += 1
+            status_rows.append((run_id, fp, f.site, f.check, f.severity.value, status, 1, None))
+            flush_status_rows(500)
+        # the active findings not seen: fixed only when the run proves it (rows not written above)
+        fixed = []
+        for h in history_rows(store, sites, statuses=ACTIVE):
+            fp = h["fingerprint"]
+            if fp in found or h["site"] not in site_status:
+                continue
+            ok, why = verify_absence(run, h, rules.get(h["check_code"]), check_states, site_status, facts)
+            status = FIXED if ok else UNVERIFIED
+            counts[status] += 1
+            if ok:
+                fixed.append(fp)
+            status_rows.append((run_id, fp, h["site"], h["check_code"], h["severity"], status, 0, why or None))
         for fp in fixed:
             db.execute(
                 "UPDATE finding_history SET status = 'fixed', status_run = ?, status_at = ?, fixed_run = ?,"
@@ -312,20 +308,39 @@ def apply_run(store, run_id: int, rules: Mapping[str, Verify], status: str | Non
                 " recheck_at = CASE WHEN awaiting_recheck = 1 THEN ? ELSE recheck_at END,"
                 " awaiting_recheck = 0 WHERE fingerprint = ?",
                 (run_id, when, run_id, when, f"例行检查（运行 {run_id}）确认已整改", run_id, when, fp))
-        db.executemany(upsert_sql("finding_status", STATUS_COLUMNS, ("run_id", "fingerprint")), status_rows)
+        flush_status_rows()
     _mark_applied(store, run_id, counts)
     return counts
 
 
-def history_rows(store, sites: Iterable[str], status: str | None = None):
-    """The history rows of ``sites`` (only those with ``status`` when given)."""
+def _record_seen(db, f: Finding, status: str, run_id: int, when: str) -> None:
+    """A known finding seen again by an audit run: its latest location, message and evidence,
+    and its new ``status``."""
+    extra = ""
+    if status == REOPENED:
+        # a problem that came back needs a new answer from the unit
+        extra = (", times_reopened = times_reopened + 1, feedback_status = NULL, awaiting_recheck = 0,"
+                 " recheck_result = NULL, recheck_note = NULL")
+    db.execute(
+        "UPDATE finding_history SET severity = ?, url = ?, page = ?, anchor = ?, message = ?,"
+        " evidence_json = ?, last_seen_run = ?, last_seen = ?, times_seen = times_seen + 1,"
+        " status = ?, status_run = CASE WHEN status = ? THEN status_run ELSE ? END,"
+        " status_at = CASE WHEN status = ? THEN status_at ELSE ? END" + extra +
+        " WHERE fingerprint = ?",
+        (f.severity.value, f.url, f.page, f.anchor, f.message, _json(f.evidence), run_id, when,
+         status, status, run_id, status, when, f.fingerprint))
+
+
+def history_rows(store, sites: Iterable[str], statuses: Sequence[str] = ()) -> Iterator[Any]:
+    """The history rows of ``sites`` (only those with one of ``statuses`` when given), read as
+    they are taken."""
     sites = sorted(sites)
     if not sites:
-        return []
-    marks = ", ".join("?" for _ in sites)
-    if status is None:
-        return store.query(f"SELECT * FROM finding_history WHERE site IN ({marks})", sites)
-    return store.query(f"SELECT * FROM finding_history WHERE status = ? AND site IN ({marks})", [status, *sites])
+        return iter(())
+    where = f"site IN ({', '.join('?' for _ in sites)})"
+    if statuses:
+        where += f" AND status IN ({', '.join('?' for _ in statuses)})"
+    return store.iquery(f"SELECT * FROM finding_history WHERE {where}", [*sites, *statuses])
 
 
 def _new_history_row(f: Finding, run_id: int, when: str) -> dict[str, Any]:
