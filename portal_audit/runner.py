@@ -52,7 +52,8 @@ from portal_audit.scrapyd import gather_on_nodes
 from reports import write_reports
 from store import Store, history
 from store.db import backend
-from store.parts import part_path, progress_path, remove_part
+from store.claims import answer_unanswered, create_claims, remove_claims
+from store.parts import claims_path, part_path, progress_path, remove_part
 
 
 log = logging.getLogger(__name__)
@@ -131,12 +132,13 @@ def gather(cfg: Config, run_id: int, store_path: str, progress: bool = True,
 
 
 def _gather_here(cfg: Config, run_id: int, store_path: str, progress: bool, read_kinds: Sequence[str],
-                 progress_file: str | None = None, previous: dict | None = None) -> str:
-    """The crawl of ``cfg``'s sites in this process (its run_sites rows included)."""
+                 progress_file: str | None = None, previous: dict | None = None, claims: str | None = None) -> str:
+    """The crawl of ``cfg``'s sites in this process (its run_sites rows included); ``claims``:
+    the claims file of a run's crawl processes (:mod:`store.claims`)."""
     process = crawler_process(cfg, run_id, store_path, progress, progress_file, previous)
     crawler = process.create_crawler(PortalSpider)
     process.crawl(crawler, sites=[SiteSpec.of(s) for s in cfg.sites], crawl=CrawlLimits.of(cfg.crawl),
-                  reference_date=cfg.audit_date, read_kinds=read_kinds)
+                  reference_date=cfg.audit_date, read_kinds=read_kinds, claims=claims)
     process.start()
     reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
     spider = crawler.spider
@@ -153,9 +155,10 @@ EXIT_INTERRUPTED = 3   # a crawl process's exit code when its crawl did not fini
 
 
 def _crawl_process_main(cfg: Config, run_id: int, part: str, progress_file: str | None, read_kinds: Sequence[str],
-                        previous: dict | None) -> None:
+                        previous: dict | None, claims: str) -> None:
     """A crawl process: its share of the sites into the store ``part`` (a file of its own,
-    or the shared store when that takes concurrent writers).
+    or the shared store when that takes concurrent writers); the off-site URLs it checks
+    claimed in ``claims`` first (:mod:`store.claims`).
 
     It leaves the terminal's process group, so that a Ctrl-C reaches only the parent,
     which passes one SIGINT on to each process (a second one would make Scrapy stop
@@ -169,7 +172,7 @@ def _crawl_process_main(cfg: Config, run_id: int, part: str, progress_file: str 
         sys.exit(EXIT_INTERRUPTED)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     status = _gather_here(cfg, run_id, part, progress_file is not None, read_kinds,
-                          progress_file=progress_file, previous=previous)
+                          progress_file=progress_file, previous=previous, claims=claims)
     sys.exit(0 if status == RunStatus.COMPLETED else EXIT_INTERRUPTED)
 
 
@@ -199,11 +202,15 @@ def _gather_parallel(cfg: Config, run_id: int, store_path: str, n: int, progress
         progress_files = [progress_path(part) for part in parts]
         for part in parts:
             remove_part(part)
+    # each off-site URL is checked by the one process that claims it first (store/claims.py)
+    claims = str(scratch / "claims") if scratch else claims_path(store_path, run_id)
+    create_claims(claims)
     procs = []
     for i, (part, progress_file) in enumerate(zip(parts, progress_files)):
         share = dataclasses.replace(cfg, sites=cfg.sites[i::n])   # round robin: a site is never split
         proc = ctx.Process(target=_crawl_process_main,
-                           args=(share, run_id, part, progress_file if progress else None, read_kinds, previous),
+                           args=(share, run_id, part, progress_file if progress else None, read_kinds, previous,
+                                 claims),
                            name=f"portal-audit-crawl-{i + 1}")
         proc.start()
         procs.append(proc)
@@ -231,6 +238,14 @@ def _gather_parallel(cfg: Config, run_id: int, store_path: str, n: int, progress
             show_files(board, [Path(f) for f in progress_files], final=True)
         if store is not None:
             _merge_ended(store, run_id, procs, parts, merged)
+        # a URL whose claimer ended before storing its answer is inconclusive, never lost
+        answered = store or Store(store_path)
+        try:
+            answer_unanswered(claims, answered, run_id)
+        finally:
+            if answered is not store:
+                answered.close()
+        remove_claims(claims)
     finally:
         if store is not None:
             store.close()
