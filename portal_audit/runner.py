@@ -34,7 +34,8 @@ import twisted
 from scrapy.crawler import CrawlerProcess
 
 from checks.inspection import merged_options
-from checks.registry import CheckResult, CheckSettings, run_checks, verify_rules
+from checks.registry import CheckResult, CheckSettings, verify_rules
+from checks.workers import run_checks_parallel
 from core import __version__
 from core.models import FINISHED_RUN_STATUSES, RunStatus, SiteStatus
 from core.vocabulary import Stage
@@ -209,31 +210,44 @@ def _gather_parallel(cfg: Config, run_id: int, store_path: str, n: int, progress
     board = Board()
     interval = 2.0
     interrupted = False
-    while any(p.is_alive() for p in procs):
-        try:
-            for p in procs:
-                p.join(timeout=interval / n)
-            if progress:
-                show_files(board, [Path(f) for f in progress_files])
-        except KeyboardInterrupt:
-            interrupted = True
-            for p in procs:
-                if p.is_alive():
-                    os.kill(p.pid, signal.SIGINT)
-    if progress:
-        show_files(board, [Path(f) for f in progress_files], final=True)
+    merged: set[int] = set()
+    # a process's own file is merged as soon as it has ended, while the others still crawl
+    store = None if scratch else Store(store_path)
+    try:
+        while any(p.is_alive() for p in procs):
+            try:
+                for p in procs:
+                    p.join(timeout=interval / n)
+                if progress:
+                    show_files(board, [Path(f) for f in progress_files])
+                if store is not None and not interrupted:
+                    _merge_ended(store, run_id, procs, parts, merged)
+            except KeyboardInterrupt:
+                interrupted = True
+                for p in procs:
+                    if p.is_alive():
+                        os.kill(p.pid, signal.SIGINT)
+        if progress:
+            show_files(board, [Path(f) for f in progress_files], final=True)
+        if store is not None:
+            _merge_ended(store, run_id, procs, parts, merged)
+    finally:
+        if store is not None:
+            store.close()
     if scratch:
         shutil.rmtree(scratch, ignore_errors=True)
-    else:
-        store = Store(store_path)
-        try:
-            for part in parts:
-                if Path(part).exists():
-                    store.merge_run_from(part, run_id)
-                remove_part(part)
-        finally:
-            store.close()
     return RunStatus.COMPLETED if not interrupted and all(p.exitcode == 0 for p in procs) else RunStatus.INTERRUPTED
+
+
+def _merge_ended(store: Store, run_id: int, procs, parts: list[str], merged: set[int]) -> None:
+    """Merge the part file of every crawl process that has ended and is not merged yet."""
+    for i, (proc, part) in enumerate(zip(procs, parts)):
+        if i in merged or proc.is_alive():
+            continue
+        if Path(part).exists():
+            store.merge_run_from(part, run_id)
+        remove_part(part)
+        merged.add(i)
 
 
 def say(line: str) -> None:
@@ -246,7 +260,15 @@ def audit(store: Store, run_id: int, cfg: Config, only=(), on_result=None) -> li
     audit_date = date.fromisoformat(row["audit_date"])
     skipped = not_audited(store, run_id)
     sites = {s.name: s for s in cfg.sites if s.name not in skipped}
-    return run_checks(store, run_id, audit_date, sites, check_settings(cfg), only=only, on_result=on_result)
+    # the checks use the processes the crawl used (checks/workers.py), weighed by last run's times
+    return run_checks_parallel(store, run_id, audit_date, sites, check_settings(cfg), processes_for(cfg),
+                               only=only, seconds=check_seconds(store, run_id), on_result=on_result)
+
+
+def check_seconds(store: Store, run_id: int) -> dict[str, float]:
+    """What each check took in the latest earlier audit run (empty when there is none)."""
+    prev = store.last_run_before(run_id)
+    return {r["check_code"]: r["elapsed"] or 0.0 for r in store.check_runs(prev)} if prev else {}
 
 
 def not_audited(store: Store, run_id: int) -> list[str]:
