@@ -6,6 +6,8 @@ the runner: the latest completed audit run) gives the spider, read-only:
 - the validators (ETag, Last-Modified) of each page the previous run fetched with a 200, sent
   as ``If-None-Match`` / ``If-Modified-Since``; on a 304 the page's stored facts (fetch row,
   page row, link rows with their list dates) are carried into this run instead of parsing;
+- the pages the site's sitemap says have not changed since a request last verified them
+  (:meth:`PreviousRun.unchanged_since`): carried as a 304 page is, without any request;
 - the successful checks of external links and attachments verified less than
   ``recheck_after`` seconds ago: taken over without a request (``fetches.cached``; the row keeps
   ``verified_at``, when a request last confirmed it). Failures and inconclusive answers are
@@ -20,6 +22,7 @@ the pipeline).
 from __future__ import annotations
 
 import json
+import time
 
 from datetime import datetime, timedelta
 
@@ -52,6 +55,25 @@ class PreviousRun:
         if row["last_modified"]:
             headers["If-Modified-Since"] = row["last_modified"]
         return headers
+
+    def unchanged_since(self, url: str, lastmod: float) -> dict | None:
+        """The previous run's fetch row of page ``url`` when the site's sitemap says it has not
+        changed since a request last verified it: that run fetched it with a 200 (no redirect)
+        or carried it, and parsed it; ``lastmod`` (the latest instant the sitemap's
+        ``<lastmod>`` can mean, :func:`crawler.robots.lastmod_time`) is not in the future and at
+        or before the verification (``verified_at``); the verification is less than
+        ``recheck_after`` seconds old. None otherwise: the page is requested."""
+        now = time.time()
+        if self.recheck_after <= 0 or lastmod > now:
+            return None
+        row = self.fetch(url)
+        if (row is None or not (row["outcome"] == "ok" and row["status"] == 200 and row["redirects_json"] == "[]")
+                or not row["verified_at"]):
+            return None
+        verified = datetime.fromisoformat(row["verified_at"]).timestamp()
+        if lastmod > verified or now - verified >= self.recheck_after:
+            return None
+        return row if self.store.page(self.run_id, url) is not None else None
 
     def fetch(self, url: str) -> dict | None:
         return _dict(self.store.fetch(self.run_id, url))

@@ -23,7 +23,7 @@ import shutil
 import signal
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -37,6 +37,7 @@ from checks.inspection import merged_options
 from checks.registry import CheckResult, CheckSettings, verify_rules
 from checks.workers import run_checks_parallel
 from core import __version__
+from core.deal import deal
 from core.models import FINISHED_RUN_STATUSES, RunStatus, SiteStatus
 from core.vocabulary import Stage
 from crawler import settings as crawler_settings
@@ -206,8 +207,9 @@ def _gather_parallel(cfg: Config, run_id: int, store_path: str, n: int, progress
     claims = str(scratch / "claims") if scratch else claims_path(store_path, run_id)
     create_claims(claims)
     procs = []
+    dealt = deal_sites(cfg.sites, n, site_pages(store_path, run_id))   # a site is never split
     for i, (part, progress_file) in enumerate(zip(parts, progress_files)):
-        share = dataclasses.replace(cfg, sites=cfg.sites[i::n])   # round robin: a site is never split
+        share = dataclasses.replace(cfg, sites=tuple(dealt[i]))
         proc = ctx.Process(target=_crawl_process_main,
                            args=(share, run_id, part, progress_file if progress else None, read_kinds, previous,
                                  claims),
@@ -252,6 +254,24 @@ def _gather_parallel(cfg: Config, run_id: int, store_path: str, n: int, progress
     if scratch:
         shutil.rmtree(scratch, ignore_errors=True)
     return RunStatus.COMPLETED if not interrupted and all(p.exitcode == 0 for p in procs) else RunStatus.INTERRUPTED
+
+
+def site_pages(store_path: str, run_id: int) -> dict[str, int]:
+    """Pages per site in the latest earlier audit run (empty when there is none)."""
+    store = Store(store_path)
+    try:
+        prev = store.last_run_before(run_id)
+        return {r["site"]: r["pages"] for r in store.run_sites(prev)} if prev else {}
+    finally:
+        store.close()
+
+
+def deal_sites(sites: Sequence, n: int, pages: Mapping[str, int]) -> list[list]:
+    """``sites`` dealt to ``n`` crawl processes by their pages last time (round robin on the
+    first run; a site never seen weighs as the sites' median)."""
+    known = sorted(pages.values())
+    unknown = known[len(known) // 2] if known else 1
+    return deal(sites, n, lambda site: pages.get(site.name, unknown))
 
 
 def _merge_ended(store: Store, run_id: int, procs, parts: list[str], merged: set[int]) -> None:

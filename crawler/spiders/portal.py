@@ -37,6 +37,7 @@ import scrapy
 from scrapy import exceptions as scrapy_exc
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, StopDownload
+from scrapy.http import Response
 from twisted.internet import defer
 from twisted.internet import error as neterr
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
@@ -46,6 +47,7 @@ from crawler.fetch_policy import (HEAD_FALLBACK_STATUSES, TOO_LARGE_ERROR, class
                                    retry_after_seconds)
 from crawler.headers import header_int
 from crawler.items import CARRIED_LINKS, Rows
+from crawler.lastmod import CARRIED
 from crawler.middlewares import ForbiddenAddress
 from crawler.previous import PreviousRun
 from store import Store
@@ -110,6 +112,13 @@ class SiteState:
     coverage: dict[str, int] = field(default_factory=dict)   # fetched / parsed / not parsed by reason
     unparsed: dict[str, str] = field(default_factory=dict)   # in-scope URL fetched but not parsed → reason
     sitemaps: int = 0
+    # an incremental run decides the site's pages once its robots.txt and sitemaps are read and
+    # its home page has answered (crawler/lastmod.py): until then its page requests are held
+    robots_read: bool = True
+    home_done: bool = True
+    sitemaps_reading: int = 0
+    held: list = field(default_factory=list)
+    lastmods: dict[str, tuple[float, str]] = field(default_factory=dict)   # page → (lastmod_time, text)
     # directory → (url, facts hash, links in scope) of the page read for ``dir/`` or ``dir/index.html``
     index_pages: dict[tuple[str, str], tuple] = field(default_factory=dict)
     twins: dict[str, str] = field(default_factory=dict)   # a page's other URL → the URL it was read as
@@ -131,6 +140,11 @@ class SiteState:
     @property
     def robots(self) -> bool:
         return self.crawl.respect_robots if self.config.respect_robots is None else self.config.respect_robots
+
+    @property
+    def deciding(self) -> bool:
+        """Are the site's sitemaps still being read (its page requests held)?"""
+        return not (self.robots_read and self.home_done and self.sitemaps_reading == 0)
 
     def add_column(self, kind: str, url: str) -> None:
         prefix = directory_prefix(url)
@@ -220,6 +234,8 @@ class PortalSpider(scrapy.Spider):
         # and fingerprinting it), unless it upgrades the URL's scope
         self.requested: dict[str, bool] = {}
         self.previous: PreviousRun | None = None   # an incremental run's previous run (crawler/previous.py)
+        self.by_lastmod = False   # pages carried by their sitemap lastmod (crawler/lastmod.py)
+        self.holding: dict[str, SiteState] = {}   # sites whose page requests are held (hold)
         self.robots_txt: dict[str, str] = {}   # netloc → robots.txt text (crawler.middlewares.RobotsTxtKeeper)
 
     @classmethod
@@ -232,6 +248,9 @@ class PortalSpider(scrapy.Spider):
         spider.previous = PreviousRun.from_settings(crawler.settings)
         if spider.previous is not None:
             crawler.signals.connect(spider.previous.close, signal=signals.spider_closed)
+            spider.by_lastmod = spider.crawl_cfg.read_sitemaps and spider.previous.recheck_after > 0
+            for st in spider.sites.values() if spider.by_lastmod else ():
+                st.robots_read = st.home_done = False
         return spider
 
     def record_sites(self, store, run_id: int, lost: dict[str, dict[str, int]]) -> None:
@@ -266,6 +285,8 @@ class PortalSpider(scrapy.Spider):
                 # obeying robots.txt, the middleware's fetch is read instead (see _kept_sitemaps)
                 self.requested[robots_txt] = False    # one host's robots.txt and sitemaps are read once a run
                 yield self._source_request(robots_txt, st, self.on_robots)
+            elif not st.robots:
+                st.robots_read = True
             if st.disclosure:
                 yield self._request(st.disclosure, st, kind="page", depth=1, from_scope=True)
             for prefix, kind in st.columns.items():
@@ -301,6 +322,50 @@ class PortalSpider(scrapy.Spider):
         return scrapy.Request(url, callback=callback, errback=self.on_source_error, meta=meta, dont_filter=True,
                               priority=LEAF_PRIORITY)
 
+    # -- sitemap lastmod (crawler/lastmod.py) ------------------------------
+    def _by_lastmod(self, request) -> SiteState | None:
+        """The site of a request that its sitemap lastmod may spare: a page the previous run
+        fetched (so requested with its validators), not the home page, not a second fetch."""
+        meta = request.meta if isinstance(request, scrapy.Request) else None
+        if not self.by_lastmod or meta is None or not meta.get("conditional") or meta.get("kind") != "page" \
+                or meta.get("reparse"):
+            return None
+        return self.sites[meta["site"]]
+
+    def hold(self, item) -> bool:
+        """Keep a page request of a site whose sitemaps are still being read (True), to be let go
+        by :meth:`released`."""
+        st = self._by_lastmod(item)
+        if st is None or not st.deciding:
+            return False
+        st.held.append(item)
+        self.holding[st.name] = st
+        return True
+
+    def released(self, force: bool = False) -> list:
+        """The held requests of the sites whose sitemaps are read; ``force``: of every site (the
+        crawl would go idle: whatever is read is all there is)."""
+        out = []
+        for st in [st for st in self.holding.values() if force or not st.deciding]:
+            if force:
+                st.robots_read = st.home_done = True
+                st.sitemaps_reading = 0
+            out += st.held
+            st.held = []
+            del self.holding[st.name]
+        return out
+
+    def unrequested(self, request):
+        """The 304 a page request is answered with, without a request, when the site's sitemap
+        says the page has not changed since a request last verified it
+        (:meth:`crawler.previous.PreviousRun.unchanged_since`); else None (it is sent)."""
+        st = self._by_lastmod(request)
+        lastmod = st.lastmods.get(request.meta["origin"]) if st is not None else None
+        if lastmod is None or self.previous.unchanged_since(request.meta["origin"], lastmod[0]) is None:
+            return None
+        request.meta["sitemap_lastmod"] = lastmod[1]
+        return Response(request.url, status=304, request=request, flags=[CARRIED])
+
     # -- robots.txt and sitemaps -------------------------------------------
     def on_robots(self, response):
         """robots.txt read for its ``Sitemap:`` lines (links of robots.txt, so a sitemap it
@@ -309,16 +374,17 @@ class PortalSpider(scrapy.Spider):
         st = self.sites[response.meta["site"]]
         text = response.text if response.status == 200 and not extract.looks_binary(response.body) else ""
         yield from self._robots_sitemaps(response.url, st, text)
+        st.robots_read = True
 
     def _kept_sitemaps(self, url: str, st: SiteState):
         """Obeying robots.txt: on a site's first answer, the sitemaps of the robots.txt the
         middleware fetched for its host (one fetch of robots.txt a host and run)."""
         robots_txt = urljoin(url, "/robots.txt")
         text = self.robots_txt.get(urlsplit(url).netloc)
-        if not self.crawl_cfg.read_sitemaps or text is None or robots_txt in self.requested:
-            return
-        self.requested[robots_txt] = False
-        yield from self._robots_sitemaps(robots_txt, st, text)
+        if self.crawl_cfg.read_sitemaps and text is not None and robots_txt not in self.requested:
+            self.requested[robots_txt] = False
+            yield from self._robots_sitemaps(robots_txt, st, text)
+        st.robots_read = True
 
     def _robots_sitemaps(self, robots_txt: str, st: SiteState, text: str):
         announced = robots.sitemaps_in(text)
@@ -327,12 +393,13 @@ class PortalSpider(scrapy.Spider):
             yield from self._sitemap_links(robots_txt, st, [(url, None) for url in announced], rows)
             yield rows
         else:
+            st.sitemaps_reading += 1
             yield self._source_request(urljoin(robots_txt, "/sitemap.xml"), st, self.on_sitemap)
 
     def _sitemap_links(self, source: str, st: SiteState, locs, rows: Rows):
         """Link rows (into ``rows``) for the sitemaps robots.txt or a sitemap index lists, and
         the requests reading them (each with a fetch row of its own)."""
-        for loc, line in locs:
+        for loc, line, _ in locs:
             raw = extract.RawLink(href=loc, anchor="", tag="sitemap", attr="loc", line=line, hidden=None,
                                   list_date=None)
             try:
@@ -344,13 +411,15 @@ class PortalSpider(scrapy.Spider):
             if not fresh or st.sitemaps >= MAX_SITEMAPS:                      # the sitemap is read below
                 continue
             st.sitemaps += 1
+            st.sitemaps_reading += 1
             self.requested[row["target_url"]] = False
             yield self._source_request(row["target_url"], st, self.on_sitemap, kind="resource", depth=1,
                                        origin=row["target_url"], chain=[], started=time.monotonic())
 
     def on_sitemap(self, response):
         """A sitemap's ``<loc>``s are its links (checked, and crawled when in scope); a sitemap
-        index's are more sitemaps."""
+        index's are more sitemaps. In an incremental run the ``<lastmod>`` of each page is kept
+        (:meth:`unrequested`)."""
         meta = response.meta
         st = self.sites[meta["site"]]
         body = response.body
@@ -368,7 +437,7 @@ class PortalSpider(scrapy.Spider):
         requests = []
         if kind == "sitemapindex":
             requests = list(self._sitemap_links(response.url, st, locs, rows))
-        for loc, line in locs if kind == "urlset" else ():
+        for loc, line, lastmod in locs if kind == "urlset" else ():
             raw = extract.RawLink(href=loc, anchor="", tag="sitemap", attr="loc", line=line, hidden=None,
                                   list_date=None)
             row, follow = self._link(raw, response.url, response.url, st, 1, None, False)
@@ -377,12 +446,20 @@ class PortalSpider(scrapy.Spider):
                 requests.append(follow)
             elif follow is not None:
                 rows.add("fetches", [follow])
+            when = robots.lastmod_time(lastmod) if self.by_lastmod and row["kind"] == "page" else None
+            if when is not None and when >= st.lastmods.get(row["target_url"], (when, ""))[0]:
+                st.lastmods[row["target_url"]] = (when, lastmod)   # listed twice: the later one
+        st.sitemaps_reading -= 1
         yield rows
         yield from requests
 
     def on_source_error(self, failure):
         meta = failure.request.meta
         st = self.sites[meta["site"]]
+        if failure.request.callback == self.on_robots:
+            st.robots_read = True
+        else:
+            st.sitemaps_reading -= 1
         if "origin" in meta:   # an announced sitemap that cannot be read
             outcome, error = classify_failure(failure)
             yield Rows.of("fetches", [self._fetch_row(meta, st, method="GET", status=None, outcome=outcome,
@@ -518,6 +595,8 @@ class PortalSpider(scrapy.Spider):
         meta = request.meta
         st = self.sites[meta["site"]]
         outcome, error = classify_failure(failure)
+        if meta["kind"] == "home" and st.robots:
+            st.robots_read = True   # no robots.txt read for an unreachable home (_kept_sitemaps reads it below)
         if outcome is Outcome.EXCLUDED and meta["kind"] == "home" and failure.check(IgnoreRequest):
             text = self.robots_txt.get(urlsplit(request.url).netloc) or ""
             agent = request.headers.get("User-Agent", b"").decode("latin-1")
@@ -711,7 +790,10 @@ class PortalSpider(scrapy.Spider):
 
     def _not_modified(self, response, st: SiteState):
         """A 304 to a conditional request: the previous run's facts of the page are carried
-        into this run (fetch row, page row, link rows) and its links followed as if parsed."""
+        into this run (fetch row, page row, link rows) and its links followed as if parsed.
+        A 304 of :class:`crawler.lastmod.LastmodCarry` (no request was sent: the sitemap's
+        lastmod says the page has not changed since it was verified) carries it the same way,
+        its fetch row keeping when a request last verified it and the lastmod trusted."""
         meta = response.meta
         prev = self.previous.fetch(meta["origin"])
         parse = prev is not None and self._should_parse(prev["final_url"], st, meta)
@@ -725,6 +807,9 @@ class PortalSpider(scrapy.Spider):
                               heading=prev["heading"], size=prev["size"])
         row.update(text_hash=prev["text_hash"], notfound_text=prev["notfound_text"], anchors=prev["anchors"], etag=prev["etag"],
                    last_modified=prev["last_modified"], not_modified=1)
+        if CARRIED in response.flags:
+            row.update(not_modified=0, attempts=0, elapsed=0.0, verified_at=prev["verified_at"],
+                       sitemap_lastmod=meta["sitemap_lastmod"])
         rows = Rows.of("fetches", [row])
         follow = list(self._maybe_probe(prev["final_url"], st, meta["kind"]))
         if page is not None:
@@ -749,7 +834,8 @@ class PortalSpider(scrapy.Spider):
         st.fetches += 1
         self.crawler.stats.inc_value(f"portal_audit/site/{st.name}/fetches")
         row = {k: prev[k] for k in FETCH_FIELDS}
-        row.update(site=st.name, depth=depth, cached=1, not_modified=0, attempts=0, elapsed=0.0, fetched_at=now_iso())
+        row.update(site=st.name, depth=depth, cached=1, not_modified=0, attempts=0, elapsed=0.0, fetched_at=now_iso(),
+                   sitemap_lastmod=None)
         rows = Rows.of("fetches", [row])
         text = self.previous.attachment_text(prev["url"]) if prev["kind"] == "attachment" else None
         if text:
@@ -948,7 +1034,7 @@ class PortalSpider(scrapy.Spider):
                "attempts": 0, "elapsed": 0.0, "redirects_json": "[]", "final_url": None,
                "content_type": None, "title": None, "heading": None, "size": None, "text_hash": None,
                "notfound_text": 0, "anchors": None, "fetched_at": now_iso(), "etag": None, "last_modified": None,
-               "verified_at": None, "not_modified": 0, "cached": 0}
+               "verified_at": None, "not_modified": 0, "cached": 0, "sitemap_lastmod": None}
 
     def _discover(self, st: SiteState, raw_links, base: str, home: bool) -> None:
         """Find the disclosure column (on the home page) and sub-columns by anchor text, and
@@ -998,6 +1084,8 @@ class PortalSpider(scrapy.Spider):
     def _fetch_row(self, meta, st: SiteState, *, method, status, outcome: Outcome, error, final_url,
                    ctype=None, title="", heading="", size=None, visible="", anchors=None) -> dict:
         st.fetches += 1
+        if meta["kind"] == "home":
+            st.home_done = True
         if outcome.is_broken or outcome is Outcome.REDIRECT_LOOP:
             st.problems += 1
         self.crawler.stats.inc_value(f"portal_audit/site/{st.name}/fetches")
@@ -1014,7 +1102,7 @@ class PortalSpider(scrapy.Spider):
             "text_hash": extract.text_hash(visible) if visible else None,
             "notfound_text": int(bool(visible) and extract.says_not_found(title, visible)),
             "anchors": anchors, "fetched_at": now, "etag": None, "last_modified": None, "verified_at": now,
-            "not_modified": 0, "cached": 0,
+            "not_modified": 0, "cached": 0, "sitemap_lastmod": None,
         }
 
 
@@ -1099,7 +1187,8 @@ CARRIED_PAGE_FIELDS = ("url", "final_url", "status", "content_type", "charset", 
 # what a check taken over from the previous run keeps of its fetch row
 FETCH_FIELDS = ("site", "url", "host", "kind", "depth", "method", "status", "outcome", "error", "attempts", "elapsed",
                 "redirects_json", "final_url", "content_type", "title", "heading", "size", "text_hash",
-                "notfound_text", "anchors", "fetched_at", "etag", "last_modified", "verified_at", "not_modified", "cached")
+                "notfound_text", "anchors", "fetched_at", "etag", "last_modified", "verified_at", "not_modified", "cached",
+                "sitemap_lastmod")
 
 OWN_META_KEYS = ("site", "kind", "depth", "origin", "chain", "column", "from_scope", "list_date", "parent",
                  "handle_httpstatus_all", "dont_redirect", "started", "dont_obey_robotstxt", "dont_retry",
