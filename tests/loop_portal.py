@@ -38,6 +38,7 @@ class Portal:
 
     def __init__(self):
         self.routes: dict[tuple[str, str], tuple[int, str, float]] = {}
+        self.locations: dict[tuple[str, str], str] = {}   # (server, path) → the Location it answers with
         self.hits: list[str] = []
         self.lock = threading.Lock()
         self.servers = {}
@@ -66,6 +67,7 @@ class Portal:
                 with portal.lock:
                     portal.hits.append(f"{name}{path}")
                     status, html, delay = portal.routes.get((name, path), (404, page("页面不存在", "<p>您访问的页面不存在</p>"), 0))
+                    location = portal.locations.get((name, path))
                 if delay:
                     time.sleep(delay)
                 data = html.encode("utf-8")
@@ -73,6 +75,8 @@ class Portal:
                     self.send_response(status)
                     self.send_header("Content-Type", "text/html; charset=utf-8")
                     self.send_header("Content-Length", str(len(data)))
+                    if location:
+                        self.send_header("Location", location)
                     self.end_headers()
                     if body:
                         self.wfile.write(data)
