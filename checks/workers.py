@@ -2,8 +2,8 @@
 
 The selected checks are cut into *groups* that share no index (``uses``, the connected
 parts of "shares an index with"), so that an index is still built once; the groups are dealt
-to ``processes`` shares, heaviest first, each to the lightest share (by the seconds each check
-took in the store's previous run, one second for a check never timed). The first share runs
+to ``processes`` shares (:func:`core.deal.deal`, by the seconds each check took in the store's
+previous run, one second for a check never timed). The first share runs
 in this process, the others in spawned workers, each with its own store connection. A worker
 sends each :class:`~checks.registry.CheckResult` as its check ends; the checks of a worker
 that died are run again here, so that no check is ever lost. Each check still runs whole
@@ -20,6 +20,7 @@ from datetime import date
 from typing import Any
 
 from checks.registry import Check, CheckResult, CheckSettings, run_checks, run_order
+from core.deal import deal
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +56,8 @@ def shares(checks: Sequence[Check], n: int, seconds: Mapping[str, float]) -> lis
     def weight(group: list[Check]) -> float:
         return sum(seconds.get(c.code, 1.0) for c in group)
 
-    dealt: list[tuple[float, list[Check]]] = [(0.0, []) for _ in range(max(1, n))]
-    for group in sorted(groups(checks), key=weight, reverse=True):
-        i = min(range(len(dealt)), key=lambda k: dealt[k][0])
-        dealt[i] = (dealt[i][0] + weight(group), dealt[i][1] + group)
-    return [share for _, share in sorted(dealt, key=lambda d: -d[0]) if share]
+    dealt = [[c for group in share for c in group] for share in deal(groups(checks), n, weight)]
+    return sorted((share for share in dealt if share), key=lambda share: -weight(share))
 
 
 def run_checks_parallel(store, run_id: int, audit_date: date, sites: Mapping[str, Any], settings: CheckSettings,

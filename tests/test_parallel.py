@@ -8,12 +8,15 @@ import sqlite3
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import psutil
 import pytest
 
+from portal_audit.runner import deal_sites
 from store import Store
+from store.claims import CLAIMER_DIED
 from store.parts import part_path
 from tests.conftest import interrupt_cli, interrupted_store, read_findings, run_cli, served, write_config
 
@@ -147,7 +150,11 @@ def test_a_parent_killed_outright_takes_its_crawl_processes_with_it(tmp_path, sa
     db = sqlite3.connect(tmp_path / "a.db")
     status, stats = db.execute("SELECT status, stats_json FROM runs WHERE id = 1").fetchone()
     assert status == "interrupted" and len(json.loads(stats)["recovered_parts"]) == len(parts), stats
-    assert {t: db.execute(f"SELECT COUNT(*) FROM {t} WHERE run_id = 1").fetchone()[0] for t in TABLES} == gathered
+    recovered = {t: db.execute(f"SELECT COUNT(*) FROM {t} WHERE run_id = 1").fetchone()[0] for t in TABLES}
+    # and an inconclusive fetch row for each external URL claimed by a process that had not answered it
+    recovered["fetches"] -= db.execute("SELECT COUNT(*) FROM fetches WHERE run_id = 1 AND error = ?",
+                                       (CLAIMER_DIED,)).fetchone()[0]
+    assert recovered == gathered
     assert db.execute("SELECT status FROM runs WHERE id = 2").fetchone() == ("completed",)
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     db.close()
@@ -266,3 +273,19 @@ def test_part_file_builds_its_indexes_once_after_the_crawl(tmp_path):
     assert _indexes(part) == expected
     reference.close()
     part.close()
+
+
+def test_sites_are_dealt_by_their_pages_last_time():
+    """Longest first, each to the lightest process: a big site does not share its process
+    with the small ones' load; the first run (nothing known) deals round robin."""
+    sites = [types.SimpleNamespace(name=n) for n in ("甲", "乙", "丙", "丁", "戊")]
+
+    def names(dealt):
+        return [[s.name for s in share] for share in dealt]
+
+    assert names(deal_sites(sites, 2, {})) == [["甲", "丙", "戊"], ["乙", "丁"]]
+    pages = {"甲": 5000, "乙": 100, "丙": 120}      # 丁 and 戊 are new: the median, 120 each
+    assert names(deal_sites(sites, 2, pages)) == [["甲"], ["乙", "丙", "丁", "戊"]]
+    pages.update({"丁": 4000, "戊": 900})
+    assert names(deal_sites(sites, 2, pages)) == [["甲", "乙"], ["丙", "丁", "戊"]]
+    assert names(deal_sites(sites[:1], 3, pages)) == [["甲"], [], []]

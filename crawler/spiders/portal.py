@@ -51,6 +51,7 @@ from crawler.lastmod import CARRIED
 from crawler.middlewares import ForbiddenAddress
 from crawler.previous import PreviousRun
 from store import Store
+from store.claims import Claims
 from core.models import Outcome, SiteStatus
 from core.text import now_iso
 from core.vocabulary import HANWEB_COLUMN, INDEX_NAME, is_consultation
@@ -210,8 +211,11 @@ class PortalSpider(scrapy.Spider):
     name = "portal"
 
     def __init__(self, sites: list[SiteSpec], crawl: CrawlLimits, reference_date: date | None = None,
-                 read_kinds: Sequence[str] = documents.READABLE_KINDS, **kwargs):
+                 read_kinds: Sequence[str] = documents.READABLE_KINDS, claims: str | None = None, **kwargs):
         super().__init__(**kwargs)
+        # one of a run's crawl processes: an off-site URL is requested only once claimed here
+        # (store/claims.py); one another process claimed is checked there
+        self.claims = Claims(claims) if claims else None
         self.read_kinds = tuple(read_kinds)   # same-site attachments read with one capped GET (pdf/docx/xlsx)
         self.crawl_cfg = crawl
         self.reference_date = reference_date or date.today()   # the audit date: gives month-day list dates a year
@@ -240,6 +244,8 @@ class PortalSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._cap_read_headers, signal=signals.headers_received)
         crawler.signals.connect(spider._cap_read_bytes, signal=signals.bytes_received)
+        if spider.claims is not None:
+            crawler.signals.connect(spider.claims.close, signal=signals.spider_closed)
         spider.previous = PreviousRun.from_settings(crawler.settings)
         if spider.previous is not None:
             crawler.signals.connect(spider.previous.close, signal=signals.spider_closed)
@@ -918,6 +924,10 @@ class PortalSpider(scrapy.Spider):
         if verified is not None:
             self.requested[target] = False
             return row, self._verified_rows(verified, st, depth + 1)
+        if self.claims is not None and not same_site(target, st.hosts) \
+                and not self.claims.claim(target, st.name, kind, depth + 1):
+            self.requested[target] = False   # another crawl process checks it: its fetch row is the run's
+            return row, None
         css = kind == "resource" and (raw.css or urlsplit(target).path.lower().endswith(".css"))
         request = self._request(target, st, kind=kind, depth=depth + 1, column=column, from_scope=child_scope,
                                 list_date=raw.list_date, parent=page_url, css=css, form=raw.form)
