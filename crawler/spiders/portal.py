@@ -121,6 +121,7 @@ class SiteState:
     sitemaps_reading: int = 0
     held: list = field(default_factory=list)
     lastmods: dict[str, tuple[float, str]] = field(default_factory=dict)   # page → (lastmod_time, text)
+    sitemap_validators: dict[str, dict] = field(default_factory=dict)   # sitemap read → kind, validators
     # directory → (url, facts hash, links in scope) of the page read for ``dir/`` or ``dir/index.html``
     index_pages: dict[tuple[str, str], tuple] = field(default_factory=dict)
     twins: dict[str, str] = field(default_factory=dict)   # a page's other URL → the URL it was read as
@@ -270,6 +271,7 @@ class PortalSpider(scrapy.Spider):
                                            "links_over_cap": st.links_over_cap, "pages_over_cap": st.pages_over_cap,
                                            "columns": dict(st.columns), "off_site_columns": dict(st.off_site_columns),
                                            "sections": list(st.sections), "messages": list(st.messages.values()),
+                                           "sitemaps": dict(st.sitemap_validators),
                                            "write_errors": lost.get(st.name, {}), "coverage": dict(st.coverage),
                                            "unparsed": dict(itertools.islice(st.unparsed.items(),
                                                                              MAX_UNPARSED_LISTED))})
@@ -337,8 +339,10 @@ class PortalSpider(scrapy.Spider):
         """A GET of robots.txt or a sitemap: read for what it says, never judged as a link."""
         meta = {"site": st.name, "handle_httpstatus_all": True, "dont_redirect": True, "dont_retry": True,
                 "dont_obey_robotstxt": True, **extra}
+        headers = self.previous.sitemap_headers(st.name, url) if self.previous and callback == self.on_sitemap else {}
+        meta["conditional"] = bool(headers)
         return scrapy.Request(url, callback=callback, errback=self.on_source_error, meta=meta, dont_filter=True,
-                              priority=LEAF_PRIORITY)
+                              priority=LEAF_PRIORITY, headers=headers)
 
     # -- sitemap lastmod (crawler/lastmod.py) ------------------------------
     def _by_lastmod(self, request) -> SiteState | None:
@@ -408,7 +412,7 @@ class PortalSpider(scrapy.Spider):
         announced = robots.sitemaps_in(text)
         if announced:
             rows = Rows()
-            yield from self._sitemap_links(robots_txt, st, [(url, None) for url in announced], rows)
+            yield from self._sitemap_links(robots_txt, st, [(url, None, None) for url in announced], rows)
             yield rows
         else:
             st.sitemaps_reading += 1
@@ -417,7 +421,7 @@ class PortalSpider(scrapy.Spider):
     def _sitemap_links(self, source: str, st: SiteState, locs, rows: Rows):
         """Link rows (into ``rows``) for the sitemaps robots.txt or a sitemap index lists, and
         the requests reading them (each with a fetch row of its own)."""
-        for loc, line, _ in locs:
+        for loc, line, lastmod in locs:
             raw = extract.RawLink(href=loc, anchor="", tag="sitemap", attr="loc", line=line, hidden=None,
                                   list_date=None)
             try:
@@ -425,6 +429,7 @@ class PortalSpider(scrapy.Spider):
             except InvalidURL:
                 fresh = False
             row, invalid = self._link(raw, source, source, st, 0, None, False)   # its request is not sent:
+            row["lastmod"] = lastmod
             rows.add("links", [row]).add("fetches", [invalid] if isinstance(invalid, dict) else [])
             if not fresh or st.sitemaps >= MAX_SITEMAPS:                      # the sitemap is read below
                 continue
@@ -437,21 +442,31 @@ class PortalSpider(scrapy.Spider):
     def on_sitemap(self, response):
         """A sitemap's ``<loc>``s are its links (checked, and crawled when in scope); a sitemap
         index's are more sitemaps. In an incremental run the ``<lastmod>`` of each page is kept
-        (:meth:`unrequested`)."""
+        (:meth:`unrequested`). A sitemap answering 304 is read as the previous run stored it."""
         meta = response.meta
         st = self.sites[meta["site"]]
-        body = response.body
-        if body[:2] == b"\x1f\x8b":
-            try:
-                body = gzip.GzipFile(fileobj=io.BytesIO(body)).read(self.crawl_cfg.max_page_size)
-            except (OSError, EOFError):
-                body = b""
-        kind, locs = robots.sitemap_locs(body) if response.status == 200 else ("", [])
+        status = response.status
+        if status == 304 and meta.get("conditional"):   # unchanged: read as the previous run stored it
+            (kind, locs), status = self.previous.sitemap(st.name, response.url), 200
+            st.sitemap_validators[response.url] = self.previous.sitemap_validators(st.name)[response.url]
+        else:
+            body = response.body
+            if body[:2] == b"\x1f\x8b":
+                try:
+                    body = gzip.GzipFile(fileobj=io.BytesIO(body)).read(self.crawl_cfg.max_page_size)
+                except (OSError, EOFError):
+                    body = b""
+            kind, locs = robots.sitemap_locs(body) if status == 200 else ("", [])
+            if kind:
+                st.sitemap_validators[response.url] = {"kind": kind, "etag": _header(response, "ETag"),
+                                                       "last_modified": _header(response, "Last-Modified")}
         rows = Rows()
         if "origin" in meta:   # announced: its fetch is a link check
-            outcome, error = classify_status(response.status, retry_after=retry_after_seconds(response.headers.get("Retry-After")))
-            rows.add("fetches", [self._fetch_row(meta, st, method="GET", status=response.status, outcome=outcome,
-                                                 error=error, final_url=response.url, size=len(response.body))])
+            outcome, error = classify_status(status, retry_after=retry_after_seconds(response.headers.get("Retry-After")))
+            row = self._fetch_row(meta, st, method="GET", status=status, outcome=outcome, error=error,
+                                  final_url=response.url, size=len(response.body))
+            row["not_modified"] = int(response.status == 304)
+            rows.add("fetches", [row])
         requests = []
         if kind == "sitemapindex":
             requests = list(self._sitemap_links(response.url, st, locs, rows))
@@ -459,6 +474,7 @@ class PortalSpider(scrapy.Spider):
             raw = extract.RawLink(href=loc, anchor="", tag="sitemap", attr="loc", line=line, hidden=None,
                                   list_date=None)
             row, follow = self._link(raw, response.url, response.url, st, 1, None, False)
+            row["lastmod"] = lastmod
             rows.add("links", [row])
             if isinstance(follow, scrapy.Request):
                 requests.append(follow)
@@ -906,7 +922,7 @@ class PortalSpider(scrapy.Spider):
         skipped = skipped_scheme(href)
         row = {"site": st.name, "source_url": page_url, "raw_href": href[:1000], "anchor": raw.anchor,
                "tag": raw.tag, "attr": raw.attr, "line": raw.line, "hidden": int(bool(raw.hidden)),
-               "hidden_reason": raw.hidden, "list_date": raw.list_date,
+               "hidden_reason": raw.hidden, "list_date": raw.list_date, "lastmod": None,
                "fragment": fragment_of(href, base) if "#" in href and not skipped else None}
         if skipped or href.startswith("#") or not href:
             row.update(target_url=href[:1000] or "(空)", kind=skipped or "anchor")
