@@ -37,7 +37,7 @@ class Portal:
     """A mutable set of pages served on 127.0.0.1 (two ports: 甲市, 乙县) and 127.0.0.2 (external)."""
 
     def __init__(self):
-        self.routes: dict[tuple[str, str], tuple[int, str, float]] = {}
+        self.routes: dict[tuple[str, str], tuple[int, str | bytes, float]] = {}
         self.locations: dict[tuple[str, str], str] = {}   # (server, path) → the Location it answers with
         self.hits: list[str] = []
         self.lock = threading.Lock()
@@ -70,7 +70,7 @@ class Portal:
                     location = portal.locations.get((name, path))
                 if delay:
                     time.sleep(delay)
-                data = html.encode("utf-8")
+                data = html if isinstance(html, bytes) else html.encode("utf-8")
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "text/html; charset=utf-8")

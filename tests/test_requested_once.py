@@ -17,6 +17,7 @@ from collections import Counter
 import pytest
 
 from crawler.hops import Hops
+from portal_audit.sample.files import make_docx
 from store.claims import CLAIMER_DIED
 from store.parts import claims_path
 from tests.conftest import read_findings, run_cli, write_config
@@ -140,6 +141,39 @@ def test_a_redirect_target_linked_directly_is_requested_once_in_either_order(red
         assert a + "/p/one.html" in pages and a + "/r/one.html" not in pages
         broken = [f for f in run["findings"] if f["check"] == "link.broken"]
         assert [(f["url"], f["page"]) for f in broken] == [(a + "/p/two-gone.html", a + "/p/two.html")], n
+
+
+def test_an_attachment_read_through_a_redirect_is_read_once_for_both_links(tmp_path):
+    """Same-site DOCX files are read by their check (one capped GET): a chain to a linked file
+    (the redirect first, and the link first) reads it once, and its text is stored for both."""
+    portal = Portal()
+    try:
+        a = portal.base["a"]
+        portal.locations = {("a", "/files/old1.docx"): a + "/files/new1.docx", ("a", "/files/old2.docx"): a + "/files/new2.docx"}
+        r = {("a", "/"): (200, page("甲市人民政府", f"<a href='{a}/xxgk/'>政府信息公开</a><a href='{a}/files/old1.docx'>附件一</a>"
+                                               f"<a href='{a}/files/new2.docx'>附件二</a>"), 0),
+             ("a", "/xxgk/"): (200, page("政府信息公开", f"<a href='{a}/xxgk/a.html'>关于公布政务公开事项目录的通知</a>"), 0),
+             ("a", "/xxgk/a.html"): (200, page("关于公布政务公开事项目录的通知",
+                                               f"<p>正文。</p><a href='{a}/files/new1.docx'>附件一（新）</a>"
+                                               f"<a href='{a}/files/old2.docx'>附件二（旧）</a>"), 1.0),
+             ("a", "/files/old1.docx"): (302, "", 0), ("a", "/files/old2.docx"): (302, "", 0),
+             ("a", "/files/new1.docx"): (200, make_docx("附件一的正文"), 0),
+             ("a", "/files/new2.docx"): (200, make_docx("附件二的正文"), 0)}
+        with portal.lock:
+            portal.routes = r
+        cfg = write_config(tmp_path / "c.yaml", [("甲市", a + "/")], store=tmp_path / "a.db")
+        result = run_cli("run", "-c", str(cfg), "-o", str(tmp_path / "out"), "--no-progress", "--only", "privacy")
+        assert result.returncode in (0, 1), result.stderr
+        db = sqlite3.connect(tmp_path / "a.db")
+        assert twice(db) == {}
+        assert db.execute("SELECT DISTINCT method FROM requests WHERE url LIKE '%.docx'").fetchall() == [("GET",)]
+        texts = dict(db.execute("SELECT url, text FROM attachment_texts"))
+        for old, new, text in (("old1", "new1", "附件一的正文"), ("old2", "new2", "附件二的正文")):
+            assert text in texts[f"{a}/files/{new}.docx"] and texts[f"{a}/files/{old}.docx"] == texts[f"{a}/files/{new}.docx"]
+        assert Counter(h for h in portal.hits if h.endswith(".docx")) == Counter(
+            ["a/files/old1.docx", "a/files/new1.docx", "a/files/old2.docx", "a/files/new2.docx"])
+    finally:
+        portal.close()
 
 
 def test_redirects_to_linked_urls_find_with_two_processes_what_one_finds(redirected):
