@@ -86,8 +86,8 @@ def audit(work: Path, cfg: Path, label: str, timeout: float = 3600) -> dict:
            "peak_rss_by_role_mb": m["peak_rss_by_role_mb"],
            "load_avg": [load_before, load_avg()],
            "peak_rss_at_s": _peak_at(m["samples"]),
-           **{k: figures[k] for k in ("pages", "carried", "requests", "bytes", "not_modified", "refused_429",
-                                      "cached_checks", "findings", "fingerprints", "sites_audited")},
+           **{k: figures[k] for k in ("pages", "carried", "carried_by_lastmod", "requests", "bytes", "not_modified",
+                                      "refused_429", "cached_checks", "findings", "fingerprints", "sites_audited")},
            "status": run["status"]}
     res["requests_per_page"] = res["requests"] / res["pages"] if res["pages"] else None
     res["pages_per_s"] = res["pages"] / res["wall_s"]

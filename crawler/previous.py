@@ -6,6 +6,10 @@ the runner: the latest completed audit run) gives the spider, read-only:
 - the validators (ETag, Last-Modified) of each page the previous run fetched with a 200, sent
   as ``If-None-Match`` / ``If-Modified-Since``; on a 304 the page's stored facts (fetch row,
   page row, link rows with their list dates) are carried into this run instead of parsing;
+- the pages the site's sitemap says have not changed since a request last verified them
+  (:meth:`PreviousRun.unchanged_since`): carried as a 304 page is, without any request; the
+  sitemaps themselves are asked with their validators (``run_sites.stats_json.sitemaps``) and
+  on a 304 read as the previous run stored their ``<loc>``s (``links.lastmod``);
 - the successful checks of external links and attachments verified less than
   ``recheck_after`` seconds ago: taken over without a request (``fetches.cached``; the row keeps
   ``verified_at``, when a request last confirmed it). Failures and inconclusive answers are
@@ -20,6 +24,7 @@ the pipeline).
 from __future__ import annotations
 
 import json
+import time
 
 from datetime import datetime, timedelta
 
@@ -32,6 +37,7 @@ class PreviousRun:
         self.location = self.store.location
         self.run_id = run_id
         self.recheck_after = recheck_after
+        self._sitemaps: dict[str, dict[str, dict]] = {}   # site → its sitemaps' kinds and validators
 
     @classmethod
     def from_settings(cls, settings) -> "PreviousRun | None":
@@ -52,6 +58,25 @@ class PreviousRun:
         if row["last_modified"]:
             headers["If-Modified-Since"] = row["last_modified"]
         return headers
+
+    def unchanged_since(self, url: str, lastmod: float) -> dict | None:
+        """The previous run's fetch row of page ``url`` when the site's sitemap says it has not
+        changed since a request last verified it: that run fetched it with a 200 (no redirect)
+        or carried it, and parsed it; ``lastmod`` (the latest instant the sitemap's
+        ``<lastmod>`` can mean, :func:`crawler.robots.lastmod_time`) is not in the future and at
+        or before the verification (``verified_at``); the verification is less than
+        ``recheck_after`` seconds old. None otherwise: the page is requested."""
+        now = time.time()
+        if self.recheck_after <= 0 or lastmod > now:
+            return None
+        row = self.fetch(url)
+        if (row is None or not (row["outcome"] == "ok" and row["status"] == 200 and row["redirects_json"] == "[]")
+                or not row["verified_at"]):
+            return None
+        verified = datetime.fromisoformat(row["verified_at"]).timestamp()
+        if lastmod > verified or now - verified >= self.recheck_after:
+            return None
+        return row if self.store.page(self.run_id, url) is not None else None
 
     def fetch(self, url: str) -> dict | None:
         return _dict(self.store.fetch(self.run_id, url))
@@ -85,6 +110,28 @@ class PreviousRun:
             return list((json.loads(row["stats_json"] or "{}") or {}).get("sections") or ()) if row else []
         except ValueError:
             return []
+
+    def sitemap_validators(self, site: str) -> dict[str, dict]:
+        """The sitemaps of the site the previous run read, by URL: their kind and validators."""
+        if site not in self._sitemaps:
+            row = self.store.run_site(self.run_id, site)
+            try:
+                kept = (json.loads(row["stats_json"] or "{}") or {}).get("sitemaps") if row else None
+            except ValueError:
+                kept = None
+            self._sitemaps[site] = kept if isinstance(kept, dict) else {}
+        return self._sitemaps[site]
+
+    def sitemap_headers(self, site: str, url: str) -> dict[str, str]:
+        """Conditional-request headers for a sitemap the previous run read."""
+        kept = self.sitemap_validators(site).get(url) or {}
+        return {name: kept[key] for name, key in (("If-None-Match", "etag"), ("If-Modified-Since", "last_modified"))
+                if kept.get(key)}
+
+    def sitemap(self, site: str, url: str) -> tuple[str, list[tuple]]:
+        """(kind, [(loc, line, lastmod)]) of a sitemap the previous run read (it answered 304)."""
+        return (self.sitemap_validators(site)[url]["kind"],
+                [tuple(r) for r in self.store.sitemap_entries(self.run_id, url)])
 
     def attachment_text(self, url: str) -> dict | None:
         return _dict(self.store.attachment_text(self.run_id, url))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from core.text import now_iso
+from crawler.lastmod import CARRIED
 
 
 REQUEST_SENT = object()   # signal: row=dict
@@ -38,7 +39,8 @@ class RequestLog:
         return cls(crawler)
 
     def process_response(self, request, response):
-        self._log(request, response.status, None, len(response.body))
+        if CARRIED not in response.flags:   # answered by crawler.lastmod without a request
+            self._log(request, response.status, None, len(response.body))
         return response
 
     def process_exception(self, request, exception):

@@ -63,6 +63,7 @@ WARN_ON_GENERATOR_RETURN_VALUE = False   # Scrapy would re-parse the callbacks' 
 SPIDER_MIDDLEWARES = {
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
     "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+    "crawler.lastmod.SitemapGate": 600,   # holds a site's pages until its sitemaps are read
 }
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
@@ -71,6 +72,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.PoliteRetryMiddleware": 550,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.RobotsTxtKeeper": 100,    # Scrapy's, keeping the robots.txt text for the spider
+    "crawler.lastmod.LastmodCarry": 120,           # a page its sitemap lastmod spares: answered here
     "crawler.requestlog.RequestLog": 950,          # next to the downloader: sees every request sent
 }
 ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}

@@ -24,7 +24,7 @@ import shutil
 import signal
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -35,8 +35,10 @@ import twisted
 from scrapy.crawler import CrawlerProcess
 
 from checks.inspection import merged_options
-from checks.registry import CheckResult, CheckSettings, run_checks, verify_rules
+from checks.registry import CheckResult, CheckSettings, verify_rules
+from checks.workers import run_checks_parallel
 from core import __version__
+from core.deal import deal
 from core.models import FINISHED_RUN_STATUSES, RunStatus, SiteStatus
 from core.vocabulary import Stage
 from crawler import settings as crawler_settings
@@ -52,7 +54,8 @@ from portal_audit.scrapyd import gather_on_nodes
 from reports import write_reports
 from store import Store, history
 from store.db import backend
-from store.parts import part_path, progress_path, remove_part
+from store.claims import answer_unanswered, create_claims, remove_claims
+from store.parts import claims_path, part_path, progress_path, remove_part
 
 
 log = logging.getLogger(__name__)
@@ -132,12 +135,13 @@ def gather(cfg: Config, run_id: int, store_path: str, progress: bool = True,
 
 
 def _gather_here(cfg: Config, run_id: int, store_path: str, progress: bool, read_kinds: Sequence[str],
-                 progress_file: str | None = None, previous: dict | None = None) -> str:
-    """The crawl of ``cfg``'s sites in this process (its run_sites rows included)."""
+                 progress_file: str | None = None, previous: dict | None = None, claims: str | None = None) -> str:
+    """The crawl of ``cfg``'s sites in this process (its run_sites rows included); ``claims``:
+    the claims file of a run's crawl processes (:mod:`store.claims`)."""
     process = crawler_process(cfg, run_id, store_path, progress, progress_file, previous)
     crawler = process.create_crawler(PortalSpider)
     process.crawl(crawler, sites=[SiteSpec.of(s) for s in cfg.sites], crawl=CrawlLimits.of(cfg.crawl),
-                  reference_date=cfg.audit_date, read_kinds=read_kinds)
+                  reference_date=cfg.audit_date, read_kinds=read_kinds, claims=claims)
     process.start()
     reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
     spider = crawler.spider
@@ -154,9 +158,10 @@ EXIT_INTERRUPTED = 3   # a crawl process's exit code when its crawl did not fini
 
 
 def _crawl_process_main(cfg: Config, run_id: int, part: str, progress_file: str | None, read_kinds: Sequence[str],
-                        previous: dict | None) -> None:
+                        previous: dict | None, claims: str) -> None:
     """A crawl process: its share of the sites into the store ``part`` (a file of its own,
-    or the shared store when that takes concurrent writers).
+    or the shared store when that takes concurrent writers); the off-site URLs it checks
+    claimed in ``claims`` first (:mod:`store.claims`).
 
     It leaves the terminal's process group, so that a Ctrl-C reaches only the parent,
     which passes one SIGINT on to each process (a second one would make Scrapy stop
@@ -170,7 +175,7 @@ def _crawl_process_main(cfg: Config, run_id: int, part: str, progress_file: str 
         sys.exit(EXIT_INTERRUPTED)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     status = _gather_here(cfg, run_id, part, progress_file is not None, read_kinds,
-                          progress_file=progress_file, previous=previous)
+                          progress_file=progress_file, previous=previous, claims=claims)
     sys.exit(0 if status == RunStatus.COMPLETED else EXIT_INTERRUPTED)
 
 
@@ -216,42 +221,86 @@ def _gather_parallel(cfg: Config, run_id: int, store_path: str, n: int, progress
         progress_files = [progress_path(part) for part in parts]
         for part in parts:
             remove_part(part)
+    # each off-site URL is checked by the one process that claims it first (store/claims.py)
+    claims = str(scratch / "claims") if scratch else claims_path(store_path, run_id)
+    create_claims(claims)
     procs = []
+    dealt = deal_sites(cfg.sites, n, site_pages(store_path, run_id))   # a site is never split
     for i, (part, progress_file) in enumerate(zip(parts, progress_files)):
-        share = dataclasses.replace(cfg, sites=cfg.sites[i::n])   # round robin: a site is never split
+        share = dataclasses.replace(cfg, sites=tuple(dealt[i]))
         proc = ctx.Process(target=_crawl_process_main,
-                           args=(share, run_id, part, progress_file if progress else None, read_kinds, previous),
+                           args=(share, run_id, part, progress_file if progress else None, read_kinds, previous,
+                                 claims),
                            name=f"portal-audit-crawl-{i + 1}")
         proc.start()
         procs.append(proc)
     board = Board()
     interval = 2.0
     interrupted = False
-    while any(p.is_alive() for p in procs):
+    merged: set[int] = set()
+    # a process's own file is merged as soon as it has ended, while the others still crawl
+    store = None if scratch else Store(store_path)
+    try:
+        while any(p.is_alive() for p in procs):
+            try:
+                for p in procs:
+                    p.join(timeout=interval / n)
+                if progress:
+                    show_files(board, [Path(f) for f in progress_files])
+                if store is not None and not interrupted:
+                    _merge_ended(store, run_id, procs, parts, merged)
+            except KeyboardInterrupt:
+                interrupted = True
+                for p in procs:
+                    if p.is_alive():
+                        os.kill(p.pid, signal.SIGINT)
+        if progress:
+            show_files(board, [Path(f) for f in progress_files], final=True)
+        if store is not None:
+            _merge_ended(store, run_id, procs, parts, merged)
+        # a URL whose claimer ended before storing its answer is inconclusive, never lost
+        answered = store or Store(store_path)
         try:
-            for p in procs:
-                p.join(timeout=interval / n)
-            if progress:
-                show_files(board, [Path(f) for f in progress_files])
-        except KeyboardInterrupt:
-            interrupted = True
-            for p in procs:
-                if p.is_alive():
-                    os.kill(p.pid, signal.SIGINT)
-    if progress:
-        show_files(board, [Path(f) for f in progress_files], final=True)
+            answer_unanswered(claims, answered, run_id)
+        finally:
+            if answered is not store:
+                answered.close()
+        remove_claims(claims)
+    finally:
+        if store is not None:
+            store.close()
     if scratch:
         shutil.rmtree(scratch, ignore_errors=True)
-    else:
-        store = Store(store_path)
-        try:
-            for part in parts:
-                if Path(part).exists():
-                    store.merge_run_from(part, run_id)
-                remove_part(part)
-        finally:
-            store.close()
     return RunStatus.COMPLETED if not interrupted and all(p.exitcode == 0 for p in procs) else RunStatus.INTERRUPTED
+
+
+def site_pages(store_path: str, run_id: int) -> dict[str, int]:
+    """Pages per site in the latest earlier audit run (empty when there is none)."""
+    store = Store(store_path)
+    try:
+        prev = store.last_run_before(run_id)
+        return {r["site"]: r["pages"] for r in store.run_sites(prev)} if prev else {}
+    finally:
+        store.close()
+
+
+def deal_sites(sites: Sequence, n: int, pages: Mapping[str, int]) -> list[list]:
+    """``sites`` dealt to ``n`` crawl processes by their pages last time (round robin on the
+    first run; a site never seen weighs as the sites' median)."""
+    known = sorted(pages.values())
+    unknown = known[len(known) // 2] if known else 1
+    return deal(sites, n, lambda site: pages.get(site.name, unknown))
+
+
+def _merge_ended(store: Store, run_id: int, procs, parts: list[str], merged: set[int]) -> None:
+    """Merge the part file of every crawl process that has ended and is not merged yet."""
+    for i, (proc, part) in enumerate(zip(procs, parts)):
+        if i in merged or proc.is_alive():
+            continue
+        if Path(part).exists():
+            store.merge_run_from(part, run_id)
+        remove_part(part)
+        merged.add(i)
 
 
 def say(line: str) -> None:
@@ -264,7 +313,15 @@ def audit(store: Store, run_id: int, cfg: Config, only=(), on_result=None) -> li
     audit_date = date.fromisoformat(row["audit_date"])
     skipped = not_audited(store, run_id)
     sites = {s.name: s for s in cfg.sites if s.name not in skipped}
-    return run_checks(store, run_id, audit_date, sites, check_settings(cfg), only=only, on_result=on_result)
+    # the checks use the processes the crawl used (checks/workers.py), weighed by last run's times
+    return run_checks_parallel(store, run_id, audit_date, sites, check_settings(cfg), processes_for(cfg),
+                               only=only, seconds=check_seconds(store, run_id), on_result=on_result)
+
+
+def check_seconds(store: Store, run_id: int) -> dict[str, float]:
+    """What each check took in the latest earlier audit run (empty when there is none)."""
+    prev = store.last_run_before(run_id)
+    return {r["check_code"]: r["elapsed"] or 0.0 for r in store.check_runs(prev)} if prev else {}
 
 
 def not_audited(store: Store, run_id: int) -> list[str]:

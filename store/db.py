@@ -448,6 +448,14 @@ class Store(SnapshotReads):
                 " AND document_url IN (SELECT url FROM attachment_texts WHERE run_id = ?)",
                 (max_text, run_id, site, run_id))
 
+    def copy_attachment_text(self, run_id: int, url: str, new_url: str, site: str) -> None:
+        """The text read from ``url`` stored for ``new_url`` (of ``site``) too: one request
+        answered both (a redirect's hop linked directly, see crawler/hops.py)."""
+        with self.transaction():
+            self.db.execute("INSERT INTO attachment_texts (run_id, site, url, text, outcome, error)"
+                            " SELECT run_id, ?, ?, text, outcome, error FROM attachment_texts"
+                            " WHERE run_id = ? AND url = ? ON CONFLICT DO NOTHING", (site, new_url, run_id, url))
+
     def page_facts(self, run_id: int, site: str) -> Iterator[Any]:
         """The column, list date and depth of every page of ``site`` (see :mod:`crawler.settle`)."""
         return self.iquery("SELECT url, column_kind, column_url, list_date, is_list, depth FROM pages"
@@ -541,8 +549,9 @@ class Store(SnapshotReads):
 
     def run_figures(self, run_id: int) -> dict[str, Any]:
         """What a run cost and found, as the benchmarks print it: rows gathered, requests
-        (by purpose, bytes, answered 304 or 429), checks taken over from the previous run,
-        findings (per check, and their fingerprints) and the sites audited."""
+        (by purpose, bytes, answered 304 or 429), checks taken over from the previous run, pages
+        carried by their sitemap ``lastmod`` without a request, findings (per check, and their
+        fingerprints) and the sites audited."""
         one = lambda sql: self.scalar(sql, (run_id,))  # noqa: E731
         by = lambda sql: {r[0]: r[1] for r in self.query(sql, (run_id,))}  # noqa: E731
         return {
@@ -556,6 +565,7 @@ class Store(SnapshotReads):
             "not_modified": one("SELECT COUNT(*) FROM requests WHERE run_id = ? AND status = 304"),
             "refused_429": one("SELECT COUNT(*) FROM requests WHERE run_id = ? AND status = 429"),
             "cached_checks": one("SELECT COUNT(*) FROM fetches WHERE run_id = ? AND cached = 1"),
+            "carried_by_lastmod": one("SELECT COUNT(sitemap_lastmod) FROM fetches WHERE run_id = ?"),
             "findings": one("SELECT COUNT(*) FROM findings WHERE run_id = ?"),
             "findings_by_check": by("SELECT check_code, COUNT(*) FROM findings WHERE run_id = ? GROUP BY check_code"),
             "fingerprints": sorted(r[0] for r in self.query("SELECT fingerprint FROM findings WHERE run_id = ?",

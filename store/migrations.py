@@ -523,7 +523,22 @@ def m017_store_identity(db: Any) -> None:
     db.db.execute("INSERT INTO store_meta (key, value) VALUES (?, ?)", ("identity", secrets.token_hex(6)))
 
 
+def m018_sitemap_lastmod(db: Any) -> None:
+    """A page carried from the previous run without any request because the site's sitemap
+    says it has not changed since a request last verified it (crawler/previous.py): the
+    ``<lastmod>`` trusted (``fetches.sitemap_lastmod``; ``verified_at`` keeps when a request
+    last verified the page)."""
+    _script(db, "ALTER TABLE fetches ADD COLUMN sitemap_lastmod TEXT")
+
+
+def m019_sitemap_loc_lastmod(db: Any) -> None:
+    """A sitemap ``<loc>``'s ``<lastmod>`` on its link row (``links.lastmod``): what a sitemap
+    answering 304 to the next run still says (crawler/previous.py)."""
+    _script(db, "ALTER TABLE links ADD COLUMN lastmod TEXT")
+
+
 MIGRATIONS = [m001_initial, m002_ipv6, m003_history, m004_attachment_texts, m005_requests, m006_fragments,
               m007_incremental, m008_watch, m009_write_errors, m010_parse_outcomes, m011_run_site_order,
               m012_unparsed, m013_links_by_target, m014_column_types, m015_site_attempts,
-              m016_site_indexes, m017_store_identity]
+              m016_site_indexes, m017_store_identity, m018_sitemap_lastmod,
+              m019_sitemap_loc_lastmod]

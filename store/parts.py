@@ -9,7 +9,9 @@ processes end. Every name of these files is made here, and nowhere else.
 A parent killed outright (SIGKILL, a scheduler's timeout) takes its crawl processes with it
 and leaves their part files behind, holding every row they gathered. :func:`recover_parts`
 (called by :func:`store.history.close_stale_runs`, under the store lock, before the run is
-marked interrupted) merges each into its run and removes it. A part that cannot be read whole
+marked interrupted) merges each into its run and removes it, then records the URLs claimed in
+the run's claims file that no merged row answers as inconclusive (:mod:`store.claims`) and
+removes that file. A part that cannot be read whole
 (cut off, overwritten) gives what can be read (:meth:`SqliteStore.salvage_run_from`) and is
 kept aside as ``….damaged`` (with its ``-wal``), never read again; a part of a run this store
 does not hold (the store was replaced) is kept aside as ``….orphan``, merged into nothing.
@@ -24,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from store.claims import answer_unanswered, remove_claims
+
 log = logging.getLogger(__name__)
 
 # what a part leaves beside itself: SQLite's write-ahead log and shared memory, the progress lines
@@ -34,6 +38,11 @@ DAMAGED, ORPHAN = ".damaged", ".orphan"
 def part_path(store_path: str | Path, run_id: int, index: int) -> str:
     """The store file of crawl process ``index`` (from 0) of run ``run_id``."""
     return f"{store_path}.run{run_id}.part{index}"
+
+
+def claims_path(store_path: str | Path, run_id: int) -> str:
+    """The claims file the crawl processes of run ``run_id`` share (:mod:`store.claims`)."""
+    return f"{store_path}.run{run_id}.claims"
 
 
 _PART_NAME = re.compile(r".+\.run\d+\.part\d+")
@@ -136,4 +145,9 @@ def recover_parts(store: Any) -> list[Recovered]:
         else:
             remove_part(path)
         done.append(got)
+    for run_id in sorted(runs):
+        claims = claims_path(store.location, run_id)
+        if Path(claims).exists():
+            answer_unanswered(claims, store, run_id)
+            remove_claims(claims)
     return done

@@ -161,6 +161,11 @@ class SnapshotReads:
         return self.query(f"SELECT {', '.join(self.LINK_COPIED)} FROM links WHERE run_id = ? AND source_url = ?"
                           " ORDER BY id", (run_id, source_url))
 
+    def sitemap_entries(self, run_id: int, sitemap_url: str) -> list[Any]:
+        """The ``<loc>``s of a sitemap as run ``run_id`` read them (raw_href, line, lastmod), in order."""
+        return self.query("SELECT raw_href, line, lastmod FROM links WHERE run_id = ? AND source_url = ?"
+                          " AND tag = 'sitemap' ORDER BY id", (run_id, sitemap_url))
+
     def site_links(self, run_id: int, site: str, kinds: Sequence[str]) -> Iterator[Any]:
         """Source and target of ``site``'s links of ``kinds``, in the order they were stored."""
         return self.iquery(f"SELECT source_url, target_url FROM links WHERE run_id = ? AND site = ?"

@@ -2,15 +2,20 @@
 declares it uses them (``@check(uses=…)``), so that the checks stage's memory is the
 largest set of indexes alive at once, not all of them (issue 14). A declaration decides
 memory, never results: the tests run every check of a real audit's snapshot together and
-each on its own, on the sample portal and on the second generated style, and compare."""
+each on its own, on the sample portal and on the second generated style, and compare; and
+the same checks dealt to two processes (``checks/workers.py``), one of them killed."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date
 
+import psutil
 import pytest
 
 from checks.registry import REGISTRY, Check, release_unused, run_checks, run_order
+from checks.workers import groups, run_checks_parallel, shares
 from core.models import Severity, Verify
 from portal_audit.config import load_config
 from portal_audit.runner import check_settings
@@ -42,11 +47,19 @@ def snapshot(request, tmp_path_factory, sample_server):
     store.close()
 
 
-def _run(cfg, store, only=()):
+def _run(cfg, store, only=(), processes=0):
     run_id = store.runs("audit")[-1]["id"]
     sites = {s.name: s for s in cfg.sites}
-    results = run_checks(store, run_id, date.fromisoformat(AUDIT_DATE), sites, check_settings(cfg), only=only)
+    audit_date = date.fromisoformat(AUDIT_DATE)
+    if processes:
+        results = run_checks_parallel(store, run_id, audit_date, sites, check_settings(cfg), processes, only=only)
+    else:
+        results = run_checks(store, run_id, audit_date, sites, check_settings(cfg), only=only)
     return results, {f.fingerprint for f in store.findings(run_id) if not only or f.check in only}
+
+
+def _outcomes(results):
+    return sorted((r.code, r.state, r.found) for r in results)
 
 
 def test_every_check_declares_the_indexes_it_reads(snapshot):
@@ -83,10 +96,60 @@ def test_an_index_is_released_after_its_last_declared_user():
     assert shared == {}
 
 
-
 def test_checks_sharing_an_index_run_one_after_another():
     """Depth first from code order: a.one's index x brings c.two, whose y brings d.three,
     before the unrelated b.one; so x and y are each alive in one stretch."""
     checks = [_chk("a.one", ("x",)), _chk("b.one", ()), _chk("c.two", ("x", "y")), _chk("d.three", ("y",)),
               _chk("e.one", ())]
     assert [c.code for c in run_order(checks)] == ["a.one", "c.two", "d.three", "b.one", "e.one"]
+
+
+def test_checks_in_two_processes_find_exactly_what_one_finds(snapshot):
+    cfg, store = snapshot
+    one, found_one = _run(cfg, store)
+    two, found_two = _run(cfg, store, processes=2)
+    assert found_one and found_two == found_one
+    assert _outcomes(two) == _outcomes(one)
+    assert [r.code for r in two] == [c.code for c in run_order(check_settings(cfg).selected())]
+
+
+def test_a_checks_worker_killed_loses_no_check(snapshot, caplog):
+    """A worker killed outright: the checks it had are run again in the parent, none is lost."""
+    cfg, store = snapshot
+    one, found_one = _run(cfg, store)
+    me, killed = psutil.Process(), []
+
+    def kill_the_worker():
+        deadline = time.monotonic() + 60
+        while not killed and time.monotonic() < deadline:
+            for child in me.children():
+                try:
+                    if "spawn_main" in " ".join(child.cmdline()):   # the worker, not the resource tracker
+                        child.kill()
+                        killed.append(child.pid)
+                except psutil.Error:
+                    pass
+            time.sleep(0.005)
+
+    killer = threading.Thread(target=kill_the_worker)
+    killer.start()
+    try:
+        two, found_two = _run(cfg, store, processes=2)
+    finally:
+        killed.append(None)
+        killer.join()
+    assert killed[0] is not None and "a checks worker ended early" in caplog.text
+    assert found_two == found_one and _outcomes(two) == _outcomes(one)
+
+
+def test_groups_never_split_an_index_and_shares_follow_the_times():
+    checks = [_chk("a.one", ("x",)), _chk("b.one", ()), _chk("c.two", ("x", "y")), _chk("d.three", ("y",)),
+              _chk("e.one", ()), _chk("f.one", ("z",))]
+    assert sorted([c.code for c in g] for g in groups(checks)) == [
+        ["a.one", "c.two", "d.three"], ["b.one"], ["e.one"], ["f.one"]]
+    seconds = {"a.one": 1, "c.two": 1, "d.three": 1, "b.one": 2.5, "e.one": 0.2, "f.one": 0.2}
+    dealt = shares(checks, 2, seconds)
+    assert [sorted(c.code for c in share) for share in dealt] == [
+        ["a.one", "c.two", "d.three"], ["b.one", "e.one", "f.one"]]
+    assert [len(share) for share in shares(checks, 1, seconds)] == [6]
+    assert len(shares(checks[:1], 4, {})) == 1   # one group: nothing to deal

@@ -3,6 +3,8 @@ pagination scripts, full-width and invalid URLs."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 
 from crawler import extract, linkparse, robots
@@ -223,8 +225,30 @@ def test_robots_rule_and_sitemaps():
     assert robots.sitemaps_in(text) == ["http://h/sitemap.xml"]
     kind, locs = robots.sitemap_locs(b'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/'
                                      b'sitemap/0.9">\n<sitemap><loc> http://h/s1.xml </loc></sitemap></sitemapindex>')
-    assert (kind, locs) == ("sitemapindex", [("http://h/s1.xml", 2)])
+    assert (kind, locs) == ("sitemapindex", [("http://h/s1.xml", 2, None)])
+    kind, locs = robots.sitemap_locs(b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+                                     b'<url><loc>http://h/a.html</loc><lastmod> 2024-01-05 </lastmod></url>\n'
+                                     b'<url><loc>http://h/b.html</loc></url></urlset>')
+    assert (kind, locs) == ("urlset", [("http://h/a.html", 2, "2024-01-05"), ("http://h/b.html", 3, None)])
     assert robots.sitemap_locs(b"<html><body>not a sitemap</body></html>") == ("", [])
+
+
+def test_a_lastmod_counts_as_the_latest_instant_it_can_mean():
+    """A sitemap lastmod is trusted only to say a page has not changed since: a date, month or
+    year ends in the last time zone to end it (UTC-12), a time without a zone is read there too,
+    a time ends with its last second (or minute); anything else is no lastmod."""
+    def utc(text):
+        value = robots.lastmod_time(text)
+        return None if value is None else datetime.fromtimestamp(value, timezone.utc).isoformat()
+
+    assert utc("2024-01-05") == "2024-01-06T12:00:00+00:00"
+    assert utc("2024-02") == "2024-03-01T12:00:00+00:00"
+    assert utc("2024") == "2025-01-01T12:00:00+00:00"
+    assert utc("2024-01-05T10:00:00+08:00") == "2024-01-05T02:00:01+00:00"
+    assert utc("2024-01-05T10:00:00.250Z") == "2024-01-05T10:00:01+00:00"
+    assert utc("2024-01-05T10:00Z") == "2024-01-05T10:01:00+00:00"
+    assert utc("2024-01-05 10:00:00") == "2024-01-05T22:00:01+00:00"
+    assert [utc(t) for t in ("", "garbage", "2024-13-01", "2024-02-30", "2024-01-05T25:00Z", "05/01/2024")] == [None] * 6
 
 
 def test_links_resolved_once_resolve_as_from_the_page():

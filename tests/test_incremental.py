@@ -70,6 +70,8 @@ def test_the_unchanged_run_costs_304s_and_takes_checks_over(runs):
     answered = dict(db.execute("SELECT status, COUNT(*) FROM requests WHERE run_id = 2 AND purpose IN ('home', 'page')"
                                " GROUP BY status"))
     assert answered[304] >= pages[1]   # (and a few pages out of scope, fetched only)
+    # no sitemap (this portal serves none): every page is asked, none carried by a lastmod
+    assert not db.execute("SELECT COUNT(sitemap_lastmod) FROM fetches WHERE run_id = 2").fetchone()[0]
     bytes_ = [db.execute("SELECT SUM(bytes) FROM requests WHERE run_id = ?", (r,)).fetchone()[0] for r in (1, 2)]
     assert bytes_[1] < 0.1 * bytes_[0]
     # successful external and attachment checks are taken over, saying when they were verified;

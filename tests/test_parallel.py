@@ -8,12 +8,15 @@ import sqlite3
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import psutil
 import pytest
 
+from portal_audit.runner import deal_sites
 from store import Store
+from store.claims import CLAIMER_DIED
 from store.parts import part_path
 from tests.conftest import interrupt_cli, interrupted_store, read_findings, run_cli, served, write_config
 
@@ -53,6 +56,10 @@ def test_two_processes_find_exactly_what_one_finds(runs):
     for table in ("pages", "fetches", "links", "attachment_texts", "run_sites"):
         counts = [r["db"].execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for r in (runs[1], runs[2])]
         assert counts[0] == counts[1] > 0, table
+    # and they send the same requests (retries aside), each URL once (tests/test_requested_once.py)
+    sent = [r["db"].execute("SELECT COUNT(*), COUNT(DISTINCT url) FROM requests WHERE retry = 0 AND purpose != 'ipv6'"
+                            ).fetchone() for r in (runs[1], runs[2])]
+    assert sent[0] == sent[1] and sent[0][0] == sent[0][1], sent
 
 
 def test_every_page_gets_the_same_column_and_list_date_whatever_the_crawl_order(runs):
@@ -89,7 +96,7 @@ def test_ctrl_c_stops_every_process_and_keeps_the_store_consistent(tmp_path, sam
 
 
 def part_counts(parts: list[Path], copies: Path) -> dict[str, int]:
-    """Run 1's rows per table in the part files ``parts`` (as a killed run left them, their
+    """Run 1's rows per table in the store files ``parts`` (as a killed run left them, their
     write-ahead logs included), read from copies (opening a file alone checkpoints it)."""
     copies.mkdir()
     counts: dict[str, int] = {}
@@ -123,9 +130,11 @@ def test_a_parent_killed_outright_takes_its_crawl_processes_with_it(tmp_path, sa
         crawlers = [c for c in main.children() if "spawn_main" in " ".join(c.cmdline())]
         time.sleep(0.2)
     assert len(crawlers) == 2
-    # killed mid-crawl: once both processes have pages in their part files
+    # killed mid-crawl: once both processes have pages in their part files (a process that
+    # ended first has had its file merged into the store already)
     parts = [tmp_path / f"a.db.run1.part{i}" for i in range(2)]
-    while time.monotonic() < deadline and not all(stored(part, "pages") for part in parts):
+    while time.monotonic() < deadline and not all(stored(part, "pages") or merged(tmp_path / "a.db", sites[i][0])
+                                                  for i, part in enumerate(parts)):   # sites dealt round robin
         time.sleep(0.2)
     proc.kill()
     proc.wait()
@@ -133,7 +142,9 @@ def test_a_parent_killed_outright_takes_its_crawl_processes_with_it(tmp_path, sa
     for p in alive:
         p.kill()
     assert not alive, [p.pid for p in alive]
-    gathered = part_counts(parts, tmp_path / "copies")
+    parts = [part for part in parts if part.exists()]
+    assert parts, "both crawl processes ended before the kill: nothing left to recover"
+    gathered = part_counts([tmp_path / "a.db", *parts], tmp_path / "copies")
     assert gathered["pages"] > 0 and gathered["links"] > 0, gathered
 
     again = run_cli("run", "-c", str(cfg), "-o", str(tmp_path / "out2"), "--no-progress", "--only", "link")
@@ -142,12 +153,27 @@ def test_a_parent_killed_outright_takes_its_crawl_processes_with_it(tmp_path, sa
         assert f"运行 1 的采集进程文件 {part.name} 已并入该运行" in again.stderr, again.stderr
     db = sqlite3.connect(tmp_path / "a.db")
     status, stats = db.execute("SELECT status, stats_json FROM runs WHERE id = 1").fetchone()
-    assert status == "interrupted" and len(json.loads(stats)["recovered_parts"]) == 2, stats
-    assert {t: db.execute(f"SELECT COUNT(*) FROM {t} WHERE run_id = 1").fetchone()[0] for t in TABLES} == gathered
+    assert status == "interrupted" and len(json.loads(stats)["recovered_parts"]) == len(parts), stats
+    recovered = {t: db.execute(f"SELECT COUNT(*) FROM {t} WHERE run_id = 1").fetchone()[0] for t in TABLES}
+    # and an inconclusive fetch row for each external URL claimed by a process that had not answered it
+    recovered["fetches"] -= db.execute("SELECT COUNT(*) FROM fetches WHERE run_id = 1 AND error = ?",
+                                       (CLAIMER_DIED,)).fetchone()[0]
+    assert recovered == gathered
     assert db.execute("SELECT status FROM runs WHERE id = 2").fetchone() == ("completed",)
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     db.close()
     assert not any(".part" in p.name for p in tmp_path.iterdir()), sorted(p.name for p in tmp_path.iterdir())
+
+
+def merged(store: Path, site: str) -> bool:
+    """Whether ``site``'s pages are in the store already (its crawl process ended, its file merged)."""
+    db = sqlite3.connect(store, timeout=5)
+    try:
+        return db.execute("SELECT COUNT(*) FROM pages WHERE run_id = 1 AND site = ?", (site,)).fetchone()[0] > 0
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        db.close()
 
 
 def stored(part: Path, table: str) -> int:
@@ -251,3 +277,19 @@ def test_part_file_builds_its_indexes_once_after_the_crawl(tmp_path):
     assert _indexes(part) == expected
     reference.close()
     part.close()
+
+
+def test_sites_are_dealt_by_their_pages_last_time():
+    """Longest first, each to the lightest process: a big site does not share its process
+    with the small ones' load; the first run (nothing known) deals round robin."""
+    sites = [types.SimpleNamespace(name=n) for n in ("甲", "乙", "丙", "丁", "戊")]
+
+    def names(dealt):
+        return [[s.name for s in share] for share in dealt]
+
+    assert names(deal_sites(sites, 2, {})) == [["甲", "丙", "戊"], ["乙", "丁"]]
+    pages = {"甲": 5000, "乙": 100, "丙": 120}      # 丁 and 戊 are new: the median, 120 each
+    assert names(deal_sites(sites, 2, pages)) == [["甲"], ["乙", "丙", "丁", "戊"]]
+    pages.update({"丁": 4000, "戊": 900})
+    assert names(deal_sites(sites, 2, pages)) == [["甲", "乙"], ["丙", "丁", "戊"]]
+    assert names(deal_sites(sites[:1], 3, pages)) == [["甲"], [], []]

@@ -11,7 +11,8 @@ XLSX/DOCX/PDF, whose check is one GET capped at ``documents.MAX_DOCUMENT_BYTES``
 body is only a link to it, to that article's main text (``pages.document_url``).
 No URL is requested twice in a run except for retries and the ranged-GET
 fallback. Redirects are followed here, hop by hop, so that every hop is
-recorded and loops are recognised.
+recorded and loops are recognised; a hop is requested once too: a link to it, or
+a chain reaching a URL requested before, takes that answer (crawler/hops.py).
 
 It yields :class:`crawler.items.Rows` only; the StorePipeline streams them into
 the store. Per-site state is a few counters and the column map, never a list
@@ -37,6 +38,7 @@ import scrapy
 from scrapy import exceptions as scrapy_exc
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, StopDownload
+from scrapy.http import Response
 from twisted.internet import defer
 from twisted.internet import error as neterr
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
@@ -45,10 +47,13 @@ from crawler import content, documents, extract, linkparse, robots, sandbox
 from crawler.fetch_policy import (HEAD_FALLBACK_STATUSES, TOO_LARGE_ERROR, classify_status, redirect_verdict,
                                    retry_after_seconds)
 from crawler.headers import header_int
-from crawler.items import CARRIED_LINKS, Rows
+from crawler.hops import GET, HEAD, PAGE, READ, Hops, covers, mode_of
+from crawler.items import CARRIED_LINKS, FETCH_FIELDS, Rows
+from crawler.lastmod import CARRIED
 from crawler.middlewares import ForbiddenAddress
 from crawler.previous import PreviousRun
 from store import Store
+from store.claims import Claims
 from core.models import Outcome, SiteStatus
 from core.text import now_iso
 from core.vocabulary import HANWEB_COLUMN, INDEX_NAME, is_consultation
@@ -109,6 +114,14 @@ class SiteState:
     coverage: dict[str, int] = field(default_factory=dict)   # fetched / parsed / not parsed by reason
     unparsed: dict[str, str] = field(default_factory=dict)   # in-scope URL fetched but not parsed → reason
     sitemaps: int = 0
+    # an incremental run decides the site's pages once its robots.txt and sitemaps are read and
+    # its home page has answered (crawler/lastmod.py): until then its page requests are held
+    robots_read: bool = True
+    home_done: bool = True
+    sitemaps_reading: int = 0
+    held: list = field(default_factory=list)
+    lastmods: dict[str, tuple[float, str]] = field(default_factory=dict)   # page → (lastmod_time, text)
+    sitemap_validators: dict[str, dict] = field(default_factory=dict)   # sitemap read → kind, validators
     # directory → (url, facts hash, links in scope) of the page read for ``dir/`` or ``dir/index.html``
     index_pages: dict[tuple[str, str], tuple] = field(default_factory=dict)
     twins: dict[str, str] = field(default_factory=dict)   # a page's other URL → the URL it was read as
@@ -130,6 +143,11 @@ class SiteState:
     @property
     def robots(self) -> bool:
         return self.crawl.respect_robots if self.config.respect_robots is None else self.config.respect_robots
+
+    @property
+    def deciding(self) -> bool:
+        """Are the site's sitemaps still being read (its page requests held)?"""
+        return not (self.robots_read and self.home_done and self.sitemaps_reading == 0)
 
     def add_column(self, kind: str, url: str) -> None:
         prefix = directory_prefix(url)
@@ -195,8 +213,11 @@ class PortalSpider(scrapy.Spider):
     name = "portal"
 
     def __init__(self, sites: list[SiteSpec], crawl: CrawlLimits, reference_date: date | None = None,
-                 read_kinds: Sequence[str] = documents.READABLE_KINDS, **kwargs):
+                 read_kinds: Sequence[str] = documents.READABLE_KINDS, claims: str | None = None, **kwargs):
         super().__init__(**kwargs)
+        # one of a run's crawl processes: an off-site URL is requested only once claimed here
+        # (store/claims.py); one another process claimed is checked there
+        self.claims = Claims(claims) if claims else None
         self.read_kinds = tuple(read_kinds)   # same-site attachments read with one capped GET (pdf/docx/xlsx)
         self.crawl_cfg = crawl
         self.reference_date = reference_date or date.today()   # the audit date: gives month-day list dates a year
@@ -215,7 +236,10 @@ class PortalSpider(scrapy.Spider):
         # again costs no Request object (Scrapy's dupefilter would drop it, after building
         # and fingerprinting it), unless it upgrades the URL's scope
         self.requested: dict[str, bool] = {}
+        self.hops = Hops(crawl.max_redirects)   # the URLs requested as redirect hops, and rows made of others' answers
         self.previous: PreviousRun | None = None   # an incremental run's previous run (crawler/previous.py)
+        self.by_lastmod = False   # pages carried by their sitemap lastmod (crawler/lastmod.py)
+        self.holding: dict[str, SiteState] = {}   # sites whose page requests are held (hold)
         self.robots_txt: dict[str, str] = {}   # netloc → robots.txt text (crawler.middlewares.RobotsTxtKeeper)
 
     @classmethod
@@ -223,9 +247,14 @@ class PortalSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._cap_read_headers, signal=signals.headers_received)
         crawler.signals.connect(spider._cap_read_bytes, signal=signals.bytes_received)
+        if spider.claims is not None:
+            crawler.signals.connect(spider.claims.close, signal=signals.spider_closed)
         spider.previous = PreviousRun.from_settings(crawler.settings)
         if spider.previous is not None:
             crawler.signals.connect(spider.previous.close, signal=signals.spider_closed)
+            spider.by_lastmod = spider.crawl_cfg.read_sitemaps and spider.previous.recheck_after > 0
+            for st in spider.sites.values() if spider.by_lastmod else ():
+                st.robots_read = st.home_done = False
         return spider
 
     def record_sites(self, store, run_id: int, lost: dict[str, dict[str, int]]) -> None:
@@ -242,6 +271,7 @@ class PortalSpider(scrapy.Spider):
                                            "links_over_cap": st.links_over_cap, "pages_over_cap": st.pages_over_cap,
                                            "columns": dict(st.columns), "off_site_columns": dict(st.off_site_columns),
                                            "sections": list(st.sections), "messages": list(st.messages.values()),
+                                           "sitemaps": dict(st.sitemap_validators),
                                            "write_errors": lost.get(st.name, {}), "coverage": dict(st.coverage),
                                            "unparsed": dict(itertools.islice(st.unparsed.items(),
                                                                              MAX_UNPARSED_LISTED))})
@@ -258,8 +288,10 @@ class PortalSpider(scrapy.Spider):
             robots_txt = urljoin(home, "/robots.txt")
             if self.crawl_cfg.read_sitemaps and not st.robots and robots_txt not in self.requested:
                 # obeying robots.txt, the middleware's fetch is read instead (see _kept_sitemaps)
-                self.requested[robots_txt] = False    # one host's robots.txt and sitemaps are read once a run
+                self._requested_elsewhere(robots_txt)   # one host's robots.txt and sitemaps are read once a run
                 yield self._source_request(robots_txt, st, self.on_robots)
+            elif not st.robots:
+                st.robots_read = True
             if st.disclosure:
                 yield self._request(st.disclosure, st, kind="page", depth=1, from_scope=True)
             for prefix, kind in st.columns.items():
@@ -268,8 +300,8 @@ class PortalSpider(scrapy.Spider):
     def _request(self, url: str, st: SiteState, *, kind: str, depth: int, column: str | None = None,
                  from_scope: bool = False, list_date: str | None = None,
                  parent: str | None = None, css: bool = False, form: bool = False) -> scrapy.Request:
-        read = kind == "attachment" and same_site(url, st.hosts) and documents.document_kind(url) in self.read_kinds
-        head = (kind == "resource" and not css) or (kind == "attachment" and not read)
+        mode = self._mode(url, st, kind, css)
+        read, head = mode == READ, mode == HEAD
         self.requested[url] = self.requested.get(url, False) or from_scope
         meta = {
             "site": st.name, "kind": kind, "depth": depth, "origin": url, "chain": [],
@@ -288,12 +320,73 @@ class PortalSpider(scrapy.Spider):
                               headers=headers,
                               errback=self.on_error, meta=meta, priority=_priority(kind, depth))
 
+    def _mode(self, url: str, st: SiteState, kind: str, css: bool) -> str:
+        """How a link is checked (crawler/hops.py): HEAD for an attachment or a resource (not a
+        style sheet), one capped GET reading a same-site XLSX/DOCX/PDF, else a GET (of a page)."""
+        if kind == "attachment" and same_site(url, st.hosts) and documents.document_kind(url) in self.read_kinds:
+            return READ
+        if (kind == "resource" and not css) or kind == "attachment":
+            return HEAD
+        return PAGE if kind in ("home", "page") else GET
+
+    def _requested_elsewhere(self, url: str) -> None:
+        """``url`` is requested, but its answer is no fetch row of this process (robots.txt, read
+        for its rules; an off-site URL another crawl process claimed): a chain reaching it goes on."""
+        self.requested[url] = False
+        self.hops.elsewhere.add(url)
+
     def _source_request(self, url: str, st: SiteState, callback, **extra) -> scrapy.Request:
         """A GET of robots.txt or a sitemap: read for what it says, never judged as a link."""
         meta = {"site": st.name, "handle_httpstatus_all": True, "dont_redirect": True, "dont_retry": True,
                 "dont_obey_robotstxt": True, **extra}
+        headers = self.previous.sitemap_headers(st.name, url) if self.previous and callback == self.on_sitemap else {}
+        meta["conditional"] = bool(headers)
         return scrapy.Request(url, callback=callback, errback=self.on_source_error, meta=meta, dont_filter=True,
-                              priority=LEAF_PRIORITY)
+                              priority=LEAF_PRIORITY, headers=headers)
+
+    # -- sitemap lastmod (crawler/lastmod.py) ------------------------------
+    def _by_lastmod(self, request) -> SiteState | None:
+        """The site of a request that its sitemap lastmod may spare: a page the previous run
+        fetched (so requested with its validators), not the home page, not a second fetch."""
+        meta = request.meta if isinstance(request, scrapy.Request) else None
+        if not self.by_lastmod or meta is None or not meta.get("conditional") or meta.get("kind") != "page" \
+                or meta.get("reparse"):
+            return None
+        return self.sites[meta["site"]]
+
+    def hold(self, item) -> bool:
+        """Keep a page request of a site whose sitemaps are still being read (True), to be let go
+        by :meth:`released`."""
+        st = self._by_lastmod(item)
+        if st is None or not st.deciding:
+            return False
+        st.held.append(item)
+        self.holding[st.name] = st
+        return True
+
+    def released(self, force: bool = False) -> list:
+        """The held requests of the sites whose sitemaps are read; ``force``: of every site (the
+        crawl would go idle: whatever is read is all there is)."""
+        out = []
+        for st in [st for st in self.holding.values() if force or not st.deciding]:
+            if force:
+                st.robots_read = st.home_done = True
+                st.sitemaps_reading = 0
+            out += st.held
+            st.held = []
+            del self.holding[st.name]
+        return out
+
+    def unrequested(self, request):
+        """The 304 a page request is answered with, without a request, when the site's sitemap
+        says the page has not changed since a request last verified it
+        (:meth:`crawler.previous.PreviousRun.unchanged_since`); else None (it is sent)."""
+        st = self._by_lastmod(request)
+        lastmod = st.lastmods.get(request.meta["origin"]) if st is not None else None
+        if lastmod is None or self.previous.unchanged_since(request.meta["origin"], lastmod[0]) is None:
+            return None
+        request.meta["sitemap_lastmod"] = lastmod[1]
+        return Response(request.url, status=304, request=request, flags=[CARRIED])
 
     # -- robots.txt and sitemaps -------------------------------------------
     def on_robots(self, response):
@@ -303,30 +396,32 @@ class PortalSpider(scrapy.Spider):
         st = self.sites[response.meta["site"]]
         text = response.text if response.status == 200 and not extract.looks_binary(response.body) else ""
         yield from self._robots_sitemaps(response.url, st, text)
+        st.robots_read = True
 
     def _kept_sitemaps(self, url: str, st: SiteState):
         """Obeying robots.txt: on a site's first answer, the sitemaps of the robots.txt the
         middleware fetched for its host (one fetch of robots.txt a host and run)."""
         robots_txt = urljoin(url, "/robots.txt")
         text = self.robots_txt.get(urlsplit(url).netloc)
-        if not self.crawl_cfg.read_sitemaps or text is None or robots_txt in self.requested:
-            return
-        self.requested[robots_txt] = False
-        yield from self._robots_sitemaps(robots_txt, st, text)
+        if self.crawl_cfg.read_sitemaps and text is not None and robots_txt not in self.requested:
+            self._requested_elsewhere(robots_txt)
+            yield from self._robots_sitemaps(robots_txt, st, text)
+        st.robots_read = True
 
     def _robots_sitemaps(self, robots_txt: str, st: SiteState, text: str):
         announced = robots.sitemaps_in(text)
         if announced:
             rows = Rows()
-            yield from self._sitemap_links(robots_txt, st, [(url, None) for url in announced], rows)
+            yield from self._sitemap_links(robots_txt, st, [(url, None, None) for url in announced], rows)
             yield rows
         else:
+            st.sitemaps_reading += 1
             yield self._source_request(urljoin(robots_txt, "/sitemap.xml"), st, self.on_sitemap)
 
     def _sitemap_links(self, source: str, st: SiteState, locs, rows: Rows):
         """Link rows (into ``rows``) for the sitemaps robots.txt or a sitemap index lists, and
         the requests reading them (each with a fetch row of its own)."""
-        for loc, line in locs:
+        for loc, line, lastmod in locs:
             raw = extract.RawLink(href=loc, anchor="", tag="sitemap", attr="loc", line=line, hidden=None,
                                   list_date=None)
             try:
@@ -334,49 +429,71 @@ class PortalSpider(scrapy.Spider):
             except InvalidURL:
                 fresh = False
             row, invalid = self._link(raw, source, source, st, 0, None, False)   # its request is not sent:
+            row["lastmod"] = lastmod
             rows.add("links", [row]).add("fetches", [invalid] if isinstance(invalid, dict) else [])
             if not fresh or st.sitemaps >= MAX_SITEMAPS:                      # the sitemap is read below
                 continue
             st.sitemaps += 1
+            st.sitemaps_reading += 1
             self.requested[row["target_url"]] = False
             yield self._source_request(row["target_url"], st, self.on_sitemap, kind="resource", depth=1,
                                        origin=row["target_url"], chain=[], started=time.monotonic())
 
     def on_sitemap(self, response):
         """A sitemap's ``<loc>``s are its links (checked, and crawled when in scope); a sitemap
-        index's are more sitemaps."""
+        index's are more sitemaps. In an incremental run the ``<lastmod>`` of each page is kept
+        (:meth:`unrequested`). A sitemap answering 304 is read as the previous run stored it."""
         meta = response.meta
         st = self.sites[meta["site"]]
-        body = response.body
-        if body[:2] == b"\x1f\x8b":
-            try:
-                body = gzip.GzipFile(fileobj=io.BytesIO(body)).read(self.crawl_cfg.max_page_size)
-            except (OSError, EOFError):
-                body = b""
-        kind, locs = robots.sitemap_locs(body) if response.status == 200 else ("", [])
+        status = response.status
+        if status == 304 and meta.get("conditional"):   # unchanged: read as the previous run stored it
+            (kind, locs), status = self.previous.sitemap(st.name, response.url), 200
+            st.sitemap_validators[response.url] = self.previous.sitemap_validators(st.name)[response.url]
+        else:
+            body = response.body
+            if body[:2] == b"\x1f\x8b":
+                try:
+                    body = gzip.GzipFile(fileobj=io.BytesIO(body)).read(self.crawl_cfg.max_page_size)
+                except (OSError, EOFError):
+                    body = b""
+            kind, locs = robots.sitemap_locs(body) if status == 200 else ("", [])
+            if kind:
+                st.sitemap_validators[response.url] = {"kind": kind, "etag": _header(response, "ETag"),
+                                                       "last_modified": _header(response, "Last-Modified")}
         rows = Rows()
         if "origin" in meta:   # announced: its fetch is a link check
-            outcome, error = classify_status(response.status, retry_after=retry_after_seconds(response.headers.get("Retry-After")))
-            rows.add("fetches", [self._fetch_row(meta, st, method="GET", status=response.status, outcome=outcome,
-                                                 error=error, final_url=response.url, size=len(response.body))])
+            outcome, error = classify_status(status, retry_after=retry_after_seconds(response.headers.get("Retry-After")))
+            row = self._fetch_row(meta, st, method="GET", status=status, outcome=outcome, error=error,
+                                  final_url=response.url, size=len(response.body))
+            row["not_modified"] = int(response.status == 304)
+            rows.add("fetches", [row])
         requests = []
         if kind == "sitemapindex":
             requests = list(self._sitemap_links(response.url, st, locs, rows))
-        for loc, line in locs if kind == "urlset" else ():
+        for loc, line, lastmod in locs if kind == "urlset" else ():
             raw = extract.RawLink(href=loc, anchor="", tag="sitemap", attr="loc", line=line, hidden=None,
                                   list_date=None)
             row, follow = self._link(raw, response.url, response.url, st, 1, None, False)
+            row["lastmod"] = lastmod
             rows.add("links", [row])
             if isinstance(follow, scrapy.Request):
                 requests.append(follow)
             elif follow is not None:
                 rows.add("fetches", [follow])
+            when = robots.lastmod_time(lastmod) if self.by_lastmod and row["kind"] == "page" else None
+            if when is not None and when >= st.lastmods.get(row["target_url"], (when, ""))[0]:
+                st.lastmods[row["target_url"]] = (when, lastmod)   # listed twice: the later one
+        st.sitemaps_reading -= 1
         yield rows
         yield from requests
 
     def on_source_error(self, failure):
         meta = failure.request.meta
         st = self.sites[meta["site"]]
+        if failure.request.callback == self.on_robots:
+            st.robots_read = True
+        else:
+            st.sitemaps_reading -= 1
         if "origin" in meta:   # an announced sitemap that cannot be read
             outcome, error = classify_failure(failure)
             yield Rows.of("fetches", [self._fetch_row(meta, st, method="GET", status=None, outcome=outcome,
@@ -433,8 +550,8 @@ class PortalSpider(scrapy.Spider):
         if tree is not None and outcome is Outcome.OK:
             if meta["kind"] not in ("probe", "attachment", "resource"):
                 redirect = linkparse.client_redirect(tree)
-                if redirect is not None and (follow := self._client_redirect(response, st, tree, *redirect)):
-                    yield follow
+                if redirect is not None and (follow := self._client_redirect(response, st, tree, *redirect)) is not None:
+                    yield from follow
                     return
             visible = extract.visible_text(tree)
             anchors = json.dumps(sorted(linkparse.anchors(tree))[:MAX_ANCHORS], ensure_ascii=False)
@@ -470,18 +587,17 @@ class PortalSpider(scrapy.Spider):
         location = response.headers["Location"].decode("latin-1")
         yield from self._follow(response, st, location, response.url, {"url": response.url, "status": response.status})
 
-    def _client_redirect(self, response, st: SiteState, tree, how: str, href: str):
-        """The request following a page's ``<meta http-equiv=refresh>`` or ``location = …``
-        one-liner as a redirect hop (a browser never shows the page), or None when it
-        points back at the page itself (a page refreshing itself is a page)."""
+    def _client_redirect(self, response, st: SiteState, tree, how: str, href: str) -> list | None:
+        """What follows a page's ``<meta http-equiv=refresh>`` or ``location = …`` one-liner
+        as a redirect hop (a browser never shows the page), or None when it points back at
+        the page itself (a page refreshing itself is a page)."""
         base = _base_url(response.url, tree)
         try:
             if normalize_href(href, base) == canonical(response.url):
                 return None
         except InvalidURL:
             pass
-        return next(iter(self._follow(response, st, href, base,
-                                      {"url": response.url, "status": response.status, "via": how})), None)
+        return list(self._follow(response, st, href, base, {"url": response.url, "status": response.status, "via": how}))
 
     def _follow(self, response, st: SiteState, location: str, base: str, hop: dict):
         meta = response.meta
@@ -501,10 +617,27 @@ class PortalSpider(scrapy.Spider):
                                                    outcome=outcome, error=error, final_url=target)])
             return
         method = "GET" if response.status == 303 else response.request.method
+        if target in self.requested and self.hops.ends(target) and not meta.get("reparse") \
+                and meta["kind"] != "home" and meta["origin"] != st.disclosure:
+            # requested before, directly or as a hop: its answer ends this chain too, and the row is
+            # made when the crawl ends (crawler/hops.py); the home and disclosure pages are read as
+            # themselves, whatever else requested their target
+            self.hops.share(meta["origin"], st.name, meta["kind"], meta["depth"], chain, target)
+            self._count_fetch(st)
+            if self._in_scope_page(target, st, meta):
+                upgrade = self._upgrade(st, target, meta["depth"], meta.get("parent") or meta["origin"],
+                                        meta["column"], meta["list_date"])
+                if upgrade is not None:
+                    yield upgrade
+            return
         headers = {k: v for k, v in response.request.headers.items()
                    if k not in (b"If-None-Match", b"If-Modified-Since")}   # validators are the origin's
-        yield response.request.replace(url=target, method=method, dont_filter=True, headers=headers,
-                                       meta={**_own_meta(meta), "chain": chain, "conditional": False})
+        request = response.request.replace(url=target, method=method, dont_filter=True, headers=headers,
+                                           meta={**_own_meta(meta), "chain": chain, "conditional": False})
+        if target not in self.requested:
+            self.requested[target] = False
+            self.hops.hop(target, meta["origin"], mode_of(request))
+        yield request
 
     # -- errors ------------------------------------------------------------
     def on_error(self, failure):
@@ -512,6 +645,8 @@ class PortalSpider(scrapy.Spider):
         meta = request.meta
         st = self.sites[meta["site"]]
         outcome, error = classify_failure(failure)
+        if meta["kind"] == "home" and st.robots:
+            st.robots_read = True   # no robots.txt read for an unreachable home (_kept_sitemaps reads it below)
         if outcome is Outcome.EXCLUDED and meta["kind"] == "home" and failure.check(IgnoreRequest):
             text = self.robots_txt.get(urlsplit(request.url).netloc) or ""
             agent = request.headers.get("User-Agent", b"").decode("latin-1")
@@ -705,7 +840,10 @@ class PortalSpider(scrapy.Spider):
 
     def _not_modified(self, response, st: SiteState):
         """A 304 to a conditional request: the previous run's facts of the page are carried
-        into this run (fetch row, page row, link rows) and its links followed as if parsed."""
+        into this run (fetch row, page row, link rows) and its links followed as if parsed.
+        A 304 of :class:`crawler.lastmod.LastmodCarry` (no request was sent: the sitemap's
+        lastmod says the page has not changed since it was verified) carries it the same way,
+        its fetch row keeping when a request last verified it and the lastmod trusted."""
         meta = response.meta
         prev = self.previous.fetch(meta["origin"])
         parse = prev is not None and self._should_parse(prev["final_url"], st, meta)
@@ -719,6 +857,9 @@ class PortalSpider(scrapy.Spider):
                               heading=prev["heading"], size=prev["size"])
         row.update(text_hash=prev["text_hash"], notfound_text=prev["notfound_text"], anchors=prev["anchors"], etag=prev["etag"],
                    last_modified=prev["last_modified"], not_modified=1)
+        if CARRIED in response.flags:
+            row.update(not_modified=0, attempts=0, elapsed=0.0, verified_at=prev["verified_at"],
+                       sitemap_lastmod=meta["sitemap_lastmod"])
         rows = Rows.of("fetches", [row])
         follow = list(self._maybe_probe(prev["final_url"], st, meta["kind"]))
         if page is not None:
@@ -740,10 +881,10 @@ class PortalSpider(scrapy.Spider):
     def _verified_rows(self, prev: dict, st: SiteState, depth: int) -> Rows:
         """A successful check of the previous run taken over without a request (it keeps
         ``verified_at``, when a request last confirmed it), with the attachment's text."""
-        st.fetches += 1
-        self.crawler.stats.inc_value(f"portal_audit/site/{st.name}/fetches")
+        self._count_fetch(st)
         row = {k: prev[k] for k in FETCH_FIELDS}
-        row.update(site=st.name, depth=depth, cached=1, not_modified=0, attempts=0, elapsed=0.0, fetched_at=now_iso())
+        row.update(site=st.name, depth=depth, cached=1, not_modified=0, attempts=0, elapsed=0.0, fetched_at=now_iso(),
+                   sitemap_lastmod=None)
         rows = Rows.of("fetches", [row])
         text = self.previous.attachment_text(prev["url"]) if prev["kind"] == "attachment" else None
         if text:
@@ -781,7 +922,7 @@ class PortalSpider(scrapy.Spider):
         skipped = skipped_scheme(href)
         row = {"site": st.name, "source_url": page_url, "raw_href": href[:1000], "anchor": raw.anchor,
                "tag": raw.tag, "attr": raw.attr, "line": raw.line, "hidden": int(bool(raw.hidden)),
-               "hidden_reason": raw.hidden, "list_date": raw.list_date,
+               "hidden_reason": raw.hidden, "list_date": raw.list_date, "lastmod": None,
                "fragment": fragment_of(href, base) if "#" in href and not skipped else None}
         if skipped or href.startswith("#") or not href:
             row.update(target_url=href[:1000] or "(空)", kind=skipped or "anchor")
@@ -806,7 +947,16 @@ class PortalSpider(scrapy.Spider):
             self.requested[target] = False
             return row, self._unfetched_row(st, target, kind, depth + 1, Outcome.ERROR,
                                             "FTP 链接未检查（本工具只检查 HTTP/HTTPS），请人工核实")
-        if target in self.requested:
+        css = kind == "resource" and (raw.css or urlsplit(target).path.lower().endswith(".css"))
+        if target in self.requested and not self._hop_to_request(target, st, kind, css):
+            via = self.hops.via.get(target)
+            if via is not None:
+                # first requested as a redirect hop: that answer is this link's (crawler/hops.py), and
+                # the page it gave is read in scope if this link asks for it
+                if target not in self.hops.shared:
+                    self.hops.share(target, st.name, kind, depth + 1)
+                    self._count_fetch(st)
+                target = via[0]
             if kind == "page" and child_scope:
                 return row, self._upgrade(st, target, depth + 1, page_url, column, raw.list_date)
             return row, None
@@ -816,12 +966,27 @@ class PortalSpider(scrapy.Spider):
         if verified is not None:
             self.requested[target] = False
             return row, self._verified_rows(verified, st, depth + 1)
-        css = kind == "resource" and (raw.css or urlsplit(target).path.lower().endswith(".css"))
+        if self.claims is not None and not same_site(target, st.hosts) \
+                and not self.claims.claim(target, st.name, kind, depth + 1):
+            self._requested_elsewhere(target)   # another crawl process checks it: its fetch row is the run's
+            return row, None
         request = self._request(target, st, kind=kind, depth=depth + 1, column=column, from_scope=child_scope,
                                 list_date=raw.list_date, parent=page_url, css=css, form=raw.form)
         if target == st.disclosure:
             request = request.replace(priority=LEAF_PRIORITY + 1)  # parse the disclosure page early: it defines the scope
         return row, request
+
+    def _hop_to_request(self, url: str, st: SiteState, kind: str, css: bool) -> bool:
+        """Must ``url``, so far requested only as a redirect hop whose row is not made yet, be
+        requested for this link: the disclosure page (read as itself), or a hop asked otherwise
+        than this link's check asks (a HEAD's answer has no page to read)? Then it is no hop."""
+        via = self.hops.via.get(url)
+        if via is None or url in self.hops.shared:
+            return False
+        if url == st.disclosure or not covers(via[1], self._mode(url, st, kind, css)):
+            del self.hops.via[url]
+            return True
+        return False
 
     def _list_data_request(self, url: str, st: SiteState, list_page: str, depth: int, column: str | None,
                            child_scope: bool, page_no: int = 1) -> scrapy.Request:
@@ -938,7 +1103,7 @@ class PortalSpider(scrapy.Spider):
                "attempts": 0, "elapsed": 0.0, "redirects_json": "[]", "final_url": None,
                "content_type": None, "title": None, "heading": None, "size": None, "text_hash": None,
                "notfound_text": 0, "anchors": None, "fetched_at": now_iso(), "etag": None, "last_modified": None,
-               "verified_at": None, "not_modified": 0, "cached": 0}
+               "verified_at": None, "not_modified": 0, "cached": 0, "sitemap_lastmod": None}
 
     def _discover(self, st: SiteState, raw_links, base: str, home: bool) -> None:
         """Find the disclosure column (on the home page) and sub-columns by anchor text, and
@@ -985,12 +1150,18 @@ class PortalSpider(scrapy.Spider):
         yield request
 
     # -- rows ----------------------------------------------------------------
+    def _count_fetch(self, st: SiteState) -> None:
+        """One more link checked for ``st`` (its fetch row made now or when the crawl ends)."""
+        st.fetches += 1
+        self.crawler.stats.inc_value(f"portal_audit/site/{st.name}/fetches")
+
     def _fetch_row(self, meta, st: SiteState, *, method, status, outcome: Outcome, error, final_url,
                    ctype=None, title="", heading="", size=None, visible="", anchors=None) -> dict:
-        st.fetches += 1
+        self._count_fetch(st)
+        if meta["kind"] == "home":
+            st.home_done = True
         if outcome.is_broken or outcome is Outcome.REDIRECT_LOOP:
             st.problems += 1
-        self.crawler.stats.inc_value(f"portal_audit/site/{st.name}/fetches")
         chain = meta.get("chain") or []
         hops = [*chain, {"url": final_url, "status": status}] if chain else []
         now = now_iso()
@@ -1004,7 +1175,7 @@ class PortalSpider(scrapy.Spider):
             "text_hash": extract.text_hash(visible) if visible else None,
             "notfound_text": int(bool(visible) and extract.says_not_found(title, visible)),
             "anchors": anchors, "fetched_at": now, "etag": None, "last_modified": None, "verified_at": now,
-            "not_modified": 0, "cached": 0,
+            "not_modified": 0, "cached": 0, "sitemap_lastmod": None,
         }
 
 
@@ -1086,10 +1257,6 @@ _COPIED = operator.itemgetter(*Store.LINK_COPIED)   # a link row's values, in th
 # what a 304 carries of the previous run's page row (the rest is this run's: depth, column, list date)
 CARRIED_PAGE_FIELDS = ("url", "final_url", "status", "content_type", "charset", "title", "heading", "size",
                        "is_home", "is_list", "main_text", "meta_json", "document_url", "base_url")
-# what a check taken over from the previous run keeps of its fetch row
-FETCH_FIELDS = ("site", "url", "host", "kind", "depth", "method", "status", "outcome", "error", "attempts", "elapsed",
-                "redirects_json", "final_url", "content_type", "title", "heading", "size", "text_hash",
-                "notfound_text", "anchors", "fetched_at", "etag", "last_modified", "verified_at", "not_modified", "cached")
 
 OWN_META_KEYS = ("site", "kind", "depth", "origin", "chain", "column", "from_scope", "list_date", "parent",
                  "handle_httpstatus_all", "dont_redirect", "started", "dont_obey_robotstxt", "dont_retry",

@@ -72,6 +72,11 @@ Planted look-alikes that must NOT be flagged (``srv.lookalikes`` has their URLs)
   charset in the header; one GBK article with no charset anywhere; one GBK article
   whose meta claims utf-8 (decoding it as utf-8 would also fake a link.wrong)
 - a working .docx attachment; the Hanweb list paginated with index.html?page=N
+
+Sitemaps: ``/sitemap.xml`` lists a portal's articles with their ``<lastmod>`` (an index of
+``/sitemap_N.xml`` beyond 1,000); the bench portal serves it, the full portal when served with
+``sitemap=True``. ``srv.edit(path, html)`` moves the page's lastmod to the time of the edit
+(``lastmod=False``: a site whose sitemap lies); ``srv.set_lastmod(path, text)`` sets any text.
 """
 
 from __future__ import annotations

@@ -92,6 +92,15 @@ class BenchPortal:
     def _date(self, c: int, k: int) -> date:
         return END - timedelta(days=(k * SPAN_DAYS) // max(1, self.counts[c]))
 
+    def article_path(self, c: int, k: int) -> str:
+        d = self._date(c, k)
+        return f"/xxgk/{BENCH_COLUMNS[c][0]}/{d:%Y%m}/t{d:%Y%m%d}_{FIRST_ID + self._g(c, k)}.html"
+
+    def sitemap(self) -> list[tuple[str, str]]:
+        """Every article with its publication date as ``<lastmod>``, column by column, newest first."""
+        return [(self.article_path(c, k), self._date(c, k).isoformat())
+                for c in range(self.ncols) for k in range(self.counts[c])]
+
     def article(self, c: int, k: int) -> Article:
         code, name = BENCH_COLUMNS[c]
         g = self._g(c, k)
@@ -103,7 +112,7 @@ class BenchPortal:
         if rng.random() < 0.3:
             title = f"{org}关于印发《临沂市{rng.choice(_SUBJECTS)}三年行动方案》的通知"
         return Article(
-            path=f"/xxgk/{code}/{d:%Y%m}/t{d:%Y%m%d}_{aid}.html",
+            path=self.article_path(c, k),
             title=title,
             column=code,
             column_name=name,
@@ -182,7 +191,8 @@ class BenchPortal:
         return n_pages, render
 
     def build(self) -> SamplePortal:
-        main = Site(MAIN, SITE_NAME, not_found=Resource(status=404, body=error_404_page(), page=False))
+        main = Site(MAIN, SITE_NAME, not_found=Resource(status=404, body=error_404_page(), page=False),
+                    sitemap=self.sitemap)
         main.resolvers.append(self.resolve)
         for c, (code, _name) in enumerate(BENCH_COLUMNS):
             n_pages, _ = self.list_body(c, 0)

@@ -122,6 +122,9 @@ class Site:
     resources: dict[str, Resource] = field(default_factory=dict)
     resolvers: list[Callable[[str], "Resource | None"]] = field(default_factory=list)
     not_found: Resource = field(default_factory=lambda: Resource(status=404, body="Not Found", page=False))
+    # (path, lastmod) of the pages its /sitemap.xml lists, as a CMS publishes them (server.py
+    # serves it, with the lastmod of an edited page moved to the time of the edit)
+    sitemap: Callable[[], list[tuple[str, str]]] | None = None
 
     def add(self, path: str, resource: Resource) -> Resource:
         if path in self.resources:
@@ -161,6 +164,7 @@ class SamplePortal:
     pages: int  # crawlable HTML pages of the main site (calendar trap excluded)
     description: str = ""
     lookalikes: dict[str, str] = field(default_factory=dict)  # name -> tokenised URL of a planted non-defect
+    serve_sitemap: bool = True  # the sites' sitemaps are served unless the server is told otherwise
 
     @property
     def main(self) -> Site:

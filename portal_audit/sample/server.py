@@ -12,14 +12,17 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import random
+import re
 import socket
 import socketserver
 import struct
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
+from xml.sax.saxutils import escape
 
 from .model import (
     DEFAULT_HOSTS,
@@ -35,6 +38,9 @@ from .model import (
 )
 
 _REASONS_EXTRA = {999: "Request denied", 412: "Precondition Failed"}
+SITEMAP_URLS = 1000   # entries per sitemap: more make /sitemap.xml an index of /sitemap_N.xml
+_SITEMAP_PATH = re.compile(r"^/sitemap(?:_(\d+))?\.xml$")
+_CST = timezone(timedelta(hours=8))
 
 
 def _check_loopback(host: str) -> None:
@@ -125,6 +131,9 @@ class SampleServer:
     ``www.sample.gov.cn``) to roles; see :meth:`SampleServer.add_host`.
     *poll_interval* is how often an idle listener looks for :meth:`stop` (a simulation of
     many portals in one process raises it: every idle listener wakes that often).
+    *sitemap*: serve each site's ``/sitemap.xml`` (``Site.sitemap``, with ``<lastmod>``s; an
+    index of ``/sitemap_N.xml`` beyond :data:`SITEMAP_URLS` entries); None: as the portal says
+    (``SamplePortal.serve_sitemap``).
     """
 
     def __init__(
@@ -138,6 +147,7 @@ class SampleServer:
         rate_limit: float = 0.0,
         latency: tuple[float, float] = (0.0, 0.0),
         poll_interval: float = 0.1,
+        sitemap: bool | None = None,
     ):
         hosts = tuple(hosts)
         if not hosts:
@@ -153,6 +163,8 @@ class SampleServer:
         self._counters: dict[tuple[str, str], int] = {}
         self._cache: dict[tuple[str, str], bytes] = {}
         self.edits: dict[tuple[str, str], str] = {}   # (role, path) → HTML added before </body>
+        self.sitemap = portal.serve_sitemap if sitemap is None else sitemap
+        self.lastmods: dict[tuple[str, str], str] = {}   # (role, path) → its sitemap lastmod, when set here
         # politeness enforced like a strict portal: more than rate_limit requests/s for one Host
         # name (a token bucket holding rate_limit tokens) get a 429; every answer waits latency s
         self.rate_limit = rate_limit
@@ -257,11 +269,19 @@ class SampleServer:
     def render(self, text: str) -> str:
         return render_tokens(text, self.bases, self.closed_port)
 
-    def edit(self, path: str, html: str, role: str = MAIN) -> None:
+    def edit(self, path: str, html: str, role: str = MAIN, lastmod: bool = True) -> None:
         """Change a page from now on: ``html`` goes before its ``</body>`` (a changed page for the
-        incremental runs; its ETag changes with it)."""
+        incremental runs; its ETag changes with it, and its sitemap lastmod becomes now, as a
+        CMS's does; ``lastmod=False``: a site whose sitemap lies)."""
         with self._lock:
             self.edits[(role, path)] = html
+            if lastmod:
+                self.lastmods[(role, path)] = datetime.now(_CST).isoformat(timespec="seconds")
+
+    def set_lastmod(self, path: str, text: str, role: str = MAIN) -> None:
+        """What the sitemap says of a page's ``<lastmod>`` from now on (any text: a wrong one)."""
+        with self._lock:
+            self.lastmods[(role, path)] = text
 
     def reset(self) -> None:
         """Forget per-path counters (429-then-200) and the request log."""
@@ -323,6 +343,11 @@ class SampleServer:
         with self._lock:
             self.requests.append((role, method, h.path))
         site = self.portal.sites.get(role) or self.portal.sites[MAIN]
+        sitemap = self._sitemap(role, site, path, host_header) if self.sitemap and site.sitemap else None
+        if sitemap is not None:
+            self._send(h, method, Response(body=sitemap, content_type="application/xml; charset=utf-8"), sitemap,
+                       host_header)
+            return
         key, res = site.lookup(path, split.query)
         if res is None:
             key, res = "\0notfound", site.not_found
@@ -340,6 +365,28 @@ class SampleServer:
         if edit is not None and isinstance(body, bytes):
             body = body.replace(b"</body>", self.render(edit).encode(resp.encoding, "xmlcharrefreplace") + b"</body>", 1)
         self._send(h, method, resp, body, host_header or self.bases.get(role, "").split("//", 1)[-1])
+
+    def _sitemap(self, role: str, site, path: str, host_header: str) -> bytes | None:
+        """The body of sitemap ``path`` of ``site`` (None: not one of its sitemaps). Its URLs
+        name the host the request named, as a CMS configured with its domain does."""
+        m = _SITEMAP_PATH.match(path)
+        if m is None:
+            return None
+        base = f"http://{host_header}" if host_header else self.bases[role]
+        with self._lock:
+            entries = [(p, self.lastmods.get((role, p), lastmod)) for p, lastmod in site.sitemap()]
+        chunks = [entries[i:i + SITEMAP_URLS] for i in range(0, len(entries), SITEMAP_URLS)] or [[]]
+        head = '<?xml version="1.0" encoding="UTF-8"?>\n'
+        ns = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
+        if m.group(1) is None and len(chunks) > 1:
+            items = "".join(f"<sitemap><loc>{base}/sitemap_{n}.xml</loc></sitemap>\n" for n in range(1, len(chunks) + 1))
+            return f"{head}<sitemapindex {ns}>\n{items}</sitemapindex>\n".encode()
+        n = int(m.group(1) or 1)
+        if not 1 <= n <= len(chunks) or (m.group(1) is not None and len(chunks) == 1):
+            return None
+        items = "".join(f"<url><loc>{escape(base + quote(p))}</loc>" + (f"<lastmod>{escape(t)}</lastmod>" if t else "")
+                        + "</url>\n" for p, t in chunks[n - 1])
+        return f"{head}<urlset {ns}>\n{items}</urlset>\n".encode()
 
     def _admit(self, host: str) -> bool:
         with self._lock:
