@@ -15,6 +15,13 @@ from typing import Any
 # ``from_run`` (see crawler.spiders.portal._same_links), copied by the store at the pipeline's flush
 CARRIED_LINKS = "carried_links"
 
+# the columns of a fetch row the spider makes (one taken over from the previous run, or made from
+# another URL's answer, keeps these of the row it comes from)
+FETCH_FIELDS = ("site", "url", "host", "kind", "depth", "method", "status", "outcome", "error", "attempts", "elapsed",
+                "redirects_json", "final_url", "content_type", "title", "heading", "size", "text_hash",
+                "notfound_text", "anchors", "fetched_at", "etag", "last_modified", "verified_at", "not_modified", "cached",
+                "sitemap_lastmod")
+
 
 @dataclass
 class Rows:

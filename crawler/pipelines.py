@@ -199,7 +199,10 @@ class StorePipeline:
     def _settle(self) -> None:
         """Each site's pages stored as the whole crawl decides (document texts, one URL per page,
         columns and list dates), then the lost rows' records still held."""
-        for st in getattr(getattr(self.crawler, "spider", None), "sites", {}).values():
+        spider = getattr(self.crawler, "spider", None)
+        if getattr(spider, "hops", None) is not None:
+            self._shared_fetches(spider.hops)
+        for st in getattr(spider, "sites", {}).values():
             try:
                 self.store.attach_document_texts(self.run_id, st.name, documents.MAX_TEXT)
             except self.store.write_failures as exc:
@@ -215,6 +218,32 @@ class StorePipeline:
             except self.store.write_failures as exc:
                 self._lost("pages", {"site": st.name, "url": "（页面所属栏目与列表日期）"}, exc)
         self._store_pending()
+
+    def _shared_fetches(self, hops) -> None:
+        """The fetch rows of URLs another request answered (crawler/hops.py: a redirect's hop
+        linked directly too), with the attachment text that request read; a page read through
+        a chain whose last hop is linked directly is stored under that URL, its own."""
+        try:
+            made = hops.rows(lambda url: self.store.fetch(self.run_id, url))
+        except self.store.write_failures as exc:
+            self._lost("fetches", {"site": "", "url": "（跳转目标的检查结果）"}, exc)
+            return
+        for row, _ in made:
+            row["run_id"] = self.run_id
+        self._write("fetches", [row for row, _ in made])
+        for row, source in made:
+            if source == row["url"]:
+                continue
+            try:
+                if row["kind"] == "attachment":
+                    self.store.copy_attachment_text(self.run_id, source, row["url"], row["site"])
+                elif row["kind"] == "page" and row["redirects_json"] == "[]":
+                    page = self.store.page(self.run_id, source)
+                    if (page is not None and page["final_url"] == row["url"] and page["site"] == row["site"]
+                            and self.store.page(self.run_id, row["url"]) is None):
+                        self.store.rename_page(self.run_id, source, row["url"])
+            except self.store.write_failures as exc:
+                self._lost("pages", {"site": row["site"], "url": row["url"]}, exc)
 
 
 def reason(exc: BaseException) -> str:

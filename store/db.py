@@ -448,6 +448,14 @@ class Store(SnapshotReads):
                 " AND document_url IN (SELECT url FROM attachment_texts WHERE run_id = ?)",
                 (max_text, run_id, site, run_id))
 
+    def copy_attachment_text(self, run_id: int, url: str, new_url: str, site: str) -> None:
+        """The text read from ``url`` stored for ``new_url`` (of ``site``) too: one request
+        answered both (a redirect's hop linked directly, see crawler/hops.py)."""
+        with self.transaction():
+            self.db.execute("INSERT INTO attachment_texts (run_id, site, url, text, outcome, error)"
+                            " SELECT run_id, ?, ?, text, outcome, error FROM attachment_texts"
+                            " WHERE run_id = ? AND url = ? ON CONFLICT DO NOTHING", (site, new_url, run_id, url))
+
     def page_facts(self, run_id: int, site: str) -> Iterator[Any]:
         """The column, list date and depth of every page of ``site`` (see :mod:`crawler.settle`)."""
         return self.iquery("SELECT url, column_kind, column_url, list_date, is_list, depth FROM pages"

@@ -37,7 +37,8 @@ class Portal:
     """A mutable set of pages served on 127.0.0.1 (two ports: 甲市, 乙县) and 127.0.0.2 (external)."""
 
     def __init__(self):
-        self.routes: dict[tuple[str, str], tuple[int, str, float]] = {}
+        self.routes: dict[tuple[str, str], tuple[int, str | bytes, float]] = {}
+        self.locations: dict[tuple[str, str], str] = {}   # (server, path) → the Location it answers with
         self.hits: list[str] = []
         self.lock = threading.Lock()
         self.servers = {}
@@ -66,13 +67,16 @@ class Portal:
                 with portal.lock:
                     portal.hits.append(f"{name}{path}")
                     status, html, delay = portal.routes.get((name, path), (404, page("页面不存在", "<p>您访问的页面不存在</p>"), 0))
+                    location = portal.locations.get((name, path))
                 if delay:
                     time.sleep(delay)
-                data = html.encode("utf-8")
+                data = html if isinstance(html, bytes) else html.encode("utf-8")
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "text/html; charset=utf-8")
                     self.send_header("Content-Length", str(len(data)))
+                    if location:
+                        self.send_header("Location", location)
                     self.end_headers()
                     if body:
                         self.wfile.write(data)

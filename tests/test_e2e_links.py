@@ -148,13 +148,16 @@ def test_every_request_is_a_row_and_none_is_repeated(audit, sample_server):
     robots = [r for r in requests if r["purpose"] == "robots"]
     assert robots and all(r["url"].endswith("/robots.txt") and r["site"] == "临沂市政府" for r in robots
                           if "127.0.0.1:" + str(sample_server.port) in r["url"])
-    # no URL twice except retries (and the ranged GET after a refused HEAD), and a redirect's
-    # target that is also linked directly (the known exception: /r/chain-… → /xxgk/zcjd/index.html)
+    # no URL twice except retries (and the ranged GET after a refused HEAD), not even a redirect's
+    # target that is also linked directly (/r/chain-… → /xxgk/zcjd/index.html): one answer for both
     twice = {u for (u, n) in db.execute("SELECT url, COUNT(*) FROM requests WHERE retry = 0 GROUP BY url")
              if n > 1}
-    hop_targets = {h["url"] for (chain,) in db.execute("SELECT redirects_json FROM fetches")
-                   for h in json.loads(chain)[1:]}
-    assert twice and twice <= hop_targets
+    assert not twice, twice
+    target = db.execute("SELECT * FROM fetches WHERE url = ?", (sample_server.url("/xxgk/zcjd/index.html"),)).fetchone()
+    chain = db.execute("SELECT * FROM fetches WHERE url = ?", (sample_server.url("/r/chain-1.html"),)).fetchone()
+    assert target["outcome"] == chain["outcome"] == "ok" and target["redirects_json"] == "[]"
+    assert json.loads(chain["redirects_json"])[-1] == {"url": target["url"], "status": 200}
+    assert (chain["final_url"], chain["title"], chain["text_hash"]) == (target["url"], target["title"], target["text_hash"])
     retried = {r["url"] for r in requests if r["retry"]}
     assert retried and all(db.execute("SELECT COUNT(*) FROM requests WHERE url = ?", (u,)).fetchone()[0] > 1
                            for u in retried)

@@ -56,6 +56,10 @@ def test_two_processes_find_exactly_what_one_finds(runs):
     for table in ("pages", "fetches", "links", "attachment_texts", "run_sites"):
         counts = [r["db"].execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for r in (runs[1], runs[2])]
         assert counts[0] == counts[1] > 0, table
+    # and they send the same requests (retries aside), each URL once (tests/test_requested_once.py)
+    sent = [r["db"].execute("SELECT COUNT(*), COUNT(DISTINCT url) FROM requests WHERE retry = 0 AND purpose != 'ipv6'"
+                            ).fetchone() for r in (runs[1], runs[2])]
+    assert sent[0] == sent[1] and sent[0][0] == sent[0][1], sent
 
 
 def test_every_page_gets_the_same_column_and_list_date_whatever_the_crawl_order(runs):

@@ -1,18 +1,23 @@
-"""Issue 14 §1: no URL is requested twice in a run (retries and the IPv6 probes aside): not
-when two sites crawled by different processes link the same external URLs, and a claimed URL
-whose claimer dies is reported inconclusive, never lost."""
+"""Issue 14 §1: no URL is requested twice in a run (retries and the IPv6 probes aside): not a
+redirect's target that is also linked directly, whichever comes first, and not an external URL
+that two sites crawled by different processes link; a claimed URL whose claimer dies is
+reported inconclusive, never lost."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from collections import Counter
 
 import pytest
 
+from crawler.hops import Hops
+from portal_audit.sample.files import make_docx
 from store.claims import CLAIMER_DIED
 from store.parts import claims_path
 from tests.conftest import read_findings, run_cli, write_config
@@ -44,6 +49,137 @@ def shared_routes(portal: Portal, slow: float = 0.0) -> dict:
             r[("x", path)] = (200, page("友情链接", "<p>ok</p>"), 0)
     r[("x", "/slow.html")] = (200, page("慢", "<p>慢</p>"), slow)
     return r
+
+
+def redirect_routes(portal: Portal) -> dict:
+    """Site a: redirects whose targets are linked directly too, the link first (one), the
+    redirect first (two: its target a page of its own, with a broken link), a HEAD chain to a
+    linked attachment, a HEAD chain to a linked page, two pages redirecting to each other (one
+    linked later, one pair linked together, each chain reaching the other's URL); site b: one
+    article."""
+    a, b = portal.base["a"], portal.base["b"]
+    r = {}
+    r[("a", "/")] = (200, page("甲市人民政府", f"<a href='{a}/xxgk/'>政府信息公开</a><a href='{a}/p/one.html'>一</a>"
+                                          f"<a href='{a}/r/two.html'>二</a><a href='{a}/p/loop1.html'>循环一</a>"
+                                          f"<a href='{a}/p/ping.html'>甲</a><a href='{a}/p/pong.html'>乙</a>"), 0)
+    r[("a", "/xxgk/")] = (200, page("政府信息公开", f"<ul><li><a href='{a}/xxgk/a.html'>关于公布政务公开事项目录的通知</a></li>"
+                                               f"</ul><a href='{a}/files/get.pdf'>附件</a>"
+                                               f"<a href='{a}/files/view.doc'>查看</a>"), 0)
+    r[("a", "/xxgk/a.html")] = (200, page("关于公布政务公开事项目录的通知",
+                                          f"<p>正文。</p><a href='{a}/r/one.html'>一（旧址）</a>"
+                                          f"<a href='{a}/p/two.html'>二（新址）</a><a href='{a}/files/real.pdf'>附件</a>"
+                                          f"<a href='{a}/p/three.html'>三</a><a href='{a}/p/loop2.html'>循环二</a>"), 1.0)
+    r[("a", "/r/one.html")] = (302, "", 0)
+    r[("a", "/r/two.html")] = (302, "", 0)
+    r[("a", "/p/one.html")] = (200, page("一", "<p>一</p>"), 0)
+    r[("a", "/p/two.html")] = (200, page("二", f"<p>二</p><a href='{a}/p/two-gone.html'>失效</a>"), 0)
+    r[("a", "/p/three.html")] = (200, page("三", "<p>三</p>"), 0)
+    r[("a", "/files/get.pdf")] = (302, "", 0)
+    r[("a", "/files/real.pdf")] = (200, "%PDF-1.4", 0)
+    r[("a", "/files/view.doc")] = (302, "", 0)
+    r[("a", "/p/loop1.html")] = (302, "", 0)
+    r[("a", "/p/loop2.html")] = (302, "", 0)
+    r[("a", "/p/ping.html")] = (302, "", 0)
+    r[("a", "/p/pong.html")] = (302, "", 0)
+    r[("b", "/")] = (200, page("乙县人民政府", f"<a href='{b}/xxgk/'>政府信息公开</a>"), 0)
+    r[("b", "/xxgk/")] = (200, page("政府信息公开", f"<a href='{b}/xxgk/b.html'>关于公布权责清单的通知</a>"), 0)
+    r[("b", "/xxgk/b.html")] = (200, page("关于公布权责清单的通知", "<p>正文。</p>"), 0)
+    return r
+
+
+REDIRECTS = {"/r/one.html": "/p/one.html", "/r/two.html": "/p/two.html", "/files/get.pdf": "/files/real.pdf",
+             "/files/view.doc": "/p/three.html", "/p/loop1.html": "/p/loop2.html", "/p/loop2.html": "/p/loop1.html",
+             "/p/ping.html": "/p/pong.html", "/p/pong.html": "/p/ping.html"}
+
+
+@pytest.fixture(scope="module")
+def redirected(tmp_path_factory):
+    portal = Portal()
+    portal.locations = {("a", path): portal.base["a"] + to for path, to in REDIRECTS.items()}
+    try:
+        yield {n: audit(portal, tmp_path_factory.mktemp(f"redirects{n}"), n, redirect_routes(portal))
+               for n in (1, 2)}, portal
+    finally:
+        portal.close()
+
+
+def test_a_redirect_target_linked_directly_is_requested_once_in_either_order(redirected):
+    runs, portal = redirected
+    a = portal.base["a"]
+    for n, run in runs.items():
+        db = run["db"]
+        # a HEAD chain's page is still read, so that one URL is asked twice: HEAD, then GET
+        assert twice(db) == {a + "/p/three.html": 2}, n
+        assert db.execute("SELECT method FROM requests WHERE url = ? ORDER BY method", (a + "/p/three.html",)
+                          ).fetchall() == [("GET",), ("HEAD",)]
+        # both orders happened: /p/one.html answered before the redirect to it was met, /p/two.html
+        # (a hop of /r/two.html) before the page linking it directly
+        answered = {u: i for i, u in db.execute("SELECT id, url FROM requests")}
+        assert answered[a + "/p/one.html"] < answered[a + "/r/one.html"], n
+        assert answered[a + "/p/two.html"] < answered[a + "/xxgk/a.html"], n
+        hits = Counter(run["hits"])
+        assert {h: c for h, c in hits.items() if c > 1} == {"a/p/three.html": 2}, n   # as the server saw it
+        fetch = {r[0]: r for r in db.execute("SELECT url, outcome, status, final_url, redirects_json, title FROM fetches")}
+        for origin, target in REDIRECTS.items():
+            if "loop" in origin or "p/p" in origin:
+                continue
+            o, t = fetch[a + origin], fetch[a + target]
+            assert (o[1], o[3]) == (t[1], t[3]) == ("ok", a + target), (n, origin)
+            assert o[5] == t[5] or origin == "/files/view.doc", (n, origin)   # a HEAD's answer has no title
+            assert t[4] == "[]" and json.loads(o[4]) == [{"url": a + origin, "status": 302},
+                                                         {"url": a + target, "status": 200}], (n, origin)
+        for loop, other in (("/p/loop1.html", "/p/loop2.html"), ("/p/loop2.html", "/p/loop1.html"),
+                            ("/p/ping.html", "/p/pong.html"), ("/p/pong.html", "/p/ping.html")):
+            assert fetch[a + loop][1] == "redirect_loop", (n, loop)
+            # as the spider records a loop it follows itself: back at the first URL, not followed
+            assert json.loads(fetch[a + loop][4]) == [{"url": a + loop, "status": 302}, {"url": a + other, "status": 302},
+                                                      {"url": a + loop, "status": None},
+                                                      {"url": a + loop, "status": 302}], (n, loop)
+        # each page read once, under its own URL, its links with it
+        pages = [u for (u,) in db.execute("SELECT url FROM pages")]
+        assert sorted(pages) == sorted(set(pages)) and a + "/p/two.html" in pages and a + "/r/two.html" not in pages
+        assert a + "/p/one.html" in pages and a + "/r/one.html" not in pages
+        broken = [f for f in run["findings"] if f["check"] == "link.broken"]
+        assert [(f["url"], f["page"]) for f in broken] == [(a + "/p/two-gone.html", a + "/p/two.html")], n
+
+
+def test_an_attachment_read_through_a_redirect_is_read_once_for_both_links(tmp_path):
+    """Same-site DOCX files are read by their check (one capped GET): a chain to a linked file
+    (the redirect first, and the link first) reads it once, and its text is stored for both."""
+    portal = Portal()
+    try:
+        a = portal.base["a"]
+        portal.locations = {("a", "/files/old1.docx"): a + "/files/new1.docx", ("a", "/files/old2.docx"): a + "/files/new2.docx"}
+        r = {("a", "/"): (200, page("甲市人民政府", f"<a href='{a}/xxgk/'>政府信息公开</a><a href='{a}/files/old1.docx'>附件一</a>"
+                                               f"<a href='{a}/files/new2.docx'>附件二</a>"), 0),
+             ("a", "/xxgk/"): (200, page("政府信息公开", f"<a href='{a}/xxgk/a.html'>关于公布政务公开事项目录的通知</a>"), 0),
+             ("a", "/xxgk/a.html"): (200, page("关于公布政务公开事项目录的通知",
+                                               f"<p>正文。</p><a href='{a}/files/new1.docx'>附件一（新）</a>"
+                                               f"<a href='{a}/files/old2.docx'>附件二（旧）</a>"), 1.0),
+             ("a", "/files/old1.docx"): (302, "", 0), ("a", "/files/old2.docx"): (302, "", 0),
+             ("a", "/files/new1.docx"): (200, make_docx("附件一的正文"), 0),
+             ("a", "/files/new2.docx"): (200, make_docx("附件二的正文"), 0)}
+        with portal.lock:
+            portal.routes = r
+        cfg = write_config(tmp_path / "c.yaml", [("甲市", a + "/")], store=tmp_path / "a.db")
+        result = run_cli("run", "-c", str(cfg), "-o", str(tmp_path / "out"), "--no-progress", "--only", "privacy")
+        assert result.returncode in (0, 1), result.stderr
+        db = sqlite3.connect(tmp_path / "a.db")
+        assert twice(db) == {}
+        assert db.execute("SELECT DISTINCT method FROM requests WHERE url LIKE '%.docx'").fetchall() == [("GET",)]
+        texts = dict(db.execute("SELECT url, text FROM attachment_texts"))
+        for old, new, text in (("old1", "new1", "附件一的正文"), ("old2", "new2", "附件二的正文")):
+            assert text in texts[f"{a}/files/{new}.docx"] and texts[f"{a}/files/{old}.docx"] == texts[f"{a}/files/{new}.docx"]
+        assert Counter(h for h in portal.hits if h.endswith(".docx")) == Counter(
+            ["a/files/old1.docx", "a/files/new1.docx", "a/files/old2.docx", "a/files/new2.docx"])
+    finally:
+        portal.close()
+
+
+def test_redirects_to_linked_urls_find_with_two_processes_what_one_finds(redirected):
+    runs, _ = redirected
+    one, two = (sorted((f["fingerprint"], f["check"], f["site"], f["url"]) for f in runs[n]["findings"]) for n in (1, 2))
+    assert one == two and {c for _, c, _, _ in one} >= {"link.broken", "link.redirect-loop"}
 
 
 @pytest.fixture(scope="module")
@@ -131,3 +267,30 @@ def test_a_claimed_url_whose_claimer_is_killed_is_inconclusive_not_lost(shared, 
     assert db.execute("SELECT COUNT(*) FROM requests WHERE url = ?", (slow,)).fetchone()[0] <= 1
     assert [h for h in shared.hits if h == "x/slow.html"] == ["x/slow.html"]
     assert not any(p.name.endswith((".claims", ".claims-wal")) for p in tmp_path.iterdir())
+
+
+def test_rows_made_of_another_urls_answer():
+    """What crawler/hops.py makes of stored rows: a link to a hop in the middle of a chain, a
+    chain ending at a URL requested before (too many hops together; a failed answer)."""
+    def stored(url, redirects, status, outcome="ok", final=None):
+        return {"url": url, "method": "GET", "status": status, "outcome": outcome, "error": None,
+                "redirects_json": json.dumps(redirects), "final_url": final or url, "title": "题"}
+
+    rows = {"o": stored("o", [{"url": "o", "status": 301}, {"url": "u", "status": 302}, {"url": "f", "status": 200}],
+                        200, final="f"),
+            "c": stored("c", [{"url": "c", "status": 301}, {"url": "d", "status": 200}], 200, final="d"),
+            "t": stored("t", [], None, outcome="timeout")}
+    hops = Hops(max_redirects=2)
+    hops.hop("u", "o", "page")
+    hops.share("u", "甲", "page", 2)
+    hops.share("a", "甲", "page", 1, [{"url": "a", "status": 301}, {"url": "b", "status": 301}], "c")
+    hops.share("x", "甲", "external", 1, [{"url": "x", "status": 302}], "t")
+    made = {row["url"]: (row, source) for row, source in hops.rows(rows.get)}
+    u, source = made["u"]
+    assert source == "o" and (u["outcome"], u["final_url"], u["title"], u["kind"], u["depth"]) == ("ok", "f", "题", "page", 2)
+    assert json.loads(u["redirects_json"]) == [{"url": "u", "status": 302}, {"url": "f", "status": 200}]
+    a = made["a"][0]
+    assert (a["outcome"], a["error"], a["final_url"]) == ("redirect_loop", "跳转超过 2 次", "d")
+    x = made["x"][0]
+    assert (x["outcome"], x["final_url"]) == ("timeout", "t")
+    assert json.loads(x["redirects_json"]) == [{"url": "x", "status": 302}, {"url": "t", "status": None}]

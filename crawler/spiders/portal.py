@@ -11,7 +11,8 @@ XLSX/DOCX/PDF, whose check is one GET capped at ``documents.MAX_DOCUMENT_BYTES``
 body is only a link to it, to that article's main text (``pages.document_url``).
 No URL is requested twice in a run except for retries and the ranged-GET
 fallback. Redirects are followed here, hop by hop, so that every hop is
-recorded and loops are recognised.
+recorded and loops are recognised; a hop is requested once too: a link to it, or
+a chain reaching a URL requested before, takes that answer (crawler/hops.py).
 
 It yields :class:`crawler.items.Rows` only; the StorePipeline streams them into
 the store. Per-site state is a few counters and the column map, never a list
@@ -46,7 +47,8 @@ from crawler import content, documents, extract, linkparse, robots, sandbox
 from crawler.fetch_policy import (HEAD_FALLBACK_STATUSES, TOO_LARGE_ERROR, classify_status, redirect_verdict,
                                    retry_after_seconds)
 from crawler.headers import header_int
-from crawler.items import CARRIED_LINKS, Rows
+from crawler.hops import GET, HEAD, PAGE, READ, Hops, covers, mode_of
+from crawler.items import CARRIED_LINKS, FETCH_FIELDS, Rows
 from crawler.lastmod import CARRIED
 from crawler.middlewares import ForbiddenAddress
 from crawler.previous import PreviousRun
@@ -234,6 +236,7 @@ class PortalSpider(scrapy.Spider):
         # again costs no Request object (Scrapy's dupefilter would drop it, after building
         # and fingerprinting it), unless it upgrades the URL's scope
         self.requested: dict[str, bool] = {}
+        self.hops = Hops(crawl.max_redirects)   # the URLs requested as redirect hops, and rows made of others' answers
         self.previous: PreviousRun | None = None   # an incremental run's previous run (crawler/previous.py)
         self.by_lastmod = False   # pages carried by their sitemap lastmod (crawler/lastmod.py)
         self.holding: dict[str, SiteState] = {}   # sites whose page requests are held (hold)
@@ -285,7 +288,7 @@ class PortalSpider(scrapy.Spider):
             robots_txt = urljoin(home, "/robots.txt")
             if self.crawl_cfg.read_sitemaps and not st.robots and robots_txt not in self.requested:
                 # obeying robots.txt, the middleware's fetch is read instead (see _kept_sitemaps)
-                self.requested[robots_txt] = False    # one host's robots.txt and sitemaps are read once a run
+                self._requested_elsewhere(robots_txt)   # one host's robots.txt and sitemaps are read once a run
                 yield self._source_request(robots_txt, st, self.on_robots)
             elif not st.robots:
                 st.robots_read = True
@@ -297,8 +300,8 @@ class PortalSpider(scrapy.Spider):
     def _request(self, url: str, st: SiteState, *, kind: str, depth: int, column: str | None = None,
                  from_scope: bool = False, list_date: str | None = None,
                  parent: str | None = None, css: bool = False, form: bool = False) -> scrapy.Request:
-        read = kind == "attachment" and same_site(url, st.hosts) and documents.document_kind(url) in self.read_kinds
-        head = (kind == "resource" and not css) or (kind == "attachment" and not read)
+        mode = self._mode(url, st, kind, css)
+        read, head = mode == READ, mode == HEAD
         self.requested[url] = self.requested.get(url, False) or from_scope
         meta = {
             "site": st.name, "kind": kind, "depth": depth, "origin": url, "chain": [],
@@ -316,6 +319,21 @@ class PortalSpider(scrapy.Spider):
         return scrapy.Request(url, method="HEAD" if head else "GET", callback=self.on_read_response if read else self.on_response,
                               headers=headers,
                               errback=self.on_error, meta=meta, priority=_priority(kind, depth))
+
+    def _mode(self, url: str, st: SiteState, kind: str, css: bool) -> str:
+        """How a link is checked (crawler/hops.py): HEAD for an attachment or a resource (not a
+        style sheet), one capped GET reading a same-site XLSX/DOCX/PDF, else a GET (of a page)."""
+        if kind == "attachment" and same_site(url, st.hosts) and documents.document_kind(url) in self.read_kinds:
+            return READ
+        if (kind == "resource" and not css) or kind == "attachment":
+            return HEAD
+        return PAGE if kind in ("home", "page") else GET
+
+    def _requested_elsewhere(self, url: str) -> None:
+        """``url`` is requested, but its answer is no fetch row of this process (robots.txt, read
+        for its rules; an off-site URL another crawl process claimed): a chain reaching it goes on."""
+        self.requested[url] = False
+        self.hops.elsewhere.add(url)
 
     def _source_request(self, url: str, st: SiteState, callback, **extra) -> scrapy.Request:
         """A GET of robots.txt or a sitemap: read for what it says, never judged as a link."""
@@ -386,7 +404,7 @@ class PortalSpider(scrapy.Spider):
         robots_txt = urljoin(url, "/robots.txt")
         text = self.robots_txt.get(urlsplit(url).netloc)
         if self.crawl_cfg.read_sitemaps and text is not None and robots_txt not in self.requested:
-            self.requested[robots_txt] = False
+            self._requested_elsewhere(robots_txt)
             yield from self._robots_sitemaps(robots_txt, st, text)
         st.robots_read = True
 
@@ -532,8 +550,8 @@ class PortalSpider(scrapy.Spider):
         if tree is not None and outcome is Outcome.OK:
             if meta["kind"] not in ("probe", "attachment", "resource"):
                 redirect = linkparse.client_redirect(tree)
-                if redirect is not None and (follow := self._client_redirect(response, st, tree, *redirect)):
-                    yield follow
+                if redirect is not None and (follow := self._client_redirect(response, st, tree, *redirect)) is not None:
+                    yield from follow
                     return
             visible = extract.visible_text(tree)
             anchors = json.dumps(sorted(linkparse.anchors(tree))[:MAX_ANCHORS], ensure_ascii=False)
@@ -569,18 +587,17 @@ class PortalSpider(scrapy.Spider):
         location = response.headers["Location"].decode("latin-1")
         yield from self._follow(response, st, location, response.url, {"url": response.url, "status": response.status})
 
-    def _client_redirect(self, response, st: SiteState, tree, how: str, href: str):
-        """The request following a page's ``<meta http-equiv=refresh>`` or ``location = …``
-        one-liner as a redirect hop (a browser never shows the page), or None when it
-        points back at the page itself (a page refreshing itself is a page)."""
+    def _client_redirect(self, response, st: SiteState, tree, how: str, href: str) -> list | None:
+        """What follows a page's ``<meta http-equiv=refresh>`` or ``location = …`` one-liner
+        as a redirect hop (a browser never shows the page), or None when it points back at
+        the page itself (a page refreshing itself is a page)."""
         base = _base_url(response.url, tree)
         try:
             if normalize_href(href, base) == canonical(response.url):
                 return None
         except InvalidURL:
             pass
-        return next(iter(self._follow(response, st, href, base,
-                                      {"url": response.url, "status": response.status, "via": how})), None)
+        return list(self._follow(response, st, href, base, {"url": response.url, "status": response.status, "via": how}))
 
     def _follow(self, response, st: SiteState, location: str, base: str, hop: dict):
         meta = response.meta
@@ -600,10 +617,27 @@ class PortalSpider(scrapy.Spider):
                                                    outcome=outcome, error=error, final_url=target)])
             return
         method = "GET" if response.status == 303 else response.request.method
+        if target in self.requested and self.hops.ends(target) and not meta.get("reparse") \
+                and meta["kind"] != "home" and meta["origin"] != st.disclosure:
+            # requested before, directly or as a hop: its answer ends this chain too, and the row is
+            # made when the crawl ends (crawler/hops.py); the home and disclosure pages are read as
+            # themselves, whatever else requested their target
+            self.hops.share(meta["origin"], st.name, meta["kind"], meta["depth"], chain, target)
+            self._count_fetch(st)
+            if self._in_scope_page(target, st, meta):
+                upgrade = self._upgrade(st, target, meta["depth"], meta.get("parent") or meta["origin"],
+                                        meta["column"], meta["list_date"])
+                if upgrade is not None:
+                    yield upgrade
+            return
         headers = {k: v for k, v in response.request.headers.items()
                    if k not in (b"If-None-Match", b"If-Modified-Since")}   # validators are the origin's
-        yield response.request.replace(url=target, method=method, dont_filter=True, headers=headers,
-                                       meta={**_own_meta(meta), "chain": chain, "conditional": False})
+        request = response.request.replace(url=target, method=method, dont_filter=True, headers=headers,
+                                           meta={**_own_meta(meta), "chain": chain, "conditional": False})
+        if target not in self.requested:
+            self.requested[target] = False
+            self.hops.hop(target, meta["origin"], mode_of(request))
+        yield request
 
     # -- errors ------------------------------------------------------------
     def on_error(self, failure):
@@ -847,8 +881,7 @@ class PortalSpider(scrapy.Spider):
     def _verified_rows(self, prev: dict, st: SiteState, depth: int) -> Rows:
         """A successful check of the previous run taken over without a request (it keeps
         ``verified_at``, when a request last confirmed it), with the attachment's text."""
-        st.fetches += 1
-        self.crawler.stats.inc_value(f"portal_audit/site/{st.name}/fetches")
+        self._count_fetch(st)
         row = {k: prev[k] for k in FETCH_FIELDS}
         row.update(site=st.name, depth=depth, cached=1, not_modified=0, attempts=0, elapsed=0.0, fetched_at=now_iso(),
                    sitemap_lastmod=None)
@@ -914,7 +947,16 @@ class PortalSpider(scrapy.Spider):
             self.requested[target] = False
             return row, self._unfetched_row(st, target, kind, depth + 1, Outcome.ERROR,
                                             "FTP 链接未检查（本工具只检查 HTTP/HTTPS），请人工核实")
-        if target in self.requested:
+        css = kind == "resource" and (raw.css or urlsplit(target).path.lower().endswith(".css"))
+        if target in self.requested and not self._hop_to_request(target, st, kind, css):
+            via = self.hops.via.get(target)
+            if via is not None:
+                # first requested as a redirect hop: that answer is this link's (crawler/hops.py), and
+                # the page it gave is read in scope if this link asks for it
+                if target not in self.hops.shared:
+                    self.hops.share(target, st.name, kind, depth + 1)
+                    self._count_fetch(st)
+                target = via[0]
             if kind == "page" and child_scope:
                 return row, self._upgrade(st, target, depth + 1, page_url, column, raw.list_date)
             return row, None
@@ -926,14 +968,25 @@ class PortalSpider(scrapy.Spider):
             return row, self._verified_rows(verified, st, depth + 1)
         if self.claims is not None and not same_site(target, st.hosts) \
                 and not self.claims.claim(target, st.name, kind, depth + 1):
-            self.requested[target] = False   # another crawl process checks it: its fetch row is the run's
+            self._requested_elsewhere(target)   # another crawl process checks it: its fetch row is the run's
             return row, None
-        css = kind == "resource" and (raw.css or urlsplit(target).path.lower().endswith(".css"))
         request = self._request(target, st, kind=kind, depth=depth + 1, column=column, from_scope=child_scope,
                                 list_date=raw.list_date, parent=page_url, css=css, form=raw.form)
         if target == st.disclosure:
             request = request.replace(priority=LEAF_PRIORITY + 1)  # parse the disclosure page early: it defines the scope
         return row, request
+
+    def _hop_to_request(self, url: str, st: SiteState, kind: str, css: bool) -> bool:
+        """Must ``url``, so far requested only as a redirect hop whose row is not made yet, be
+        requested for this link: the disclosure page (read as itself), or a hop asked otherwise
+        than this link's check asks (a HEAD's answer has no page to read)? Then it is no hop."""
+        via = self.hops.via.get(url)
+        if via is None or url in self.hops.shared:
+            return False
+        if url == st.disclosure or not covers(via[1], self._mode(url, st, kind, css)):
+            del self.hops.via[url]
+            return True
+        return False
 
     def _list_data_request(self, url: str, st: SiteState, list_page: str, depth: int, column: str | None,
                            child_scope: bool, page_no: int = 1) -> scrapy.Request:
@@ -1097,14 +1150,18 @@ class PortalSpider(scrapy.Spider):
         yield request
 
     # -- rows ----------------------------------------------------------------
+    def _count_fetch(self, st: SiteState) -> None:
+        """One more link checked for ``st`` (its fetch row made now or when the crawl ends)."""
+        st.fetches += 1
+        self.crawler.stats.inc_value(f"portal_audit/site/{st.name}/fetches")
+
     def _fetch_row(self, meta, st: SiteState, *, method, status, outcome: Outcome, error, final_url,
                    ctype=None, title="", heading="", size=None, visible="", anchors=None) -> dict:
-        st.fetches += 1
+        self._count_fetch(st)
         if meta["kind"] == "home":
             st.home_done = True
         if outcome.is_broken or outcome is Outcome.REDIRECT_LOOP:
             st.problems += 1
-        self.crawler.stats.inc_value(f"portal_audit/site/{st.name}/fetches")
         chain = meta.get("chain") or []
         hops = [*chain, {"url": final_url, "status": status}] if chain else []
         now = now_iso()
@@ -1200,11 +1257,6 @@ _COPIED = operator.itemgetter(*Store.LINK_COPIED)   # a link row's values, in th
 # what a 304 carries of the previous run's page row (the rest is this run's: depth, column, list date)
 CARRIED_PAGE_FIELDS = ("url", "final_url", "status", "content_type", "charset", "title", "heading", "size",
                        "is_home", "is_list", "main_text", "meta_json", "document_url", "base_url")
-# what a check taken over from the previous run keeps of its fetch row
-FETCH_FIELDS = ("site", "url", "host", "kind", "depth", "method", "status", "outcome", "error", "attempts", "elapsed",
-                "redirects_json", "final_url", "content_type", "title", "heading", "size", "text_hash",
-                "notfound_text", "anchors", "fetched_at", "etag", "last_modified", "verified_at", "not_modified", "cached",
-                "sitemap_lastmod")
 
 OWN_META_KEYS = ("site", "kind", "depth", "origin", "chain", "column", "from_scope", "list_date", "parent",
                  "handle_httpstatus_all", "dont_redirect", "started", "dont_obey_robotstxt", "dont_retry",
