@@ -70,7 +70,8 @@ class Hops:
         # rules), an off-site URL another crawl process claimed (store/claims.py)
         self.elsewhere: set[str] = set()
 
-    def hop(self, url: str, origin: str, mode: str) -> None:
+    def hop(self, url: str, origin: str, mode: str = GET) -> None:
+        """``url`` requested as a hop of the chain from ``origin``, as ``mode`` asks (:func:`mode_of`)."""
         self.via.setdefault(url, (origin, mode))
 
     def ends(self, url: str) -> bool:

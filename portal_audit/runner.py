@@ -44,6 +44,7 @@ from core.vocabulary import Stage
 from crawler import settings as crawler_settings
 from crawler.documents import READABLE_KINDS, kinds_to_read
 from crawler.extensions import Board, show_files
+from crawler.hops import Hops
 from crawler.pipelines import lost_rows
 from crawler.ipv6.stage import gather_ipv6
 from crawler.sites import CrawlLimits, SiteSpec
@@ -54,7 +55,7 @@ from portal_audit.scrapyd import gather_on_nodes
 from reports import write_reports
 from store import Store, history
 from store.db import backend
-from store.claims import answer_unanswered, create_claims, remove_claims
+from store.claims import answer_unanswered, chains, create_claims, hop_claims, linked_hops, remove_claims
 from store.parts import claims_path, part_path, progress_path, remove_part
 
 
@@ -258,9 +259,11 @@ def _gather_parallel(cfg: Config, run_id: int, store_path: str, n: int, progress
             show_files(board, [Path(f) for f in progress_files], final=True)
         if store is not None:
             _merge_ended(store, run_id, procs, parts, merged)
-        # a URL whose claimer ended before storing its answer is inconclusive, never lost
+        # the rows no process could make alone, then a URL whose claimer ended before storing its
+        # answer is inconclusive, never lost
         answered = store or Store(store_path)
         try:
+            _across_processes(claims, answered, run_id, cfg.crawl.max_redirects)
             answer_unanswered(claims, answered, run_id)
         finally:
             if answered is not store:
@@ -290,6 +293,22 @@ def deal_sites(sites: Sequence, n: int, pages: Mapping[str, int]) -> list[list]:
     known = sorted(pages.values())
     unknown = known[len(known) // 2] if known else 1
     return deal(sites, n, lambda site: pages.get(site.name, unknown))
+
+
+def _across_processes(claims: str, store: Store, run_id: int, max_redirects: int) -> None:
+    """The fetch rows of redirects that crossed crawl processes (store/claims.py), made from the
+    merged rows as one process makes its own (crawler/hops.py): a chain that ended at another
+    process's URL, and a hop of one process that another links."""
+    hops = Hops(max_redirects)
+    for url, via, *_ in hop_claims(claims):
+        hops.hop(url, via)
+    for url, _, site, kind, depth in linked_hops(claims, store, run_id):
+        hops.share(url, site, kind, depth)
+    for origin, site, kind, depth, prefix, target in chains(claims):
+        hops.share(origin, site, kind, depth, prefix, target)
+    rows = [{**row, "run_id": run_id} for row, _ in hops.rows(lambda url: store.fetch(run_id, url))]
+    if rows:
+        store.insert_many("fetches", rows, conflict=("run_id", "url"))
 
 
 def _merge_ended(store: Store, run_id: int, procs, parts: list[str], merged: set[int]) -> None:

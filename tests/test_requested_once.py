@@ -231,14 +231,19 @@ def test_two_processes_sharing_external_links_find_what_one_finds(two_sites):
     assert counts[2][1] == counts[1][1] and counts[2][0] <= counts[1][0] + 1, counts
 
 
-def test_a_claimed_url_whose_claimer_is_killed_is_inconclusive_not_lost(shared, tmp_path):
+@pytest.mark.parametrize("a_links", ["/slow.html", "/via-slow.html"])
+def test_a_claimed_url_whose_claimer_is_killed_is_inconclusive_not_lost(shared, tmp_path, a_links):
     """The process that claimed a slow external URL is killed while it waits for the answer:
     the other process did not request it, and the run records it inconclusive, never as fine
-    and never as no fetch at all."""
+    and never as no fetch at all; so is a redirect to it from the other site (the chain ended
+    at the dead process's URL, or the dead process claimed the URL as the chain's hop)."""
     routes = shared_routes(shared, slow=60)
-    for name in ("a", "b"):
+    x = shared.base["x"]
+    routes[("x", "/via-slow.html")] = (302, "", 0)
+    shared.locations = {("x", "/via-slow.html"): f"{x}/slow.html"}
+    for name, path in (("a", a_links), ("b", "/slow.html")):
         status, html, delay = routes[(name, "/")]
-        routes[(name, "/")] = (status, html.replace("</body>", f"<a href='{shared.base['x']}/slow.html'>慢</a></body>"), delay)
+        routes[(name, "/")] = (status, html.replace("</body>", f"<a href='{x}{path}'>慢</a></body>"), delay)
     with shared.lock:
         shared.routes = routes
         shared.hits.clear()
@@ -263,10 +268,63 @@ def test_a_claimed_url_whose_claimer_is_killed_is_inconclusive_not_lost(shared, 
     _, stderr = proc.communicate(timeout=120)
     db = sqlite3.connect(tmp_path / "a.db")
     row = db.execute("SELECT site, outcome, error FROM fetches WHERE url = ?", (slow,)).fetchone()
-    assert row == (claimer[1], "error", CLAIMER_DIED), (row, stderr)
+    assert row[1:] == ("error", CLAIMER_DIED) and (row[0] == claimer[1] or a_links != "/slow.html"), (row, stderr)
+    if a_links != "/slow.html":
+        row = db.execute("SELECT site, outcome, error FROM fetches WHERE url = ?", (x + a_links,)).fetchone()
+        assert row == ("甲市", "error", CLAIMER_DIED), (row, stderr)
     assert db.execute("SELECT COUNT(*) FROM requests WHERE url = ?", (slow,)).fetchone()[0] <= 1
     assert [h for h in shared.hits if h == "x/slow.html"] == ["x/slow.html"]
     assert not any(p.name.endswith((".claims", ".claims-wal")) for p in tmp_path.iterdir())
+
+
+def crossing_routes(portal: Portal) -> dict:
+    """Sites a and b (in two processes) and redirects on the external host x that cross them:
+    a's link reaches x/new1 through x/old1 before b links x/new1 (the hop first); b links x/new2
+    before a's link reaches it through x/old2 (the link first); x/old3 leads to a broken x/gone3."""
+    a, b, x = portal.base["a"], portal.base["b"], portal.base["x"]
+    article = "关于公布政务公开事项目录的通知"
+    r = {("a", "/"): (200, page("甲市人民政府", f"<a href='{a}/xxgk/'>政府信息公开</a><a href='{x}/old1.html'>一</a>"
+                                             f"<a href='{x}/old3.html'>三</a>"), 0),
+         ("a", "/xxgk/"): (200, page("政府信息公开", f"<a href='{a}/xxgk/a.html'>{article}</a>"), 0),
+         ("a", "/xxgk/a.html"): (200, page(article, f"<p>正文。</p><a href='{x}/old2.html'>二</a>"), 1.5),
+         ("b", "/"): (200, page("乙县人民政府", f"<a href='{b}/xxgk/'>政府信息公开</a><a href='{x}/new2.html'>二</a>"), 0),
+         ("b", "/xxgk/"): (200, page("政府信息公开", f"<a href='{b}/xxgk/b.html'>{article}</a>"), 0),
+         ("b", "/xxgk/b.html"): (200, page(article, f"<p>正文。</p><a href='{x}/new1.html'>一</a>"
+                                                    f"<a href='{x}/gone3.html'>三</a>"), 1.5)}
+    for path in ("/old1.html", "/old2.html", "/old3.html"):
+        r[("x", path)] = (302, "", 0)
+    for path in ("/new1.html", "/new2.html"):
+        r[("x", path)] = (200, page("友情链接", "<p>ok</p>"), 0)
+    return r
+
+
+@pytest.fixture(scope="module")
+def crossed(tmp_path_factory):
+    portal = Portal()
+    x = portal.base["x"]
+    portal.locations = {("x", f"/old{i}.html"): f"{x}/{to}.html" for i, to in ((1, "new1"), (2, "new2"), (3, "gone3"))}
+    try:
+        yield {n: audit(portal, tmp_path_factory.mktemp(f"crossed{n}"), n, crossing_routes(portal)) for n in (1, 2)}, portal
+    finally:
+        portal.close()
+
+
+def test_redirects_crossing_processes_are_requested_once_and_find_what_one_process_finds(crossed):
+    runs, portal = crossed
+    x = portal.base["x"]
+    for n, run in runs.items():
+        db = run["db"]
+        assert twice(db) == {}, n
+        hits = Counter(h for h in run["hits"] if h.startswith("x/") and "portal-audit-probe" not in h)
+        assert set(hits.values()) == {1} and len(hits) == 6, (n, hits)
+        fetch = {r[0]: r[1:] for r in db.execute("SELECT url, outcome, final_url, redirects_json FROM fetches")}
+        for old, new, outcome in (("old1", "new1", "ok"), ("old2", "new2", "ok"), ("old3", "gone3", "http_error")):
+            assert fetch[f"{x}/{old}.html"][:2] == fetch[f"{x}/{new}.html"][:2] == (outcome, f"{x}/{new}.html"), (n, old)
+            assert [h["url"] for h in json.loads(fetch[f"{x}/{old}.html"][2])] == [f"{x}/{old}.html", f"{x}/{new}.html"]
+            assert fetch[f"{x}/{new}.html"][2] == "[]", (n, new)
+    one, two = (sorted((f["fingerprint"], f["check"], f["site"], f["url"]) for f in runs[n]["findings"]) for n in (1, 2))
+    assert one == two and {(c, s) for _, c, s, u in one if u.endswith(("old3.html", "gone3.html"))} == {
+        ("link.broken", "甲市"), ("link.broken", "乙县")}
 
 
 def test_rows_made_of_another_urls_answer():

@@ -630,6 +630,13 @@ class PortalSpider(scrapy.Spider):
                 if upgrade is not None:
                     yield upgrade
             return
+        if self.claims is not None and meta["kind"] != "home" and not meta.get("reparse") \
+                and self._claimed_elsewhere(target, st, meta, method) \
+                and self.claims.chain(meta["origin"], st.name, meta["kind"], meta["depth"], chain, target):
+            # another crawl process requests it: the parent makes this chain's row once their rows
+            # are merged (store/claims.py)
+            self._count_fetch(st)
+            return
         headers = {k: v for k, v in response.request.headers.items()
                    if k not in (b"If-None-Match", b"If-Modified-Since")}   # validators are the origin's
         request = response.request.replace(url=target, method=method, dont_filter=True, headers=headers,
@@ -975,6 +982,16 @@ class PortalSpider(scrapy.Spider):
         if target == st.disclosure:
             request = request.replace(priority=LEAF_PRIORITY + 1)  # parse the disclosure page early: it defines the scope
         return row, request
+
+    def _claimed_elsewhere(self, url: str, st: SiteState, meta, method: str) -> bool:
+        """Is the off-site ``url`` a redirect reaches another crawl process's (claimed as a link or a
+        hop)? A GET's hop not requested here yet is claimed now, with its chain (a HEAD's is not:
+        its answer would check no page or external link of another process)."""
+        if url in self.claims.others:
+            return True
+        if url in self.requested or same_site(url, st.hosts) or method == "HEAD":
+            return False
+        return not self.claims.claim(url, st.name, meta["kind"], meta["depth"], via=meta["origin"])
 
     def _hop_to_request(self, url: str, st: SiteState, kind: str, css: bool) -> bool:
         """Must ``url``, so far requested only as a redirect hop whose row is not made yet, be
