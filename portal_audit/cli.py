@@ -226,6 +226,7 @@ def _summary(result, cfg: Config) -> None:
         by_check[row["check_code"]] += row["n"]
     sites = store.run_sites(result.run_id)
     lost = store.write_error_counts(result.run_id)
+    carried = store.carried_counts(result.run_id)
     store.close()
     echo = lambda s="": click.echo(s, err=True)  # noqa: E731
     incomplete = "有站点未能检查" if any(s["status"] == SiteStatus.NOT_AUDITED for s in sites) else "有数据未写入"
@@ -246,6 +247,10 @@ def _summary(result, cfg: Config) -> None:
         echo(f"{site['site']}{code}{status}: 页面 {site['pages']} · 链接 {site['links']} · "
              f"错误 {sev['error']} · 警告 {sev['warning']} · 提示 {sev['info']}")
         echo(summary_line(site["site"], json.loads(site["stats_json"] or "{}")))
+        if site["site"] in carried:
+            n, spared = carried[site["site"]]
+            echo(f"    增量检查：{n} 个页面未变化，沿用上次采集结果"
+                 f"（{n - spared} 个答复 304，{spared} 个依 sitemap lastmod 未再请求）")
         if v:
             why = "、".join(f"{i.label}（{'/'.join(i.codes)}）" for i in v.triggered) or \
                   "、".join(f"{i.label}待定" for i in v.undecided)

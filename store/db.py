@@ -535,6 +535,15 @@ class Store(SnapshotReads):
         return self.query("SELECT site, check_code, severity, COUNT(*) AS n FROM findings WHERE run_id = ?"
                           " GROUP BY site, check_code, severity ORDER BY site, check_code, severity", (run_id,))
 
+    def carried_counts(self, run_id: int) -> dict[str, tuple[int, int]]:
+        """Per site: the pages carried from the previous run (answered 304 or spared by their
+        sitemap ``lastmod``), and of those the ones sent no request at all."""
+        pages = {r[0]: r[1] for r in self.query(
+            "SELECT site, COUNT(carried_from) FROM pages WHERE run_id = ? GROUP BY site", (run_id,))}
+        spared = {r[0]: r[1] for r in self.query(
+            "SELECT site, COUNT(sitemap_lastmod) FROM fetches WHERE run_id = ? GROUP BY site", (run_id,))}
+        return {site: (n, spared.get(site, 0)) for site, n in pages.items() if n}
+
     def record_check_run(self, run_id: int, code: str, state: str, found: int,
                          error: str | None, elapsed: float) -> None:
         self.insert_many(

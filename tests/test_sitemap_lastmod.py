@@ -37,6 +37,7 @@ def runs(tmp_path_factory, portal):
         assert result.returncode == 0, result.stderr
         out[name] = {f["fingerprint"]: f for f in read_findings(tmp / name)}
         out[f"{name} requests"] = list(portal.requests)
+        out[f"{name} stderr"] = result.stderr
 
     listed = [path for path, _ in portal.portal.main.sitemap()]
     out["listed"] = [portal.url(quote(p)) for p in listed]   # as the sitemap names them
@@ -89,6 +90,11 @@ def test_an_unchanged_run_with_a_sitemap_asks_less_and_finds_exactly_the_same(ru
                for u in carried)
     count = [db.execute("SELECT COUNT(*) FROM requests WHERE run_id = ?", (r,)).fetchone()[0] for r in (1, 2)]
     assert count[1] <= count[0] - len(carried)
+    # the run summary says how many pages were carried, and how
+    kept = db.execute("SELECT COUNT(carried_from) FROM pages WHERE run_id = 2").fetchone()[0]
+    assert f"增量检查：{kept} 个页面未变化，沿用上次采集结果（{kept - len(carried)} 个答复 304，" \
+           f"{len(carried)} 个依 sitemap lastmod 未再请求）" in runs["unchanged stderr"]
+    assert "增量检查" not in runs["first stderr"]
     # the sitemap is asked with its validators: unchanged, it answers 304 and is read as stored
     sitemap = [r for r in runs["unchanged requests"] if r[2] == "/sitemap.xml"]
     assert len(sitemap) == 1 and "/sitemap.xml" in {p for _, _, p in runs["first requests"]}
