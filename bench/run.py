@@ -157,12 +157,15 @@ class PortalServer:
 def measured(cmd: list[str], *, cwd: Path, log: Path, timeout: float, profile: Path | None = None) -> dict:
     """Run ``cmd``; every 0.2 s sample its RSS and CPU time (with children); wall time.
 
-    ``samples`` are (unix time, CPU seconds so far, RSS MB), to cut the crawl window out later.
+    ``samples`` are (unix time, CPU seconds so far, RSS MB), to cut the crawl window out later;
+    ``main_samples`` (unix time, RSS MB) of the command's own process, to tell which stage its
+    peak falls in (compare with the run's log).
     With ``profile``, py-spy records the process (adds overhead: never for the figures).
     """
     before = os.times()
     started = time.perf_counter()
     samples: list[tuple[float, float, float]] = []
+    main_samples: list[tuple[float, float]] = []
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
         spy = None
@@ -183,6 +186,8 @@ def measured(cmd: list[str], *, cwd: Path, log: Path, timeout: float, profile: P
                             one = p.memory_info().rss
                             rss += one
                             per_process[p.pid] = max(per_process.get(p.pid, 0.0), one / 2**20)
+                            if p is ps:
+                                main_samples.append((time.time(), one / 2**20))
                             roles[p.pid] = _role(p, ps.pid, roles)   # again: a spawn shows its command late
                             t = p.cpu_times()
                             cpu += t.user + t.system + t.children_user + t.children_system
@@ -204,6 +209,7 @@ def measured(cmd: list[str], *, cwd: Path, log: Path, timeout: float, profile: P
     cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
     return {"returncode": proc.returncode, "wall_s": wall, "timed_out": timed_out,
             "peak_rss_mb": max((s[2] for s in samples), default=float("nan")), "cpu_s": cpu, "samples": samples,
+            "main_samples": main_samples,
             "peak_rss_per_process_mb": sorted(per_process.values(), reverse=True),
             "peak_rss_by_role_mb": _by_role(per_process, roles)}
 

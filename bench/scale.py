@@ -64,6 +64,15 @@ def _peak_at(samples: list[tuple[float, float, float]]) -> float | None:
     return max(samples, key=lambda x: x[2])[0] - samples[0][0]
 
 
+def _main_peak(samples: list[tuple[float, float]]) -> dict:
+    """The main process's peak RSS, when it was reached (seconds from the start and unix time)."""
+    if not samples:
+        return {}
+    t, rss = max(samples, key=lambda x: x[1])
+    return {"main_peak_rss_mb": round(rss, 1), "main_peak_at_s": round(t - samples[0][0], 1),
+            "main_peak_at_unix": round(t, 1)}
+
+
 def audit(work: Path, cfg: Path, label: str, timeout: float = 3600) -> dict:
     load_before = load_avg()
     profile = RESULTS / f"profile-scale-{label}.txt" if label in PROFILE else None
@@ -71,6 +80,11 @@ def audit(work: Path, cfg: Path, label: str, timeout: float = 3600) -> dict:
         RESULTS.mkdir(parents=True, exist_ok=True)
     m = measured([CLI, "run", "-c", str(cfg), "-o", str(work / f"out-{label}"), "--no-progress"], cwd=work,
                  log=work / f"{label}.log", timeout=timeout, profile=profile)
+    # the main process's RSS through the run, one line every second: time from the start, MB
+    with open(work / f"{label}-main-rss.tsv", "w", encoding="utf-8") as f:
+        t0 = m["main_samples"][0][0] if m["main_samples"] else 0.0
+        for t, rss in m["main_samples"][::5]:
+            f.write(f"{t - t0:.1f}\t{t:.1f}\t{rss:.1f}\n")
     if m["returncode"] != 0:
         print((work / f"{label}.log").read_text(encoding="utf-8", errors="replace")[-3000:], file=sys.stderr)
     store = Store(work / "audit.db")
@@ -86,6 +100,8 @@ def audit(work: Path, cfg: Path, label: str, timeout: float = 3600) -> dict:
            "peak_rss_by_role_mb": m["peak_rss_by_role_mb"],
            "load_avg": [load_before, load_avg()],
            "peak_rss_at_s": _peak_at(m["samples"]),
+           # the main process's own peak and when (unix time: compare with the log's stage lines)
+           **_main_peak(m["main_samples"]),
            **{k: figures[k] for k in ("pages", "carried", "carried_by_lastmod", "requests", "bytes", "not_modified",
                                       "refused_429", "cached_checks", "findings", "fingerprints", "sites_audited")},
            "status": run["status"]}
