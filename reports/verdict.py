@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from itertools import groupby
 from typing import Any
 
 from checks.availability import Availability, availability, run_end
 from checks.inspection import thresholds
 from core.models import SiteStatus
 from core.vocabulary import column_label
+from store.db import row_to_finding
 from store.history import counts_of
 
 FAIL, PASS, PENDING = "不合格", "合格", "待定"
@@ -123,62 +125,104 @@ def site_identities(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _is_home_link(f, homes: set[str]) -> bool:
-    linked = (f.evidence or {}).get("linked_from")
-    pages = [p.get("page") for p in linked.get("pages") or [] if isinstance(p, dict)] if isinstance(linked, dict) else []
-    return bool(homes & ({f.page} | set(pages)))
+    return _is_home_link_ev(f, f.evidence or {}, homes)
 
 
 def _stale_age(f) -> float:
-    ev = f.evidence or {}
-    return float("inf") if ev.get("newest") is None else float(ev.get("age_days") or 0)
+    return _stale_age_ev(f.evidence or {})
 
 
 def _top_level(f, kinds) -> bool:
     """Does ``f`` count under ``top_level_kinds``: not of those kinds, or an 一级栏目 (a finding
     stored before columns had levels counts as one)?"""
-    ev = f.evidence or {}
+    return _top_level_ev(f.evidence or {}, kinds)
+
+
+def _matches(item: dict[str, Any], ev: dict[str, Any]) -> bool:
+    """Does a finding of the item's codes, ``ev`` its evidence, count under veto item ``item``?"""
+    if item.get("kinds") and ev.get("kind") not in set(item["kinds"]):
+        return False
+    if item.get("top_level_kinds") and not _top_level_ev(ev, set(item["top_level_kinds"])):
+        return False
+    return item.get("min_age_days") is None or _stale_age_ev(ev) >= float(item["min_age_days"])
+
+
+def _top_level_ev(ev: dict[str, Any], kinds) -> bool:
     return ev.get("kind") not in kinds or (ev.get("level") or 1) == 1
 
 
-def _matching(item: dict[str, Any], findings: list) -> list:
-    codes = set(item.get("codes") or ())
-    out = [f for f in findings if f.check in codes]
-    if item.get("kinds"):
-        kinds = set(item["kinds"])
-        out = [f for f in out if (f.evidence or {}).get("kind") in kinds]
-    if item.get("top_level_kinds"):
-        out = [f for f in out if _top_level(f, set(item["top_level_kinds"]))]
-    if item.get("min_age_days") is not None:
-        out = [f for f in out if _stale_age(f) >= float(item["min_age_days"])]
-    return out
+def _stale_age_ev(ev: dict[str, Any]) -> float:
+    return float("inf") if ev.get("newest") is None else float(ev.get("age_days") or 0)
 
 
-def compute(store, run_id: int, findings: list, check_states: dict[str, str], sites: list,
-            config: dict[str, Any], *, with_trend: bool = True) -> list[SiteVerdict]:
-    """The verdict of every site of a run (``sites``: SiteSummary-like objects with name, url,
-    status; ``findings``: the run's findings without the waived ones)."""
-    th = thresholds(config.get("inspection"))
-    ids = site_identities(config)
-    end = run_end(store, run_id)
-    av_opts = {**(th.get("check_options") or {}).get("site.unavailable", {}),
-               **((config.get("checks") or {}).get("options") or {}).get("site.unavailable", {})}
-    homes_by_site = {r["site"]: {u for u in (r["url"], r["final_url"]) if u} for r in store.home_fetches(run_id)}
-    previous = _previous(store, run_id, sites, config) if with_trend else {}
-    # the per-kind 栏目不更新 counts follow the veto item (通知公告/政策文件: 一级栏目 only)
-    top_level = set(next((v.get("top_level_kinds") or () for v in th.get("veto") or []
-                          if v.get("id") == "stale-columns"), ()))
-    out = []
-    for s in sites:
-        mine = [f for f in findings if f.site == s.name]
-        homes = homes_by_site.get(s.name, set()) | {s.url}
+def _is_home_link_ev(f, ev: dict[str, Any], homes: set[str]) -> bool:
+    linked = ev.get("linked_from")
+    pages = [p.get("page") for p in linked.get("pages") or [] if isinstance(p, dict)] if isinstance(linked, dict) else []
+    return bool(homes & ({f.page} | set(pages)))
+
+
+def counted_codes(th: dict[str, Any]) -> set[str]:
+    """Every check code a veto item or a score item counts: no other finding changes a verdict or
+    a score."""
+    return {c for spec in [*(th.get("veto") or []), *((th.get("score") or {}).get("items") or [])]
+            for c in spec.get("codes") or ()}
+
+
+def item_counts(th: dict[str, Any], findings, homes: set[str]) -> tuple[list[int], list[int]]:
+    """How many of one site's ``findings`` (any iterable, read once: the findings are not held)
+    count under each veto item and each score item of ``th``, in their order."""
+    veto = list(th.get("veto") or [])
+    items = list((th.get("score") or {}).get("items") or [])
+    veto_codes = [set(v.get("codes") or ()) for v in veto]
+    item_codes = [set(i.get("codes") or ()) for i in items]
+    veto_n, item_n = [0] * len(veto), [0] * len(items)
+    for f in findings:
+        ev = None
+        for k, spec in enumerate(veto):
+            if f.check in veto_codes[k]:
+                ev = (f.evidence or {}) if ev is None else ev
+                veto_n[k] += _matches(spec, ev)
+        for k, it in enumerate(items):
+            if f.check not in item_codes[k]:
+                continue
+            where = it.get("where")
+            if where in ("home", "other"):
+                ev = (f.evidence or {}) if ev is None else ev
+                if _is_home_link_ev(f, ev, homes) != (where == "home"):
+                    continue
+            item_n[k] += 1
+    return veto_n, item_n
+
+
+@dataclass
+class _Context:
+    """What every site's verdict of one run reads besides its findings."""
+    store: Any
+    th: dict[str, Any]
+    end: Any
+    av_opts: dict[str, Any]
+    homes_by_site: dict[str, set[str]]
+
+    @classmethod
+    def of(cls, store, run_id: int, config: dict[str, Any]) -> _Context:
+        th = thresholds(config.get("inspection"))
+        av_opts = {**(th.get("check_options") or {}).get("site.unavailable", {}),
+                   **((config.get("checks") or {}).get("options") or {}).get("site.unavailable", {})}
+        homes = {r["site"]: {u for u in (r["url"], r["final_url"]) if u} for r in store.home_fetches(run_id)}
+        return cls(store, th, run_end(store, run_id), av_opts, homes)
+
+    def homes(self, s) -> set[str]:
+        return self.homes_by_site.get(s.name, set()) | {s.url}
+
+    def judge(self, s, veto_n: list[int], item_n: list[int], check_states: dict[str, str]):
+        """Site ``s``'s veto items, verdict, availability and score from its item counts."""
         reachable = s.status == "ok"
-        av = availability(store, s.name, end, av_opts)
+        av = availability(self.store, s.name, self.end, self.av_opts)
         items = []
-        for spec in th.get("veto") or []:
+        for spec, count in zip(self.th.get("veto") or [], veto_n):
             codes = tuple(spec.get("codes") or ())
-            matched = _matching(spec, mine)
             item = VetoItem(id=spec["id"], label=spec["label"], rule=spec.get("rule", ""), source=spec.get("source", ""),
-                            threshold=int(spec.get("threshold", 1)), count=len(matched), codes=codes)
+                            threshold=int(spec.get("threshold", 1)), count=count, codes=codes)
             item.triggered = item.count >= item.threshold
             if not item.triggered:
                 not_run = [c for c in codes if check_states.get(c) not in RAN]
@@ -196,7 +240,29 @@ def compute(store, run_id: int, findings: list, check_states: dict[str, str], si
                                    else "首页无法访问，内容未能检查")
             items.append(item)
         verdict = FAIL if any(i.triggered for i in items) else PENDING if any(not i.decided for i in items) else PASS
-        score, score_items = _score(th.get("score") or {}, mine, check_states, homes, av, reachable)
+        score, score_items = _score(self.th.get("score") or {}, item_n, check_states, av, reachable)
+        return items, verdict, av, score, score_items
+
+
+def compute(store, run_id: int, findings, check_states: dict[str, str], sites: list,
+            config: dict[str, Any], *, with_trend: bool = True) -> list[SiteVerdict]:
+    """The verdict of every site of a run (``sites``: SiteSummary-like objects with name, url,
+    status; ``findings``: the run's findings without the waived ones)."""
+    ctx = _Context.of(store, run_id, config)
+    ids = site_identities(config)
+    previous = _previous(store, run_id, sites) if with_trend else {}
+    # the per-kind 栏目不更新 counts follow the veto item (通知公告/政策文件: 一级栏目 only)
+    top_level = set(next((v.get("top_level_kinds") or () for v in ctx.th.get("veto") or []
+                          if v.get("id") == "stale-columns"), ()))
+    by_site: dict[str, list] = {}
+    for f in findings:
+        by_site.setdefault(f.site, []).append(f)
+    out = []
+    for s in sites:
+        mine = by_site.get(s.name, [])
+        homes = ctx.homes(s)
+        items, verdict, av, score, score_items = ctx.judge(s, *item_counts(ctx.th, mine, homes), check_states)
+        reachable = s.status == "ok"
         ident = ids.get(s.name, {})
         sv = SiteVerdict(site=s.name, code=ident.get("code"), unit=ident.get("unit"), url=s.url, verdict=verdict,
                          items=items, counts=_counts(mine, homes, av, check_states if reachable else {}, top_level),
@@ -235,8 +301,9 @@ def _counts(findings: list, homes: set[str], av: Availability, states: dict[str,
     }
 
 
-def _score(spec: dict[str, Any], findings: list, states: dict[str, str], homes: set[str], av: Availability,
+def _score(spec: dict[str, Any], item_n: list[int], states: dict[str, str], av: Availability,
            reachable: bool) -> tuple[float | None, list[ScoreItem]]:
+    """The health score from the site's count per score item (:func:`item_counts`)."""
     if not reachable and not av.probes:
         return None, []
     items = []
@@ -249,36 +316,43 @@ def _score(spec: dict[str, Any], findings: list, states: dict[str, str], homes: 
         items.append(ScoreItem("availability", a.get("label", "首页连通率"), round(lost, 2), round(d, 2), measured,
                                f"每低于100%一个百分点扣 {a['per_percent']:g} 分，最多 {a['cap']:g} 分"))
         total += d
-    for it in spec.get("items") or []:
+    for it, count in zip(spec.get("items") or [], item_n):
         codes = set(it.get("codes") or ())
         measured = reachable and any(states.get(c) in RAN for c in codes)
-        matched = [f for f in findings if f.check in codes]
-        if it.get("where") == "home":
-            matched = [f for f in matched if _is_home_link(f, homes)]
-        elif it.get("where") == "other":
-            matched = [f for f in matched if not _is_home_link(f, homes)]
-        d = min(float(it["cap"]), float(it["per"]) * len(matched)) if measured else 0.0
-        items.append(ScoreItem(it["id"], it["label"], len(matched), round(d, 2), measured,
+        d = min(float(it["cap"]), float(it["per"]) * count) if measured else 0.0
+        items.append(ScoreItem(it["id"], it["label"], count, round(d, 2), measured,
                                f"每项扣 {it['per']:g} 分，最多 {it['cap']:g} 分"))
         total += d
     return round(max(0.0, 100.0 - total), 1), items
 
 
-def _previous(store, run_id: int, sites: list, config: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The verdict and score of each site in the previous completed audit run."""
+def _previous(store, run_id: int, sites: list) -> dict[str, dict[str, Any]]:
+    """The verdict and score of each site in the previous completed audit run. Its findings are
+    read one at a time, in site order, and only counted (:func:`item_counts`; only those of
+    the check codes a verdict or score counts are parsed): a nightly run's memory does not
+    grow with the previous run's findings."""
     prev = store.last_run_before(run_id, status="completed")
     if prev is None:
         return {}
     waived = set(counts_of(store, prev, "waived"))
-    findings = store.findings(prev)
-    findings = [f for f in findings if f.fingerprint not in waived]
     states = {r["check_code"]: r["state"] for r in store.check_runs(prev)}
-    prev_sites = [_Site(r["site"], r["url"], r["status"]) for r in store.run_sites(prev)]
-    prev_config = json.loads(store.run(prev)["config_json"] or "{}")
     names = {s.name for s in sites}
-    return {v.site: {"run_id": prev, "verdict": v.verdict, "score": v.score, "veto": [i.id for i in v.triggered]}
-            for v in compute(store, prev, findings, states, [s for s in prev_sites if s.name in names], prev_config,
-                             with_trend=False)}
+    prev_sites = [_Site(r["site"], r["url"], r["status"]) for r in store.run_sites(prev) if r["site"] in names]
+    ctx = _Context.of(store, prev, json.loads(store.run(prev)["config_json"] or "{}"))
+    by_name = {s.name: s for s in prev_sites}
+    codes = counted_codes(ctx.th)
+    rows = (r for r in store.finding_rows(prev) if r["check_code"] in codes and r["fingerprint"] not in waived)
+    counts = {}
+    for site, group in groupby(rows, key=lambda r: r["site"]):   # finding_rows is in site order
+        if site in by_name:
+            counts[site] = item_counts(ctx.th, (row_to_finding(r) for r in group), ctx.homes(by_name[site]))
+    zero = ([0] * len(ctx.th.get("veto") or []), [0] * len(((ctx.th.get("score") or {}).get("items")) or []))
+    out = {}
+    for s in prev_sites:
+        items, verdict, _, score, _ = ctx.judge(s, *counts.get(s.name, zero), states)
+        out[s.name] = {"run_id": prev, "verdict": verdict, "score": score,
+                       "veto": [i.id for i in items if i.triggered]}
+    return out
 
 
 @dataclass
@@ -318,7 +392,7 @@ def attach(store, run_id: int, data) -> None:
     """Compute the verdicts of ``data``'s run, put the verdict table first in report.html and,
     when the watch has data, the availability section."""
     states = {r["check_code"]: r["state"] for r in data.check_runs}
-    data.verdicts = compute(store, run_id, list(data.findings), states, data.sites, data.run.get("config") or {})
+    data.verdicts = compute(store, run_id, data.findings, states, data.sites, data.run.get("config") or {})
     for s in data.sites:
         ident = site_identities(data.run.get("config") or {}).get(s.name, {})
         s.code, s.unit = ident.get("code"), ident.get("unit")

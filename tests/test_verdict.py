@@ -164,3 +164,40 @@ def test_column_levels_on_a_generated_portal(tmp_path):
         assert f"检查结论：{site['verdict']}" in done.stderr
     finally:
         srv.stop()
+
+
+def broken(site, n, page, prefix="b"):
+    """link.broken findings on ``page``, each also linked from ``http://{site}/other.html``."""
+    return [Finding(check="link.broken", severity=Severity.ERROR, site=site, url=f"http://{site}/{prefix}{i}.html",
+                    page=page, message="链接不可用", fingerprint=fingerprint("link.broken", site, prefix, i),
+                    evidence={"linked_from": {"pages": [{"page": f"http://{site}/other.html"}]}})
+            for i in range(n)]
+
+
+def test_previous_run_counted_one_finding_at_a_time_equals_the_verdicts_of_its_findings_held(store):
+    """The trend's previous verdicts (``_previous``: the previous run's findings streamed in site
+    order and only counted) are those computed from the previous run's findings held in a list,
+    as its own report computes them: veto items with kinds, levels and ages, home and other
+    links, a waived finding left out, a site with no finding, an unreachable one."""
+    from reports.verdict import _previous, _Site, compute
+    from store.history import counts_of
+
+    findings = [*FINDINGS, *stale("c", 12, "news", 400, prefix="old"), *stale("b", 3, "notice", 200, prefix="s", level=2),
+                *broken("a", 3, "http://a/"), *broken("c", 7, "http://c/deep.html"),
+                *broken("d", 2, "http://d/x.html", prefix="h"), *empty("down", 6)]
+    first = make_run(store, findings, [*SITES, "quiet"])
+    waived_fp = empty("a", 5)[0].fingerprint
+    store.db.execute("INSERT INTO finding_status (run_id, fingerprint, site, check_code, severity, status)"
+                     " VALUES (?, ?, 'a', 'column.empty', 'warning', 'waived')", (first, waived_fp))
+    second = make_run(store, empty("a", 1), [*SITES, "quiet"])
+    sites = [_Site(r["site"], r["url"], r["status"]) for r in store.run_sites(first)]
+    waived = set(counts_of(store, first, "waived"))
+    held = compute(store, first, [f for f in store.findings(first) if f.fingerprint not in waived],
+                   {r["check_code"]: r["state"] for r in store.check_runs(first)}, sites,
+                   json.loads(store.run(first)["config_json"]), with_trend=False)
+    expected = {v.site: {"run_id": first, "verdict": v.verdict, "score": v.score, "veto": [i.id for i in v.triggered]}
+                for v in held}
+    assert _previous(store, second, sites) == expected
+    assert expected["a"]["veto"] == [] and expected["c"]["veto"] == ["stale-columns", "long-stale-columns"]
+    assert expected["a"]["score"] != expected["quiet"]["score"]      # the home links and other links counted
+    assert {s: v.previous for s, v in verdicts(store, second).items()} == expected
