@@ -42,6 +42,7 @@ from core.deal import deal
 from core.models import FINISHED_RUN_STATUSES, RunStatus, SiteStatus
 from core.vocabulary import Stage
 from crawler import settings as crawler_settings
+from crawler.content import canonical_label
 from crawler.documents import READABLE_KINDS, kinds_to_read
 from crawler.extensions import Board, show_files
 from crawler.hops import Hops
@@ -49,6 +50,7 @@ from crawler.pipelines import lost_rows
 from crawler.ipv6.stage import gather_ipv6
 from crawler.sites import CrawlLimits, SiteSpec
 from crawler.spiders.portal import PortalSpider
+from crawler.urls import clear_caches as clear_url_caches
 from portal_audit.config import Config
 from portal_audit.lock import StoreLock
 from portal_audit.scrapyd import gather_on_nodes
@@ -152,6 +154,10 @@ def _gather_here(cfg: Config, run_id: int, store_path: str, progress: bool, read
         spider.record_sites(store, run_id, lost)
     finally:
         store.close()
+    # the crawl's caches (URLs, metadata labels) are of no use to the stages after it, which
+    # run in this process when it crawled alone
+    clear_url_caches()
+    canonical_label.cache_clear()
     return RunStatus.COMPLETED if reason == "finished" else RunStatus.INTERRUPTED
 
 
