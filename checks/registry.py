@@ -265,10 +265,11 @@ def run_checks(store, run_id: int, audit_date: date, sites: Mapping[str, Any],
         ctx = AuditContext(store, run_id, audit_date, sites, chk, settings.severity_of(chk),
                            settings.options_of(chk), shared)
         try:
-            found = list(chk.func(ctx))
+            found, count = _rows(store, run_id, chk.func(ctx))
             store.delete_findings(run_id, [chk.code])
-            store.save_findings(run_id, _dedupe(found))
-            state, error, count = ("found" if found else "ok"), None, len(found)
+            store.save_finding_rows(found)
+            del found
+            state, error = ("found" if count else "ok"), None
         except NotApplicable as exc:
             state, error, count = "n/a", str(exc) or None, 0
         except Exception as exc:  # noqa: BLE001 - one check must never kill the run
@@ -283,8 +284,17 @@ def run_checks(store, run_id: int, audit_date: date, sites: Mapping[str, Any],
     return results
 
 
-def _dedupe(findings: Iterable[Finding]) -> list[Finding]:
-    seen: dict[str, Finding] = {}
+def _rows(store, run_id: int, findings: Iterable[Finding]) -> tuple[list[tuple], int]:
+    """A check's findings as the rows they are stored as (the store's ``finding_row``), each
+    made as the check yields it: tens of thousands of findings are held as their rows, not as
+    objects with parsed evidence. A fingerprint found again keeps its first finding; the count
+    is of every finding made (CheckResult.found)."""
+    rows: list[tuple] = []
+    seen: set[str] = set()
+    count = 0
     for f in findings:
-        seen.setdefault(f.fingerprint, f)
-    return list(seen.values())
+        count += 1
+        if f.fingerprint not in seen:
+            seen.add(f.fingerprint)
+            rows.append(store.finding_row(run_id, f))
+    return rows, count
