@@ -227,6 +227,18 @@ def test_zero_findings(tmp_path):
     store.close()
 
 
+def test_the_report_of_a_finishing_run_gives_its_end(tmp_path):
+    """The runner writes the reports before it marks the run finished: the reports are the
+    run's last stage, so its end and duration are when they are written, never a dash."""
+    store = Store(tmp_path / "audit.db")
+    run_id = store.begin_run(audit_date="2024-06-30", config={}, options={}, versions={})
+    text = render(load_report_data(store, run_id, status=RunStatus.COMPLETED))
+    end = re.search(r"结束时间</dt><dd>([^<]*)<span class=\"muted\">（用时 ([^）]+)）", text)
+    assert end and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", end.group(1)), text[:3000]
+    assert "已完成" in text
+    store.close()
+
+
 def test_extension_points(tmp_path, monkeypatch):
     store, run_id, found = build(tmp_path)
     data = load_report_data(store, run_id)
