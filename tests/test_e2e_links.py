@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from tests.conftest import read_findings, run_cli, write_config
+from tests.conftest import read_findings, run_cli, unlabeled_evidence, write_config
 
 LINK_CODES = ("link.broken", "attachment.broken", "link.redirect-loop", "link.redirect-chain", "link.soft404",
               "link.wrong", "link.hidden", "link.inconclusive", "site.unreachable")
@@ -167,3 +167,8 @@ def test_every_request_is_a_row_and_none_is_repeated(audit, sample_server):
     assert db.execute("SELECT COUNT(*) FROM attachment_texts").fetchone()[0] == 0
     assert db.execute("SELECT COUNT(*) FROM fetches WHERE kind = 'attachment' AND method = 'GET' AND status = 200"
                       ).fetchone()[0] == 0
+
+
+def test_every_evidence_fact_has_a_chinese_label(audit):
+    """The report shows each fact of a finding's evidence under a Chinese label (reports/evidence.py)."""
+    assert audit["findings"] and not unlabeled_evidence(audit["findings"])
