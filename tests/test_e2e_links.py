@@ -61,6 +61,9 @@ def test_a_footer_link_broken_on_every_article_is_one_finding_with_the_pages(aud
 def test_broken_evidence_says_which_failure(audit, sample_server):
     by_url = {f["url"]: f["evidence"] for f in audit["findings"] if f["check"] == "link.broken"}
     assert by_url["http://dead-host.invalid/"]["outcome"] == "dns"
+    # the reason in words, not the resolver's English
+    assert by_url["http://dead-host.invalid/"]["error"] == \
+        "域名 dead-host.invalid 无法解析（没有查到该域名的地址记录：域名不存在或未配置解析）"
     assert by_url[sample_server.url("/ysqgk/apply.jsp")]["status"] == 500
     assert by_url[sample_server.url("/ysqgk/apply.jsp")]["attempts"] == 2   # retried once
     assert by_url[sample_server.url("/oldoa/view.html")]["outcome"] == "timeout"
