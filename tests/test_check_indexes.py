@@ -153,3 +153,40 @@ def test_groups_never_split_an_index_and_shares_follow_the_times():
         ["a.one", "c.two", "d.three"], ["b.one", "e.one", "f.one"]]
     assert [len(share) for share in shares(checks, 1, seconds)] == [6]
     assert len(shares(checks[:1], 4, {})) == 1   # one group: nothing to deal
+
+
+def test_a_checks_findings_stored_as_rows_first_of_a_fingerprint_kept_nothing_stored_when_it_fails(tmp_path,
+                                                                                                    monkeypatch):
+    """run_checks keeps a check's findings as their stored rows (not a list of findings): a
+    fingerprint yielded twice keeps its first finding (the count is of every finding made), and a
+    check that fails after yielding stores nothing, leaving what the run held of it."""
+    from checks.registry import CheckSettings
+
+    store = Store(tmp_path / "a.db")
+    run_id = store.begin_run(audit_date=AUDIT_DATE, config={}, options={}, versions={})
+
+    def twice(ctx):
+        for n in (1, 2, 1):
+            yield ctx.finding(site="s", url=f"http://s/{n}", page=None, message=f"第{n}个", evidence={"n": [n, "甲"]},
+                              identity=(n,))
+
+    def failing(ctx):
+        yield ctx.finding(site="s", url="http://s/new", page=None, message="新")
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(REGISTRY, "zz.twice", Check(code="zz.twice", title="", severity=Severity("info"), fix="",
+                                                    func=twice, verify=Verify.SITE))
+    monkeypatch.setitem(REGISTRY, "zz.failing", Check(code="zz.failing", title="", severity=Severity("info"), fix="",
+                                                      func=failing, verify=Verify.SITE))
+    kept = Check(code="zz.failing", title="", severity=Severity("info"), fix="", func=twice, verify=Verify.SITE)
+    from checks.registry import AuditContext
+    ctx = AuditContext(store, run_id, date.fromisoformat(AUDIT_DATE), {}, kept, Severity("info"), {}, {})
+    store.save_findings(run_id, [next(iter(twice(ctx)))])   # what the run held of zz.failing before
+    results = {r.code: r for r in run_checks(store, run_id, date.fromisoformat(AUDIT_DATE), {}, CheckSettings(),
+                                             only=["zz.twice", "zz.failing"])}
+    assert (results["zz.twice"].state, results["zz.twice"].found) == ("found", 3)
+    assert results["zz.failing"].state == "error"
+    stored = {(f.check, f.message, str(f.evidence)) for f in store.findings(run_id)}
+    assert stored == {("zz.twice", "第1个", "{'n': [1, '甲']}"), ("zz.twice", "第2个", "{'n': [2, '甲']}"),
+                      ("zz.failing", "第1个", "{'n': [1, '甲']}")}
+    store.close()
