@@ -390,6 +390,15 @@ class Store(SnapshotReads):
         """Run ``run_id``'s fetch of ``url`` (None when it was not fetched)."""
         return self.db.execute("SELECT * FROM fetches WHERE run_id = ? AND url = ?", (run_id, url)).fetchone()
 
+    def fetch_validators(self, run_id: int, url: str) -> Any:
+        """What an incremental run asks of run ``run_id``'s fetch of ``url`` before it asks the page
+        again or carries it (crawler/previous.py): its outcome, status, redirects, validators,
+        ``verified_at`` and whether it was parsed (``parsed``); None when it was not fetched."""
+        return self.db.execute(
+            "SELECT outcome, status, redirects_json, etag, last_modified, verified_at,"
+            " EXISTS (SELECT 1 FROM pages p WHERE p.run_id = f.run_id AND p.url = f.url) AS parsed"
+            " FROM fetches f WHERE f.run_id = ? AND f.url = ?", (run_id, url)).fetchone()
+
     def page(self, run_id: int, url: str) -> Any:
         """Run ``run_id``'s parsed page ``url`` (None when it was not parsed)."""
         return self.db.execute("SELECT * FROM pages WHERE run_id = ? AND url = ?", (run_id, url)).fetchone()
