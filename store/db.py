@@ -257,7 +257,7 @@ class Store(SnapshotReads):
 
     # the columns of a link row this run stores as they were (all but id, run_id and site)
     LINK_COPIED = ("source_url", "target_url", "raw_href", "anchor", "tag", "attr", "line", "kind", "hidden",
-                   "hidden_reason", "list_date", "fragment")
+                   "hidden_reason", "list_date", "fragment", "lastmod")
 
     def carry_links(self, run_id: int, site: str, source_urls: Sequence[str], from_location: str,
                     from_run: int) -> int:

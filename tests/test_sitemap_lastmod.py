@@ -181,6 +181,7 @@ def test_pages_spared_by_lastmod_are_carried_by_carriers_with_their_stored_links
     # (read again for the columns they name)
     pages = db.execute("SELECT COUNT(carried_from) FROM pages WHERE run_id = 2").fetchone()[0]
     assert carried["links_taken"] >= pages - 2 and carried["links_taken"] + carried.get("links_made", 0) == pages
+    assert carried["sitemaps_taken"] == 1   # the sitemap answered 304: its links taken as stored too
     facts = "SELECT url, column_kind, column_url, list_date, is_list FROM pages WHERE run_id = ? ORDER BY url"
     assert db.execute(facts, (2,)).fetchall() == db.execute(facts, (1,)).fetchall()
 

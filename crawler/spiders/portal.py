@@ -133,7 +133,8 @@ class SiteState:
     unscoped: dict[str, list[tuple[str, int, str | None, str | None]]] = field(default_factory=dict)
     link_inputs: str = ""   # what the site's link rows are made from besides the pages (link_inputs)
     # how its pages were carried: by_carrier (pages a carrier carried, crawler/lastmod.py), links_taken
-    # and links_made (carried pages whose stored link rows were taken as they are, or made again)
+    # and links_made (carried pages whose stored link rows were taken as they are, or made again),
+    # sitemaps_taken (sitemaps answering 304 whose stored link rows were taken as they are)
     carried: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -516,13 +517,18 @@ class PortalSpider(scrapy.Spider):
     def on_sitemap(self, response):
         """A sitemap's ``<loc>``s are its links (checked, and crawled when in scope); a sitemap
         index's are more sitemaps. In an incremental run the ``<lastmod>`` of each page is kept
-        (:meth:`unrequested`). A sitemap answering 304 is read as the previous run stored it."""
+        (:meth:`unrequested`). A sitemap answering 304 is read as the previous run stored it:
+        its stored link rows taken as they are when they were made from the same inputs
+        (:func:`link_inputs`), as a carried page's are."""
         meta = response.meta
         st = self.sites[meta["site"]]
         status = response.status
+        stored = None
         if status == 304 and meta.get("conditional"):   # unchanged: read as the previous run stored it
-            (kind, locs), status = self.previous.sitemap(st.name, response.url), 200
             st.sitemap_validators[response.url] = self.previous.sitemap_validators(st.name)[response.url]
+            kind, status = st.sitemap_validators[response.url]["kind"], 200
+            stored = self._stored_sitemap_links(st, response.url) if kind == "urlset" else None
+            locs = self.previous.sitemap(st.name, response.url)[1] if stored is None else []
         else:
             body = response.body
             if body[:2] == b"\x1f\x8b":
@@ -544,22 +550,45 @@ class PortalSpider(scrapy.Spider):
         requests = []
         if kind == "sitemapindex":
             requests = list(self._sitemap_links(response.url, st, locs, rows))
+        for r in stored or ():
+            self._sitemap_entry(st, r["target_url"], r["kind"], r["lastmod"], self._follow_link(
+                r["target_url"], r["kind"], None, False, False, response.url, st, 1, None, False), rows, requests)
+        if stored is not None:
+            rows.add(CARRIED_LINKS, [{"site": st.name, "source_url": response.url, "from_run": self.previous.run_id}])
+            st.carried["sitemaps_taken"] = st.carried.get("sitemaps_taken", 0) + 1
         for loc, line, lastmod in locs if kind == "urlset" else ():
             raw = extract.RawLink(href=loc, anchor="", tag="sitemap", attr="loc", line=line, hidden=None,
                                   list_date=None)
             row, follow = self._link(raw, response.url, response.url, st, 1, None, False)
             row["lastmod"] = lastmod
             rows.add("links", [row])
-            if isinstance(follow, scrapy.Request):
-                requests.append(follow)
-            elif follow is not None:
-                rows.add("fetches", [follow])
-            when = robots.lastmod_time(lastmod) if self.by_lastmod and row["kind"] == "page" else None
-            if when is not None and when >= st.lastmods.get(row["target_url"], (when, ""))[0]:
-                st.lastmods[row["target_url"]] = (when, lastmod)   # listed twice: the later one
+            self._sitemap_entry(st, row["target_url"], row["kind"], lastmod, follow, rows, requests)
         st.sitemaps_reading -= 1
         yield rows
         yield from requests
+
+    def _stored_sitemap_links(self, st: SiteState, url: str) -> list | None:
+        """The link rows the previous run made of the sitemap ``url`` (it answered 304), to take as
+        they are: when that run made them from the same inputs, and none is an invalid URL (why
+        is not stored); else None (they are made again from its stored ``<loc>``s)."""
+        if not self._same_link_inputs(st):
+            return None
+        stored = self.previous.links(url)
+        return None if any(r["kind"] == "invalid" for r in stored) else stored
+
+    def _sitemap_entry(self, st: SiteState, target: str, kind: str, lastmod: str | None, follow, rows: Rows,
+                       requests: list) -> None:
+        """What follows from a sitemap's ``<loc>`` (into ``rows`` and ``requests``), and the
+        lastmod of a page kept for the incremental run."""
+        if isinstance(follow, scrapy.Request):
+            requests.append(follow)
+        elif isinstance(follow, Rows):   # a check taken over from the previous run
+            rows.merge(follow)
+        elif follow is not None:
+            rows.add("fetches", [follow])
+        when = robots.lastmod_time(lastmod) if self.by_lastmod and kind == "page" else None
+        if when is not None and when >= st.lastmods.get(target, (when, ""))[0]:
+            st.lastmods[target] = (when, lastmod)   # listed twice: the later one
 
     def on_source_error(self, failure):
         meta = failure.request.meta
