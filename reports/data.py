@@ -28,6 +28,7 @@ from typing import Any
 
 from checks.registry import Check, all_checks
 from core.models import Finding, Severity, SiteStatus
+from core.text import now_iso
 from reports.coverage import attach_coverage
 from reports.history import attach_history
 from reports.ipv6 import attach_report as attach_ipv6
@@ -118,13 +119,15 @@ class ReportData:
 
 def load_report_data(store, run_id: int, status: str | None = None) -> ReportData:
     """Everything the writers render of run ``run_id``; ``status``: the status the run is
-    finishing with, when it is not marked yet (see :func:`reports.write_reports`)."""
+    finishing with, when it is not marked yet (see :func:`reports.write_reports`). The reports
+    are such a run's last stage: it ends as they are written, and they say so."""
     run_row = store.run(run_id)
     if run_row is None:
         raise KeyError(run_id)
     run = dict(run_row)
     if status is not None:
         run["status"] = status
+        run["finished_at"] = run["finished_at"] or now_iso()
     run["config"] = json.loads(run.pop("config_json") or "{}")
     run["options"] = json.loads(run.pop("options_json") or "{}")
     run["versions"] = json.loads(run.pop("versions_json") or "{}")

@@ -25,6 +25,7 @@ from jinja2 import Environment, PackageLoader, TemplateNotFound, select_autoesca
 
 from core.models import SITE_STATUS_LABELS, STATUS_LABELS, SiteStatus
 from core.models import Severity
+from reports.evidence import SAID_BY, label, value_label
 from reports.safe import for_xml
 from reports.verdict import chart
 
@@ -41,15 +42,6 @@ CHECK_STATE = {"ok": "未发现问题", "found": "发现问题", "n/a": "不适�
 # History statuses (core/models.py); the same words as its section.
 FINDING_STATUS = STATUS_LABELS
 
-# Chinese labels of evidence keys; keys not listed here are shown as they are.
-EVIDENCE_LABELS = {
-    "outcome": "结果代码", "outcome_label": "结果", "status": "HTTP状态", "error": "错误信息",
-    "attempts": "尝试次数", "elapsed": "耗时", "method": "请求方式", "final_url": "最终地址",
-    "redirects": "跳转链", "linked_from": "引用页面", "line": "行号", "anchor": "链接文字",
-    "title": "页面标题", "rule": "判定规则", "target_title": "目标页面标题", "target_heading": "目标页面正文标题",
-    "similarity": "相似度", "threshold": "判定阈值", "max_hops": "允许的跳转次数", "hidden_by": "隐藏方式",
-    "page": "页面", "tag": "标签", "count": "数量", "pages": "页面", "url": "地址",
-}
 # Evidence keys drawn by dedicated parts of the template (the rest goes to the key/value table).
 _FETCH_KEYS = ("outcome", "outcome_label", "status", "error", "attempts", "elapsed", "method",
                "redirects", "final_url", "linked_from", "line")
@@ -158,7 +150,7 @@ def _finding_view(f, status: str | None) -> FindingView:
                        # a single linking page that is the 问题页面 already says it all
                        "trivial": count <= 1 and all(p.get("page") == f.page for p in pages)}
     elif linked is not None:
-        view.extra.append((EVIDENCE_LABELS["linked_from"], linked))
+        view.extra.append((label("linked_from"), linked))
     if ev.get("outcome_label") or ev.get("outcome"):
         view.facts.append(("结果", ev.get("outcome_label") or ev.get("outcome"), "text"))
     status_code = ev.get("status")
@@ -177,16 +169,16 @@ def _finding_view(f, status: str | None) -> FindingView:
     if isinstance(hops, list) and all(isinstance(h, dict) for h in hops):
         view.redirects = hops
     elif hops:
-        view.extra.append((EVIDENCE_LABELS["redirects"], hops))
+        view.extra.append((label("redirects"), hops))
     final = ev.get("final_url")
     if final and final != f.url and not (view.redirects and view.redirects[-1].get("url") == final):
         view.facts.append(("最终地址", final, "url"))
     for key, value in ev.items():
         if key in _FETCH_KEYS:
             continue
-        if key == "anchor" and value == f.anchor:
+        if (key == "anchor" and value == f.anchor) or ev.get(SAID_BY.get(key, "")):
             continue
-        view.extra.append((EVIDENCE_LABELS.get(key, key), value))
+        view.extra.append((label(key), value_label(key, value)))
     return view
 
 
@@ -299,7 +291,7 @@ def _safe_href(url: Any) -> str | None:
 _env.filters["href"] = _safe_href
 _env.globals["chart"] = chart
 _env.filters["sev_label"] = lambda v: Severity(v).label if v in {s.value for s in Severity} else v
-_env.filters["evlabel"] = lambda k: EVIDENCE_LABELS.get(k, k)
+_env.filters["evlabel"] = label
 _env.tests["flat"] = lambda v: (isinstance(v, (list, tuple)) and len(v) <= 12
                                 and all(isinstance(x, (str, int, float)) and not (isinstance(x, str) and _SAFE_SCHEME.match(x))
                                         for x in v))

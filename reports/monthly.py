@@ -33,7 +33,7 @@ COLUMNS = [
     ("链接", 36, True), ("政策解读", 36, True), ("解读链接", 30, True), ("本次检查发现的问题", 40, True),
     ("检查项代码", 20, True),
 ]
-FLAGGED_FILL = PatternFill("solid", fgColor="FDE2C8")
+FLAGGED_FILL = "FDE2C8"
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _UNSAFE_FILE = re.compile(r"[\\/:*?\"<>|\s]+")
 
@@ -122,9 +122,8 @@ def _sheet(wb, title: str, items: list[Item], taken: set[str]) -> None:
                   it.attribute, it.url, it.interpretation, it.interpretation_url, it.problems, it.codes]
         for c, (value, (label, _, wrap)) in enumerate(zip(values, COLUMNS), 1):
             link = value if label in ("链接",) or (label == "解读链接" and " " not in value) else None
-            cell = put(ws, n + 1, c, value, wrap=wrap, link=link)
-            if it.codes and label in ("本次检查发现的问题", "检查项代码", "标题"):
-                cell.fill = FLAGGED_FILL
+            flagged = it.codes and label in ("本次检查发现的问题", "检查项代码", "标题")
+            put(ws, n + 1, c, value, wrap=wrap, link=link, fill=FLAGGED_FILL if flagged else None)
     finish_sheet(ws, len(COLUMNS), len(items))
 
 

@@ -118,9 +118,8 @@ def write_xlsx(outcome, path: Path) -> None:
                   e.feedback_unit or "", e.feedback_status or "", e.feedback_note or "", i.result, i.detail,
                   short_time(outcome.started_at), e.fingerprint]
         for c, (value, (label, _, wrap)) in enumerate(zip(values, COLUMNS), 1):
-            cell = put(ws, n + 1, c, value, wrap=wrap, link=value if label in ("问题页面", "问题链接") else None)
-            if label == "复核结果" and i.result in RESULT_FILLS:
-                cell.fill = PatternFill("solid", fgColor=RESULT_FILLS[i.result])
+            put(ws, n + 1, c, value, wrap=wrap, link=value if label in ("问题页面", "问题链接") else None,
+                fill=RESULT_FILLS.get(i.result) if label == "复核结果" else None)
     ws.column_dimensions[get_column_letter(len(COLUMNS))].hidden = True
     finish_sheet(ws, len(COLUMNS), len(outcome.items))
 

@@ -4,6 +4,7 @@ subprocess (run, or interrupted with Ctrl-C), a fresh store, and a run with its 
 from __future__ import annotations
 
 import json
+import re
 import signal
 import sqlite3
 import subprocess
@@ -18,6 +19,7 @@ from checks.registry import verify_rules
 from core.models import Finding, Severity, fingerprint
 from portal_audit.sample import build_portal, closed_port, serve
 from reports import history as history_view, ledger
+from reports.evidence import LABELS as evidence_labels
 from reports.data import load_report_data
 from store import Store, history
 
@@ -75,6 +77,26 @@ def run_cli(*args: str, timeout: float = 240, **kwargs) -> subprocess.CompletedP
 def read_findings(out: Path) -> list[dict]:
     with open(out / "findings.jsonl", encoding="utf-8") as f:
         return [json.loads(line) for line in f]
+
+
+def unlabeled_evidence(findings: list[dict]) -> set[tuple[str, str]]:
+    """(check, key) of every evidence fact, nested ones too, the report would show under its
+    English key: it has no Chinese label in reports/evidence.py."""
+    missing = set()
+
+    def walk(check, value):
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                if key not in evidence_labels and not re.search("[\u4e00-\u9fff]", key):
+                    missing.add((check, key))
+                walk(check, inner)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(check, inner)
+
+    for f in findings:
+        walk(f["check"], f.get("evidence") or {})
+    return missing
 
 
 @pytest.fixture(scope="session")

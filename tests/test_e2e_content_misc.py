@@ -12,7 +12,7 @@ import openpyxl
 
 from portal_audit.sample.content_inspect import EXTRA_SITES as INSPECTION_SITES
 from portal_audit.sample.content_misc import EXTRA_SITES, PRIVATE_VALUES
-from tests.conftest import read_findings, run_cli, write_config
+from tests.conftest import read_findings, run_cli, unlabeled_evidence, write_config
 
 ONLY = "disclosure,metadata,privacy,column,site.home-stale,report,interaction,text"
 FAMILIES = ("disclosure.", "metadata.", "privacy.", "column.", "report.", "interaction.", "text.")
@@ -144,3 +144,8 @@ def test_inspection_findings_reach_report_ledger_and_jsonl(audit):
     for code in codes:
         assert code in jsonl and code in html and code in ledger, code
     assert "扫黑险恶" in html and "扫黑险恶" in ledger
+
+
+def test_every_evidence_fact_has_a_chinese_label(audit):
+    """The report shows each fact of a finding's evidence under a Chinese label (reports/evidence.py)."""
+    assert audit["findings"] and not unlabeled_evidence(audit["findings"])

@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from tests.conftest import read_findings, run_cli, write_config
+from tests.conftest import read_findings, run_cli, unlabeled_evidence, write_config
 
 LINK_CODES = ("link.broken", "attachment.broken", "link.redirect-loop", "link.redirect-chain", "link.soft404",
               "link.wrong", "link.hidden", "link.inconclusive", "site.unreachable")
@@ -61,6 +61,9 @@ def test_a_footer_link_broken_on_every_article_is_one_finding_with_the_pages(aud
 def test_broken_evidence_says_which_failure(audit, sample_server):
     by_url = {f["url"]: f["evidence"] for f in audit["findings"] if f["check"] == "link.broken"}
     assert by_url["http://dead-host.invalid/"]["outcome"] == "dns"
+    # the reason in words, not the resolver's English
+    assert by_url["http://dead-host.invalid/"]["error"] == \
+        "域名 dead-host.invalid 无法解析（没有查到该域名的地址记录：域名不存在或未配置解析）"
     assert by_url[sample_server.url("/ysqgk/apply.jsp")]["status"] == 500
     assert by_url[sample_server.url("/ysqgk/apply.jsp")]["attempts"] == 2   # retried once
     assert by_url[sample_server.url("/oldoa/view.html")]["outcome"] == "timeout"
@@ -167,3 +170,8 @@ def test_every_request_is_a_row_and_none_is_repeated(audit, sample_server):
     assert db.execute("SELECT COUNT(*) FROM attachment_texts").fetchone()[0] == 0
     assert db.execute("SELECT COUNT(*) FROM fetches WHERE kind = 'attachment' AND method = 'GET' AND status = 200"
                       ).fetchone()[0] == 0
+
+
+def test_every_evidence_fact_has_a_chinese_label(audit):
+    """The report shows each fact of a finding's evidence under a Chinese label (reports/evidence.py)."""
+    assert audit["findings"] and not unlabeled_evidence(audit["findings"])

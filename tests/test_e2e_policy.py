@@ -9,7 +9,7 @@ import sqlite3
 
 import pytest
 
-from tests.conftest import read_findings, run_cli, write_config
+from tests.conftest import read_findings, run_cli, unlabeled_evidence, write_config
 
 CODES = ("policy.no-interpretation", "policy.late-interpretation", "regulation.stale", "document.expired-unmarked",
          "document.repealed-unmarked", "document.marking-wrong")
@@ -84,3 +84,8 @@ def test_explain_prints_the_rule(audit):
     result = run_cli("checks", "--explain", "regulation.stale")
     assert result.returncode == 0
     assert "国务院令第492号" in result.stdout and "catalog" in result.stdout
+
+
+def test_every_evidence_fact_has_a_chinese_label(audit):
+    """The report shows each fact of a finding's evidence under a Chinese label (reports/evidence.py)."""
+    assert audit["findings"] and not unlabeled_evidence(audit["findings"])

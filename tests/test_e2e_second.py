@@ -12,7 +12,7 @@ from collections import defaultdict
 
 import pytest
 
-from tests.conftest import read_findings, run_cli, served, write_config
+from tests.conftest import read_findings, run_cli, served, unlabeled_evidence, write_config
 
 CONCURRENCY = (16, 4, 1)
 
@@ -145,3 +145,8 @@ def test_the_forms_of_real_templates(audits, second_server):
     assert len(twins & a["pages"]) == 1 and a["stats"]["coverage"]["same-page"] == 1
     read = {e.url for e in second_server.expected if e.check in ("privacy.mobile", "privacy.id-number")}
     assert read <= a["pages"]
+
+
+def test_every_evidence_fact_has_a_chinese_label(audits):
+    """The report shows each fact of a finding's evidence under a Chinese label (reports/evidence.py)."""
+    assert audits[0]["findings"] and not unlabeled_evidence(audits[0]["findings"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from portal_audit.sample import build_portal, serve
-from tests.conftest import LOOPBACK_NETWORKS, read_findings, run_cli
+from tests.conftest import LOOPBACK_NETWORKS, read_findings, run_cli, unlabeled_evidence
 from tests.dnsmasq import Dnsmasq
 
 OK, FAIL = "www.ly-sample.test", "www.ly-v6fail.test"
@@ -56,3 +56,8 @@ def test_ipv4_findings_are_the_same_for_both_names(audited):
 
     assert paths("样例门户") == paths("故障门户")
     assert any(check == "link.hidden" for check, _ in paths("样例门户"))
+
+
+def test_every_evidence_fact_has_a_chinese_label(audited):
+    """The report shows each fact of a finding's evidence under a Chinese label (reports/evidence.py)."""
+    assert audited["findings"] and not unlabeled_evidence(audited["findings"])

@@ -88,6 +88,12 @@ def make_findings(run_id: int, scale: int = 1) -> list[Finding]:
         {"anchor": f"关于{XSS}的通知", "target_title": "关于开展安全生产检查的通知_临沂市人民政府",
          "target_heading": "关于开展安全生产检查的通知", "similarity": 21.4, "threshold": 45.0, "line": 88},
         anchor=f"关于{XSS}的通知", ident=(f"{base}xxgk/zcwj/index.html", "wrong"))
+    add("privacy.mobile", "error", SITES[0][0], f"{base}xxgk/rsxx/1.html", None,
+        "页面正文公开了未脱敏的手机号码 139****1234", {"masked": "139****1234", "where": "正文", "occurrences": 1,
+                                                      "context": "…联系人：赵老师，手机：139****1234。", "kind": "mobile",
+                                                      "kind_label": "手机号码"})
+    add("text.typo", "warning", SITES[0][0], f"{base}xxgk/gzdt/2.html", None, "错别字：布署 → 部署",
+        {"wrong": "布署", "right": "部署", "origin": "curated", "where": "正文"})
     # A check family this report has never heard of, with evidence keys of its own.
     add("content.stale", "warning", SITES[1][0], None, f"{SITES[1][1]}xxgk/gzdt/",
         "栏目“工作动态”已 400 天未更新（最近一条 2023-05-27）",
@@ -196,6 +202,10 @@ def test_evidence_readable(report):
     assert "目标页面标题" in text and "相似度" in text            # known link.wrong keys get labels
     assert "第 88 行" in text
     assert "显示其余" in text                                    # more than 3 linking pages fold
+    # a check's facts under their Chinese labels (reports/evidence.py), coded values in words
+    assert "<th>脱敏后的号码</th>" in text and "<th>上下文</th>" in text and "<th>masked</th>" not in text
+    assert "<th>类别</th><td>手机号码</td>" in text and "<td>mobile</td>" not in text   # the code beside its words is not shown
+    assert "<th>词表来源</th><td>内置词表（人工整理）</td>" in text
 
 
 def test_header_banner_and_filters(report, tmp_path):
@@ -224,6 +234,18 @@ def test_zero_findings(tmp_path):
     assert "未发现问题" in text
     assert 'id="filters"' not in text
     assert "本次检查未完成" not in text
+    store.close()
+
+
+def test_the_report_of_a_finishing_run_gives_its_end(tmp_path):
+    """The runner writes the reports before it marks the run finished: the reports are the
+    run's last stage, so its end and duration are when they are written, never a dash."""
+    store = Store(tmp_path / "audit.db")
+    run_id = store.begin_run(audit_date="2024-06-30", config={}, options={}, versions={})
+    text = render(load_report_data(store, run_id, status=RunStatus.COMPLETED))
+    end = re.search(r"结束时间</dt><dd>([^<]*)<span class=\"muted\">（用时 ([^）]+)）", text)
+    assert end and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", end.group(1)), text[:3000]
+    assert "已完成" in text
     store.close()
 
 

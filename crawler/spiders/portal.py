@@ -1410,7 +1410,7 @@ def classify_failure(failure) -> tuple[Outcome, str]:
     text = str(exc) or type(exc).__name__
     if failure.check(scrapy_exc.CannotResolveHostError, neterr.DNSLookupError):
         host = urlsplit(failure.request.url).hostname if getattr(failure, "request", None) else None
-        return Outcome.DNS, f"域名 {host or ''} 无法解析（{text[:200]}）"
+        return Outcome.DNS, f"域名 {host or ''} 无法解析（{_dns_reason(text)}）"
     if failure.check(scrapy_exc.DownloadConnectionRefusedError, neterr.ConnectionRefusedError):
         return Outcome.REFUSED, "连接被拒绝"
     if failure.check(scrapy_exc.DownloadTimeoutError, neterr.TimeoutError, neterr.TCPTimedOutError,
@@ -1428,6 +1428,18 @@ def classify_failure(failure) -> tuple[Outcome, str]:
                      ResponseFailed, neterr.ConnectionLost, neterr.ConnectionDone):
         return Outcome.RESET, f"连接中断：{text[:300]}"
     return Outcome.ERROR, f"{type(exc).__name__}: {text[:300]}"
+
+
+def _dns_reason(text: str) -> str:
+    """Why a name did not resolve, in words: the resolver's when it gave words
+    (crawler/resolver.py), else Twisted's English told as what it means."""
+    if re.search("[\u4e00-\u9fff]", text):
+        return text[:200]   # already in words (crawler/resolver.py)
+    if "no results" in text or "NXDOMAIN" in text or "not known" in text:
+        return "没有查到该域名的地址记录：域名不存在或未配置解析"
+    if "timeout" in text.lower() or "timed out" in text.lower():
+        return "域名解析超时"
+    return f"域名解析失败：{text[:200]}"
 
 
 LEAF_PRIORITY = 1000
