@@ -24,6 +24,7 @@ from scrapy.http import TextResponse
 from scrapy.utils.defer import deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
+from twisted.internet.defer import Deferred
 
 from crawler.addresses import AddressPolicy, literal_address
 from crawler.fetch_policy import retry_after_seconds, retry_delay
@@ -62,6 +63,24 @@ class RobotsTxtKeeper(RobotsTxtMiddleware):
     """Scrapy's robots.txt middleware that also keeps each host's robots.txt text for the
     spider (``spider.robots_txt``, by netloc): the ``Sitemap:`` lines it announces and the
     rule that disallows a start page are read from the one fetch the middleware makes."""
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        if hasattr(crawler.spider, "robots_txt"):
+            crawler.spider.robots_rules = self   # asked by the spider before it carries a page without a request
+
+    def allows(self, request) -> bool | None:
+        """What :meth:`process_request` would decide of ``request`` now: True (it goes on), False
+        (robots.txt forbids it), None (its host's robots.txt is not read yet)."""
+        if request.meta.get("dont_obey_robotstxt"):
+            return True
+        parser = self._parsers.get(urlparse_cached(request).netloc, self)
+        if parser is self or isinstance(parser, Deferred):
+            return None
+        if parser is None:   # robots.txt could not be read: everything is allowed
+            return True
+        return bool(parser.allowed(request.url, self._robotstxt_useragent
+                                   or request.headers.get(b"User-Agent", self._default_useragent)))
 
     async def _parse_robots(self, response, netloc, request):
         self._keep(netloc, response.text if response.status == 200 and isinstance(response, TextResponse) else "")

@@ -16,17 +16,17 @@ the runner: the latest completed audit run) gives the spider, read-only:
   never taken over: they are checked again.
 
 One indexed query per URL; nothing of the previous run is held in memory. The link rows of a
-304 page that this run makes again as they were are not written through Python: the store
-copies them from the previous run (:meth:`store.db.Store.carry_links`, set-based, batched by
-the pipeline).
+carried page are not written through Python: the store copies them from the previous run
+(:meth:`store.db.Store.carry_links`, set-based, batched by the pipeline); when the site's links
+were made from the same inputs (:meth:`link_inputs`), they are not even made again to compare.
 """
 
 from __future__ import annotations
 
 import json
 import time
-
 from datetime import datetime, timedelta
+from typing import Any
 
 from store import Store
 
@@ -38,6 +38,7 @@ class PreviousRun:
         self.run_id = run_id
         self.recheck_after = recheck_after
         self._sitemaps: dict[str, dict[str, dict]] = {}   # site → its sitemaps' kinds and validators
+        self._link_inputs: dict[str, str | None] = {}   # site → what its link rows were made from
 
     @classmethod
     def from_settings(cls, settings) -> "PreviousRun | None":
@@ -49,7 +50,7 @@ class PreviousRun:
 
     def validators(self, url: str) -> dict[str, str]:
         """Conditional-request headers for a page the previous run fetched with a 200."""
-        row = self.store.fetch(self.run_id, url)
+        row = self.store.fetch_validators(self.run_id, url)
         if row is None or not (row["outcome"] == "ok" and row["status"] == 200 and row["redirects_json"] == "[]"):
             return {}
         headers = {}
@@ -59,9 +60,10 @@ class PreviousRun:
             headers["If-Modified-Since"] = row["last_modified"]
         return headers
 
-    def unchanged_since(self, url: str, lastmod: float) -> dict | None:
-        """The previous run's fetch row of page ``url`` when the site's sitemap says it has not
-        changed since a request last verified it: that run fetched it with a 200 (no redirect)
+    def unchanged_since(self, url: str, lastmod: float) -> Any:
+        """What the previous run knows of page ``url`` (:meth:`store.db.Store.fetch_validators`)
+        when the site's sitemap says it has not changed since a request last verified it: that
+        run fetched it with a 200 (no redirect)
         or carried it, and parsed it; ``lastmod`` (the latest instant the sitemap's
         ``<lastmod>`` can mean, :func:`crawler.robots.lastmod_time`) is not in the future and at
         or before the verification (``verified_at``); the verification is less than
@@ -69,14 +71,14 @@ class PreviousRun:
         now = time.time()
         if self.recheck_after <= 0 or lastmod > now:
             return None
-        row = self.fetch(url)
+        row = self.store.fetch_validators(self.run_id, url)
         if (row is None or not (row["outcome"] == "ok" and row["status"] == 200 and row["redirects_json"] == "[]")
-                or not row["verified_at"]):
+                or not row["verified_at"] or not row["parsed"]):
             return None
         verified = datetime.fromisoformat(row["verified_at"]).timestamp()
         if lastmod > verified or now - verified >= self.recheck_after:
             return None
-        return row if self.store.page(self.run_id, url) is not None else None
+        return row
 
     def fetch(self, url: str) -> dict | None:
         return _dict(self.store.fetch(self.run_id, url))
@@ -110,6 +112,18 @@ class PreviousRun:
             return list((json.loads(row["stats_json"] or "{}") or {}).get("sections") or ()) if row else []
         except ValueError:
             return []
+
+    def link_inputs(self, site: str) -> str | None:
+        """The digest of what the site's link rows were made from besides its pages
+        (:func:`crawler.spiders.portal.link_inputs`); None when that run did not say."""
+        if site not in self._link_inputs:
+            row = self.store.run_site(self.run_id, site)
+            try:
+                kept = (json.loads(row["stats_json"] or "{}") or {}).get("link_inputs") if row else None
+            except (ValueError, AttributeError):
+                kept = None
+            self._link_inputs[site] = kept if isinstance(kept, str) else None
+        return self._link_inputs[site]
 
     def sitemap_validators(self, site: str) -> dict[str, dict]:
         """The sitemaps of the site the previous run read, by URL: their kind and validators."""

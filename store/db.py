@@ -257,7 +257,7 @@ class Store(SnapshotReads):
 
     # the columns of a link row this run stores as they were (all but id, run_id and site)
     LINK_COPIED = ("source_url", "target_url", "raw_href", "anchor", "tag", "attr", "line", "kind", "hidden",
-                   "hidden_reason", "list_date", "fragment")
+                   "hidden_reason", "list_date", "fragment", "lastmod")
 
     def carry_links(self, run_id: int, site: str, source_urls: Sequence[str], from_location: str,
                     from_run: int) -> int:
@@ -389,6 +389,15 @@ class Store(SnapshotReads):
     def fetch(self, run_id: int, url: str) -> Any:
         """Run ``run_id``'s fetch of ``url`` (None when it was not fetched)."""
         return self.db.execute("SELECT * FROM fetches WHERE run_id = ? AND url = ?", (run_id, url)).fetchone()
+
+    def fetch_validators(self, run_id: int, url: str) -> Any:
+        """What an incremental run asks of run ``run_id``'s fetch of ``url`` before it asks the page
+        again or carries it (crawler/previous.py): its outcome, status, redirects, validators,
+        ``verified_at`` and whether it was parsed (``parsed``); None when it was not fetched."""
+        return self.db.execute(
+            "SELECT outcome, status, redirects_json, etag, last_modified, verified_at,"
+            " EXISTS (SELECT 1 FROM pages p WHERE p.run_id = f.run_id AND p.url = f.url) AS parsed"
+            " FROM fetches f WHERE f.run_id = ? AND f.url = ?", (run_id, url)).fetchone()
 
     def page(self, run_id: int, url: str) -> Any:
         """Run ``run_id``'s parsed page ``url`` (None when it was not parsed)."""

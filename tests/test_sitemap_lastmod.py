@@ -6,12 +6,15 @@ verification too old, are requested as before. Real server, real CLI, loopback."
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import datetime, timedelta
 from urllib.parse import quote, urlsplit
 
 import pytest
 
+from portal_audit.sample.model import Resource
+from portal_audit.sample.model import Response as SampleResponse
 from tests.conftest import read_findings, run_cli, served, write_config
 from tests.test_incremental import link_rows
 
@@ -157,3 +160,56 @@ def test_obeying_robots_txt_the_sitemap_read_on_the_way_spares_the_same_pages(tm
     assert found[0] and set(found[1]) == set(found[0]) and set(found[1].values()) == {"open"}
     statuses = dict(db.execute("SELECT url, status FROM requests WHERE run_id = 2 AND url LIKE '%sitemap%'"))
     assert sorted(statuses.values()) == [304, 304, 304] and len(statuses) == 3   # the index and its two
+
+
+def site_stats(db, run_id: int) -> dict:
+    return json.loads(db.execute("SELECT stats_json FROM run_sites WHERE run_id = ?", (run_id,)).fetchone()[0])
+
+
+def test_pages_spared_by_lastmod_are_carried_by_carriers_with_their_stored_links_and_depths(runs):
+    """The pages an unchanged site's sitemap spares take no request cycle each: carriers of their
+    depth carry them in breadth-first order (crawler/lastmod.py), their link rows taken as stored
+    (made from the same inputs), and each page keeps the column and list date of the run that
+    asked for it. (A page's depth is the crawl's breadth-first order, which concurrent answers
+    blur: a page or two of this portal are one level deeper or shallower from one run to the
+    next, asked or carried alike.)"""
+    db = runs["db"]
+    carried = site_stats(db, 2)["carried"]
+    spared = carried_by_lastmod(db, 2)
+    assert carried["by_carrier"] == len(spared) > 50
+    # every page carried takes its stored link rows as they are, but the home and disclosure pages
+    # (read again for the columns they name)
+    pages = db.execute("SELECT COUNT(carried_from) FROM pages WHERE run_id = 2").fetchone()[0]
+    assert carried["links_taken"] >= pages - 2 and carried["links_taken"] + carried.get("links_made", 0) == pages
+    assert carried["sitemaps_taken"] == 1   # the sitemap answered 304: its links taken as stored too
+    facts = "SELECT url, column_kind, column_url, list_date, is_list FROM pages WHERE run_id = ? ORDER BY url"
+    assert db.execute(facts, (2,)).fetchall() == db.execute(facts, (1,)).fetchall()
+
+
+def test_a_page_robots_txt_now_forbids_is_not_carried_but_excluded_as_a_request_would_be(tmp_path):
+    """robots.txt obeyed: a page its sitemap spares that robots.txt forbids since the last run is
+    not carried (the robots.txt middleware's decision is asked before a carrier takes a page):
+    it is excluded, as its request would be, and every other page is carried."""
+    with served("bench", pages=600, hosts=("127.0.0.1",), port=0) as bench:
+        cfg = write_config(tmp_path / "c.yaml", [("基准门户", bench.base_url)], store=tmp_path / "a.db",
+                           crawl={"respect_robots": "true"})
+        listed = sorted(quote(p) for p, _ in bench.portal.main.sitemap())
+        forbidden = listed[len(listed) // 2]
+        for n in (1, 2):
+            if n == 2:
+                rules = f"User-agent: *\nDisallow: {forbidden}\n"
+                bench.portal.main.resources["/robots.txt"] = Resource(
+                    handler=lambda req: SampleResponse(body=rules, content_type="text/plain"), page=False)
+                bench.reset()
+            result = run_cli("run", "-c", str(cfg), "-o", str(tmp_path / f"out{n}"), "--no-progress")
+            assert result.returncode == 0, result.stderr
+        asked = {path for _, _, path in bench.requests}
+    db = sqlite3.connect(tmp_path / "a.db")
+    url = bench.url(forbidden)
+    assert db.execute("SELECT outcome FROM fetches WHERE run_id = 2 AND url = ?", (url,)).fetchone() == ("excluded",)
+    assert url not in carried_by_lastmod(db, 2) and forbidden not in asked and "/robots.txt" in asked
+    # its requests row says robots.txt refused it, as for any page robots.txt forbids
+    assert db.execute("SELECT status, error FROM requests WHERE run_id = 2 AND url = ?", (url,)).fetchall() == [
+        (None, "IgnoreRequest: Forbidden by robots.txt")]
+    assert set(carried_by_lastmod(db, 2)) == {bench.url(p) for p in listed} - {url}
+    assert site_stats(db, 2)["carried"]["by_carrier"] == len(listed) - 1

@@ -21,7 +21,10 @@ of pages.
 
 from __future__ import annotations
 
+import collections
+import functools
 import gzip
+import hashlib
 import itertools
 import io
 import json
@@ -49,7 +52,7 @@ from crawler.fetch_policy import (HEAD_FALLBACK_STATUSES, TOO_LARGE_ERROR, class
 from crawler.headers import header_int
 from crawler.hops import GET, HEAD, PAGE, READ, Hops, covers, mode_of
 from crawler.items import CARRIED_LINKS, FETCH_FIELDS, Rows
-from crawler.lastmod import CARRIED
+from crawler.lastmod import CARRIED, CARRIED_PER_CARRIER, CARRIER
 from crawler.middlewares import ForbiddenAddress
 from crawler.previous import PreviousRun
 from store import Store
@@ -77,6 +80,7 @@ COLUMN_ANCHORS = [
 COLUMN_PATH = re.compile(r"/(?:index(?:_\d+)?\.s?html?)?$")
 MAX_MESSAGES = 5000   # 政务咨询 list rows kept per site
 LEAF_KINDS = ("attachment", "external", "resource", "probe")
+FOLLOWED_KINDS = frozenset({"page", "attachment", "external", "resource", "invalid"})   # a link's kinds that are checked
 FRAME_TAGS = ("iframe", "frame")
 MAX_UNPARSED_LISTED = 200
 MAX_TRAP_VARIANTS = 12
@@ -127,6 +131,11 @@ class SiteState:
     twins: dict[str, str] = field(default_factory=dict)   # a page's other URL → the URL it was read as
     # pages read out of scope → the pages they requested [(url, depth, column, list date)]
     unscoped: dict[str, list[tuple[str, int, str | None, str | None]]] = field(default_factory=dict)
+    link_inputs: str = ""   # what the site's link rows are made from besides the pages (link_inputs)
+    # how its pages were carried: by_carrier (pages a carrier carried, crawler/lastmod.py), links_taken
+    # and links_made (carried pages whose stored link rows were taken as they are, or made again),
+    # sitemaps_taken (sitemaps answering 304 whose stored link rows were taken as they are)
+    carried: dict[str, int] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -226,6 +235,7 @@ class PortalSpider(scrapy.Spider):
             hosts = {site.host, *(h.lower() for h in site.allowed_domains)}
             hosts.update(host_of(u) for u in [site.disclosure, *site.columns.values()] if u)
             st = SiteState(site, crawl, frozenset(h for h in hosts if h))
+            st.link_inputs = link_inputs(st.hosts)
             if site.disclosure:
                 st.disclosure = normalize_href(site.disclosure, site.url)
             for kind, url in site.columns.items():
@@ -241,6 +251,11 @@ class PortalSpider(scrapy.Spider):
         self.by_lastmod = False   # pages carried by their sitemap lastmod (crawler/lastmod.py)
         self.holding: dict[str, SiteState] = {}   # sites whose page requests are held (hold)
         self.robots_txt: dict[str, str] = {}   # netloc → robots.txt text (crawler.middlewares.RobotsTxtKeeper)
+        self.robots_rules = None   # that middleware, when robots.txt is obeyed (asked by carry)
+        # pages carried without a request cycle of their own (carry): depth → their metas, in order;
+        # the depths whose carrier request is to be sent (carriers)
+        self.carrying: dict[int, collections.deque] = {}
+        self.carriers_due: list[int] = []
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -271,7 +286,8 @@ class PortalSpider(scrapy.Spider):
                                            "links_over_cap": st.links_over_cap, "pages_over_cap": st.pages_over_cap,
                                            "columns": dict(st.columns), "off_site_columns": dict(st.off_site_columns),
                                            "sections": list(st.sections), "messages": list(st.messages.values()),
-                                           "sitemaps": dict(st.sitemap_validators),
+                                           "sitemaps": dict(st.sitemap_validators), "link_inputs": st.link_inputs,
+                                           "carried": dict(st.carried),
                                            "write_errors": lost.get(st.name, {}), "coverage": dict(st.coverage),
                                            "unparsed": dict(itertools.islice(st.unparsed.items(),
                                                                              MAX_UNPARSED_LISTED))})
@@ -375,18 +391,77 @@ class PortalSpider(scrapy.Spider):
             out += st.held
             st.held = []
             del self.holding[st.name]
-        return out
+        return [request for request in out if not self.carry(request)]
 
     def unrequested(self, request):
         """The 304 a page request is answered with, without a request, when the site's sitemap
         says the page has not changed since a request last verified it
         (:meth:`crawler.previous.PreviousRun.unchanged_since`); else None (it is sent)."""
+        if not self._spared(request):
+            return None
+        return Response(request.url, status=304, request=request, flags=[CARRIED])
+
+    def _spared(self, request) -> bool:
+        """Does the site's sitemap lastmod spare this page request (see :meth:`unrequested`)? Then
+        the lastmod trusted is noted in its meta (``sitemap_lastmod``)."""
         st = self._by_lastmod(request)
         lastmod = st.lastmods.get(request.meta["origin"]) if st is not None else None
         if lastmod is None or self.previous.unchanged_since(request.meta["origin"], lastmod[0]) is None:
-            return None
+            return False
         request.meta["sitemap_lastmod"] = lastmod[1]
-        return Response(request.url, status=304, request=request, flags=[CARRIED])
+        return True
+
+    def carry(self, request) -> bool:
+        """Take a page request that :meth:`unrequested` would answer out of the spider's output
+        (True), to be carried by a carrier of its depth (:meth:`carriers`, crawler/lastmod.py),
+        when the downloader middlewares before that answer are known to let it through: its
+        host is one of the site's own (the address policy allows the sites' addresses), and
+        robots.txt is not obeyed for it or was read for its host and allows it. Else False: the
+        request goes its way (and is answered so there, or sent)."""
+        st = self._by_lastmod(request)
+        meta = request.meta if st is not None else None
+        if (meta is None or st.deciding or meta.get("list_of") or meta.get("frame_of") is not None
+                or request.priority != _priority("page", meta["depth"]) or urlsplit(request.url).hostname not in st.hosts
+                or not (meta["dont_obey_robotstxt"] or (self.robots_rules is not None and self.robots_rules.allows(request)))
+                or not self._spared(request)):
+            return False
+        queue = self.carrying.get(meta["depth"])
+        if queue is None:
+            queue = self.carrying[meta["depth"]] = collections.deque()
+            self.carriers_due.append(meta["depth"])
+        queue.append(meta)
+        return True
+
+    def carriers(self) -> list:
+        """The carrier requests to send: one for each depth that has pages queued and no carrier
+        on its way, with the breadth-first priority of that depth's pages."""
+        due, self.carriers_due = self.carriers_due, []
+        return [self._carrier(depth) for depth in due]
+
+    def _carrier(self, depth: int) -> scrapy.Request:
+        first = self.carrying[depth][0]   # a page of a site's own host: what the middlewares before the answer see
+        return scrapy.Request(first["origin"], callback=self.on_carrier, errback=self.on_carrier, dont_filter=True,
+                              priority=_priority("page", depth),
+                              meta={CARRIER: depth, "dont_obey_robotstxt": True, "dont_redirect": True,
+                                    "dont_retry": True, "handle_httpstatus_all": True})
+
+    def on_carrier(self, response_or_failure):
+        """A carrier's turn: up to :data:`CARRIED_PER_CARRIER` pages queued at its depth carried, in
+        their order, as :meth:`_not_modified` carries any page its sitemap lastmod spares; then the
+        next carrier of that depth while its pages are left. (A carrier that failed in a
+        middleware carries them all the same: nothing was to be sent.)"""
+        request = getattr(response_or_failure, "request", None)
+        depth = request.meta[CARRIER]
+        queue = self.carrying.get(depth)
+        for _ in range(min(CARRIED_PER_CARRIER, len(queue) if queue else 0)):
+            meta = queue.popleft()
+            st = self.sites[meta["site"]]
+            st.carried["by_carrier"] = st.carried.get("by_carrier", 0) + 1
+            yield from self._not_modified(meta, st, carried=True)
+        if queue:
+            yield self._carrier(depth)
+        else:
+            self.carrying.pop(depth, None)
 
     # -- robots.txt and sitemaps -------------------------------------------
     def on_robots(self, response):
@@ -442,13 +517,18 @@ class PortalSpider(scrapy.Spider):
     def on_sitemap(self, response):
         """A sitemap's ``<loc>``s are its links (checked, and crawled when in scope); a sitemap
         index's are more sitemaps. In an incremental run the ``<lastmod>`` of each page is kept
-        (:meth:`unrequested`). A sitemap answering 304 is read as the previous run stored it."""
+        (:meth:`unrequested`). A sitemap answering 304 is read as the previous run stored it:
+        its stored link rows taken as they are when they were made from the same inputs
+        (:func:`link_inputs`), as a carried page's are."""
         meta = response.meta
         st = self.sites[meta["site"]]
         status = response.status
+        stored = None
         if status == 304 and meta.get("conditional"):   # unchanged: read as the previous run stored it
-            (kind, locs), status = self.previous.sitemap(st.name, response.url), 200
             st.sitemap_validators[response.url] = self.previous.sitemap_validators(st.name)[response.url]
+            kind, status = st.sitemap_validators[response.url]["kind"], 200
+            stored = self._stored_sitemap_links(st, response.url) if kind == "urlset" else None
+            locs = self.previous.sitemap(st.name, response.url)[1] if stored is None else []
         else:
             body = response.body
             if body[:2] == b"\x1f\x8b":
@@ -470,22 +550,45 @@ class PortalSpider(scrapy.Spider):
         requests = []
         if kind == "sitemapindex":
             requests = list(self._sitemap_links(response.url, st, locs, rows))
+        for r in stored or ():
+            self._sitemap_entry(st, r["target_url"], r["kind"], r["lastmod"], self._follow_link(
+                r["target_url"], r["kind"], None, False, False, response.url, st, 1, None, False), rows, requests)
+        if stored is not None:
+            rows.add(CARRIED_LINKS, [{"site": st.name, "source_url": response.url, "from_run": self.previous.run_id}])
+            st.carried["sitemaps_taken"] = st.carried.get("sitemaps_taken", 0) + 1
         for loc, line, lastmod in locs if kind == "urlset" else ():
             raw = extract.RawLink(href=loc, anchor="", tag="sitemap", attr="loc", line=line, hidden=None,
                                   list_date=None)
             row, follow = self._link(raw, response.url, response.url, st, 1, None, False)
             row["lastmod"] = lastmod
             rows.add("links", [row])
-            if isinstance(follow, scrapy.Request):
-                requests.append(follow)
-            elif follow is not None:
-                rows.add("fetches", [follow])
-            when = robots.lastmod_time(lastmod) if self.by_lastmod and row["kind"] == "page" else None
-            if when is not None and when >= st.lastmods.get(row["target_url"], (when, ""))[0]:
-                st.lastmods[row["target_url"]] = (when, lastmod)   # listed twice: the later one
+            self._sitemap_entry(st, row["target_url"], row["kind"], lastmod, follow, rows, requests)
         st.sitemaps_reading -= 1
         yield rows
         yield from requests
+
+    def _stored_sitemap_links(self, st: SiteState, url: str) -> list | None:
+        """The link rows the previous run made of the sitemap ``url`` (it answered 304), to take as
+        they are: when that run made them from the same inputs, and none is an invalid URL (why
+        is not stored); else None (they are made again from its stored ``<loc>``s)."""
+        if not self._same_link_inputs(st):
+            return None
+        stored = self.previous.links(url)
+        return None if any(r["kind"] == "invalid" for r in stored) else stored
+
+    def _sitemap_entry(self, st: SiteState, target: str, kind: str, lastmod: str | None, follow, rows: Rows,
+                       requests: list) -> None:
+        """What follows from a sitemap's ``<loc>`` (into ``rows`` and ``requests``), and the
+        lastmod of a page kept for the incremental run."""
+        if isinstance(follow, scrapy.Request):
+            requests.append(follow)
+        elif isinstance(follow, Rows):   # a check taken over from the previous run
+            rows.merge(follow)
+        elif follow is not None:
+            rows.add("fetches", [follow])
+        when = robots.lastmod_time(lastmod) if self.by_lastmod and kind == "page" else None
+        if when is not None and when >= st.lastmods.get(target, (when, ""))[0]:
+            st.lastmods[target] = (when, lastmod)   # listed twice: the later one
 
     def on_source_error(self, failure):
         meta = failure.request.meta
@@ -516,7 +619,7 @@ class PortalSpider(scrapy.Spider):
             yield from self._follow_redirect(response, st)
             return
         if status == 304 and meta.get("conditional"):
-            yield from self._not_modified(response, st)
+            yield from self._not_modified(meta, st, carried=CARRIED in response.flags, request=response.request)
             return
         request = response.request
         if request.method == "HEAD" and status in HEAD_FALLBACK_STATUSES and not meta.get("head_fallback"):
@@ -763,12 +866,15 @@ class PortalSpider(scrapy.Spider):
 
     def _use_page(self, meta, st: SiteState, page: dict, raw_links, base: str, rows: Rows,
                   previous_links: list | None = None):
-        """A page's facts (parsed now, or carried from the previous run on a 304): discovery,
-        the link rows and the page row into ``rows``; yields the requests that follow.
+        """A page's facts (parsed now, or carried from the previous run): discovery, the link
+        rows and the page row into ``rows``; yields the requests that follow.
 
-        ``previous_links``: the previous run's link rows ``raw_links`` were made of (a 304).
-        When this run makes each of them again as it was, they are not sent through Python
-        but copied in the store (``carried_links``: :meth:`store.db.Store.carry_links`)."""
+        ``previous_links``: a carried page's link rows in the previous run. When that run made
+        them from the same inputs as this one would (:func:`link_inputs`), they are taken as they
+        are (``raw_links`` None): their targets and kinds followed, nothing made again; else
+        ``raw_links`` are made of them, and the rows made again are compared with them. Either
+        way, rows this run would make as they were are not sent through Python but copied in
+        the store (``carried_links``: :meth:`store.db.Store.carry_links`)."""
         depth = meta["depth"]
         page_url = meta["origin"]
         st.count("parsed")
@@ -776,12 +882,19 @@ class PortalSpider(scrapy.Spider):
         # a frame (the 信息公开目录 in an <iframe>) is part of the page that shows it
         scope_url = meta.get("frame_of") or page_url
         columns_before = len(st.columns)
+        discovers = depth == 0 or bool(st.disclosure and scope_url == st.disclosure)
+        reuse = raw_links is None and not discovers and self._same_link_inputs(st)
+        if raw_links is None and not reuse:
+            raw_links = [_stored_raw(r) for r in previous_links]
         if depth == 0:
             self._discover(st, raw_links, base, home=True)
-        elif st.disclosure and scope_url == st.disclosure:
+        elif discovers:
             self._discover(st, raw_links, base, home=False)
         path = urlsplit(page_url).path
-        listing = any(raw.list_date for raw in raw_links) or any(raw.attr == "createPageHTML" for raw in raw_links)
+        if reuse:
+            listing = any(r["list_date"] or r["attr"] == "createPageHTML" for r in previous_links)
+        else:
+            listing = any(raw.list_date or raw.attr == "createPageHTML" for raw in raw_links)
         if (depth > 1 and (meta["from_scope"] or page_url in st.upgraded) and not st.in_scope(page_url)
                 and (HANWEB_COLUMN.search(path) or (_is_list_name(path) and listing))):
             # a Hanweb column, or a dated list, linked from the scope is a column (a hub's
@@ -791,24 +904,40 @@ class PortalSpider(scrapy.Spider):
         column = column or upgraded_column
         child_scope = self._child_scope(meta, st)
         twin = (depth > 0 and page_url != st.disclosure and not meta.get("frame_of")
-                and st.twin_of(page_url, (page["title"], page["main_text"], [r.href for r in raw_links]), child_scope))
+                and st.twin_of(page_url, (page["title"], page["main_text"],
+                                          [r["raw_href"] for r in previous_links] if reuse else [r.href for r in raw_links]),
+                               child_scope))
         if twin:
             st.count("same-page")   # ``dir/`` already read as ``dir/index.html`` (or back): one page
             st.twins[page_url] = twin
             return
         st.pages += 1
         self.crawler.stats.inc_value(f"portal_audit/site/{st.name}/pages")
+        if previous_links is not None:
+            how = "links_taken" if reuse else "links_made"
+            st.carried[how] = st.carried.get(how, 0) + 1
         link_rows, requests = [], []
-        for raw in raw_links:
+        charset = page["charset"]
+        for link in previous_links if reuse else raw_links:
+            tag = link["tag"] if reuse else link.tag
             # pages a pager script announces, and frames, sit at the page's own depth
-            same_depth = raw.tag == "script" or raw.tag in FRAME_TAGS
-            row, follow = self._link(raw, base, page_url, st, depth - same_depth, column,
-                                     child_scope or raw.tag == "script", page["charset"])
-            link_rows.append(row)
-            if not child_scope and row.get("kind") == "page" and raw.tag not in FRAME_TAGS:
-                st.unscoped.setdefault(scope_url, []).append((row["target_url"], depth + 1, column, raw.list_date))
+            at = depth - (tag == "script" or tag in FRAME_TAGS)
+            scoped = child_scope or tag == "script"
+            if not reuse:
+                row, follow = self._link(link, base, page_url, st, at, column, scoped, charset)
+                link_rows.append(row)
+                kind, target, link_date = row["kind"], row["target_url"], link.list_date
+            else:
+                kind, target, link_date = link["kind"], link["target_url"], link["list_date"]
+                if kind == "invalid":   # why its URL is invalid is not stored: made again
+                    follow = self._link(_stored_raw(link), base, page_url, st, at, column, scoped, charset)[1]
+                else:
+                    follow = self._follow_link(target, kind, link_date, False, tag == "form", page_url, st, at,
+                                               column, scoped)
+            if not child_scope and kind == "page" and tag not in FRAME_TAGS:
+                st.unscoped.setdefault(scope_url, []).append((target, depth + 1, column, link_date))
             if isinstance(follow, scrapy.Request):
-                if raw.tag in FRAME_TAGS:
+                if tag in FRAME_TAGS:
                     follow.meta["frame_of"] = scope_url
                 requests.append(follow)
             elif isinstance(follow, Rows):
@@ -821,13 +950,18 @@ class PortalSpider(scrapy.Spider):
         page.update(depth=depth, column_kind=column, column_url=column_url, list_date=list_date,
                     fetched_at=now_iso())
         rows.add("pages", [page])
-        if previous_links is not None and _same_links(link_rows, previous_links):
+        if previous_links is not None and (reuse or _same_links(link_rows, previous_links)):
             rows.add(CARRIED_LINKS, [{"site": st.name, "source_url": page_url, "from_run": self.previous.run_id}])
         else:
             rows.add("links", link_rows)
         if len(st.columns) != columns_before:
             requests.extend(self._rescope(st))
         yield from requests
+
+    def _same_link_inputs(self, st: SiteState) -> bool:
+        """Did the previous run make the site's link rows from the same inputs as this one
+        (:func:`link_inputs`)?"""
+        return self.previous is not None and self.previous.link_inputs(st.name) == st.link_inputs
 
     def _rescope(self, st: SiteState):
         """Columns were just discovered: the pages read before they were known to be in a
@@ -845,26 +979,29 @@ class PortalSpider(scrapy.Spider):
         it in a frame, is in scope; the home page's links always)?"""
         return st.in_scope(meta.get("frame_of") or meta["origin"]) or meta["depth"] == 0
 
-    def _not_modified(self, response, st: SiteState):
-        """A 304 to a conditional request: the previous run's facts of the page are carried
-        into this run (fetch row, page row, link rows) and its links followed as if parsed.
-        A 304 of :class:`crawler.lastmod.LastmodCarry` (no request was sent: the sitemap's
-        lastmod says the page has not changed since it was verified) carries it the same way,
-        its fetch row keeping when a request last verified it and the lastmod trusted."""
-        meta = response.meta
+    def _not_modified(self, meta, st: SiteState, carried: bool, request=None):
+        """A 304 to a conditional ``request`` (``meta``: its): the previous run's facts of the
+        page are carried into this run (fetch row, page row, link rows) and its links followed
+        as if parsed. A page ``carried`` without a request (crawler/lastmod.py: the sitemap's
+        lastmod says it has not changed since it was verified; ``request`` None when a carrier
+        carries it) is carried the same way, its fetch row keeping when a request last verified
+        it and the lastmod trusted."""
         prev = self.previous.fetch(meta["origin"])
         parse = prev is not None and self._should_parse(prev["final_url"], st, meta)
         page = self.previous.page(meta["origin"]) if parse else None
         if prev is None or (parse and page is None):
             # nothing to carry (the previous run did not parse it): fetch it afresh, once
-            yield response.request.replace(headers={}, dont_filter=True, meta={**_own_meta(meta), "conditional": False})
+            again = {**_own_meta(meta), "conditional": False}
+            yield (request.replace(headers={}, dont_filter=True, meta=again) if request is not None else
+                   scrapy.Request(meta["origin"], callback=self.on_response, errback=self.on_error, dont_filter=True,
+                                  priority=_priority(meta["kind"], meta["depth"]), meta=again))
             return
         row = self._fetch_row(meta, st, method="GET", status=prev["status"], outcome=Outcome.OK, error=None,
                               final_url=prev["final_url"], ctype=prev["content_type"], title=prev["title"],
                               heading=prev["heading"], size=prev["size"])
         row.update(text_hash=prev["text_hash"], notfound_text=prev["notfound_text"], anchors=prev["anchors"], etag=prev["etag"],
                    last_modified=prev["last_modified"], not_modified=1)
-        if CARRIED in response.flags:
+        if carried:
             row.update(not_modified=0, attempts=0, elapsed=0.0, verified_at=prev["verified_at"],
                        sitemap_lastmod=meta["sitemap_lastmod"])
         rows = Rows.of("fetches", [row])
@@ -874,14 +1011,8 @@ class PortalSpider(scrapy.Spider):
                 st.sections = self.previous.sections(st.name)   # the headings of the unchanged page
             carried = {k: page[k] for k in CARRIED_PAGE_FIELDS}
             carried.update(site=st.name, carried_from=page["carried_from"] or self.previous.run_id)
-            links = self.previous.links(meta["origin"])
-            raw_links = [extract.RawLink(href=r["raw_href"], anchor=r["anchor"], tag=r["tag"], attr=r["attr"],
-                                         line=r["line"], hidden=(r["hidden_reason"] or "hidden") if r["hidden"] else None,
-                                         list_date=r["list_date"], resource=r["kind"] == "resource",
-                                         form=r["tag"] == "form")
-                         for r in links]
-            follow.extend(self._use_page(meta, st, carried, raw_links, page["base_url"] or page["final_url"], rows,
-                                         previous_links=links))
+            follow.extend(self._use_page(meta, st, carried, None, page["base_url"] or page["final_url"], rows,
+                                         previous_links=self.previous.links(meta["origin"])))
         yield rows
         yield from follow
 
@@ -925,6 +1056,14 @@ class PortalSpider(scrapy.Spider):
         """The link row for ``raw`` and what follows from it: a request, a fetch row
         (for an invalid URL, recorded without any traffic) or nothing; ``charset`` is the
         page's (a browser encodes a link's query in it)."""
+        row, error = self._link_row(raw, base, page_url, st, charset)
+        return row, self._follow_link(row["target_url"], row["kind"], raw.list_date, raw.css, raw.form, page_url, st,
+                                      depth, column, child_scope, (raw.href.strip(), error))
+
+    def _link_row(self, raw, base: str, page_url: str, st: SiteState, charset: str | None) -> tuple[dict, str | None]:
+        """The link row for ``raw`` (what the store keeps: the target, its kind, the fragment), and
+        why its URL is invalid when it is. Depends on nothing but ``raw``, ``base``, ``charset``,
+        the site's hosts and this code (:func:`link_inputs`)."""
         href = raw.href.strip()
         skipped = skipped_scheme(href)
         row = {"site": st.name, "source_url": page_url, "raw_href": href[:1000], "anchor": raw.anchor,
@@ -938,7 +1077,7 @@ class PortalSpider(scrapy.Spider):
             target = normalize_href(href, base, charset)
         except InvalidURL as exc:
             row.update(target_url=href[:1000], kind="invalid")
-            return row, self._invalid_row(st, href, str(exc), depth + 1)
+            return row, str(exc)
         if raw.resource or raw.form:
             kind = "resource"
         elif is_attachment(target):
@@ -948,13 +1087,26 @@ class PortalSpider(scrapy.Spider):
         else:
             kind = "external"
         row.update(target_url=target, kind=kind)
+        return row, None
+
+    def _follow_link(self, target: str, kind: str, list_date: str | None, css: bool, form: bool, page_url: str,
+                     st: SiteState, depth: int, column: str | None, child_scope: bool,
+                     invalid: tuple[str, str | None] = ("", None)):
+        """What follows from a link of ``kind`` to ``target`` (as :meth:`_link_row` made them) on
+        page ``page_url`` at ``depth``: a request, a fetch row (an invalid URL's: ``invalid`` is its
+        href and why; an FTP link's), the rows of a check taken over, or nothing. ``list_date``,
+        ``css``, ``form``: the link's (:class:`crawler.extract.RawLink`)."""
+        if kind not in FOLLOWED_KINDS:   # an anchor, or a scheme recorded but not fetched
+            return None
+        if kind == "invalid":
+            return self._invalid_row(st, invalid[0], invalid[1] or "", depth + 1)
         if target.startswith("ftp:"):
             if target in self.requested:
-                return row, None
+                return None
             self.requested[target] = False
-            return row, self._unfetched_row(st, target, kind, depth + 1, Outcome.ERROR,
-                                            "FTP 链接未检查（本工具只检查 HTTP/HTTPS），请人工核实")
-        css = kind == "resource" and (raw.css or urlsplit(target).path.lower().endswith(".css"))
+            return self._unfetched_row(st, target, kind, depth + 1, Outcome.ERROR,
+                                       "FTP 链接未检查（本工具只检查 HTTP/HTTPS），请人工核实")
+        css = kind == "resource" and (css or urlsplit(target).path.lower().endswith(".css"))
         if target in self.requested and not self._hop_to_request(target, st, kind, css):
             via = self.hops.via.get(target)
             if via is not None:
@@ -965,23 +1117,23 @@ class PortalSpider(scrapy.Spider):
                     self._count_fetch(st)
                 target = via[0]
             if kind == "page" and child_scope:
-                return row, self._upgrade(st, target, depth + 1, page_url, column, raw.list_date)
-            return row, None
+                return self._upgrade(st, target, depth + 1, page_url, column, list_date)
+            return None
         if kind == "external" and not self.crawl_cfg.check_external:
-            return row, None
+            return None
         verified = self.previous.verified(target, kind) if self.previous is not None else None
         if verified is not None:
             self.requested[target] = False
-            return row, self._verified_rows(verified, st, depth + 1)
+            return self._verified_rows(verified, st, depth + 1)
         if self.claims is not None and not same_site(target, st.hosts) \
                 and not self.claims.claim(target, st.name, kind, depth + 1):
             self._requested_elsewhere(target)   # another crawl process checks it: its fetch row is the run's
-            return row, None
+            return None
         request = self._request(target, st, kind=kind, depth=depth + 1, column=column, from_scope=child_scope,
-                                list_date=raw.list_date, parent=page_url, css=css, form=raw.form)
+                                list_date=list_date, parent=page_url, css=css, form=form)
         if target == st.disclosure:
             request = request.replace(priority=LEAF_PRIORITY + 1)  # parse the disclosure page early: it defines the scope
-        return row, request
+        return request
 
     def _claimed_elsewhere(self, url: str, st: SiteState, meta, method: str) -> bool:
         """Is the off-site ``url`` a redirect reaches another crawl process's (claimed as a link or a
@@ -1196,6 +1348,32 @@ class PortalSpider(scrapy.Spider):
         }
 
 
+def link_inputs(hosts: frozenset[str]) -> str:
+    """What a page's link rows are made from besides the page's own facts (its links as
+    parsed, its base URL and charset): the site's hosts and the code making the rows
+    (:mod:`crawler.urls`, :meth:`PortalSpider._link_row`), as a digest kept with the site's
+    run (``run_sites.stats_json``). A page carried into a run whose site has the same digest as
+    in the run it is carried from takes its stored link rows as they are (nothing would make
+    them otherwise); with another, they are made again and compared (a host became the site's,
+    a URL rule changed)."""
+    return hashlib.sha256(json.dumps([sorted(hosts), _link_code()]).encode()).hexdigest()[:16]
+
+
+@functools.cache
+def _link_code() -> str:
+    from crawler import urls   # the module, as its source; the method, as its compiled code
+
+    with open(urls.__file__, "rb") as source:
+        return hashlib.sha256(source.read() + _code_bytes(PortalSpider._link_row.__code__)).hexdigest()
+
+
+def _code_bytes(code) -> bytes:
+    """What a code object does, as bytes the same in every process (``marshal`` is not: it
+    marks objects by their reference counts)."""
+    consts = b"".join(_code_bytes(c) if hasattr(c, "co_code") else repr(c).encode() for c in code.co_consts)
+    return code.co_code + consts + repr(code.co_names).encode()
+
+
 def disclosure_link(candidates: Sequence[tuple[str, str]]) -> str | None:
     """The home page's link to the 政府信息公开 column among its visible (anchor, URL) links:
     for each of :data:`DISCLOSURE_ANCHORS` in turn, the first link named exactly so (or
@@ -1272,6 +1450,13 @@ def _priority(kind: str, depth: int) -> int:
     distance from the home page (article prev/next chains would otherwise run deep), with
     leaf checks (attachments, external links, probes) first so the queue stays short."""
     return LEAF_PRIORITY if kind in LEAF_KINDS else -depth
+
+
+def _stored_raw(r) -> extract.RawLink:
+    """A link as the parse found it, from its stored row (a carried page's)."""
+    return extract.RawLink(href=r["raw_href"], anchor=r["anchor"], tag=r["tag"], attr=r["attr"], line=r["line"],
+                           hidden=(r["hidden_reason"] or "hidden") if r["hidden"] else None, list_date=r["list_date"],
+                           resource=r["kind"] == "resource", form=r["tag"] == "form")
 
 
 def _same_links(rows: list[dict], previous: list[dict]) -> bool:
