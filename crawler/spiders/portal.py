@@ -25,8 +25,9 @@ import collections
 import functools
 import gzip
 import hashlib
-import itertools
+import inspect
 import io
+import itertools
 import json
 import operator
 import re
@@ -1363,8 +1364,9 @@ def link_inputs(hosts: frozenset[str]) -> str:
 def _link_code() -> str:
     from crawler import urls   # the module, as its source; the method, as its compiled code
 
-    with open(urls.__file__, "rb") as source:
-        return hashlib.sha256(source.read() + _code_bytes(PortalSpider._link_row.__code__)).hexdigest()
+    # the source through the module's loader: a Scrapyd job imports it from a zipped egg
+    source = inspect.getsource(urls).encode()
+    return hashlib.sha256(source + _code_bytes(PortalSpider._link_row.__code__)).hexdigest()
 
 
 def _code_bytes(code) -> bytes:
