@@ -10,6 +10,7 @@ import time
 import pytest
 
 from tests.conftest import interrupt_cli, interrupted_store, read_findings, run_cli, write_config
+from tests.hostile import HostileServer, page
 
 
 @pytest.fixture
@@ -84,3 +85,21 @@ def test_ctrl_c_leaves_a_consistent_store_and_an_incomplete_report(tmp_path, sam
     assert db.execute("SELECT COUNT(*) FROM fetches").fetchone()[0] > 0
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "未完成" in html
+
+
+def test_a_response_cut_short_is_a_broken_link_told_in_words(tmp_path):
+    """A server that declares more bytes than it sends: the link is broken (连接中断) and the
+    reason is said in Chinese, not in Twisted's words."""
+    portal = HostileServer({"/": page("<a href='/short.html'>关于开展检查的通知</a>"),
+                            "/short.html": (200, {"Content-Type": "text/html", "Content-Length": "5000"}, b"<html>cut")})
+    try:
+        cfg = write_config(tmp_path / "c.yaml", [("甲站", portal.url("/"))], store=tmp_path / "a.db",
+                           extra="ipv6: {enabled: false}")
+        result = run_cli("run", "-c", str(cfg), "-o", str(tmp_path / "out"), "--no-progress", "--only", "link")
+        assert result.returncode in (0, 1), result.stderr
+        cut = [f for f in read_findings(tmp_path / "out") if f["url"] == portal.url("/short.html")]
+        assert [f["check"] for f in cut] == ["link.broken"], cut
+        assert cut[0]["evidence"]["outcome"] == "reset"
+        assert cut[0]["evidence"]["error"] == "连接中断：服务器发送的内容短于其声明的长度（响应不完整）"
+    finally:
+        portal.stop()

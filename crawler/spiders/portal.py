@@ -1428,7 +1428,11 @@ def classify_failure(failure) -> tuple[Outcome, str]:
         return Outcome.TLS, f"TLS/证书错误：{text[:300]}"
     if failure.check(scrapy_exc.ResponseDataLossError, scrapy_exc.DownloadFailedError, ResponseNeverReceived,
                      ResponseFailed, neterr.ConnectionLost, neterr.ConnectionDone):
-        return Outcome.RESET, f"连接中断：{text[:300]}"
+        if failure.check(scrapy_exc.ResponseDataLossError):
+            return Outcome.RESET, "连接中断：服务器发送的内容短于其声明的长度（响应不完整）"
+        if failure.check(ResponseNeverReceived):
+            return Outcome.RESET, "连接中断：服务器未返回任何响应即断开连接"
+        return Outcome.RESET, "连接中断：服务器在响应完成前断开连接"
     return Outcome.ERROR, f"{type(exc).__name__}: {text[:300]}"
 
 
