@@ -176,7 +176,7 @@ def _finding_view(f, status: str | None) -> FindingView:
     for key, value in ev.items():
         if key in _FETCH_KEYS:
             continue
-        if (key == "anchor" and value == f.anchor) or ev.get(SAID_BY.get(key, "")):
+        if (key == "anchor" and value == f.anchor) or (key in SAID_BY and ev.get(SAID_BY[key])):
             continue
         view.extra.append((label(key), value_label(key, value)))
     return view

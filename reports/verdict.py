@@ -124,38 +124,26 @@ def site_identities(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _is_home_link(f, homes: set[str]) -> bool:
-    return _is_home_link_ev(f, f.evidence or {}, homes)
-
-
-def _stale_age(f) -> float:
-    return _stale_age_ev(f.evidence or {})
-
-
-def _top_level(f, kinds) -> bool:
-    """Does ``f`` count under ``top_level_kinds``: not of those kinds, or an 一级栏目 (a finding
-    stored before columns had levels counts as one)?"""
-    return _top_level_ev(f.evidence or {}, kinds)
-
-
 def _matches(item: dict[str, Any], ev: dict[str, Any]) -> bool:
     """Does a finding of the item's codes, ``ev`` its evidence, count under veto item ``item``?"""
     if item.get("kinds") and ev.get("kind") not in set(item["kinds"]):
         return False
-    if item.get("top_level_kinds") and not _top_level_ev(ev, set(item["top_level_kinds"])):
+    if item.get("top_level_kinds") and not _top_level(ev, set(item["top_level_kinds"])):
         return False
-    return item.get("min_age_days") is None or _stale_age_ev(ev) >= float(item["min_age_days"])
+    return item.get("min_age_days") is None or _stale_age(ev) >= float(item["min_age_days"])
 
 
-def _top_level_ev(ev: dict[str, Any], kinds) -> bool:
+def _top_level(ev: dict[str, Any], kinds) -> bool:
+    """Does a finding, ``ev`` its evidence, count under ``top_level_kinds``: not of those kinds,
+    or an 一级栏目 (a finding stored before columns had levels counts as one)?"""
     return ev.get("kind") not in kinds or (ev.get("level") or 1) == 1
 
 
-def _stale_age_ev(ev: dict[str, Any]) -> float:
+def _stale_age(ev: dict[str, Any]) -> float:
     return float("inf") if ev.get("newest") is None else float(ev.get("age_days") or 0)
 
 
-def _is_home_link_ev(f, ev: dict[str, Any], homes: set[str]) -> bool:
+def _is_home_link(f, ev: dict[str, Any], homes: set[str]) -> bool:
     linked = ev.get("linked_from")
     pages = [p.get("page") for p in linked.get("pages") or [] if isinstance(p, dict)] if isinstance(linked, dict) else []
     return bool(homes & ({f.page} | set(pages)))
@@ -188,7 +176,7 @@ def item_counts(th: dict[str, Any], findings, homes: set[str]) -> tuple[list[int
             where = it.get("where")
             if where in ("home", "other"):
                 ev = (f.evidence or {}) if ev is None else ev
-                if _is_home_link_ev(f, ev, homes) != (where == "home"):
+                if _is_home_link(f, ev, homes) != (where == "home"):
                     continue
             item_n[k] += 1
     return veto_n, item_n
@@ -279,16 +267,17 @@ def _counts(findings: list, homes: set[str], av: Availability, states: dict[str,
             top_level: set[str]) -> dict[str, Any]:
     broken = [f for f in findings if f.check in LINK_CODES]
     stale = [f for f in findings if f.check == "column.stale"]
-    by_kind = {column_label(k): sum(1 for f in stale if (f.evidence or {}).get("kind") == k and _top_level(f, top_level))
+    by_kind = {column_label(k): sum(1 for f in stale if (f.evidence or {}).get("kind") == k
+                                and _top_level(f.evidence or {}, top_level))
                for k in STALE_KINDS}
     home_stale = next((f for f in findings if f.check == "site.home-stale"), None)
     return {
-        "home_broken_links": sum(1 for f in broken if _is_home_link(f, homes)),
+        "home_broken_links": sum(1 for f in broken if _is_home_link(f, f.evidence or {}, homes)),
         "site_broken_links": len(broken),
         "blank_columns": sum(1 for f in findings if f.check == "column.empty"),
         "stale_columns": by_kind,
         "stale_columns_total": len(stale),
-        "long_stale_columns": sum(1 for f in stale if _stale_age(f) >= 365),
+        "long_stale_columns": sum(1 for f in stale if _stale_age(f.evidence or {}) >= 365),
         "home_stale": None if states.get("site.home-stale") not in RAN else home_stale is not None,
         "home_newest": (home_stale.evidence or {}).get("newest") if home_stale else None,
         "interaction_problems": (None if states.get("interaction.unanswered") not in RAN
