@@ -3,8 +3,10 @@
 The selected checks are cut into *groups* that share no index (``uses``, the connected
 parts of "shares an index with"), so that an index is still built once; the groups are dealt
 to ``processes`` shares (:func:`core.deal.deal`, by the seconds each check took in the store's
-previous run, one second for a check never timed). The first share runs
-in this process, the others in spawned workers, each with its own store connection. A worker
+previous run, one second for a check never timed). Each share runs in a spawned worker with its
+own store connection, and this process only collects: a worker's memory is its own checks' and
+is handed back when it ends, whereas this process has crawled (and goes on to the history and the
+reports) with a heap that keeps the high-water mark of every stage run in it. A worker
 sends each :class:`~checks.registry.CheckResult` as its check ends; the checks of a worker
 that died are run again here, so that no check is ever lost. Each check still runs whole
 and writes its own findings, so the findings are those of :func:`~checks.registry.run_checks`.
@@ -74,21 +76,18 @@ def run_checks_parallel(store, run_id: int, audit_date: date, sites: Mapping[str
     workers = [ctx.Process(target=_worker_main, name=f"portal-audit-checks-{i + 1}",
                            args=(store.location, run_id, audit_date, dict(sites), settings,
                                  [c.code for c in share], queue))
-               for i, share in enumerate(dealt[1:])]
+               for i, share in enumerate(dealt)]
     results: dict[str, CheckResult] = {}
     try:
         for w in workers:
             w.start()
-        for r in run_checks(store, run_id, audit_date, sites, settings, only=[c.code for c in dealt[0]],
-                            on_result=on_result):
-            results[r.code] = r
         _collect(queue, workers, results, on_result)
     finally:
         for w in workers:
             if w.is_alive():
                 w.terminate()
             w.join()
-    lost = [c.code for share in dealt[1:] for c in share if c.code not in results]
+    lost = [c.code for share in dealt for c in share if c.code not in results]
     if lost:   # a worker died: its checks are run here rather than lost
         log.warning("a checks worker ended early; running %s here", ", ".join(lost))
         for r in run_checks(store, run_id, audit_date, sites, settings, only=lost, on_result=on_result):
