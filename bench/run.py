@@ -215,17 +215,20 @@ def measured(cmd: list[str], *, cwd: Path, log: Path, timeout: float, profile: P
 
 
 def _role(p: psutil.Process, root: int, known: dict[int, str]) -> str:
-    """What a measured process is: the command itself, a crawl process (multiprocessing spawn),
-    the attachment parsers' forkserver or one of its forked workers (same command line)."""
+    """What a measured process is: the command itself, a crawl process (forked, named
+    ``pa-crawl-N``), a checks worker (multiprocessing spawn), the attachment parsers'
+    forkserver or one of its forked workers (same command line)."""
     if p.pid == root:
         return "main"
     cmd = " ".join(p.cmdline())
     if known.get(p.ppid()) == "parser forkserver":
         return "parser worker"
     for marker, role in (("forkserver", "parser forkserver"), ("resource_tracker", "resource tracker"),
-                         ("spawn_main", "crawl process")):
+                         ("spawn_main", "checks worker")):
         if marker in cmd:
             return role
+    if p.name().startswith("pa-crawl-"):
+        return "crawl process"
     return Path(p.cmdline()[0]).name if p.cmdline() else "?"
 
 

@@ -292,10 +292,3 @@ def looks_like_trap_path(url: str) -> bool:
                 return True
     return False
 
-
-def clear_caches() -> None:
-    """Empty this module's caches (up to about 80,000 URLs, resolved links and parts): called
-    when a crawl ends, so that they do not stay resident under the checks and reports that run
-    in the same process. They only spare work: a later call refills them with the same answers."""
-    for cached in (_shared_normalize, canonical, is_attachment, host_of):
-        cached.cache_clear()
