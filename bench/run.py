@@ -216,7 +216,7 @@ def measured(cmd: list[str], *, cwd: Path, log: Path, timeout: float, profile: P
 
 def _role(p: psutil.Process, root: int, known: dict[int, str]) -> str:
     """What a measured process is: the command itself, a crawl process (forked, named
-    ``pa-crawl-N``), a checks worker (multiprocessing spawn), the attachment parsers'
+    ``pa-crawl-N``), the IPv6 stage (forked, ``pa-ipv6``), a checks worker (multiprocessing spawn), the attachment parsers'
     forkserver or one of its forked workers (same command line)."""
     if p.pid == root:
         return "main"
@@ -229,6 +229,8 @@ def _role(p: psutil.Process, root: int, known: dict[int, str]) -> str:
             return role
     if p.name().startswith("pa-crawl-"):
         return "crawl process"
+    if p.name() == "pa-ipv6":
+        return "ipv6 stage"
     return Path(p.cmdline()[0]).name if p.cmdline() else "?"
 
 

@@ -201,6 +201,36 @@ def _stop_with_parent() -> None:
         pass
 
 
+def _gather_ipv6_apart(cfg: Config, run_id: int, progress: bool) -> None:
+    """The IPv6 stage (:func:`crawler.ipv6.stage.gather_ipv6`) in a forked process of its own, as
+    the crawl: it holds every site's sampled targets with their IPv4 fetches at once (1,000
+    province sites: 280 MB), which this process's heap would keep under the checks and reports.
+    A stage that fails or is killed leaves the ``ipv6.*`` checks not applicable, as a failure
+    inside it does."""
+    proc = multiprocessing.get_context("fork").Process(target=_ipv6_process_main, args=(cfg, run_id, progress),
+                                                       name="portal-audit-ipv6")
+    proc.start()
+    try:
+        proc.join()
+    except KeyboardInterrupt:   # the process had the Ctrl-C too (it stays in the terminal's group)
+        proc.join()
+        raise
+    if proc.exitcode:
+        log.warning("the IPv6 stage of run %s ended with exit code %s", run_id, proc.exitcode)
+
+
+def _ipv6_process_main(cfg: Config, run_id: int, progress: bool) -> None:
+    _stop_with_parent()
+    _name_process("pa-ipv6")
+    store = Store(cfg.store.location)
+    try:
+        gather_ipv6(cfg, run_id, store, progress=progress)
+    except KeyboardInterrupt:
+        sys.exit(EXIT_INTERRUPTED)
+    finally:
+        store.close()
+
+
 def _name_process(name: str) -> None:
     """This process's name as ``ps`` and ``top`` show it (Linux ``PR_SET_NAME``, 15 bytes;
     elsewhere nothing)."""
@@ -397,7 +427,7 @@ def _run_audit(cfg: Config, out_dir: Path, *, only=(), progress: bool = True) ->
         if cfg.ipv6.enabled and status in FINISHED_RUN_STATUSES:
             if Stage.IPV6 in stages:
                 audited = tuple(s for s in cfg.sites if s.name not in skipped)
-                gather_ipv6(dataclasses.replace(cfg, sites=audited), run_id, store, progress=progress)
+                _gather_ipv6_apart(dataclasses.replace(cfg, sites=audited), run_id, progress)
             else:
                 log.info("no selected check requires IPv6 facts; IPv6 stage skipped")
         if progress:
