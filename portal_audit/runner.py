@@ -137,7 +137,7 @@ def gather(cfg: Config, run_id: int, store_path: str, progress: bool = True,
 
 def _gather_here(cfg: Config, run_id: int, store_path: str, progress: bool, read_kinds: Sequence[str],
                  progress_file: str | None = None, previous: dict | None = None, claims: str | None = None) -> str:
-    """The crawl of ``cfg``'s sites in this process, a crawl process (its run_sites rows included); ``claims``:
+    """The crawl of ``cfg``'s sites in this crawl process (its run_sites rows included); ``claims``:
     the claims file of a run's crawl processes (:mod:`store.claims`)."""
     process = crawler_process(cfg, run_id, store_path, progress, progress_file, previous)
     crawler = process.create_crawler(PortalSpider)
@@ -241,8 +241,9 @@ def _name_process(name: str) -> None:
 
 
 def release_memory() -> None:
-    """Hand back to the system what a finished stage freed. The stages run one after another in
-    this process, and what one frees (the crawl's queues, the checks' indexes) stays resident
+    """Hand back to the system what a finished stage freed. The stages left in this process (the
+    merges, the checks when they run here, the history) run one after another, and what one frees
+    (the checks' indexes, the merges' rows) stays resident
     otherwise: CPython keeps its freed small-object arenas and the C allocator the free pages
     of its heap, so that the next stage's peak comes on top of the last one's. A full
     collection, then glibc's ``malloc_trim`` (elsewhere only the collection)."""
