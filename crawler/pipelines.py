@@ -1,7 +1,9 @@
 """StorePipeline: streams gathered rows into the store in batched transactions.
 
 Settings: ``PORTAL_AUDIT_STORE`` (path), ``PORTAL_AUDIT_RUN_ID``,
-``PORTAL_AUDIT_BATCH`` (rows per transaction, default 500).
+``PORTAL_AUDIT_BATCH`` (rows per transaction, default 500), ``PORTAL_AUDIT_FLUSH_INTERVAL``
+(seconds, default 2: what is held is written at least that often, so a process killed on a
+slow site loses the last seconds' rows, not all it held below a batch).
 
 Nothing gathered is lost without a trace, whichever the store: a batch whose write fails
 (what :attr:`store.db.Store.write_failures` names: a value the database cannot store, a
@@ -29,6 +31,8 @@ import logging
 from collections import defaultdict
 from urllib.parse import urlsplit
 
+from twisted.internet.task import LoopingCall
+
 from crawler import documents
 from crawler.items import CARRIED_LINKS, Rows
 from crawler.requestlog import REQUEST_SENT
@@ -49,8 +53,10 @@ MAX_ROW_JSON = 4000
 
 
 class StorePipeline:
-    def __init__(self, path: str, run_id: int, batch: int, stats):
+    def __init__(self, path: str, run_id: int, batch: int, stats, flush_interval: float = 2.0):
         self.path, self.run_id, self.batch, self.stats = path, run_id, batch, stats
+        self.flush_interval = flush_interval
+        self.ticker = LoopingCall(self.flush_all)
         self.buffers: dict[str, list[dict]] = defaultdict(list)
         self.pending: list[dict] = []     # write_errors records not stored yet
         self.store: Store | None = None
@@ -62,7 +68,7 @@ class StorePipeline:
     def from_crawler(cls, crawler):
         s = crawler.settings
         pipe = cls(s.get("PORTAL_AUDIT_STORE"), s.getint("PORTAL_AUDIT_RUN_ID"),
-                   s.getint("PORTAL_AUDIT_BATCH", 500), crawler.stats)
+                   s.getint("PORTAL_AUDIT_BATCH", 500), crawler.stats, s.getfloat("PORTAL_AUDIT_FLUSH_INTERVAL", 2.0))
         crawler.signals.connect(pipe.request_sent, signal=REQUEST_SENT)
         pipe.crawler = crawler
         return pipe
@@ -76,6 +82,8 @@ class StorePipeline:
             # a crawl process's own fresh file, read only after the crawl (settle, merge): its
             # secondary indexes are sorted once at the end instead of kept up row by row
             self.deferred = self.store.defer_indexes(DEFERRED_INDEX_TABLES)
+        if self.flush_interval > 0:
+            self.ticker.start(self.flush_interval, now=False)
 
     def process_item(self, item, spider=None):
         if isinstance(item, Rows):
@@ -96,6 +104,10 @@ class StorePipeline:
         buf.append(row)
         if len(buf) >= self.batch and self.store is not None:
             self.flush("requests")
+
+    def flush_all(self) -> None:
+        for table in list(self.buffers):
+            self.flush(table)
 
     def flush(self, table: str) -> None:
         rows = self.buffers.pop(table, [])
@@ -181,8 +193,9 @@ class StorePipeline:
             log.warning("recording %d lost rows failed too (%s); kept for later", len(self.pending), exc)
 
     def close_spider(self, spider=None):
-        for table in list(self.buffers):
-            self.flush(table)
+        if self.ticker.running:
+            self.ticker.stop()
+        self.flush_all()
         if self.deferred:
             try:
                 self.store.build_indexes(self.deferred)
