@@ -132,7 +132,7 @@ def gather(cfg: Config, run_id: int, store_path: str, progress: bool = True,
     previous = previous_run(cfg, run_id, store_path)
     if cfg.scrapyd.nodes:
         return gather_on_nodes(cfg, run_id, store_path, read_kinds, previous, progress)
-    return _gather_parallel(cfg, run_id, store_path, n, progress, read_kinds, previous)
+    return _gather_in_processes(cfg, run_id, store_path, n, progress, read_kinds, previous)
 
 
 def _gather_here(cfg: Config, run_id: int, store_path: str, progress: bool, read_kinds: Sequence[str],
@@ -156,6 +156,7 @@ def _gather_here(cfg: Config, run_id: int, store_path: str, progress: bool, read
 
 
 EXIT_INTERRUPTED = 3   # a crawl process's exit code when its crawl did not finish
+STAGE_GRACE = 10.0     # seconds a stage's process has to end after a Ctrl-C before it is killed
 
 
 def _crawl_process_main(cfg: Config, run_id: int, part: str, progress_file: str | None, read_kinds: Sequence[str],
@@ -172,12 +173,7 @@ def _crawl_process_main(cfg: Config, run_id: int, part: str, progress_file: str 
     it when the parent dies (the run stays unfinished, and the next run marks it interrupted).
     Forked, it has the parent's command line: its name (``ps -o comm``, ``pa-crawl-1``) says
     what it is."""
-    parent = os.getppid()
-    os.setpgrp()
-    _stop_with_parent()
-    _name_process(multiprocessing.current_process().name.replace("portal-audit-", "pa-"))
-    if os.getppid() != parent:   # the parent died before the request took effect
-        sys.exit(EXIT_INTERRUPTED)
+    _as_child(multiprocessing.current_process().name.replace("portal-audit-", "pa-"), own_group=True)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     status = _gather_here(cfg, run_id, part, progress_file is not None, read_kinds,
                           progress_file=progress_file, previous=previous, claims=claims)
@@ -192,13 +188,22 @@ def _libc():
     return ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
 
 
-def _stop_with_parent() -> None:
-    """SIGKILL to this process when its parent dies (Linux ``PR_SET_PDEATHSIG``; elsewhere nothing):
-    a clean Scrapy stop waits for slow answers, for rows nobody will read."""
-    try:
-        _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
+def _as_child(name: str, *, own_group: bool = False) -> None:
+    """A forked stage process's setup: out of the terminal's process group when ``own_group``
+    (the parent passes a Ctrl-C on); SIGKILLed when its parent dies (Linux ``PR_SET_PDEATHSIG``:
+    a clean stop waits for slow answers, for rows nobody will read), and gone at once when the
+    parent died before that took effect; named ``name`` as ``ps`` and ``top`` show it (Linux
+    ``PR_SET_NAME``, 15 bytes). Elsewhere than Linux, only the process group."""
+    parent = os.getppid()
+    if own_group:
+        os.setpgrp()
+    for option, value in ((PR_SET_PDEATHSIG, signal.SIGKILL), (PR_SET_NAME, name.encode()[:15])):
+        try:
+            _libc().prctl(option, value)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:
+        sys.exit(EXIT_INTERRUPTED)
 
 
 def _gather_ipv6_apart(cfg: Config, run_id: int, progress: bool) -> None:
@@ -213,31 +218,30 @@ def _gather_ipv6_apart(cfg: Config, run_id: int, progress: bool) -> None:
     try:
         proc.join()
     except KeyboardInterrupt:   # the process had the Ctrl-C too (it stays in the terminal's group)
-        proc.join()
+        proc.join(timeout=STAGE_GRACE)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
         raise
     if proc.exitcode:
         log.warning("the IPv6 stage of run %s ended with exit code %s", run_id, proc.exitcode)
 
 
 def _ipv6_process_main(cfg: Config, run_id: int, progress: bool) -> None:
-    _stop_with_parent()
-    _name_process("pa-ipv6")
+    _as_child("pa-ipv6")
     store = Store(cfg.store.location)
+    interrupted = False
     try:
         gather_ipv6(cfg, run_id, store, progress=progress)
     except KeyboardInterrupt:
-        sys.exit(EXIT_INTERRUPTED)
+        interrupted = True
     finally:
         store.close()
-
-
-def _name_process(name: str) -> None:
-    """This process's name as ``ps`` and ``top`` show it (Linux ``PR_SET_NAME``, 15 bytes;
-    elsewhere nothing)."""
-    try:
-        _libc().prctl(PR_SET_NAME, name.encode()[:15])
-    except (OSError, AttributeError):
-        pass
+    if interrupted:
+        # at once: the interpreter's exit would join the probe threads, each waiting for its
+        # answer (up to ipv6.probe_timeout per try), for facts an interrupted run does not use
+        sys.stderr.flush()
+        os._exit(EXIT_INTERRUPTED)
 
 
 def release_memory() -> None:
@@ -254,8 +258,8 @@ def release_memory() -> None:
         pass
 
 
-def _gather_parallel(cfg: Config, run_id: int, store_path: str, n: int, progress: bool,
-                     read_kinds: Sequence[str], previous: dict | None) -> str:
+def _gather_in_processes(cfg: Config, run_id: int, store_path: str, n: int, progress: bool,
+                         read_kinds: Sequence[str], previous: dict | None) -> str:
     # forked, not spawned: the imports are already made and shared, where a spawned process
     # makes them again (0.6 s of CPU each); this process runs no reactor and no thread yet
     ctx = multiprocessing.get_context("fork")

@@ -6,13 +6,16 @@ and its zone's NS host has IPv6; www.v6none.test has no AAAA and neither has its
 www.v6broken.test has an AAAA but its IPv6 listener resets; www.v6mixed.test answers a
 different title over IPv6, one of its pages is a 503 over IPv6, one page has another
 title, old.v6mixed.test has no AAAA and media.v6mixed.test's AAAA lookups get SERVFAIL;
-www.v6slow.test times out; www.v6gone.test does not exist.
+www.v6slow.test times out; www.v6gone.test does not exist; www.v6hold.test's IPv6 listener
+takes the request and never answers (for a Ctrl-C in the IPv6 stage).
 """
 
 from __future__ import annotations
 
 import io
 import json
+import os
+import signal
 import socket
 import sqlite3
 import struct
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import psutil
 import pytest
 
 from tests.conftest import LOOPBACK_NETWORKS
@@ -65,6 +69,10 @@ class _Handler(BaseHTTPRequestHandler):
         host = (self.headers.get("Host") or "").rsplit(":", 1)[0].lower()
         app.requests.append((6 if v6 else 4, host, self.command, self.path))
         if v6 and host in app.v6_reset_hosts:
+            self._reset()
+            return
+        if v6 and host in app.v6_hold_hosts:
+            app.stopping.wait(60)
             self._reset()
             return
         page = app.sites.get(host, {}).get(self.path.split("?", 1)[0])
@@ -128,9 +136,10 @@ class _Listener(ThreadingHTTPServer):
 class VHostServer:
     """Sites by Host header on 127.0.0.1:PORT and [::1]:PORT (the same port)."""
 
-    def __init__(self, sites_for_port, v6_reset_hosts=()):
+    def __init__(self, sites_for_port, v6_reset_hosts=(), v6_hold_hosts=()):
         self.requests: list[tuple[int, str, str, str]] = []
-        self.v6_reset_hosts = frozenset(v6_reset_hosts)
+        self.v6_reset_hosts, self.v6_hold_hosts = frozenset(v6_reset_hosts), frozenset(v6_hold_hosts)
+        self.stopping = threading.Event()
         for _ in range(20):
             v4 = _Listener(("127.0.0.1", 0), self, socket.AF_INET)
             try:
@@ -149,6 +158,7 @@ class VHostServer:
             t.start()
 
     def stop(self):
+        self.stopping.set()
         for lst in self.listeners:
             lst.shutdown()
             lst.server_close()
@@ -188,6 +198,7 @@ def sites_for(port: int) -> dict[str, dict[str, Page]]:
         },
         "old.v6mixed.test": {"/": Page("样例四 旧系统")},
         "media.v6mixed.test": {"/": Page("样例四 媒体库")},
+        "www.v6hold.test": {"/": Page("样例七 首页")},
     }
 
 
@@ -204,6 +215,7 @@ def zone(silent: SilentUpstream, servfail: AaaaServfailUpstream) -> list[str]:
         "--host-record=www.v6broken.test,127.0.0.1,::1",
         "--host-record=www.v6mixed.test,127.0.0.1,::1",
         "--host-record=old.v6mixed.test,127.0.0.1",
+        "--host-record=www.v6hold.test,127.0.0.1,::1",
         f"--server=/media.v6mixed.test/{servfail.server}",
         f"--server=/v6slow.test/{silent.server}",
         # www.v6gone.test: not in the zone, --local=/test/ → NXDOMAIN
@@ -226,7 +238,7 @@ def dns_server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def web():
-    srv = VHostServer(sites_for, v6_reset_hosts={"www.v6broken.test"})
+    srv = VHostServer(sites_for, v6_reset_hosts={"www.v6broken.test"}, v6_hold_hosts={"www.v6hold.test"})
     yield srv
     srv.stop()
 
@@ -435,6 +447,35 @@ def test_resolver_unreachable_is_inconclusive(tmp_path, web):
     db.close()
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "IPv6 检测结果不确定" in html and "域名服务器无法访问" in html   # the banner at the top
+
+
+def test_ctrl_c_in_the_ipv6_stage_ends_the_run_interrupted_with_its_reports(tmp_path, dns_server, web):
+    """The IPv6 stage runs in a process of its own (pa-ipv6), left in the terminal's process
+    group: a Ctrl-C while it waits for an IPv6 answer reaches both. The stage's process ends,
+    the run is interrupted (exit 130) with its crawl kept and its report marked unfinished."""
+    cfg = write_cfg(tmp_path / "cfg.yaml", store=tmp_path / "audit.db", dns_port=dns_server.port,
+                    http_port=web.port, sites=[("样例七", "www.v6hold.test")])
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("probe_timeout: 2", "probe_timeout: 60"), encoding="utf-8")
+    proc = subprocess.Popen([str(CLI), "run", "-c", str(cfg), "-o", str(tmp_path / "out"), "--no-progress"],
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    stage = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (stage and (6, "www.v6hold.test", "GET", "/") in web.requests):
+        stage = [c for c in psutil.Process(proc.pid).children() if c.name() == "pa-ipv6"]
+        time.sleep(0.1)
+    assert stage, "the IPv6 stage never started"
+    asked = time.monotonic()
+    os.killpg(proc.pid, signal.SIGINT)      # as a terminal's Ctrl-C: to the whole foreground group
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert time.monotonic() - asked < 15
+    assert "Traceback" not in stderr, stderr
+    assert not psutil.wait_procs(stage, timeout=10)[1]
+    db = sqlite3.connect(tmp_path / "audit.db")
+    assert db.execute("SELECT status FROM runs").fetchone() == ("interrupted",)
+    assert db.execute("SELECT COUNT(*) FROM pages WHERE site = '样例七'").fetchone()[0] == 1
+    db.close()
+    assert "未完成" in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
 
 
 # -- units ------------------------------------------------------------------------------------
