@@ -87,9 +87,10 @@ PORTAL_AUDIT_PROGRESS_INTERVAL = 2.0
 
 
 def from_config(cfg, *, run_id: int, store_path: str, progress: bool = True, progress_file: str | None = None,
-                previous: dict | None = None) -> dict:
+                previous: dict | None = None, queue_dir: str | None = None) -> dict:
     """Scrapy settings for one run of ``cfg`` (``progress_file``: see :mod:`crawler.extensions`;
-    ``previous``: see :mod:`crawler.previous`)."""
+    ``previous``: see :mod:`crawler.previous`; ``queue_dir``: a fresh directory the pending
+    requests are kept in, Scrapy's disk queues, instead of memory)."""
     crawl = cfg.crawl
     settings = {name: value for name, value in globals().items() if name.isupper() and not name.startswith("_")}
     settings.update(
@@ -121,6 +122,10 @@ def from_config(cfg, *, run_id: int, store_path: str, progress: bool = True, pro
         settings["PORTAL_AUDIT_PROGRESS_FILE"] = progress_file
     if previous:
         settings["PORTAL_AUDIT_PREVIOUS"] = previous
+    if queue_dir:
+        # a portal's sitemap or list pages queue tens of thousands of requests at once, ~3 KB
+        # each in memory (100,000 pages: 60,000 pending, 317 MB; on disk 148 MB)
+        settings["JOBDIR"] = queue_dir
     if not progress:
         settings["EXTENSIONS"] = {**EXTENSIONS, "crawler.extensions.Progress": None}
     return settings

@@ -58,7 +58,7 @@ from reports import write_reports
 from store import Store, history
 from store.db import backend
 from store.claims import answer_unanswered, chains, create_claims, hop_claims, linked_hops, remove_claims
-from store.parts import claims_path, part_path, progress_path, remove_part
+from store.parts import claims_path, part_path, progress_path, queue_path, remove_part
 
 
 log = logging.getLogger(__name__)
@@ -92,12 +92,12 @@ def check_settings(cfg: Config) -> CheckSettings:
 
 
 def crawler_process(cfg: Config, run_id: int, store_path: str, progress: bool, progress_file: str | None = None,
-                    previous: dict | None = None):
+                    previous: dict | None = None, queue_dir: str | None = None):
     """A Scrapy CrawlerProcess for one run of ``cfg``, with Scrapy's noisy loggers quietened
     (Scrapy's own logging set-up, done by the constructor, resets them)."""
     process = CrawlerProcess(crawler_settings.from_config(cfg, run_id=run_id, store_path=store_path,
                                                           progress=progress, progress_file=progress_file,
-                                                          previous=previous))
+                                                          previous=previous, queue_dir=queue_dir))
     if not logging.getLogger().isEnabledFor(logging.INFO):
         for noisy in QUIET_LOGGERS:
             logging.getLogger(noisy).setLevel(logging.CRITICAL)
@@ -136,14 +136,20 @@ def gather(cfg: Config, run_id: int, store_path: str, progress: bool = True,
 
 
 def _gather_here(cfg: Config, run_id: int, store_path: str, progress: bool, read_kinds: Sequence[str],
-                 progress_file: str | None = None, previous: dict | None = None, claims: str | None = None) -> str:
+                 progress_file: str | None = None, previous: dict | None = None, claims: str | None = None,
+                 queue_dir: str | None = None) -> str:
     """The crawl of ``cfg``'s sites in this crawl process (its run_sites rows included); ``claims``:
-    the claims file of a run's crawl processes (:mod:`store.claims`)."""
-    process = crawler_process(cfg, run_id, store_path, progress, progress_file, previous)
+    the claims file of a run's crawl processes (:mod:`store.claims`); ``queue_dir``: where its
+    pending requests wait (removed at the end)."""
+    process = crawler_process(cfg, run_id, store_path, progress, progress_file, previous, queue_dir)
     crawler = process.create_crawler(PortalSpider)
     process.crawl(crawler, sites=[SiteSpec.of(s) for s in cfg.sites], crawl=CrawlLimits.of(cfg.crawl),
                   reference_date=cfg.audit_date, read_kinds=read_kinds, claims=claims)
-    process.start()
+    try:
+        process.start()
+    finally:
+        if queue_dir:   # what was still pending when the crawl stopped: never resumed
+            shutil.rmtree(queue_dir, ignore_errors=True)
     reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
     spider = crawler.spider
     lost = lost_rows(crawler.stats)
@@ -160,11 +166,11 @@ STAGE_GRACE = 10.0     # seconds a stage's process has to end after a Ctrl-C bef
 
 
 def _crawl_process_main(cfg: Config, run_id: int, part: str, progress_file: str | None, read_kinds: Sequence[str],
-                        previous: dict | None, claims: str | None) -> None:
+                        previous: dict | None, claims: str | None, queue_dir: str) -> None:
     """A crawl process: its share of the sites into the store ``part`` (a file of its own,
     or the store itself when it takes concurrent writers or this process crawls alone); the
     off-site URLs it checks claimed in ``claims`` first (:mod:`store.claims`; None when it
-    crawls alone).
+    crawls alone); its pending requests on disk in ``queue_dir``.
 
     It leaves the terminal's process group, so that a Ctrl-C reaches only the parent,
     which passes one SIGINT on to each process (a second one would make Scrapy stop
@@ -176,7 +182,7 @@ def _crawl_process_main(cfg: Config, run_id: int, part: str, progress_file: str 
     _as_child(multiprocessing.current_process().name.replace("portal-audit-", "pa-"), own_group=True)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     status = _gather_here(cfg, run_id, part, progress_file is not None, read_kinds,
-                          progress_file=progress_file, previous=previous, claims=claims)
+                          progress_file=progress_file, previous=previous, claims=claims, queue_dir=queue_dir)
     sys.exit(0 if status == RunStatus.COMPLETED else EXIT_INTERRUPTED)
 
 
@@ -274,6 +280,9 @@ def _gather_in_processes(cfg: Config, run_id: int, store_path: str, n: int, prog
         progress_files = [progress_path(part) for part in parts]
         for part in parts:
             remove_part(part)
+    # the pending requests on the store's disk (a server store has none: the scratch directory)
+    queues = [str(scratch / f"queue{i}") if backend(store_path).concurrent_writers else queue_path(store_path, run_id, i)
+              for i in range(n)]
     # each off-site URL is checked by the one process that claims it first (store/claims.py)
     claims = None if n == 1 else str(scratch / "claims") if scratch else claims_path(store_path, run_id)
     if claims:
@@ -284,7 +293,7 @@ def _gather_in_processes(cfg: Config, run_id: int, store_path: str, n: int, prog
         share = dataclasses.replace(cfg, sites=tuple(dealt[i]))
         proc = ctx.Process(target=_crawl_process_main,
                            args=(share, run_id, part, progress_file if progress else None, read_kinds, previous,
-                                 claims),
+                                 claims, queues[i]),
                            name=f"portal-audit-crawl-{i + 1}")
         proc.start()
         procs.append(proc)
@@ -326,6 +335,8 @@ def _gather_in_processes(cfg: Config, run_id: int, store_path: str, n: int, prog
     finally:
         if store is not None:
             store.close()
+    for queue in queues:     # a process that died before removing its own
+        shutil.rmtree(queue, ignore_errors=True)
     if scratch:
         shutil.rmtree(scratch, ignore_errors=True)
     return RunStatus.COMPLETED if not interrupted and all(p.exitcode == 0 for p in procs) else RunStatus.INTERRUPTED

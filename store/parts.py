@@ -6,6 +6,9 @@ progress lines in :func:`progress_path`), which the parent merges into the store
 (:meth:`store.sqlite.SqliteStore.merge_run_from`) and removes (:func:`remove_part`) when the
 processes end. Every name of these files is made here, and nowhere else.
 
+Each crawl process keeps its pending requests on disk, in Scrapy's disk queues under
+:func:`queue_path` (its ``JOBDIR``), removed when it ends or with its part.
+
 A parent killed outright (SIGKILL, a scheduler's timeout) takes its crawl processes with it
 and leaves their part files behind, holding every row they gathered. :func:`recover_parts`
 (called by :func:`store.history.close_stale_runs`, under the store lock, before the run is
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,14 +34,29 @@ from store.claims import answer_unanswered, remove_claims
 
 log = logging.getLogger(__name__)
 
-# what a part leaves beside itself: SQLite's write-ahead log and shared memory, the progress lines
-PART_SIDE_FILES = ("-wal", "-shm", ".progress", ".progress.tmp")
+# what a part leaves beside itself: SQLite's write-ahead log and shared memory, the progress
+# lines, the pending requests' directory
+QUEUE = ".queue"
+PART_SIDE_FILES = ("-wal", "-shm", ".progress", ".progress.tmp", QUEUE)
 DAMAGED, ORPHAN = ".damaged", ".orphan"
 
 
 def part_path(store_path: str | Path, run_id: int, index: int) -> str:
     """The store file of crawl process ``index`` (from 0) of run ``run_id``."""
     return f"{store_path}.run{run_id}.part{index}"
+
+
+def queue_path(store_path: str | Path, run_id: int, index: int) -> str:
+    """The directory crawl process ``index`` of run ``run_id`` keeps its pending requests in
+    (Scrapy's ``JOBDIR``), beside the store on its disk (a temporary directory may be in memory)."""
+    return part_path(store_path, run_id, index) + QUEUE
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def claims_path(store_path: str | Path, run_id: int) -> str:
@@ -61,7 +80,7 @@ def progress_path(part: str) -> str:
 def remove_part(part: str | Path) -> None:
     """``part`` and every file it leaves beside itself."""
     for suffix in ("", *PART_SIDE_FILES):
-        Path(f"{part}{suffix}").unlink(missing_ok=True)
+        _remove(Path(f"{part}{suffix}"))
 
 
 def leftover_parts(store_path: str | Path) -> list[tuple[int, int, Path]]:
@@ -79,20 +98,20 @@ def leftover_parts(store_path: str | Path) -> list[tuple[int, int, Path]]:
             if match[3] is None:
                 found.append((int(match[1]), int(match[2]), path))
             elif not path.with_name(path.name[:-len(match[3])]).exists():
-                path.unlink(missing_ok=True)
+                _remove(path)   # a lone crawl process's queue (it wrote the store itself) included
     return sorted(found)
 
 
 def set_aside(part: Path, suffix: str) -> Path:
     """``part`` (and its ``-wal`` and ``-shm``, which SQLite finds by its name) renamed with
-    ``suffix``, out of :func:`leftover_parts`' sight; its progress files removed."""
+    ``suffix``, out of :func:`leftover_parts`' sight; its progress files and queue removed."""
     target = part.with_name(part.name + suffix)
     for side in ("", "-wal", "-shm"):
         source = Path(f"{part}{side}")
         if source.exists():
             source.replace(f"{target}{side}")
-    for side in (".progress", ".progress.tmp"):
-        Path(f"{part}{side}").unlink(missing_ok=True)
+    for side in (".progress", ".progress.tmp", QUEUE):
+        _remove(Path(f"{part}{side}"))
     return target
 
 

@@ -152,6 +152,10 @@ def test_a_parent_killed_outright_takes_its_crawl_processes_with_it(tmp_path, sa
         p.kill()
     assert not alive, [p.pid for p in alive]
     assert all(part.exists() for part in parts)
+    # each process's pending requests were on disk (Scrapy's disk queues), left by the kill
+    # beside its part, and go with it
+    queues = [Path(f"{part}.queue") for part in parts]
+    assert all(any(q.rglob("q*")) for q in queues), [sorted(q.rglob("*")) for q in queues]
     gathered = part_counts([tmp_path / "a.db", *parts], tmp_path / "copies")
     assert gathered["pages"] > 0 and gathered["links"] > 0, gathered
 
@@ -205,7 +209,8 @@ def test_damaged_and_foreign_part_files_lose_nothing_readable_and_crash_nothing(
     whole (and already merged once: the parent was killed between its merge and its removal),
     one cut off halfway, one overwritten, and one of a run this store does not hold. A command
     that opens the store for writing under its lock (here ``prune``) merges all that can be
-    read, each row once, and sets aside what could not be read whole."""
+    read, each row once, and sets aside what could not be read whole; the queues of pending
+    requests the processes left are removed."""
     store_path = tmp_path / "a.db"
     store = Store(str(store_path))
     run = store.begin_run(audit_date="2024-06-30", config={}, options={}, versions={})
@@ -228,6 +233,11 @@ def test_damaged_and_foreign_part_files_lose_nothing_readable_and_crash_nothing(
         f.truncate(cut.stat().st_size // 2)
     overwritten.write_bytes(b"\x00garbage" * 5000)
     Path(f"{overwritten}.progress").write_text("进程 3/3\n", encoding="utf-8")
+    # the pending requests' directories a killed process leaves: beside a part, and of a lone
+    # process that wrote the store itself (no part)
+    for queue in (Path(f"{overwritten}.queue"), Path(f"{part_path(store_path, run, 7)}.queue")):
+        (queue / "requests.queue").mkdir(parents=True)
+        (queue / "requests.queue" / "active.json").write_text("[]", encoding="utf-8")
 
     result = run_cli("prune", "--keep", "1", "--store", str(store_path))
     assert result.returncode == 0, result.stderr
