@@ -40,22 +40,33 @@ def settle_pages(pages: Iterable[Mapping], links: Iterable[Mapping], columns: Ma
 
     ``pages``: the site's page rows (url, column_kind, column_url, list_date, is_list); ``links``:
     its page links (target_url, source_url, list_date) **sorted by target_url**, read once;
-    ``columns``: column URL → kind, as the crawl ended."""
+    ``columns``: column URL → kind, as the crawl ended.
+
+    Held at once: a few values per page (their repeated column values one object each), and
+    what the links to one page say, summed up as they stream by (a portal's home page is linked
+    from every page: 290,519 links at 100,000 pages, which as rows made a 100 MB list)."""
+    shared: dict = {}     # one object for each repeated value (a column, a page's place)
     current: dict[str, tuple] = {}
     by_path: dict[str, tuple[tuple[str, str], bool] | None] = {}   # ((kind, column URL), is a list)
     for p in pages:
-        current[p["url"]] = (p["column_kind"], p["column_url"], p["list_date"])
+        kind, column_url = p["column_kind"], p["column_url"]
+        current[p["url"]] = (shared.setdefault(kind, kind), shared.setdefault(column_url, column_url), p["list_date"])
         kind, prefix = column_of(columns, p["url"])
-        by_path[p["url"]] = ((kind, prefix), bool(p["is_list"])) if kind else None
+        if kind:
+            place = ((kind, prefix), bool(p["is_list"]))
+            by_path[p["url"]] = shared.setdefault(place, place)
+        else:
+            by_path[p["url"]] = None
     changes: list[dict] = []
-    group: list[Mapping] = []
-    target = None
+    heard: _Heard | None = None
     for link in links:
-        if link["target_url"] != target:
-            _decide(target, group, current, by_path, changes)
-            target, group = link["target_url"], []
-        group.append(link)
-    _decide(target, group, current, by_path, changes)
+        if heard is None or link["target_url"] != heard.target:
+            if heard is not None:
+                _decide(heard, current, by_path, changes)
+            heard = _Heard(link["target_url"])
+        heard.add(link["list_date"], by_path.get(link["source_url"]))
+    if heard is not None:
+        _decide(heard, current, by_path, changes)
     for url, (kind, column_url, list_date) in current.items():   # pages no page links (the home page …)
         path = by_path[url]
         if path is not None and (kind, column_url) != path[0]:
@@ -63,30 +74,56 @@ def settle_pages(pages: Iterable[Mapping], links: Iterable[Mapping], columns: Ma
     return changes
 
 
-def _decide(target: str | None, links: list[Mapping], current: dict, by_path: Mapping, changes: list) -> None:
-    """Decide ``target`` from the links to it (and take it out of ``current``)."""
-    if target is None or target not in current:
+class _Heard:
+    """What the links to one page say: the dates beside them and the linking pages' columns."""
+
+    __slots__ = ("target", "listed", "dated", "linking", "earliest", "earliest_in")
+
+    def __init__(self, target: str):
+        self.target = target
+        self.listed: Counter = Counter()     # column → links beside a date on its list pages
+        self.dated: Counter = Counter()      # column → links beside a date on its pages
+        self.linking: set = set()            # the columns of the pages linking to it
+        self.earliest: str | None = None     # the earliest date beside a link to it
+        self.earliest_in: dict = {}          # column → that date on its pages
+
+    def add(self, date: str | None, path: tuple[tuple[str, str], bool] | None) -> None:
+        """A link beside ``date`` (or none) on a page whose place is ``path`` (or not in a column)."""
+        if path is not None:
+            self.linking.add(path[0])
+        if not date:
+            return
+        if self.earliest is None or date < self.earliest:
+            self.earliest = date
+        if path is not None:
+            col, is_list = path
+            self.dated[col] += 1
+            if is_list:
+                self.listed[col] += 1
+            if col not in self.earliest_in or date < self.earliest_in[col]:
+                self.earliest_in[col] = date
+
+
+def _decide(heard: _Heard, current: dict, by_path: Mapping, changes: list) -> None:
+    """Decide ``heard.target`` from the links to it (and take it out of ``current``)."""
+    if heard.target not in current:
         return
-    old = current.pop(target)
+    old = current.pop(heard.target)
     kind, column_url, list_date = old
-    # (the date beside the link, the linking page's (column, is a list) when it is in a column)
-    sources = [(link["list_date"], by_path.get(link["source_url"])) for link in links]
-    col = by_path[target][0] if by_path[target] else None
+    col = by_path[heard.target][0] if by_path[heard.target] else None
     if col is None:
-        dated = [path for d, path in sources if d and path is not None]
         # a list page's entries first: an article's sidebar of latest items lists it too
-        listed = Counter(c for c, is_list in dated if is_list) or Counter(c for c, _ in dated)
-        linking = {path[0] for _, path in sources if path is not None}
-        if listed:                  # the list listing it with a date (most entries, then by URL)
+        listed = heard.listed or heard.dated
+        if listed:                      # the list listing it with a date (most entries, then by URL)
             col = min(listed, key=lambda c: (-listed[c], c[1]))
-        elif len(linking) == 1:     # the one column whose pages link to it
-            col = linking.pop()
-        elif linking:               # pages of several columns link to it (a template's link): none
+        elif len(heard.linking) == 1:   # the one column whose pages link to it
+            col = next(iter(heard.linking))
+        elif heard.linking:             # pages of several columns link to it (a template's link): none
             col = (None, None)
     if col is not None:
         kind, column_url = col
-    own = [d for d, path in sources if d and col is not None and path is not None and path[0] == col]
-    dates = own or [d for d, _ in sources if d]
-    new = (kind, column_url, min(dates) if dates else list_date)
+    # the earliest date beside a link on a page of its own column, else on any page
+    date = (heard.earliest_in.get(col) if col is not None else None) or heard.earliest
+    new = (kind, column_url, date or list_date)
     if new != old:
-        changes.append({"url": target, "column_kind": new[0], "column_url": new[1], "list_date": new[2]})
+        changes.append({"url": heard.target, "column_kind": new[0], "column_url": new[1], "list_date": new[2]})
