@@ -140,16 +140,12 @@ def _gather_here(cfg: Config, run_id: int, store_path: str, progress: bool, read
                  queue_dir: str | None = None) -> str:
     """The crawl of ``cfg``'s sites in this crawl process (its run_sites rows included); ``claims``:
     the claims file of a run's crawl processes (:mod:`store.claims`); ``queue_dir``: where its
-    pending requests wait (removed at the end)."""
+    pending requests wait (the parent removes it)."""
     process = crawler_process(cfg, run_id, store_path, progress, progress_file, previous, queue_dir)
     crawler = process.create_crawler(PortalSpider)
     process.crawl(crawler, sites=[SiteSpec.of(s) for s in cfg.sites], crawl=CrawlLimits.of(cfg.crawl),
                   reference_date=cfg.audit_date, read_kinds=read_kinds, claims=claims)
-    try:
-        process.start()
-    finally:
-        if queue_dir:   # what was still pending when the crawl stopped: never resumed
-            shutil.rmtree(queue_dir, ignore_errors=True)
+    process.start()
     reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
     spider = crawler.spider
     lost = lost_rows(crawler.stats)
@@ -269,8 +265,9 @@ def _gather_in_processes(cfg: Config, run_id: int, store_path: str, n: int, prog
     # forked, not spawned: the imports are already made and shared, where a spawned process
     # makes them again (0.6 s of CPU each); this process runs no reactor and no thread yet
     ctx = multiprocessing.get_context("fork")
+    server = backend(store_path).concurrent_writers
     # every process writes the shared store (or the only one does)
-    direct = n == 1 or backend(store_path).concurrent_writers
+    direct = n == 1 or server
     scratch = Path(tempfile.mkdtemp(prefix="portal-audit-")) if direct else None
     if scratch:
         parts = [store_path] * n
@@ -281,8 +278,7 @@ def _gather_in_processes(cfg: Config, run_id: int, store_path: str, n: int, prog
         for part in parts:
             remove_part(part)
     # the pending requests on the store's disk (a server store has none: the scratch directory)
-    queues = [str(scratch / f"queue{i}") if backend(store_path).concurrent_writers else queue_path(store_path, run_id, i)
-              for i in range(n)]
+    queues = [str(scratch / f"queue{i}") if server else queue_path(store_path, run_id, i) for i in range(n)]
     # each off-site URL is checked by the one process that claims it first (store/claims.py)
     claims = None if n == 1 else str(scratch / "claims") if scratch else claims_path(store_path, run_id)
     if claims:
@@ -335,7 +331,7 @@ def _gather_in_processes(cfg: Config, run_id: int, store_path: str, n: int, prog
     finally:
         if store is not None:
             store.close()
-    for queue in queues:     # a process that died before removing its own
+    for queue in queues:     # what was still pending when a crawl stopped: never resumed
         shutil.rmtree(queue, ignore_errors=True)
     if scratch:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -17,7 +17,7 @@ import pytest
 from portal_audit.runner import deal_sites
 from store import Store
 from store.claims import CLAIMER_DIED
-from store.parts import part_path
+from store.parts import part_path, queue_path
 from tests.conftest import interrupt_cli, interrupted_store, read_findings, run_cli, served, write_config
 
 
@@ -154,7 +154,7 @@ def test_a_parent_killed_outright_takes_its_crawl_processes_with_it(tmp_path, sa
     assert all(part.exists() for part in parts)
     # each process's pending requests were on disk (Scrapy's disk queues), left by the kill
     # beside its part, and go with it
-    queues = [Path(f"{part}.queue") for part in parts]
+    queues = [Path(queue_path(tmp_path / "a.db", 1, i)) for i in range(2)]
     assert all(any(q.rglob("q*")) for q in queues), [sorted(q.rglob("*")) for q in queues]
     gathered = part_counts([tmp_path / "a.db", *parts], tmp_path / "copies")
     assert gathered["pages"] > 0 and gathered["links"] > 0, gathered
@@ -235,7 +235,7 @@ def test_damaged_and_foreign_part_files_lose_nothing_readable_and_crash_nothing(
     Path(f"{overwritten}.progress").write_text("进程 3/3\n", encoding="utf-8")
     # the pending requests' directories a killed process leaves: beside a part, and of a lone
     # process that wrote the store itself (no part)
-    for queue in (Path(f"{overwritten}.queue"), Path(f"{part_path(store_path, run, 7)}.queue")):
+    for queue in (Path(queue_path(store_path, run, 2)), Path(queue_path(store_path, run, 7))):
         (queue / "requests.queue").mkdir(parents=True)
         (queue / "requests.queue" / "active.json").write_text("[]", encoding="utf-8")
 
