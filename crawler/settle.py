@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from itertools import groupby
+from operator import itemgetter
 
 
 def column_of(columns: Mapping[str, str], url: str) -> tuple[str | None, str | None]:
@@ -58,15 +60,11 @@ def settle_pages(pages: Iterable[Mapping], links: Iterable[Mapping], columns: Ma
         else:
             by_path[p["url"]] = None
     changes: list[dict] = []
-    heard: _Heard | None = None
-    for link in links:
-        if heard is None or link["target_url"] != heard.target:
-            if heard is not None:
-                _decide(heard, current, by_path, changes)
-            heard = _Heard(link["target_url"])
-        heard.add(link["list_date"], by_path.get(link["source_url"]))
-    if heard is not None:
-        _decide(heard, current, by_path, changes)
+    for target, to_it in groupby(links, key=itemgetter("target_url")):
+        heard = _Heard()
+        for link in to_it:
+            heard.add(link["list_date"], by_path.get(link["source_url"]))
+        _decide(target, heard, current, by_path, changes)
     for url, (kind, column_url, list_date) in current.items():   # pages no page links (the home page …)
         path = by_path[url]
         if path is not None and (kind, column_url) != path[0]:
@@ -77,10 +75,9 @@ def settle_pages(pages: Iterable[Mapping], links: Iterable[Mapping], columns: Ma
 class _Heard:
     """What the links to one page say: the dates beside them and the linking pages' columns."""
 
-    __slots__ = ("target", "listed", "dated", "linking", "earliest", "earliest_in")
+    __slots__ = ("listed", "dated", "linking", "earliest", "earliest_in")
 
-    def __init__(self, target: str):
-        self.target = target
+    def __init__(self):
         self.listed: Counter = Counter()     # column → links beside a date on its list pages
         self.dated: Counter = Counter()      # column → links beside a date on its pages
         self.linking: set = set()            # the columns of the pages linking to it
@@ -104,13 +101,13 @@ class _Heard:
                 self.earliest_in[col] = date
 
 
-def _decide(heard: _Heard, current: dict, by_path: Mapping, changes: list) -> None:
-    """Decide ``heard.target`` from the links to it (and take it out of ``current``)."""
-    if heard.target not in current:
+def _decide(target: str, heard: _Heard, current: dict, by_path: Mapping, changes: list) -> None:
+    """Decide ``target`` from what the links to it say (and take it out of ``current``)."""
+    if target not in current:
         return
-    old = current.pop(heard.target)
+    old = current.pop(target)
     kind, column_url, list_date = old
-    col = by_path[heard.target][0] if by_path[heard.target] else None
+    col = by_path[target][0] if by_path[target] else None
     if col is None:
         # a list page's entries first: an article's sidebar of latest items lists it too
         listed = heard.listed or heard.dated
@@ -126,4 +123,4 @@ def _decide(heard: _Heard, current: dict, by_path: Mapping, changes: list) -> No
     date = (heard.earliest_in.get(col) if col is not None else None) or heard.earliest
     new = (kind, column_url, date or list_date)
     if new != old:
-        changes.append({"url": heard.target, "column_kind": new[0], "column_url": new[1], "list_date": new[2]})
+        changes.append({"url": target, "column_kind": new[0], "column_url": new[1], "list_date": new[2]})
