@@ -430,6 +430,44 @@ def test_report_section(audited):
     assert "www.v6ok.test → www.v6ok.cdn.test → edge.cdn.test" in html       # the CNAME chain
     assert "25.0%" in html and "old.v6mixed.test" in html                      # a rate and a failing host
     assert "样例四 IPv6 测试页" in html and "IPv6 检测结果不确定" not in html   # v6 title beside v4; no banner
+    # each site is stored as it ends, with the stage's time then: the report gives the last one's
+    ended = [json.loads(r[0]).get("ipv6", {}).get("stage_elapsed") for r in
+             audited["db"].execute("SELECT stats_json FROM run_sites")]
+    stage = audited["db"].execute("SELECT elapsed FROM ipv6_runs").fetchone()[0]
+    assert max(e for e in ended if e) <= stage
+    assert f"IPv6 检测用时 {max(e for e in ended if e):.1f} 秒" in html
+
+
+def test_probes_are_handed_out_across_sites(tmp_path, audited, dns_server, web):
+    """The stage's fetches are handed out from the open sites in turn: with a per-host rate
+    (which holds the thread that waits for it) the threads are spread over the sites' hosts
+    instead of all waiting on the first site's. Here two threads, 2 requests/s per host: the
+    first IPv6 request of each site with something to fetch comes before any host's second."""
+    import shutil
+
+    from crawler.ipv6.stage import gather_ipv6
+    from portal_audit.config import load_config
+    from store import Store
+
+    shutil.copy(audited["db"].execute("PRAGMA database_list").fetchone()[2], tmp_path / "audit.db")
+    cfg = write_cfg(tmp_path / "cfg.yaml", store=tmp_path / "audit.db", dns_port=dns_server.port,
+                    http_port=web.port, sites=[SITES[0], SITES[2], SITES[3]])
+    text = cfg.read_text(encoding="utf-8").replace("per_host_rate: 0", "per_host_rate: 2")
+    cfg.write_text(text.replace("probe_retries: 1", "probe_retries: 1, concurrency: 2"), encoding="utf-8")
+    config = load_config(cfg)
+    seen = len(web.requests)
+    store = Store(tmp_path / "audit.db")
+    try:
+        run_id = store.runs("audit")[-1]["id"]
+        summary = gather_ipv6(config, run_id, store)
+        stored = {r["site"] for r in store.query("SELECT DISTINCT site FROM ip_probes WHERE run_id = ?", (run_id,))}
+    finally:
+        store.close()
+    assert summary["selfcheck"]["ok"] and summary["probes"] >= 15
+    assert stored == {"样例一", "样例三", "样例四"}
+    hosts = [host for family, host, _, _ in web.requests[seen:] if family == 6]
+    first_again = next(i for i, h in enumerate(hosts) if h in hosts[:i])
+    assert {"www.v6ok.test", "www.v6broken.test", "www.v6mixed.test"} <= set(hosts[:first_again]), hosts
 
 
 def test_resolver_unreachable_is_inconclusive(tmp_path, web):
@@ -452,15 +490,25 @@ def test_resolver_unreachable_is_inconclusive(tmp_path, web):
 def test_ctrl_c_in_the_ipv6_stage_ends_the_run_interrupted_with_its_reports(tmp_path, dns_server, web):
     """The IPv6 stage runs in a process of its own (pa-ipv6), left in the terminal's process
     group: a Ctrl-C while it waits for an IPv6 answer reaches both. The stage's process ends,
-    the run is interrupted (exit 130) with its crawl kept and its report marked unfinished."""
+    the run is interrupted (exit 130) with its crawl kept and its report marked unfinished.
+    A site whose probes had ended is stored, the stage's own row is not (its checks are n/a)."""
     cfg = write_cfg(tmp_path / "cfg.yaml", store=tmp_path / "audit.db", dns_port=dns_server.port,
-                    http_port=web.port, sites=[("样例七", "www.v6hold.test")])
+                    http_port=web.port, sites=[("样例一", "www.v6ok.test"), ("样例七", "www.v6hold.test")])
     cfg.write_text(cfg.read_text(encoding="utf-8").replace("probe_timeout: 2", "probe_timeout: 60"), encoding="utf-8")
     proc = subprocess.Popen([str(CLI), "run", "-c", str(cfg), "-o", str(tmp_path / "out"), "--no-progress"],
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+    def measured(site: str) -> bool:
+        try:
+            with sqlite3.connect(tmp_path / "audit.db", timeout=1) as db:
+                return bool(db.execute("SELECT COUNT(*) FROM ipv6_sites WHERE site = ?", (site,)).fetchone()[0])
+        except sqlite3.Error:
+            return False
+
     stage = []
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (stage and (6, "www.v6hold.test", "GET", "/") in web.requests):
+    while time.monotonic() < deadline and not (stage and (6, "www.v6hold.test", "GET", "/") in web.requests
+                                               and measured("样例一")):
         stage = [c for c in psutil.Process(proc.pid).children() if c.name() == "pa-ipv6"]
         time.sleep(0.1)
     assert stage, "the IPv6 stage never started"
@@ -474,6 +522,8 @@ def test_ctrl_c_in_the_ipv6_stage_ends_the_run_interrupted_with_its_reports(tmp_
     db = sqlite3.connect(tmp_path / "audit.db")
     assert db.execute("SELECT status FROM runs").fetchone() == ("interrupted",)
     assert db.execute("SELECT COUNT(*) FROM pages WHERE site = '样例七'").fetchone()[0] == 1
+    assert db.execute("SELECT site FROM ipv6_sites").fetchall() == [("样例一",)]
+    assert db.execute("SELECT COUNT(*) FROM ipv6_runs").fetchone()[0] == 0
     db.close()
     assert "未完成" in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
 

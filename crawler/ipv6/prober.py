@@ -46,6 +46,7 @@ class FetchResult:
     redirects: list[dict[str, Any]] = field(default_factory=list)
     location: str | None = None
     retry_after: float | None = None     # the answer's Retry-After (429/503), seconds
+    sent: list[dict[str, Any]] = field(default_factory=list)   # the requests made (the store's ``requests`` rows)
 
     @property
     def connected(self) -> bool:
@@ -99,7 +100,7 @@ class Prober:
         # starts no earlier than 1/rate after the previous one
         self.interval = 1.0 / per_host_rate if per_host_rate > 0 else 0.0
         self._next_start: dict[str, float] = {}
-        self.sent: list[dict[str, Any]] = []   # one row per request sent (the store's ``requests``)
+        self._local = threading.local()   # the requests of the fetch a thread is making
 
     def usable(self, host: str, family: int = 6) -> tuple[list[str], DnsAnswer]:
         if family == 4:
@@ -115,6 +116,7 @@ class Prober:
         one taken at the same moment under the same policy), redirects followed (each hop at
         its host's AAAA, or A)."""
         started = time.perf_counter()
+        self._local.sent = made = []
         current, hops, attempts = url, [], 0
         first_host = (urlsplit(url).hostname or "").lower()
         result = FetchResult(Outcome.ERROR.value)
@@ -165,6 +167,7 @@ class Prober:
         result.attempts = max(attempts, result.attempts)
         result.redirects = [*hops, {"url": result.final_url, "status": result.status}] if hops else []
         result.elapsed = round(time.perf_counter() - started, 3)
+        result.sent = made
         return result
 
     def _fetch_retrying(self, url: str, method: str, addresses: Sequence[str], family: int,
@@ -202,7 +205,7 @@ class Prober:
             conn = cls(host, port, address, self.timeout)
             sent = {"url": url, "host": host, "method": method, "purpose": f"ipv{family}", "retry": 0, "status": None,
                     "error": None, "bytes": 0, "elapsed": None, "requested_at": now_iso()}
-            self.sent.append(sent)   # list.append is atomic: the worker threads share the list
+            self._local.sent.append(sent)
             started = time.perf_counter()
             try:
                 conn.request(method, path, headers={

@@ -25,18 +25,25 @@ Only internal links count: targets on the portal host, its parent domain (the ho
   shows (answers, v4 and v6 side by side, 二级/三级 rates against the targets).
 
 Concurrency: one small thread pool (``ipv6.concurrency``), at most
-``crawl.per_host_concurrency`` requests per host; at most ``ipv6.max_links`` links per site
-and level are fetched (an even, deterministic sample beyond that).
+``crawl.per_host_concurrency`` requests per host and ``crawl.per_host_rate`` per second;
+at most ``ipv6.max_links`` links per site and level are fetched (an even, deterministic
+sample beyond that). The fetches are handed out from up to ``2 * ipv6.concurrency`` open
+sites in turn, so that the threads are spread over many hosts, and each site is stored as
+it ends: what the stage holds is bounded by the open sites, not by the number of portals.
+The stage's own row (``ipv6_runs``) is written last: a stage cut short (Ctrl-C) leaves the
+sites it measured for the report, and its checks not applicable.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sys
 import time
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -67,10 +74,24 @@ class Target:
     v4: dict[str, Any] | None
 
 
-def site_targets(store, run_id: int, site, max_links: int) -> tuple[str, list[Target], dict[str, Any]]:
-    """The home page, the 二级 and 三级 internal links of ``site`` (each URL once, at its
-    shallowest level) with their IPv4 fetch; and the counts per level (before sampling)."""
+@dataclass
+class Plan:
+    """What to measure on one site, as URLs: the home page, the 二级 and 三级 links chosen
+    (each URL once, at its shallowest level) and the counts per level before sampling. The
+    IPv4 fetches are read when the site's probes start (:func:`plan_targets`), so that the
+    plans of a province's every site stay small."""
 
+    site: Any
+    home: str
+    chosen: list[tuple[int, str, str | None]]   # (level, URL, the page it sits on)
+    counts: dict[str, int]
+
+    def hosts(self) -> set[str]:
+        return {_host(url) for _, url, _ in self.chosen}
+
+
+def site_plan(store, run_id: int, site, max_links: int) -> Plan:
+    """The home page, the 二级 and 三级 internal links of ``site`` and the counts per level."""
     try:
         home = normalize_href(site.url, site.url)
     except InvalidURL:
@@ -95,19 +116,26 @@ def site_targets(store, run_id: int, site, max_links: int) -> tuple[str, list[Ta
     chosen: list[tuple[int, str, str | None]] = [(1, home, None)]
     for level, urls in level_urls.items():
         chosen.extend((level, u, urls[u]) for u in _sample(sorted(urls), max_links))
-    wanted = {url for _, url, _ in chosen}
+    return Plan(site, home, chosen, counts)
+
+
+def plan_targets(store, run_id: int, plan: Plan) -> list[Target]:
+    """The targets of ``plan`` with their IPv4 fetch."""
+    wanted = {url for _, url, _ in plan.chosen}
     fetches = {}
-    for r in store.site_fetches(run_id, site.name):
+    for r in store.site_fetches(run_id, plan.site.name):
         if r["url"] in wanted:
             fetches[r["url"]] = dict(r)
-    missing = wanted - set(fetches)
-    for url in missing:  # a URL shared by two sites is fetched (and stored) once, under either
+    for url in wanted - set(fetches):  # a URL shared by two sites is fetched (and stored) once, under either
         r = store.fetch(run_id, url)
         if r is not None:
             fetches[url] = dict(r)
-    targets = [Target(site.name, level, url, (urlsplit(url).hostname or "").lower(), source, fetches.get(url))
-               for level, url, source in chosen]
-    return home, targets, counts
+    return [Target(plan.site.name, level, url, _host(url), source, fetches.get(url))
+            for level, url, source in plan.chosen]
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
 
 
 def _internal_url(url: str, site_host: str, allowed: Sequence[str]) -> bool:
@@ -151,11 +179,10 @@ def _gather(cfg, run_id: int, store, progress: bool) -> dict[str, Any]:
         if is_ip(site.host) and ":" not in site.host:
             literal_v4.append(site)  # an IPv4 address as the portal's URL: nothing to resolve or compare
             continue
-        home, targets, counts = site_targets(store, run_id, site, v6.max_links)
-        plans.append((site, home, targets, counts))
-    hosts = {(site.name, site.host.lower(), "portal") for site, *_ in plans}
-    for site, _, targets, _ in plans:
-        hosts.update((site.name, t.host, "link") for t in targets if t.host != site.host.lower())
+        plans.append(site_plan(store, run_id, site, v6.max_links))
+    hosts = {(plan.site.name, plan.site.host.lower(), "portal") for plan in plans}
+    for plan in plans:
+        hosts.update((plan.site.name, h, "link") for h in plan.hosts() if h != plan.site.host.lower())
     needs_dns = any(not is_ip(h) and h != "localhost" and not h.endswith((".localhost", ".invalid"))
                     for _, h, _ in hosts)
     if needs_dns:
@@ -170,8 +197,8 @@ def _gather(cfg, run_id: int, store, progress: bool) -> dict[str, Any]:
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ipv6-dns") as pool:
         if resolver_ok:
             jobs = {(h, q): pool.submit(resolver.query, h, q) for _, h, _ in hosts for q in ("A", "AAAA")}
-            ns_jobs = {site.name: pool.submit(_ns_info, resolver, site.host.lower(), v6.allow_nonglobal)
-                       for site, *_ in plans if not is_ip(site.host)}
+            ns_jobs = {plan.site.name: pool.submit(_ns_info, resolver, plan.site.host.lower(), v6.allow_nonglobal)
+                       for plan in plans if not is_ip(plan.site.host)}
             answers = {k: f.result() for k, f in jobs.items()}
             ns_info = {k: f.result() for k, f in ns_jobs.items()}
 
@@ -192,11 +219,6 @@ def _gather(cfg, run_id: int, store, progress: bool) -> dict[str, Any]:
                     user_agent=cfg.crawl.user_agent, max_redirects=cfg.crawl.max_redirects,
                     max_size=cfg.crawl.max_page_size, max_body=min(cfg.crawl.max_page_size, 2 * 1024 ** 2),
                     per_host=cfg.crawl.per_host_concurrency, per_host_rate=cfg.crawl.per_host_rate)
-    probe_rows: list[dict[str, Any]] = []
-    if reach_ok:
-        probe_rows = _probe_all(run_id, prober, plans, answers, allow, workers)
-        _compare_close_in_time(prober, plans, probe_rows)
-
     now = _now()
     dns_rows = []
     for site_name, host, role in sorted(hosts):
@@ -206,35 +228,32 @@ def _gather(cfg, run_id: int, store, progress: bool) -> dict[str, Any]:
     for site_name, info in ns_info.items():
         for ans in info.pop("_answers"):
             dns_rows.append(_dns_row(run_id, site_name, ans.host, "ns", ans, allow, now))
-    v4_rows = [_v4_row(run_id, t, now) for _, _, targets, _ in plans for t in targets]
-    elapsed = round(time.perf_counter() - started, 3)
     settings = {"allow_nonglobal": allow, "target_level2": v6.target_level2, "target_level3": v6.target_level3,
                 "probe_timeout": v6.probe_timeout, "probe_retries": v6.probe_retries, "max_links": v6.max_links,
                 "nameservers": resolver.nameservers, "port": resolver.port}
     selfcheck = {"ok": reach_ok, "resolver_ok": resolver_ok, "reason": reason, "steps": steps}
 
+    # each site is stored as it ends; the stage's row last, so that the checks read no stage
+    # that did not end (a Ctrl-C in the middle leaves the sites measured so far for the report)
     store.delete_run_rows(run_id, ("ipv6_runs", "ipv6_sites", "dns_answers", "ip_probes"))
-    store.insert_many("ipv6_runs", [{"run_id": run_id, "started_at": started_at, "elapsed": elapsed,
-                                     "selfcheck_ok": int(reach_ok), "resolver_ok": int(resolver_ok),
-                                     "selfcheck_json": _json(selfcheck), "settings_json": _json(settings)}])
     store.insert_many("dns_answers", dns_rows)
-    store.insert_many("ip_probes", v4_rows + probe_rows)
-    site_of_host = {}
-    for site, _, targets, _ in plans:
-        for host in (site.host.lower(), *(t.host for t in targets)):
-            site_of_host.setdefault(host, site.name)
-    store.insert_many("requests", [{**r, "run_id": run_id, "site": site_of_host.get(r["host"])} for r in prober.sent])
-
-    summaries = {}
-    for site, home, targets, counts in plans:
-        summary = _site_summary(site, home, targets, counts, answers, ns_info.get(site.name), probe_rows, v6,
-                                selfcheck, resolver_ok, elapsed)
-        summaries[site.name] = summary
-        store.insert_many("ipv6_sites", [{"run_id": run_id, "site": site.name, "host": site.host.lower(),
-                                          "home_url": home, "zone": summary["ns"].get("zone"),
+    summaries, probes = {}, 0
+    measured = (_probe_sites(run_id, store, prober, plans, answers, allow, workers) if reach_ok  # else no fetch:
+                else (_Site(run_id, prober, plan, plan_targets(store, run_id, plan), {}, allow) for plan in plans))
+    for done in measured:
+        plan, targets = done.plan, done.targets
+        now = _now()
+        store.insert_many("ip_probes", [_v4_row(run_id, t, now) for t in targets] + done.rows)
+        store.insert_many("requests", [{**r, "run_id": run_id, "site": plan.site.name} for r in done.sent])
+        probes += len(done.rows)
+        summary = _site_summary(plan, targets, answers, ns_info.get(plan.site.name), done.rows, v6, selfcheck,
+                                resolver_ok, round(time.perf_counter() - started, 3))
+        summaries[plan.site.name] = summary
+        store.insert_many("ipv6_sites", [{"run_id": run_id, "site": plan.site.name, "host": plan.site.host.lower(),
+                                          "home_url": plan.home, "zone": summary["ns"].get("zone"),
                                           "ns_status": summary["ns"].get("status"),
-                                          "stats_json": _json({"counts": counts})}])
-        _merge_site_stats(store, run_id, site.name, summary)
+                                          "stats_json": _json({"counts": plan.counts})}])
+        _merge_site_stats(store, run_id, plan.site.name, summary)
     for site in literal_v4:
         summary = {"host": site.host, "home_url": site.url, "literal": True, "applicable": False,
                    "note": "网站网址为 IPv4 地址，无法通过域名检测 IPv6 支持情况",
@@ -243,73 +262,128 @@ def _gather(cfg, run_id: int, store, progress: bool) -> dict[str, Any]:
         store.insert_many("ipv6_sites", [{"run_id": run_id, "site": site.name, "host": site.host, "home_url": site.url,
                                           "zone": None, "ns_status": None, "stats_json": _json({"applicable": False})}])
         _merge_site_stats(store, run_id, site.name, summary)
-    log.info("IPv6 stage: %d hosts, %d IPv6 probes in %.2fs", len(hosts), len(probe_rows), elapsed)
+    elapsed = round(time.perf_counter() - started, 3)
+    store.insert_many("ipv6_runs", [{"run_id": run_id, "started_at": started_at, "elapsed": elapsed,
+                                     "selfcheck_ok": int(reach_ok), "resolver_ok": int(resolver_ok),
+                                     "selfcheck_json": _json(selfcheck), "settings_json": _json(settings)}])
+    log.info("IPv6 stage: %d hosts, %d IPv6 probes in %.2fs", len(hosts), probes, elapsed)
     if progress:
         state = "" if reach_ok else "（本机 IPv6 自检未通过，可访问性结果不确定）"
         print(f"[portal-audit] IPv6 检测完成：{len({h for _, h, _ in hosts})} 个主机，"
-              f"{len(probe_rows)} 次 IPv6 访问，用时 {elapsed:.1f} 秒{state}", file=sys.stderr)
-    return {"elapsed": elapsed, "selfcheck": selfcheck, "hosts": len(hosts), "probes": len(probe_rows),
+              f"{probes} 次 IPv6 访问，用时 {elapsed:.1f} 秒{state}", file=sys.stderr)
+    return {"elapsed": elapsed, "selfcheck": selfcheck, "hosts": len(hosts), "probes": probes,
             "sites": summaries}
 
 
-def _probe_all(run_id: int, prober: Prober, plans, answers, allow: bool, workers: int) -> list[dict[str, Any]]:
-    """IPv6 fetches of every target whose IPv4 fetch worked (the home page at every usable
-    address); rows for ``ip_probes``."""
-    jobs: list[tuple[Target, str | None, Any]] = []
-    rows: list[dict[str, Any]] = []
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ipv6-probe")
-    try:
-        for _site, _home, targets, _counts in plans:
-            for t in targets:
-                v4_ok = t.v4 is not None and t.v4["outcome"] == Outcome.OK.value
-                if not v4_ok and t.level != 1:
-                    continue
-                aaaa = answers.get((t.host, "AAAA"))
-                if aaaa is None:
-                    continue
-                usable, _ = split_usable(aaaa.answers, allow)
-                if not usable:
-                    outcome = NO_AAAA if aaaa.decided else DNS_UNDECIDED_OUTCOME
-                    error = (f"主机 {t.host} 没有可用的 IPv6 地址" if aaaa.decided
-                             else f"主机 {t.host} 的 AAAA 查询失败：{DNS_LABELS[aaaa.status]}")
-                    jobs.append((t, None, FetchResult(outcome, error=error)))
-                    continue
-                method = _method(t.v4, t.url)
-                if t.level == 1:
-                    for address in usable:
-                        jobs.append((t, address, pool.submit(prober.fetch, t.url, method, [address])))
-                else:
-                    jobs.append((t, usable[0], pool.submit(prober.fetch, t.url, method, usable)))
-        for t, address, job in jobs:
-            result = job if isinstance(job, FetchResult) else job.result()
-            rows.append(_v6_row(run_id, t, result))
-    except BaseException:  # Ctrl-C: drop what has not started; running requests end by their timeout
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
-    return rows
+class _Site:
+    """One site's IPv6 fetches: every target whose IPv4 fetch worked (the home page at every
+    usable address), their ``ip_probes`` rows in that order, and the requests they sent.
 
-
-def _compare_close_in_time(prober: Prober, plans, probe_rows: list[dict[str, Any]]) -> None:
-    """A page whose IPv6 answer differs from the crawl's IPv4 one is fetched once more over
+    A page whose IPv6 answer differs from the crawl's IPv4 one is fetched once more over
     IPv4, now and under the same fetch policy as the probe: that answer is what the IPv6
     answer is compared with (``source='probe'``), so that a page changed between the crawl
     and the probe is not reported as inconsistent. When the two IPv4 answers differ from
     each other too, the page changes from fetch to fetch (``source='probe-changed'``) and
     the comparison decides nothing."""
-    targets = {(t.site, t.url): t for _, _, ts, _ in plans for t in ts}
-    for row in probe_rows:
-        t = targets.get((row["site"], row["url"]))
-        if (t is None or row["status"] is None or row["outcome"] in V6_UNDECIDED_OUTCOMES
-                or (t.v4 or {}).get("source") in (V4_PROBED, V4_CHANGED) or not differences(t.v4, row)):
-            continue
-        r = prober.fetch(t.url, row["method"] or "GET", family=4)
-        if r.status is not None:
-            fresh = {"method": row["method"], "outcome": r.outcome, "status": r.status, "final_url": r.final_url,
-                     "title": r.title, "error": r.error, "attempts": r.attempts, "elapsed": r.elapsed,
-                     "redirects_json": _json(r.redirects)}
-            changed = differences(t.v4, fresh)
-            t.v4 = {**fresh, "source": V4_CHANGED if changed else V4_PROBED}
+
+    def __init__(self, run_id: int, prober: Prober, plan: Plan, targets: list[Target],
+                 answers: Mapping[tuple[str, str], DnsAnswer], allow: bool):
+        self.run_id, self.prober, self.plan, self.targets = run_id, prober, plan, targets
+        self.rows: list[dict[str, Any]] = []        # ip_probes rows, one per fetch, a fetch's row when it ends
+        self.sent: list[dict[str, Any]] = []        # the requests made
+        self.queue: deque[tuple[Target, int | None, Callable[[], FetchResult]]] = deque()
+        self.running = 0
+        self.compared: set[str] = set()            # the URLs fetched again over IPv4
+        for t in targets:
+            v4_ok = t.v4 is not None and t.v4["outcome"] == Outcome.OK.value
+            aaaa = answers.get((t.host, "AAAA"))
+            if (not v4_ok and t.level != 1) or aaaa is None:
+                continue
+            usable, _ = split_usable(aaaa.answers, allow)
+            if not usable:
+                outcome = NO_AAAA if aaaa.decided else DNS_UNDECIDED_OUTCOME
+                error = (f"主机 {t.host} 没有可用的 IPv6 地址" if aaaa.decided
+                         else f"主机 {t.host} 的 AAAA 查询失败：{DNS_LABELS[aaaa.status]}")
+                self.rows.append(_v6_row(run_id, t, FetchResult(outcome, error=error)))
+                continue
+            method = _method(t.v4, t.url)
+            for addresses in ([[a] for a in usable] if t.level == 1 else [usable]):
+                self.rows.append({})
+                self.queue.append((t, len(self.rows) - 1, functools.partial(prober.fetch, t.url, method, addresses)))
+
+    @property
+    def done(self) -> bool:
+        return not self.queue and not self.running
+
+    def take(self) -> tuple[Target, int | None, Callable[[], FetchResult]]:
+        """The next fetch to make."""
+        self.running += 1
+        return self.queue.popleft()
+
+    def record(self, t: Target, row: int | None, result: FetchResult) -> None:
+        """A fetch's answer: an IPv6 one (its row) or the IPv4 one it is compared with (``None``)."""
+        self.running -= 1
+        self.sent.extend(result.sent)
+        if row is None:
+            if result.status is not None:
+                fresh = {"method": _method(t.v4, t.url), "outcome": result.outcome, "status": result.status,
+                         "final_url": result.final_url, "title": result.title, "error": result.error,
+                         "attempts": result.attempts, "elapsed": result.elapsed,
+                         "redirects_json": _json(result.redirects)}
+                t.v4 = {**fresh, "source": V4_CHANGED if differences(t.v4, fresh) else V4_PROBED}
+            return
+        self.rows[row] = v6 = _v6_row(self.run_id, t, result)
+        if (v6["status"] is not None and v6["outcome"] not in V6_UNDECIDED_OUTCOMES and t.url not in self.compared
+                and differences(t.v4, v6)):
+            self.compared.add(t.url)
+            self.queue.append((t, None, functools.partial(self.prober.fetch, t.url, v6["method"] or "GET", family=4)))
+
+
+def _probe_sites(run_id: int, store, prober: Prober, plans: Sequence[Plan], answers, allow: bool,
+                 workers: int) -> Iterator[_Site]:
+    """Each site's fetches (:class:`_Site`) in one pool of ``workers`` threads; each site as it ends.
+
+    At most ``2 * workers`` sites are open at once (their targets read from the store when
+    they open, dropped when they end), and the fetches are handed out from the open sites in
+    turn, so that the threads are spread over many hosts: a host's rate limit
+    (``crawl.per_host_rate``) holds the thread that waits for it, and one site's fetches in a
+    row would keep every thread waiting on one host."""
+    upcoming = iter(plans)
+    opened = 0                                     # sites open: some fetch to make or running
+    turn: deque[_Site] = deque()                   # open sites with fetches to hand out
+    running: dict[Future, tuple[_Site, Target, int | None]] = {}
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ipv6-probe")
+    try:
+        while True:
+            while opened < 2 * workers and (plan := next(upcoming, None)) is not None:
+                site = _Site(run_id, prober, plan, plan_targets(store, run_id, plan), answers, allow)
+                if site.done:
+                    yield site
+                else:
+                    opened += 1
+                    turn.append(site)
+            while turn and len(running) < 2 * workers:
+                site = turn.popleft()
+                t, row, fetch = site.take()
+                running[pool.submit(fetch)] = (site, t, row)
+                if site.queue:
+                    turn.append(site)
+            if not running:
+                break
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                site, t, row = running.pop(future)
+                had_queue = bool(site.queue)
+                site.record(t, row, future.result())
+                if site.done:
+                    opened -= 1
+                    yield site
+                elif site.queue and not had_queue:
+                    turn.append(site)
+    except BaseException:  # Ctrl-C: drop what has not started; running requests end by their timeout
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 def _method(v4: Mapping[str, Any] | None, url: str) -> str:
@@ -342,12 +416,13 @@ def _ns_info(resolver: Dns, host: str, allow: bool) -> dict[str, Any]:
     return info
 
 
-def _site_summary(site, home: str, targets: list[Target], counts, answers, ns, probe_rows, v6, selfcheck,
+def _site_summary(plan: Plan, targets: list[Target], answers, ns, mine: list[dict[str, Any]], v6, selfcheck,
                   resolver_ok: bool, elapsed: float) -> dict[str, Any]:
-    host = site.host.lower()
+    """The site's summary (``mine``: its ``ip_probes`` rows; ``elapsed``: the stage's time when
+    the site ended)."""
+    host, home, counts = plan.site.host.lower(), plan.home, plan.counts
     a, aaaa = answers.get((host, "A")), answers.get((host, "AAAA"))
     usable, unusable = split_usable(aaaa.answers, v6.allow_nonglobal) if aaaa else ([], [])
-    mine = [r for r in probe_rows if r["site"] == site.name]
     home_t = next(t for t in targets if t.level == 1)
     v4 = home_t.v4 or {}
     levels = {}
