@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import io
+import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import zipfile
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -106,6 +109,27 @@ def test_the_egg_is_built_from_scrapy_cfg():
     assert entry == "[scrapy]\nsettings = crawler.settings\n"
 
 
+def test_a_job_queue_is_removed_by_the_next_job_once_its_process_is_dead(tmp_path, monkeypatch):
+    """A job's queue directory is held by its process's lock: a later job removes the
+    directory of a job whose process died (SIGKILL), never the directory of one still running."""
+    from crawler.spiders.site_job import own_queue_dir
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)   # tempfile reads TMPDIR again
+    running, held = own_queue_dir("running")
+    code = ("import os, signal; from crawler.spiders.site_job import own_queue_dir; own_queue_dir('killed');"
+            " os.kill(os.getpid(), signal.SIGKILL)")
+    subprocess.run([sys.executable, "-c", code], env={**os.environ, "TMPDIR": str(tmp_path)}, check=False)
+    (killed,) = tmp_path.glob("portal-audit-job-killed-*")
+    (killed / "requests.queue").mkdir()      # what Scrapy had written there
+    foreign = tmp_path / "portal-audit-job-not-a-job"
+    foreign.mkdir()                          # no lock file: left alone
+    later, later_held = own_queue_dir("later")
+    assert running.is_dir() and later.is_dir() and foreign.is_dir() and not killed.exists()
+    held.close()
+    later_held.close()
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_the_store_refuses_the_writes_of_a_superseded_attempt(backend, tmp_path, request):
     location = request.getfixturevalue("pg_url") if backend == "postgresql" else str(tmp_path / "a.db")
@@ -174,12 +198,18 @@ def test_a_dead_node_and_a_cancelled_job_lose_no_site_and_duplicate_none(tmp_pat
         # … and its second job, on the node left, is cancelled (it ends without the site's
         # completion row): the third and last attempt audits it
         cancelled = killed and until(lambda: crawling(nodes[0], job(2)), proc)
+        queues = {n: lambda n=n: list(Path(tempfile.gettempdir()).glob(f"portal-audit-job-{job(n)}-*")) for n in (1, 2, 3)}
+        queued = queues[2]()   # the job keeps its pending requests on disk, in a directory of its own …
         if cancelled:
             nodes[0].cancel(job(2))
         _, stderr = proc.communicate(timeout=120)
         assert killed and cancelled, stderr
         assert proc.returncode == 0, stderr
         assert job(3) in [j["id"] for j in nodes[0].jobs()["finished"]]
+        # … removed when it ended, cancelled (the second) or finished (the third); the first,
+        # killed with its node, could not: a later job on this machine removed it
+        assert len(queued) == 1 and queues[1]() == queues[2]() == queues[3]() == []
+        assert "Traceback" not in nodes[0].job_log(job(2)) + nodes[0].job_log(job(3))
     finally:
         for node in nodes:
             node.stop()
