@@ -31,6 +31,36 @@ BLOCK_STATUSES = (403, 412, 418, 468, 521, 999)
 TOO_LARGE_ERROR = "内容超过下载大小上限，未下载"
 
 
+#: OpenSSL's words for the usual TLS failures and what they mean, the most specific first
+_TLS_REASONS = (
+    ("certificate has expired", "证书已过期"),
+    ("certificate is not yet valid", "证书尚未生效"),
+    ("hostname mismatch", "证书与访问的域名不匹配"),
+    ("ip address mismatch", "证书与访问的地址不匹配"),
+    ("self-signed certificate", "自签名证书，不受信任"),
+    ("self signed certificate", "自签名证书，不受信任"),
+    ("unable to get local issuer certificate", "证书链不完整或签发机构不受信任"),
+    ("unable to get issuer certificate", "证书链不完整或签发机构不受信任"),
+    ("certificate verify failed", "证书验证失败"),
+    ("wrong version number", "服务器未以 TLS 应答，该端口可能只提供 HTTP"),
+    ("unsupported protocol", "服务器仅支持已淘汰的 TLS/SSL 协议版本"),
+    ("protocol version", "服务器仅支持已淘汰的 TLS/SSL 协议版本"),
+    ("dh key too small", "服务器的 DH 密钥过短"),
+    ("handshake failure", "TLS 握手失败：双方没有共同支持的协议或加密套件"),
+    ("unexpected eof", "TLS 握手期间连接被关闭"),
+    ("eof occurred", "TLS 握手期间连接被关闭"),
+)
+
+
+def tls_error(reason: str) -> str:
+    """A TLS failure in words, OpenSSL's own reason beside them in brackets (for whoever
+    fixes the server): the error text of a ``tls`` outcome, whichever gatherer met it."""
+    reason = " ".join(reason.split())[:200]
+    low = reason.lower().replace("_", " ")
+    words = next((zh for en, zh in _TLS_REASONS if en in low), "TLS 握手失败")
+    return f"TLS/证书错误：{words}（{reason}）" if reason else f"TLS/证书错误：{words}"
+
+
 def retry_after_seconds(value: bytes | str | None) -> float | None:
     """Parse a Retry-After header: delta seconds or an HTTP date."""
     if not value:

@@ -119,6 +119,7 @@ class Watch:
     def __init__(self, cfg, store):
         self.cfg = cfg
         self.store = store
+        self.sent: list[dict] = []   # the requests of the round in progress (the probers' answers carry them)
 
     def _probers(self) -> tuple[Dns, Prober, Prober]:
         w, crawl = self.cfg.watch, self.cfg.crawl
@@ -155,6 +156,7 @@ class Watch:
                 return Probe(site, url, 4, FAILED, Outcome.DNS.value, at, error=error, attempts=1,
                              elapsed=answer.elapsed)
             fetched = prober.fetch(url, "GET", answer.answers, family=4)
+        self.sent.extend(fetched.sent)   # the round's requests (list.extend is atomic: the probes are threads)
         fetched.elapsed = round(fetched.elapsed + answer.elapsed, 3)   # the DNS lookup is part of opening
         result, reason = judge(fetched, limit)
         return Probe(site, url, family, result, fetched.outcome, at, address=fetched.address, status=fetched.status,
@@ -165,6 +167,7 @@ class Watch:
         started = time.perf_counter()
         started_at = utc_now()
         dns, v4, v6 = self._probers()
+        self.sent = []
         sites = list(self.cfg.sites)
         jobs = [(v4, 4, s.name, s.url) for s in sites]
         if self.cfg.watch.ipv6:
@@ -175,9 +178,8 @@ class Watch:
         probes = [p for p in done[:len(jobs)] if p is not None]
         references = [p for p in done[len(jobs):] if p is not None]
         status, reason = self._self_check(dns, probes, references)
-        sent = [*v4.sent, *v6.sent]
         rnd = Round(0, started_at, status, reason, probes, references, round(time.perf_counter() - started, 3),
-                    requests=len(sent), bytes=sum(r.get("bytes") or 0 for r in sent))
+                    requests=len(self.sent), bytes=sum(r.get("bytes") or 0 for r in self.sent))
         self._save(rnd, len(sites))
         return rnd
 

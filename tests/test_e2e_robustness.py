@@ -103,3 +103,17 @@ def test_a_response_cut_short_is_a_broken_link_told_in_words(tmp_path):
         assert cut[0]["evidence"]["error"] == "连接中断：服务器发送的内容短于其声明的长度（响应不完整）"
     finally:
         portal.stop()
+
+
+def test_a_tls_failure_is_told_in_words_with_openssl_beside(tmp_path, sample_server):
+    """An https URL on a port that speaks plain HTTP: the home page is unreachable, and why is
+    said in Chinese, OpenSSL's reason in brackets, not Twisted's failure repr."""
+    url = sample_server.base_url.replace("http://", "https://", 1)
+    cfg = write_config(tmp_path / "c.yaml", [("加密站", url)], store=tmp_path / "a.db", crawl={"retries": 0},
+                       extra="ipv6: {enabled: false}")
+    result = run_cli("run", "-c", str(cfg), "-o", str(tmp_path / "out"), "--no-progress", "--only", "site.unreachable")
+    assert result.returncode in (0, 1), result.stderr
+    (finding,) = [f for f in read_findings(tmp_path / "out") if f["check"] == "site.unreachable"]
+    assert finding["evidence"]["outcome"] == "tls"
+    assert finding["evidence"]["error"] == "TLS/证书错误：服务器未以 TLS 应答，该端口可能只提供 HTTP（wrong version number）"
+    assert "Failure" not in finding["message"] and "SSL routines" not in finding["message"]

@@ -216,6 +216,7 @@ def zone(silent: SilentUpstream, servfail: AaaaServfailUpstream) -> list[str]:
         "--host-record=www.v6mixed.test,127.0.0.1,::1",
         "--host-record=old.v6mixed.test,127.0.0.1",
         "--host-record=www.v6hold.test,127.0.0.1,::1",
+        "--host-record=www.tls.test,127.0.0.1,::1", "--host-record=other.tls.test,127.0.0.1,::1",
         f"--server=/media.v6mixed.test/{servfail.server}",
         f"--server=/v6slow.test/{silent.server}",
         # www.v6gone.test: not in the zone, --local=/test/ → NXDOMAIN
@@ -622,7 +623,58 @@ def test_https_over_ipv6_sends_sni_and_verifies(tmp_path, monkeypatch):
         assert (good.outcome, good.status, good.title, good.address) == ("ok", 200, "加密站点", "::1")
         assert seen_sni == ["www.tls.test"]
         bad = prober.fetch(f"https://other.tls.test:{srv.port}/", "GET", ["::1"])  # the certificate is not for it
-        assert bad.outcome == "tls" and bad.status is None and "CERTIFICATE_VERIFY_FAILED" in bad.error
+        assert bad.outcome == "tls" and bad.status is None
+        assert bad.error.startswith("TLS/证书错误：证书与访问的域名不匹配（Hostname mismatch")   # in words, OpenSSL beside
         assert seen_sni[-1] == "other.tls.test"
     finally:
         srv.stop()
+
+
+def test_a_certificate_that_fails_over_ipv4_too_is_not_an_ipv6_fault(tmp_path, monkeypatch, dns_server):
+    """The probe verifies certificates, the crawl does not: a page whose certificate fails over
+    IPv6 is fetched over IPv4 under the probe's policy. Failing there too (here: a certificate
+    for another name), it is a page that does not work over IPv4, whatever the crawl said, so
+    the IPv6 checks leave it out; a page whose certificate is good is not fetched again."""
+    import ssl
+
+    from core.ipv6 import DNS_OK, V4_PROBED
+    from crawler.addresses import AddressPolicy
+    from crawler.ipv6.dns_client import Dns, DnsAnswer
+    from crawler.ipv6.prober import Prober
+    from crawler.ipv6.stage import Plan, Target, _Site, _site_summary
+    from portal_audit.config import DnsConfig, Ipv6Config
+
+    ca, cert, key = _make_ca_and_leaf(tmp_path, "www.tls.test")
+    srv = VHostServer(lambda port: {"www.tls.test": {"/a.html": Page("加密站点")}, "other.tls.test": {"/": Page("其他")}})
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    for listener in srv.listeners:     # both families: the same certificate, good for www.tls.test only
+        listener.socket = context.wrap_socket(listener.socket, server_side=True)
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))
+    try:
+        prober = Prober(Dns(DnsConfig(nameservers=("127.0.0.1",), port=dns_server.port, timeout=0.5, retries=1)),
+                        policy=AddressPolicy(["::1/128", "127.0.0.1/32"]), allow_nonglobal=True, timeout=2, retries=0,
+                        backoff=0.1, max_retry_after=1, user_agent="portal-audit 测试", max_size=1 << 20,
+                        max_redirects=3, max_body=1 << 20, per_host=2)
+        good, bad = f"https://www.tls.test:{srv.port}/a.html", f"https://other.tls.test:{srv.port}/"
+        crawled = lambda url, title: {"method": "GET", "outcome": "ok", "status": 200, "final_url": url,  # noqa: E731
+                                      "title": title}     # what the crawl, which verifies nothing, stored
+        targets = [Target("加密站", 1, good, "www.tls.test", None, crawled(good, "加密站点")),
+                   Target("加密站", 2, bad, "other.tls.test", good, crawled(bad, "其他"))]
+        answers = {(h, "AAAA"): DnsAnswer(h, "AAAA", DNS_OK, ["::1"]) for h in ("www.tls.test", "other.tls.test")}
+        site = _Site(1, prober, Plan(None, good, [], {"2": 1, "3": 0}), targets, answers, True)
+        while site.queue:               # the stage's pool, one fetch at a time
+            t, row, fetch = site.take()
+            site.record(t, row, fetch())
+    finally:
+        srv.stop()
+    assert [(r["url"], r["outcome"]) for r in site.rows] == [(good, "ok"), (bad, "tls")]
+    assert "证书与访问的域名不匹配" in site.rows[1]["error"]
+    assert (targets[1].v4["outcome"], targets[1].v4["source"]) == ("tls", V4_PROBED)
+    assert "证书与访问的域名不匹配" in targets[1].v4["error"]
+    assert "source" not in targets[0].v4                       # not fetched again
+    assert [r["purpose"] for r in site.sent] == ["ipv6", "ipv6", "ipv4"]
+    # the site's summary rates what works over IPv4, as the checks do: nothing to rate at level 2
+    plan = Plan(type("S", (), {"host": "www.tls.test"})(), good, [], {"2": 1, "3": 0})
+    summary = _site_summary(plan, targets, answers, None, site.rows, Ipv6Config(), {"ok": True, "reason": ""}, True, 1.0)
+    assert summary["levels"]["2"]["summary"]["total"] == 0

@@ -27,7 +27,7 @@ from core.text import now_iso
 from crawler import extract
 from crawler.addresses import AddressPolicy
 from crawler.fetch_policy import (HEAD_FALLBACK_STATUSES, RETRY_STATUSES, TOO_LARGE_ERROR, classify_status,
-                                   redirect_verdict, retry_after_seconds, retry_delay, too_large)
+                                   redirect_verdict, retry_after_seconds, retry_delay, tls_error, too_large)
 from crawler.ipv6.dns_client import Dns, DnsAnswer
 from crawler.urls import InvalidURL, normalize_href
 
@@ -234,8 +234,11 @@ class Prober:
             except (ConnectionResetError, BrokenPipeError, ConnectionAbortedError, http.client.RemoteDisconnected,
                     http.client.IncompleteRead, http.client.BadStatusLine) as exc:
                 return FetchResult(Outcome.RESET.value, error=f"连接中断（{type(exc).__name__}）", address=address)
+            except ssl.SSLCertVerificationError as exc:
+                return FetchResult(Outcome.TLS.value, error=tls_error(exc.verify_message or exc.reason or str(exc)),
+                                   address=address)
             except ssl.SSLError as exc:
-                return FetchResult(Outcome.TLS.value, error=f"TLS/证书错误：{exc.reason or exc}", address=address)
+                return FetchResult(Outcome.TLS.value, error=tls_error(exc.reason or str(exc)), address=address)
             except OSError as exc:
                 label = _NETWORK_ERRNOS.get(exc.errno, "网络错误")
                 return FetchResult(Outcome.ERROR.value, error=f"{label}：{exc.strerror or exc}", address=address)

@@ -284,7 +284,10 @@ class _Site:
     answer is compared with (``source='probe'``), so that a page changed between the crawl
     and the probe is not reported as inconsistent. When the two IPv4 answers differ from
     each other too, the page changes from fetch to fetch (``source='probe-changed'``) and
-    the comparison decides nothing."""
+    the comparison decides nothing. A TLS failure over IPv6 is checked over IPv4 the same way:
+    the probe verifies certificates and the crawl does not, so a certificate that fails over
+    IPv4 too (expired, self-signed, for another name) makes the page one that does not work over
+    IPv4 under the probe's policy, left out of the IPv6 checks as the crawl's failures are."""
 
     def __init__(self, run_id: int, prober: Prober, plan: Plan, targets: list[Target],
                  answers: Mapping[tuple[str, str], DnsAnswer], allow: bool):
@@ -325,16 +328,22 @@ class _Site:
         self.running -= 1
         self.sent.extend(result.sent)
         if row is None:
-            if result.status is not None:
+            if result.status is not None or result.outcome == Outcome.TLS.value:
                 fresh = {"method": _method(t.v4, t.url), "outcome": result.outcome, "status": result.status,
                          "final_url": result.final_url, "title": result.title, "error": result.error,
                          "attempts": result.attempts, "elapsed": result.elapsed,
                          "redirects_json": _json(result.redirects)}
-                t.v4 = {**fresh, "source": V4_CHANGED if differences(t.v4, fresh) else V4_PROBED}
+                changed = result.status is not None and differences(t.v4, fresh)
+                t.v4 = {**fresh, "source": V4_CHANGED if changed else V4_PROBED}
             return
         self.rows[row] = v6 = _v6_row(self.run_id, t, result)
-        if (v6["status"] is not None and v6["outcome"] not in V6_UNDECIDED_OUTCOMES and t.url not in self.compared
-                and differences(t.v4, v6)):
+        if t.url in self.compared:
+            return
+        # a TLS failure is compared too: the crawl does not verify certificates and the probe
+        # does, so a certificate that fails over IPv4 as well (expired, self-signed, for another
+        # name) is the site's, not its IPv6's; then the page does not work over IPv4 either
+        if v6["outcome"] == Outcome.TLS.value or (v6["status"] is not None and v6["outcome"] not in V6_UNDECIDED_OUTCOMES
+                                                   and differences(t.v4, v6)):
             self.compared.add(t.url)
             self.queue.append((t, None, functools.partial(self.prober.fetch, t.url, v6["method"] or "GET", family=4)))
 
@@ -426,8 +435,9 @@ def _site_summary(plan: Plan, targets: list[Target], answers, ns, mine: list[dic
     home_t = next(t for t in targets if t.level == 1)
     v4 = home_t.v4 or {}
     levels = {}
+    works = {t.url for t in targets if (t.v4 or {}).get("outcome") == Outcome.OK.value}   # over IPv4, as the checks
     for level in LEVELS:
-        rows = [r for r in mine if r["level"] == level]
+        rows = [r for r in mine if r["level"] == level and r["url"] in works]
         target = v6.target_level2 if level == 2 else v6.target_level3
         summary = level_summary(rows, target) if selfcheck["ok"] else None
         levels[str(level)] = {"name": LEVEL_NAMES[level], "links": counts[str(level)],

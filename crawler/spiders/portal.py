@@ -49,7 +49,7 @@ from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from crawler import content, documents, extract, linkparse, robots, sandbox
 from crawler.fetch_policy import (HEAD_FALLBACK_STATUSES, TOO_LARGE_ERROR, classify_status, redirect_verdict,
-                                   retry_after_seconds)
+                                   retry_after_seconds, tls_error)
 from crawler.headers import header_int
 from crawler.hops import GET, HEAD, PAGE, READ, Hops, covers, mode_of
 from crawler.items import CARRIED_LINKS, FETCH_FIELDS, Rows
@@ -1406,6 +1406,9 @@ def _visible_site_links(raw_links, base: str, st: SiteState):
     return ((raw, url) for raw, url in _visible_links(raw_links, base) if same_site(url, st.hosts))
 
 
+_OPENSSL_ERROR = re.compile(r"\('([^']*)', '([^']*)', '([^']*)'\)")
+
+
 def classify_failure(failure) -> tuple[Outcome, str]:
     """Map a download failure onto the closed :class:`Outcome` type."""
     exc = failure.value
@@ -1425,7 +1428,9 @@ def classify_failure(failure) -> tuple[Outcome, str]:
     if failure.check(scrapy_exc.DownloadCancelledError, defer.CancelledError):
         return Outcome.TOO_LARGE, TOO_LARGE_ERROR
     if "SSL" in text or "certificate" in text.lower() or "tls" in text.lower():
-        return Outcome.TLS, f"TLS/证书错误：{text[:300]}"
+        # Twisted wraps OpenSSL's (library, function, reason) triples in its failure's text
+        reasons = [m[2] for m in _OPENSSL_ERROR.findall(text)]
+        return Outcome.TLS, tls_error("; ".join(dict.fromkeys(r for r in reasons if r)) or text)
     if failure.check(scrapy_exc.ResponseDataLossError, scrapy_exc.DownloadFailedError, ResponseNeverReceived,
                      ResponseFailed, neterr.ConnectionLost, neterr.ConnectionDone):
         if failure.check(scrapy_exc.ResponseDataLossError):
