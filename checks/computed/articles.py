@@ -14,18 +14,13 @@ from checks.computed.compact import Compact
 from core.text import CN_DATE_RE, DATE_RE, find_dates, parse_date
 from core.vocabulary import has_catalogue
 
-
-
-
 _PLACEHOLDER = re.compile(r"^[\s\-－—_/／、.。*＊]*$")
 
 
 # the signing date (落款) at the very end of a document: only brackets may follow it
 _AFTER_SIGNATURE = re.compile(r"^[\s。．.]*(?:[（(][^（()）]{0,60}[）)][\s。．.]*)*$")
 
-
 _BEFORE_NOT_SIGNATURE = re.compile(r"(?:自|于|至|到|止|截至|截止|从|在|为|是|前|后|起|、|，|,)\s*$")
-
 
 _TAIL = 300
 HEAD = 200
